@@ -1,0 +1,387 @@
+"""Benchmark: an alert storm against the monitoring intake door, end to end.
+
+    .venv/bin/python benchmarks/alert_storm.py [--alerts 20000] [--single 10000] [--json]
+
+A client posts ``--alerts`` alerts in Alertmanager webhook payloads of 1-100 alerts (70% first
+firings, 20% repeats of them, 10% resolves of them, shuffled, so a resolve may come before its
+firing) over 32 keep-alive connections to ``casebridge serve --workers 2`` on loopback, while
+``casebridge worker`` processes; then ``--single`` one-alert payloads the same way. Once the
+worker has drained everything it checks that every alert is reflected in a group (lost alerts)
+and that no fingerprint has two open groups (duplicates). The floor, in the same run: a bare
+bulk INSERT of the same payload rows into the same table schema (one transaction,
+``executemany``) — what storing them costs without HTTP, authentication, checks or rate limits.
+
+Targets on SQLite: >= 5,000 alerts/s batched, >= 500 payloads/s single, p99 <= 250 ms,
+0 lost and 0 duplicates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from _common import ROOT, emit, machine, percentiles, setup_django
+
+CONNECTIONS = 32
+NAMES = [
+    "HighErrorRate",
+    "HighLatency",
+    "PodCrashLooping",
+    "DiskFull",
+    "QueueBacklog",
+    "CertificateExpiry",
+    "ReplicaLag",
+    "MemoryPressure",
+]
+SERVICES = ["payments", "identity", "search", "notifications", "reporting"]
+
+
+def seed() -> dict[str, str]:
+    from casebridge.catalog.services import service_create
+    from casebridge.monitoring.services import integration_create
+
+    for slug in SERVICES:
+        service_create(actor=None, name=slug.title(), slug=slug, components=[("Core", False)])
+    from casebridge.catalog.models import Service
+
+    secrets = {}
+    for slug in ("storm", "single"):
+        _, secrets[slug] = integration_create(
+            actor=None,
+            kind="alertmanager",
+            name=f"Bench {slug}",
+            slug=slug,
+            service=Service.objects.get(slug="payments"),
+            rate_limit_per_minute=1_000_000,
+            max_body_bytes=1024 * 1024,
+        )
+    return secrets
+
+
+def _alert(rng: random.Random, n: int, now: datetime) -> dict[str, Any]:
+    labels = {
+        "alertname": rng.choice(NAMES),
+        "service": rng.choice(SERVICES),
+        "severity": rng.choice(["critical", "warning", "info"]),
+        "instance": f"host-{n}",
+        "job": "node",
+    }
+    text = json.dumps(sorted(labels.items()), separators=(",", ":"))
+    starts = now - timedelta(minutes=rng.randrange(5, 600))
+    return {
+        "status": "firing",
+        "labels": labels,
+        "annotations": {"summary": f"{labels['alertname']} on {labels['instance']}"},
+        "startsAt": starts.isoformat(),
+        "endsAt": "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.bench:9090/graph?g0.expr=up",
+        "fingerprint": hashlib.sha256(text.encode()).hexdigest()[:16],
+    }
+
+
+def storm(total: int, rng: random.Random, *, prefix: int) -> list[dict[str, Any]]:
+    """``total`` notifications: 70% first firings, 20% repeats, 10% resolves; shuffled."""
+    now = datetime.now(UTC)
+    unique = [_alert(rng, prefix + n, now) for n in range(total * 7 // 10)]
+    repeats = [dict(rng.choice(unique)) for _ in range(total * 2 // 10)]
+    resolves = []
+    for alert in rng.sample(unique, total - len(unique) - len(repeats)):
+        ends = datetime.fromisoformat(alert["startsAt"]) + timedelta(minutes=3)
+        resolves.append(alert | {"status": "resolved", "endsAt": ends.isoformat()})
+    notes = unique + repeats + resolves
+    rng.shuffle(notes)
+    return notes
+
+
+def payloads(notes: list[dict[str, Any]], rng: random.Random, *, sizes: tuple[int, int]) -> list[bytes]:
+    bodies, at = [], 0
+    while at < len(notes):
+        size = rng.randint(*sizes)
+        alerts = notes[at : at + size]
+        at += size
+        status = "firing" if any(a["status"] == "firing" for a in alerts) else "resolved"
+        bodies.append(
+            json.dumps(
+                {
+                    "version": "4",
+                    "groupKey": '{}:{alertname="storm"}',
+                    "truncatedAlerts": 0,
+                    "status": status,
+                    "receiver": "casebridge",
+                    "groupLabels": {},
+                    "commonLabels": {},
+                    "commonAnnotations": {},
+                    "externalURL": "http://alertmanager.bench:9093",
+                    "alerts": alerts,
+                }
+            ).encode()
+        )
+    return bodies
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def post_all(port: int, path: str, secret: str, bodies: list[bytes]) -> dict[str, Any]:
+    """POST every body over ``CONNECTIONS`` keep-alive connections; latency per request."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    cursor = iter(range(len(bodies)))
+
+    def work() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, bad = [], []
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {secret}"}
+        while True:
+            with lock:
+                n = next(cursor, None)
+            if n is None:
+                break
+            started = time.perf_counter()
+            try:
+                conn.request("POST", path, bodies[n], headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                bad.append(f"{type(exc).__name__}: {exc}")
+                continue
+            mine.append((time.perf_counter() - started) * 1000)
+            if status != 202:
+                bad.append(str(status))
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            failures.extend(bad)
+
+    threads = [threading.Thread(target=work) for _ in range(CONNECTIONS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "latency": percentiles(latencies), "failures": failures}
+
+
+def wait_ready(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("casebridge serve did not start")
+
+
+def drain(timeout: float) -> float:
+    """Seconds until the worker has folded every payload and caught every group's case up."""
+    from django.db import connection
+
+    from casebridge.monitoring.models import AlertGroup, Payload
+
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        connection.close()
+        pending = Payload.objects.exclude(state="done").count()
+        unsynced = AlertGroup.objects.filter(sync_pending=True).count()
+        if not pending and not unsynced:
+            return time.perf_counter() - started
+        time.sleep(0.5)
+    return float("nan")
+
+
+def check(slug: str, notes: list[dict[str, Any]]) -> dict[str, int]:
+    from django.db.models import Count, Sum
+
+    from casebridge.monitoring.models import AlertGroup
+
+    groups = AlertGroup.objects.filter(integration__slug=slug)
+    counted = groups.aggregate(f=Sum("firing_count"), r=Sum("resolved_count"))
+    reflected = (counted["f"] or 0) + (counted["r"] or 0)
+    fingerprints = {n["fingerprint"] for n in notes}
+    grouped = set(groups.values_list("fingerprint", flat=True))
+    duplicates = (
+        groups.filter(status__in=["firing", "acknowledged"])
+        .values("fingerprint")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
+    )
+    return {
+        "sent": len(notes),
+        "reflected": reflected,
+        "lost": len(notes) - reflected + len(fingerprints - grouped),
+        "groups": groups.count(),
+        "cases": groups.exclude(case=None).values("case").distinct().count(),
+        "duplicate_open_groups": duplicates,
+    }
+
+
+def floor(db: Path, bodies: list[bytes], alerts: list[int], name: str) -> dict[str, float]:
+    """A bare bulk INSERT of the same payload rows into a copy of the table (same indexes)."""
+    source = sqlite3.connect(db)
+    ddl = [
+        row[0]
+        for row in source.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'monitoring_payload' AND sql IS NOT NULL"
+        )
+    ]
+    source.close()
+    target = sqlite3.connect(db.with_name(f"floor-{name}.sqlite3"), isolation_level=None)
+    target.execute("PRAGMA journal_mode=WAL")
+    target.execute("PRAGMA synchronous=NORMAL")
+    for statement in ddl:
+        target.execute(statement.replace('REFERENCES "monitoring_integration" ("id") DEFERRABLE INITIALLY DEFERRED', ""))
+    now = datetime.now(UTC).isoformat()
+    rows = [(1, now, body.decode(), n, "", "pending", 0, now, None, "") for body, n in zip(bodies, alerts, strict=True)]
+    started = time.perf_counter()
+    target.execute("BEGIN IMMEDIATE")
+    target.executemany(
+        "INSERT INTO monitoring_payload (integration_id, received_at, body, alerts, dedup_key, state,"
+        " attempts, available_at, processed_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    target.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    target.close()
+    return {
+        "seconds": round(seconds, 4),
+        "payloads_per_s": round(len(bodies) / seconds),
+        "alerts_per_s": round(sum(alerts) / seconds),
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    workdir = setup_django(args.database_url)
+    db = Path(os.environ["DATABASE_URL"].removeprefix("sqlite:///"))
+    secrets = seed()
+    rng = random.Random(6)
+    storm_notes = storm(args.alerts, rng, prefix=0)
+    storm_bodies = payloads(storm_notes, rng, sizes=(1, 100))
+    single_notes = storm(args.single, rng, prefix=10_000_000)
+    single_bodies = payloads(single_notes, rng, sizes=(1, 1))
+
+    port = _free_port()
+    env = {**os.environ, "CASEBRIDGE_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+    cli = [sys.executable, "-m", "casebridge.cli"]
+    log = (workdir / "processes.log").open("wb")
+    server = subprocess.Popen(
+        [*cli, "serve", "--workers", "2", "--port", str(port)], env=env, stdout=log, stderr=log
+    )
+    worker_cmd = ["nice", "-n", str(args.worker_nice), *cli, "worker"]
+    worker = None if args.worker_after else subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log)
+    try:
+        wait_ready(port)
+        batched = post_all(port, "/api/v1/intake/alertmanager/storm", secrets["storm"], storm_bodies)
+        single = post_all(port, "/api/v1/intake/alertmanager/single", secrets["single"], single_bodies)
+        if worker is None:
+            worker = subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log)
+        drained = drain(args.drain_timeout)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=60)
+        log.close()
+    result = {
+        "machine": machine(),
+        "database": "sqlite" if "sqlite" in os.environ["DATABASE_URL"] else "postgresql",
+        "batched": {
+            "payloads": len(storm_bodies),
+            "alerts": len(storm_notes),
+            "seconds": round(batched["seconds"], 2),
+            "alerts_per_s": round(len(storm_notes) / batched["seconds"]),
+            "payloads_per_s": round(len(storm_bodies) / batched["seconds"]),
+            "latency_ms": batched["latency"],
+            "failed_requests": len(batched["failures"]),
+            **check("storm", storm_notes),
+        },
+        "single": {
+            "payloads": len(single_bodies),
+            "seconds": round(single["seconds"], 2),
+            "payloads_per_s": round(len(single_bodies) / single["seconds"]),
+            "latency_ms": single["latency"],
+            "failed_requests": len(single["failures"]),
+            **check("single", single_notes),
+        },
+        "drain_seconds_after_posting": round(drained, 1),
+        "floor_bulk_insert": {
+            "batched": floor(db, storm_bodies, _counts(storm_bodies), "batched"),
+            "single": floor(db, single_bodies, [1] * len(single_bodies), "single"),
+        },
+        "failures_sample": (batched["failures"] + single["failures"])[:5],
+    }
+    return result
+
+
+def _counts(bodies: list[bytes]) -> list[int]:
+    return [len(json.loads(body)["alerts"]) for body in bodies]
+
+
+def render(r: dict[str, Any]) -> str:
+    b, s, f = r["batched"], r["single"], r["floor_bulk_insert"]
+    lines = [
+        f"alert storm on {r['database']} ({r['machine']['cpus']} CPUs, {r['machine']['date']})",
+        f"  batched: {b['alerts']} alerts in {b['payloads']} payloads, {b['seconds']} s: "
+        f"{b['alerts_per_s']} alerts/s, p50 {b['latency_ms']['p50_ms']} ms, "
+        f"p99 {b['latency_ms']['p99_ms']} ms, failed {b['failed_requests']}",
+        f"           lost {b['lost']}, duplicate open groups {b['duplicate_open_groups']}, "
+        f"groups {b['groups']}, cases {b['cases']}",
+        f"  single:  {s['payloads']} payloads, {s['seconds']} s: {s['payloads_per_s']} payloads/s, "
+        f"p50 {s['latency_ms']['p50_ms']} ms, p99 {s['latency_ms']['p99_ms']} ms, "
+        f"failed {s['failed_requests']}",
+        f"           lost {s['lost']}, duplicate open groups {s['duplicate_open_groups']}, "
+        f"groups {s['groups']}, cases {s['cases']}",
+        f"  worker drained everything {r['drain_seconds_after_posting']} s after the last post",
+        f"  floor (bare bulk insert of the same rows): batched {f['batched']['alerts_per_s']} "
+        f"alerts/s, single {f['single']['payloads_per_s']} payloads/s",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--alerts", type=int, default=20_000)
+    parser.add_argument("--single", type=int, default=10_000)
+    parser.add_argument("--database-url", default=None, help="Default: a fresh SQLite file.")
+    parser.add_argument("--drain-timeout", type=float, default=900)
+    parser.add_argument(
+        "--worker-nice", type=int, default=10, help="The worker's niceness: the door comes first."
+    )
+    parser.add_argument(
+        "--worker-after",
+        action="store_true",
+        help="Start the worker only once everything is posted (the door alone, for comparison).",
+    )
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    emit(run(args), args.json, render)
+
+
+if __name__ == "__main__":
+    main()

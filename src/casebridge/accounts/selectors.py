@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from casebridge.accounts.models import ApiToken, Organisation, Role, Team, User
+from casebridge.core.errors import NotFound, ValidationFailed
+
+
+def user_list_for(viewer: Any, *, role: str = "", level: str = "") -> QuerySet[User]:
+    """The directory is internal: customers and partners see only themselves."""
+    users = User.objects.filter(is_active=True).prefetch_related("role_grants", "teams")
+    users = users.select_related("organisation")
+    if viewer.is_external:
+        users = users.filter(pk=viewer.pk)
+    if role:
+        users = users.filter(role_grants__role=role)
+    if level:
+        users = users.filter(level=level)
+    return users.order_by("username").distinct()
+
+
+def user_get_for(viewer: Any, username: str) -> User:
+    user = user_list_for(viewer).filter(username=username).first()
+    if user is None:
+        raise NotFound(f"No user {username}")
+    return user
+
+
+def user_by_username(username: str, *, field: str) -> User:
+    """An active user by name, for input fields that name a person (owner, reporter, ...)."""
+    user = (
+        User.objects.prefetch_related("role_grants")
+        .filter(username=username, is_active=True)
+        .first()
+    )
+    if user is None:
+        raise ValidationFailed(
+            f"Unknown user '{username}'", fields={field: f"No user '{username}'."}
+        )
+    return user
+
+
+def users_with_role(role: str) -> QuerySet[User]:
+    return user_list_for_internal().filter(role_grants__role=role)
+
+
+def user_list_for_internal() -> QuerySet[User]:
+    return User.objects.filter(is_active=True).prefetch_related("role_grants").order_by("username")
+
+
+def organisation_by_slug(slug: str, *, field: str = "organisation") -> Organisation:
+    organisation = Organisation.objects.filter(slug=slug).first()
+    if organisation is None:
+        raise ValidationFailed(
+            f"Unknown organisation '{slug}'", fields={field: f"No organisation '{slug}'."}
+        )
+    return organisation
+
+
+def team_list_for(viewer: Any) -> QuerySet[Team]:
+    if viewer.is_external:
+        return Team.objects.none()
+    return Team.objects.prefetch_related("members").order_by("name")
+
+
+def tokens_for(viewer: Any) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=viewer).order_by("-created_at")
+
+
+def token_get_for(viewer: Any, prefix: str) -> ApiToken:
+    token = tokens_for(viewer).filter(prefix=prefix).first()
+    if token is None:
+        raise NotFound(f"No token {prefix}")
+    return token
+
+
+__all__ = ["Role"]
+
+
+def organisation_list_for(viewer: Any) -> QuerySet[Organisation]:
+    """Organisations a viewer may report for: staff all, partners those they serve."""
+    if not viewer.is_external:
+        return Organisation.objects.order_by("name")
+    if viewer.has_role(Role.PARTNER):
+        return viewer.served_organisations.order_by("name")  # type: ignore[no-any-return]
+    return Organisation.objects.filter(pk=viewer.organisation_id)

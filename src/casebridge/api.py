@@ -1,0 +1,165 @@
+"""The REST API under /api/v1/: mounts each app's router and maps errors to one JSON shape.
+
+Every error is ``{"code": ..., "message": ..., "fields": {...}}`` with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from casebridge.accounts.services import token_authenticate
+from casebridge.core.errors import DomainError, PermissionDenied
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class BearerAuth(HttpBearer):
+    """``Authorization: Bearer <token>``; read-scoped tokens may only read."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = token_authenticate(token)
+        if found is None:
+            return None
+        user, api_token = found
+        if request.method not in SAFE_METHODS and api_token.scope != "write":
+            raise PermissionDenied("This token is read-only; create a write token to change data")
+        request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Casebridge API",
+    version="1.0",
+    description=(
+        "Cases from intake to escalation, work items, known resolutions. Authenticate with "
+        "`Authorization: Bearer <token>` (create one with `casebridge user create ... --token`). "
+        'Errors are `{"code", "message", "fields"}`.'
+    ),
+    urls_namespace="api",
+    auth=BearerAuth(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def error(
+    request: HttpRequest, status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> HttpResponse:
+    body = {"code": code, "message": message, "fields": fields or {}}
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+#: Where ninja found a parameter: the first part of a validation error's location.
+SOURCES = ("body", "query", "path", "form", "file", "header", "cookie")
+
+
+def field_name(location: Sequence[Any]) -> str:
+    """The input field an error concerns: ``("body", "body", "roles", 0)`` is ``roles.0``.
+
+    The location starts with the source; a JSON body then names the view's parameter, which is
+    not a field the client sent. Uploads are ``("file", "file")``: the multipart field ``file``.
+    """
+    parts = [str(part) for part in location]
+    if parts and parts[0] in SOURCES:
+        source = parts.pop(0)
+        if source == "body" and len(parts) > 1:
+            parts.pop(0)
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields: dict[str, str] = {}
+    for item in exc.errors:
+        name = field_name(item.get("loc", ()))
+        fields.setdefault(name, str(item.get("msg", "Invalid value")))
+    names = ", ".join(fields)
+    return error(request, 422, "validation_error", f"Invalid input: {names}", fields)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = error(
+        request,
+        401,
+        "unauthenticated",
+        "Send a valid, unexpired, unrevoked token as 'Authorization: Bearer <token>'",
+        {"Authorization": "Missing or invalid bearer token."},
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    cause = exc.__cause__
+    if isinstance(cause, RequestDataTooBig):
+        return error(
+            request, 413, "too_large", "The request body is too large", {"body": "Too large."}
+        )
+    if isinstance(cause, json.JSONDecodeError | UnicodeDecodeError):
+        detail = (
+            f"line {cause.lineno} column {cause.colno}: {cause.msg}"
+            if isinstance(cause, json.JSONDecodeError)
+            else "not UTF-8"
+        )
+        return error(
+            request,
+            400,
+            "malformed_json",
+            f"The body is not valid JSON ({detail})",
+            {"body": f"Malformed JSON at {detail}."},
+        )
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
+    return error(request, exc.status_code, code.get(exc.status_code, "error"), str(exc))
+
+
+def _mount() -> None:
+    from casebridge.accounts.api import router as accounts_router
+    from casebridge.accounts.api import teams_router, tokens_router
+    from casebridge.cases.api import router as cases_router
+    from casebridge.catalog.api import router as catalog_router
+    from casebridge.incidents.api import router as incidents_router
+    from casebridge.knowledge.api import router as knowledge_router
+    from casebridge.monitoring.api import health_router, intake_router, integrations_router
+    from casebridge.monitoring.api import router as alert_groups_router
+    from casebridge.occurrences.api import router as signatures_router
+    from casebridge.reporting.api import router as reports_router
+    from casebridge.sprints.api import backlog_router, increments_router
+    from casebridge.sprints.api import router as sprints_router
+    from casebridge.workitems.api import router as workitems_router
+
+    # The monitoring door first: it is the hottest path, and URLs resolve in this order.
+    api.add_router("/intake", intake_router)
+    api.add_router("/cases", cases_router)
+    api.add_router("/work-items", workitems_router)
+    api.add_router("/sprints", sprints_router)
+    api.add_router("/backlog", backlog_router)
+    api.add_router("/program-increments", increments_router)
+    api.add_router("/reports", reports_router)
+    api.add_router("/known-resolutions", knowledge_router)
+    api.add_router("/signatures", signatures_router)
+    api.add_router("/services", catalog_router)
+    api.add_router("/services", health_router)
+    api.add_router("/incidents", incidents_router)
+    api.add_router("/alert-groups", alert_groups_router)
+    api.add_router("/integrations", integrations_router)
+    api.add_router("/users", accounts_router)
+    api.add_router("/teams", teams_router)
+    api.add_router("/tokens", tokens_router)
+
+
+_mount()

@@ -1,0 +1,82 @@
+"""Writing audit events. Call these inside the transaction that makes the change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from django.db import transaction
+
+from casebridge.audit.models import AuditEvent
+from casebridge.core import clock
+
+
+class Auditable(Protocol):
+    audit_type: str
+
+    @property
+    def key(self) -> str: ...
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "key"):
+        return str(value.key)
+    return str(value)
+
+
+def audit_record(
+    *,
+    actor: Any,
+    subject: Auditable,
+    action: str,
+    field: str = "",
+    old: object = None,
+    new: object = None,
+    reason: str = "",
+    data: Mapping[str, Any] | None = None,
+    public: bool = False,
+) -> AuditEvent:
+    """Record one event. Must run inside the transaction that makes the change."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must be called inside the transaction of the change")
+    return AuditEvent.objects.create(
+        at=clock.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        subject_type=subject.audit_type,
+        subject_key=subject.key,
+        action=action,
+        field=field,
+        old=_text(old),
+        new=_text(new),
+        reason=reason,
+        data=dict(data or {}),
+        public=public,
+    )
+
+
+def audit_changes(
+    *,
+    actor: Any,
+    subject: Auditable,
+    action: str,
+    changes: Mapping[str, tuple[object, object]],
+    reason: str = "",
+    public: bool = False,
+) -> list[AuditEvent]:
+    """One event per field that really changed; a no-op change writes nothing."""
+    return [
+        audit_record(
+            actor=actor,
+            subject=subject,
+            action=action,
+            field=field,
+            old=old,
+            new=new,
+            reason=reason,
+            public=public,
+        )
+        for field, (old, new) in changes.items()
+        if _text(old) != _text(new)
+    ]

@@ -1,0 +1,138 @@
+"""Attachments: size-limited, type-sniffed from their bytes, stored through Django's storage."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from pathlib import PurePath
+from typing import Any
+
+import puremagic
+from django.conf import settings
+from django.core.files.base import File
+from django.db import transaction
+
+from casebridge.audit.services import audit_record
+from casebridge.cases.models import Attachment, Case
+from casebridge.core import clock
+from casebridge.core.errors import PayloadTooLarge, ValidationFailed
+from casebridge.occurrences.services import log_attachment_queue
+
+SNIFF_BYTES = 8192
+LOG_EXTENSIONS = {".log", ".txt", ".out", ".err", ".trace"}
+LOG_LINE = re.compile(
+    rb"(\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}|\b(?:INFO|WARN|WARNING|ERROR|DEBUG|FATAL|TRACE)\b)"
+)
+#: Types a browser may be told; everything else is served as application/octet-stream.
+SAFE_TYPES = {
+    "text/plain",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "application/zip",
+    "application/x-gzip",
+    "application/gzip",
+    "application/json",
+}
+
+
+def clean_filename(name: str) -> str:
+    """The last path part, without control characters, at most 200 characters."""
+    base = PurePath(name.replace("\\", "/")).name
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip(" .")
+    return base[-200:] or "attachment"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3  # a character cut at the sniffing boundary
+    return True
+
+
+def sniff(head: bytes, filename: str) -> tuple[str, bool]:
+    """The content type from the first bytes, and whether the file is a log."""
+    try:
+        content_type = puremagic.from_string(head, mime=True) or ""
+    except puremagic.PureError:
+        content_type = ""
+    if not content_type and _looks_like_text(head):
+        content_type = "text/plain"
+    content_type = content_type or "application/octet-stream"
+    is_log = content_type == "text/plain" and (
+        PurePath(filename).suffix.lower() in LOG_EXTENSIONS
+        or sum(1 for line in head.splitlines()[:10] if LOG_LINE.search(line)) >= 3
+    )
+    return content_type, is_log
+
+
+def download_type(attachment: Attachment) -> str:
+    return (
+        attachment.content_type
+        if attachment.content_type in SAFE_TYPES
+        else "application/octet-stream"
+    )
+
+
+def _digest(upload: Any) -> tuple[str, int, bytes]:
+    sha, size, head = hashlib.sha256(), 0, b""
+    upload.seek(0)
+    for chunk in iter(lambda: upload.read(1 << 20), b""):
+        if not head:
+            head = chunk[:SNIFF_BYTES]
+        sha.update(chunk)
+        size += len(chunk)
+        if size > settings.ATTACHMENT_MAX_BYTES:
+            raise PayloadTooLarge.for_file(settings.ATTACHMENT_MAX_BYTES)
+    upload.seek(0)
+    return sha.hexdigest(), size, head
+
+
+def attachment_add(
+    *, actor: Any, case: Case, upload: Any, filename: str, internal: bool = False
+) -> Attachment:
+    """Store an uploaded file on the case. ``upload`` is any binary file object."""
+    if internal and actor.is_external:
+        raise ValidationFailed(
+            "Customers cannot add internal files",
+            fields={"internal": "Only support staff can add internal attachments."},
+        )
+    sha256, size, head = _digest(upload)
+    if size == 0:
+        raise ValidationFailed("Empty file", fields={"file": "The file is empty."})
+    name = clean_filename(filename)
+    content_type, is_log = sniff(head, name)
+    attachment = Attachment(
+        case=case,
+        filename=name,
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+        is_log=is_log,
+        internal=internal,
+        uploaded_by=actor,
+        created_at=clock.now(),
+    )
+    attachment.file.save(name, File(upload), save=False)
+    try:
+        with transaction.atomic():
+            attachment.save()
+            audit_record(
+                actor=actor,
+                subject=case,
+                action="attached",
+                new=name,
+                data={"attachment": attachment.pk, "size": size, "type": content_type},
+                public=not internal,
+            )
+            log_attachment_queue(attachment=attachment)
+    except BaseException:
+        attachment.file.delete(save=False)  # nothing half-written: no orphan file
+        raise
+    return attachment

@@ -1,0 +1,233 @@
+"""Every write to cases: intake, edits, comments, attachments and the L2 transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from casebridge.accounts.models import Organisation, Role, User
+from casebridge.audit.services import audit_changes, audit_record
+from casebridge.cases.models import Case, CaseState, Comment, Impact, Source
+from casebridge.cases.workflow import CASE_WORKFLOW
+from casebridge.catalog.models import Component, Environment, Service
+from casebridge.core import clock, keys
+from casebridge.core.actors import SYSTEM
+from casebridge.core.errors import PermissionDenied, ValidationFailed
+from casebridge.integrations.outbox import outbox_enqueue
+from casebridge.occurrences.services import occurrence_index_case, signatures_record_text
+from casebridge.workflows.engine import apply_transition
+
+CASE_PREFIX = "CB"
+INTAKE_ROLES = (
+    Role.REPORTER,
+    Role.PARTNER,
+    Role.L1_AGENT,
+    Role.L2_ENGINEER,
+    Role.ADMIN,
+)
+TITLE_MAX = 200
+TEXT_MAX = 50_000
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    title: str
+    description: str
+    service: Service
+    environment: str
+    component: Component | None = None
+    impact: str = Impact.MEDIUM
+    version: str = ""
+    organisation: Organisation | None = None
+    reporter: User | None = None
+
+
+def _source(actor: User, channel: str) -> str:
+    """Where a case came from: the channel for machines, the role for people on the web."""
+    if channel in (Source.API, Source.CLI, Source.EMAIL, Source.MONITORING):
+        return channel
+    if actor.has_role(Role.REPORTER):
+        return Source.PORTAL
+    if actor.has_role(Role.PARTNER):
+        return Source.PARTNER
+    if actor.has_role(Role.L1_AGENT):
+        return Source.L1_AGENT
+    return Source.STAFF
+
+
+def _validate_text(data: CaseInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    title = data.title.strip()
+    if len(title) < 3:
+        errors["title"] = "Give a title of at least 3 characters."
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"Keep the title under {TITLE_MAX} characters (it has {len(title)})."
+    if len(data.description) > TEXT_MAX:
+        errors["description"] = f"Keep the description under {TEXT_MAX} characters."
+    if data.environment not in Environment.values:
+        errors["environment"] = f"Use one of {', '.join(Environment.values)}."
+    if data.impact not in Impact.values:
+        errors["impact"] = f"Use one of {', '.join(Impact.values)}."
+    if data.component is not None and data.component.service_id != data.service.pk:
+        errors["component"] = f"{data.component.name} is not a component of {data.service.name}."
+    if len(data.version) > 64:
+        errors["version"] = "Keep the version under 64 characters."
+    return errors
+
+
+def _organisation_for(actor: User, data: CaseInput) -> tuple[Organisation | None, dict[str, str]]:
+    """Customers report for their own organisation; partners for one they serve."""
+    if actor.has_role(Role.REPORTER) and actor.is_external:
+        return actor.organisation, {}
+    if actor.has_role(Role.PARTNER) and actor.is_external:
+        if data.organisation is None:
+            return None, {"organisation": "Choose the customer organisation you report for."}
+        if not actor.served_organisations.filter(pk=data.organisation.pk).exists():
+            return None, {"organisation": f"You do not act for {data.organisation.name}."}
+    return data.organisation, {}
+
+
+@transaction.atomic
+def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
+    """Log a new case. Customers, partners, L1 and L2 may; the key is allocated atomically."""
+    if not actor.has_role(*INTAKE_ROLES):
+        raise PermissionDenied("Your role may not open cases")
+    errors = _validate_text(data)
+    organisation, org_errors = _organisation_for(actor, data)
+    errors.update(org_errors)
+    reporter = data.reporter or actor
+    if actor.is_external and reporter.pk != actor.pk:
+        errors["reporter"] = "You can only report in your own name."
+    if errors:
+        raise ValidationFailed("The case could not be created", fields=errors)
+    key, number = keys.next_key(CASE_PREFIX)
+    now = clock.now()
+    case = Case.objects.create(
+        key=key,
+        number=number,
+        title=data.title.strip(),
+        description=data.description.strip(),
+        source=_source(actor, channel),
+        state=CaseState.NEW,
+        reporter=reporter,
+        organisation=organisation or reporter.organisation,
+        service=data.service,
+        component=data.component,
+        environment=data.environment,
+        version=data.version.strip(),
+        impact=data.impact,
+        created_at=now,
+    )
+    audit_record(
+        actor=actor,
+        subject=case,
+        action="created",
+        new=case.state,
+        data={"source": case.source, "service": data.service.slug},
+        public=True,
+    )
+    outbox_enqueue(topic="case.created", key=key, payload={"key": key, "source": case.source})
+    occurrence_index_case(case)
+    signatures_record_text(case=case, kind="description", text=case.description, seen_at=now)
+    return case
+
+
+EDITABLE = ("title", "description", "service", "component", "environment", "version", "impact")
+
+
+@transaction.atomic
+def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
+    """Correct a case's details (internal staff only); one audit event per changed field."""
+    if actor.is_external or not actor.has_role(Role.L1_AGENT, Role.L2_ENGINEER, Role.ADMIN):
+        raise PermissionDenied("Only support staff may edit a case")
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed(
+            "Unknown fields", fields=dict.fromkeys(unknown, "This field cannot be edited.")
+        )
+    case = Case.objects.select_for_update().select_related("service").get(pk=case.pk)
+    merged = {name: changes.get(name, getattr(case, name)) for name in EDITABLE}
+    if "service" in changes and "component" not in changes:
+        merged["component"] = None
+    errors = _validate_text(CaseInput(**merged))
+    if errors:
+        raise ValidationFailed("The case could not be updated", fields=errors)
+    diff: dict[str, tuple[object, object]] = {}
+    for name, given in merged.items():
+        value = given.strip() if isinstance(given, str) else given
+        if getattr(case, name) != value:
+            diff[name] = (getattr(case, name), value)
+    if not diff:
+        return case  # a no-op change writes nothing
+    for name, (_, value) in diff.items():
+        setattr(case, name, value)
+    case.save()
+    audit_changes(actor=actor, subject=case, action="updated", changes=diff)
+    occurrence_index_case(case)
+    if "description" in diff:
+        signatures_record_text(case=case, kind="description", text=case.description)
+    return case
+
+
+def case_transition(
+    *, actor: Any, case: Case, action: str, data: Mapping[str, Any] | None = None
+) -> Case:
+    """Apply one L2 workflow action (take, request_info, answer, resolve, escalate, ...)."""
+    payload = dict(data or {})
+    result = apply_transition(
+        workflow=CASE_WORKFLOW,
+        subject=case,
+        actor=actor,
+        action=action,
+        data=payload,
+        reason=str(payload.get("reason") or payload.get("note") or ""),
+    )
+    assert isinstance(result, Case)
+    return result
+
+
+@transaction.atomic
+def comment_add(*, actor: User, case: Case, body: str, internal: bool = False) -> Comment:
+    """Add a comment. A reporter's public reply resumes a case waiting on them."""
+    body = body.strip()
+    errors: dict[str, str] = {}
+    if not body:
+        errors["body"] = "Write something."
+    elif len(body) > TEXT_MAX:
+        errors["body"] = f"Keep a comment under {TEXT_MAX} characters."
+    if internal and actor.is_external:
+        errors["internal"] = "Only support staff can write internal notes."
+    if errors:
+        raise ValidationFailed("The comment could not be added", fields=errors)
+    comment = Comment.objects.create(
+        case=case, author=actor, body=body, internal=internal, created_at=clock.now()
+    )
+    audit_record(
+        actor=actor,
+        subject=case,
+        action="commented",
+        data={"comment": comment.pk, "internal": internal},
+        public=not internal,
+    )
+    if not internal and actor.is_external and case.state == CaseState.WAITING_ON_REPORTER:
+        case_transition(actor=actor, case=case, action="answer")
+    outbox_enqueue(
+        topic="case.commented", key=case.key, payload={"key": case.key, "comment": comment.pk}
+    )
+    return comment
+
+
+def close_quiet_resolved_cases(*, limit: int = 500) -> int:
+    """Close cases resolved longer than the quiet period ago; returns how many were closed."""
+    cutoff = clock.now() - timedelta(days=settings.CASE_AUTO_CLOSE_DAYS)
+    quiet = Case.objects.filter(state=CaseState.RESOLVED, resolved_at__lte=cutoff)
+    closed = 0
+    for case in quiet.order_by("resolved_at")[:limit]:
+        case_transition(actor=SYSTEM, case=case, action="close", data={"reason": "quiet period"})
+        closed += 1
+    return closed

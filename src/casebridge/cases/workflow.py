@@ -1,0 +1,369 @@
+"""The case lifecycle of L2 support as one declarative workflow (PRODUCT §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from casebridge.accounts.models import ROLE_LABELS, Role
+from casebridge.cases.escalation import DOC_FIELDS, missing_reasons
+from casebridge.cases.models import Case, CaseState, Comment, Resolution
+from casebridge.core import clock
+from casebridge.core.actors import SYSTEM_ROLE
+from casebridge.core.errors import Reason
+from casebridge.knowledge.models import KnownResolution
+from casebridge.workflows.engine import (
+    Context,
+    Requirement,
+    State,
+    StateGroup,
+    Transition,
+    Workflow,
+)
+from casebridge.workitems.models import Category, WorkItem
+
+S = CaseState
+L2 = Role.L2_ENGINEER
+EXTERNAL = frozenset({Role.REPORTER, Role.PARTNER})
+WORKING = frozenset({S.NEW, S.INVESTIGATING, S.WAITING_ON_REPORTER})
+Changes = Mapping[str, tuple[object, object]]
+
+
+# --- take ---------------------------------------------------------------------------------------
+
+
+def _new_owner(ctx: Context) -> object:
+    return ctx.data.get("owner") or ctx.actor
+
+
+def check_owner(ctx: Context) -> Iterator[Reason]:
+    owner = ctx.data.get("owner")
+    if owner is not None and not owner.has_role(L2):
+        yield Reason("owner_role", f"{owner.display_name} is not an L2 engineer", "owner")
+
+
+def effect_take(ctx: Context) -> Changes:
+    case: Case = ctx.subject
+    old, case.owner = case.owner, _new_owner(ctx)  # type: ignore[assignment]
+    return {"owner": (old, case.owner)}
+
+
+# --- request information ------------------------------------------------------------------------
+
+
+def effect_ask(ctx: Context) -> Changes:
+    Comment.objects.create(
+        case=ctx.subject,
+        author=ctx.actor,
+        body=str(ctx.data["question"]).strip(),
+        internal=False,
+        created_at=clock.now(),
+    )
+    return {}
+
+
+# --- resolve ------------------------------------------------------------------------------------
+
+
+def _known_resolution(key: object) -> KnownResolution | None:
+    return KnownResolution.objects.filter(key=str(key).upper()).first() if key else None
+
+
+def _case(key: object) -> Case | None:
+    return Case.objects.filter(key=str(key).upper()).first() if key else None
+
+
+def check_resolution(ctx: Context) -> Iterator[Reason]:
+    data, case = ctx.data, ctx.subject
+    resolution = data.get("resolution")
+    if ctx.preview or not resolution:
+        return
+    if resolution == Resolution.FIXED:
+        yield Reason(
+            "resolution", "A case is resolved as fixed by its work item, not by hand", "resolution"
+        )
+    elif resolution not in Resolution.values:
+        choices = "known_fix, no_fault or duplicate"
+        yield Reason(
+            "resolution", f"Unknown resolution '{resolution}'; use {choices}", "resolution"
+        )
+    elif resolution == Resolution.KNOWN_FIX:
+        if not data.get("known_resolution"):
+            yield Reason("required", "Name the known resolution applied", "known_resolution")
+        elif _known_resolution(data["known_resolution"]) is None:
+            yield Reason(
+                "not_found",
+                f"No known resolution {data['known_resolution']}",
+                "known_resolution",
+            )
+        if not str(data.get("action_taken") or "").strip():
+            yield Reason("required", "Say what was done to apply the fix", "action_taken")
+    elif resolution == Resolution.DUPLICATE:
+        yield from _check_duplicate(case, data.get("duplicate_of"))
+    elif resolution == Resolution.NO_FAULT and not str(data.get("note") or "").strip():
+        yield Reason("required", "Explain why there is no fault", "note")
+
+
+def _check_duplicate(case: Case, key: object) -> Iterator[Reason]:
+    if not key:
+        yield Reason("required", "Name the case this one duplicates", "duplicate_of")
+        return
+    original = _case(key)
+    if original is None:
+        yield Reason("not_found", f"No case {key}", "duplicate_of")
+    elif original.pk == case.pk:
+        yield Reason("invalid", "A case cannot duplicate itself", "duplicate_of")
+    elif original.duplicate_of_id == case.pk:
+        yield Reason(
+            "invalid", f"{original.key} is already a duplicate of this case", "duplicate_of"
+        )
+
+
+def effect_resolve(ctx: Context) -> Changes:
+    case: Case = ctx.subject
+    data = ctx.data
+    before = {f: getattr(case, f) for f in ("resolution", "known_resolution", "duplicate_of")}
+    before.update(action_taken=case.action_taken, resolution_note=case.resolution_note)
+    case.resolution = str(data["resolution"])
+    case.known_resolution = _known_resolution(data.get("known_resolution"))
+    case.duplicate_of = _case(data.get("duplicate_of"))
+    case.action_taken = str(data.get("action_taken") or "").strip()
+    case.resolution_note = str(data.get("note") or "").strip()
+    case.resolved_at = clock.now()
+    return {name: (old, getattr(case, name)) for name, old in before.items()}
+
+
+def effect_reopen(ctx: Context) -> Changes:
+    case: Case = ctx.subject
+    old = case.resolution
+    case.resolution = ""
+    case.fixed_version = ""
+    case.resolved_at = None
+    case.closed_at = None
+    case.reopen_count += 1
+    return {"resolution": (old, ""), "reopen_count": (case.reopen_count - 1, case.reopen_count)}
+
+
+def effect_fix(ctx: Context) -> Changes:
+    case: Case = ctx.subject
+    old = case.resolution
+    case.resolution = Resolution.FIXED
+    case.resolution_note = str(ctx.data.get("note") or "")
+    old_version, case.fixed_version = case.fixed_version, str(ctx.data.get("version") or "")
+    case.resolved_at = clock.now()
+    return {
+        "resolution": (old, case.resolution),
+        "resolution_note": ("", case.resolution_note),
+        "fixed_version": (old_version, case.fixed_version),
+    }
+
+
+def check_untouched(ctx: Context) -> Iterator[Reason]:
+    """Monitoring resolves a case only if nobody worked on it: no owner, no comment."""
+    case: Case = ctx.subject
+    if case.owner_id is not None or case.comments.exists():
+        yield Reason("worked_on", "Someone worked on the case: a person resolves it")
+
+
+def effect_auto_resolve(ctx: Context) -> Changes:
+    case: Case = ctx.subject
+    case.resolution = Resolution.NO_FAULT
+    case.resolution_note = str(ctx.data.get("note") or "").strip()
+    case.resolved_at = clock.now()
+    return {"resolution": ("", case.resolution), "resolution_note": ("", case.resolution_note)}
+
+
+def check_has_work_item(ctx: Context) -> Iterator[Reason]:
+    if ctx.subject.work_item_id is None:
+        yield Reason("no_work_item", "The case is not linked to a work item")
+
+
+def effect_close(ctx: Context) -> Changes:
+    ctx.subject.closed_at = clock.now()
+    return {}
+
+
+# --- escalate -----------------------------------------------------------------------------------
+
+
+def _existing_item(key: object) -> WorkItem | None:
+    return WorkItem.objects.filter(key=str(key).strip().upper()).first() if key else None
+
+
+def check_escalation(ctx: Context) -> Iterator[Reason]:
+    """The escalation gate: every missing item of the category at once, or a valid work item."""
+    if ctx.preview:
+        return
+    data = ctx.data
+    existing = data.get("work_item")
+    if existing:
+        if _existing_item(existing) is None:
+            yield Reason("not_found", f"No work item {existing}", "work_item")
+        return
+    category = data.get("category")
+    if not category:
+        yield Reason("required", "Choose a category: bug, feature or improvement", "category")
+        return
+    if category not in Category.values:
+        yield Reason("invalid", "Use bug, feature or improvement", "category")
+        return
+    yield from missing_reasons(ctx.subject, str(category), data.get("docs") or {})
+
+
+def effect_escalate(ctx: Context) -> Changes:
+    from casebridge.occurrences.services import signatures_record_text
+    from casebridge.workitems.services import work_item_create
+
+    case: Case = ctx.subject
+    item = _existing_item(ctx.data.get("work_item"))
+    if item is None:
+        docs = dict(ctx.data.get("docs") or {})
+        docs.setdefault("description", case.description)
+        item = work_item_create(
+            actor=ctx.actor,
+            category=str(ctx.data["category"]),
+            title=str(ctx.data.get("title") or case.title),
+            docs={k: v for k, v in docs.items() if k in DOC_FIELDS},
+            service=case.service,
+            component=case.component,
+            environment=case.environment,
+            version=str(docs.get("version") or case.version),
+        )
+        excerpt = str(docs.get("log_excerpt") or "")
+        ref = f"escalation:{item.key}"
+        signatures_record_text(case=case, kind="escalation", ref=ref, text=excerpt)
+    old = case.work_item
+    case.work_item = item
+    return {"work_item": (old, item)}
+
+
+CASE_WORKFLOW = Workflow(
+    name="case",
+    label="Case",
+    initial=S.NEW,
+    status_field="state",
+    role_labels=ROLE_LABELS,
+    states=(
+        State(S.NEW, "New", StateGroup.OPEN),
+        State(S.INVESTIGATING, "Investigating", StateGroup.ACTIVE),
+        State(S.WAITING_ON_REPORTER, "Waiting on reporter", StateGroup.ACTIVE),
+        State(S.ESCALATED, "Escalated", StateGroup.ACTIVE),
+        State(S.RESOLVED, "Resolved", StateGroup.DONE),
+        State(S.CLOSED, "Closed", StateGroup.DONE),
+    ),
+    transitions=(
+        Transition(
+            "take",
+            "Take",
+            frozenset({S.NEW}),
+            S.INVESTIGATING,
+            frozenset({L2}),
+            checks=(check_owner,),
+            effect=effect_take,
+            style="primary",
+            public=True,
+            description="An L2 engineer takes ownership and starts investigating.",
+        ),
+        Transition(
+            "request_info",
+            "Ask the reporter",
+            frozenset({S.INVESTIGATING}),
+            S.WAITING_ON_REPORTER,
+            frozenset({L2}),
+            requires=(Requirement("question", "Write the question for the reporter"),),
+            effect=effect_ask,
+            public=True,
+        ),
+        Transition(
+            "answer",
+            "Resume investigation",
+            frozenset({S.WAITING_ON_REPORTER}),
+            S.INVESTIGATING,
+            frozenset({L2, Role.L1_AGENT, *EXTERNAL}),
+            public=True,
+            description="The reporter answered; the case returns to investigating.",
+        ),
+        Transition(
+            "resolve",
+            "Resolve",
+            WORKING,
+            S.RESOLVED,
+            frozenset({L2}),
+            requires=(Requirement("resolution", "Choose a resolution"),),
+            checks=(check_resolution,),
+            effect=effect_resolve,
+            style="primary",
+            public=True,
+        ),
+        Transition(
+            "escalate",
+            "Escalate to development",
+            WORKING,
+            S.ESCALATED,
+            frozenset({L2}),
+            checks=(check_escalation,),
+            effect=effect_escalate,
+            public=True,
+        ),
+        Transition(
+            "return_to_l2",
+            "Returned by development",
+            frozenset({S.ESCALATED}),
+            S.INVESTIGATING,
+            frozenset({SYSTEM_ROLE}),
+            requires=(Requirement("reason", "Say why the case returns to L2"),),
+            description="The RTE asked for information, or rejected the work item.",
+        ),
+        Transition(
+            "resume_escalation",
+            "Escalation resumed",
+            frozenset({S.INVESTIGATING}),
+            S.ESCALATED,
+            frozenset({SYSTEM_ROLE}),
+            checks=(check_has_work_item,),
+            description="L2 answered the RTE; the case follows its work item again.",
+        ),
+        Transition(
+            "fix",
+            "Fixed by development",
+            frozenset({S.ESCALATED}),
+            S.RESOLVED,
+            frozenset({SYSTEM_ROLE}),
+            effect=effect_fix,
+            public=True,
+            description="The work item was validated and closed; the case resolves as fixed.",
+        ),
+        Transition(
+            "auto_resolve",
+            "Resolved at the source",
+            frozenset({S.NEW}),
+            S.RESOLVED,
+            frozenset({SYSTEM_ROLE}),
+            requires=(Requirement("note", "Say what resolved at the source"),),
+            checks=(check_untouched,),
+            effect=effect_auto_resolve,
+            public=True,
+            description="The monitoring alert of a case nobody worked on resolved by itself.",
+        ),
+        Transition(
+            "reopen",
+            "Reopen",
+            frozenset({S.RESOLVED}),
+            S.INVESTIGATING,
+            frozenset({L2, *EXTERNAL}),
+            requires=(Requirement("reason", "Say why the case is reopened"),),
+            effect=effect_reopen,
+            style="danger",
+            public=True,
+        ),
+        Transition(
+            "close",
+            "Close",
+            frozenset({S.RESOLVED}),
+            S.CLOSED,
+            frozenset({L2, SYSTEM_ROLE, *EXTERNAL}),
+            effect=effect_close,
+            public=True,
+            description="The reporter confirmed the fix, or the quiet period passed.",
+        ),
+    ),
+)

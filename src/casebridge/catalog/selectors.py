@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from casebridge.catalog.models import Component, Service
+from casebridge.core.errors import NotFound, ValidationFailed
+
+
+def service_list() -> QuerySet[Service]:
+    return Service.objects.prefetch_related("components").order_by("name")
+
+
+def service_by_slug(slug: str, *, field: str = "service") -> Service:
+    try:
+        return Service.objects.get(slug=slug)
+    except Service.DoesNotExist:
+        raise ValidationFailed(
+            f"Unknown service '{slug}'", fields={field: f"No service with the slug '{slug}'."}
+        ) from None
+
+
+def service_get(slug: str) -> Service:
+    try:
+        return Service.objects.get(slug=slug)
+    except Service.DoesNotExist:
+        raise NotFound(f"No service '{slug}'") from None
+
+
+def component_by_slug(service: Service, slug: str, *, field: str = "component") -> Component:
+    try:
+        return Component.objects.select_related("service").get(service=service, slug=slug)
+    except Component.DoesNotExist:
+        raise ValidationFailed(
+            f"Unknown component '{slug}' for {service.name}",
+            fields={field: f"{service.name} has no component '{slug}'."},
+        ) from None
+
+
+def component_list(service: Service | None = None) -> QuerySet[Component]:
+    """Components of one service, or of all services, by service then name."""
+    components = Component.objects.select_related("service").order_by("service__name", "name")
+    return components.filter(service=service) if service is not None else components

@@ -1,0 +1,22 @@
+"""The ``casebridge`` console script: Django's management commands under one name.
+
+``casebridge serve``, ``casebridge case list --json``, ``casebridge migrate``: every verb is a
+management command in ``<app>/management/commands/``, calling services and selectors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casebridge.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    execute_from_command_line(["casebridge", *args])
+
+
+if __name__ == "__main__":
+    main()

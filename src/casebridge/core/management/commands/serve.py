@@ -1,0 +1,66 @@
+"""casebridge serve: the production HTTP server (gunicorn, WSGI, static files by whitenoise)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Casebridge over HTTP with gunicorn."
+    requires_system_checks: list[str] = []  # start fast; `casebridge check` runs them
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=2, help="Worker processes.")
+        parser.add_argument("--threads", type=int, default=4, help="Threads per worker.")
+        parser.add_argument("--timeout", type=int, default=60)
+        parser.add_argument(
+            "--with-worker",
+            action="store_true",
+            help="Also run one `casebridge worker` beside the server (single-host setups).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from gunicorn.app.base import BaseApplication
+
+        from casebridge.wsgi import application
+
+        config = {
+            "bind": f"{options['host']}:{options['port']}",
+            "workers": options["workers"],
+            "threads": options["threads"],
+            "worker_class": "gthread" if options["threads"] > 1 else "sync",
+            "timeout": options["timeout"],
+            "graceful_timeout": 20,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "limit_request_line": 8190,
+        }
+
+        class Server(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                for key, value in config.items():
+                    self.cfg.set(key, value)
+
+            def load(self) -> Any:
+                return application
+
+        self.stdout.write(f"Casebridge on http://{config['bind']} ({config['workers']} workers)")
+        worker = _start_worker() if options["with_worker"] else None
+        try:
+            Server().run()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """The background worker as a child process, stopped when the server stops."""
+    return subprocess.Popen([sys.executable, "-m", "casebridge.cli", "worker"])

@@ -1,0 +1,73 @@
+"""casebridge worker: background tasks, outbox delivery and periodic jobs, in one loop."""
+
+from __future__ import annotations
+
+import signal
+import time
+import uuid
+from types import FrameType
+from typing import Any
+
+import structlog
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from casebridge.integrations.outbox import outbox_deliver_due
+from casebridge.jobs import periodic_jobs
+
+log = structlog.get_logger("casebridge.worker")
+
+
+class Command(BaseCommand):
+    help = "Run background tasks, deliver the outbox and run periodic jobs."
+    requires_system_checks: list[str] = []  # start fast; `casebridge check` runs them
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--interval", type=float, default=1.0, help="Idle sleep, seconds.")
+        parser.add_argument("--once", action="store_true", help="One pass, then exit.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        self.running = True
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        tasks = Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=50,
+            worker_id=f"casebridge-{uuid.uuid4().hex[:8]}",
+            excluded_queue_names=[],
+        )
+        last_run: dict[str, float] = {}
+        log.info("worker_started")
+        while self.running:
+            close_old_connections()
+            tasks._run_tasks = 0
+            tasks.run()
+            work = tasks._run_tasks + outbox_deliver_due(limit=200)
+            work += self._periodic(last_run)
+            if options["once"]:
+                break
+            if not work:
+                time.sleep(options["interval"])
+        log.info("worker_stopped")
+
+    def _periodic(self, last_run: dict[str, float]) -> int:
+        done = 0
+        now = time.monotonic()
+        for job in periodic_jobs():
+            if now - last_run.get(job.name, -1e9) >= job.every_seconds:
+                last_run[job.name] = now
+                count = job.run()
+                if count:
+                    log.info("job_done", job=job.name, count=count)
+                done += count
+        return done
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        log.info("worker_stopping", signal=signal.strsignal(signum))
+        self.running = False

@@ -1,0 +1,96 @@
+"""Every read of incidents a request makes. Incidents are internal: customers and partners see
+none, and an incident key is a 404 for them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from casebridge.cases.models import Case
+from casebridge.catalog.models import Service
+from casebridge.core.errors import NotFound
+from casebridge.incidents.models import (
+    ActionItem,
+    Incident,
+    IncidentState,
+    Participant,
+    Review,
+    TimelineEntry,
+)
+
+OPEN_STATES = (
+    IncidentState.ACTIVE,
+    IncidentState.MITIGATED,
+    IncidentState.RESOLVED,
+    IncidentState.IN_REVIEW,
+)
+RELATED = ("service", "case", "alert_group", "lead", "owner", "scribe", "comms", "declared_by")
+
+
+def _incidents_for(viewer: Any) -> QuerySet[Incident]:
+    incidents = Incident.objects.select_related(*RELATED)
+    return incidents.none() if viewer.is_external else incidents
+
+
+def incident_list_for(
+    viewer: Any,
+    *,
+    state: str = "",
+    service: Service | None = None,
+    severity: str = "",
+    open_only: bool = False,
+    limit: int = 200,
+) -> list[Incident]:
+    incidents = _incidents_for(viewer)
+    if open_only or state == "open":
+        incidents = incidents.filter(state__in=OPEN_STATES)
+    elif state:
+        incidents = incidents.filter(state=state)
+    if service is not None:
+        incidents = incidents.filter(service=service)
+    if severity:
+        incidents = incidents.filter(severity=severity)
+    return list(incidents.order_by("-declared_at", "-id")[:limit])
+
+
+def incident_get_for(viewer: Any, key: str) -> Incident:
+    incident = _incidents_for(viewer).filter(key=key.upper()).first()
+    if incident is None:
+        raise NotFound(f"No incident {key}")
+    return incident
+
+
+def participants_of(incident: Incident) -> list[Participant]:
+    rows = Participant.objects.filter(incident=incident).select_related("user", "guide")
+    return list(rows.prefetch_related("user__role_grants"))
+
+
+def timeline_of(incident: Incident, *, after: int = 0) -> list[TimelineEntry]:
+    entries = TimelineEntry.objects.filter(incident=incident, id__gt=after).select_related("actor")
+    return list(entries.order_by("id"))
+
+
+def review_of(incident: Incident) -> Review | None:
+    return Review.objects.filter(incident=incident).select_related("lead").first()
+
+
+def action_items_of(incident: Incident) -> list[ActionItem]:
+    items = ActionItem.objects.filter(incident=incident).select_related("owner", "work_item")
+    return list(items.order_by("created_at", "id"))
+
+
+def action_item_get(incident: Incident, item_id: int) -> ActionItem:
+    item = ActionItem.objects.filter(incident=incident, pk=item_id).first()
+    if item is None:
+        raise NotFound(f"No action item {item_id} in {incident.key}")
+    return item
+
+
+def case_has_open_incident(case: Case) -> bool:
+    return Incident.objects.filter(case=case).exclude(state=IncidentState.CLOSED).exists()
+
+
+def incidents_of_case(viewer: Any, case: Case) -> list[Incident]:
+    links = Q(case=case) | Q(alert_group__case=case)
+    return list(_incidents_for(viewer).filter(links).distinct().order_by("-declared_at"))

@@ -1,0 +1,39 @@
+"""Periodic jobs the worker runs, with how often. Each is idempotent and safe to run twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    every_seconds: int
+    run: Callable[[], int]
+
+
+def periodic_jobs() -> list[Job]:
+    from casebridge.cases.services import close_quiet_resolved_cases
+    from casebridge.monitoring.processing import (
+        rate_windows_prune,
+        worker_fold,
+        worker_sync,
+    )
+    from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
+    from casebridge.occurrences.services import (
+        log_sources_requeue_stalled,
+        occurrences_refresh_stats,
+    )
+
+    return [
+        # every pass: stored alert payloads into groups, then the groups' cases
+        Job("fold monitoring payloads into alert groups", 0, worker_fold),
+        Job("open and update the cases of alert groups", 0, worker_sync),
+        Job("forget old intake rate windows", 600, rate_windows_prune),
+        Job("count terms of new cases", 5, occurrences_refresh_stats),
+        Job("find near-duplicates of new cases", 30, near_duplicates_refresh),
+        Job("detect recurring clusters", 300, recurring_detect),
+        Job("requeue stalled log parses", 600, log_sources_requeue_stalled),
+        Job("close quiet resolved cases", 300, close_quiet_resolved_cases),
+    ]

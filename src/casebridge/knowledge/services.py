@@ -1,0 +1,118 @@
+"""Every write to the knowledge base of known resolutions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from casebridge.accounts.models import Role, User
+from casebridge.audit.services import audit_changes, audit_record
+from casebridge.catalog.models import Service
+from casebridge.core import clock, keys
+from casebridge.core.errors import PermissionDenied, ValidationFailed
+from casebridge.knowledge.models import FixKind, KnownResolution
+from casebridge.occurrences.services import (
+    known_fix_signatures_set,
+    occurrence_index_known_resolution,
+)
+
+EDITORS = (Role.L2_ENGINEER, Role.DEVELOPER, Role.DEVOPS, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class KnownResolutionInput:
+    title: str
+    symptoms: str
+    steps: str
+    fix_kind: str
+    services: Sequence[Service] = ()
+    #: Signature ids to carry (None keeps the current ones) and log lines to add as signatures.
+    signatures: Sequence[str] | None = None
+    log_lines: str = ""
+
+
+def _validate(data: KnownResolutionInput) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not 3 <= len(data.title.strip()) <= 200:
+        errors["title"] = "Use 3 to 200 characters."
+    if not data.symptoms.strip():
+        errors["symptoms"] = "Describe the symptoms L2 will recognise."
+    if not data.steps.strip():
+        errors["steps"] = "Write the steps of the fix."
+    if data.fix_kind not in FixKind.values:
+        errors["fix_kind"] = f"Use one of {', '.join(FixKind.values)}."
+    return errors
+
+
+def _require_editor(actor: User) -> None:
+    if actor.is_external or not actor.has_role(*EDITORS):
+        raise PermissionDenied("Only L2, developers, DevOps and admins edit the knowledge base")
+
+
+@transaction.atomic
+def known_resolution_create(*, actor: User, data: KnownResolutionInput) -> KnownResolution:
+    _require_editor(actor)
+    errors = _validate(data)
+    if errors:
+        raise ValidationFailed("The known resolution could not be saved", fields=errors)
+    key, number = keys.next_key("KR")
+    now = clock.now()
+    resolution = KnownResolution.objects.create(
+        key=key,
+        number=number,
+        title=data.title.strip(),
+        symptoms=data.symptoms.strip(),
+        steps=data.steps.strip(),
+        fix_kind=data.fix_kind,
+        created_by=actor,
+        created_at=now,
+    )
+    resolution.services.set(data.services)
+    audit_record(actor=actor, subject=resolution, action="created")
+    known_fix_signatures_set(
+        actor=actor, resolution=resolution, ids=data.signatures or (), log_lines=data.log_lines
+    )
+    occurrence_index_known_resolution(resolution)
+    return resolution
+
+
+@transaction.atomic
+def known_resolution_update(
+    *, actor: User, resolution: KnownResolution, data: KnownResolutionInput
+) -> KnownResolution:
+    _require_editor(actor)
+    errors = _validate(data)
+    if errors:
+        raise ValidationFailed("The known resolution could not be saved", fields=errors)
+    resolution = KnownResolution.objects.select_for_update().get(pk=resolution.pk)
+    after = {
+        "title": data.title.strip(),
+        "symptoms": data.symptoms.strip(),
+        "steps": data.steps.strip(),
+        "fix_kind": data.fix_kind,
+    }
+    changes: dict[str, tuple[object, object]] = {
+        f: (getattr(resolution, f), new)
+        for f, new in after.items()
+        if getattr(resolution, f) != new
+    }
+    old_services = sorted(resolution.services.values_list("slug", flat=True))
+    new_services = sorted({s.slug for s in data.services})
+    if old_services != new_services:
+        changes["services"] = (", ".join(old_services), ", ".join(new_services))
+        resolution.services.set(data.services)
+    signatures_changed = known_fix_signatures_set(
+        actor=actor, resolution=resolution, ids=data.signatures, log_lines=data.log_lines
+    )
+    if not changes:
+        if signatures_changed:
+            occurrence_index_known_resolution(resolution)
+        return resolution  # a no-op change writes nothing
+    for name, value in after.items():
+        setattr(resolution, name, value)
+    resolution.save()
+    audit_changes(actor=actor, subject=resolution, action="updated", changes=changes)
+    occurrence_index_known_resolution(resolution)
+    return resolution

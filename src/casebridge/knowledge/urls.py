@@ -1,0 +1,12 @@
+from django.urls import path
+
+from casebridge.knowledge import views
+
+app_name = "knowledge"
+
+urlpatterns = [
+    path("", views.known_list, name="list"),
+    path("new/", views.known_new, name="new"),
+    path("<str:key>/", views.known_detail, name="detail"),
+    path("<str:key>/edit/", views.known_edit, name="edit"),
+]

@@ -1,0 +1,236 @@
+"""The intake door: authenticate the integration, bound the body, check it, store it, answer.
+
+This is the hot path of monitoring, so it does the least that keeps the promise "nothing
+accepted is lost, nothing malformed is stored":
+
+1. one indexed SELECT for the integration (only the columns the door needs);
+2. the size limit from ``Content-Length`` before reading, and again while reading;
+3. the secret: a bearer token (compared by SHA-256) or an HMAC-SHA256 of the body;
+4. the JSON and its shape (``formats.check_*``), every bad field named;
+5. one short transaction: the per-minute counter of the integration (an upsert shared by every
+   process) and the INSERT of the raw body. Over the limit, it rolls back and answers 429.
+
+Everything else (dedup into groups, cases, incidents) happens in the worker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from casebridge.core import clock
+from casebridge.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
+from casebridge.monitoring import formats
+from casebridge.monitoring.models import AuthScheme, Integration, IntegrationKind
+
+#: The signature header each kind sends unless the integration names another.
+SIGNATURE_HEADERS = {
+    IntegrationKind.ALERTMANAGER: "X-Casebridge-Signature",
+    IntegrationKind.GRAFANA: "X-Grafana-Alerting-Signature",
+    IntegrationKind.EVENTS: "X-Casebridge-Signature",
+}
+TIMESTAMP_SKEW_SECONDS = 300
+DOOR_FIELDS = (
+    "id",
+    "slug",
+    "kind",
+    "auth",
+    "token_hash",
+    "hmac_secret",
+    "signature_header",
+    "timestamp_header",
+    "max_body_bytes",
+    "rate_limit_per_minute",
+)
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    status = 401
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, fields={"rate": message})
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Accepted:
+    payload_id: int
+    alerts: int
+    dedup_key: str
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+#: The door's two statements, written out: the ORM would compile them on every request, which
+#: costs more than running them (see docs/performance.md, issue 6).
+DOOR_SELECT = (
+    f"SELECT {', '.join(DOOR_FIELDS)} FROM monitoring_integration "  # noqa: S608 - constant names
+    "WHERE slug = %s AND kind = %s AND enabled"
+)
+PAYLOAD_INSERT = (
+    "INSERT INTO monitoring_payload (integration_id, received_at, body, alerts, dedup_key, state, "
+    "attempts, available_at, processed_at, error) "
+    "VALUES (%s, %s, %s, %s, %s, 'pending', 0, %s, NULL, '') RETURNING id"
+)
+
+
+def integration_for_door(kind: str, slug: str) -> Integration:
+    with connection.cursor() as cursor:
+        cursor.execute(DOOR_SELECT, [slug, kind])
+        row = cursor.fetchone()
+    found = Integration(**dict(zip(DOOR_FIELDS, row, strict=True))) if row else None
+    if found is None:
+        raise NotFound(
+            f"No enabled {kind} integration '{slug}'",
+            fields={"integration": f"No enabled {kind} integration '{slug}'."},
+        )
+    return found
+
+
+def too_large(integration: Integration, size: int | None = None) -> PayloadTooLarge:
+    limit = integration.max_body_bytes
+    got = f" (got {size} bytes)" if size is not None else ""
+    return PayloadTooLarge(
+        f"The payload is larger than the limit of {limit} bytes ({limit / 1048576:g} MiB) "
+        f"of integration '{integration.slug}'{got}",
+        fields={"body": f"At most {limit} bytes."},
+    )
+
+
+def _check_bearer(integration: Integration, headers: Mapping[str, str]) -> None:
+    scheme, _, secret = (headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated(
+            "Send the integration's token as 'Authorization: Bearer <token>'",
+            fields={"Authorization": "Missing bearer token."},
+        )
+    if not hmac.compare_digest(token_hash(secret.strip()), integration.token_hash):
+        raise Unauthenticated(
+            "The token is not this integration's", fields={"Authorization": "Wrong token."}
+        )
+
+
+def signature_header(integration: Integration) -> str:
+    return integration.signature_header or SIGNATURE_HEADERS[IntegrationKind(integration.kind)]
+
+
+def sign(secret: str, body: bytes, timestamp: str = "") -> str:
+    """HMAC-SHA256 as hex, of ``timestamp:body`` when a timestamp header is used (Grafana's)."""
+    message = f"{timestamp}:".encode() + body if timestamp else body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _check_hmac(integration: Integration, headers: Mapping[str, str], body: bytes) -> None:
+    name = signature_header(integration)
+    given = (headers.get(name) or "").strip().removeprefix("sha256=")
+    if not given:
+        raise Unauthenticated(
+            f"Sign the body with the integration's secret in the {name} header",
+            fields={name: "Missing signature."},
+        )
+    stamp = ""
+    if integration.timestamp_header:
+        stamp = (headers.get(integration.timestamp_header) or "").strip()
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > TIMESTAMP_SKEW_SECONDS:
+            raise Unauthenticated(
+                f"Send the Unix time of signing in {integration.timestamp_header} "
+                f"(within {TIMESTAMP_SKEW_SECONDS} s)",
+                fields={integration.timestamp_header: "Missing or stale timestamp."},
+            )
+    if not hmac.compare_digest(sign(integration.hmac_secret, body, stamp), given.lower()):
+        raise Unauthenticated(
+            "The signature does not match the body", fields={name: "Wrong signature."}
+        )
+
+
+def _parse(kind: str, body: bytes) -> tuple[str, formats.Checked]:
+    try:
+        text = body.decode("utf-8")
+        data = json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise _malformed("the body is not UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise _malformed(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    if kind == IntegrationKind.ALERTMANAGER:
+        return text, formats.check_alertmanager(data)
+    if kind == IntegrationKind.GRAFANA:
+        return text, formats.check_grafana(data)
+    return text, formats.check_event(data, new_key=uuid.uuid4().hex)
+
+
+class Malformed(ValidationFailed):
+    code = "malformed_json"
+    status = 400
+
+
+def _malformed(detail: str) -> Malformed:
+    return Malformed(f"The body is not valid JSON ({detail})", fields={"body": f"{detail}."})
+
+
+RATE_UPSERT = (
+    "INSERT INTO monitoring_ratewindow (integration_id, minute, count) VALUES (%s, %s, 1) "
+    "ON CONFLICT (integration_id, minute) DO UPDATE SET count = monitoring_ratewindow.count + 1 "
+    "RETURNING count"
+)
+
+
+def _store(integration: Integration, text: str, checked: formats.Checked) -> int:
+    now = clock.now()
+    minute = int(now.timestamp()) // 60
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(RATE_UPSERT, [integration.pk, minute])
+        row = cursor.fetchone()
+        if row is not None and int(row[0]) > integration.rate_limit_per_minute:
+            retry = 60 - int(now.timestamp()) % 60
+            raise RateLimited(
+                f"Integration '{integration.slug}' may post {integration.rate_limit_per_minute} "
+                f"payloads a minute; retry in {retry} s",
+                retry_after=retry,
+            )
+        at = connection.ops.adapt_datetimefield_value(now)
+        values = [integration.pk, at, text, checked.alerts, checked.dedup_key, at]
+        cursor.execute(PAYLOAD_INSERT, values)
+        inserted = cursor.fetchone()
+    assert inserted is not None
+    return int(inserted[0])
+
+
+def intake_accept(
+    *,
+    kind: str,
+    slug: str,
+    headers: Mapping[str, str],
+    content_length: int | None,
+    read: Callable[[int], bytes],
+) -> Accepted:
+    """Store one delivery durably, or refuse it (4xx) having stored nothing."""
+    integration = integration_for_door(kind, slug)
+    limit = min(integration.max_body_bytes, settings.INTAKE_MAX_BYTES)
+    if content_length is not None and content_length > limit:
+        raise too_large(integration, content_length)
+    if integration.auth == AuthScheme.BEARER:
+        _check_bearer(integration, headers)
+    body = read(limit + 1)
+    if len(body) > limit:
+        raise too_large(integration)
+    if integration.auth == AuthScheme.HMAC:
+        _check_hmac(integration, headers, body)
+    text, checked = _parse(kind, body)
+    payload_id = _store(integration, text, checked)
+    return Accepted(payload_id=payload_id, alerts=checked.alerts, dedup_key=checked.dedup_key)

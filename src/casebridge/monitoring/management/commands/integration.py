@@ -1,0 +1,137 @@
+"""casebridge integration create|list|payloads|retry|process (as the server's operator)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from casebridge.catalog.models import Environment
+from casebridge.catalog.selectors import service_by_slug
+from casebridge.core.cli import print_json, run
+from casebridge.monitoring import processing, services
+from casebridge.monitoring.intake import signature_header
+from casebridge.monitoring.models import Integration, IntegrationKind, Payload, PayloadState
+
+
+class Command(BaseCommand):
+    help = "Manage monitoring integrations and their stored payloads (as the server's operator)."
+    requires_system_checks: list[str] = []  # start fast; `casebridge check` runs them
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="verb", required=True)
+        create = sub.add_parser("create", help="Create an integration; prints its secret once.")
+        create.add_argument("--kind", required=True, choices=IntegrationKind.values)
+        create.add_argument("--name", required=True)
+        create.add_argument("--slug", default="", help="Default: from the name.")
+        create.add_argument("--service", required=True, help="Default service slug.")
+        create.add_argument("--environment", default="production", choices=Environment.values)
+        create.add_argument("--auth", default="bearer", choices=["bearer", "hmac"])
+        create.add_argument("--signature-header", default="")
+        create.add_argument("--timestamp-header", default="")
+        create.add_argument("--max-bytes", type=int, default=1024 * 1024)
+        create.add_argument("--rate-limit", type=int, default=1200, help="Payloads a minute.")
+        create.add_argument("--json", action="store_true")
+        listing = sub.add_parser("list", help="List integrations.")
+        listing.add_argument("--json", action="store_true")
+        payloads = sub.add_parser("payloads", help="List stored payloads (failed by default).")
+        payloads.add_argument("--state", default="failed", choices=["", *PayloadState.values])
+        payloads.add_argument("--limit", type=int, default=50)
+        payloads.add_argument("--json", action="store_true")
+        retry = sub.add_parser("retry", help="Queue a failed payload again now.")
+        retry.add_argument("payload", type=int)
+        sub.add_parser("process", help="Fold and sync until nothing is due (the worker does it).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        getattr(self, f"_{options['verb']}")(options)
+
+    def _create(self, options: dict[str, Any]) -> None:
+        service = run(lambda: service_by_slug(options["service"]))
+        integration, secret = run(
+            lambda: services.integration_create(
+                actor=None,
+                kind=options["kind"],
+                name=options["name"],
+                slug=options["slug"],
+                service=service,
+                environment=options["environment"],
+                auth=options["auth"],
+                signature_header=options["signature_header"],
+                timestamp_header=options["timestamp_header"],
+                max_body_bytes=options["max_bytes"],
+                rate_limit_per_minute=options["rate_limit"],
+            )
+        )
+        row = _row(integration)
+        if options["json"]:
+            print_json({**row, "secret": secret})
+            return
+        self.stdout.write(f"created {integration.slug}: POST {row['url']}")
+        if integration.auth == "hmac":
+            self.stdout.write(f"HMAC-SHA256 secret (shown once, store it now): {secret}")
+            self.stdout.write(f"signature header: {row['signature_header']}")
+        else:
+            self.stdout.write(f"bearer token (shown once, store it now): {secret}")
+
+    def _list(self, options: dict[str, Any]) -> None:
+        rows = [_row(i) for i in Integration.objects.select_related("service").order_by("name")]
+        if options["json"]:
+            print_json(rows)
+            return
+        for row in rows:
+            state = "" if row["enabled"] else "  (disabled)"
+            self.stdout.write(
+                f"{row['slug']:<24} {row['kind']:<13} {row['auth']:<7} {row['service']:<16} "
+                f"{row['rate_limit_per_minute']:>6}/min {row['max_body_bytes']:>9} B{state}"
+            )
+
+    def _payloads(self, options: dict[str, Any]) -> None:
+        payloads = Payload.objects.select_related("integration").defer("body").order_by("-id")
+        if options["state"]:
+            payloads = payloads.filter(state=options["state"])
+        rows: list[dict[str, Any]] = [
+            {
+                "id": p.pk,
+                "integration": p.integration.slug,
+                "received_at": p.received_at,
+                "alerts": p.alerts,
+                "state": p.state,
+                "attempts": p.attempts,
+                "error": p.error,
+            }
+            for p in payloads[: options["limit"]]
+        ]
+        if options["json"]:
+            print_json(rows)
+            return
+        for row in rows:
+            self.stdout.write(
+                f"{row['id']:>8} {row['integration']:<20} {row['state']:<8} "
+                f"{row['attempts']} tries  {row['alerts']:>4} alerts  {row['error'][:80]}"
+            )
+
+    def _retry(self, options: dict[str, Any]) -> None:
+        payload = Payload.objects.filter(pk=options["payload"]).first()
+        if payload is None:
+            raise CommandError(f"no payload {options['payload']}", returncode=2)
+        run(lambda: services.payload_retry(actor=None, payload=payload))
+        self.stdout.write(f"payload {payload.pk} queued again")
+
+    def _process(self, options: dict[str, Any]) -> None:
+        self.stdout.write(f"processed {processing.intake_drain()} alerts and groups")
+
+
+def _row(integration: Integration) -> dict[str, Any]:
+    return {
+        "slug": integration.slug,
+        "name": integration.name,
+        "kind": integration.kind,
+        "auth": integration.auth,
+        "url": f"/api/v1/intake/{integration.kind}/{integration.slug}",
+        "service": integration.service.slug,
+        "environment": integration.environment,
+        "signature_header": signature_header(integration) if integration.auth == "hmac" else "",
+        "max_body_bytes": integration.max_body_bytes,
+        "rate_limit_per_minute": integration.rate_limit_per_minute,
+        "enabled": integration.enabled,
+    }

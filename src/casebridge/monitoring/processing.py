@@ -1,0 +1,447 @@
+"""The worker's half of intake: fold stored payloads into alert groups, then catch cases up.
+
+**Fold** (``payloads_fold``): claim a batch of due payloads (``SKIP LOCKED`` on PostgreSQL; on
+SQLite the IMMEDIATE transaction is the lock), read their alerts in order, look the groups of all
+their fingerprints up in two queries, apply every alert in memory, write new groups with one
+``bulk_create`` and changed ones with one ``bulk_update``, and mark the payloads done, all in one
+transaction. A crash anywhere rolls all of it back and the payloads are claimed again: folding is
+idempotent because it commits together with "done". A payload that cannot be read is marked
+failed with its error (retried with backoff, shown to admins); if the batch as a whole fails, each
+payload is retried alone so that one bad payload cannot hold the others back.
+
+**Sync** (``groups_sync``): a group whose case has not caught up (``sync_pending``) gets its case
+opened through ``case_create`` (or linked to the open case of the same alert), and its
+acknowledgement or resolve recorded there; this is a few milliseconds per case, so it runs in short
+transactions that keep SQLite's write lock free for the intake door.
+
+The rules of folding, per alert (fingerprint or dedup key) in arrival order:
+
+* firing, an open group exists: count it, update last seen and annotations;
+* firing, none open, and the alert started before the last group of it resolved: a late or
+  repeated notification of that resolved group: count it there (do not reopen);
+* firing otherwise: a new group;
+* acknowledged: the open group is acknowledged (an unknown key is ignored, as PagerDuty does);
+* resolved, an open group exists: the group resolves at the alert's ``endsAt``;
+* resolved, none open: counted on the last resolved group of the alert if it is the same alert,
+  else recorded as a new, already resolved group (its firing may still be on the way).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Max, QuerySet, Subquery
+
+from casebridge.catalog.models import Component, Environment, Service
+from casebridge.core import clock
+from casebridge.monitoring import casework
+from casebridge.monitoring.formats import AlertEvent, events_of
+from casebridge.monitoring.models import (
+    OPEN_ALERT_STATES,
+    AlertGroup,
+    AlertStatus,
+    Integration,
+    Payload,
+    PayloadState,
+    RateWindow,
+)
+
+log = structlog.get_logger("casebridge.monitoring")
+
+MAX_ATTEMPTS = 8
+FOLD_PAYLOADS = 200
+FOLD_ALERTS = 5000
+SYNC_BUDGET_SECONDS = 0.02
+GroupKey = tuple[int, str]
+#: What catching a group's case up reads: no lazy load per group.
+SYNC_RELATED = (
+    "integration__reporter__organisation",
+    "reporter__organisation",
+    "case",
+    "service",
+    "component",
+)
+UPDATED_FIELDS = [
+    "status",
+    "firing_count",
+    "resolved_count",
+    "last_seen",
+    "resolved_at",
+    "acknowledged_at",
+    "annotations",
+    "last_payload",
+    "sync_pending",
+]
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 5 * 2**attempts))
+
+
+def _locked[M: Any](query: QuerySet[M]) -> QuerySet[M]:
+    if connection.features.has_select_for_update_skip_locked:
+        return query.select_for_update(skip_locked=True, of=("self",))
+    return query
+
+
+def due_payloads(now: datetime) -> QuerySet[Payload]:
+    return Payload.objects.filter(
+        state__in=(PayloadState.PENDING, PayloadState.FAILED),
+        available_at__lte=now,
+        attempts__lt=MAX_ATTEMPTS,
+    ).order_by("id")
+
+
+# --- the lookups a batch needs ----------------------------------------------------------------
+
+
+@dataclass
+class Catalogue:
+    """Integrations, services and components by the names alerts use, loaded once per batch."""
+
+    integrations: dict[int, Integration]
+    services: dict[str, Service]
+    components: dict[tuple[int, str], Component]
+
+    @classmethod
+    def load(cls, integration_ids: Iterable[int]) -> Catalogue:
+        integrations = Integration.objects.select_related("service").in_bulk(set(integration_ids))
+        services = {s.slug: s for s in Service.objects.all()}
+        components = {(c.service_id, c.slug): c for c in Component.objects.all()}
+        return cls(integrations, services, components)
+
+    def place(self, integration: Integration, labels: dict[str, str]) -> tuple[Any, Any, str]:
+        """The service (a ``service`` label naming one, else the integration's), its component
+        (a ``component`` label) and the environment (an ``environment``/``env`` label)."""
+        service = self.services.get(labels.get("service", "")) or integration.service
+        component = self.components.get((service.pk, labels.get("component", "")))
+        env = labels.get("environment") or labels.get("env") or ""
+        env = {"prod": "production", "stage": "staging", "dev": "development"}.get(env, env)
+        return service, component, env if env in Environment.values else integration.environment
+
+
+@dataclass
+class Fold:
+    """The groups a batch touches, indexed by (integration, fingerprint)."""
+
+    now: datetime
+    catalogue: Catalogue
+    open: dict[GroupKey, AlertGroup] = field(default_factory=dict)
+    last_resolved: dict[GroupKey, AlertGroup] = field(default_factory=dict)
+    new: list[AlertGroup] = field(default_factory=list)
+    changed: dict[int, AlertGroup] = field(default_factory=dict)
+    ignored: int = 0
+
+    def load(self, keys: set[GroupKey]) -> None:
+        integration_ids = {i for i, _ in keys}
+        fingerprints = {f for _, f in keys}
+        mine = AlertGroup.objects.filter(
+            integration_id__in=integration_ids, fingerprint__in=fingerprints
+        )
+        for group in _locked(mine.filter(status__in=OPEN_ALERT_STATES).order_by("id")):
+            self.open[(group.integration_id or 0, group.fingerprint)] = group
+        latest = (
+            mine.filter(status=AlertStatus.RESOLVED)
+            .values("integration_id", "fingerprint")
+            .order_by()
+            .annotate(last=Max("id"))
+            .values("last")
+        )
+        for group in _locked(AlertGroup.objects.filter(pk__in=Subquery(latest)).order_by("id")):
+            key = (group.integration_id or 0, group.fingerprint)
+            if key in keys:
+                self.last_resolved[key] = group
+
+    def touch(self, group: AlertGroup) -> None:
+        if group.pk is not None:
+            self.changed[group.pk] = group
+
+    def apply(self, payload: Payload, event: AlertEvent) -> None:
+        key = (payload.integration_id, event.fingerprint)
+        seen = payload.received_at
+        group = self.open.get(key)
+        if event.action == AlertStatus.FIRING:
+            self._firing(key, group, payload, event)
+        elif event.action == AlertStatus.ACKNOWLEDGED:
+            if group is None:
+                self.ignored += 1
+                return
+            if group.status == AlertStatus.FIRING:
+                group.status = AlertStatus.ACKNOWLEDGED
+                group.acknowledged_at = seen
+                group.sync_pending = True
+            self._seen(group, payload)
+        else:
+            self._resolved(key, group, payload, event)
+
+    def _seen(self, group: AlertGroup, payload: Payload) -> None:
+        group.last_seen = max(group.last_seen, payload.received_at)
+        group.last_payload_id = payload.pk
+        self.touch(group)
+
+    def _firing(
+        self, key: GroupKey, group: AlertGroup | None, payload: Payload, event: AlertEvent
+    ) -> None:
+        if group is None:
+            resolved = self.last_resolved.get(key)
+            started = event.starts_at
+            ended = resolved.resolved_at if resolved is not None else None
+            if resolved is not None and started is not None and ended and started <= ended:
+                resolved.firing_count += 1
+                self._seen(resolved, payload)
+                return
+            group = self._create(key, payload, event, AlertStatus.FIRING)
+            self.open[key] = group
+        group.firing_count += 1
+        if event.annotations:
+            group.annotations = event.annotations
+        self._seen(group, payload)
+
+    def _resolved(
+        self, key: GroupKey, group: AlertGroup | None, payload: Payload, event: AlertEvent
+    ) -> None:
+        ended = event.ends_at or payload.received_at
+        if group is not None:
+            group.status = AlertStatus.RESOLVED
+            group.resolved_at = ended
+            group.resolved_count += 1
+            group.sync_pending = True
+            self._seen(group, payload)
+            del self.open[key]
+            self.last_resolved[key] = group
+            return
+        resolved = self.last_resolved.get(key)
+        started = event.starts_at
+        same = (
+            resolved is not None
+            and resolved.resolved_at is not None
+            and (started is None or started <= resolved.resolved_at)
+        )
+        if resolved is not None and same:
+            resolved.resolved_count += 1
+            self._seen(resolved, payload)
+            return
+        group = self._create(key, payload, event, AlertStatus.RESOLVED)
+        group.resolved_at = ended
+        group.resolved_count = 1
+        self.last_resolved[key] = group
+
+    def _create(
+        self, key: GroupKey, payload: Payload, event: AlertEvent, status: str
+    ) -> AlertGroup:
+        integration = self.catalogue.integrations[payload.integration_id]
+        service, component, environment = self.catalogue.place(integration, event.labels)
+        start = event.starts_at or payload.received_at
+        group = AlertGroup(
+            integration_id=integration.pk,
+            fingerprint=key[1],
+            status=status,
+            title=event.title,
+            severity=event.severity[:16],
+            labels=event.labels,
+            annotations=event.annotations,
+            source_url=event.source_url,
+            service=service,
+            component=component,
+            environment=environment,
+            starts_at=start,
+            first_seen=payload.received_at,
+            last_seen=payload.received_at,
+            last_payload_id=payload.pk,
+            sync_pending=True,
+            created_at=self.now,
+        )
+        self.new.append(group)
+        return group
+
+    def save(self) -> None:
+        if self.new:
+            AlertGroup.objects.bulk_create(self.new, batch_size=500)
+        changed = [g for g in self.changed.values() if g.pk is not None]
+        if changed:
+            AlertGroup.objects.bulk_update(changed, UPDATED_FIELDS, batch_size=300)
+
+
+# --- fold ---------------------------------------------------------------------------------------
+
+
+def _claim(now: datetime, limit: int, max_alerts: int) -> list[Payload]:
+    rows = list(_locked(due_payloads(now))[:limit])
+    claimed: list[Payload] = []
+    alerts = 0
+    for row in rows:
+        if claimed and alerts + row.alerts > max_alerts:
+            break
+        claimed.append(row)
+        alerts += row.alerts
+    return claimed
+
+
+def _fail(payload: Payload, error: str, now: datetime) -> None:
+    attempts = payload.attempts + 1
+    Payload.objects.filter(pk=payload.pk).update(
+        state=PayloadState.FAILED,
+        attempts=attempts,
+        available_at=now + _backoff(attempts),
+        error=error[:2000],
+    )
+    log.warning("payload_failed", payload=payload.pk, attempts=attempts, error=error[:200])
+
+
+def _fold_batch(payloads: list[Payload], now: datetime) -> int:
+    """Fold ``payloads`` (already claimed in this transaction); returns the alerts folded."""
+    kinds = dict(
+        Integration.objects.filter(pk__in={p.integration_id for p in payloads}).values_list(
+            "id", "kind"
+        )
+    )
+    read: list[tuple[Payload, list[AlertEvent]]] = []
+    for payload in payloads:
+        try:
+            events = events_of(
+                kinds[payload.integration_id], payload.body, dedup_key=payload.dedup_key
+            )
+        except Exception as exc:  # noqa: BLE001 - an unreadable payload is recorded, not raised
+            _fail(payload, f"unreadable: {type(exc).__name__}: {exc}", now)
+            continue
+        read.append((payload, events))
+    fold = Fold(now=now, catalogue=Catalogue.load(kinds))
+    fold.load({(p.integration_id, e.fingerprint) for p, events in read for e in events})
+    for payload, events in read:
+        for event in events:
+            fold.apply(payload, event)
+    fold.save()
+    done = [p.pk for p, _ in read]
+    Payload.objects.filter(pk__in=done).update(
+        state=PayloadState.DONE, processed_at=now, error="", available_at=now
+    )
+    return sum(len(events) for _, events in read)
+
+
+def payloads_fold(*, limit: int = FOLD_PAYLOADS, max_alerts: int = FOLD_ALERTS) -> int:
+    """Fold one batch of due payloads into alert groups; returns how many alerts were folded."""
+    now = clock.now()
+    ids: list[int] = []
+    try:
+        with transaction.atomic():
+            batch = _claim(now, limit, max_alerts)
+            ids = [p.pk for p in batch]
+            return _fold_batch(batch, now) if batch else 0
+    except DatabaseError as exc:
+        if len(ids) <= 1:
+            _fail_alone(ids, exc, now)
+            return 0
+        log.warning("fold_batch_failed", payloads=len(ids), error=str(exc)[:200])
+        return sum(_fold_alone(pk, now) for pk in ids)
+
+
+def _fold_alone(pk: int, now: datetime) -> int:
+    try:
+        with transaction.atomic():
+            payload = _locked(due_payloads(now).filter(pk=pk)).first()
+            return _fold_batch([payload], now) if payload else 0
+    except DatabaseError as exc:
+        _fail_alone([pk], exc, now)
+        return 0
+
+
+def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
+    with transaction.atomic():
+        for payload in Payload.objects.filter(pk__in=ids):
+            _fail(payload, f"{type(exc).__name__}: {exc}", now)
+
+
+# --- sync -----------------------------------------------------------------------------------------
+
+
+def _sync(group: AlertGroup, account: Any) -> None:
+    from casebridge.incidents.services import incident_alert_recorded
+
+    if group.case_id is None:
+        group.case = casework.case_for_group(group, actor=account)
+    if group.case is not None:
+        casework.record_status(group, group.case)
+    incident_alert_recorded(group)
+    group.synced_status = group.status
+    group.sync_pending = False
+    group.save(update_fields=["case", "synced_status", "sync_pending"])
+
+
+def groups_sync(*, budget_seconds: float = SYNC_BUDGET_SECONDS, limit: int = 50) -> int:
+    """Catch the cases of pending groups up, in a transaction of about ``budget_seconds``."""
+    started, synced = time.monotonic(), 0
+    with transaction.atomic():
+        pending = AlertGroup.objects.filter(sync_pending=True).order_by("id")
+        groups = _locked(pending.select_related(*SYNC_RELATED))[:limit]
+        account = casework.monitoring_account() if groups else None
+        for group in groups:
+            _sync(group, account)
+            synced += 1
+            if time.monotonic() - started > budget_seconds:
+                break
+    return synced
+
+
+# --- the worker's pace ----------------------------------------------------------------------------
+
+#: On SQLite one writer holds the database at a time. While the door is busy (a payload arrived in
+#: the last second) the worker leaves the write lock free at least as long as it held it, so a
+#: delivery never waits behind a long run of the worker's transactions; once the door is quiet
+#: the worker drains at full speed. PostgreSQL locks rows, and the worker never waits there.
+DOOR_BUSY_SECONDS = 1.0
+WORKER_FOLD_ALERTS = {"sqlite": 300, "postgresql": 2000}
+
+
+def _door_busy() -> bool:
+    last = Payload.objects.order_by("-id").values_list("received_at", flat=True).first()
+    return last is not None and (clock.now() - last).total_seconds() < DOOR_BUSY_SECONDS
+
+
+def _pace(started: float, work: int) -> None:
+    if work and connection.vendor == "sqlite" and _door_busy():
+        time.sleep(min(0.25, time.monotonic() - started))
+
+
+def worker_fold() -> int:
+    """``payloads_fold`` at the worker's pace (a periodic job run on every pass)."""
+    started = time.monotonic()
+    folded = payloads_fold(max_alerts=WORKER_FOLD_ALERTS.get(connection.vendor, 2000))
+    _pace(started, folded)
+    return folded
+
+
+def worker_sync() -> int:
+    """``groups_sync`` at the worker's pace (a periodic job run on every pass)."""
+    started = time.monotonic()
+    synced = groups_sync()
+    _pace(started, synced)
+    return synced
+
+
+def intake_process() -> int:
+    """One pass of both halves, for tests and ``casebridge integration process``."""
+    return payloads_fold() + groups_sync()
+
+
+def intake_drain(*, timeout: float = 600.0) -> int:
+    """Fold and sync until nothing is due (tests, benchmarks, the demo)."""
+    deadline, total = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline:
+        work = payloads_fold() + groups_sync(budget_seconds=0.5, limit=500)
+        total += work
+        if not work:
+            break
+    return total
+
+
+def rate_windows_prune() -> int:
+    """Forget the per-minute counters of the intake door older than an hour."""
+    minute = int(clock.now().timestamp()) // 60
+    deleted, _ = RateWindow.objects.filter(minute__lt=minute - 60).delete()
+    return deleted

@@ -1,0 +1,150 @@
+"""Every read of monitoring a request makes. Alerts are internal: customers and partners see none
+(an alert group of theirs is a 404); integrations and payloads are for administrators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case as When_
+from django.db.models import Count, IntegerField, QuerySet, Value, When
+
+from casebridge.accounts.models import Role
+from casebridge.cases.models import Case
+from casebridge.cases.selectors import case_list_for
+from casebridge.catalog.models import Service
+from casebridge.core.errors import NotFound, PermissionDenied
+from casebridge.monitoring.models import (
+    OPEN_ALERT_STATES,
+    AlertGroup,
+    Integration,
+    Payload,
+    PayloadState,
+)
+
+HEALTH_ALERTS = 8
+HEALTH_CASES = 5
+SEVERITY_RANK = When_(
+    When(severity__in=["critical", "page"], then=Value(0)),
+    When(severity__in=["error", "major", "high"], then=Value(1)),
+    When(severity__in=["warning", "medium"], then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+
+
+def _groups_for(viewer: Any) -> QuerySet[AlertGroup]:
+    groups = AlertGroup.objects.select_related(
+        "service", "component", "case", "integration", "responder", "reporter"
+    )
+    return groups.none() if viewer.is_external else groups
+
+
+def alert_group_list_for(
+    viewer: Any, *, status: str = "open", service: Service | None = None, limit: int = 100
+) -> list[AlertGroup]:
+    groups = _groups_for(viewer)
+    if status == "open":
+        groups = groups.filter(status__in=OPEN_ALERT_STATES)
+    elif status:
+        groups = groups.filter(status=status)
+    if service is not None:
+        groups = groups.filter(service=service)
+    return list(groups.order_by("-last_seen", "-id")[:limit])
+
+
+def alert_group_get_for(viewer: Any, key: str) -> AlertGroup:
+    number = key.upper().removeprefix("AG-")
+    group = _groups_for(viewer).filter(pk=int(number)).first() if number.isdigit() else None
+    if group is None:
+        raise NotFound(f"No alert group {key}")
+    return group
+
+
+def alert_groups_of_case(viewer: Any, case: Case) -> list[AlertGroup]:
+    return list(_groups_for(viewer).filter(case=case).order_by("-id")[:10])
+
+
+@dataclass(frozen=True)
+class Health:
+    """What the service's health is now: firing alerts, open incidents, recent cases."""
+
+    service: Service
+    firing: list[AlertGroup]
+    firing_count: int
+    incidents: list[Any]
+    recent_cases: list[Case]
+
+    @property
+    def status(self) -> str:
+        if any(i.state in ("active", "mitigated") for i in self.incidents):
+            return "incident"
+        if self.firing_count:
+            return "degraded"
+        return "ok"
+
+    @property
+    def status_label(self) -> str:
+        return {"incident": "Incident", "degraded": "Alerts firing", "ok": "Healthy"}[self.status]
+
+
+def service_health_for(
+    viewer: Any, service: Service, *, exclude_case: Case | None = None
+) -> Health:
+    """Four queries whatever the size of the history: alerts, their count, incidents, cases."""
+    from casebridge.incidents.selectors import incident_list_for
+
+    firing = _groups_for(viewer).filter(service=service, status__in=OPEN_ALERT_STATES)
+    ranked = firing.annotate(rank=SEVERITY_RANK).order_by("rank", "-last_seen")
+    top: list[AlertGroup] = list(ranked[:HEALTH_ALERTS])
+    count = len(top) if len(top) < HEALTH_ALERTS else firing.count()
+    cases = case_list_for(viewer).filter(service=service).order_by("-created_at", "-id")
+    if exclude_case is not None:
+        cases = cases.exclude(pk=exclude_case.pk)
+    incidents = (
+        [] if viewer.is_external else incident_list_for(viewer, service=service, open_only=True)
+    )
+    return Health(service, top, count, incidents[:5], list(cases[:HEALTH_CASES]))
+
+
+def _admin(viewer: Any) -> None:
+    if not viewer.has_role(Role.ADMIN):
+        raise PermissionDenied("Only administrators see monitoring integrations and payloads")
+
+
+def integration_list_for(viewer: Any) -> QuerySet[Integration]:
+    _admin(viewer)
+    return Integration.objects.select_related("service", "reporter").order_by("name")
+
+
+def integration_get_for(viewer: Any, slug: str) -> Integration:
+    found = integration_list_for(viewer).filter(slug=slug).first()
+    if found is None:
+        raise NotFound(f"No integration {slug}")
+    return found
+
+
+def payload_list_for(
+    viewer: Any, *, state: str = PayloadState.FAILED, limit: int = 100
+) -> list[Payload]:
+    _admin(viewer)
+    payloads = Payload.objects.select_related("integration").defer("body")
+    if state:
+        payloads = payloads.filter(state=state)
+    return list(payloads.order_by("-id")[:limit])
+
+
+def payload_get_for(viewer: Any, payload_id: int) -> Payload:
+    _admin(viewer)
+    found = Payload.objects.select_related("integration").filter(pk=payload_id).first()
+    if found is None:
+        raise NotFound(f"No payload {payload_id}")
+    return found
+
+
+def payload_counts(viewer: Any) -> dict[str, int]:
+    _admin(viewer)
+    rows = Payload.objects.order_by().values("state").annotate(n=Count("id"))
+    counts = dict.fromkeys(PayloadState.values, 0)
+    counts.update({row["state"]: row["n"] for row in rows})
+    return counts

@@ -1,0 +1,175 @@
+"""One action on a whole cluster, audited in one transaction: link every case to a work item,
+create a bug and link the rest, propose an improvement, or dismiss it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from casebridge.audit.services import audit_record
+from casebridge.core import clock
+from casebridge.core.errors import PermissionDenied, Reason, TransitionRefused
+from casebridge.occurrences.models import (
+    ClusterState,
+    RecurringCluster,
+)
+from casebridge.occurrences.recurring.detection import ACTORS
+
+# --- actions ------------------------------------------------------------------------------------
+
+LINKABLE = ("new", "investigating", "waiting_on_reporter")
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    cluster: RecurringCluster
+    work_item: Any
+    linked: list[str]
+    skipped: list[str]
+
+
+def _require_l2(actor: Any) -> None:
+    if actor.is_external or not actor.has_role(*ACTORS):
+        raise PermissionDenied("Only L2 engineers act on recurring clusters")
+
+
+def _locked_open(cluster: RecurringCluster) -> RecurringCluster:
+    locked = RecurringCluster.objects.select_for_update().get(pk=cluster.pk)
+    if locked.state != ClusterState.OPEN:
+        raise TransitionRefused(
+            "cluster", [Reason("state", f"{locked.key} is already {locked.get_state_display()}")]
+        )
+    return locked
+
+
+def _members(cluster: RecurringCluster) -> list[Any]:
+    from casebridge.cases.models import Case
+
+    return list(Case.objects.filter(recurring_clusters=cluster).order_by("created_at", "id"))
+
+
+def _decide(
+    cluster: RecurringCluster, actor: Any, state: str, work_item: Any, data: dict[str, Any]
+) -> None:
+    old = cluster.state
+    cluster.state = state
+    cluster.work_item = work_item
+    cluster.decided_by = actor if getattr(actor, "pk", None) else None
+    cluster.decided_at = clock.now()
+    cluster.updated_at = cluster.decided_at
+    cluster.save()
+    audit_record(
+        actor=actor,
+        subject=cluster,
+        action=state,
+        field="state",
+        old=old,
+        new=state,
+        reason=str(data.pop("reason", "")),
+        data=data,
+    )
+
+
+def _link_cases(actor: Any, cases: list[Any], item: Any) -> tuple[list[str], list[str]]:
+    from casebridge.cases.services import case_transition
+
+    linked, skipped = [], []
+    for case in cases:
+        if case.work_item_id == item.pk:
+            linked.append(case.key)
+        elif case.state in LINKABLE:
+            case_transition(actor=actor, case=case, action="escalate", data={"work_item": item.key})
+            linked.append(case.key)
+        else:
+            skipped.append(case.key)
+    return linked, skipped
+
+
+@transaction.atomic
+def recurring_link_all(*, actor: Any, cluster: RecurringCluster, work_item: str) -> LinkOutcome:
+    """Escalate every open case of the cluster to one existing work item."""
+    from casebridge.workitems.models import WorkItem
+
+    _require_l2(actor)
+    cluster = _locked_open(cluster)
+    item = WorkItem.objects.filter(key=work_item.strip().upper()).first()
+    if item is None:
+        raise TransitionRefused(
+            "link_all", [Reason("not_found", f"No work item {work_item}", "work_item")]
+        )
+    linked, skipped = _link_cases(actor, _members(cluster), item)
+    _decide(cluster, actor, ClusterState.LINKED, item, {"linked": linked, "skipped": skipped})
+    return LinkOutcome(cluster, item, linked, skipped)
+
+
+@transaction.atomic
+def recurring_create_bug(
+    *, actor: Any, cluster: RecurringCluster, title: str, docs: Mapping[str, Any]
+) -> LinkOutcome:
+    """Escalate the oldest open case as a new bug (through the escalation gate), then link
+    every other open case of the cluster to it."""
+    from casebridge.cases.services import case_transition
+
+    _require_l2(actor)
+    cluster = _locked_open(cluster)
+    cases = _members(cluster)
+    open_cases = [c for c in cases if c.state in LINKABLE]
+    if not open_cases:
+        raise TransitionRefused(
+            "create_bug", [Reason("no_open_case", "No case of the cluster is still open")]
+        )
+    anchor = case_transition(
+        actor=actor,
+        case=open_cases[0],
+        action="escalate",
+        data={"category": "bug", "title": title or cluster.title, "docs": dict(docs)},
+    )
+    item = anchor.work_item
+    linked, skipped = _link_cases(actor, _members(cluster), item)
+    _decide(cluster, actor, ClusterState.LINKED, item, {"linked": linked, "skipped": skipped})
+    return LinkOutcome(cluster, item, linked, skipped)
+
+
+@transaction.atomic
+def recurring_propose_improvement(
+    *, actor: Any, cluster: RecurringCluster, title: str, docs: Mapping[str, Any]
+) -> LinkOutcome:
+    """Propose an improvement work item from the cluster (rationale, benefit, area required,
+    as the escalation gate asks of improvements). The cases stay where they are."""
+    from casebridge.cases.escalation import missing_reasons
+    from casebridge.workitems.services import work_item_create
+
+    _require_l2(actor)
+    cluster = _locked_open(cluster)
+    cases = _members(cluster)
+    reasons = missing_reasons(cases[0], "improvement", docs) if cases else []
+    if len(title.strip()) < 3:
+        reasons.append(Reason("required", "Give the improvement a title", "title"))
+    if reasons:
+        raise TransitionRefused("propose_improvement", reasons)
+    item = work_item_create(
+        actor=actor,
+        category="improvement",
+        title=title,
+        docs=dict(docs),
+        service=cluster.service,
+    )
+    keys_ = [c.key for c in cases]
+    _decide(cluster, actor, ClusterState.LINKED, item, {"improvement": item.key, "cases": keys_})
+    return LinkOutcome(cluster, item, [], keys_)
+
+
+@transaction.atomic
+def recurring_dismiss(*, actor: Any, cluster: RecurringCluster, reason: str) -> RecurringCluster:
+    """Not a recurring problem (noise, expected warnings): its cases will not cluster again."""
+    _require_l2(actor)
+    cluster = _locked_open(cluster)
+    if not reason.strip():
+        raise TransitionRefused(
+            "dismiss", [Reason("required", "Say why the cluster is not a problem", "reason")]
+        )
+    _decide(cluster, actor, ClusterState.DISMISSED, None, {"reason": reason.strip()})
+    return cluster

@@ -1,0 +1,152 @@
+"""The full-text side of the occurrence index, one implementation per database vendor.
+
+SQLite: contentless FTS5 tables (``occ_case`` with title/body/extra columns, ``occ_case_title``,
+and ``occ_other`` for work items and known resolutions), rowid = ``Document.id``.
+PostgreSQL: ``vector`` and ``title_vector`` tsvector columns on ``occurrences_document``
+with GIN indexes. Both index the analysed terms of ``text.analyse_case``, never raw text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection
+
+from casebridge.occurrences.ranking import CandidateSettings
+from casebridge.occurrences.text import (
+    FTS5_TOKENIZE,
+    AnalysedText,
+    fts5_match_expression,
+    tsquery_expression,
+    tsvector_literal,
+)
+
+Columns = tuple[str, str, str]
+
+SQLITE_SCHEMA = [
+    f"CREATE VIRTUAL TABLE occ_case USING fts5(title, body, extra, content='', "
+    f'tokenize="{FTS5_TOKENIZE}")',
+    f"CREATE VIRTUAL TABLE occ_case_title USING fts5(title, content='', "
+    f'tokenize="{FTS5_TOKENIZE}")',
+    f"CREATE VIRTUAL TABLE occ_other USING fts5(title, body, extra, content='', "
+    f'tokenize="{FTS5_TOKENIZE}")',
+]
+SQLITE_DROP = [
+    "DROP TABLE IF EXISTS occ_case",
+    "DROP TABLE IF EXISTS occ_case_title",
+    "DROP TABLE IF EXISTS occ_other",
+]
+POSTGRES_SCHEMA = [
+    "ALTER TABLE occurrences_document ADD COLUMN vector tsvector",
+    "ALTER TABLE occurrences_document ADD COLUMN title_vector tsvector",
+    "CREATE INDEX occ_case_vector ON occurrences_document USING gin (vector) WHERE kind = 'case'",
+    "CREATE INDEX occ_case_title_vector ON occurrences_document USING gin (title_vector) "
+    "WHERE kind = 'case'",
+    "CREATE INDEX occ_other_vector ON occurrences_document USING gin (vector) WHERE kind <> 'case'",
+]
+POSTGRES_DROP = [
+    "ALTER TABLE occurrences_document DROP COLUMN IF EXISTS vector",
+    "ALTER TABLE occurrences_document DROP COLUMN IF EXISTS title_vector",
+]
+#: ts_rank_cd weights for {D, C, B, A} = {-, extra, body, title}; normalisation 2 (by length).
+PG_WEIGHTS = "{0.1, 0.333, 0.333, 1.0}"
+
+
+def create_schema(vendor: str) -> list[str]:
+    return SQLITE_SCHEMA if vendor == "sqlite" else POSTGRES_SCHEMA
+
+
+def drop_schema(vendor: str) -> list[str]:
+    return SQLITE_DROP if vendor == "sqlite" else POSTGRES_DROP
+
+
+def _sqlite_tables(is_case: bool) -> list[str]:
+    return ["occ_case", "occ_case_title"] if is_case else ["occ_other"]
+
+
+def write(doc_id: int, is_case: bool, analysed: AnalysedText, old: Columns | None) -> None:
+    """Index (or re-index) one document; ``old`` is what was indexed before, if anything."""
+    columns = analysed.fts_columns()
+    with connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            title_only = AnalysedText(analysed.title, (), ())
+            cursor.execute(
+                "UPDATE occurrences_document SET vector = %s::tsvector, "
+                "title_vector = %s::tsvector WHERE id = %s",
+                [tsvector_literal(analysed), tsvector_literal(title_only), doc_id],
+            )
+            return
+        for table in _sqlite_tables(is_case):
+            values = list(columns) if table != "occ_case_title" else [columns[0]]
+            names = "title, body, extra" if table != "occ_case_title" else "title"
+            marks = ", ".join(["%s"] * len(values))
+            if old is not None:
+                before = list(old) if table != "occ_case_title" else [old[0]]
+                cursor.execute(
+                    f"INSERT INTO {table}({table}, rowid, {names}) "  # noqa: S608 - constant names
+                    f"VALUES ('delete', %s, {marks})",
+                    [doc_id, *before],
+                )
+            cursor.execute(
+                f"INSERT INTO {table}(rowid, {names}) VALUES (%s, {marks})",  # noqa: S608
+                [doc_id, *values],
+            )
+
+
+def candidates(
+    terms: Sequence[str],
+    *,
+    cases: bool,
+    before: int | None,
+    settings: CandidateSettings,
+    title_only: bool = False,
+) -> dict[int, float]:
+    """Document id -> full-text score (larger is better) for an OR of ``terms``.
+
+    ``cases`` searches case documents (earlier than document ``before`` when given), otherwise
+    work items and known resolutions. ``title_only`` uses the title index (cases).
+    """
+    if not terms:
+        return {}
+    limit = settings.title_limit if title_only else settings.limit
+    bound = before if before is not None else 2**62
+    weights = [settings.title_weight, settings.body_weight, settings.extra_weight]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            table = "occ_case_title" if title_only else ("occ_case" if cases else "occ_other")
+            rank = f"bm25({table})" if title_only else f"bm25({table}, %s, %s, %s)"
+            rank_args = [] if title_only else weights
+            # Sorting by the alias computes bm25() once per matching row; "SELECT -bm25(...)
+            # ... ORDER BY bm25(...)" computed it twice, and bm25() is most of the query's cost.
+            cursor.execute(
+                f"SELECT rowid, {rank} AS score FROM {table} "  # noqa: S608 - constant names
+                f"WHERE {table} MATCH %s AND rowid < %s "
+                f"ORDER BY score LIMIT %s",
+                [*rank_args, fts5_match_expression(terms), bound, limit],
+            )
+            return {int(row[0]): -float(row[1]) for row in cursor.fetchall()}
+        else:
+            column = "title_vector" if title_only else "vector"
+            kind = "kind = 'case'" if cases else "kind <> 'case'"
+            cursor.execute(
+                f"SELECT id, ts_rank_cd(CAST(%s AS float4[]), {column}, q, 2) AS score "  # noqa: S608
+                f"FROM occurrences_document, CAST(%s AS tsquery) AS q "
+                f"WHERE {kind} AND {column} @@ q AND id < %s ORDER BY score DESC, id DESC LIMIT %s",
+                [PG_WEIGHTS, tsquery_expression(terms), bound, limit],
+            )
+        return {int(row[0]): float(row[1]) for row in cursor.fetchall()}
+
+
+def reset_if_empty(conn: Any) -> None:
+    if conn.vendor != "sqlite":
+        return  # PostgreSQL keeps the vectors on the document rows themselves
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE name = 'occ_case'")
+        if cursor.fetchone() is None:
+            return
+        cursor.execute("SELECT 1 FROM occurrences_document LIMIT 1")
+        if cursor.fetchone() is not None:
+            return
+        for table in ("occ_case", "occ_case_title", "occ_other"):
+            cursor.execute(f"INSERT INTO {table}({table}) VALUES ('delete-all')")  # noqa: S608

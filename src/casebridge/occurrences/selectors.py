@@ -1,0 +1,296 @@
+"""Previous occurrences: the cases, work items and known resolutions most like a case or a draft.
+
+Two bounded full-text queries over earlier cases (all columns, and titles only) and one over work
+items and known resolutions produce candidates; ``ranking.rank`` re-scores them with the learned
+weights and explains each hit. One function serves the case page, the new-case form while it is
+typed, the API and ``casebridge eval duplicates``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from django.db.models import Q
+
+from casebridge.core import clock
+from casebridge.occurrences import search
+from casebridge.occurrences.logs import digest_text
+from casebridge.occurrences.models import (
+    Document,
+    DocumentKind,
+    IndexState,
+    Signature,
+    SignatureSighting,
+    TermStat,
+)
+from casebridge.occurrences.profiles import analyse, profile_from_json
+from casebridge.occurrences.ranking import (
+    DEFAULT_CANDIDATE_SETTINGS,
+    DEFAULT_WEIGHTS,
+    Candidate,
+    CandidateSettings,
+    CaseProfile,
+    Features,
+    Hit,
+    Reasons,
+    rank,
+)
+from casebridge.occurrences.services import STATS
+from casebridge.occurrences.text import AnalysedText, idf, select_query_terms
+
+#: Cases (and known fixes) that share a log signature, added to the full-text candidates.
+SIGNATURE_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One hit for the viewer: what it is, its score and why it is shown."""
+
+    kind: str
+    key: str
+    score: float
+    reasons: Reasons
+    object: Any
+    features: Features | None = None
+
+    @property
+    def likeness(self) -> float:
+        """How alike the two are in absolute terms: the score without the parts that are
+        relative to this query's other candidates (full-text scores normalised to the best
+        one) and without age. Comparable across queries, so a threshold can hold for all."""
+        if self.features is None:
+            return 0.0
+        content = self.features._replace(fts=0.0, fts_title=0.0, age=0.0)
+        return round(DEFAULT_WEIGHTS.score(content), 3)
+
+
+@dataclass(frozen=True)
+class Occurrences:
+    cases: list[Occurrence] = field(default_factory=list)
+    work_items: list[Occurrence] = field(default_factory=list)
+    known_resolutions: list[Occurrence] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Query:
+    analysed: AnalysedText
+    profile: CaseProfile
+    before: int | None  # only case documents with a smaller id (earlier cases)
+
+
+def _n_docs() -> int:
+    """Case documents counted in the term statistics."""
+    counted = IndexState.objects.filter(name=STATS).values_list("documents", flat=True)
+    return max(next(iter(counted), 0), 1)
+
+
+def _doc_freqs(terms: Iterable[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Document frequencies of ``terms`` in all fields and in titles, one query per 500 terms."""
+    wanted = sorted(set(terms))
+    found: dict[str, dict[str, int]] = {"all": {}, "title": {}}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = TermStat.objects.filter(scope__in=("all", "title"), term__in=chunk)
+        for scope, term, docs in rows.values_list("scope", "term", "docs"):
+            if scope in found:
+                found[scope][term] = docs
+    return found["all"], found["title"]
+
+
+def _terms(
+    query: Query, doc_freq: dict[str, int], n_docs: int, budget: int, s: CandidateSettings
+) -> list[str]:
+    text = query.analysed
+    return select_query_terms(
+        text.title,
+        text.body + text.extra,
+        doc_freq,
+        n_docs,
+        max_terms=s.max_terms,
+        title_boost=s.title_boost,
+        max_df_ratio=s.max_df_ratio,
+        max_postings=budget,
+    )
+
+
+def _candidates(
+    query: Query, s: CandidateSettings
+) -> tuple[dict[int, float], dict[int, float], dict[int, float], dict[str, float]]:
+    n_docs = _n_docs()
+    doc_freq, title_freq = _doc_freqs(query.analysed.all_terms())
+    main_terms = _terms(query, doc_freq, n_docs, s.max_postings, s)
+    title_terms = _terms(query, title_freq, n_docs, s.title_max_postings, s)
+    cases = search.candidates(main_terms, cases=True, before=query.before, settings=s)
+    titles = search.candidates(
+        title_terms, cases=True, before=query.before, settings=s, title_only=True
+    )
+    others = search.candidates(main_terms or title_terms, cases=False, before=None, settings=s)
+    for doc_id in _signature_candidates(query):
+        cases.setdefault(doc_id, 0.0)  # a known fix's own score in ``others`` wins the merge
+    term_idf = {term: idf(df, n_docs) for term, df in doc_freq.items()}
+    return cases, titles, others, term_idf
+
+
+def _signature_candidates(query: Query) -> list[int]:
+    """Documents of the cases and known fixes that share a log signature with the query.
+
+    Full text finds what is written alike; the same error in the logs is found here, whatever
+    the words of the report. Bounded: the most recent sightings of the query's signatures.
+    """
+    signatures = sorted(query.profile.log_signatures)
+    if not signatures:
+        return []
+    case_ids = list(
+        SignatureSighting.objects.filter(signature_id__in=signatures, notable=True)
+        .order_by("-last_seen")
+        .values_list("case_id", flat=True)[:SIGNATURE_CANDIDATES]
+    )
+    fixes = list(
+        Signature.known_resolutions.through.objects.filter(signature_id__in=signatures).values_list(
+            "knownresolution_id", flat=True
+        )[:SIGNATURE_CANDIDATES]
+    )
+    docs = Document.objects.filter(
+        Q(kind=DocumentKind.CASE, object_id__in=case_ids)
+        | Q(kind=DocumentKind.KNOWN_RESOLUTION, object_id__in=fixes)
+    )
+    if query.before is not None:
+        docs = docs.filter(Q(kind=DocumentKind.KNOWN_RESOLUTION) | Q(id__lt=query.before))
+    return list(docs.values_list("id", flat=True))
+
+
+class CandidateDoc(NamedTuple):
+    """The columns of a candidate's ``Document`` that ranking and display need."""
+
+    pk: int
+    kind: str
+    object_id: int
+    key: str
+    profile: dict[str, Any]
+
+
+def _documents(ids: Iterable[int]) -> list[CandidateDoc]:
+    """The candidates' documents in one query, without the (long) full-text columns."""
+    rows = Document.objects.filter(id__in=list(ids))
+    return [
+        CandidateDoc(*row) for row in rows.values_list("id", "kind", "object_id", "key", "profile")
+    ]
+
+
+def _candidate_profile(data: dict[str, Any], query: CaseProfile) -> CaseProfile:
+    """A candidate's profile with only the terms it shares with the query.
+
+    ``ranking`` only ever intersects a candidate's terms with the query's (title) terms, so
+    the scores and reasons are the same, and a few shared terms make a far smaller set than
+    every term of a long report.
+    """
+    wanted = query.terms.union(query.title_terms)
+    return profile_from_json({**data, "terms": wanted.intersection(data["terms"])})
+
+
+def _ranked(
+    query: Query,
+    *,
+    docs: Sequence[CandidateDoc],
+    scores: dict[int, float],
+    title_scores: dict[int, float],
+    term_idf: dict[str, float],
+    k: int,
+) -> list[tuple[CandidateDoc, Hit]]:
+    by_id = {d.pk: d for d in docs}
+    candidates = [
+        Candidate(
+            d.pk,
+            _candidate_profile(d.profile, query.profile),
+            scores.get(d.pk, 0.0),
+            title_scores.get(d.pk, 0.0),
+        )
+        for d in docs
+    ]
+    hits = rank(query.profile, candidates, term_idf, DEFAULT_WEIGHTS, limit=k)
+    return [(by_id[h.case_id], h) for h in hits]
+
+
+def _occurrences(
+    viewer: Any, kind: str, ranked: list[tuple[CandidateDoc, Hit]]
+) -> list[Occurrence]:
+    from casebridge.cases.selectors import case_list_for
+    from casebridge.knowledge.selectors import known_resolution_list_for
+    from casebridge.workitems.selectors import work_item_list_for
+
+    if not ranked:
+        return []
+    ids = [doc.object_id for doc, _ in ranked]
+    objects: dict[Any, Any]
+    if kind == DocumentKind.CASE:
+        objects = case_list_for(viewer).in_bulk(ids)
+    elif kind == DocumentKind.WORK_ITEM:
+        objects = work_item_list_for(viewer).in_bulk(ids)
+    else:
+        objects = known_resolution_list_for(viewer).in_bulk(ids)
+    return [
+        Occurrence(
+            kind, doc.key, round(hit.score, 3), hit.reasons, objects[doc.object_id], hit.features
+        )
+        for doc, hit in ranked
+        if doc.object_id in objects
+    ]
+
+
+def occurrences_for_query(viewer: Any, query: Query, *, k: int = 5) -> Occurrences:
+    """The top ``k`` earlier cases, and the top ``k`` work items and known resolutions."""
+    if viewer.is_external:
+        return Occurrences()
+    s = DEFAULT_CANDIDATE_SETTINGS
+    cases, titles, others, term_idf = _candidates(query, s)
+    docs = _documents(cases.keys() | titles.keys() | others.keys())
+    result: dict[str, list[Occurrence]] = {}
+    for kind in DocumentKind.values:
+        group = [d for d in docs if d.kind == kind]
+        ranked = _ranked(
+            query, docs=group, scores=cases | others, title_scores=titles, term_idf=term_idf, k=k
+        )
+        result[kind] = _occurrences(viewer, kind, ranked)
+    return Occurrences(
+        cases=result[DocumentKind.CASE],
+        work_items=result[DocumentKind.WORK_ITEM],
+        known_resolutions=result[DocumentKind.KNOWN_RESOLUTION],
+    )
+
+
+def similar_for_case(viewer: Any, case: Any, *, k: int = 5) -> Occurrences:
+    """Previous occurrences of a saved case: earlier cases, and any work item or known fix."""
+    doc = Document.objects.filter(kind=DocumentKind.CASE, object_id=case.pk).first()
+    if doc is None:
+        return Occurrences()
+    analysed = AnalysedText(
+        tuple(doc.fts_title.split()), tuple(doc.fts_body.split()), tuple(doc.fts_extra.split())
+    )
+    query = Query(analysed, profile_from_json(doc.profile), before=doc.pk)
+    return occurrences_for_query(viewer, query, k=k)
+
+
+def similar_for_draft(
+    viewer: Any,
+    *,
+    title: str,
+    description: str = "",
+    service: str = "",
+    component: str = "",
+    version: str = "",
+    k: int = 5,
+) -> Occurrences:
+    """Previous occurrences of a case being written (the new-case form, as it is typed)."""
+    signatures = frozenset(f.id for f in digest_text(description))
+    analysed, profile = analyse(
+        title,
+        description,
+        clock.now(),
+        service=service,
+        component=component,
+        version=version,
+        log_signatures=signatures,
+    )
+    return occurrences_for_query(viewer, Query(analysed, profile, before=None), k=k)

@@ -1,0 +1,134 @@
+"""Writes to the occurrence index. Called by the cases, work items and knowledge services in the
+transaction of the change, so the index never disagrees with what was committed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.db import connection, transaction
+
+from casebridge.occurrences import search
+from casebridge.occurrences.models import (
+    Document,
+    DocumentKind,
+    IndexState,
+)
+from casebridge.occurrences.profiles import analyse, profile_to_json
+from casebridge.occurrences.ranking import CaseProfile
+from casebridge.occurrences.signatures import signature_ids_for_case
+from casebridge.occurrences.text import AnalysedText
+
+STATS = "case_terms"
+
+
+def _store(kind: str, obj: Any, analysed: AnalysedText, profile: CaseProfile) -> Document:
+    columns = analysed.fts_columns()
+    doc = Document.objects.filter(kind=kind, object_id=obj.pk).first()
+    old = (doc.fts_title, doc.fts_body, doc.fts_extra) if doc is not None else None
+    if doc is None:
+        doc = Document(kind=kind, object_id=obj.pk)
+    doc.key = obj.key
+    doc.created_at = obj.created_at
+    doc.profile = profile_to_json(profile)
+    doc.fts_title, doc.fts_body, doc.fts_extra = columns
+    doc.save()
+    if old != columns:
+        search.write(doc.pk, kind == DocumentKind.CASE, analysed, old)
+    return doc
+
+
+def occurrence_index_case(case: Any, *, log_signatures: frozenset[str] | None = None) -> Document:
+    """(Re-)index a case from its title, description and structured fields."""
+    if log_signatures is None:
+        log_signatures = _case_signatures(case)
+    analysed, profile = analyse(
+        case.title,
+        case.description,
+        case.created_at,
+        service=case.service.name if case.service_id else "",
+        component=case.component.name if case.component_id else "",
+        version=case.version,
+        log_signatures=log_signatures,
+        alert_fingerprint=getattr(case, "alert_fingerprint", "") or "",
+    )
+    return _store(DocumentKind.CASE, case, analysed, profile)
+
+
+def _case_signatures(case: Any) -> frozenset[str]:
+    """The notable log signatures seen in the case's logs."""
+    return signature_ids_for_case(case)
+
+
+def occurrence_index_work_item(item: Any) -> Document:
+    description = "\n".join(
+        getattr(item, name)
+        for name in ("description", "actual_result", "justification", "rationale", "log_excerpt")
+        if getattr(item, name)
+    )
+    analysed, profile = analyse(
+        item.title,
+        description,
+        item.created_at,
+        service=item.service.name if item.service_id else "",
+        component=item.component.name if item.component_id else "",
+        version=item.version,
+    )
+    return _store(DocumentKind.WORK_ITEM, item, analysed, profile)
+
+
+def occurrence_index_known_resolution(resolution: Any) -> Document:
+    services = " ".join(s.name for s in resolution.services.all())
+    signatures = frozenset(resolution.signatures.values_list("id", flat=True))
+    analysed, profile = analyse(
+        resolution.title,
+        resolution.symptoms,
+        resolution.created_at,
+        service=services,
+        log_signatures=signatures,
+    )
+    return _store(DocumentKind.KNOWN_RESOLUTION, resolution, analysed, profile)
+
+
+def occurrences_refresh_stats(*, batch: int = 5000) -> int:
+    """Count the terms of case documents not counted yet; returns how many were counted.
+
+    Term document frequencies are shared rows: updating them in the request that creates a case
+    would serialise concurrent intake. The worker runs this every few seconds instead; an edited
+    case keeps the counts of its first version (``casebridge occurrences rebuild`` recounts).
+    """
+    counted = 0
+    while True:
+        with transaction.atomic():
+            state, _ = IndexState.objects.select_for_update().get_or_create(name=STATS)
+            docs = list(
+                Document.objects.filter(kind=DocumentKind.CASE, id__gt=state.counted_through)
+                .order_by("id")
+                .values_list("id", "profile")[:batch]
+            )
+            if not docs:
+                return counted
+            _add_counts(docs)
+            state.counted_through = docs[-1][0]
+            state.documents += len(docs)
+            state.save()
+            counted += len(docs)
+
+
+def _add_counts(docs: list[tuple[int, dict[str, Any]]]) -> None:
+    all_terms: Counter[str] = Counter()
+    title_terms: Counter[str] = Counter()
+    for _, profile in docs:
+        all_terms.update(profile["terms"])
+        title_terms.update(set(profile["title_terms"]))
+    rows = sorted(
+        [("all", t, n) for t, n in all_terms.items()]
+        + [("title", t, n) for t, n in title_terms.items()]
+    )
+    sql = (
+        "INSERT INTO occurrences_termstat (scope, term, docs) VALUES (%s, %s, %s) "
+        "ON CONFLICT (scope, term) DO UPDATE SET docs = occurrences_termstat.docs + excluded.docs"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            cursor.executemany(sql, rows[start : start + 1000])

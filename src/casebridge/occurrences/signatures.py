@@ -1,0 +1,245 @@
+"""Reads of log signatures: for the index, the case page, the service page, the signature page
+and ``/api/v1/signatures``. Signatures are internal: customers and partners see none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case as DbCase
+from django.db.models import Count, Max, QuerySet, Sum, Value, When
+
+from casebridge.core.errors import NotFound
+from casebridge.occurrences.models import LogSource, Signature, SignatureSighting
+
+#: How many of a case's signatures go into its similarity profile.
+PROFILE_SIGNATURES = 64
+#: A sighting's signature level as a number, to sort errors before warnings.
+_SEVERITY = DbCase(
+    When(signature__level="error", then=Value(2)),
+    When(signature__level="warning", then=Value(1)),
+    default=Value(0),
+)
+
+
+def signature_ids_for_case(case: Any) -> frozenset[str]:
+    """The notable signatures of a case's logs (errors, warnings, pasted lines), most lines
+    first: what makes two cases "the same log signature"."""
+    ids = (
+        SignatureSighting.objects.filter(case_id=case.pk, notable=True)
+        .order_by("-lines", "signature_id")
+        .values_list("signature_id", flat=True)[:PROFILE_SIGNATURES]
+    )
+    return frozenset(ids)
+
+
+@dataclass(frozen=True)
+class SignatureRow:
+    """A signature with where it was seen: how many cases and services, and how often."""
+
+    signature: Signature
+    cases: int
+    services: int
+    lines: int  # in the context of the row (a case, a service), or overall
+    first_seen: datetime
+    last_seen: datetime
+    notable: bool = True
+    service_names: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SignatureFilters:
+    service: str = ""
+    case: str = ""
+    q: str = ""
+    notable: bool = False
+
+
+def _reach(ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Cases and services per signature, in one grouped query."""
+    rows = (
+        SignatureSighting.objects.filter(signature_id__in=ids)
+        .values("signature_id")
+        .annotate(cases=Count("id"), services=Count("service_id", distinct=True))
+    )
+    return {r["signature_id"]: (r["cases"], r["services"]) for r in rows}
+
+
+def signature_list_for(
+    viewer: Any, filters: SignatureFilters, *, limit: int = 50, offset: int = 0
+) -> tuple[list[SignatureRow], int]:
+    """Signatures matching the filters, most recently seen first, and how many match."""
+    if viewer.is_external:
+        return [], 0
+    signatures = Signature.objects.all()
+    where: dict[str, Any] = {}
+    if filters.service:
+        where["service__slug"] = filters.service
+    if filters.case:
+        where["case__key"] = filters.case.strip().upper()
+    if filters.notable:
+        where["notable"] = True
+    if where:
+        seen = SignatureSighting.objects.filter(**where).values("signature_id")
+        signatures = signatures.filter(pk__in=seen)
+    for word in filters.q.split()[:8]:
+        signatures = signatures.filter(template__icontains=word)
+    total = signatures.count()
+    page = list(signatures.order_by("-last_seen", "id")[offset : offset + limit])
+    reach = _reach([s.pk for s in page])
+    return [
+        SignatureRow(
+            signature=s,
+            cases=reach.get(s.pk, (0, 0))[0],
+            services=reach.get(s.pk, (0, 0))[1],
+            lines=s.lines,
+            first_seen=s.first_seen,
+            last_seen=s.last_seen,
+        )
+        for s in page
+    ], total
+
+
+def signature_get_for(viewer: Any, signature_id: str) -> Signature:
+    if viewer.is_external:
+        raise NotFound(f"No signature {signature_id}")
+    signature = (
+        Signature.objects.prefetch_related("known_resolutions").filter(pk=signature_id).first()
+    )
+    if signature is None:
+        raise NotFound(f"No signature {signature_id}")
+    return signature
+
+
+def signature_reach_for(signature: Signature) -> tuple[int, int]:
+    return _reach([signature.pk]).get(signature.pk, (0, 0))
+
+
+def sightings_for(viewer: Any, signature: Signature, *, limit: int = 100) -> list[Any]:
+    """Where a signature was seen: the cases the viewer may see, most recent first."""
+    from casebridge.cases.selectors import case_list_for
+
+    if viewer.is_external:
+        return []
+    visible = case_list_for(viewer).values("id")
+    return list(
+        SignatureSighting.objects.filter(signature=signature, case_id__in=visible)
+        .select_related("case", "case__service", "case__owner", "service")
+        .order_by("-last_seen", "-id")[:limit]
+    )
+
+
+def case_signatures_for(viewer: Any, case: Any, *, limit: int = 30) -> list[SignatureRow]:
+    """The signatures of one case's logs: notable first, errors before warnings, then by lines,
+    with their reach."""
+    if viewer.is_external:
+        return []
+    sightings = list(
+        SignatureSighting.objects.filter(case_id=case.pk)
+        .select_related("signature")
+        .annotate(severity=_SEVERITY)
+        .order_by("-notable", "-severity", "-lines", "signature_id")[:limit]
+    )
+    reach = _reach([s.signature_id for s in sightings])
+    return [
+        SignatureRow(
+            signature=s.signature,
+            cases=reach.get(s.signature_id, (1, 1))[0],
+            services=reach.get(s.signature_id, (1, 1))[1],
+            lines=s.lines,
+            first_seen=s.signature.first_seen,
+            last_seen=s.signature.last_seen,
+            notable=s.notable,
+        )
+        for s in sightings
+    ]
+
+
+def log_sources_for(viewer: Any, case: Any) -> list[LogSource]:
+    """The logs of a case and the state of their parsing (internal attachments for staff)."""
+    if viewer.is_external:
+        return []
+    return list(LogSource.objects.filter(case_id=case.pk).order_by("seen_at", "id"))
+
+
+def service_signatures_for(viewer: Any, service: Any, *, limit: int = 15) -> list[SignatureRow]:
+    """A service's most frequent notable signatures, by how many of its cases show them."""
+    if viewer.is_external:
+        return []
+    rows = list(
+        SignatureSighting.objects.filter(service=service, notable=True)
+        .values("signature_id")
+        .annotate(cases=Count("id"), total=Sum("lines"), severity=Max(_SEVERITY))
+        .order_by("-cases", "-severity", "-total", "signature_id")[:limit]
+    )
+    ids = [r["signature_id"] for r in rows]
+    signatures = Signature.objects.in_bulk(ids)
+    reach = _reach(ids)
+    return [
+        SignatureRow(
+            signature=signatures[r["signature_id"]],
+            cases=r["cases"],
+            services=reach.get(r["signature_id"], (0, 0))[1],
+            lines=r["total"] or 0,
+            first_seen=signatures[r["signature_id"]].first_seen,
+            last_seen=signatures[r["signature_id"]].last_seen,
+        )
+        for r in rows
+    ]
+
+
+def signatures_of_known_fixes(ids: list[int]) -> dict[int, list[Signature]]:
+    """The signatures each known resolution carries, in one query."""
+    through: QuerySet[Any] = Signature.known_resolutions.through.objects.filter(
+        knownresolution_id__in=ids
+    ).select_related("signature")
+    found: dict[int, list[Signature]] = {}
+    for row in through:
+        found.setdefault(row.knownresolution_id, []).append(row.signature)
+    return found
+
+
+def signature_choices_for(
+    viewer: Any, fix: Any | None, *, case_key: str = ""
+) -> list[tuple[str, str]]:
+    """The signatures a known fix's form offers: those it carries, and those of a case it is
+    written from (``?from=CB-12``)."""
+    from casebridge.cases.selectors import case_get_for
+
+    if viewer.is_external:
+        return []
+    chosen: dict[str, str] = {}
+    if fix is not None:
+        chosen.update((s.pk, s.template) for s in fix.signatures.all())
+    if case_key:
+        try:
+            case = case_get_for(viewer, case_key)
+        except NotFound:
+            return list(chosen.items())
+        chosen.update(
+            (row.signature.pk, row.signature.template)
+            for row in case_signatures_for(viewer, case, limit=20)
+            if row.notable
+        )
+    return list(chosen.items())
+
+
+def known_fix_draft_from_case(viewer: Any, case_key: str) -> dict[str, Any] | None:
+    """A known fix's form filled from a resolved case: its title, symptoms, service, the action
+    taken as steps, and its notable signatures checked."""
+    from casebridge.cases.selectors import case_get_for
+
+    try:
+        case = case_get_for(viewer, case_key)
+    except NotFound:
+        return None
+    return {
+        "title": case.title,
+        "symptoms": case.description,
+        "steps": case.action_taken or case.resolution_note,
+        "services": [case.service.slug],
+        "signatures": [
+            row.signature.pk for row in case_signatures_for(viewer, case, limit=20) if row.notable
+        ],
+    }

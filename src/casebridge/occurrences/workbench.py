@@ -1,0 +1,164 @@
+"""What the occurrence pages show: the case page's workbench and the service page.
+
+``workbench_for`` gathers the suggested known fixes (signature matches first, then the text
+matches of the similar-case selector, each with why), the earlier cases and work items with their
+scores and reasons, the case's log signatures and the parsing progress of its logs, the cases
+marked related, and the recurring clusters the case belongs to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from casebridge.core import clock
+from casebridge.occurrences.models import (
+    LEVEL_RANK,
+    CaseLink,
+    ClusterMember,
+    LogSource,
+    Signature,
+)
+from casebridge.occurrences.ranking import Reasons
+from casebridge.occurrences.selectors import Occurrences, similar_for_case
+from casebridge.occurrences.signatures import (
+    SignatureRow,
+    case_signatures_for,
+    log_sources_for,
+    service_signatures_for,
+)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A known fix suggested for a case, and why: the log signatures it shares, or the terms."""
+
+    fix: Any
+    signatures: list[Signature] = field(default_factory=list)
+    reasons: Reasons | None = None
+    score: float | None = None
+
+    @property
+    def by_signature(self) -> bool:
+        return bool(self.signatures)
+
+
+@dataclass(frozen=True)
+class Workbench:
+    similar: Occurrences
+    suggestions: list[Suggestion]
+    signatures: list[SignatureRow]
+    sources: list[LogSource]
+    related: list[Any]
+    clusters: list[Any]
+    texts: dict[str, str] = field(default_factory=dict)  # signature id -> template
+
+    @property
+    def previous_count(self) -> int:
+        return len(self.similar.cases) + len(self.similar.work_items)
+
+    @property
+    def parsing(self) -> bool:
+        return any(s.active for s in self.sources)
+
+
+def suggestions_for(
+    viewer: Any, case: Any, similar: Occurrences, *, k: int = 5
+) -> list[Suggestion]:
+    """Known fixes carrying one of the case's log signatures first (most shared signatures
+    first), then those the text similarity found, each once."""
+    from casebridge.knowledge.selectors import known_resolution_list_for
+
+    if viewer.is_external:
+        return []
+    through = Signature.known_resolutions.through.objects.filter(
+        signature__sightings__case_id=case.pk
+    ).select_related("signature")
+    shared: dict[int, list[Signature]] = {}
+    for row in through:
+        shared.setdefault(row.knownresolution_id, []).append(row.signature)
+    fixes = known_resolution_list_for(viewer).in_bulk(list(shared))
+    ranked = sorted(shared, key=lambda pk: (-len(shared[pk]), pk))
+    found = [Suggestion(fixes[pk], shared[pk]) for pk in ranked if pk in fixes][:k]
+    by_text = {hit.object.pk: hit for hit in similar.known_resolutions}
+    for pk, hit in by_text.items():
+        if len(found) >= k:
+            break
+        if pk in shared:
+            continue
+        found.append(Suggestion(hit.object, [], hit.reasons, hit.score))
+    return found
+
+
+def related_for(viewer: Any, case: Any) -> list[Any]:
+    """The cases marked related to this one (those the viewer may see)."""
+    from casebridge.cases.selectors import case_list_for
+
+    if viewer.is_external:
+        return []
+    links = CaseLink.objects.filter(case_a_id=case.pk).values_list("case_b_id", flat=True)
+    back = CaseLink.objects.filter(case_b_id=case.pk).values_list("case_a_id", flat=True)
+    ids = [*links, *back]
+    return list(case_list_for(viewer).filter(pk__in=ids).order_by("created_at"))
+
+
+def clusters_of(viewer: Any, case: Any) -> list[Any]:
+    if viewer.is_external:
+        return []
+    members = ClusterMember.objects.filter(case_id=case.pk).select_related(
+        "cluster", "cluster__work_item", "cluster__signature"
+    )
+    return [m.cluster for m in members.order_by("-cluster__last_seen")]
+
+
+def signature_texts(found: Occurrences) -> dict[str, str]:
+    """The templates of the signatures the hits share, errors first (the order chips use)."""
+    hits = [*found.cases, *found.work_items, *found.known_resolutions]
+    shared = {sig for hit in hits for sig in hit.reasons.shared_log_signatures}
+    rows = Signature.objects.filter(pk__in=shared).values_list("id", "template", "level")
+    ranked = sorted(rows, key=lambda r: (-LEVEL_RANK.get(r[2], 0), r[0]))
+    return {sig: template for sig, template, _ in ranked}
+
+
+def workbench_for(viewer: Any, case: Any, *, k: int = 5) -> Workbench:
+    similar = similar_for_case(viewer, case, k=k)
+    texts = signature_texts(similar)
+    return Workbench(
+        similar=similar,
+        suggestions=suggestions_for(viewer, case, similar, k=k),
+        signatures=case_signatures_for(viewer, case),
+        sources=log_sources_for(viewer, case),
+        related=related_for(viewer, case),
+        clusters=clusters_of(viewer, case),
+        texts=texts,
+    )
+
+
+@dataclass(frozen=True)
+class ServiceOverview:
+    service: Any
+    clusters: list[Any]
+    signatures: list[SignatureRow]
+    recent: list[Any]
+    open_count: int
+    window_count: int
+    policy: Any
+
+
+def service_overview_for(viewer: Any, service: Any) -> ServiceOverview:
+    """A service's recurring clusters, top error signatures, recent and open cases."""
+    from casebridge.cases.models import OPEN_STATES
+    from casebridge.cases.selectors import CaseFilters, case_list_for
+    from casebridge.occurrences.recurring import cluster_list_for, recurring_policy
+
+    cases = case_list_for(viewer, CaseFilters(service=service.slug, sort="newest"))
+    policy = recurring_policy()
+    return ServiceOverview(
+        service=service,
+        clusters=cluster_list_for(viewer, state="", service=service, limit=10),
+        signatures=service_signatures_for(viewer, service),
+        recent=list(cases[:15]),
+        open_count=cases.filter(state__in=OPEN_STATES).count(),
+        window_count=cases.filter(created_at__gte=clock.now() - policy.window).count(),
+        policy=policy,
+    )

@@ -1,0 +1,32 @@
+"""/api/v1/reports: flow metrics from the audit trail (internal)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from casebridge.core.http import ApiRequest
+from casebridge.core.schemas import ERRORS
+from casebridge.reporting.schemas import FlowOut, flow_out
+from casebridge.reporting.selectors import flow_for
+from casebridge.sprints.selectors import team_get_for
+
+router = Router(tags=["reports"])
+
+
+class FlowQuery(Schema):
+    team: str = Field(default="", description="Team slug (default: every team)")
+    category: str = Field(default="", description="bug, feature or improvement")
+    start: datetime | None = Field(default=None, description="Default: 28 days before end")
+    end: datetime | None = Field(default=None, description="Default: now")
+
+
+@router.get("/flow", response={200: FlowOut, **ERRORS}, summary="Flow metrics")
+def flow(request: ApiRequest, query: Query[FlowQuery]) -> FlowOut:
+    team = team_get_for(request.auth, query.team) if query.team else None
+    metrics = flow_for(
+        request.auth, team=team, category=query.category, start=query.start, end=query.end
+    )
+    return flow_out(metrics)

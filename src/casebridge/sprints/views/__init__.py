@@ -1,0 +1,1 @@
+"""The planning pages: sprints overview, backlog, planning, board with burndown, velocity."""

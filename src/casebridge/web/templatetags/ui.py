@@ -1,0 +1,103 @@
+"""Small presentation helpers: relative ages, state and impact badges, file sizes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from casebridge.cases.models import CaseState, Impact, Resolution
+from casebridge.core import clock
+
+register = template.Library()
+
+UNITS = (
+    (365 * 86400, "y"),
+    (30 * 86400, "mo"),
+    (7 * 86400, "w"),
+    (86400, "d"),
+    (3600, "h"),
+    (60, "min"),
+)
+
+
+def relative(then: datetime, now: datetime | None = None) -> str:
+    """``3 h``, ``2 d``, ``5 min``; ``now`` under a minute. Future times read the same."""
+    seconds = abs(int(((now or clock.now()) - then).total_seconds()))
+    for size, unit in UNITS:
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return "now"
+
+
+def exact(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@register.filter
+def age(value: datetime | None) -> SafeString | str:
+    """A relative age with the exact time on hover, as a ``<time>`` element."""
+    if value is None:
+        return ""
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>', value.isoformat(), exact(value), relative(value)
+    )
+
+
+@register.filter
+def ago(value: datetime | None) -> SafeString | str:
+    """Like ``age`` with "ago" for sentences ("3 h ago")."""
+    if value is None:
+        return ""
+    text = relative(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        exact(value),
+        "just now" if text == "now" else f"{text} ago",
+    )
+
+
+@register.filter
+def state_badge(state: str) -> SafeString:
+    try:
+        label = CaseState(state).label
+    except ValueError:
+        label = state.replace("_", " ").capitalize()
+    return format_html('<span class="badge state state-{}">{}</span>', state, label)
+
+
+@register.filter
+def impact_badge(impact: str) -> SafeString:
+    try:
+        label = str(Impact(impact).label).split(":", 1)[0]
+    except ValueError:
+        label = impact
+    return format_html('<span class="badge impact impact-{}">{}</span>', impact, label)
+
+
+@register.filter
+def resolution_label(value: str) -> str:
+    try:
+        return str(Resolution(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def filesize(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"  # pragma: no cover
+
+
+@register.filter
+def field_value(form: object, name: str) -> object:
+    """``form[name]`` for a name held in a variable."""
+    return form[name]  # type: ignore[index]

@@ -1,0 +1,266 @@
+"""The generic workflow engine.
+
+A workflow is data: states (each in a fixed *group*) and transitions (an action name, the source
+states, the target, the roles allowed, the data required and the checks/policies).
+``apply_transition`` is the one function that changes a status: it locks the subject, evaluates
+every rule, and either
+raises ``TransitionRefused`` with *every* reason at once or applies the change, writes the audit
+events and the outbox row in the same transaction.
+
+Buttons in the UI and ``allowed_actions`` in the API come from ``options_for``, never a hand list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from django.db import models, transaction
+
+from casebridge.audit.services import audit_changes, audit_record
+from casebridge.core.errors import Reason, TransitionRefused
+
+
+class StateGroup(models.TextChoices):
+    OPEN = "open", "Open"
+    ACTIVE = "active", "Active"
+    DONE = "done", "Done"
+    REJECTED = "rejected", "Rejected"
+
+
+class Subject(Protocol):
+    audit_type: str
+    pk: Any
+
+    @property
+    def key(self) -> str: ...
+
+    def save(self, *args: Any, **kwargs: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule sees: who acts, on what, with which input. ``preview`` means "no input yet"."""
+
+    actor: Any
+    subject: Any
+    data: Mapping[str, Any]
+    preview: bool = False
+
+
+Check = Callable[[Context], Iterable[Reason]]
+Effect = Callable[[Context], Mapping[str, tuple[object, object]]]
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    label: str
+    group: StateGroup
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """An input field the transition needs, with the message shown when it is missing."""
+
+    field: str
+    message: str
+
+
+Route = Callable[[Context], str]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One action. ``target`` None means the status stays (the action records data only);
+    ``route`` picks the target at run time among ``routes`` (e.g. "approved once both approve");
+    ``requires`` and ``accepts`` name the input it needs and the input it may also take."""
+
+    action: str
+    label: str
+    sources: frozenset[str]
+    target: str | None
+    roles: frozenset[str]
+    requires: tuple[Requirement, ...] = ()
+    checks: tuple[Check, ...] = ()
+    effect: Effect | None = None
+    style: str = "secondary"
+    public: bool = False
+    description: str = ""
+    route: Route | None = None
+    routes: frozenset[str] = frozenset()
+    #: Optional input the action also takes besides ``requires`` (a mentor with an assignment,
+    #: WSJF inputs with an approval): pages build the action's form from both.
+    accepts: tuple[str, ...] = ()
+
+    def targets(self) -> frozenset[str]:
+        """Every state this action can lead to, for diagrams and checks."""
+        fixed = {self.target} if self.target else set()
+        return frozenset(fixed | set(self.routes))
+
+    def target_for(self, ctx: Context, current: str) -> str:
+        if self.route is not None:
+            return self.route(ctx)
+        return self.target or current
+
+
+@dataclass(frozen=True)
+class Option:
+    """A transition as seen by one viewer now: allowed, or the reasons it is not."""
+
+    transition: Transition
+    reasons: tuple[Reason, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return not self.reasons
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str | list | tuple | dict) and not value)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    label: str
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...]
+    initial: str
+    status_field: str = "status"
+    role_labels: Mapping[str, str] = field(default_factory=dict)
+    #: Called after every successful transition, in the same transaction, with
+    #: (context, action, old status, new status): e.g. linked cases follow their work item.
+    after: tuple[Callable[[Context, str, str, str], None], ...] = ()
+
+    def __post_init__(self) -> None:
+        names = {s.name for s in self.states}
+        assert self.initial in names, f"{self.name}: unknown initial state {self.initial}"
+        actions = [t.action for t in self.transitions]
+        assert len(actions) == len(set(actions)), f"{self.name}: duplicate action"
+        for t in self.transitions:
+            unknown = (t.sources | t.targets()) - names
+            assert not unknown, f"{self.name}.{t.action}: unknown states {unknown}"
+            assert (t.route is None) == (not t.routes), f"{self.name}.{t.action}: route/routes"
+
+    def state(self, name: str) -> State:
+        for state in self.states:
+            if state.name == name:
+                return state
+        raise KeyError(name)
+
+    def transition(self, action: str) -> Transition | None:
+        return next((t for t in self.transitions if t.action == action), None)
+
+    def group_of(self, status: str) -> StateGroup:
+        return self.state(status).group
+
+    def states_in(self, *groups: StateGroup) -> list[str]:
+        return [s.name for s in self.states if s.group in groups]
+
+    def evaluate(self, transition: Transition, ctx: Context) -> list[Reason]:
+        """Every reason the transition cannot happen now; empty when it can."""
+        reasons: list[Reason] = []
+        status = getattr(ctx.subject, self.status_field)
+        if status not in transition.sources:
+            reasons.append(
+                Reason(
+                    "state",
+                    f"{transition.label} is not possible from '{self.state(status).label}'",
+                    "action",
+                )
+            )
+        if not ctx.actor.has_role(*transition.roles):
+            labels = ", ".join(sorted(self.role_labels.get(r, r) for r in transition.roles))
+            reasons.append(Reason("role", f"{transition.label} needs the role: {labels}"))
+        if not ctx.preview:
+            reasons.extend(
+                Reason("required", req.message, req.field)
+                for req in transition.requires
+                if is_blank(ctx.data.get(req.field))
+            )
+        for check in transition.checks:
+            reasons.extend(check(ctx))
+        return reasons
+
+    def options_for(self, actor: Any, subject: Any) -> list[Option]:
+        """The transitions leaving the subject's state, each with its reasons for this viewer."""
+        status = getattr(subject, self.status_field)
+        ctx = Context(actor=actor, subject=subject, data={}, preview=True)
+        return [
+            Option(t, tuple(self.evaluate(t, ctx))) for t in self.transitions if status in t.sources
+        ]
+
+    def allowed_actions(self, actor: Any, subject: Any) -> list[str]:
+        return [o.transition.action for o in self.options_for(actor, subject) if o.allowed]
+
+
+def _unknown_action(workflow: Workflow, action: str) -> TransitionRefused:
+    known = ", ".join(t.action for t in workflow.transitions)
+    return TransitionRefused(
+        action, [Reason("unknown_action", f"Unknown action '{action}'. Known: {known}", "action")]
+    )
+
+
+def apply_transition(
+    *,
+    workflow: Workflow,
+    subject: Subject,
+    actor: Any,
+    action: str,
+    data: Mapping[str, Any],
+    reason: str = "",
+    extra_reasons: Sequence[Reason] = (),
+) -> Subject:
+    """Apply ``action`` to ``subject`` or raise ``TransitionRefused`` listing every reason.
+
+    Runs in one transaction: the subject row is locked and re-read, rules are evaluated on the
+    fresh row, the effect and the status change are saved, and the audit events and the outbox
+    row are written before the commit.
+    """
+    from casebridge.integrations.outbox import outbox_enqueue
+
+    transition = workflow.transition(action)
+    if transition is None:
+        raise _unknown_action(workflow, action)
+    with transaction.atomic():
+        model = type(subject)
+        locked: Any = model._default_manager.select_for_update().get(pk=subject.pk)  # type: ignore[attr-defined]
+        ctx = Context(actor=actor, subject=locked, data=data)
+        named = {r.field for r in extra_reasons if r.field}
+        evaluated = workflow.evaluate(transition, ctx)
+        reasons = [
+            *extra_reasons,
+            *(r for r in evaluated if not (r.code == "required" and r.field in named)),
+        ]
+        if reasons:
+            raise TransitionRefused(action, reasons)
+        previous = getattr(locked, workflow.status_field)
+        changes = dict(transition.effect(ctx)) if transition.effect else {}
+        target = transition.target_for(ctx, previous)
+        setattr(locked, workflow.status_field, target)
+        locked.save()
+        audit_record(
+            actor=actor,
+            subject=locked,
+            action=action,
+            field=workflow.status_field,
+            old=previous,
+            new=target,
+            reason=reason,
+            data={"transition": True},
+            public=transition.public,
+        )
+        audit_changes(actor=actor, subject=locked, action=action, changes=changes, public=False)
+        payload = {
+            "key": locked.key,
+            "action": action,
+            "from": previous,
+            "to": target,
+            "actor": getattr(actor, "username", None),
+        }
+        outbox_enqueue(topic=f"{locked.audit_type}.transitioned", key=locked.key, payload=payload)
+        for follow in workflow.after:
+            follow(ctx, action, previous, target)
+    return locked  # type: ignore[no-any-return]

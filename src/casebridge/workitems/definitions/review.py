@@ -1,0 +1,121 @@
+"""Decisions on feature requests and improvements: who decides, as which role, and with what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from casebridge.core import clock
+from casebridge.core.errors import Reason
+from casebridge.workflows.engine import Context
+from casebridge.workitems.definitions.common import PM, RTE, Changes
+from casebridge.workitems.models import WorkItem
+
+DECIDERS = frozenset({PM, RTE})
+WSJF_FIELDS = ("business_value", "time_criticality", "risk_reduction", "job_size")
+ROLE_FIELDS: dict[str, tuple[str, str]] = {
+    PM: ("pm_decision", "pm_decided_by"),
+    RTE: ("rte_decision", "rte_decided_by"),
+}
+ROLE_NAMES = {PM: "product manager", RTE: "RTE"}
+#: The optional input of a decision: the role decided as, for someone who is both PM and RTE.
+AS_ROLE = ("as_role",)
+
+
+def deciding_role(actor: Any, data: Any) -> str | None:
+    """The role the actor decides as: the one they hold, or the one they name if they hold both."""
+    held = [role for role in (PM, RTE) if actor.has_role(role)]
+    if len(held) == 1:
+        return held[0]
+    wanted = data.get("as_role")
+    return wanted if wanted in held else None
+
+
+def check_decider(ctx: Context) -> Iterator[Reason]:
+    actor, item = ctx.actor, ctx.subject
+    if not actor.has_role(PM, RTE):
+        return  # the role requirement reports it
+    role = deciding_role(actor, ctx.data)
+    if role is None:
+        if not ctx.preview:
+            yield Reason("as_role", "You are PM and RTE: say which role you decide as", "as_role")
+        return
+    other = RTE if role == PM else PM
+    decided_by = getattr(item, ROLE_FIELDS[other][1])
+    if decided_by is not None and decided_by.pk == actor.pk and item.category == "feature":
+        yield Reason(
+            "same_person",
+            f"The PM and the RTE decide separately; you already decided as {ROLE_NAMES[other]}",
+        )
+
+
+def check_wsjf(ctx: Context) -> Iterator[Reason]:
+    """Approval needs every WSJF input, given now or recorded before."""
+    if ctx.preview:
+        return
+    for name in WSJF_FIELDS:
+        value = ctx.data.get(name, getattr(ctx.subject, name))
+        if value is None:
+            label = name.replace("_", " ")
+            yield Reason("required", f"Give the {label} (WSJF input) to approve", name)
+
+
+def check_revisit(ctx: Context) -> Iterator[Reason]:
+    revisit = ctx.data.get("revisit_on")
+    if revisit is not None and not ctx.preview and revisit <= clock.now().date():
+        yield Reason("invalid", "The revisit date must be in the future", "revisit_on")
+
+
+def check_team(ctx: Context) -> Iterator[Reason]:
+    team = ctx.data.get("team")
+    if team is None and not ctx.preview:
+        yield Reason(
+            "required", "Name the implementing team (DevOps or a development team)", "team"
+        )
+
+
+def effect_decide(decision: str) -> Callable[[Context], Changes]:
+    def effect(ctx: Context) -> Changes:
+        item: WorkItem = ctx.subject
+        role = deciding_role(ctx.actor, ctx.data)
+        assert role is not None
+        decision_field, by_field = ROLE_FIELDS[role]
+        changes: dict[str, tuple[object, object]] = {
+            decision_field: (getattr(item, decision_field), decision),
+        }
+        setattr(item, decision_field, decision)
+        setattr(item, by_field, ctx.actor)
+        if decision == "approve":
+            for name in WSJF_FIELDS:
+                if ctx.data.get(name) is not None:
+                    changes[name] = (getattr(item, name), ctx.data[name])
+                    setattr(item, name, ctx.data[name])
+        else:
+            item.decision_reason = str(ctx.data.get("reason") or "")
+        if decision == "defer":
+            changes["revisit_on"] = (item.revisit_on, ctx.data["revisit_on"])
+            item.revisit_on = ctx.data["revisit_on"]
+        if ctx.data.get("team") is not None:
+            changes["team"] = (item.team, ctx.data["team"])
+            item.team = ctx.data["team"]
+        if decision in ("reject",):
+            item.closed_at = clock.now()
+        return changes
+
+    return effect
+
+
+def effect_reconsider(ctx: Context) -> Changes:
+    """A new review round: both roles decide again."""
+    item: WorkItem = ctx.subject
+    before = (item.pm_decision, item.rte_decision)
+    item.pm_decision = item.rte_decision = ""
+    item.pm_decided_by = item.rte_decided_by = None
+    item.revisit_on = None
+    return {"pm_decision": (before[0], ""), "rte_decision": (before[1], "")}
+
+
+def route_both_approve(ctx: Context) -> str:
+    item: WorkItem = ctx.subject
+    both = item.pm_decision == "approve" and item.rte_decision == "approve"
+    return "approved" if both else "under_review"

@@ -1,0 +1,148 @@
+"""Turn raw transition input (names, keys, ids, strings) into the objects the workflows check.
+
+Every problem becomes a Reason naming its field, so a refusal lists reference errors together
+with the workflow's own reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from casebridge.accounts.models import Team, User
+from casebridge.catalog.models import Environment
+from casebridge.core.errors import Reason
+from casebridge.sprints.models import Sprint
+from casebridge.workflows.engine import is_blank
+from casebridge.workitems.models import WorkItem
+
+Converter = Callable[[Any], Any]
+
+
+class Invalid(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _user(value: Any) -> User:
+    user = (
+        User.objects.prefetch_related("role_grants")
+        .filter(username=str(value), is_active=True)
+        .first()
+    )
+    if user is None:
+        raise Invalid(f"No user '{value}'")
+    return user
+
+
+def _users(value: Any) -> list[User]:
+    names = [value] if isinstance(value, str) else list(value or [])
+    users = User.objects.prefetch_related("role_grants").filter(username__in=names, is_active=True)
+    found = {u.username: u for u in users}
+    missing = [str(n) for n in names if n not in found]
+    if missing:
+        raise Invalid(f"No user {', '.join(missing)}")
+    return [found[str(n)] for n in dict.fromkeys(names)]
+
+
+def _sprint(value: Any) -> Sprint:
+    sprint = (
+        Sprint.objects.select_related("team").filter(pk=int(value)).first()
+        if str(value).isdigit()
+        else None
+    )
+    if sprint is None:
+        raise Invalid(f"No sprint {value}")
+    return sprint
+
+
+def _team(value: Any) -> Team:
+    team = Team.objects.filter(slug=str(value)).first()
+    if team is None:
+        raise Invalid(f"No team '{value}'")
+    return team
+
+
+def _item(value: Any) -> WorkItem:
+    item = WorkItem.objects.filter(key=str(value).strip().upper()).first()
+    if item is None:
+        raise Invalid(f"No work item {value}")
+    return item
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid(f"'{value}' is not a date (use YYYY-MM-DD)") from None
+
+
+def _score(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"'{value}' is not a whole number") from None
+    if not 1 <= number <= 100:
+        raise Invalid("Use a number from 1 to 100")
+    return number
+
+
+def _environment(value: Any) -> str:
+    if value not in Environment.values:
+        raise Invalid(f"Use one of {', '.join(Environment.values)}")
+    return str(value)
+
+
+def _text(limit: int) -> Converter:
+    def convert(value: Any) -> str:
+        text = str(value).strip()
+        if len(text) > limit:
+            raise Invalid(f"Keep it under {limit} characters")
+        return text
+
+    return convert
+
+
+CONVERTERS: dict[str, Converter] = {
+    "assignees": _users,
+    "mentor": _user,
+    "reviewer": _user,
+    "sprint": _sprint,
+    "team": _team,
+    "duplicate_of": _item,
+    "revisit_on": _date,
+    "business_value": _score,
+    "time_criticality": _score,
+    "risk_reduction": _score,
+    "job_size": _score,
+    "environment": _environment,
+    "priority": _text(16),
+    "impact": _text(5000),
+    "reason": _text(5000),
+    "evidence": _text(20000),
+    "version": _text(64),
+    "category": _text(16),
+    "as_role": _text(32),
+}
+
+
+def normalise(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[Reason]]:
+    """Converted values for the known, non-empty fields, and a reason for each bad one."""
+    data: dict[str, Any] = {}
+    reasons: list[Reason] = []
+    for name, value in raw.items():
+        if is_blank(value):
+            continue
+        convert = CONVERTERS.get(name)
+        if convert is None:
+            reasons.append(Reason("unknown_field", f"Unknown field '{name}'", name))
+            continue
+        try:
+            data[name] = convert(value)
+        except Invalid as exc:
+            reasons.append(Reason("invalid", exc.message, name))
+    return data, reasons

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from casebridge.workitems import views
+
+app_name = "workitems"
+
+urlpatterns = [
+    path("", views.work_item_list, name="list"),
+    path("board/", views.board_home, name="boards"),
+    path("board/<slug:category>/", views.board, name="board"),
+    path("queues/<slug:slug>/", views.queue, name="queue"),
+    path("<str:key>/", views.work_item_detail, name="detail"),
+    path("<str:key>/actions/<slug:action>/", views.work_item_act, name="act"),
+]

@@ -1,0 +1,22 @@
+"""The work-item pages: the item page with its actions, boards, the list, queues per role."""
+
+from casebridge.workitems.views.detail import work_item_act, work_item_detail
+from casebridge.workitems.views.lists import (
+    QUEUES,
+    board,
+    board_home,
+    queue,
+    queues_for,
+    work_item_list,
+)
+
+__all__ = [
+    "QUEUES",
+    "board",
+    "board_home",
+    "queue",
+    "queues_for",
+    "work_item_act",
+    "work_item_detail",
+    "work_item_list",
+]

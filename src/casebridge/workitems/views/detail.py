@@ -1,0 +1,181 @@
+"""The work-item page: what development received, where it stands, the cases that follow it,
+and what the viewer can do now.
+
+The actions are exactly ``workflow.options_for(viewer, item)``: allowed ones as a button or a
+small form built from the transition's ``requires`` and ``accepts``; every other action of the
+current state listed with the reasons it is not available to the viewer. A refused action
+re-renders the page (409) with every reason in a summary and beside its field, and what was
+typed kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from casebridge.accounts.models import User
+from casebridge.audit.selectors import events_for
+from casebridge.cases.selectors import case_list_for_work_item
+from casebridge.core.actors import SYSTEM_ROLE
+from casebridge.core.errors import DomainError, TransitionRefused
+from casebridge.web.pages import Request, attach_errors, page, viewer
+from casebridge.workflows.engine import Option, Workflow
+from casebridge.workitems.definitions import workflow_for
+from casebridge.workitems.forms import ActionForm, Choices, action_form
+from casebridge.workitems.models import WorkItem
+from casebridge.workitems.selectors import related_keys_for, work_item_get_for
+from casebridge.workitems.services import work_item_transition
+from casebridge.workitems.views.history import history
+
+DOC_LABELS = (
+    ("description", "Description"),
+    ("steps_to_reproduce", "Steps to reproduce"),
+    ("expected_result", "Expected result"),
+    ("actual_result", "Actual result"),
+    ("log_excerpt", "Log excerpt"),
+    ("justification", "Justification"),
+    ("impact_assessment", "Impact assessment"),
+    ("rationale", "Rationale"),
+    ("expected_benefit", "Expected benefit"),
+)
+
+
+@dataclass(frozen=True)
+class ActionView:
+    action: str
+    label: str
+    style: str
+    description: str
+    form: ActionForm
+    open: bool
+
+    @property
+    def kind(self) -> str:
+        return "form" if self.form.fields else "button"
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    action: str
+    label: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    action: str
+    label: str
+    reasons: tuple[str, ...]
+
+
+def _actions(
+    user: User, item: WorkItem, options: list[Option], bound: dict[str, ActionForm], opened: str
+) -> tuple[list[ActionView], list[Unavailable]]:
+    choices = Choices(user, item)
+    allowed: list[ActionView] = []
+    unavailable: list[Unavailable] = []
+    for option in options:
+        t = option.transition
+        if t.roles <= {SYSTEM_ROLE}:
+            continue  # automatic: nobody's button
+        if not option.allowed:
+            reasons = tuple(r.message for r in option.reasons)
+            unavailable.append(Unavailable(t.action, t.label, reasons))
+            continue
+        form = bound[t.action] if t.action in bound else action_form(t, choices)
+        allowed.append(
+            ActionView(t.action, t.label, t.style, t.description, form, t.action == opened)
+        )
+    allowed.sort(key=lambda a: {"primary": 0, "secondary": 1}.get(a.style, 2))
+    return allowed, unavailable
+
+
+def _docs(item: WorkItem) -> list[tuple[str, str, bool]]:
+    return [
+        (label, str(getattr(item, name)), name == "log_excerpt")
+        for name, label in DOC_LABELS
+        if getattr(item, name)
+    ]
+
+
+def item_context(
+    request: Request,
+    item: WorkItem,
+    *,
+    bound: dict[str, ActionForm] | None = None,
+    refusal: Refusal | None = None,
+    opened: str = "",
+) -> dict[str, Any]:
+    user = viewer(request)
+    workflow: Workflow = workflow_for(item.category)
+    allowed, unavailable = _actions(
+        user, item, workflow.options_for(user, item), dict(bound or {}), opened
+    )
+    events = events_for([("work_item", item.key)], public_only=False)
+    return {
+        "item": item,
+        "workflow": workflow,
+        "group": workflow.group_of(item.status),
+        "docs": _docs(item),
+        "actions": allowed,
+        "unavailable": unavailable,
+        "refusal": refusal,
+        "cases": list(case_list_for_work_item(user, item)),
+        "tests": list(item.test_records.all()),
+        "history": list(reversed(history(workflow, events))),
+        "related": related_keys_for(user, item),
+        "decides": item.category in ("feature", "improvement"),
+    }
+
+
+def render_item(
+    request: Request, item: WorkItem, *, status: int = 200, **kwargs: Any
+) -> HttpResponse:
+    return render(
+        request, "workitems/detail.html", item_context(request, item, **kwargs), status=status
+    )
+
+
+@require_GET
+@page(internal=True)
+def work_item_detail(request: Request, key: str) -> HttpResponse:
+    item = work_item_get_for(viewer(request), key)
+    if item.key != key:
+        return redirect("workitems:detail", key=item.key)
+    return render_item(request, item)
+
+
+@require_POST
+@page(internal=True)
+def work_item_act(request: Request, key: str, action: str) -> HttpResponse:
+    """Apply one action; a refusal re-renders the page with every reason (409)."""
+    user = viewer(request)
+    item = work_item_get_for(user, key)
+    transition = workflow_for(item.category).transition(action)
+    if transition is None:
+        raise Http404(f"{item.key} has no action {action}")
+    form = action_form(transition, Choices(user, item), request.POST)
+    form.is_valid()  # the fields only parse; the service decides
+    try:
+        done = work_item_transition(
+            actor=user, item=item, action=action, data=form.transition_data()
+        )
+    except DomainError as exc:
+        attach_errors(form, exc)
+        reasons = (
+            tuple(r.message for r in exc.reasons)
+            if isinstance(exc, TransitionRefused)
+            else (exc.message,)
+        )
+        refusal = Refusal(action, transition.label, reasons)
+        return render_item(
+            request, item, status=exc.status, bound={action: form}, refusal=refusal, opened=action
+        )
+    state = workflow_for(done.category).state(done.status).label
+    messages.success(request, f"{transition.label}: {done.key} is now {state.lower()}.")
+    return redirect("workitems:detail", key=done.key)

@@ -1,0 +1,137 @@
+"""Sprint planning in Chromium (issue 4 acceptance): the RTE opens the planner's proposal, sees
+the expedited critical bug's over-capacity warning, takes one item into the sprint from the
+keyboard, moves another in the backlog by keyboard, accepts; the board and the burndown show the
+sprint."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from casebridge.accounts.models import Team
+from casebridge.sprints.models import BacklogPin
+from casebridge.sprints.services import sprint_create
+from casebridge.workitems.models import WorkItem
+from tests import factories
+from tests.e2e.conftest import sign_in
+from tests.sprints.helpers import bug, feature, improvement
+
+pytestmark = pytest.mark.e2e
+
+
+def test_rte_plans_a_sprint_from_the_proposal(e2e_world: factories.World, new_page: Any) -> None:
+    world = e2e_world
+    team = Team.objects.get(slug="core-team")
+    today = timezone.localdate()
+    current = sprint_create(
+        actor=world["rte"],
+        team=team,
+        name="Sprint 1",
+        start=today - timedelta(days=3),
+        end=today + timedelta(days=10),
+        capacity=2,
+    )
+    nxt = sprint_create(
+        actor=world["rte"],
+        team=team,
+        name="Sprint 2",
+        start=today + timedelta(days=11),
+        end=today + timedelta(days=24),
+        capacity=8,
+    )
+    critical = bug(world, "Checkout down for card payments", "critical", 3)
+    major = bug(world, "Refund stuck in pending", "major", 5)
+    minor = bug(world, "Typo on the receipt", "minor", 3)
+    wallet = feature(world, "Pay with a wallet", (13, 8, 5, 2), 3)
+    builds = improvement(world, "Faster builds", estimate=2)
+
+    page = new_page()
+    sign_in(page, "rte")
+    page.goto("/sprints/core-team/plan/")
+    expect(page.get_by_role("heading", name=re.compile("Plan Sprint 2"))).to_be_visible()
+    warnings = page.get_by_test_id("warnings")
+    expect(warnings).to_contain_text(
+        f"{critical.key} (critical) takes Sprint 1 over capacity: 3 of 2 pts"
+    )
+    expedited = page.locator("#plan-expedited li")
+    expect(expedited).to_have_count(1)
+    expect(expedited.first).to_contain_text("over capacity")
+    inside, outside = page.locator("#plan-in li"), page.locator("#plan-out li")
+    expect(inside).to_have_count(2)
+    expect(inside.nth(0)).to_contain_text(major.key)
+    expect(inside.nth(1)).to_contain_text(minor.key)
+    expect(inside.nth(0)).to_contain_text("Fits: 5 pts of 8 left")
+    expect(outside).to_have_count(2)
+    expect(outside.nth(0)).to_contain_text("Does not fit: 3 pts, 0 left")
+    expect(page.get_by_test_id("load")).to_have_text("8 of 8 pts")
+    page.evaluate("window.__notReloaded = true")
+
+    # Keyboard: focus the wallet feature's row and take it into the sprint with Alt+ArrowLeft.
+    outside.filter(has_text=wallet.key).get_by_role(
+        "button", name=f"Take {wallet.key} into the sprint"
+    ).focus()
+    page.keyboard.press("Alt+ArrowLeft")
+    expect(page).to_have_url(re.compile(rf"add={wallet.key}"))
+    expect(inside).to_have_count(2)
+    expect(page.locator("#plan-in")).to_contain_text(wallet.key)
+    expect(page.locator("#plan-out")).to_contain_text(minor.key)  # the lower-ranked one leaves
+    expect(page.locator("#plan-in")).to_contain_text("Added by you")
+    assert page.evaluate("window.__notReloaded") is True  # swapped in place
+    page.wait_for_function(  # the focus follows the row
+        "key => document.activeElement?.closest('li')?.dataset.key === key", arg=wallet.key
+    )
+
+    # Keyboard: move the improvement above the minor bug (Alt+ArrowUp): a recorded pin.
+    row = page.locator(f"#plan-out li[data-key='{builds.key}']")
+    row.get_by_role("button", name=f"Move {builds.key} up").focus()
+    page.keyboard.press("Alt+ArrowUp")
+    expect(page.locator("#plan-out li").first).to_have_attribute("data-key", builds.key)
+    expect(page.locator("#plan-out li").first).to_contain_text("Pinned at #3 by rte")
+    pin = BacklogPin.objects.get(item__key=builds.key)
+    assert (pin.position, pin.reason) == (3, "Moved up to #3")
+    page.wait_for_function(
+        "key => document.activeElement?.closest('li')?.dataset.key === key", arg=builds.key
+    )
+
+    # Accept: the items are scheduled, and the board shows the sprint.
+    page.get_by_role("button", name=re.compile("Accept plan: schedule 3 items")).click()
+    expect(page).to_have_url(re.compile(rf"/sprints/{nxt.pk}/$"))
+    expect(page.locator(".flash")).to_contain_text("Sprint 2 is planned: 2 items scheduled")
+    todo = page.locator(".board-col").first
+    expect(todo.locator("li")).to_have_count(2)
+    expect(todo).to_contain_text(major.key)
+    expect(todo).to_contain_text(wallet.key)
+    expect(page.get_by_test_id("board-count")).to_have_text("2")
+    assert {i.key for i in WorkItem.objects.filter(sprint=nxt)} == {major.key, wallet.key}
+    assert WorkItem.objects.get(key=critical.key).sprint == current
+
+    # The running sprint's board and burndown show the expedited bug.
+    page.goto(f"/sprints/{current.pk}/")
+    expect(page.locator(".board")).to_contain_text(critical.key)
+    expect(page.locator("#burndown-chart")).to_have_attribute("data-drawn", "true")
+    expect(page.locator("#burnup-chart")).to_have_attribute("data-drawn", "true")
+    page.locator("details.data summary").click()
+    today_row = page.get_by_test_id("burndown-table").locator("tbody tr").nth(3)
+    expect(today_row.locator("td").nth(1)).to_have_text("3")  # scope today: the critical bug
+    expect(today_row.locator("td").nth(3)).to_have_text("3")  # remaining
+
+
+def test_backlog_drag_to_reorder(e2e_world: factories.World, new_page: Any) -> None:
+    world = e2e_world
+    items = [bug(world, f"Bug number {n}", "major", 1) for n in range(4)]
+    page = new_page()
+    sign_in(page, "rte")
+    page.goto("/sprints/core-team/backlog/")
+    rows = page.locator("#backlog-list > li")
+    expect(rows).to_have_count(4)
+    last = rows.nth(3)
+    last.locator(".handle").drag_to(rows.nth(0).locator(".handle"))
+    expect(rows.first).to_have_attribute("data-key", items[3].key)
+    expect(rows.first).to_contain_text("Pinned #1")
+    pin = BacklogPin.objects.get(item__key=items[3].key)
+    assert (pin.position, pin.reason) == (1, "Dragged to #1")

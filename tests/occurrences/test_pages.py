@@ -1,0 +1,354 @@
+"""The pages of previous occurrences: the case workbench panel, the draft panel, the service,
+signature and cluster pages, the queue banner; isolation and bounded query counts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.files.base import ContentFile
+from django.test import Client
+from tests import factories
+
+from casebridge.audit.models import AuditEvent
+from casebridge.cases.attachments import attachment_add
+from casebridge.cases.models import Case
+from casebridge.knowledge.models import KnownResolution
+from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
+from casebridge.occurrences.models import CaseLink, LogSource, RecurringCluster, Signature
+from casebridge.occurrences.recurring import recurring_detect
+from casebridge.occurrences.services import log_source_parse, occurrences_refresh_stats
+from casebridge.workitems.services import work_item_create
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "2026-03-0{d} 10:00:0{n} ERROR [pool-2] Gateway: "
+ERROR = HEADER + "PKIX path building failed for gw-{n}.example.net"
+HX = {"HTTP_HX_REQUEST": "true"}
+#: Session and viewer (3), case, similar-case retrieval and ranking (~12), fixes, signatures,
+#: sources, links, clusters: a constant, whatever the number of hits.
+WORKBENCH_QUERIES = 30
+
+
+@pytest.fixture
+def browser_as(world: factories.World) -> Callable[[str], Client]:
+    def make(username: str) -> Client:
+        client = Client()
+        client.force_login(world[username])
+        return client
+
+    return make
+
+
+def html(response: Any) -> str:
+    return str(response.content.decode())
+
+
+def _case(world: factories.World, day: int, n: int, title: str, **kw: Any) -> Case:
+    with time_machine.travel(f"2026-03-0{day}T09:00:00Z", tick=False):
+        return factories.make_case(
+            world, title=title, description=f"{title}.\n{ERROR.format(d=day, n=n)}", **kw
+        )
+
+
+@pytest.fixture
+def scene(world: factories.World) -> dict[str, Any]:
+    """Three earlier cases with the same log error, a known fix carrying it, a new case."""
+    earlier = [
+        _case(world, 1, 1, "Card payments fail at checkout"),
+        _case(world, 2, 2, "Checkout shows 502 for card payments"),
+        _case(world, 3, 3, "Payment step times out"),
+    ]
+    for i in range(30):
+        with time_machine.travel("2026-03-01T08:00:00Z", tick=False):
+            factories.make_case(world, title=f"Avatar upload question {i}", description="avatar")
+    fix = known_resolution_create(
+        actor=world["l2"],
+        data=KnownResolutionInput(
+            title="Reload the gateway trust store",
+            symptoms="Card payments fail with PKIX errors",
+            steps="1. Reload the trust store\n2. Retry the payment",
+            fix_kind="configuration_change",
+            services=[world.services["payments"]],
+            log_lines="ERROR PKIX path building failed for gw-9.example.net",
+        ),
+    )
+    new = _case(world, 4, 4, "Customers cannot pay by card")
+    occurrences_refresh_stats()
+    with time_machine.travel("2026-03-04T10:00:00Z", tick=False):
+        recurring_detect()
+    return {"earlier": earlier, "fix": fix, "new": new}
+
+
+# --- the case workbench -------------------------------------------------------------------------
+
+
+def test_the_case_page_loads_the_workbench_after_the_page(browser_as, scene):
+    page = html(browser_as("l2").get(f"/cases/{scene['new'].key}/"))
+    assert f'hx-get="/cases/{scene["new"].key}/occurrences/"' in page
+    assert "signatures-parsed from:body" in page
+
+
+def test_the_workbench_shows_the_fix_first_the_earlier_cases_and_why(
+    browser_as, scene, django_assert_max_num_queries
+):
+    client = browser_as("l2")
+    with django_assert_max_num_queries(WORKBENCH_QUERIES):
+        response = client.get(f"/cases/{scene['new'].key}/occurrences/", **HX)
+    page = html(response)
+    assert response.status_code == 200 and "<html" not in page  # a partial
+    fixes = re.findall(r'data-testid="suggested-fix" data-key="(KR-\d+)"', page)
+    assert fixes == [scene["fix"].key]
+    assert "log signature match" in page and "PKIX path building failed for &lt;*&gt;" in page
+    earlier = re.findall(r'data-testid="earlier-case" data-key="(CB-\d+)"', page)
+    assert set(earlier) == {c.key for c in scene["earlier"]}
+    assert "same log signature" in page and "same service" in page
+    assert 'name="resolve-resolution" value="known_fix"' in page  # L2 may apply it
+    assert 'name="resolve-duplicate_of"' in page and 'name="other"' in page
+    assert "Recurring: part of" in page  # the new case joined the cluster of the earlier three
+    assert 'data-testid="case-signature"' in page
+
+
+def test_query_count_does_not_grow_with_the_hits(
+    browser_as, scene, world, django_assert_max_num_queries
+):
+    later = [_case(world, day, day, f"Card payments fail again {day}") for day in (5, 6, 7)]
+    occurrences_refresh_stats()
+    client = browser_as("l2")
+    with django_assert_max_num_queries(WORKBENCH_QUERIES):
+        page = html(client.get(f"/cases/{later[-1].key}/occurrences/", **HX))
+    assert page.count('data-testid="earlier-case"') == 5
+
+
+def test_the_workbench_without_htmx_is_a_page_of_its_own(browser_as, scene):
+    page = html(browser_as("l2").get(f"/cases/{scene['new'].key}/occurrences/"))
+    assert "<html" in page and "Previous occurrences" in page
+
+
+def test_customers_and_partners_get_404_everywhere(browser_as, scene):
+    case, fix = scene["new"], scene["fix"]
+    signature = Signature.objects.get(template__startswith="PKIX").pk
+    cluster = RecurringCluster.objects.get().key
+    for who in ("cust_a", "partner"):
+        client = browser_as(who)
+        for url in (
+            f"/cases/{case.key}/occurrences/",
+            f"/cases/{case.key}/occurrences/logs/",
+            "/services/payments/",
+            "/signatures/",
+            f"/signatures/{signature}/",
+            "/recurring/",
+            "/recurring/banner/",
+            f"/recurring/{cluster}/",
+        ):
+            assert client.get(url).status_code == 404, (who, url)
+        assert (
+            client.post(f"/cases/{case.key}/occurrences/related/", {"other": "CB-1"}).status_code
+            == 404
+        )
+        assert (
+            client.post(f"/recurring/{cluster}/dismiss/", {"dismiss-reason": "x"}).status_code
+            == 404
+        )
+        assert client.post("/occurrences/draft/", {"title": "Card payments"}).status_code == 404
+    assert fix.key  # the knowledge base is internal too (tested by the knowledge pages)
+
+
+def test_related_in_one_action_audited_on_both_cases(browser_as, scene):
+    new, other = scene["new"], scene["earlier"][0]
+    client = browser_as("l2")
+    response = client.post(f"/cases/{new.key}/occurrences/related/", {"other": other.key}, **HX)
+    assert response.status_code == 200 and 'data-testid="related-case"' in html(response)
+    assert CaseLink.objects.count() == 1
+    for case, target in ((new, other), (other, new)):
+        assert AuditEvent.objects.get(subject_key=case.key, action="related").new == target.key
+        page = html(client.get(f"/cases/{case.key}/"))
+        assert "marked it related to" in page
+        panel = html(client.get(f"/cases/{case.key}/occurrences/", **HX))
+        assert f'href="/cases/{target.key}/" class="occ-key"' in panel.split("Related cases")[1]
+    again = client.post(f"/cases/{new.key}/occurrences/related/", {"other": other.key})
+    assert again.status_code == 302 and CaseLink.objects.count() == 1  # linking twice: no-op
+    client.post(f"/cases/{new.key}/occurrences/related/{other.key}/remove/")
+    assert not CaseLink.objects.exists()
+    assert AuditEvent.objects.filter(action="unrelated").count() == 2
+
+
+def test_related_to_itself_or_a_missing_case_is_refused(browser_as, scene):
+    new = scene["new"]
+    client = browser_as("l2")
+    response = client.post(f"/cases/{new.key}/occurrences/related/", {"other": new.key}, **HX)
+    assert response.status_code == 422 and "not related to itself" in html(response)
+    response = client.post(f"/cases/{new.key}/occurrences/related/", {"other": "CB-999"}, **HX)
+    assert response.status_code == 404
+    assert not CaseLink.objects.exists()
+
+
+def test_duplicate_and_apply_fix_buttons_use_the_resolve_transition(browser_as, scene):
+    client = browser_as("l2")
+    dup, original = scene["earlier"][2], scene["earlier"][0]
+    client.post(
+        f"/cases/{dup.key}/actions/resolve/",
+        {"resolve-resolution": "duplicate", "resolve-duplicate_of": original.key},
+    )
+    dup.refresh_from_db()
+    assert (dup.state, dup.resolution, dup.duplicate_of_id) == (
+        "resolved",
+        "duplicate",
+        original.pk,
+    )
+    new, fix = scene["new"], scene["fix"]
+    client.post(
+        f"/cases/{new.key}/actions/resolve/",
+        {
+            "resolve-resolution": "known_fix",
+            "resolve-known_resolution": fix.key,
+            "resolve-action_taken": "Reloaded the trust store on gw-4",
+        },
+    )
+    new.refresh_from_db()
+    assert (new.resolution, new.known_resolution_id) == ("known_fix", fix.pk)
+
+
+def test_the_logs_panel_polls_while_parsing_then_tells_the_page(browser_as, scene, world):
+    case = scene["new"]
+    attachment = attachment_add(
+        actor=world["l2"],
+        case=case,
+        upload=ContentFile(ERROR.format(d=4, n=5).encode() + b"\n"),
+        filename="gateway.log",
+    )
+    client = browser_as("l2")
+    panel = client.get(f"/cases/{case.key}/occurrences/logs/", **HX)
+    body = html(panel)
+    assert 'hx-trigger="every 1s"' in body and "<progress" in body and "gateway.log" in body
+    assert "HX-Trigger" not in panel
+    log_source_parse(source_id=LogSource.objects.get(attachment=attachment).pk)
+    done = client.get(f"/cases/{case.key}/occurrences/logs/", **HX)
+    assert done["HX-Trigger"] == "signatures-parsed"
+    assert "every 1s" not in html(done) and 'data-state="done"' in html(done)
+
+
+# --- the new-case form --------------------------------------------------------------------------
+
+
+def test_the_new_case_form_asks_for_similar_cases_as_it_is_typed(browser_as, scene):
+    client = browser_as("l1")
+    page = html(client.get("/cases/new/"))
+    assert 'hx-post="/occurrences/draft/"' in page and "delay:400ms" in page
+    response = client.post(
+        "/occurrences/draft/",
+        {
+            "title": "Card payment fails",
+            "description": "2026-03-09 10:00:00 ERROR PKIX path building failed for gw-1.acme.net",
+            "service": "payments",
+        },
+    )
+    body = html(response)
+    assert set(
+        re.findall(
+            r'data-testid="draft-case">\s*<div class="occ-line"><a href="/cases/(CB-\d+)/"', body
+        )
+    ) >= {c.key for c in scene["earlier"][:2]}
+    assert scene["fix"].key in body and "same log signature" in body
+    empty = html(client.post("/occurrences/draft/", {"title": "ab"}))
+    assert "As you type" in empty
+
+
+# --- service, signature and cluster pages -------------------------------------------------------
+
+
+def test_the_service_page(browser_as, scene, django_assert_max_num_queries):
+    client = browser_as("l2")
+    with django_assert_max_num_queries(15):
+        response = client.get("/services/payments/")
+    page = html(response)
+    assert response.status_code == 200
+    assert 'data-testid="service-cluster"' in page
+    assert 'data-testid="service-signature"' in page and "PKIX path building failed" in page
+    assert scene["new"].key in page  # recent cases
+    assert browser_as("l2").get("/services/nope/").status_code == 404
+
+
+def test_the_signature_page_lists_where_it_was_seen(
+    browser_as, scene, django_assert_max_num_queries
+):
+    signature = Signature.objects.get(template__startswith="PKIX")
+    client = browser_as("l2")
+    with django_assert_max_num_queries(10):
+        page = html(client.get(f"/signatures/{signature.pk}/"))
+    assert page.count('data-testid="sighting"') == 4
+    assert scene["fix"].key in page
+    assert browser_as("l2").get("/signatures/ffffffffffffffff/").status_code == 404
+    listing = html(browser_as("l2").get("/signatures/", {"q": "pkix", "service": "payments"}))
+    assert f"/signatures/{signature.pk}/" in listing
+    assert (
+        "/signatures/"
+        not in html(browser_as("l2").get("/signatures/", {"q": "nothing-like-it"})).split(
+            'id="signature-rows"'
+        )[1]
+    )
+
+
+def test_the_queue_shows_open_clusters_and_the_cluster_page_acts_on_them(browser_as, scene, world):
+    client = browser_as("l2")
+    assert 'hx-get="/recurring/banner/"' in html(client.get("/cases/"))
+    cluster = RecurringCluster.objects.get()
+    banner = html(client.get("/recurring/banner/", **HX))
+    assert f"/recurring/{cluster.key}/" in banner and "4 cases" in banner
+    page = html(client.get(f"/recurring/{cluster.key}/"))
+    assert page.count('data-testid="cluster-case"') == 4 and "Link all" in page
+    refused = client.post(f"/recurring/{cluster.key}/link/", {"link-work_item": "BUG-404"})
+    assert refused.status_code == 409 and "No work item BUG-404" in html(refused)
+    bug = work_item_create(actor=world["l2"], category="bug", title="Gateway trust store", docs={})
+    done = client.post(f"/recurring/{cluster.key}/link/", {"link-work_item": bug.key})
+    assert done.status_code == 302
+    assert set(Case.objects.filter(recurring_clusters=cluster).values_list("state", flat=True)) == {
+        "escalated"
+    }
+    assert "/recurring/banner/" and "Review" not in html(client.get("/recurring/banner/", **HX))
+
+
+def test_l1_sees_a_cluster_but_cannot_act(browser_as, scene):
+    cluster = RecurringCluster.objects.get()
+    client = browser_as("l1")
+    assert "Link all" not in html(client.get(f"/recurring/{cluster.key}/"))
+    response = client.post(f"/recurring/{cluster.key}/dismiss/", {"dismiss-reason": "noise"})
+    assert response.status_code == 403
+
+
+# --- known fixes carry signatures ---------------------------------------------------------------
+
+
+def test_save_a_resolved_case_as_a_known_fix_with_its_signatures(browser_as, scene):
+    case = scene["earlier"][0]
+    client = browser_as("l2")
+    client.post(f"/cases/{case.key}/actions/take/")
+    client.post(
+        f"/cases/{case.key}/actions/resolve/",
+        {"resolve-resolution": "no_fault", "resolve-note": "Gateway restarted by ops"},
+    )
+    panel = html(client.get(f"/cases/{case.key}/occurrences/", **HX))
+    assert f"/knowledge/new/?from={case.key}" in panel
+    form = html(client.get(f"/knowledge/new/?from={case.key}"))
+    signature = Signature.objects.get(template__startswith="PKIX")
+    assert f'value="{signature.pk}"' in form and "checked" in form.split(signature.pk)[1][:80]
+    response = client.post(
+        f"/knowledge/new/?from={case.key}",
+        {
+            "title": "Restart the gateway",
+            "symptoms": "PKIX errors",
+            "steps": "1. Restart",
+            "fix_kind": "restart_service",
+            "signatures": [signature.pk],
+            "log_lines": "WARN pool 7 is 95% full",
+        },
+    )
+    assert response.status_code == 302
+    fix = KnownResolution.objects.get(title="Restart the gateway")
+    templates = sorted(fix.signatures.values_list("template", flat=True))
+    assert templates == ["PKIX path building failed for <*>", "pool <*> is <*> full"]
+    detail = html(client.get(f"/knowledge/{fix.key}/"))
+    assert detail.count('data-testid="known-fix-signature"') == 2
