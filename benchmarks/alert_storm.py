@@ -106,7 +106,9 @@ def storm(total: int, rng: random.Random, *, prefix: int) -> list[dict[str, Any]
     return notes
 
 
-def payloads(notes: list[dict[str, Any]], rng: random.Random, *, sizes: tuple[int, int]) -> list[bytes]:
+def payloads(
+    notes: list[dict[str, Any]], rng: random.Random, *, sizes: tuple[int, int]
+) -> list[bytes]:
     bodies, at = [], 0
     while at < len(notes):
         size = rng.randint(*sizes)
@@ -246,7 +248,8 @@ def floor(db: Path, bodies: list[bytes], alerts: list[int], name: str) -> dict[s
     ddl = [
         row[0]
         for row in source.execute(
-            "SELECT sql FROM sqlite_master WHERE tbl_name = 'monitoring_payload' AND sql IS NOT NULL"
+            "SELECT sql FROM sqlite_master"
+            " WHERE tbl_name = 'monitoring_payload' AND sql IS NOT NULL"
         )
     ]
     source.close()
@@ -254,14 +257,21 @@ def floor(db: Path, bodies: list[bytes], alerts: list[int], name: str) -> dict[s
     target.execute("PRAGMA journal_mode=WAL")
     target.execute("PRAGMA synchronous=NORMAL")
     for statement in ddl:
-        target.execute(statement.replace('REFERENCES "monitoring_integration" ("id") DEFERRABLE INITIALLY DEFERRED', ""))
+        target.execute(
+            statement.replace(
+                'REFERENCES "monitoring_integration" ("id") DEFERRABLE INITIALLY DEFERRED', ""
+            )
+        )
     now = datetime.now(UTC).isoformat()
-    rows = [(1, now, body.decode(), n, "", "pending", 0, now, None, "") for body, n in zip(bodies, alerts, strict=True)]
+    rows = [
+        (1, now, body.decode(), n, "", "pending", 0, now, None, "")
+        for body, n in zip(bodies, alerts, strict=True)
+    ]
     started = time.perf_counter()
     target.execute("BEGIN IMMEDIATE")
     target.executemany(
-        "INSERT INTO monitoring_payload (integration_id, received_at, body, alerts, dedup_key, state,"
-        " attempts, available_at, processed_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO monitoring_payload (integration_id, received_at, body, alerts, dedup_key,"
+        " state, attempts, available_at, processed_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     target.execute("COMMIT")
@@ -292,11 +302,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         [*cli, "serve", "--workers", "2", "--port", str(port)], env=env, stdout=log, stderr=log
     )
     worker_cmd = ["nice", "-n", str(args.worker_nice), *cli, "worker"]
-    worker = None if args.worker_after else subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log)
+    worker = (
+        None if args.worker_after else subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log)
+    )
     try:
         wait_ready(port)
-        batched = post_all(port, "/api/v1/intake/alertmanager/storm", secrets["storm"], storm_bodies)
-        single = post_all(port, "/api/v1/intake/alertmanager/single", secrets["single"], single_bodies)
+        batched = post_all(
+            port, "/api/v1/intake/alertmanager/storm", secrets["storm"], storm_bodies
+        )
+        single = post_all(
+            port, "/api/v1/intake/alertmanager/single", secrets["single"], single_bodies
+        )
         if worker is None:
             worker = subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log)
         drained = drain(args.drain_timeout)

@@ -150,7 +150,7 @@ def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
         raise ValidationFailed(
             "Unknown fields", fields=dict.fromkeys(unknown, "This field cannot be edited.")
         )
-    case = Case.objects.select_for_update().select_related("service").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("service").get(pk=case.pk)
     merged = {name: changes.get(name, getattr(case, name)) for name in EDITABLE}
     if "service" in changes and "component" not in changes:
         merged["component"] = None

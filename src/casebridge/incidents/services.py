@@ -369,7 +369,11 @@ def action_item_add(
 @transaction.atomic
 def action_item_assign(*, actor: Any, item: ActionItem, owner: User) -> ActionItem:
     """Give an action item its owner; an unfiled one becomes a work item then."""
-    item = ActionItem.objects.select_for_update().select_related("incident").get(pk=item.pk)
+    item = (
+        ActionItem.objects.select_for_update(of=("self",))
+        .select_related("incident")
+        .get(pk=item.pk)
+    )
     incident = item.incident
     review = _review_of(incident)
     _review_editor(actor, incident, review)

@@ -158,7 +158,11 @@ def integration_set_enabled(*, actor: Any, integration: Integration, enabled: bo
 def payload_retry(*, actor: Any, payload: Payload) -> Payload:
     """Put a failed payload back in the queue now, with a fresh count of attempts."""
     _require_admin(actor)
-    payload = Payload.objects.select_for_update().select_related("integration").get(pk=payload.pk)
+    payload = (
+        Payload.objects.select_for_update(of=("self",))
+        .select_related("integration")
+        .get(pk=payload.pk)
+    )
     if payload.state != PayloadState.FAILED:
         raise ValidationFailed(
             "Only a failed payload can be retried",
@@ -296,7 +300,9 @@ def alert_group_assign(*, actor: Any, group: AlertGroup, responder: User) -> Ale
     """Name who responds to an alert group; policy 8 holds for anomalies reported by L1 staff."""
     if actor.is_external or not actor.has_role(*RESPONDER_ROLES):
         raise PermissionDenied("Only L2 engineers, developers, DevOps and admins route alerts")
-    group = AlertGroup.objects.select_for_update().select_related("case").get(pk=group.pk)
+    group = (
+        AlertGroup.objects.select_for_update(of=("self",)).select_related("case").get(pk=group.pk)
+    )
     reporter = (
         User.objects.prefetch_related("role_grants").filter(pk=group.reporter_id).first()
         if group.reporter_id

@@ -180,7 +180,9 @@ def _record(source_id: int, found: list[Found], *, lines: int, templates: int) -
     Counts move by the difference to the previous contribution of this log, so recording the
     same log twice changes nothing.
     """
-    source = LogSource.objects.select_for_update().select_related("case").get(pk=source_id)
+    source = (
+        LogSource.objects.select_for_update(of=("self",)).select_related("case").get(pk=source_id)
+    )
     case = source.case
     before = signature_ids_for_case(case)
     old = dict(SourceSignature.objects.filter(source=source).values_list("signature_id", "lines"))

@@ -96,7 +96,12 @@ def backlog_pin(
 def backlog_unpin(*, actor: Any, item: WorkItem, reason: str = "") -> None:
     """Return the item to its natural place in the order."""
     _require_rte(actor)
-    pin = BacklogPin.objects.select_for_update().select_related("team").filter(item=item).first()
+    pin = (
+        BacklogPin.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .filter(item=item)
+        .first()
+    )
     if pin is None:
         return
     audit_record(

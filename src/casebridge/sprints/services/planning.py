@@ -210,7 +210,7 @@ def sprint_close(*, actor: Any, sprint: Sprint, carry_to: Sprint | None = None) 
     """Close a sprint: delivered items are done, unfinished ones carry over (recorded on both
     sprints and on each item), rejected ones are dropped."""
     _require_rte(actor, "closes sprints")
-    sprint = Sprint.objects.select_for_update().select_related("team").get(pk=sprint.pk)
+    sprint = Sprint.objects.select_for_update(of=("self",)).select_related("team").get(pk=sprint.pk)
     if sprint.closed_at is not None:
         raise ValidationFailed("Already closed", fields={"sprint": f"{sprint.name} is closed."})
     if sprint.start > today():

@@ -135,7 +135,7 @@ def sprint_update(
 ) -> Sprint:
     """Change a sprint's capacity, goal, dates or increment; a closed sprint is history."""
     require_planner(actor)
-    locked = Sprint.objects.select_for_update().select_related("team").get(pk=sprint.pk)
+    locked = Sprint.objects.select_for_update(of=("self",)).select_related("team").get(pk=sprint.pk)
     if locked.closed_at is not None:
         raise ValidationFailed("The sprint is closed", fields={"sprint": "Closed sprints stay."})
     new_start, new_end = start or locked.start, end or locked.end
