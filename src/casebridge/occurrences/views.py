@@ -17,6 +17,8 @@ from casebridge.cases.selectors import case_get_for
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.selectors import service_get
 from casebridge.core.errors import DomainError
+from casebridge.incidents.workflow import STAFF as INCIDENT_STAFF
+from casebridge.monitoring.selectors import service_health_for
 from casebridge.occurrences import recurring
 from casebridge.occurrences.forms import CLUSTER_FORMS, DraftForm, RelatedForm
 from casebridge.occurrences.models import ClusterState
@@ -179,9 +181,16 @@ def signature_detail(request: Request, signature_id: str) -> HttpResponse:
 @require_GET
 @page(internal=True)
 def service_page(request: Request, slug: str) -> HttpResponse:
-    """A service: its recurring clusters, top log signatures and recent cases."""
-    overview = service_overview_for(viewer(request), service_get(slug))
-    context = {"o": overview, "service": overview.service}
+    """A service: its health (firing alerts, open incidents), recurring clusters, top log
+    signatures and recent cases."""
+    user = viewer(request)
+    overview = service_overview_for(user, service_get(slug))
+    context = {
+        "o": overview,
+        "service": overview.service,
+        "health": service_health_for(user, overview.service),
+        "can_declare": user.has_role(*INCIDENT_STAFF),
+    }
     return render(request, "occurrences/service.html", context)
 
 

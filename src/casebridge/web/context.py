@@ -31,6 +31,7 @@ def _items(user: User, path: str) -> list[NavItem]:
             links.append(("New case", reverse("cases:new")))
         links.append(("Knowledge", reverse("knowledge:list")))
         links += work_item_links(user)
+        links.append(("Incidents", reverse("incidents:list")))
     # The longest matching prefix is the active one ("/cases/new/" is not "Queue").
     best = max((url for _, url in links if path.startswith(url)), key=len, default="")
     return [NavItem(label, url, url == best) for label, url in links]

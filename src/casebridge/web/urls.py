@@ -15,5 +15,7 @@ urlpatterns = [
     path("work-items/", include("casebridge.workitems.urls")),
     path("sprints/", include("casebridge.sprints.urls")),
     path("reports/", include("casebridge.reporting.urls")),
+    path("incidents/", include("casebridge.incidents.urls")),
+    path("", include("casebridge.monitoring.urls")),
     path("", include("casebridge.occurrences.urls")),
 ]
