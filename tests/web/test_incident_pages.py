@@ -11,7 +11,12 @@ import pytest
 
 from casebridge.incidents.models import Incident, TimelineEntry
 from casebridge.incidents.selectors import timeline_of
-from casebridge.incidents.services import Declaration, incident_declare, incident_transition
+from casebridge.incidents.services import (
+    Declaration,
+    incident_declare,
+    incident_note_add,
+    incident_transition,
+)
 from casebridge.monitoring.services import anomaly_report
 from casebridge.workitems.models import WorkItem
 from tests import factories
@@ -271,6 +276,26 @@ def test_a_state_action_needs_its_note(browser_as: Any, world: factories.World) 
     page = html(client.get(f"/incidents/{incident.key}/"))
     assert "inc-mitigated" in page and "Active → Mitigated: Rolled back" in page
     assert client.post(f"/incidents/{incident.key}/actions/explode/", {}).status_code == 404
+
+
+def test_the_room_reads_a_bounded_number_of_queries(
+    browser_as: Any, world: factories.World, django_assert_max_num_queries: Any
+) -> None:
+    incident = declare(world)
+    for n in range(6):
+        incident_note_add(actor=world["dev3"], incident=incident, body=f"Finding {n}")
+    for person in ("devops", "dev2", "dev4"):
+        act(world, incident, "add_participant", participant=person)
+    client = browser_as("dev3")
+    with django_assert_max_num_queries(14):
+        room = html(client.get(f"/incidents/{incident.key}/"))
+    assert room.count('class="ev ev-') == 10 and room.count("data-participant=") == 3
+    with django_assert_max_num_queries(6):
+        assert client.get(f"/incidents/{incident.key}/timeline/?after=0").status_code == 200
+    act(world, incident, "resolve", note="Fixed")
+    act(world, incident, "start_review", review_lead="dev3")
+    with django_assert_max_num_queries(11):
+        assert client.get(f"/incidents/{incident.key}/review/").status_code == 200
 
 
 # --- the live timeline and notes ----------------------------------------------------------------
