@@ -255,9 +255,9 @@ BOARD_STATUSES = [
 ]
 
 
-@pytest.mark.skipif(not os.environ.get("CASEBRIDGE_SCREENSHOTS"), reason="screenshots only")
 def test_work_item_screens(e2e_world: factories.World, new_page: Any) -> None:
-    """The board, a queue and an item page on a small realistic set, to judge the design."""
+    """The board, the queues and an item page on a small realistic set render and work (with
+    CASEBRIDGE_SCREENSHOTS=1 they are also saved as images, to judge the design)."""
     from tests.web.work_items import bug_in, escalated
 
     world = e2e_world
@@ -268,21 +268,21 @@ def test_work_item_screens(e2e_world: factories.World, new_page: Any) -> None:
     escalated(world, "improvement", title="Alert when the mail queue backs up")
     page = new_page(width=1440, height=900)
     sign_in(page, "rte")
-    page.goto("/work-items/board/bug/")
+    assert page.goto("/work-items/board/bug/").ok
     shot(page, "work-item-board")
     page.set_viewport_size({"width": 2600, "height": 1000})
-    page.goto("/work-items/board/bug/?finished=1")
+    assert page.goto("/work-items/board/bug/?finished=1").ok
     shot(page, "work-item-board-finished")
     page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto("/work-items/queues/triage/")
+    assert page.goto("/work-items/queues/triage/").ok
     shot(page, "work-item-queue-triage")
     dev = new_page(width=1440, height=900)
     sign_in(dev, "dev3")
-    dev.goto("/work-items/queues/mine/")
+    assert dev.goto("/work-items/queues/mine/").ok
     shot(dev, "work-item-queue-mine")
     pm = new_page(width=1440, height=900)
     sign_in(pm, "pm")
-    pm.goto("/work-items/queues/decisions/")
+    assert pm.goto("/work-items/queues/decisions/").ok
     shot(pm, "work-item-queue-decisions")
     pm.locator("#queue").get_by_role("link", name=re.compile(r"^FR-")).first.click()
     pm.locator('#actions [data-action="approve"] summary').click()
