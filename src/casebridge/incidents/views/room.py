@@ -32,40 +32,13 @@ from casebridge.incidents.selectors import (
 )
 from casebridge.incidents.services import incident_note_add, incident_transition
 from casebridge.incidents.workflow import INCIDENT_WORKFLOW, ROLE_ACTIONS
+from casebridge.web.actions import ActionView, Refusal, Unavailable
 from casebridge.web.pages import Request, attach_errors, page, viewer
 from casebridge.workflows.engine import Option
 
 #: Polling period of the live timeline.
 POLL_SECONDS = 3
 TIMELINE_CHANGED = "timeline-changed"
-
-
-@dataclass(frozen=True)
-class ActionView:
-    action: str
-    label: str
-    style: str
-    description: str
-    form: ActionForm
-    open: bool
-
-    @property
-    def kind(self) -> str:
-        return "form" if self.form.fields else "button"
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    action: str
-    label: str
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Refusal:
-    action: str
-    label: str
-    reasons: tuple[str, ...]
 
 
 @dataclass

@@ -10,7 +10,6 @@ typed kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -23,6 +22,7 @@ from casebridge.audit.selectors import events_for
 from casebridge.cases.selectors import case_list_for_work_item
 from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.core.errors import DomainError, TransitionRefused
+from casebridge.web.actions import ActionView, Refusal, Unavailable
 from casebridge.web.pages import Request, attach_errors, page, viewer
 from casebridge.workflows.engine import Option, Workflow
 from casebridge.workitems.definitions import workflow_for
@@ -43,34 +43,6 @@ DOC_LABELS = (
     ("rationale", "Rationale"),
     ("expected_benefit", "Expected benefit"),
 )
-
-
-@dataclass(frozen=True)
-class ActionView:
-    action: str
-    label: str
-    style: str
-    description: str
-    form: ActionForm
-    open: bool
-
-    @property
-    def kind(self) -> str:
-        return "form" if self.form.fields else "button"
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    action: str
-    label: str
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Refusal:
-    action: str
-    label: str
-    reasons: tuple[str, ...]
 
 
 def _actions(
