@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django import template
+from django.db import models
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -13,6 +14,20 @@ from casebridge.cases.models import CaseState, Impact, Resolution
 from casebridge.core import clock
 
 register = template.Library()
+
+
+def choice_badge(
+    choices: type[models.TextChoices], value: str, css: str, *, cut: str | None = None
+) -> SafeString:
+    """A badge for one value of ``choices``: its label (up to ``cut``), or the value made
+    readable when it is not one of them, with the classes ``badge {css} {css}-{value}``."""
+    try:
+        label = str(choices(value).label)
+        label = label.split(cut, 1)[0] if cut else label
+    except ValueError:
+        label = value.replace("_", " ").capitalize()
+    return format_html('<span class="badge {} {}-{}">{}</span>', css, css, value, label)
+
 
 UNITS = (
     (365 * 86400, "y"),
@@ -63,20 +78,12 @@ def ago(value: datetime | None) -> SafeString | str:
 
 @register.filter
 def state_badge(state: str) -> SafeString:
-    try:
-        label = CaseState(state).label
-    except ValueError:
-        label = state.replace("_", " ").capitalize()
-    return format_html('<span class="badge state state-{}">{}</span>', state, label)
+    return choice_badge(CaseState, state, "state")
 
 
 @register.filter
 def impact_badge(impact: str) -> SafeString:
-    try:
-        label = str(Impact(impact).label).split(":", 1)[0]
-    except ValueError:
-        label = impact
-    return format_html('<span class="badge impact impact-{}">{}</span>', impact, label)
+    return choice_badge(Impact, impact, "impact", cut=":")
 
 
 @register.filter
