@@ -312,7 +312,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         """Who plausibly takes ``t`` now, the likeliest first: holders of its roles (seniors
         first); for an assignee's action the assignees; for a review someone else; for verify
         L2 and the proposer."""
-        assignees = [u.username for u in item.assignees.all()]
+        assignees = sorted(u.username for u in item.assignees.all())  # the same order on any DB
         if t.action in ("start", "submit_review"):
             return assignees or ["dev3"]
         if t.action == "assign":
