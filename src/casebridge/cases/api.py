@@ -136,7 +136,8 @@ def create_case(request: ApiRequest, body: CaseIn) -> Status[CaseOut]:
         reporter=user_by_username(body.reporter, field="reporter") if body.reporter else None,
     )
     case = case_create(actor=request.auth, data=data, channel="api")
-    return Status(201, _fresh(request, case))
+    # The new case holds its relations already: no need to read it back.
+    return Status(201, case_out(request.auth, case))
 
 
 @router.get("/{key}", response={200: CaseOut, **ERRORS}, summary="One case")

@@ -132,8 +132,10 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
         public=True,
     )
     outbox_enqueue(topic="case.created", key=key, payload={"key": key, "source": case.source})
-    occurrence_index_case(case)
-    signatures_record_text(case=case, kind="description", text=case.description, seen_at=now)
+    occurrence_index_case(case, new=True)
+    signatures_record_text(
+        case=case, kind="description", text=case.description, seen_at=now, new=True
+    )
     return case
 
 

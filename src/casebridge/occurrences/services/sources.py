@@ -137,16 +137,23 @@ def log_sources_requeue_stalled() -> int:
 
 
 def signatures_record_text(
-    *, case: Any, kind: str, text: str, ref: str = "", seen_at: datetime | None = None
+    *,
+    case: Any,
+    kind: str,
+    text: str,
+    ref: str = "",
+    seen_at: datetime | None = None,
+    new: bool = False,
 ) -> LogSource | None:
     """Record the signatures of log lines pasted into a case's description or an escalation.
 
     Only lines that look like log lines count. Editing the text replaces what it contributed,
-    and text without log lines removes an earlier contribution.
+    and text without log lines removes an earlier contribution. ``new``: the case was created
+    in this transaction and has no earlier contribution to look up.
     """
     ref = ref or kind
     found = digest_text(text or "")
-    source = LogSource.objects.filter(case_id=case.pk, ref=ref).first()
+    source = None if new else LogSource.objects.filter(case_id=case.pk, ref=ref).first()
     if not found and source is None:
         return None
     if source is None:
