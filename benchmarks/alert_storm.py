@@ -271,7 +271,8 @@ def floor(db: Path, bodies: list[bytes], alerts: list[int], name: str) -> dict[s
     target.execute("BEGIN IMMEDIATE")
     target.executemany(
         "INSERT INTO monitoring_payload (integration_id, received_at, body, alerts, dedup_key,"
-        " state, attempts, available_at, processed_at, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " state, attempts, available_at, processed_at, error)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     target.execute("COMMIT")

@@ -1,8 +1,9 @@
 """Human keys (CB-42, BUG-7) allocated from a counter row.
 
 One upsert (``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``) creates, increments and reads
-the counter atomically in one statement: PostgreSQL takes a row lock, and SQLite (with IMMEDIATE transactions) holds the write lock, so concurrent writers on either
-database never receive the same number. Gaps are possible when a transaction rolls back; duplicates
+the counter atomically in one statement: PostgreSQL takes a row lock, and SQLite (with IMMEDIATE
+transactions) holds the write lock, so concurrent writers on either database never receive the
+same number. Gaps are possible when a transaction rolls back; duplicates
 are not.
 """
 
