@@ -270,7 +270,7 @@ class Hit:
 
 def _mass(terms: Iterable[str], idf: Mapping[str, float]) -> float:
     """Sum of the IDF of ``terms`` (terms without statistics weigh 0)."""
-    return sum(idf.get(term, 0.0) for term in terms)
+    return sum(map(idf.get, terms, itertools.repeat(0.0)))
 
 
 def _ratio(numerator: float, denominator: float) -> float:

@@ -8,10 +8,12 @@ typed, the API and ``casebridge eval duplicates``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from django.db import connection
 from django.db.models import Q
 
 from casebridge.core import clock
@@ -82,19 +84,32 @@ class Query:
 
 def _n_docs() -> int:
     """Case documents counted in the term statistics."""
-    counted = IndexState.objects.filter(name=STATS).values_list("documents", flat=True)
-    return max(next(iter(counted), 0), 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT documents FROM {IndexState._meta.db_table} WHERE name = %s",  # noqa: S608
+            [STATS],
+        )
+        row = cursor.fetchone()
+    return max(row[0] if row else 0, 1)
 
 
 def _doc_freqs(terms: Iterable[str]) -> tuple[dict[str, int], dict[str, int]]:
-    """Document frequencies of ``terms`` in all fields and in titles, one query per 500 terms."""
+    """Document frequencies of ``terms`` in all fields and in titles, one query per 500 terms.
+
+    On the bare cursor: this runs for every query, and the ORM's cost of building the
+    statement was most of it.
+    """
     wanted = sorted(set(terms))
     found: dict[str, dict[str, int]] = {"all": {}, "title": {}}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        rows = TermStat.objects.filter(scope__in=("all", "title"), term__in=chunk)
-        for scope, term, docs in rows.values_list("scope", "term", "docs"):
-            if scope in found:
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            cursor.execute(
+                f"SELECT scope, term, docs FROM {TermStat._meta.db_table} "  # noqa: S608
+                f"WHERE scope IN ('all', 'title') AND term IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            for scope, term, docs in cursor.fetchall():
                 found[scope][term] = docs
     return found["all"], found["title"]
 
@@ -168,26 +183,41 @@ class CandidateDoc(NamedTuple):
     kind: str
     object_id: int
     key: str
-    profile: dict[str, Any]
+    profile: CaseProfile
 
 
-def _documents(ids: Iterable[int]) -> list[CandidateDoc]:
-    """The candidates' documents in one query, without the (long) full-text columns."""
-    rows = Document.objects.filter(id__in=list(ids))
+def _documents(ids: Iterable[int], query: CaseProfile) -> list[CandidateDoc]:
+    """The candidates' documents in one query, without the (long) full-text columns.
+
+    On the bare cursor (the ORM's statement building and JSON converter cost more than the
+    query for a few hundred rows); each profile keeps only the terms it shares with the query.
+    """
+    wanted = list(ids)
+    if not wanted:
+        return []
+    shared = query.terms.union(query.title_terms)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, kind, object_id, key, profile "  # noqa: S608 - constant names
+            f"FROM {Document._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(wanted))})",
+            wanted,
+        )
+        rows = cursor.fetchall()
     return [
-        CandidateDoc(*row) for row in rows.values_list("id", "kind", "object_id", "key", "profile")
+        CandidateDoc(pk, kind, object_id, key, _candidate_profile(json.loads(data), shared))
+        for pk, kind, object_id, key, data in rows
     ]
 
 
-def _candidate_profile(data: dict[str, Any], query: CaseProfile) -> CaseProfile:
-    """A candidate's profile with only the terms it shares with the query.
+def _candidate_profile(data: dict[str, Any], shared: frozenset[str]) -> CaseProfile:
+    """A candidate's profile with only the terms in ``shared`` (the query's terms).
 
     ``ranking`` only ever intersects a candidate's terms with the query's (title) terms, so
     the scores and reasons are the same, and a few shared terms make a far smaller set than
     every term of a long report.
     """
-    wanted = query.terms.union(query.title_terms)
-    return profile_from_json({**data, "terms": wanted.intersection(data["terms"])})
+    data["terms"] = shared.intersection(data["terms"])
+    return profile_from_json(data)
 
 
 def _ranked(
@@ -201,13 +231,7 @@ def _ranked(
 ) -> list[tuple[CandidateDoc, Hit]]:
     by_id = {d.pk: d for d in docs}
     candidates = [
-        Candidate(
-            d.pk,
-            _candidate_profile(d.profile, query.profile),
-            scores.get(d.pk, 0.0),
-            title_scores.get(d.pk, 0.0),
-        )
-        for d in docs
+        Candidate(d.pk, d.profile, scores.get(d.pk, 0.0), title_scores.get(d.pk, 0.0)) for d in docs
     ]
     hits = rank(query.profile, candidates, term_idf, DEFAULT_WEIGHTS, limit=k)
     return [(by_id[h.case_id], h) for h in hits]
@@ -245,7 +269,7 @@ def occurrences_for_query(viewer: Any, query: Query, *, k: int = 5) -> Occurrenc
         return Occurrences()
     s = DEFAULT_CANDIDATE_SETTINGS
     cases, titles, others, term_idf = _candidates(query, s)
-    docs = _documents(cases.keys() | titles.keys() | others.keys())
+    docs = _documents(cases.keys() | titles.keys() | others.keys(), query.profile)
     result: dict[str, list[Occurrence]] = {}
     for kind in DocumentKind.values:
         group = [d for d in docs if d.kind == kind]
