@@ -5,9 +5,13 @@
 A client posts ``--alerts`` alerts in Alertmanager webhook payloads of 1-100 alerts (70% first
 firings, 20% repeats of them, 10% resolves of them, shuffled, so a resolve may come before its
 firing) over 32 keep-alive connections to ``casebridge serve --workers 2`` on loopback, while
-``casebridge worker`` processes; then ``--single`` one-alert payloads the same way. Once the
-worker has drained everything it checks that every alert is reflected in a group (lost alerts)
-and that no fingerprint has two open groups (duplicates). The floor, in the same run: a bare
+``casebridge worker`` processes; then ``--single`` one-alert payloads the same way. Before the
+storm, 64 unmeasured one-alert payloads (one repeated alert) warm every server thread up. The
+worker is timed until every payload is folded into groups and until every group's case has
+caught up (within ``--drain-timeout``); then the benchmark checks that every alert is reflected
+in a group (lost alerts) and that no fingerprint has two open groups (duplicates). Each phase
+reports the 1-minute load average after it: other work on the machine shows there. The floor, in
+the same run: a bare
 bulk INSERT of the same payload rows into the same table schema (one transaction,
 ``executemany``) — what storing them costs without HTTP, authentication, checks or rate limits.
 
@@ -58,7 +62,7 @@ def seed() -> dict[str, str]:
     from casebridge.catalog.models import Service
 
     secrets = {}
-    for slug in ("storm", "single"):
+    for slug in ("warmup", "storm", "single"):
         _, secrets[slug] = integration_create(
             actor=None,
             kind="alertmanager",
@@ -182,7 +186,22 @@ def post_all(port: int, path: str, secret: str, bodies: list[bytes]) -> dict[str
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "latency": percentiles(latencies), "failures": failures}
+    return {
+        "seconds": seconds,
+        "latency": percentiles(latencies),
+        "failures": failures,
+        "load_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+def warmup(port: int, secret: str) -> None:
+    """Two requests per connection, one repeated alert, not measured: every server thread has
+    opened its database connection and every code path has been imported before the storm."""
+    alert = _alert(random.Random(0), -1, datetime.now(UTC))
+    bodies = payloads([alert] * (2 * CONNECTIONS), random.Random(0), sizes=(1, 1))
+    result = post_all(port, "/api/v1/intake/alertmanager/warmup", secret, bodies)
+    if result["failures"]:
+        raise SystemExit(f"warm-up failed: {result['failures'][:3]}")
 
 
 def wait_ready(port: int, timeout: float = 60) -> None:
@@ -198,21 +217,27 @@ def wait_ready(port: int, timeout: float = 60) -> None:
     raise SystemExit("casebridge serve did not start")
 
 
-def drain(timeout: float) -> float:
-    """Seconds until the worker has folded every payload and caught every group's case up."""
+def drain(timeout: float) -> dict[str, float | int | None]:
+    """Seconds until the worker has folded every payload (every alert is in a group), and until
+    it has caught every group's case up (``None`` if not within ``timeout``)."""
     from django.db import connection
 
     from casebridge.monitoring.models import AlertGroup, Payload
 
     started = time.perf_counter()
+    folded: float | None = None
+    cases: float | None = None
+    unsynced = -1
     while time.perf_counter() - started < timeout:
         connection.close()
-        pending = Payload.objects.exclude(state="done").count()
+        if folded is None and not Payload.objects.exclude(state="done").exists():
+            folded = round(time.perf_counter() - started, 1)
         unsynced = AlertGroup.objects.filter(sync_pending=True).count()
-        if not pending and not unsynced:
-            return time.perf_counter() - started
+        if folded is not None and not unsynced:
+            cases = round(time.perf_counter() - started, 1)
+            break
         time.sleep(0.5)
-    return float("nan")
+    return {"folded_s": folded, "cases_s": cases, "unsynced": unsynced}
 
 
 def check(slug: str, notes: list[dict[str, Any]]) -> dict[str, int]:
@@ -308,6 +333,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     )
     try:
         wait_ready(port)
+        warmup(port, secrets["warmup"])
         batched = post_all(
             port, "/api/v1/intake/alertmanager/storm", secrets["storm"], storm_bodies
         )
@@ -335,6 +361,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "payloads_per_s": round(len(storm_bodies) / batched["seconds"]),
             "latency_ms": batched["latency"],
             "failed_requests": len(batched["failures"]),
+            "load_1min_after": batched["load_1min"],
             **check("storm", storm_notes),
         },
         "single": {
@@ -343,9 +370,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "payloads_per_s": round(len(single_bodies) / single["seconds"]),
             "latency_ms": single["latency"],
             "failed_requests": len(single["failures"]),
+            "load_1min_after": single["load_1min"],
             **check("single", single_notes),
         },
-        "drain_seconds_after_posting": round(drained, 1),
+        "drain_after_posting": drained,
         "floor_bulk_insert": {
             "batched": floor(db, storm_bodies, _counts(storm_bodies), "batched"),
             "single": floor(db, single_bodies, [1] * len(single_bodies), "single"),
@@ -361,19 +389,22 @@ def _counts(bodies: list[bytes]) -> list[int]:
 
 def render(r: dict[str, Any]) -> str:
     b, s, f = r["batched"], r["single"], r["floor_bulk_insert"]
+    d = r["drain_after_posting"]
     lines = [
         f"alert storm on {r['database']} ({r['machine']['cpus']} CPUs, {r['machine']['date']})",
         f"  batched: {b['alerts']} alerts in {b['payloads']} payloads, {b['seconds']} s: "
         f"{b['alerts_per_s']} alerts/s, p50 {b['latency_ms']['p50_ms']} ms, "
-        f"p99 {b['latency_ms']['p99_ms']} ms, failed {b['failed_requests']}",
+        f"p99 {b['latency_ms']['p99_ms']} ms, failed {b['failed_requests']}, "
+        f"load {b['load_1min_after']}",
         f"           lost {b['lost']}, duplicate open groups {b['duplicate_open_groups']}, "
         f"groups {b['groups']}, cases {b['cases']}",
         f"  single:  {s['payloads']} payloads, {s['seconds']} s: {s['payloads_per_s']} payloads/s, "
         f"p50 {s['latency_ms']['p50_ms']} ms, p99 {s['latency_ms']['p99_ms']} ms, "
-        f"failed {s['failed_requests']}",
+        f"failed {s['failed_requests']}, load {s['load_1min_after']}",
         f"           lost {s['lost']}, duplicate open groups {s['duplicate_open_groups']}, "
         f"groups {s['groups']}, cases {s['cases']}",
-        f"  worker drained everything {r['drain_seconds_after_posting']} s after the last post",
+        f"  worker, after the last post: every alert in a group in {d['folded_s']} s, every "
+        f"group's case caught up in {d['cases_s']} s ({d['unsynced']} groups still pending)",
         f"  floor (bare bulk insert of the same rows): batched {f['batched']['alerts_per_s']} "
         f"alerts/s, single {f['single']['payloads_per_s']} payloads/s",
     ]
@@ -385,7 +416,12 @@ def main() -> None:
     parser.add_argument("--alerts", type=int, default=20_000)
     parser.add_argument("--single", type=int, default=10_000)
     parser.add_argument("--database-url", default=None, help="Default: a fresh SQLite file.")
-    parser.add_argument("--drain-timeout", type=float, default=900)
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=1800,
+        help="How long to wait for the worker to open every case after the last post.",
+    )
     parser.add_argument(
         "--worker-nice", type=int, default=10, help="The worker's niceness: the door comes first."
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from django.db import connection, transaction
+from django.db.models import F
 
 from casebridge.core import clock
 from casebridge.integrations.models import OutboxMessage
@@ -52,7 +53,17 @@ def outbox_deliver_due(*, limit: int = 100) -> int:
         ).order_by("id")
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        for message in list(due[:limit]):
+        messages = list(due[:limit])
+        # A topic nobody listens to is delivered by marking it: one UPDATE, not a save each.
+        unheard = {m.pk for m in messages if not handlers_for(m.topic)}
+        if unheard:
+            OutboxMessage.objects.filter(pk__in=unheard).update(
+                delivered_at=now, attempts=F("attempts") + 1
+            )
+            delivered += len(unheard)
+        for message in messages:
+            if message.pk in unheard:
+                continue
             try:
                 with transaction.atomic():  # a savepoint: a failed handler leaves no half-write
                     for handler in handlers_for(message.topic):

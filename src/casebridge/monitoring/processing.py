@@ -2,8 +2,8 @@
 
 **Fold** (``payloads_fold``): claim a batch of due payloads (``SKIP LOCKED`` on PostgreSQL; on
 SQLite the IMMEDIATE transaction is the lock), read their alerts in order, look the groups of all
-their fingerprints up in two queries, apply every alert in memory, write new groups with one
-``bulk_create`` and changed ones with one ``bulk_update``, and mark the payloads done, all in one
+their fingerprints up in two queries, apply every alert in memory, write changed groups and then
+new ones with one prepared statement each (``core.bulk``), and mark the payloads done, all in one
 transaction. A crash anywhere rolls all of it back and the payloads are claimed again: folding is
 idempotent because it commits together with "done". A payload that cannot be read is marked
 failed with its error (retried with backoff, shown to admins); if the batch as a whole fails, each
@@ -40,6 +40,7 @@ from django.db.models import Max, QuerySet, Subquery
 
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock
+from casebridge.core.bulk import rows_insert, rows_update
 from casebridge.monitoring import casework
 from casebridge.monitoring.formats import AlertEvent, events_of
 from casebridge.monitoring.models import (
@@ -261,11 +262,10 @@ class Fold:
         return group
 
     def save(self) -> None:
-        if self.new:
-            AlertGroup.objects.bulk_create(self.new, batch_size=500)
-        changed = [g for g in self.changed.values() if g.pk is not None]
-        if changed:
-            AlertGroup.objects.bulk_update(changed, UPDATED_FIELDS, batch_size=300)
+        """Changed groups first (a group resolved in this batch frees its fingerprint for a new
+        open group), then the new ones; one prepared statement each (``core.bulk``)."""
+        rows_update(AlertGroup, list(self.changed.values()), UPDATED_FIELDS)
+        rows_insert(AlertGroup, self.new)
 
 
 # --- fold ---------------------------------------------------------------------------------------
@@ -294,24 +294,43 @@ def _fail(payload: Payload, error: str, now: datetime) -> None:
     log.warning("payload_failed", payload=payload.pk, attempts=attempts, error=error[:200])
 
 
-def _fold_batch(payloads: list[Payload], now: datetime) -> int:
-    """Fold ``payloads`` (already claimed in this transaction); returns the alerts folded."""
-    kinds = dict(
-        Integration.objects.filter(pk__in={p.integration_id for p in payloads}).values_list(
-            "id", "kind"
-        )
-    )
-    read: list[tuple[Payload, list[AlertEvent]]] = []
-    for payload in payloads:
-        try:
-            events = events_of(
-                kinds[payload.integration_id], payload.body, dedup_key=payload.dedup_key
-            )
-        except Exception as exc:  # noqa: BLE001 - an unreadable payload is recorded, not raised
-            _fail(payload, f"unreadable: {type(exc).__name__}: {exc}", now)
-            continue
-        read.append((payload, events))
-    fold = Fold(now=now, catalogue=Catalogue.load(kinds))
+@dataclass
+class Batch:
+    """Payloads read and parsed: their events, or why they cannot be read."""
+
+    catalogue: Catalogue
+    read: list[tuple[Payload, list[AlertEvent]]]
+    unreadable: list[tuple[Payload, str]]
+
+    @classmethod
+    def parse(cls, payloads: list[Payload]) -> Batch:
+        catalogue = Catalogue.load({p.integration_id for p in payloads})
+        batch = cls(catalogue, [], [])
+        for payload in payloads:
+            kind = catalogue.integrations[payload.integration_id].kind
+            try:
+                events = events_of(kind, payload.body, dedup_key=payload.dedup_key)
+            except Exception as exc:  # noqa: BLE001 - an unreadable payload is recorded
+                batch.unreadable.append((payload, f"unreadable: {type(exc).__name__}: {exc}"))
+                continue
+            batch.read.append((payload, events))
+        return batch
+
+    def ids(self) -> list[int]:
+        return [p.pk for p, _ in self.read] + [p.pk for p, _ in self.unreadable]
+
+    def keep(self, ids: set[int]) -> None:
+        """Forget the payloads not in ``ids`` (folded or failed meanwhile by another worker)."""
+        self.read = [(p, events) for p, events in self.read if p.pk in ids]
+        self.unreadable = [(p, error) for p, error in self.unreadable if p.pk in ids]
+
+
+def _fold_batch(batch: Batch, now: datetime) -> int:
+    """Fold a parsed batch (claimed in this transaction); returns the alerts folded."""
+    for payload, error in batch.unreadable:
+        _fail(payload, error, now)
+    read = batch.read
+    fold = Fold(now=now, catalogue=batch.catalogue)
     fold.load({(p.integration_id, e.fingerprint) for p, events in read for e in events})
     for payload, events in read:
         for event in events:
@@ -324,15 +343,37 @@ def _fold_batch(payloads: list[Payload], now: datetime) -> int:
     return sum(len(events) for _, events in read)
 
 
+def _row_locks() -> bool:
+    return bool(connection.features.has_select_for_update_skip_locked)
+
+
 def payloads_fold(*, limit: int = FOLD_PAYLOADS, max_alerts: int = FOLD_ALERTS) -> int:
-    """Fold one batch of due payloads into alert groups; returns how many alerts were folded."""
+    """Fold one batch of due payloads into alert groups; returns how many alerts were folded.
+
+    With row locks (PostgreSQL) the batch is claimed with ``SKIP LOCKED`` and parsed inside the
+    transaction. On SQLite the transaction is the write lock of the whole database, which the
+    intake door needs for every delivery: the batch is read and parsed before taking it, and
+    inside only the payloads still due are folded.
+    """
     now = clock.now()
     ids: list[int] = []
     try:
+        ahead = None
+        if not _row_locks():
+            claimed = _claim(now, limit, max_alerts)  # a plain read: no lock taken yet
+            if not claimed:
+                return 0
+            ahead = Batch.parse(claimed)
         with transaction.atomic():
-            batch = _claim(now, limit, max_alerts)
-            ids = [p.pk for p in batch]
-            return _fold_batch(batch, now) if batch else 0
+            if ahead is None:
+                claimed = _claim(now, limit, max_alerts)
+                batch = Batch.parse(claimed) if claimed else None
+            else:
+                batch = ahead
+                still_due = due_payloads(now).filter(pk__in=[p.pk for p in claimed])
+                batch.keep(set(still_due.values_list("pk", flat=True)))
+            ids = batch.ids() if batch else []
+            return _fold_batch(batch, now) if batch and ids else 0
     except DatabaseError as exc:
         if len(ids) <= 1:
             _fail_alone(ids, exc, now)
@@ -345,7 +386,7 @@ def _fold_alone(pk: int, now: datetime) -> int:
     try:
         with transaction.atomic():
             payload = _locked(due_payloads(now).filter(pk=pk)).first()
-            return _fold_batch([payload], now) if payload else 0
+            return _fold_batch(Batch.parse([payload]), now) if payload else 0
     except DatabaseError as exc:
         _fail_alone([pk], exc, now)
         return 0
