@@ -293,7 +293,7 @@ def test_audit_and_outbox_share_the_transaction_of_the_change(world: factories.W
     before = snapshot()
     with (
         mock.patch(
-            "casebridge.integrations.outbox.OutboxMessage.objects.create",
+            "casebridge.integrations.outbox.row_insert",
             side_effect=RuntimeError("disk full"),
         ),
         pytest.raises(RuntimeError),

@@ -1,5 +1,5 @@
-"""The worker's fold written with prepared statements (``core.bulk``), and read ahead of SQLite's
-write lock: the same groups as before, and still nothing counted twice."""
+"""The worker's fold written with prepared statements (``core.prepared``), and read ahead of
+SQLite's write lock: the same groups as before, and still nothing counted twice."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractUser
@@ -82,6 +83,10 @@ class User(AbstractUser):
     @cached_property
     def roles(self) -> frozenset[str]:
         return frozenset(grant.role for grant in self.role_grants.all())
+
+    def set_roles(self, roles: Iterable[str]) -> None:
+        """Take roles read along with the user, so that ``roles`` needs no query."""
+        self.__dict__["roles"] = frozenset(roles)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from casebridge.accounts.models import ApiToken, Organisation, Role, Team, User
 from casebridge.core.errors import NotFound, ValidationFailed
+from casebridge.core.prepared import row_by
 
 
 def user_list_for(viewer: Any, *, role: str = "", level: str = "") -> QuerySet[User]:
@@ -51,7 +52,7 @@ def user_list_for_internal() -> QuerySet[User]:
 
 
 def organisation_by_slug(slug: str, *, field: str = "organisation") -> Organisation:
-    organisation = Organisation.objects.filter(slug=slug).first()
+    organisation = row_by(Organisation, slug=slug)
     if organisation is None:
         raise ValidationFailed(
             f"Unknown organisation '{slug}'", fields={field: f"No organisation '{slug}'."}

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from casebridge.audit.models import AuditEvent
 from casebridge.core import clock
+from casebridge.core.prepared import row_insert
 
 
 class Auditable(Protocol):
@@ -41,18 +42,20 @@ def audit_record(
     """Record one event. Must run inside the transaction that makes the change."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change")
-    return AuditEvent.objects.create(
-        at=clock.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
-        subject_type=subject.audit_type,
-        subject_key=subject.key,
-        action=action,
-        field=field,
-        old=_text(old),
-        new=_text(new),
-        reason=reason,
-        data=dict(data or {}),
-        public=public,
+    return row_insert(
+        AuditEvent(
+            at=clock.now(),
+            actor=actor if getattr(actor, "pk", None) else None,
+            subject_type=subject.audit_type,
+            subject_key=subject.key,
+            action=action,
+            field=field,
+            old=_text(old),
+            new=_text(new),
+            reason=reason,
+            data=dict(data or {}),
+            public=public,
+        )
     )
 
 

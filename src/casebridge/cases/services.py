@@ -18,6 +18,7 @@ from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock, keys
 from casebridge.core.actors import SYSTEM
 from casebridge.core.errors import PermissionDenied, ValidationFailed
+from casebridge.core.prepared import row_insert
 from casebridge.integrations.outbox import outbox_enqueue
 from casebridge.occurrences.services import occurrence_index_case, signatures_record_text
 from casebridge.workflows.engine import apply_transition
@@ -107,7 +108,7 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
         raise ValidationFailed("The case could not be created", fields=errors)
     key, number = keys.next_key(CASE_PREFIX)
     now = clock.now()
-    case = Case.objects.create(
+    case = Case(
         key=key,
         number=number,
         title=data.title.strip(),
@@ -123,6 +124,7 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
         impact=data.impact,
         created_at=now,
     )
+    row_insert(case)
     audit_record(
         actor=actor,
         subject=case,

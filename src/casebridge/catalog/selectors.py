@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from casebridge.catalog.models import Component, Service
 from casebridge.core.errors import NotFound, ValidationFailed
+from casebridge.core.prepared import row_by
 
 
 def service_list() -> QuerySet[Service]:
@@ -11,12 +12,12 @@ def service_list() -> QuerySet[Service]:
 
 
 def service_by_slug(slug: str, *, field: str = "service") -> Service:
-    try:
-        return Service.objects.get(slug=slug)
-    except Service.DoesNotExist:
+    service = row_by(Service, slug=slug)
+    if service is None:
         raise ValidationFailed(
             f"Unknown service '{slug}'", fields={field: f"No service with the slug '{slug}'."}
-        ) from None
+        )
+    return service
 
 
 def service_get(slug: str) -> Service:
@@ -27,13 +28,14 @@ def service_get(slug: str) -> Service:
 
 
 def component_by_slug(service: Service, slug: str, *, field: str = "component") -> Component:
-    try:
-        return Component.objects.select_related("service").get(service=service, slug=slug)
-    except Component.DoesNotExist:
+    component = row_by(Component, service_id=service.pk, slug=slug)
+    if component is None:
         raise ValidationFailed(
             f"Unknown component '{slug}' for {service.name}",
             fields={field: f"{service.name} has no component '{slug}'."},
-        ) from None
+        )
+    component.service = service
+    return component
 
 
 def component_list(service: Service | None = None) -> QuerySet[Component]:

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from casebridge.core import clock
+from casebridge.core.prepared import row_insert
 from casebridge.integrations.models import OutboxMessage
 
 log = structlog.get_logger("casebridge.outbox")
@@ -34,8 +35,8 @@ def outbox_enqueue(*, topic: str, key: str = "", payload: Mapping[str, Any]) -> 
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue must be called inside the transaction of the change")
     now = clock.now()
-    return OutboxMessage.objects.create(
-        topic=topic, key=key, payload=dict(payload), created_at=now, available_at=now
+    return row_insert(
+        OutboxMessage(topic=topic, key=key, payload=dict(payload), created_at=now, available_at=now)
     )
 
 

@@ -2,12 +2,12 @@
 
 **Fold** (``payloads_fold``): claim a batch of due payloads (``SKIP LOCKED`` on PostgreSQL; on
 SQLite the IMMEDIATE transaction is the lock), read their alerts in order, look the groups of all
-their fingerprints up in two queries, apply every alert in memory, write changed groups and then
-new ones with one prepared statement each (``core.bulk``), and mark the payloads done, all in one
-transaction. A crash anywhere rolls all of it back and the payloads are claimed again: folding is
-idempotent because it commits together with "done". A payload that cannot be read is marked
-failed with its error (retried with backoff, shown to admins); if the batch as a whole fails, each
-payload is retried alone so that one bad payload cannot hold the others back.
+their fingerprints up in two queries, apply every alert in memory, write changed groups and
+then new ones with one prepared statement each (``core.prepared``), and mark the payloads done, all
+in one transaction. A crash anywhere rolls all of it back and the payloads are claimed again:
+folding is idempotent because it commits together with "done". A payload that cannot be read is
+marked failed with its error (retried with backoff, shown to admins); if the batch as a whole
+fails, each payload is retried alone so that one bad payload cannot hold the others back.
 
 **Sync** (``groups_sync``): a group whose case has not caught up (``sync_pending``) gets its case
 opened through ``case_create`` (or linked to the open case of the same alert), and its
@@ -40,7 +40,7 @@ from django.db.models import Max, QuerySet, Subquery
 
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock
-from casebridge.core.bulk import rows_insert, rows_update
+from casebridge.core.prepared import rows_insert, rows_update
 from casebridge.monitoring import casework
 from casebridge.monitoring.formats import AlertEvent, events_of
 from casebridge.monitoring.models import (
@@ -263,7 +263,7 @@ class Fold:
 
     def save(self) -> None:
         """Changed groups first (a group resolved in this batch frees its fingerprint for a new
-        open group), then the new ones; one prepared statement each (``core.bulk``)."""
+        open group), then the new ones; one prepared statement each (``core.prepared``)."""
         rows_update(AlertGroup, list(self.changed.values()), UPDATED_FIELDS)
         rows_insert(AlertGroup, self.new)
 

@@ -100,9 +100,9 @@ class CandidateSettings:
     max_terms: int = 24
     title_boost: float = 3.0
     max_df_ratio: float = 0.05
-    max_postings: int = 20_000
+    max_postings: int = 12_000
     limit: int = 150
-    title_max_postings: int = 8_000
+    title_max_postings: int = 5_000
     title_limit: int = 60
     title_weight: float = 3.0
     body_weight: float = 1.0

@@ -193,7 +193,17 @@ class Workflow:
         ]
 
     def allowed_actions(self, actor: Any, subject: Any) -> list[str]:
-        return [o.transition.action for o in self.options_for(actor, subject) if o.allowed]
+        """The actions this actor may take now. Unlike ``options_for`` it stops at the first
+        reason, and runs a transition's checks (which may query) only when state and role pass."""
+        status = getattr(subject, self.status_field)
+        ctx = Context(actor=actor, subject=subject, data={}, preview=True)
+        return [
+            t.action
+            for t in self.transitions
+            if status in t.sources
+            and actor.has_role(*t.roles)
+            and all(next(iter(check(ctx)), None) is None for check in t.checks)
+        ]
 
 
 def _unknown_action(workflow: Workflow, action: str) -> TransitionRefused:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from casebridge.core.prepared import row_insert
 from casebridge.occurrences import search
 from casebridge.occurrences.models import (
     Document,
@@ -34,7 +35,10 @@ def _store(
     doc.created_at = obj.created_at
     doc.profile = profile_to_json(profile)
     doc.fts_title, doc.fts_body, doc.fts_extra = columns
-    doc.save()
+    if doc.pk is None:
+        row_insert(doc)  # the intake path: no ORM compile for a new document
+    else:
+        doc.save()
     if old != columns:
         search.write(doc.pk, kind == DocumentKind.CASE, analysed, old)
     return doc

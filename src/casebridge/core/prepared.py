@@ -1,0 +1,168 @@
+"""Write rows with statements built once, not compiled by the ORM on every call.
+
+``rows_update`` and ``rows_insert`` write many rows of one model with one prepared statement
+(``executemany``); ``row_insert`` writes one new object and sets its key, and ``rows_read``
+turns rows read on the bare cursor into model instances. They are for the hot paths (the intake
+door, the alert fold, API authentication), where building the SQL costs more than running it.
+
+Django's ``bulk_update`` builds a ``CASE WHEN pk = ... THEN ...`` expression per field and row and
+compiles it in Python: for a few hundred rows that takes longer than the database needs to write
+them, and on SQLite it takes it while holding the write lock. Here every row is one execution of
+the same ``UPDATE ... WHERE pk = %s`` (or ``INSERT``): the database driver prepares the statement
+once and only the values change. The values go through each field's ``get_db_prep_save``, as the
+ORM would send them, so JSON, datetimes and foreign keys behave the same on SQLite and PostgreSQL.
+
+These are plain writes, like ``QuerySet.update``: no ``save()``, no signals. Inserts fill values
+as ``save()`` does (each field's ``pre_save``: defaults held by the instance, ``auto_now``). Callers
+own the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from typing import Any
+
+from django.core.exceptions import MultipleObjectsReturned
+from django.db import connection
+from django.db.models import Field, Model
+
+
+def _fields(model: type[Model], names: Iterable[str]) -> list[Field[Any, Any]]:
+    fields = [model._meta.get_field(name) for name in names]
+    concrete = [f for f in fields if isinstance(f, Field) and f.concrete]
+    if len(concrete) != len(fields):
+        raise ValueError(f"Only concrete fields can be written: {list(names)}")
+    return concrete
+
+
+def _column(field: Field[Any, Any]) -> str:
+    assert field.column is not None
+    return connection.ops.quote_name(field.column)
+
+
+def _values(fields: Sequence[Field[Any, Any]], obj: Model) -> list[Any]:
+    return [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+
+
+def rows_update(model: type[Model], objs: Sequence[Model], names: Sequence[str]) -> None:
+    """``UPDATE`` the ``names`` fields of every object (each has a primary key) by its key."""
+    if not objs:
+        return
+    fields = _fields(model, names)
+    pk = model._meta.pk
+    assert pk is not None
+    assignments = ", ".join(f"{_column(f)} = %s" for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"UPDATE {table} SET {assignments} WHERE {_column(pk)} = %s"  # noqa: S608 - model names
+    rows = [[*_values(fields, obj), obj.pk] for obj in objs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+@cache
+def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    """``INSERT`` of every concrete field but an automatic primary key (cached per database)."""
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if f is not meta.auto_field)
+    columns = ", ".join(_column(f) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})", fields  # noqa: S608 - model names
+
+
+def _insert_values(fields: Sequence[Field[Any, Any]], obj: Model) -> list[Any]:
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def rows_insert(model: type[Model], objs: Sequence[Model]) -> None:
+    """``INSERT`` every object with all its concrete fields but an automatic primary key.
+
+    The objects' primary keys stay unset: use ``bulk_create`` when the caller needs them.
+    """
+    if not objs:
+        return
+    sql, fields = _insert_sql(model, connection.vendor)
+    rows = [_insert_values(fields, obj) for obj in objs]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def row_insert[M: Model](obj: M) -> M:
+    """``INSERT`` one new object as ``save()`` would, set its primary key and return it."""
+    model = type(obj)
+    meta = model._meta
+    sql, fields = _insert_sql(model, connection.vendor)
+    auto = meta.auto_field
+    returning = f" RETURNING {_column(auto)}" if auto is not None else ""
+    with connection.cursor() as cursor:
+        cursor.execute(sql + returning, _insert_values(fields, obj))
+        if auto is not None:
+            setattr(obj, auto.attname, cursor.fetchone()[0])
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+@cache
+def _converters(
+    model: type[Model], names: tuple[str, ...], vendor: str
+) -> list[tuple[Any, list[Converter]]]:
+    """The ORM's converters for each named field's values as the database driver returns them,
+    with the column expression they are called with."""
+    table = model._meta.db_table
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    result = []
+    for name in names:
+        col = by_attname[name].get_col(table)
+        converters = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
+        result.append((col, converters))
+    return result
+
+
+def rows_read[M: Model](
+    model: type[M], names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> list[M]:
+    """Instances of ``model`` from rows of the ``names`` fields' columns (by attribute name, as
+    ``user_id``), read on the bare cursor; the values are converted as the ORM converts them and
+    the fields not named are deferred."""
+    attnames = tuple(names)
+    converters = _converters(model, attnames, connection.vendor)
+    objs = []
+    for row in rows:
+        values = list(row)
+        for i, (col, convs) in enumerate(converters):
+            for convert in convs:
+                values[i] = convert(values[i], col, connection)
+        objs.append(model.from_db(connection.alias, attnames, values))
+    return objs
+
+
+@cache
+def _select_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, list[str]]:
+    meta = model._meta
+    fields = list(meta.concrete_fields)
+    by_attname = {f.attname: f for f in fields}
+    columns = ", ".join(_column(f) for f in fields)
+    where = " AND ".join(f"{_column(by_attname[name])} = %s" for name in names)
+    table = connection.ops.quote_name(meta.db_table)
+    sql = f"SELECT {columns} FROM {table} WHERE {where}"  # noqa: S608 - model names
+    return sql, [f.attname for f in fields]
+
+
+def row_by[M: Model](model: type[M], **equals: Any) -> M | None:
+    """The one row of ``model`` whose fields (by attribute name) equal the values, or None:
+    ``row_by(Service, slug="payments")``. For lookups by a unique key on hot paths."""
+    names = tuple(sorted(equals))
+    sql, attnames = _select_sql(model, names, connection.vendor)
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    params = [by_attname[name].get_db_prep_value(equals[name], connection) for name in names]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchmany(2)
+    if len(rows) > 1:
+        raise MultipleObjectsReturned(f"{model.__name__} {equals} is not unique")
+    return rows_read(model, attnames, rows)[0] if rows else None
