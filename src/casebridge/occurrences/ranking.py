@@ -100,10 +100,10 @@ class CandidateSettings:
     max_terms: int = 24
     title_boost: float = 3.0
     max_df_ratio: float = 0.05
-    max_postings: int = 12_000
-    limit: int = 150
-    title_max_postings: int = 5_000
-    title_limit: int = 60
+    max_postings: int = 8_000
+    limit: int = 100
+    title_max_postings: int = 3_000
+    title_limit: int = 40
     title_weight: float = 3.0
     body_weight: float = 1.0
     extra_weight: float = 1.0
