@@ -15,7 +15,9 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 VENV := .venv/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PYTEST_ARGS ?=
+# One pytest worker per CPU (pytest-xdist), a test file per worker at a time: each worker has its
+# own test database. `make test PYTEST_ARGS=` runs in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: help install run test lint typecheck test-sqlite test-postgres clean
 
