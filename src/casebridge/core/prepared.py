@@ -1,9 +1,10 @@
-"""Write rows with statements built once, not compiled by the ORM on every call.
+"""Read and write rows with statements built once, not compiled by the ORM on every call.
 
 ``rows_update`` and ``rows_insert`` write many rows of one model with one prepared statement
-(``executemany``); ``row_insert`` writes one new object and sets its key, and ``rows_read``
-turns rows read on the bare cursor into model instances. They are for the hot paths (the intake
-door, the alert fold, API authentication), where building the SQL costs more than running it.
+(``executemany``); ``row_insert`` writes one new object and sets its key; ``row_by`` reads one
+row by a unique key, and ``rows_read`` turns rows read on the bare cursor into model instances.
+They are for measured hot paths (case intake, the alert fold, API authentication), where
+building the SQL costs more than running it; everything else uses the ORM.
 
 Django's ``bulk_update`` builds a ``CASE WHEN pk = ... THEN ...`` expression per field and row and
 compiles it in Python: for a few hundred rows that takes longer than the database needs to write
