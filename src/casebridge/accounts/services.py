@@ -221,11 +221,13 @@ def _token_sql(vendor: str) -> str:
     """The token, whether its use needs recording, and its user, in one statement built once:
     this runs on every API request, where compiling it through the ORM cost more than running it."""
     quote = connection.ops.quote_name
-    user_columns = ", ".join(f"u.{quote(name)}" for name in _TOKEN_USER_FIELDS)
+    columns = {f.attname: f.column or f.attname for f in User._meta.concrete_fields}
+    user_columns = ", ".join(f"u.{quote(columns[name])}" for name in _TOKEN_USER_FIELDS)
+    tokens, users = quote(ApiToken._meta.db_table), quote(User._meta.db_table)
     return (
-        "SELECT t.id, t.user_id, t.scope, "  # noqa: S608 - column names from the models
+        "SELECT t.id, t.user_id, t.scope, "  # noqa: S608 - names from the models
         "CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END, "
-        f"{user_columns} FROM accounts_apitoken t JOIN accounts_user u ON u.id = t.user_id "
+        f"{user_columns} FROM {tokens} t JOIN {users} u ON u.id = t.user_id "
         "WHERE t.token_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s"
     )
 
@@ -248,7 +250,11 @@ def token_authenticate(secret: str) -> tuple[User, ApiToken] | None:
         (user,) = rows_read(User, _TOKEN_USER_FIELDS, [row[4:]])
         if not user.is_active:
             return None
-        cursor.execute("SELECT role FROM accounts_userrole WHERE user_id = %s", [user.pk])
+        cursor.execute(
+            f"SELECT role FROM {connection.ops.quote_name(UserRole._meta.db_table)} "  # noqa: S608
+            "WHERE user_id = %s",
+            [user.pk],
+        )
         user.set_roles(role for (role,) in cursor.fetchall())
     token.user = user
     if row[3]:
