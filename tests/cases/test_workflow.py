@@ -354,3 +354,24 @@ def test_allowed_actions_follow_the_policy(world: factories.World, cases: dict[s
             offered = set(CASE_WORKFLOW.allowed_actions(actor, case))
             expected = {a for a in POLICY if not expected_reasons(a, role, case)}
             assert offered == expected, (label, role)
+
+
+@pytest.mark.django_db
+def test_allowed_actions_agree_with_the_options_and_skip_checks_a_role_cannot_reach(
+    world: factories.World,
+    cases: dict[str, Case],
+    django_assert_num_queries: Any,
+) -> None:
+    """``allowed_actions`` stops at the first reason; it must offer exactly the options that
+    ``options_for`` finds allowed, and run no check's query for a viewer without the role."""
+    from casebridge.cases.workflow import CASE_WORKFLOW
+
+    for label, case in cases.items():
+        for username in ACTORS.values():
+            actor = world[username] if username else SYSTEM
+            options = CASE_WORKFLOW.options_for(actor, case)
+            assert CASE_WORKFLOW.allowed_actions(actor, case) == [
+                o.transition.action for o in options if o.allowed
+            ], (label, username)
+    with django_assert_num_queries(0):  # auto_resolve's "no comment yet" check needs the system
+        CASE_WORKFLOW.allowed_actions(world["l1"], cases[NEW])

@@ -109,16 +109,20 @@ Converter = Callable[[Any, Any, Any], Any]
 
 
 @cache
+def _by_attname(model: type[Model]) -> dict[str, Field[Any, Any]]:
+    return {f.attname: f for f in model._meta.concrete_fields}
+
+
+@cache
 def _converters(
     model: type[Model], names: tuple[str, ...], vendor: str
 ) -> list[tuple[Any, list[Converter]]]:
     """The ORM's converters for each named field's values as the database driver returns them,
     with the column expression they are called with."""
     table = model._meta.db_table
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
     result = []
     for name in names:
-        col = by_attname[name].get_col(table)
+        col = _by_attname(model)[name].get_col(table)
         converters = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
         result.append((col, converters))
     return result
@@ -143,24 +147,25 @@ def rows_read[M: Model](
 
 
 @cache
-def _select_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, list[str]]:
-    meta = model._meta
-    fields = list(meta.concrete_fields)
-    by_attname = {f.attname: f for f in fields}
-    columns = ", ".join(_column(f) for f in fields)
-    where = " AND ".join(f"{_column(by_attname[name])} = %s" for name in names)
-    table = connection.ops.quote_name(meta.db_table)
+def _select_sql(
+    model: type[Model], names: tuple[str, ...], vendor: str
+) -> tuple[str, tuple[str, ...], tuple[Field[Any, Any], ...]]:
+    """``SELECT`` of every concrete field where the ``names`` fields equal parameters: the SQL,
+    the attribute names of the columns read, and the fields of the parameters."""
+    fields = _by_attname(model)
+    columns = ", ".join(_column(f) for f in fields.values())
+    where = " AND ".join(f"{_column(fields[name])} = %s" for name in names)
+    table = connection.ops.quote_name(model._meta.db_table)
     sql = f"SELECT {columns} FROM {table} WHERE {where}"  # noqa: S608 - model names
-    return sql, [f.attname for f in fields]
+    return sql, tuple(fields), tuple(fields[name] for name in names)
 
 
 def row_by[M: Model](model: type[M], **equals: Any) -> M | None:
     """The one row of ``model`` whose fields (by attribute name) equal the values, or None:
     ``row_by(Service, slug="payments")``. For lookups by a unique key on hot paths."""
     names = tuple(sorted(equals))
-    sql, attnames = _select_sql(model, names, connection.vendor)
-    by_attname = {f.attname: f for f in model._meta.concrete_fields}
-    params = [by_attname[name].get_db_prep_value(equals[name], connection) for name in names]
+    sql, attnames, where = _select_sql(model, names, connection.vendor)
+    params = [f.get_db_prep_value(equals[f.attname], connection) for f in where]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchmany(2)
