@@ -18,6 +18,9 @@ env = environ.Env()
 
 DEBUG = env.bool("CASEBRIDGE_DEBUG", default=False)
 SECRET_KEY = env.str("CASEBRIDGE_SECRET_KEY", default="insecure-dev-key-change-me-" + "x" * 24)
+#: Fernet keys that seal secrets at rest (core.secrets); the first seals, all open. Rotate by
+#: putting a new key first. Empty: a key derived from SECRET_KEY (development only).
+SECRETS_KEYS = env.list("CASEBRIDGE_SECRETS_KEYS", default=[])
 ALLOWED_HOSTS = env.list("CASEBRIDGE_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CASEBRIDGE_CSRF_TRUSTED_ORIGINS", default=[])
 VAR_DIR = Path(env.str("CASEBRIDGE_VAR_DIR", default=str(BASE_DIR / "var")))
