@@ -93,3 +93,25 @@ def improvement(
 
 def reload(item: WorkItem) -> WorkItem:
     return WorkItem.objects.select_related("sprint", "team").get(pk=item.pk)
+
+
+def deliver(world: World, item: WorkItem) -> WorkItem:
+    """Through review and testing into release: delivered for its sprint."""
+    work_item_transition(
+        actor=world["rte"], item=reload(item), action="assign", data={"assignees": ["dev3"]}
+    )
+    for actor, action, data in (
+        ("dev3", "start", {}),
+        ("dev3", "submit_review", {}),
+        ("dev4", "approve_review", {}),
+        ("qa", "test_pass", {"evidence": "green"}),
+    ):
+        work_item_transition(actor=world[actor], item=reload(item), action=action, data=data)
+    return reload(item)
+
+
+def schedule(world: World, item: WorkItem, sprint: Sprint) -> WorkItem:
+    work_item_transition(
+        actor=world["rte"], item=reload(item), action="schedule", data={"sprint": sprint.pk}
+    )
+    return reload(item)

@@ -27,6 +27,7 @@ from casebridge.workitems.services import work_item_transition
 
 SPRINT_DAYS = 14
 SPRINT_CAPACITY = 30  # story points
+PLANNING_HOUR = 9  # the RTE plans a sprint on its first morning, after closing the last one
 ESTIMATES = (1, 2, 3, 5, 8)
 TEAM_OF_SERVICE = {"payments": "checkout-squad", "identity": "checkout-squad"}
 SQUADS = {
@@ -82,6 +83,27 @@ def _team_for(item: WorkItem) -> str:
     return TEAM_OF_SERVICE.get(item.service.slug if item.service else "", "platform-squad")
 
 
+def _when(item: WorkItem, *, critical: bool = False) -> str:
+    """Critical bugs go into the running sprint at once; of the rest, one in four is added to
+    the running sprint and the others wait for the next sprint's planning (its first morning),
+    so closed sprints have committed work and velocity and predictability mean something."""
+    if critical or zlib.crc32(item.key.encode()) % 4 == 0:
+        return "current"
+    return "planning"
+
+
+def _planning_after(item: WorkItem, at: datetime) -> datetime | None:
+    """The next planning meeting of the item's team: 09:00 on its next sprint's first day."""
+    team = _team_for(item)
+    meeting = time(PLANNING_HOUR)
+    starts = Sprint.objects.filter(team__slug=team, start__gte=at.date()).order_by("start")
+    for day in starts.values_list("start", flat=True):
+        moment = datetime.combine(day, meeting, tzinfo=at.tzinfo)
+        if moment >= at:
+            return moment
+    return None
+
+
 def _bug_steps(rng: random.Random, item: WorkItem, impact: str) -> list[Step]:
     priority = {"critical": "critical", "high": "major"}.get(impact, "minor")
     squad = SQUADS[_team_for(item)]
@@ -107,7 +129,9 @@ def _bug_steps(rng: random.Random, item: WorkItem, impact: str) -> list[Step]:
             "triage",
             {"priority": priority, "impact": "Customers affected: see cases"},
         ),
-        Step(h(1, 48), "rita", "schedule", {"sprint": "current"}),
+        Step(
+            h(1, 48), "rita", "schedule", {"sprint": _when(item, critical=priority == "critical")}
+        ),
         Step(h(1, 12), "rita", "assign", {"assignees": assignees, "mentor": mentor}),
         Step(h(0, 8), lead, "start"),
         Step(h(24, 96), lead, "submit_review"),
@@ -164,7 +188,7 @@ def _feature_steps(rng: random.Random, item: WorkItem) -> list[Step]:
     return [
         *steps,
         Step((24, 96), "rita", "approve"),
-        Step((24, 120), "rita", "schedule", {"sprint": "current"}),
+        Step((24, 120), "rita", "schedule", {"sprint": _when(item)}),
         Step((1, 24), "rita", "assign", {"assignees": [senior]}),
         Step((1, 24), senior, "start"),
         Step((72, 200), senior, "submit_review"),
@@ -197,6 +221,8 @@ def plan_for(rng: random.Random, item: WorkItem, impact: str, start: datetime) -
     timed, t = [], start
     for step in steps:
         t += timedelta(hours=rng.randint(*step.hours), minutes=rng.randrange(60))
+        if step.data.get("sprint") == "planning":
+            t = _planning_after(item, t) or t  # waits in the backlog; what follows, too
         timed.append((t, step))
     return Plan(item.key, start, timed)
 
@@ -206,7 +232,7 @@ _versions = iter(f"4.{minor}.{patch}" for minor in range(3, 9) for patch in rang
 
 def _resolve(data: dict[str, Any], item: WorkItem, at: datetime) -> dict[str, Any]:
     resolved = dict(data)
-    if resolved.get("sprint") == "current":
+    if resolved.get("sprint") in ("current", "planning"):
         team = Team.objects.get(slug=_team_for(item))
         sprint = Sprint.objects.filter(team=team, start__lte=at.date(), end__gte=at.date()).first()
         resolved["sprint"] = sprint.pk if sprint else None

@@ -39,8 +39,9 @@ from casebridge.sprints.schemas import (
     UnpinIn,
     VelocityOut,
 )
-from casebridge.sprints.selectors.boards import board_for, burndown_for, velocity_for
+from casebridge.sprints.selectors.boards import board_for, burndown_for
 from casebridge.sprints.selectors.sprints import require_internal, team_unit
+from casebridge.sprints.selectors.velocity import velocity_for
 from casebridge.workitems.selectors import work_item_get_for
 
 router = Router(tags=["sprints"])
@@ -164,6 +165,16 @@ def accept(request: ApiRequest, sprint_id: int, body: AcceptIn) -> AcceptOut:
         expedited_into=done.current.pk if done.current and done.expedited else None,
         warnings=list(done.proposal.warnings),
     )
+
+
+@router.post(
+    "/{sprint_id}/start",
+    response={200: SprintOut, **WRITE_ERRORS},
+    summary="Start a future sprint today (RTE); refused while another sprint of the team runs",
+)
+def start(request: ApiRequest, sprint_id: int) -> SprintOut:
+    sprint = selectors.sprint_get_for(request.auth, sprint_id)
+    return outputs.sprint_out(services.sprint_start(actor=request.auth, sprint=sprint))
 
 
 @router.post(

@@ -6,7 +6,8 @@
   day (``sprints.delivery``), read from each item's status history: a bug reopened after
   delivery counts as not done again.
 * **Remaining** = scope - done (the burndown); scope and done are the burnup. The ideal line
-  runs from the scope on the first day to zero on the last.
+  runs from the scope on the first day to zero on the last; before the sprint starts, from
+  the scope planned into it so far.
 * **Velocity** per closed sprint: points committed (planned before the start, or carried in),
   points done, points carried over, points added during the sprint.
 
@@ -88,6 +89,7 @@ def burndown(
     Each stay adds its estimate to a range of days (difference arrays), so the cost is the
     number of stays and status changes, not days x stays.
     """
+    stays = tuple(stays)
     n = (end - start).days + 1
     days = [start + timedelta(days=i) for i in range(n)]
     shown = sum(1 for d in days if d <= today)
@@ -120,7 +122,10 @@ def burndown(
             points.append(Day(day, running_scope, running_done, 0.0))
         else:
             points.append(Day(day, None, None, 0.0))
-    base = float(points[0].scope or 0) if points and shown else 0.0
+    if shown:
+        base = float(points[0].scope or 0)
+    else:  # not started yet: the ideal line starts from what is planned into it now
+        base = float(sum(s.estimate for s in stays if s.left_at is None))
     span = max(1, n - 1)
     return Burndown(
         tuple(

@@ -12,6 +12,10 @@ Rules (PRODUCT §5), applied in backlog order (rank 1 first):
    Major bugs rank above minor bugs and WSJF items, so they come next. An item without an
    estimate is left out: it cannot be planned against a capacity.
 
+The proposal is then compared with the team's recent velocity (``Pace``: the points done per
+closed sprint): a plan that loads the sprint with more than the team has been delivering is
+flagged with both numbers. A proposal that schedules nothing says why (``empty_reason``).
+
 Greedy in rank order gives the properties the tests check: the next sprint's load never exceeds
 its capacity except through flagged additions by the RTE; nothing is planned twice; a
 higher-ranked item that fits is never left out while a lower-ranked one is taken; and the same
@@ -21,7 +25,7 @@ inputs give the same proposal.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from casebridge.sprints.ranking import Ranked
@@ -36,6 +40,25 @@ class Slot:
     capacity: int | None
     load: int = 0
     unit: str = "pts"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """The team's recent velocity: points done in each of its last closed sprints."""
+
+    done: tuple[int, ...] = ()
+
+    @property
+    def average(self) -> float | None:
+        return round(sum(self.done) / len(self.done), 1) if self.done else None
+
+    def describe(self, unit: str) -> str:
+        n = len(self.done)
+        figures = ", ".join(str(d) for d in self.done)
+        return (
+            f"{self.average} {unit} done per sprint on average over the last {n} closed "
+            f"sprint{'s' if n != 1 else ''} ({figures})"
+        )
 
 
 class Target(StrEnum):
@@ -103,6 +126,49 @@ class Proposal:
     warnings: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    pace: Pace = Pace()
+
+    @property
+    def blocked(self) -> list[Choice]:
+        """Critical bugs that cannot be expedited: no sprint is running."""
+        return [c for c in self.left_out if c.why is Why.BLOCKED]
+
+    @property
+    def over_velocity(self) -> bool:
+        """The sprint would hold more than the team has been finishing per sprint."""
+        average = self.pace.average
+        return average is not None and self.load > average
+
+    @property
+    def empty_reason(self) -> str:
+        """Why the proposal schedules nothing ("" when it schedules something)."""
+        if self.chosen:
+            return ""
+        if not self.left_out:
+            return (
+                "Nothing is ready to plan: the backlog is empty (triaged bugs and approved "
+                "feature requests and improvements appear there)."
+            )
+        counts: dict[Why, int] = {}
+        for c in self.left_out:
+            counts[c.why] = counts.get(c.why, 0) + 1
+        left = max(0, (self.sprint.capacity or 0) - self.sprint.load)
+        words = {
+            Why.NO_ESTIMATE: ("item needs", "items need", " an estimate"),
+            Why.TOO_BIG: (
+                "item does",
+                "items do",
+                f" not fit in the {left} {self.sprint.unit} left",
+            ),
+            Why.REMOVED: ("item was", "items were", " removed by you"),
+            Why.BLOCKED: ("critical bug is", "critical bugs are", " blocked: no sprint is running"),
+        }
+        said = [
+            f"{n} {words[why][0] if n == 1 else words[why][1]}{words[why][2]}"
+            for why, n in counts.items()
+            if why in words
+        ]
+        return f"Nothing to schedule into {self.sprint.name}: {'; '.join(said)}."
 
     @property
     def load(self) -> int:
@@ -150,12 +216,16 @@ def _expedite(r: Ranked, st: _State, sprint: Slot, current: Slot | None) -> None
                 taken=False,
                 why=Why.BLOCKED,
                 note=(
-                    "Critical bugs go into the current sprint, and there is none: "
-                    "start one to expedite it"
+                    "Critical bugs go into the running sprint, and none is running: "
+                    f"start {sprint.name} now (or create a sprint that starts today) "
+                    "to expedite it"
                 ),
             )
         )
-        st.warnings.append(f"{r.item.key} is a critical bug and no sprint is running")
+        st.warnings.append(
+            f"{r.item.key} is a critical bug and no sprint is running: start {sprint.name} "
+            "now to expedite it"
+        )
         return
     size = r.item.estimate or 0
     same = current.id == sprint.id
@@ -255,8 +325,10 @@ def propose(
     current: Slot | None,
     add: Collection[str] = (),
     remove: Collection[str] = (),
+    pace: Pace = Pace(),
 ) -> Proposal:
-    """Propose the contents of ``sprint`` (and the expedites into ``current``)."""
+    """Propose the contents of ``sprint`` (and the expedites into ``current``), flagged when
+    it loads ``sprint`` beyond the team's recent velocity (``pace``)."""
     ranked: dict[str, Ranked] = {}
     for r in sorted(backlog, key=lambda r: (r.rank, r.key)):
         ranked.setdefault(r.key, r)  # nothing is planned twice
@@ -287,7 +359,7 @@ def propose(
             rest.append(r)
     for r in rest:
         _fill(r, st, sprint)
-    return Proposal(
+    proposal = Proposal(
         sprint=sprint,
         current=current,
         chosen=tuple(sorted(st.chosen, key=lambda c: c.rank)),
@@ -295,4 +367,12 @@ def propose(
         warnings=tuple(st.warnings),
         added=tuple(sorted(k for k in added if k in ranked)),
         removed=tuple(sorted(k for k in removed if k in ranked)),
+        pace=pace,
     )
+    if proposal.over_velocity:
+        warning = (
+            f"{sprint.name} would hold {proposal.load} {sprint.unit}, more than the team's "
+            f"recent velocity: {pace.describe(sprint.unit)}"
+        )
+        proposal = replace(proposal, warnings=(*proposal.warnings, warning))
+    return proposal

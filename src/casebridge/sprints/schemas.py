@@ -83,6 +83,12 @@ class ProposalOut(Schema):
     load: int = Field(description="The sprint's load with the plan")
     current_load: int = Field(description="The current sprint's load with the expedited bugs")
     over_capacity: bool
+    velocity: float | None = Field(
+        description="Points done per sprint on average over the team's last closed sprints"
+    )
+    velocity_sprints: list[int] = Field(description="Points done in each of those sprints")
+    over_velocity: bool = Field(description="The sprint's load exceeds `velocity`")
+    empty_reason: str = Field(description="Why nothing would be scheduled (empty otherwise)")
     warnings: list[str]
     added: list[str]
     removed: list[str]

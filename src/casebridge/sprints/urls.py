@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casebridge.sprints.views import backlog, board, planning
+from casebridge.sprints.views import backlog, board, lifecycle, planning
 
 app_name = "sprints"
 
@@ -9,10 +9,12 @@ urlpatterns = [
     path("estimate/", backlog.estimate, name="estimate"),
     path("<int:pk>/", board.board, name="board"),
     path("<int:pk>/close/", board.close, name="close"),
+    path("<int:pk>/start/", lifecycle.start, name="start"),
     path("<slug:team>/backlog/", backlog.backlog, name="backlog"),
     path("<slug:team>/backlog/move/", backlog.move, name="move"),
     path("<slug:team>/backlog/unpin/", backlog.unpin, name="unpin"),
     path("<slug:team>/plan/", planning.plan, name="plan"),
     path("<slug:team>/plan/accept/", planning.accept, name="accept"),
+    path("<slug:team>/sprints/new/", lifecycle.create, name="create"),
     path("<slug:team>/velocity/", board.velocity, name="velocity"),
 ]

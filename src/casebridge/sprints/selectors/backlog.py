@@ -35,6 +35,7 @@ from casebridge.sprints.selectors.sprints import (
     today,
     unit_short,
 )
+from casebridge.sprints.selectors.velocity import team_pace
 from casebridge.workitems.models import WorkItem
 
 READY = (
@@ -148,13 +149,19 @@ def _slot(sprint: Sprint, load: int, unit: str) -> planner.Slot:
     )
 
 
+class NoSprintToPlan(ValidationFailed):
+    code = "no_sprint"
+
+
 def plan_target(team: Team, sprint: Sprint | None) -> Sprint:
-    """The sprint to plan: the one given (an open, unfinished sprint of the team) or the next."""
-    target = sprint or next_sprint(team)
+    """The sprint to plan: the one given (an open, unfinished sprint of the team), else the
+    team's next sprint, else its running one (a team that has not created its next sprint yet,
+    or started it early, still plans and expedites into the sprint it is in)."""
+    target = sprint or next_sprint(team) or current_sprint(team)
     if target is None:
-        raise ValidationFailed(
+        raise NoSprintToPlan(
             f"{team.name} has no sprint to plan",
-            fields={"sprint": "Create the team's next sprint first."},
+            fields={"sprint": f"Create a sprint of {team.name} to plan it."},
         )
     problem = ""
     if target.team_id != team.pk:
@@ -175,8 +182,13 @@ def proposal_for(
     sprint: Sprint | None = None,
     add: Collection[str] = (),
     remove: Collection[str] = (),
+    strict: bool = True,
 ) -> planner.Proposal:
-    """The planner's proposal for the team's next sprint (or ``sprint``), with the RTE's edits."""
+    """The planner's proposal for the team's next sprint (or ``sprint``), with the RTE's edits.
+
+    An edit naming an item that is not in the backlog is refused, or with ``strict=False``
+    (a shared planning link that went stale) left out of the proposal's ``added`` / ``removed``.
+    """
     require_internal(viewer, "The backlog")
     target = plan_target(team, sprint)
     current = current_sprint(team)
@@ -189,7 +201,7 @@ def proposal_for(
         for name, wanted in (("add", add), ("remove", remove))
         if (missing := sorted(set(wanted) - keys))
     }
-    if errors:
+    if errors and strict:
         raise ValidationFailed("Only backlog items can be added or removed", fields=errors)
     ids = [target.pk] + ([current.pk] if current is not None else [])
     loads = sprint_loads(ids)
@@ -200,4 +212,5 @@ def proposal_for(
         current=_slot(current, loads[current.pk].points, unit) if current else None,
         add=add,
         remove=remove,
+        pace=team_pace(team),
     )

@@ -1,4 +1,4 @@
-"""Reads behind the sprint pages: the board, the burndown/burnup and velocity."""
+"""Reads behind the sprint pages: the board and the burndown/burnup."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from casebridge.accounts.models import Team
 from casebridge.audit.models import AuditEvent
 from casebridge.reporting.expressions import EpochSeconds
 from casebridge.sprints import charts
@@ -173,20 +172,3 @@ def burndown_for(viewer: Any, sprint: Sprint) -> charts.Burndown:
         day_end=day_end,
         today=min(last, today()),
     )
-
-
-def velocity_for(viewer: Any, team: Team, *, last: int = 6) -> list[charts.Velocity]:
-    """The team's last ``last`` closed sprints, oldest first."""
-    require_internal(viewer, "The team")
-    sprints = list(
-        Sprint.objects.filter(team=team, closed_at__isnull=False)
-        .order_by("-start")
-        .values_list("pk", "name")[:last]
-    )[::-1]
-    entries = (
-        charts.EntryRow(*row)
-        for row in SprintEntry.objects.filter(sprint_id__in=[s[0] for s in sprints]).values_list(
-            "sprint_id", "kind", "outcome", "estimate"
-        )
-    )
-    return charts.velocity(sprints, entries)

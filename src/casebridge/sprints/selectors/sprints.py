@@ -3,8 +3,9 @@ customers and partners see none of it (lists are empty, single objects are 404).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Min, Q, QuerySet, Sum
@@ -158,6 +159,30 @@ def following_sprint(sprint: Sprint) -> Sprint | None:
         .order_by("start", "pk")
         .first()
     )
+
+
+def free_days(team: Team) -> tuple[date, date | None]:
+    """The first day from today on that no sprint of the team holds (a sprint closed early
+    holds its days only until it closed), and the last free day after it (None: no limit)."""
+    day = today()
+    for sprint in Sprint.objects.filter(team=team, end__gte=day).order_by("start"):
+        held_until = sprint.end
+        if sprint.closed_at is not None:
+            held_until = min(held_until, timezone.localdate(sprint.closed_at) - timedelta(days=1))
+        if sprint.start > day and held_until >= sprint.start:
+            return day, sprint.start - timedelta(days=1)
+        day = max(day, held_until + timedelta(days=1))
+    return day, None
+
+
+def sprint_name_suggestion(team: Team) -> str:
+    """ "Sprint N+1" after the team's highest "Sprint N", else "Sprint 1"; never a taken name."""
+    names = set(Sprint.objects.filter(team=team).values_list("name", flat=True))
+    numbers = [int(n.split()[-1]) for n in names if re.fullmatch(r"Sprint \d+", n)]
+    number = max(numbers, default=0) + 1
+    while f"Sprint {number}" in names:
+        number += 1
+    return f"Sprint {number}"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from casebridge.sprints.services.sprints import (
     increment_create,
     sprint_create,
     sprint_entry_follow,
+    sprint_start,
     sprint_update,
     team_capacity_set,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "sprint_create",
     "sprint_entry_follow",
     "sprint_plan_accept",
+    "sprint_start",
     "sprint_update",
     "team_capacity_set",
 ]

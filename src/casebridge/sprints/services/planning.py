@@ -109,9 +109,7 @@ def sprint_plan_accept(
     proposal = proposal_for(actor, team, sprint=sprint, add=add, remove=remove)
     _check_expected(proposal, expect)
     if not proposal.chosen:
-        raise ValidationFailed(
-            "There is nothing to plan", fields={"add": "The proposal is empty: add items."}
-        )
+        raise ValidationFailed("There is nothing to plan", fields={"add": proposal.empty_reason})
     over = [c.key for c in proposal.chosen if c.over_capacity and not c.expedited]
     if over and not over_capacity_ok:
         raise ValidationFailed(

@@ -54,10 +54,14 @@ def _check_dates(
     if end < start:
         errors["end"] = "The sprint ends before it starts."
         return
-    others = Sprint.objects.filter(team=team, start__lte=end, end__gte=start)
+    # A sprint closed early holds its days only until it closed: the next one may start on
+    # the day it closed (a critical bug needs a running sprint to go into).
+    others = Sprint.objects.filter(team=team, start__lte=end, end__gte=start).exclude(
+        closed_at__isnull=False, closed_at__date__lte=start
+    )
     if exclude is not None:
         others = others.exclude(pk=exclude)
-    overlapping = others.first()
+    overlapping = others.order_by("start").first()
     if overlapping is not None:
         errors["start"] = (
             f"{team.name}'s {overlapping.name} runs {overlapping.start} to {overlapping.end}; "
@@ -173,6 +177,50 @@ def sprint_update(
 
 
 @transaction.atomic
+def sprint_start(*, actor: User | None, sprint: Sprint) -> Sprint:
+    """Start a future sprint today instead of on its planned day; its end stays.
+
+    The way to get a running sprint when the team has none (its last one closed early, say)
+    and a critical bug must be expedited. Refused while another sprint of the team runs.
+    """
+    require_planner(actor, "starts sprints")
+    locked = Sprint.objects.select_for_update(of=("self",)).select_related("team").get(pk=sprint.pk)
+    day = today()
+    problem = ""
+    if locked.closed_at is not None:
+        problem = f"{locked.name} is closed."
+    elif locked.start <= day:
+        problem = f"{locked.name} started on {locked.start}."
+    else:
+        running = (
+            Sprint.objects.filter(
+                team_id=locked.team_id, closed_at__isnull=True, start__lte=day, end__gte=day
+            )
+            .exclude(pk=locked.pk)
+            .first()
+        )
+        if running is not None:
+            problem = (
+                f"{running.name} is running until {running.end}: close it first to start "
+                f"{locked.name} today."
+            )
+    if problem:
+        raise ValidationFailed("The sprint cannot start now", fields={"sprint": problem})
+    errors: dict[str, str] = {}
+    _check_dates(
+        locked.team, day, locked.end, increment=locked.increment, errors=errors, exclude=locked.pk
+    )
+    if errors:
+        raise ValidationFailed("The sprint cannot start now", fields=errors)
+    audit_changes(
+        actor=actor, subject=locked, action="started", changes={"start": (locked.start, day)}
+    )
+    locked.start = day
+    locked.save(update_fields=["start"])
+    return locked
+
+
+@transaction.atomic
 def team_capacity_set(
     *, actor: User | None, team: Team, unit: str, default_capacity: int | None = None
 ) -> TeamCapacity:
@@ -225,10 +273,15 @@ def increment_create(
 
 
 def entry_kind(item: WorkItem, sprint: Sprint, day: date) -> str:
-    if sprint.start > day:
+    """How an item scheduled on ``day`` comes into the sprint. Work scheduled before the sprint
+    starts or on its first day (sprint planning is usually held that morning) is committed; a
+    critical bug scheduled once the sprint runs is expedited; anything later is added."""
+    if day < sprint.start:
         return EntryKind.PLANNED
     if item.category == "bug" and item.priority == "critical":
         return EntryKind.EXPEDITED
+    if day == sprint.start:
+        return EntryKind.PLANNED
     return EntryKind.ADDED
 
 

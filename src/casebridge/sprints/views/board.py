@@ -11,8 +11,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from casebridge.core.errors import DomainError
 from casebridge.sprints import selectors, services
-from casebridge.sprints.selectors.boards import board_for, burndown_for, velocity_for
+from casebridge.sprints.planner import Pace
+from casebridge.sprints.selectors.boards import board_for, burndown_for
 from casebridge.sprints.selectors.sprints import unit_short
+from casebridge.sprints.selectors.velocity import velocity_for
 from casebridge.sprints.views.common import abilities, report, tabs
 from casebridge.web.pages import Request, page, viewer
 
@@ -29,11 +31,14 @@ def board(request: Request, pk: int) -> HttpResponse:
         "done": [d.done for d in chart.days],
         "remaining": [d.remaining for d in chart.days],
         "ideal": [d.ideal for d in chart.days],
+        "capacity": sprint.capacity,
     }
     following = selectors.following_sprint(sprint)
+    state = selectors.sprint_state(sprint)
     context = {
         "sprint": sprint,
-        "state": selectors.sprint_state(sprint),
+        "state": state,
+        "can_start_now": state == "future" and selectors.current_sprint(sprint.team) is None,
         "board": board_for(user, sprint),
         "team": sprint.team,
         "tabs": tabs(sprint.team, ""),
@@ -68,7 +73,7 @@ def close(request: Request, pk: int) -> HttpResponse:
 def velocity(request: Request, team: str) -> HttpResponse:
     user = viewer(request)
     found = selectors.team_get_for(user, team)
-    rows = velocity_for(user, found, last=8)
+    rows = velocity_for(user, found)
     data = {
         "labels": [v.name for v in rows],
         "committed": [v.committed for v in rows],
@@ -78,13 +83,13 @@ def velocity(request: Request, team: str) -> HttpResponse:
             None if v.predictability is None else round(100 * v.predictability) for v in rows
         ],
     }
-    average = round(sum(v.done for v in rows) / len(rows), 1) if rows else None
     context = {
         "team": found,
         "tabs": tabs(found, "velocity"),
         "rows": rows,
         "chart": data,
-        "average": average,
+        "average": Pace(tuple(v.done for v in rows)).average,
+        "measured": any(v.predictability is not None for v in rows),
         "unit": unit_short(found),
         **abilities(user),
     }

@@ -14,8 +14,10 @@ from django.views.decorators.vary import vary_on_headers
 from casebridge.accounts.models import Team
 from casebridge.core.errors import DomainError
 from casebridge.sprints import selectors, services
+from casebridge.sprints.forms import SprintForm
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.planner import Choice, Target
+from casebridge.sprints.selectors.backlog import NoSprintToPlan
 from casebridge.sprints.selectors.sprints import unit_short
 from casebridge.sprints.views.common import abilities, neighbour_moves, report, tabs
 from casebridge.web.pages import Request, page, viewer
@@ -58,21 +60,39 @@ def _toggle(
 @page(internal=True)
 def plan(request: Request, team: str) -> HttpResponse:
     user = viewer(request)
-    found = selectors.team_get_for(user, team)
+    return render_plan(request, selectors.team_get_for(user, team))
+
+
+def render_plan(
+    request: Request, found: Team, *, form: SprintForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The planning page. A team without a sprint to plan, or a link to a sprint that can no
+    longer be planned, gets a page that says so and what to do (create or start a sprint),
+    never an error status: only a refused new-sprint form answers 422."""
+    user = viewer(request)
     add, remove = _edits(request.GET)
     sprint = _sprint(user, found, request.GET.get("sprint"))
+    can = abilities(user)
     context: dict[str, object] = {
         "team": found,
         "tabs": tabs(found, "plan"),
         "unit": unit_short(found),
-        **abilities(user),
+        "sprint_form": form or (SprintForm.suggested(found) if can["can_plan"] else None),
+        **can,
     }
     try:
-        proposal = selectors.proposal_for(user, found, sprint=sprint, add=add, remove=remove)
+        proposal = selectors.proposal_for(
+            user, found, sprint=sprint, add=add, remove=remove, strict=False
+        )
+    except NoSprintToPlan as exc:
+        context["no_sprint"] = exc
+        return render(request, "sprints/plan.html", context, status=status)
     except DomainError as exc:
         context["problem"] = exc
-        return render(request, "sprints/plan.html", context, status=422)
+        return render(request, "sprints/plan.html", context, status=status)
     target = Sprint.objects.select_related("team").get(pk=proposal.sprint.id)
+    ignored = sorted(set(add + remove) - set(proposal.added + proposal.removed))
+    add, remove = list(proposal.added), list(proposal.removed)
 
     def rows(choices: list[Choice]) -> list[dict[str, object]]:
         return [
@@ -91,21 +111,29 @@ def plan(request: Request, team: str) -> HttpResponse:
         {
             "proposal": proposal,
             "target": target,
+            "target_state": selectors.sprint_state(target),
             "expedited": expedited,
             "planned": planned,
             "left_out": rows(list(proposal.left_out[:LEFT_OUT_SHOWN])),
             "left_out_more": max(0, len(proposal.left_out) - LEFT_OUT_SHOWN),
             "add": add,
             "remove": remove,
+            "ignored": ignored,
             "here": plan_url(found, sprint, add, remove),
             "fill": min(100, round(100 * proposal.load / capacity)) if capacity else 100,
             "added_over": any(c.over_capacity and not c.expedited for c in proposal.chosen),
+            "can_start": (
+                can["can_plan"]
+                and proposal.blocked
+                and proposal.current is None
+                and selectors.sprint_state(target) == "future"
+            ),
         }
     )
     template = "sprints/plan.html"
     if request.htmx and not request.htmx.boosted:
         template = "sprints/_planner.html"
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @require_POST

@@ -1,4 +1,4 @@
-"""casebridge sprint list|create|plan|accept|close."""
+"""casebridge sprint list|create|plan|accept|start|close."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ def _date(value: str) -> date:
 
 
 class Command(BaseCommand):
-    help = "Plan sprints: list them, see the planner's proposal, accept it, close a sprint."
+    help = (
+        "Plan sprints: list and create them, see the planner's proposal, accept it, start a "
+        "sprint early, close a sprint."
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -66,6 +69,10 @@ class Command(BaseCommand):
         accept.add_argument(
             "--over-capacity", action="store_true", help="Confirm additions over capacity."
         )
+        start = sub.add_parser(
+            "start", help="Start a future sprint today, e.g. after the last one closed early (RTE)."
+        )
+        start.add_argument("sprint", help="Sprint id or team/name.")
         close = sub.add_parser("close", help="Close a sprint; unfinished items carry over (RTE).")
         close.add_argument("sprint", help="Sprint id or team/name.")
         close.add_argument("--carry-to", default="", help="Sprint id or team/name.")
@@ -181,6 +188,11 @@ class Command(BaseCommand):
             for warning in p.warnings:
                 w(f"  ! {warning}")
         w("")
+        if p.blocked and p.current is None:
+            w(f"Start {p.sprint.name} today: casebridge sprint start {p.sprint.id}")
+        if not p.chosen:
+            w(p.empty_reason)
+            return
         edits = "".join(f" --add {k}" for k in p.added) + "".join(
             f" --remove {k}" for k in p.removed
         )
@@ -230,6 +242,15 @@ class Command(BaseCommand):
             )
         for warning in done.proposal.warnings:
             self.stdout.write(f"  ! {warning}")
+
+    def _start(self, options: dict[str, Any]) -> None:
+        sprint = run(lambda: selectors.sprint_find_for(self.actor, options["sprint"]))
+        started = run(lambda: services.sprint_start(actor=self.actor, sprint=sprint))
+        out = outputs.sprint_out(started)
+        if options["json"]:
+            print_json(out.dict())
+        else:
+            self.stdout.write(f"started {out.key}: {out.start} .. {out.end}")
 
     def _close(self, options: dict[str, Any]) -> None:
         sprint = run(lambda: selectors.sprint_find_for(self.actor, options["sprint"]))

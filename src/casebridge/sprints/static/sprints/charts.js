@@ -16,20 +16,20 @@
       return { type: "line", data: { labels: d.labels, datasets: [
         line("Remaining", d.remaining, BLUE),
         line("Ideal", d.ideal, GREY, { borderDash: [6, 4], pointRadius: 0 }),
-      ] } };
+      ] }, options: { scales: { y: { beginAtZero: true, suggestedMax: d.capacity || 1 } } } };
     },
     burnup: function (d) {
       return { type: "line", data: { labels: d.labels, datasets: [
         line("Scope", d.scope, ORANGE),
         line("Done", d.done, GREEN, { fill: false }),
-      ] } };
+      ] }, options: { scales: { y: { beginAtZero: true, suggestedMax: d.capacity || 1 } } } };
     },
     velocity: function (d) {
       return { type: "bar", data: { labels: d.labels, datasets: [
         { label: "Committed", data: d.committed, backgroundColor: GREY },
         { label: "Done", data: d.done, backgroundColor: GREEN },
         { label: "Carried over", data: d.carried, backgroundColor: ORANGE },
-      ] } };
+      ] }, options: { scales: { y: { beginAtZero: true } } } };
     },
     predictability: function (d) {
       return { type: "line", data: { labels: d.labels, datasets: [
