@@ -16,8 +16,8 @@ SPRINT_DAYS = 14
 
 class SprintForm(forms.Form):
     name = forms.CharField(max_length=120)
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     capacity = forms.IntegerField(
         required=False, min_value=0, help_text="In the team's unit; empty: the team's default."
     )
