@@ -6,6 +6,7 @@ sprint."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +19,8 @@ from casebridge.sprints.models import BacklogPin
 from casebridge.sprints.services import sprint_create
 from casebridge.workitems.models import WorkItem
 from tests import factories
-from tests.e2e.conftest import sign_in
-from tests.sprints.helpers import bug, feature, improvement
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in
+from tests.sprints.helpers import bug, feature, improvement, schedule
 
 pytestmark = pytest.mark.e2e
 
@@ -135,3 +136,146 @@ def test_backlog_drag_to_reorder(e2e_world: factories.World, new_page: Any) -> N
     expect(rows.first).to_contain_text("Pinned #1")
     pin = BacklogPin.objects.get(item__key=items[3].key)
     assert (pin.position, pin.reason) == (1, "Dragged to #1")
+
+
+def test_planner_rows_take_the_keyboard(e2e_world: factories.World, new_page: Any) -> None:
+    """Issue 10: the hint says "focus a row and press Alt+Up" but rows could not be focused.
+    Tab reaches a row; Alt+Down / Alt+Up move it (a recorded pin) and the order persists."""
+    world = e2e_world
+    team = Team.objects.get(slug="core-team")
+    today = timezone.localdate()
+    sprint_create(
+        actor=world["rte"],
+        team=team,
+        name="Sprint 2",
+        start=today + timedelta(days=1),
+        end=today + timedelta(days=14),
+        capacity=20,
+    )
+    first, second, third = (bug(world, f"Bug number {n}", "major", 1) for n in range(3))
+    page = new_page()
+    sign_in(page, "rte")
+    page.goto("/sprints/core-team/plan/")
+    rows = page.locator("#plan-in > li")
+    expect(rows).to_have_count(3)
+    focused_row = "() => document.activeElement?.matches('li[data-key]') ?? false"
+    for _ in range(60):  # Tab through the page until a row itself has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate(focused_row):
+            break
+    assert page.evaluate("document.activeElement.dataset.key") == first.key
+
+    page.keyboard.press("Alt+ArrowDown")
+    expect(rows.nth(1)).to_have_attribute("data-key", first.key)
+    expect(rows.nth(0)).to_have_attribute("data-key", second.key)
+    page.wait_for_function(  # the focus stays on the row that moved
+        "key => document.activeElement?.matches(`li[data-key='${key}']`)", arg=first.key
+    )
+    page.keyboard.press("Alt+ArrowDown")
+    expect(rows.nth(2)).to_have_attribute("data-key", first.key)
+    page.wait_for_function(
+        "key => document.activeElement?.matches(`li[data-key='${key}']`)", arg=first.key
+    )
+    page.keyboard.press("Alt+ArrowUp")
+    expect(rows.nth(1)).to_have_attribute("data-key", first.key)
+    assert BacklogPin.objects.get(item__key=first.key).position == 2
+
+    page.reload()  # persisted: the pins hold the order
+    expect(rows).to_have_count(3)
+    keys = [rows.nth(i).get_attribute("data-key") for i in range(3)]
+    assert keys == [second.key, first.key, third.key]
+    expect(rows.nth(1)).to_contain_text("Pinned at #2 by rte")
+
+
+def test_a_future_sprints_burndown_has_a_real_axis(
+    e2e_world: factories.World, new_page: Any
+) -> None:
+    """Issue 10: a future sprint with 8 points planned drew its burndown on an axis from -1 to 1
+    with the ideal line at 0."""
+    world = e2e_world
+    team = Team.objects.get(slug="core-team")
+    today = timezone.localdate()
+    future = sprint_create(
+        actor=world["rte"],
+        team=team,
+        name="Sprint 2",
+        start=today + timedelta(days=3),
+        end=today + timedelta(days=16),
+        capacity=10,
+    )
+    for title, size in (("Refund stuck", 5), ("Typo on the receipt", 3)):
+        schedule(world, bug(world, title, "major", size), future)
+    page = new_page()
+    sign_in(page, "rte")
+    page.goto(f"/sprints/{future.pk}/")
+    chart = page.locator("#burndown-chart")
+    expect(chart).to_have_attribute("data-drawn", "true")
+    scale = page.evaluate(
+        "() => { const y = document.querySelector('#burndown-chart')._chart.scales.y;"
+        " return [y.min, y.max]; }"
+    )
+    assert scale[0] == 0 and scale[1] >= 8, scale
+    ideal = page.evaluate(
+        "() => document.querySelector('#burndown-chart')._chart.data.datasets[1].data"
+    )
+    assert ideal[0] == 8 and ideal[-1] == 0
+
+
+@pytest.fixture
+def overlay_scrollbar_page(browser: Any, live_server: Any) -> Iterator[Any]:
+    """A page in a Chromium that draws scrollbars as overlays, as macOS and many Linux desktops
+    do (they appear only while one scrolls), instead of hiding them as headless Chromium does."""
+    own = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*CHROMIUM_ARGS, "--enable-features=OverlayScrollbar"],
+        ignore_default_args=["--hide-scrollbars"],
+    )
+    context = own.new_context(base_url=live_server.url, viewport={"width": 1440, "height": 900})
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+    own.close()
+
+
+def test_every_column_of_the_bug_board_is_reachable_at_1440(
+    e2e_world: factories.World, overlay_scrollbar_page: Any
+) -> None:
+    """Issue 10: at 1440 px the bug board hid columns off the right edge with no visible
+    scrollbar. Every column can be reached, and the board shows that it scrolls: its scrollbar
+    is drawn (it takes room, not an overlay that shows only while scrolling) within the window,
+    and an arrow marks each edge with more columns behind it."""
+    world = e2e_world
+    for n in range(12):
+        bug(world, f"A bug with a reasonably long title, number {n}", "major", 2)
+    page = overlay_scrollbar_page
+    sign_in(page, "rte")
+    page.goto("/work-items/board/bug/")
+    board = page.locator(".wi-board")
+    expect(board).to_be_visible()
+    sizes = board.evaluate(
+        "b => ({scroll: b.scrollWidth, client: b.clientWidth, bar: b.offsetHeight - b.clientHeight,"
+        " bottom: b.getBoundingClientRect().bottom})"
+    )
+    assert sizes["scroll"] > sizes["client"], sizes  # ten working states do not fit in 1440 px
+    assert sizes["bar"] >= 8, sizes  # a scrollbar is drawn, at least 8 px high...
+    assert sizes["bottom"] <= 900, sizes  # ... within the window, not below all the cards
+    more_right, more_left = (
+        page.get_by_test_id("board-more-right"),
+        page.get_by_test_id("board-more-left"),
+    )
+    expect(more_right).to_be_visible()
+    expect(more_left).to_be_hidden()
+    columns = page.locator(".wi-board > .wi-col")
+    count = columns.count()
+    assert count == 13  # every state of the bug workflow
+    for i in range(count):
+        column = columns.nth(i)
+        column.scroll_into_view_if_needed()
+        box = column.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1440, (i, box)
+    expect(more_right).to_be_hidden()  # at the far right, the arrow moves to the left edge
+    expect(more_left).to_be_visible()
+    more_left.click()
+    expect(more_right).to_be_visible()

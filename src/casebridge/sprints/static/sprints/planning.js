@@ -3,9 +3,9 @@
  * Everything works without this file: every move is a button in a form. With it:
  *  - rows can be dragged (SortableJS) within a list to reorder (pins the item at the drop
  *    position) or, on the planning page, between "in the sprint" and "left in the backlog";
- *  - on a focused row, Alt+ArrowUp / Alt+ArrowDown move it, Alt+ArrowLeft / Alt+ArrowRight take
- *    it into or out of the sprint;
- *  - after an HTMX swap the focus returns to the same row and button.
+ *  - rows are in the tab order; on a focused row (or any of its buttons), Alt+ArrowUp /
+ *    Alt+ArrowDown move it, Alt+ArrowLeft / Alt+ArrowRight take it into or out of the sprint;
+ *  - after an HTMX swap the focus returns to the same row (or the same button of it).
  */
 (function () {
   "use strict";
@@ -16,9 +16,10 @@
 
   function press(row, action) {
     var button = row && row.querySelector('[data-action="' + action + '"]');
-    if (!button) return false;
-    pendingFocus = { key: row.dataset.key, action: action };
-    button.click();
+    if (!button || button.disabled) return false;
+    var onRow = document.activeElement === row;
+    button.click();  // the click handler below records the focus to restore...
+    pendingFocus = { key: row.dataset.key, action: action, onRow: onRow };  // ...refined here
     return true;
   }
 
@@ -42,7 +43,7 @@
     var row = document.querySelector('li[data-key="' + pendingFocus.key + '"]');
     if (row) {
       var again = row.querySelector('[data-action="' + pendingFocus.action + '"]');
-      (again && !again.disabled ? again : row).focus();
+      (!pendingFocus.onRow && again && !again.disabled ? again : row).focus();
     }
     pendingFocus = null;
     setup();
