@@ -1,10 +1,12 @@
 """Sprint planning in Chromium (issue 4 acceptance): the RTE opens the planner's proposal, sees
 the expedited critical bug's over-capacity warning, takes one item into the sprint from the
 keyboard, moves another in the backlog by keyboard, accepts; the board and the burndown show the
-sprint."""
+sprint. Issue 10: planner rows take the keyboard focus, a future sprint's burndown has a real
+axis, and every column of the bug board can be reached at 1440 px."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,11 +21,17 @@ from casebridge.sprints.models import BacklogPin
 from casebridge.sprints.services import sprint_create
 from casebridge.workitems.models import WorkItem
 from tests import factories
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in
-from tests.e2e.test_bug_journey import shot
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, SHOTS, sign_in
 from tests.sprints.helpers import bug, feature, improvement, schedule
 
 pytestmark = pytest.mark.e2e
+
+
+def shot(page: Any, name: str) -> None:
+    """With CASEBRIDGE_SCREENSHOTS=1, save the page under CASEBRIDGE_SHOTS (to judge the design)."""
+    if os.environ.get("CASEBRIDGE_SCREENSHOTS"):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 def test_rte_plans_a_sprint_from_the_proposal(e2e_world: factories.World, new_page: Any) -> None:
