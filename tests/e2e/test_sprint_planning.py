@@ -17,7 +17,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from casebridge.accounts.models import Team
-from casebridge.sprints.models import BacklogPin
+from casebridge.sprints.models import BacklogPin, Sprint
 from casebridge.sprints.services import sprint_create
 from casebridge.workitems.models import WorkItem
 from tests import factories
@@ -34,26 +34,23 @@ def shot(page: Any, name: str) -> None:
         page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
+def core_sprint(world: factories.World, name: str, days: tuple[int, int], capacity: int) -> Sprint:
+    """A sprint of the Core team from ``days[0]`` to ``days[1]`` days after today."""
+    today = timezone.localdate()
+    return sprint_create(
+        actor=world["rte"],
+        team=Team.objects.get(slug="core-team"),
+        name=name,
+        start=today + timedelta(days=days[0]),
+        end=today + timedelta(days=days[1]),
+        capacity=capacity,
+    )
+
+
 def test_rte_plans_a_sprint_from_the_proposal(e2e_world: factories.World, new_page: Any) -> None:
     world = e2e_world
-    team = Team.objects.get(slug="core-team")
-    today = timezone.localdate()
-    current = sprint_create(
-        actor=world["rte"],
-        team=team,
-        name="Sprint 1",
-        start=today - timedelta(days=3),
-        end=today + timedelta(days=10),
-        capacity=2,
-    )
-    nxt = sprint_create(
-        actor=world["rte"],
-        team=team,
-        name="Sprint 2",
-        start=today + timedelta(days=11),
-        end=today + timedelta(days=24),
-        capacity=8,
-    )
+    current = core_sprint(world, "Sprint 1", (-3, 10), 2)
+    nxt = core_sprint(world, "Sprint 2", (11, 24), 8)
     critical = bug(world, "Checkout down for card payments", "critical", 3)
     major = bug(world, "Refund stuck in pending", "major", 5)
     minor = bug(world, "Typo on the receipt", "minor", 3)
@@ -151,16 +148,7 @@ def test_planner_rows_take_the_keyboard(e2e_world: factories.World, new_page: An
     """Issue 10: the hint says "focus a row and press Alt+Up" but rows could not be focused.
     Tab reaches a row; Alt+Down / Alt+Up move it (a recorded pin) and the order persists."""
     world = e2e_world
-    team = Team.objects.get(slug="core-team")
-    today = timezone.localdate()
-    sprint_create(
-        actor=world["rte"],
-        team=team,
-        name="Sprint 2",
-        start=today + timedelta(days=1),
-        end=today + timedelta(days=14),
-        capacity=20,
-    )
+    core_sprint(world, "Sprint 2", (1, 14), 20)
     first, second, third = (bug(world, f"Bug number {n}", "major", 1) for n in range(3))
     page = new_page()
     sign_in(page, "rte")
@@ -203,16 +191,7 @@ def test_a_future_sprints_burndown_has_a_real_axis(
     """Issue 10: a future sprint with 8 points planned drew its burndown on an axis from -1 to 1
     with the ideal line at 0."""
     world = e2e_world
-    team = Team.objects.get(slug="core-team")
-    today = timezone.localdate()
-    future = sprint_create(
-        actor=world["rte"],
-        team=team,
-        name="Sprint 2",
-        start=today + timedelta(days=3),
-        end=today + timedelta(days=16),
-        capacity=10,
-    )
+    future = core_sprint(world, "Sprint 2", (3, 16), 10)
     for title, size in (("Refund stuck", 5), ("Typo on the receipt", 3)):
         schedule(world, bug(world, title, "major", size), future)
     page = new_page()

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from datetime import date, timedelta
 from typing import Any
+
+from django.core.management import call_command
+from django.test import Client
 
 from casebridge.accounts.models import Team
 from casebridge.sprints.models import Sprint
@@ -115,3 +120,17 @@ def schedule(world: World, item: WorkItem, sprint: Sprint) -> WorkItem:
         actor=world["rte"], item=reload(item), action="schedule", data={"sprint": sprint.pk}
     )
     return reload(item)
+
+
+def client_for(world: World, username: str) -> Client:
+    client = Client()
+    client.force_login(world[username])
+    return client
+
+
+def cli(*args: str) -> str:
+    """``casebridge sprint ...``, its output as text."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):  # --json prints to sys.stdout
+        call_command("sprint", *args, stdout=out)
+    return out.getvalue()

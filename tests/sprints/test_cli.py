@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from casebridge.sprints.models import Sprint
-from tests.sprints.helpers import bug, feature, reload, sprints
+from tests.sprints.helpers import bug, cli, feature, reload, sprints
 
 pytestmark = pytest.mark.django_db
-
-
-def cli(*args: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):  # --json prints to sys.stdout
-        call_command("sprint", *args, stdout=out)
-    return out.getvalue()
 
 
 def test_plan_prints_reasons_accept_and_close(world, monday):

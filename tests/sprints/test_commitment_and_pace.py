@@ -9,15 +9,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from datetime import timedelta
 from html import unescape
 
 import pytest
-from django.core.management import call_command
-from django.test import Client
 
 from casebridge.audit.models import AuditEvent
 from casebridge.sprints.models import EntryKind, SprintEntry
@@ -25,15 +21,9 @@ from casebridge.sprints.selectors import proposal_for
 from casebridge.sprints.selectors.boards import burndown_for
 from casebridge.sprints.selectors.velocity import velocity_for
 from casebridge.sprints.services import sprint_close, sprint_create
-from tests.sprints.helpers import TODAY, bug, core, deliver, schedule, sprints
+from tests.sprints.helpers import TODAY, bug, cli, client_for, core, deliver, schedule, sprints
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(world, username: str) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(world[username])
-    return client
 
 
 def test_work_planned_on_a_sprints_first_day_is_committed(world, monday):
@@ -140,13 +130,6 @@ def test_a_plan_over_the_recent_velocity_is_flagged_with_numbers(world, monday, 
     assert lighter.load == 3 and lighter.over_velocity  # 3 pts is still more than 2.0
     empty = proposal_for(world["rte"], core(world), remove=proposal.keys)
     assert empty.load == 0 and not empty.over_velocity
-
-
-def cli(*args: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        call_command("sprint", *args, stdout=out)
-    return out.getvalue()
 
 
 def test_a_plan_that_schedules_nothing_offers_no_accept_and_says_why(world, monday, api):

@@ -6,14 +6,11 @@ critical bug is then expedited into it."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 from datetime import timedelta
 from html import unescape
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.test import Client
+from django.core.management import CommandError
 
 from casebridge.audit.models import AuditEvent
 from casebridge.core.errors import TransitionRefused, ValidationFailed
@@ -25,22 +22,9 @@ from casebridge.sprints.services import (
     sprint_plan_accept,
     sprint_start,
 )
-from tests.sprints.helpers import TODAY, bug, core, reload, schedule, sprints
+from tests.sprints.helpers import TODAY, bug, cli, client_for, core, reload, schedule, sprints
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(world, username: str) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(world[username])
-    return client
-
-
-def cli(*args: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        call_command("sprint", *args, stdout=out)
-    return out.getvalue()
 
 
 def test_starting_the_next_sprint_today_lets_the_critical_bug_in(world, monday):

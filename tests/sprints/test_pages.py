@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from casebridge.audit.models import AuditEvent
 from casebridge.sprints.models import BacklogPin
 from casebridge.workitems.services import work_item_transition
-from tests.sprints.helpers import bug, feature, reload, sprints
+from tests.sprints.helpers import bug, client_for, feature, reload, sprints
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(world, username: str) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(world[username])
-    return client
 
 
 def test_plan_page_shows_the_proposal_with_reasons_and_accepts(world, monday):

@@ -8,19 +8,12 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from django.test import Client
 
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.services import sprint_close
-from tests.sprints.helpers import TODAY, bug, schedule, sprints
+from tests.sprints.helpers import TODAY, bug, client_for, schedule, sprints
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(world, username: str) -> Client:  # type: ignore[no-untyped-def]
-    client = Client()
-    client.force_login(world[username])
-    return client
 
 
 def text(response) -> str:  # type: ignore[no-untyped-def]
