@@ -73,11 +73,14 @@ def render_plan(
     add, remove = _edits(request.GET)
     sprint = _sprint(user, found, request.GET.get("sprint"))
     can = abilities(user)
+    partial = bool(request.htmx and not request.htmx.boosted)  # the planner only
+    if form is None and can["can_plan"] and not partial:
+        form = SprintForm.suggested(found)
     context: dict[str, object] = {
         "team": found,
         "tabs": tabs(found, "plan"),
         "unit": unit_short(found),
-        "sprint_form": form or (SprintForm.suggested(found) if can["can_plan"] else None),
+        "sprint_form": form,
         **can,
     }
     try:
@@ -130,9 +133,7 @@ def render_plan(
             ),
         }
     )
-    template = "sprints/plan.html"
-    if request.htmx and not request.htmx.boosted:
-        template = "sprints/_planner.html"
+    template = "sprints/_planner.html" if partial else "sprints/plan.html"
     return render(request, template, context, status=status)
 
 
