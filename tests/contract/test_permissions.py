@@ -12,8 +12,8 @@ The policy (PRODUCT §1, §3, §11; ARCHITECTURE rule 5):
 * L2 engineers run the case workflow; L1, L2, partners and customers open cases; L2, developers,
   DevOps and admins edit the knowledge base; only admins create users;
 * planning is internal (customers get empty lists and 404s): the RTE plans, orders the backlog,
-  accepts and closes sprints; an admin may also create sprints and increments and set a team's
-  capacity; the RTE, developers and DevOps estimate.
+  accepts and closes sprints; the RTE or an admin creates sprints and increments, starts a
+  sprint early and sets a team's capacity; the RTE, developers and DevOps estimate.
 
 Each row prepares its objects afresh; each cell runs in a savepoint that is rolled back, so every
 caller meets the same state. ``test_matrix_covers_every_endpoint`` reads the routes from the
@@ -110,6 +110,7 @@ PATCH  /sprints/{sprint_id}                     S           -                   
 GET    /sprints/{sprint_id}/proposal            S           -                   401  404    404    200 200 200   200 200  200   401
 POST   /sprints/{sprint_id}/accept              S           triaged             401  404    404    403 403 403   200 403  403   401
 POST   /sprints/{sprint_id}/close               S           -                   401  404    404    403 403 403   200 403  403   401
+POST   /sprints/{sprint_id}/start               S           -                   401  404    404    403 403 403   422 403  422   401
 GET    /sprints/{sprint_id}/board               S           -                   401  404    404    200 200 200   200 200  200   401
 GET    /sprints/{sprint_id}/burndown            S           -                   401  404    404    200 200 200   200 200  200   401
 GET    /sprints/teams/{team}                    T           -                   401  404    404    200 200 200   200 200  200   401
@@ -223,6 +224,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/sprints/{sprint_id}"): {"goal": "Ship the checkout fix"},
     ("POST", "/sprints/{sprint_id}/accept"): {"add": ["{BUG}"], "over_capacity_ok": True},
     ("POST", "/sprints/{sprint_id}/close"): {},
+    ("POST", "/sprints/{sprint_id}/start"): {},  # S runs already: the RTE and admins get 422
     ("PUT", "/sprints/teams/{team}"): {"unit": "points", "default_capacity": 30},
     ("POST", "/backlog/{team}/items/{key}/pin"): {"position": 1, "reason": "Customer escalation"},
     ("POST", "/backlog/{team}/items/{key}/move"): {"offset": 1},
