@@ -12,6 +12,9 @@ from django.test import Client
 
 from tests import factories
 
+# Real servers on loopback (SMTP, IMAP, OpenID provider, PostgreSQL replica): tests/servers/.
+pytest_plugins = ["tests.servers.fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_settings(settings: Any, tmp_path: Path) -> None:
