@@ -14,6 +14,7 @@ and fails it under CI (``CI`` set), where ``.ci/run`` installs everything.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from tests.servers.imap import ImapServer
 from tests.servers.oidc import OidcClient, OidcProvider, OidcUser
 from tests.servers.pg_replica import PgReplica
 from tests.servers.smtp import SmtpServer
+
+REPLICA_ALIAS = "replica"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,7 +44,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture
 def smtp_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SmtpServer]:
-    """A real SMTP server on 127.0.0.1: ``.messages``, ``.wait_for(n)``, ``.settings``."""
+    """A real SMTP server on 127.0.0.1: ``.messages``, ``.wait_for(n)``, ``.mailer``."""
     marker = request.node.get_closest_marker("smtp_server")
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
     if options.get("starttls"):
@@ -137,7 +140,7 @@ def oidc_provider(oidc_provider_server: OidcProvider, oidc_redirect_uris: list[s
 def pg_replica_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[PgReplica]:
     """A replica of the test cluster, once per pytest process, after the test database exists
     (the replica is a physical copy of the cluster: it must be taken after CREATE DATABASE)."""
-    from django.db import connection
+    from django.db import connection, connections
 
     if connection.vendor != "postgresql":
         pytest.skip("pg_replica needs PostgreSQL: DATABASE_URL=postgres://...")
@@ -153,9 +156,16 @@ def pg_replica_server(django_db_setup: None, django_db_blocker: Any) -> Iterator
         replica.start()
     except ServerUnavailable as error:
         unavailable(str(error))
+    # The Django alias, from now to the end of this process. Registered here, at session scope,
+    # because a test's allowed databases are checked before its function fixtures run.
+    connections.settings[REPLICA_ALIAS] = replica.database_settings(settings)
     try:
         yield replica
     finally:
+        with contextlib.suppress(AttributeError):
+            connections[REPLICA_ALIAS].close()
+            del connections[REPLICA_ALIAS]
+        del connections.settings[REPLICA_ALIAS]
         replica.stop()
 
 
@@ -163,7 +173,9 @@ def pg_replica_server(django_db_setup: None, django_db_blocker: Any) -> Iterator
 def pg_replica(transactional_db: None, pg_replica_server: PgReplica) -> Iterator[PgReplica]:
     """The replica, replaying and caught up with the primary; replay resumed after the test.
     Rows reach it only once committed, so this brings ``transactional_db`` (which also makes
-    pytest-django create the test database before the replica is taken)."""
+    pytest-django create the test database before the replica is taken). Through Django it is
+    the database alias ``replica``; a test that uses it says so:
+    ``@pytest.mark.django_db(transaction=True, databases=["default", "replica"])``."""
     pg_replica_server.resume_replay()
     pg_replica_server.wait_caught_up()
     yield pg_replica_server

@@ -107,8 +107,16 @@ class PgReplica:
         return f"postgresql://{self.user}{secret}@{host}:{port}/{dbname}"
 
     def database_settings(self, default: dict[str, Any]) -> dict[str, Any]:
-        """A Django ``DATABASES`` entry for the replica, from the primary's entry."""
-        return {**default, "HOST": self.host, "PORT": str(self.port), "NAME": self.dbname}
+        """A Django ``DATABASES`` entry for the replica, from the primary's (test) entry: a test
+        mirror of ``default``, so Django neither creates nor flushes a database through it."""
+        test = {**default.get("TEST", {}), "MIRROR": "default"}
+        return {
+            **default,
+            "HOST": self.host,
+            "PORT": str(self.port),
+            "NAME": self.dbname,
+            "TEST": test,
+        }
 
     @contextlib.contextmanager
     def _connect(self, dsn: str) -> Iterator[psycopg.Connection[Any]]:

@@ -67,3 +67,14 @@ def test_paused_replay_shows_lag_until_resumed(pg_replica: PgReplica, scratch: s
     pg_replica.resume_replay()
     pg_replica.wait_caught_up()
     assert _notes(pg_replica) == ["before", "while paused"]
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_the_replica_is_the_django_database_replica(pg_replica: PgReplica) -> None:
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections
+
+    with connections["replica"].cursor() as cursor:
+        cursor.execute("select pg_is_in_recovery(), current_database()")
+        assert cursor.fetchone() == (True, connection.settings_dict["NAME"])
+    assert ContentType.objects.using("replica").count() == ContentType.objects.count() > 0
