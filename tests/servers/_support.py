@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NoReturn, Self
 
 import pytest
 
@@ -86,6 +86,31 @@ def private_dir(prefix: str, owner: str | None = None) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+class Server:
+    """A server started by ``start()`` (returning itself) and stopped by ``stop()``; a context
+    manager."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_or_unavailable[S: Server](server: S) -> S:
+    """Start ``server``; if it cannot run here, skip (workstation) or fail (CI)."""
+    try:
+        return server.start()
+    except ServerUnavailable as error:
+        unavailable(str(error))
 
 
 class Process:
@@ -162,3 +187,14 @@ def parse_message(raw: bytes) -> EmailMessage:
     parsed = BytesParser(policy=email.policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))
     assert isinstance(parsed, EmailMessage)
     return parsed
+
+
+class ProcessServer(Server):
+    """A server that is one child process (group), stopped with it."""
+
+    _process: Process | None = None
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.stop()
+            self._process = None

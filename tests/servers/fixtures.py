@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers._support import ServerUnavailable, private_dir, unavailable
+from tests.servers._support import private_dir, start_or_unavailable, unavailable
 from tests.servers.imap import ImapServer
 from tests.servers.oidc import OidcClient, OidcProvider, OidcUser
 from tests.servers.pg_replica import PgReplica
@@ -61,11 +61,7 @@ def imap_server() -> Iterator[ImapServer]:
     """Dovecot on 127.0.0.1 with one user and an empty mailbox: ``.append(raw)``,
     ``.messages(folder)``, ``.create_folder(name)``, ``.uidvalidity(folder)``, ``.url``."""
     with private_dir("cb-imap-") as folder:
-        server = ImapServer(folder)
-        try:
-            server.start()
-        except ServerUnavailable as error:
-            unavailable(str(error))
+        server = start_or_unavailable(ImapServer(folder))
         try:
             yield server
         finally:
@@ -137,13 +133,14 @@ def oidc_provider(oidc_provider_server: OidcProvider, oidc_redirect_uris: list[s
 
 
 @pytest.fixture(scope="session")
-def pg_replica_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[PgReplica]:
+def pg_replica_server(request: pytest.FixtureRequest) -> Iterator[PgReplica]:
     """A replica of the test cluster, once per pytest process, after the test database exists
     (the replica is a physical copy of the cluster: it must be taken after CREATE DATABASE)."""
     from django.db import connection, connections
 
     if connection.vendor != "postgresql":
         pytest.skip("pg_replica needs PostgreSQL: DATABASE_URL=postgres://...")
+    request.getfixturevalue("django_db_setup")  # only now: no test database for a skip
     settings = connection.settings_dict
     replica = PgReplica(
         dbname=settings["NAME"],
@@ -152,10 +149,7 @@ def pg_replica_server(django_db_setup: None, django_db_blocker: Any) -> Iterator
         user=settings.get("USER") or "postgres",
         password=settings.get("PASSWORD") or "",
     )
-    try:
-        replica.start()
-    except ServerUnavailable as error:
-        unavailable(str(error))
+    start_or_unavailable(replica)
     # The Django alias, from now to the end of this process. Registered here, at session scope,
     # because a test's allowed databases are checked before its function fixtures run.
     connections.settings[REPLICA_ALIAS] = replica.database_settings(settings)
@@ -170,7 +164,7 @@ def pg_replica_server(django_db_setup: None, django_db_blocker: Any) -> Iterator
 
 
 @pytest.fixture
-def pg_replica(transactional_db: None, pg_replica_server: PgReplica) -> Iterator[PgReplica]:
+def pg_replica(pg_replica_server: PgReplica, transactional_db: None) -> Iterator[PgReplica]:
     """The replica, replaying and caught up with the primary; replay resumed after the test.
     Rows reach it only once committed, so this brings ``transactional_db`` (which also makes
     pytest-django create the test database before the replica is taken). Through Django it is

@@ -30,6 +30,7 @@ from typing import Self
 from tests.servers._support import (
     LOOPBACK,
     Process,
+    ProcessServer,
     ServerUnavailable,
     free_port,
     parse_message,
@@ -64,7 +65,7 @@ def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class ImapServer:
+class ImapServer(ProcessServer):
     def __init__(self, folder: Path, *, user: str = "support", password: str | None = None):
         self.folder = folder
         self.host = LOOPBACK
@@ -98,17 +99,6 @@ class ImapServer:
                 if not in_use or attempt == 2:
                     raise
         raise AssertionError("unreachable")
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _ready(self) -> bool:
         assert self._process is not None

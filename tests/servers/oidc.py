@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from tests.servers._support import Process
+from tests.servers._support import Process, ProcessServer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ def default_users() -> list[OidcUser]:
     ]
 
 
-class OidcProvider:
+class OidcProvider(ProcessServer):
     def __init__(self, folder: Path, users: Iterable[OidcUser] | None = None) -> None:
         self.folder = folder
         self.users = {user.username: user for user in (users or default_users())}
@@ -124,17 +124,6 @@ class OidcProvider:
                 f"the OIDC provider did not start in {timeout:g} s: {self._process.log_tail()}"
             )
         return line
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- what tests use -----------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ import psycopg
 
 from tests.servers._support import (
     LOOPBACK,
+    Server,
     ServerUnavailable,
     free_port,
     pid_alive,
@@ -67,7 +68,7 @@ def _run(args: list[str], *, env: dict[str, str] | None = None, timeout: float =
     return done.stdout
 
 
-class PgReplica:
+class PgReplica(Server):
     def __init__(
         self,
         *,
@@ -159,12 +160,6 @@ class PgReplica:
             self._folder_context.__exit__(None, None, None)
             self._folder_context = None
         self.folder = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _check_primary(self) -> None:
         try:
@@ -377,9 +372,10 @@ def reap_stale(primary_dsn: str) -> None:
         if match is None or pid_alive(int(match.group(1))):
             continue
         data = folder / "data"
-        if (data / "postmaster.pid").exists():
-            version = (data / "PG_VERSION").read_text().strip()
-            _stop_server(Path(f"/usr/lib/postgresql/{version}/bin"), data)
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            if (data / "postmaster.pid").exists():
+                version = (data / "PG_VERSION").read_text().strip()
+                _stop_server(Path(f"/usr/lib/postgresql/{version}/bin"), data)
         shutil.rmtree(folder, ignore_errors=True)
     with psycopg.connect(primary_dsn, autocommit=True, connect_timeout=5) as connection:
         slots = connection.execute(

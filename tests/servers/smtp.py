@@ -20,7 +20,7 @@ from typing import Any, Self
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.servers._support import LOOPBACK, parse_message
+from tests.servers._support import LOOPBACK, Server, parse_message
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class _Handler:
         return self.server._receive(envelope)
 
 
-class SmtpServer:
+class SmtpServer(Server):
     def __init__(
         self,
         *,
@@ -126,12 +126,6 @@ class SmtpServer:
             self._thread.join(timeout=10)
         if not self._loop.is_closed():
             self._loop.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- what tests use -----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.servers.fixtures import OidcSetup
 from tests.servers.oidc import OidcUser
-from tests.servers.oidc_client import OidcHttpClient, pkce_pair
+from tests.servers.oidc_client import OidcHttpClient, Response, pkce_pair
 
 CALLBACK = "http://127.0.0.1:9/accounts/oidc/callback/"  # never called: the client reads it
 
@@ -42,6 +42,18 @@ def _sign_in(
     return params, nonce, verifier if verifier_ok else pkce_pair()[0]
 
 
+def _exchange(
+    oidc: OidcSetup, client: OidcHttpClient, code: str, verifier: str, secret: str = ""
+) -> Response:
+    return client.exchange(
+        code,
+        client_id=oidc.client_id,
+        client_secret=secret or oidc.client_secret,
+        redirect_uri=CALLBACK,
+        verifier=verifier,
+    )
+
+
 def test_discovery_document(oidc_provider: OidcSetup) -> None:
     config = OidcHttpClient(oidc_provider.discovery_url).config
     issuer = oidc_provider.issuer
@@ -58,13 +70,7 @@ def test_discovery_document(oidc_provider: OidcSetup) -> None:
 def test_authorization_code_with_pkce_and_a_verified_id_token(oidc_provider: OidcSetup) -> None:
     client = OidcHttpClient(oidc_provider.discovery_url)
     params, nonce, verifier = _sign_in(oidc_provider, client, "olivia")
-    answer = client.exchange(
-        params["code"],
-        client_id=oidc_provider.client_id,
-        client_secret=oidc_provider.client_secret,
-        redirect_uri=CALLBACK,
-        verifier=verifier,
-    )
+    answer = _exchange(oidc_provider, client, params["code"], verifier)
     assert answer.status == 200, answer.body
     tokens = answer.json()
     claims = client.verify_id_token(
@@ -78,35 +84,17 @@ def test_authorization_code_with_pkce_and_a_verified_id_token(oidc_provider: Oid
     assert info["sub"] == claims["sub"] and info["groups"] == claims["groups"]
 
     # A code is good once.
-    again = client.exchange(
-        params["code"],
-        client_id=oidc_provider.client_id,
-        client_secret=oidc_provider.client_secret,
-        redirect_uri=CALLBACK,
-        verifier=verifier,
-    )
+    again = _exchange(oidc_provider, client, params["code"], verifier)
     assert again.status == 400 and again.json()["error"] == "invalid_grant"
 
 
 def test_a_wrong_code_verifier_or_secret_is_refused(oidc_provider: OidcSetup) -> None:
     client = OidcHttpClient(oidc_provider.discovery_url)
     params, _, wrong_verifier = _sign_in(oidc_provider, client, "sven", verifier_ok=False)
-    refused = client.exchange(
-        params["code"],
-        client_id=oidc_provider.client_id,
-        client_secret=oidc_provider.client_secret,
-        redirect_uri=CALLBACK,
-        verifier=wrong_verifier,
-    )
+    refused = _exchange(oidc_provider, client, params["code"], wrong_verifier)
     assert refused.status == 400 and refused.json()["error"] == "invalid_grant"
     params, _, verifier = _sign_in(oidc_provider, client, "sven")
-    refused = client.exchange(
-        params["code"],
-        client_id=oidc_provider.client_id,
-        client_secret="not-the-secret",
-        redirect_uri=CALLBACK,
-        verifier=verifier,
-    )
+    refused = _exchange(oidc_provider, client, params["code"], verifier, "not-the-secret")
     assert refused.status == 401 and refused.json()["error"] == "invalid_client"
 
 
@@ -152,13 +140,7 @@ def test_a_user_added_by_a_test_has_its_groups_in_the_id_token(oidc_provider: Oi
     )
     client = OidcHttpClient(oidc_provider.discovery_url)
     params, nonce, verifier = _sign_in(oidc_provider, client, user.username)
-    tokens = client.exchange(
-        params["code"],
-        client_id=oidc_provider.client_id,
-        client_secret=oidc_provider.client_secret,
-        redirect_uri=CALLBACK,
-        verifier=verifier,
-    ).json()
+    tokens = _exchange(oidc_provider, client, params["code"], verifier).json()
     claims = client.verify_id_token(
         tokens["id_token"], audience=oidc_provider.client_id, nonce=nonce
     )
