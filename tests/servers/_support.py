@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import email.policy
 import os
+import re
 import shutil
 import signal
 import socket
@@ -198,3 +199,21 @@ class ProcessServer(Server):
         if self._process is not None:
             self._process.stop()
             self._process = None
+
+
+def runs_in(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` is one we started on ``path`` (its command line names it): a pid
+    read from a stale pid file may belong to someone else by now."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return False
+    return str(path).encode() in command
+
+
+def stale_dirs(prefix: str) -> Iterator[Path]:
+    """Folders made by ``private_dir(prefix)`` of processes that are gone (killed hard)."""
+    for folder in Path("/tmp").glob(f"{prefix}*"):
+        match = re.match(rf"{re.escape(prefix)}(\d+)-", folder.name)
+        if match is not None and not pid_alive(int(match.group(1))):
+            yield folder

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.servers._support import private_dir, start_or_unavailable, unavailable
-from tests.servers.imap import ImapServer
+from tests.servers.imap import DIR_PREFIX, ImapServer
 from tests.servers.oidc import OidcClient, OidcProvider, OidcUser
 from tests.servers.pg_replica import PgReplica
 from tests.servers.smtp import SmtpServer
@@ -60,7 +60,7 @@ def smtp_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Smtp
 def imap_server() -> Iterator[ImapServer]:
     """Dovecot on 127.0.0.1 with one user and an empty mailbox: ``.append(raw)``,
     ``.messages(folder)``, ``.create_folder(name)``, ``.uidvalidity(folder)``, ``.url``."""
-    with private_dir("cb-imap-") as folder:
+    with private_dir(DIR_PREFIX) as folder:
         server = start_or_unavailable(ImapServer(folder))
         try:
             yield server

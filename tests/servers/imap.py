@@ -19,6 +19,7 @@ import pwd
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -35,12 +36,15 @@ from tests.servers._support import (
     free_port,
     parse_message,
     require_binary,
+    runs_in,
+    stale_dirs,
     wait_until,
 )
 
 DOVECOT = os.environ.get("CASEBRIDGE_DOVECOT", "/usr/sbin/dovecot")
 IMAP_BINARY = "/usr/lib/dovecot/imap"  # what dovecot-imapd adds to dovecot-core
 APT_PACKAGE = "dovecot-imapd"
+DIR_PREFIX = "cb-imap-"  # private_dir(DIR_PREFIX) holds one instance
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,16 @@ def _version() -> tuple[int, int]:
     out = subprocess.run([DOVECOT, "--version"], capture_output=True, text=True, check=True)
     major, minor = re.match(r"(\d+)\.(\d+)", out.stdout).groups()  # type: ignore[union-attr]
     return int(major), int(minor)
+
+
+def _reap_stale() -> None:
+    """Stop the Dovecot of a test process that was killed hard, and remove its folder."""
+    for folder in stale_dirs(DIR_PREFIX):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int((folder / "run" / "master.pid").read_text().split()[0])
+            if runs_in(pid, folder):
+                os.kill(pid, signal.SIGTERM)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _quote(folder: str) -> str:
@@ -81,6 +95,7 @@ class ImapServer(ProcessServer):
         require_binary(DOVECOT, APT_PACKAGE)
         if not Path(IMAP_BINARY).exists():
             raise ServerUnavailable(f"{IMAP_BINARY} is missing: apt-get install {APT_PACKAGE}")
+        _reap_stale()
         version = _version()
         for attempt in range(3):  # another process may take the free port before Dovecot
             self.port = free_port()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.servers._support import private_dir
-from tests.servers.imap import ImapServer
+from tests.servers.imap import DIR_PREFIX, ImapServer
 from tests.servers.oidc import OidcProvider
 from tests.servers.pg_replica import PgReplica
 from tests.servers.smtp import SmtpServer
@@ -22,7 +22,7 @@ from tests.servers.smtp import SmtpServer
 
 class _Imap:
     def __init__(self) -> None:
-        self._folder = private_dir("cb-imap-")
+        self._folder = private_dir(DIR_PREFIX)
         self.server = ImapServer(self._folder.__enter__()).start()
 
     def stop(self) -> None:

@@ -12,6 +12,7 @@ guarded by a token only this object knows. Usable outside pytest (``with OidcPro
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -101,8 +102,9 @@ class OidcProvider(ProcessServer):
         try:
             stdin = self._process.popen.stdin
             assert stdin is not None
-            stdin.write(_rsa_private_key_pem())  # made while the provider imports Django
-            stdin.close()
+            with contextlib.suppress(BrokenPipeError):  # it died: the log says why, below
+                stdin.write(_rsa_private_key_pem())  # made while the provider imports Django
+                stdin.close()
             line = self._read_ready_line(timeout)
         except BaseException:
             self.stop()
@@ -121,7 +123,8 @@ class OidcProvider(ProcessServer):
         line = stdout.readline().decode() if ready else ""
         if not line.startswith("{"):
             raise TimeoutError(
-                f"the OIDC provider did not start in {timeout:g} s: {self._process.log_tail()}"
+                f"the OIDC provider did not start in {timeout:g} s (exit code "
+                f"{self._process.popen.poll()}): {self._process.log_tail()}"
             )
         return line
 

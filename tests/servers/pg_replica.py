@@ -34,6 +34,8 @@ from tests.servers._support import (
     free_port,
     pid_alive,
     private_dir,
+    runs_in,
+    stale_dirs,
     wait_until,
 )
 
@@ -344,7 +346,8 @@ def _stop_server(bindir: Path, data: Path) -> None:
             continue
     with contextlib.suppress(OSError, ValueError, IndexError, ProcessLookupError):
         pid = int((data / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, 9)
+        if runs_in(pid, data):
+            os.kill(pid, 9)
 
 
 def _drop_slot(primary_dsn: str, slot: str) -> None:
@@ -367,13 +370,11 @@ def _drop_slot(primary_dsn: str, slot: str) -> None:
 
 def reap_stale(primary_dsn: str) -> None:
     """Stop replicas and drop slots that a dead test process left behind."""
-    for folder in Path("/tmp").glob(f"{DIR_PREFIX}*"):
-        match = re.match(rf"{DIR_PREFIX}(\d+)-", folder.name)
-        if match is None or pid_alive(int(match.group(1))):
-            continue
+    for folder in stale_dirs(DIR_PREFIX):
         data = folder / "data"
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            if (data / "postmaster.pid").exists():
+        with contextlib.suppress(OSError, ValueError, IndexError, subprocess.SubprocessError):
+            pid = int((data / "postmaster.pid").read_text().split()[0])
+            if runs_in(pid, data):
                 version = (data / "PG_VERSION").read_text().strip()
                 _stop_server(Path(f"/usr/lib/postgresql/{version}/bin"), data)
         shutil.rmtree(folder, ignore_errors=True)

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.servers._support import port_open, private_dir, start_or_unavailable, wait_until
-from tests.servers.imap import ImapServer
+from tests.servers.imap import DIR_PREFIX, ImapServer
 
 
 def _raw(subject: str, body: str = "Hello") -> bytes:
@@ -76,7 +76,7 @@ def test_wrong_password_is_refused(imap_server: ImapServer) -> None:
 
 
 def test_stop_leaves_no_process_and_frees_the_port() -> None:
-    with private_dir("cb-imap-") as folder:
+    with private_dir(DIR_PREFIX) as folder:
         server = start_or_unavailable(ImapServer(folder))
         group = server._process.popen.pid if server._process else 0
         port = server.port

@@ -9,8 +9,16 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
+
+
+def _exit_with_parent(parent: int) -> None:
+    """If the test process dies without stopping us (SIGKILL), do not linger."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def main() -> None:
@@ -43,6 +51,7 @@ def main() -> None:
     for spec in json.loads((folder / "users.json").read_text()):
         user_put(spec)
     httpd.set_app(WSGIHandler())
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     print(json.dumps({"port": port, "seconds": round(time.monotonic() - started, 3)}), flush=True)
     httpd.serve_forever()
 
