@@ -209,6 +209,7 @@ class PgReplica(Server):
                     "--no-password",
                 ],
                 env=env,
+                timeout=600,  # the whole cluster: every database on it
             )
         except subprocess.CalledProcessError as error:
             if "pg_hba.conf" in error.stderr:
