@@ -208,7 +208,9 @@ class FakeAzureDevOps:
                 server.socket, server_side=True, do_handshake_on_connect=False
             )
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-ado", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="fake-ado", daemon=True
+        )
         self._thread.start()
         return self
 

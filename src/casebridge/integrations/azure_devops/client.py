@@ -89,7 +89,7 @@ class AzureDevOpsClient:
         self._http = httpx.Client(
             auth=httpx.BasicAuth("", pat),
             timeout=timeout,
-            verify=str(verify) if isinstance(verify, Path) else verify,
+            verify=_tls(verify),
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "Casebridge"},
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
@@ -338,6 +338,13 @@ class AzureDevOpsClient:
             status=status,
             type_key=type_key,
         )
+
+
+def _tls(verify: bool | str | Path | ssl.SSLContext) -> bool | ssl.SSLContext:
+    """A CA bundle file becomes a context trusting it (httpx no longer takes a path)."""
+    if isinstance(verify, str | Path):
+        return ssl.create_default_context(cafile=str(verify))
+    return verify
 
 
 def _literal(text: str) -> str:

@@ -34,6 +34,17 @@ def _listing(values: Any) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
+def type_error(process: str, category: str, type_name: Any) -> str:
+    """Why ``type_name`` cannot hold ``category`` in ``process``; empty when it can."""
+    allowed = TYPES[process][category]
+    if type_name in allowed:
+        return ""
+    return (
+        f"'{type_name}' is not offered for {category}s by the {PROCESS_LABELS[process]} "
+        f"process: use {_listing(allowed)}."
+    )
+
+
 def check(process: str, category: str, mapping: Any) -> dict[str, str]:
     """Every problem of one category's mapping, by field; empty when it is sound."""
     prefix = f"mapping.{category}"
@@ -41,12 +52,8 @@ def check(process: str, category: str, mapping: Any) -> dict[str, str]:
         return {prefix: "Give the mapping as an object with type, to_ado, from_ado and fields."}
     errors = {f"{prefix}.{k}": "Not a part of a mapping." for k in mapping if k not in PARTS}
     type_name = mapping.get("type")
-    allowed = TYPES[process][category]
-    if type_name not in allowed:
-        errors[f"{prefix}.type"] = (
-            f"'{type_name}' is not a {category} type of the {PROCESS_LABELS[process]} process: "
-            f"use {_listing(allowed)}."
-        )
+    if wrong_type := type_error(process, category, type_name):
+        errors[f"{prefix}.type"] = wrong_type
         return errors
     errors |= _states(process, category, str(type_name), mapping, prefix)
     errors |= _fields(mapping.get("fields"), prefix)

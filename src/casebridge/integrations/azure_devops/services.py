@@ -28,9 +28,7 @@ from casebridge.integrations.azure_devops.clients import Verified, verify
 from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.azure_devops.processes import (
     CATEGORIES,
-    PROCESS_LABELS,
     PROCESSES,
-    TYPES,
     default_mapping,
 )
 from casebridge.integrations.delivery.models import DeliverySource, SourceKind
@@ -116,14 +114,11 @@ def _process_of(process: str, verified: Verified) -> str:
 def _initial_mapping(
     process: str, categories: tuple[str, ...], types: Mapping[str, str]
 ) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    for category, type_name in types.items():
-        if category in categories and type_name not in TYPES[process][category]:
-            allowed = ", ".join(TYPES[process][category])
-            errors[f"types.{category}"] = (
-                f"'{type_name}' is not a {category} type of the {PROCESS_LABELS[process]} "
-                f"process: use {allowed}."
-            )
+    errors = {
+        f"types.{category}": wrong
+        for category, type_name in types.items()
+        if category in categories and (wrong := mapping.type_error(process, category, type_name))
+    }
     if errors:
         raise ValidationFailed("The work item types do not fit the process", fields=errors)
     return {c: default_mapping(process, c, types.get(c, "")) for c in categories}
@@ -258,11 +253,9 @@ def connection_map(
     current = copy.deepcopy(connection.mapping.get(category) or {})
     type_name = type_name or str(current.get("type", ""))
     if reset or type_name != current.get("type"):
-        if type_name not in TYPES[connection.process][category]:
-            allowed = ", ".join(TYPES[connection.process][category])
+        if wrong := mapping.type_error(connection.process, category, type_name):
             raise ValidationFailed(
-                "The mapping was not saved",
-                fields={f"mapping.{category}.type": f"'{type_name}' is not one of {allowed}."},
+                "The mapping was not saved", fields={f"mapping.{category}.type": wrong}
             )
         changed = default_mapping(connection.process, category, type_name)
     else:

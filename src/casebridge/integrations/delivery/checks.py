@@ -65,14 +65,15 @@ def _refuse(fields: dict[str, str]) -> ValidationFailed:
     return ValidationFailed(f"The delivery is not in the expected shape ({names})", fields=fields)
 
 
-def _object(data: Mapping[str, Any], path: str, errors: dict[str, str]) -> Mapping[str, Any]:
-    """``data`` at dotted ``path`` if it is an object; otherwise an error names the path."""
+def _object(data: Mapping[str, Any], path: str, errors: dict[str, str]) -> Mapping[str, Any] | None:
+    """``data`` at dotted ``path`` if it is an object; otherwise ``None`` and an error names the
+    path."""
     value: Any = data
     for part in path.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
     if not isinstance(value, Mapping):
         errors.setdefault(path, "Expected an object.")
-        return {}
+        return None
     return value
 
 
@@ -111,15 +112,17 @@ def _azure(kind: str, data: Mapping[str, Any]) -> Checked:
     delivery = data.get("id")
     if not isinstance(delivery, str) or not 1 <= len(delivery) <= 200:
         errors["id"] = "Expected the notification's id."
-    if _object(data, "resource", errors):
-        _azure_resource(event, data, errors)
+    resource = _object(data, "resource", errors)
+    if resource is not None:
+        _azure_resource(event, resource, data, errors)
     if errors:
         raise _refuse(errors)
     return Checked(event, str(delivery))
 
 
-def _azure_resource(event: str, data: Mapping[str, Any], errors: dict[str, str]) -> None:
-    resource = _object(data, "resource", errors)
+def _azure_resource(
+    event: str, resource: Mapping[str, Any], data: Mapping[str, Any], errors: dict[str, str]
+) -> None:
     if event.startswith("workitem."):
         if event == "workitem.updated":
             _typed(resource, "workItemId", int, errors, "resource")
@@ -129,11 +132,12 @@ def _azure_resource(event: str, data: Mapping[str, Any], errors: dict[str, str])
         _typed(resource, "rev", int, errors, "resource")
     elif event == "ms.vss-release.deployment-completed-event":
         environment = _object(data, "resource.environment", errors)
-        for key in ("name", "status") if environment else ():
-            _typed(environment, key, str, errors, "resource.environment")
+        if environment is not None:
+            _typed(environment, "name", str, errors, "resource.environment")
+            _typed(environment, "status", str, errors, "resource.environment")
     elif event.startswith("ms.vss-pipelines."):
         run = _object(data, "resource.run", errors)
-        if run:
+        if run is not None:
             _typed(run, "state", str, errors, "resource.run")
         _object(data, "resource.pipeline", errors)
     else:
@@ -166,19 +170,19 @@ def _github(headers: Mapping[str, str], data: Mapping[str, Any]) -> Checked:
 def _github_shape(event: str, data: Mapping[str, Any], errors: dict[str, str]) -> None:
     if event == "deployment_status":
         status = _object(data, "deployment_status", errors)
-        if status:
+        if status is not None:
             _typed(status, "state", str, errors, "deployment_status")
         deployment = _object(data, "deployment", errors)
-        if deployment:
+        if deployment is not None:
             _typed(deployment, "environment", str, errors, "deployment")
     else:
         _typed(data, "action", str, errors, "")
         pull = _object(data, "pull_request", errors)
-        if pull:
+        if pull is not None:
             _typed(pull, "number", int, errors, "pull_request")
         if event == "pull_request_review":
             review = _object(data, "review", errors)
-            if review:
+            if review is not None:
                 _typed(review, "state", str, errors, "review")
     _object(data, "repository", errors)
 
