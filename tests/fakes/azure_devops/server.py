@@ -9,6 +9,11 @@ Item Tracking REST API 7.1, authenticated with personal access tokens, posting s
         ado.edit(7, {"System.State": "Active"}, by=ado.developer("Jamal"))   # a developer's edit
         ado.hooks.flush()                                                 # hooks reach Casebridge
 
+From a benchmark script: put the repository root on ``sys.path``, start the fake, and point
+``CASEBRIDGE_AZURE_DEVOPS_CA_BUNDLE`` at ``fake.ca_bundle`` before Django starts (or give the
+client ``verify=fake.ca_bundle``); ``tls_enabled=False`` serves plain HTTP for tools that cannot
+trust a certificate (Casebridge's connections refuse http://).
+
 Faults: ``latency`` (seconds added to every answer), ``fail_next(n, status)`` (5xx),
 ``throttle_next(n, retry_after)`` (429 with ``Retry-After``), ``rate_limit(limit, window)`` (a
 budget of requests with the ``X-RateLimit-*`` headers, blocked with 429 when spent),
@@ -156,6 +161,10 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # One buffered write per answer and no Nagle: otherwise headers and body leave as two small
+    # segments and the client's delayed ACK adds ~40 ms to every request on loopback.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
     server: _Server
 
     def setup(self) -> None:
