@@ -28,9 +28,12 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from casebridge.core import clock
-from casebridge.core.errors import DomainError, PayloadTooLarge, ValidationFailed
+from casebridge.core.errors import PayloadTooLarge, ValidationFailed
 from casebridge.integrations.delivery import checks
 from casebridge.integrations.delivery.models import DeliverySource, InboundEvent, SourceKind
+from casebridge.monitoring.intake import Malformed, RateLimited, Unauthenticated
+
+__all__ = ["Answer", "RateLimited", "door_accept", "sign"]
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 SIGNATURE = "X-Casebridge-Signature"
@@ -50,25 +53,6 @@ COMMON_HEADERS = ("Content-Type", "User-Agent", "X-Request-Id")
 WRONG = "The secret does not open this door (or there is no such source)"
 #: Compared against when the source does not exist, so both answers take as long.
 _DUMMY = "cbd_" + "0" * 43
-
-
-class Unauthenticated(DomainError):
-    code = "unauthenticated"
-    status = 401
-
-
-class RateLimited(DomainError):
-    code = "rate_limited"
-    status = 429
-
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message, fields={"rate": message})
-        self.retry_after = retry_after
-
-
-class Malformed(ValidationFailed):
-    code = "malformed_json"
-    status = 400
 
 
 @dataclass(frozen=True)
