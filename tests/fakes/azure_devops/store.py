@@ -12,20 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.fakes.azure_devops import patch
+from tests.fakes.azure_devops import patch, rules
 from tests.fakes.azure_devops.errors import ServiceError, not_found, rule_error
-from tests.fakes.azure_devops.processes import (
-    IDENTITY_FIELDS,
-    PROCESSES,
-    READ_ONLY,
-    SEVERITIES,
-    WRITABLE,
-)
 
 DONE_STATES = frozenset({"Closed", "Done", "Removed"})
-MIGRATION_FIELDS = frozenset(
-    {"System.CreatedDate", "System.CreatedBy", "System.ChangedDate", "System.ChangedBy"}
-)
 
 
 def stamp(moment: datetime) -> str:
@@ -177,7 +167,7 @@ class Store:
         validate_only: bool = False,
     ) -> Item:
         with self.lock:
-            states = _states(project, type_name)
+            states = rules.states(project, type_name)
             start = patch.Draft(
                 {
                     "System.AreaPath": project.name,
@@ -194,7 +184,7 @@ class Store:
                 attachments=set(self.attachments),
                 stale_status=412,
             )
-            self._check(project, type_name, draft, {}, bypass_rules=bypass_rules)
+            rules.check(self, project, type_name, draft, {}, bypass_rules=bypass_rules)
             if validate_only:
                 return Item(-1, project, 0, draft.fields, draft.relations)
             item = Item(next(self._ids), project, 0, {}, [])
@@ -229,7 +219,9 @@ class Store:
                 attachments=set(self.attachments),
                 stale_status=stale_status,
             )
-            self._check(item.project, item.type, draft, item.fields, bypass_rules=bypass_rules)
+            rules.check(
+                self, item.project, item.type, draft, item.fields, bypass_rules=bypass_rules
+            )
             if validate_only:
                 return item
             update = self._commit(item, draft, actor, created=False)
@@ -269,58 +261,6 @@ class Store:
         return {"id": attachment_id, "url": url}
 
     # --- internals -----------------------------------------------------------------------------
-
-    def _check(
-        self,
-        project: Project,
-        type_name: str,
-        draft: patch.Draft,
-        before: dict[str, Any],
-        *,
-        bypass_rules: bool,
-    ) -> None:
-        fields = draft.fields
-        for name, value in fields.items():
-            if before.get(name) == value and name in before:
-                continue
-            if name in READ_ONLY and not (bypass_rules and name in MIGRATION_FIELDS):
-                raise ServiceError(
-                    400,
-                    f"TF401326: Invalid field status 'ReadOnly' for field '{name}'.",
-                    "RuleValidationException",
-                )
-            if name not in WRITABLE and name not in READ_ONLY and not name.startswith("Custom."):
-                raise ServiceError(400, f"TF51535: Cannot find field {name}.", "FieldException")
-        title = fields.get("System.Title")
-        if not isinstance(title, str) or not title.strip():
-            raise rule_error("Title", "Required, InvalidEmpty")
-        if len(title) > 255:
-            raise rule_error("Title", "InvalidTooLong")
-        if fields.get("System.State") not in _states(project, type_name):
-            raise rule_error("State", "InvalidListValue")
-        priority = fields.get("Microsoft.VSTS.Common.Priority")
-        if priority is not None:
-            if str(priority) not in ("1", "2", "3", "4"):
-                raise rule_error("Priority", "InvalidListValue")
-            fields["Microsoft.VSTS.Common.Priority"] = int(priority)
-        severity = fields.get("Microsoft.VSTS.Common.Severity")
-        if severity is not None and severity not in SEVERITIES:
-            raise rule_error("Severity", "InvalidListValue")
-        for name in ("System.AreaPath", "System.IterationPath"):
-            path = str(fields.get(name, ""))
-            if path != project.name and not path.startswith(project.name + "\\"):
-                raise ServiceError(
-                    400,
-                    f"TF401347: Invalid tree name given for work item -1, field '{name}'.",
-                    "WorkItemFieldInvalidTreeNameException",
-                )
-        for name in IDENTITY_FIELDS & fields.keys():
-            if before.get(name) != fields[name]:
-                identity = self.resolve(fields[name])
-                if identity is None:
-                    fields.pop(name)
-                else:
-                    fields[name] = identity.ref()
 
     def _commit(
         self,
@@ -439,15 +379,3 @@ def _change(old: Any, new: Any) -> dict[str, Any]:
     if new is not None:
         change["newValue"] = new
     return change
-
-
-def _states(project: Project, type_name: str) -> list[str]:
-    states = PROCESSES[project.process].get(type_name)
-    if states is None:
-        raise ServiceError(
-            404,
-            f"VS402323: Work item type {type_name} does not exist in project {project.name} or "
-            "you do not have permission to access it.",
-            "WorkItemTypeNotFoundException",
-        )
-    return states
