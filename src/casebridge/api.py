@@ -133,6 +133,8 @@ def _mount() -> None:
     from casebridge.cases.api import router as cases_router
     from casebridge.catalog.api import router as catalog_router
     from casebridge.incidents.api import router as incidents_router
+    from casebridge.integrations.azure_devops.api import router as azure_devops_router
+    from casebridge.integrations.delivery.api import router as delivery_intake_router
     from casebridge.knowledge.api import router as knowledge_router
     from casebridge.monitoring.api import health_router, intake_router, integrations_router
     from casebridge.monitoring.api import router as alert_groups_router
@@ -144,6 +146,7 @@ def _mount() -> None:
 
     # The monitoring door first: it is the hottest path, and URLs resolve in this order.
     api.add_router("/intake", intake_router)
+    api.add_router("/intake", delivery_intake_router)
     api.add_router("/cases", cases_router)
     api.add_router("/work-items", workitems_router)
     api.add_router("/sprints", sprints_router)
@@ -157,6 +160,7 @@ def _mount() -> None:
     api.add_router("/incidents", incidents_router)
     api.add_router("/alert-groups", alert_groups_router)
     api.add_router("/integrations", integrations_router)
+    api.add_router("/azure-devops", azure_devops_router)
     api.add_router("/users", accounts_router)
     api.add_router("/teams", teams_router)
     api.add_router("/tokens", tokens_router)

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "casebridge.cases",
     "casebridge.occurrences",
     "casebridge.integrations",
+    "casebridge.integrations.delivery",
+    "casebridge.integrations.azure_devops",
     "casebridge.monitoring",
     "casebridge.incidents",
     "casebridge.reporting",
@@ -146,6 +148,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 #: The most any monitoring integration may post at once (each integration has its own, lower limit).
 INTAKE_MAX_BYTES = env.int("CASEBRIDGE_INTAKE_MAX_BYTES", default=8 * 1024 * 1024)
+
+# Azure DevOps: a CA bundle (PEM) to trust besides the public CAs, for an Azure DevOps Server behind
+# a company CA; and how long one request may take.
+AZURE_DEVOPS_CA_BUNDLE = env.str("CASEBRIDGE_AZURE_DEVOPS_CA_BUNDLE", default="")
+AZURE_DEVOPS_TIMEOUT = env.float("CASEBRIDGE_AZURE_DEVOPS_TIMEOUT", default=30.0)
 
 # Case lifecycle.
 CASE_AUTO_CLOSE_DAYS = env.int("CASEBRIDGE_CASE_AUTO_CLOSE_DAYS", default=7)

@@ -50,7 +50,7 @@ from casebridge.occurrences.services import log_source_parse
 from casebridge.sprints.services import sprint_create
 from casebridge.workitems.services import work_item_create, work_item_transition
 from tests import factories
-from tests.contract import monitoring_scene
+from tests.contract import azure_devops_scene, monitoring_scene
 from tests.contract.support import assert_error_shape, rolled_back, shared_by_module
 
 # Objects: A / B = a case of organisation A (Acme, reported by cust_a) / of organisation B
@@ -143,6 +143,7 @@ POST   /tokens/{prefix}/revoke                  token:l2    -                   
 """
 # fmt: on
 MATRIX += monitoring_scene.ROWS  # monitoring and incidents: see that module
+MATRIX += azure_devops_scene.ROWS  # Azure DevOps connections: see that module
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 BODIES.update(monitoring_scene.BODIES)
+BODIES.update(azure_devops_scene.BODIES)
 
 #: Query strings some reads need.
 QUERIES = {("GET", "/sprints/velocity"): "?team=core-team"}
@@ -356,6 +358,7 @@ def bring_to(scene: Scene, row: Row) -> None:
 
 def concrete_path(scene: Scene, row: Row) -> str:
     path = row.path.replace("{sprint_id}", str(scene.sprint)).replace("{team}", "core-team")
+    path = azure_devops_scene.substitute(path, row.obj)  # before monitoring's {slug}
     path = monitoring_scene.substitute(path, row.obj)
     if row.obj in scene.cases:
         path = path.replace("{key}", scene.cases[row.obj])
@@ -392,7 +395,7 @@ def call(client: Client, scene: Scene, row: Row, principal: str) -> Any:
 
 def body_for(scene: Scene, row: Row) -> str:
     body = json.dumps(BODIES[(row.method, row.path)]).replace("{BUG}", scene.work_item)
-    body = monitoring_scene.fill(body)
+    body = azure_devops_scene.fill(monitoring_scene.fill(body))
     today = timezone.localdate()
     return re.sub(r"\{D\+(\d+)\}", lambda m: (today + timedelta(days=int(m[1]))).isoformat(), body)
 
@@ -408,12 +411,13 @@ def _openapi_routes() -> set[tuple[str, str]]:
 
 def test_matrix_covers_every_endpoint() -> None:
     """A route without a row (or a row without a route) fails: the table is the whole API."""
-    in_matrix = {(row.method, row.path) for row in ROWS} | set(monitoring_scene.INTAKE_ROUTES)
+    doors = set(monitoring_scene.INTAKE_ROUTES) | azure_devops_scene.INTAKE_ROUTES
+    in_matrix = {(row.method, row.path) for row in ROWS} | doors
     routes = _openapi_routes()
     assert routes - in_matrix == set(), "endpoints missing from the permission matrix"
     assert in_matrix - routes == set(), "matrix rows for endpoints that no longer exist"
     writes = {(m, p) for m, p in routes if m != "GET" and not p.endswith("/attachments")}
-    writes -= set(monitoring_scene.INTAKE_ROUTES)  # bodies in tests/contract/test_intake_access.py
+    writes -= doors  # bodies in test_intake_access.py and tests/integrations
     assert writes <= set(BODIES), "write endpoints without a request body in BODIES"
 
 
@@ -457,6 +461,7 @@ def scene(django_db_setup: None, django_db_blocker: Any, media_root: Path) -> It
     with django_db_blocker.unblock(), shared_by_module(media_root):
         built = build_scene()
         monitoring_scene.build(built.world)
+        azure_devops_scene.build(built.world)
         yield built
 
 

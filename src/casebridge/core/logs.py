@@ -64,6 +64,9 @@ def logging_config(level: str) -> dict[str, Any]:
             "django.request": {"level": "ERROR"},
             "django_tasks_db": {"level": "WARNING"},
             "django_tasks": {"level": "WARNING"},
+            # httpx logs every request's URL at INFO; the integrations log their own, briefer.
+            "httpx": {"level": "WARNING"},
+            "httpcore": {"level": "WARNING"},
         },
     }
 

@@ -1,0 +1,76 @@
+"""/api/v1/azure-devops/connections: connect a team or category to an Azure DevOps project, read
+the connections, edit a category's mapping. Administrators only."""
+
+from __future__ import annotations
+
+from ninja import Router, Status
+
+from casebridge.core.http import ApiRequest
+from casebridge.core.schemas import ERRORS, WRITE_ERRORS
+from casebridge.integrations.azure_devops import selectors, services
+from casebridge.integrations.azure_devops.schemas import (
+    ConnectionCreatedOut,
+    ConnectionIn,
+    ConnectionOut,
+    MappingIn,
+)
+
+router = Router(tags=["azure-devops"])
+
+
+@router.get(
+    "/connections",
+    response={200: list[ConnectionOut], **ERRORS},
+    summary="List the Azure DevOps connections (admin)",
+)
+def list_connections(request: ApiRequest) -> list[ConnectionOut]:
+    return [ConnectionOut.of(c) for c in selectors.connection_list_for(request.auth)]
+
+
+@router.post(
+    "/connections",
+    response={201: ConnectionCreatedOut, **WRITE_ERRORS},
+    summary="Connect to an Azure DevOps project, checked against the server first (admin)",
+    description="Reads the project and who the token is before saving anything: a wrong token, "
+    "an unknown project or an unreachable server is a 422 naming the field. The answer carries "
+    "the service hooks' secret this once.",
+)
+def connect(request: ApiRequest, body: ConnectionIn) -> Status[ConnectionCreatedOut]:
+    data = body.dict()
+    data["team"] = selectors.team_by_slug(body.team)
+    connection, secret = services.connection_connect(actor=request.auth, **data)
+    out = ConnectionOut.of(selectors.connection_get_for(request.auth, connection.slug))
+    return Status(201, ConnectionCreatedOut(**out.dict(), hook_secret=secret))
+
+
+@router.get(
+    "/connections/{slug}",
+    response={200: ConnectionOut, **ERRORS},
+    summary="One connection with its service hook door's state (admin)",
+)
+def get_connection(request: ApiRequest, slug: str) -> ConnectionOut:
+    status = selectors.connection_status_for(request.auth, slug)
+    return ConnectionOut.of(status.connection, status)
+
+
+@router.patch(
+    "/connections/{slug}/mapping/{category}",
+    response={200: ConnectionOut, **WRITE_ERRORS},
+    summary="Change a category's mapping: type, states both ways, fields (admin)",
+    description="Entries given replace those entries; a new `type` or `reset` starts from the "
+    "process's defaults. Refused whole with every wrong field named "
+    "(`mapping.bug.from_ado.Doing`).",
+)
+def map_category(request: ApiRequest, slug: str, category: str, body: MappingIn) -> ConnectionOut:
+    connection = selectors.connection_get_for(request.auth, slug)
+    connection = services.connection_map(
+        actor=request.auth,
+        connection=connection,
+        category=category,
+        type_name=body.type,
+        to_ado=body.to_ado,
+        from_ado=body.from_ado,
+        fields=body.fields,
+        reset=body.reset,
+    )
+    return ConnectionOut.of(selectors.connection_get_for(request.auth, connection.slug))

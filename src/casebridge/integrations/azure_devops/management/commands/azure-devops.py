@@ -1,0 +1,202 @@
+"""casebridge azure-devops connect|list|show|map|status (administrators; ``--as`` or
+``$CASEBRIDGE_USER``). The sync verbs come with the sync.
+
+The token is never a command-line argument (it would stay in the shell's history and in ``ps``):
+give the name of the environment variable holding it (``--pat-env``), or pipe it in
+(``--pat-stdin``) to have it sealed in the database.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.integrations.azure_devops import selectors, services
+from casebridge.integrations.azure_devops.clients import token_of, verify
+from casebridge.integrations.azure_devops.processes import CATEGORIES, PROCESSES
+from casebridge.integrations.azure_devops.schemas import ConnectionOut
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        key, sep, target = value.partition("=")
+        if not sep or not key:
+            raise CommandError(f"{option} takes key=value, not '{value}'", returncode=2)
+        pairs[key.strip()] = target.strip()
+    return pairs
+
+
+class Command(BaseCommand):
+    help = "Connect Casebridge to Azure DevOps projects and map their states and fields (admin)."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="verb", required=True)
+        connect = sub.add_parser("connect", help="Connect a team or category to a project.")
+        connect.add_argument("--name", required=True)
+        connect.add_argument(
+            "--url", required=True, help="https://dev.azure.com/ORG or https://HOST/tfs/COLLECTION"
+        )
+        connect.add_argument("--project", required=True)
+        token = connect.add_mutually_exclusive_group(required=True)
+        token.add_argument("--pat-env", default="", help="Environment variable holding the token.")
+        token.add_argument(
+            "--pat-stdin", action="store_true", help="Read the token from stdin and seal it."
+        )
+        connect.add_argument("--slug", default="")
+        connect.add_argument("--team", default="", help="Team slug (default: every team).")
+        connect.add_argument("--category", default="", choices=["", *CATEGORIES])
+        connect.add_argument("--process", default="", choices=["", *PROCESSES])
+        connect.add_argument("--area-path", default="")
+        connect.add_argument("--iteration-path", default="")
+        connect.add_argument(
+            "--type", action="append", default=[], metavar="CATEGORY=TYPE", help="Repeatable."
+        )
+        sub.add_parser("list", help="List the connections.")
+        show = sub.add_parser("show", help="Show a connection and its mapping.")
+        show.add_argument("slug")
+        mapping = sub.add_parser("map", help="Change a category's mapping.")
+        mapping.add_argument("slug")
+        mapping.add_argument("--category", required=True, choices=CATEGORIES)
+        mapping.add_argument("--type", default="", help="A new type starts from its defaults.")
+        mapping.add_argument(
+            "--state", action="append", default=[], metavar="OURS=THEIRS", help="Repeatable."
+        )
+        mapping.add_argument(
+            "--from-ado", action="append", default=[], metavar="THEIRS=OURS", help="Repeatable."
+        )
+        mapping.add_argument(
+            "--field", action="append", default=[], metavar="FIELD=REFERENCE", help="Repeatable."
+        )
+        mapping.add_argument("--reset", action="store_true", help="Back to the defaults.")
+        status = sub.add_parser("status", help="The door's backlog, the watermark, last errors.")
+        status.add_argument("slug")
+        status.add_argument("--check", action="store_true", help="Ask the server now.")
+        for verb in sub.choices.values():
+            add_actor_argument(verb)
+            verb.add_argument("--json", action="store_true", help="Print JSON.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.actor = actor_from(options)
+        getattr(self, f"_{options['verb']}")(options)
+
+    def _connect(self, options: dict[str, Any]) -> None:
+        pat = sys.stdin.readline().strip() if options["pat_stdin"] else ""
+        team = run(lambda: selectors.team_by_slug(options["team"]))
+        connection, secret = run(
+            lambda: services.connection_connect(
+                actor=self.actor,
+                name=options["name"],
+                organization_url=options["url"],
+                project=options["project"],
+                pat=pat,
+                pat_env=options["pat_env"],
+                slug=options["slug"],
+                team=team,
+                category=options["category"],
+                process=options["process"],
+                area_path=options["area_path"],
+                iteration_path=options["iteration_path"],
+                types=_pairs(options["type"], "--type"),
+            )
+        )
+        out = ConnectionOut.of(connection)
+        if options["json"]:
+            print_json({**out.dict(), "hook_secret": secret})
+            return
+        self.stdout.write(
+            f"connected {out.slug}: {out.project} at {out.organization_url} "
+            f"({out.process}, {out.deployment}) for {out.scope}, acting as {out.service_account}"
+        )
+        self.stdout.write(f"service hooks: POST {out.hook_url} with basic authentication")
+        self.stdout.write(f"hook password (shown once, store it now): {secret}")
+
+    def _list(self, options: dict[str, Any]) -> None:
+        rows = [ConnectionOut.of(c) for c in run(lambda: selectors.connection_list_for(self.actor))]
+        if options["json"]:
+            print_json([row.dict() for row in rows])
+            return
+        if not rows:
+            self.stdout.write("no connections")
+        for row in rows:
+            self.stdout.write(
+                f"{row.slug:<20} {row.process:<6} {row.organization_url}/{row.project}  "
+                f"{row.scope}  token {row.token}{'' if row.enabled else '  (disabled)'}"
+            )
+
+    def _show(self, options: dict[str, Any]) -> None:
+        status = run(lambda: selectors.connection_status_for(self.actor, options["slug"]))
+        out = ConnectionOut.of(status.connection, status)
+        if options["json"]:
+            print_json(out.dict())
+            return
+        self.stdout.write(f"{out.slug}  {out.name}: {out.project} at {out.organization_url}")
+        self.stdout.write(f"  {out.process} process, {out.deployment}, for {out.scope}")
+        self.stdout.write(f"  token {out.token}, acting as {out.service_account}")
+        self.stdout.write(f"  area {out.area_path}, iteration {out.iteration_path}")
+        self.stdout.write(f"  hooks: POST {out.hook_url} (secret {out.hook_secret_hint})")
+        for category, mapping in out.mapping.items():
+            self._mapping(category, mapping)
+
+    def _mapping(self, category: str, mapping: dict[str, Any]) -> None:
+        self.stdout.write(f"  {category} -> {mapping['type']}")
+        for ours, theirs in mapping["to_ado"].items():
+            self.stdout.write(f"    {ours:<22} -> {theirs}")
+        for theirs, ours in mapping["from_ado"].items():
+            self.stdout.write(f"    {theirs:<22} <- means {ours}")
+        for name, reference in mapping["fields"].items():
+            self.stdout.write(f"    field {name:<16} -> {reference or '(in the description)'}")
+
+    def _map(self, options: dict[str, Any]) -> None:
+        connection = run(lambda: selectors.connection_get_for(self.actor, options["slug"]))
+        connection = run(
+            lambda: services.connection_map(
+                actor=self.actor,
+                connection=connection,
+                category=options["category"],
+                type_name=options["type"],
+                to_ado=_pairs(options["state"], "--state"),
+                from_ado=_pairs(options["from_ado"], "--from-ado"),
+                fields=_pairs(options["field"], "--field"),
+                reset=options["reset"],
+            )
+        )
+        mapping = connection.mapping[options["category"]]
+        if options["json"]:
+            print_json(mapping)
+            return
+        self._mapping(options["category"], mapping)
+
+    def _status(self, options: dict[str, Any]) -> None:
+        status = run(lambda: selectors.connection_status_for(self.actor, options["slug"]))
+        connection = status.connection
+        row: dict[str, Any] = {
+            "slug": connection.slug,
+            "enabled": connection.enabled,
+            "pending_hooks": status.pending_hooks,
+            "failed_hooks": status.failed_hooks,
+            "last_hook_at": status.last_hook_at,
+            "watermark": connection.watermark,
+            "last_synced_at": connection.last_synced_at,
+            "last_error": connection.last_error,
+        }
+        if options["check"]:
+            verified = run(
+                lambda: verify(
+                    organization_url=connection.organization_url,
+                    project=connection.project,
+                    pat=token_of(connection),
+                    pat_field="pat_env" if connection.pat_env else "pat",
+                )
+            )
+            row["check"] = {"ok": True, "acting_as": verified.me.unique_name}
+        if options["json"]:
+            print_json(row)
+            return
+        for key, value in row.items():
+            shown = "ok, acting as " + value["acting_as"] if key == "check" else value
+            self.stdout.write(f"{key:<16} {'-' if value in (None, '') else shown}")

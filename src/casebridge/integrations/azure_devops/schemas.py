@@ -1,0 +1,119 @@
+"""Schemas of /api/v1/azure-devops. The token never appears in an answer: only where it comes from
+and its last four characters. The service hooks' secret appears once, when the connection is
+made."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from casebridge.core.schemas import InputSchema
+from casebridge.integrations.azure_devops.models import Connection
+from casebridge.integrations.azure_devops.selectors import ConnectionStatus
+
+
+class ConnectionIn(InputSchema):
+    name: str = Field(min_length=1, max_length=120)
+    organization_url: str = Field(
+        max_length=300,
+        description="https://dev.azure.com/{organization} or https://{server}/tfs/{collection}",
+    )
+    project: str = Field(max_length=64)
+    pat: str = Field(default="", max_length=512, description="The token, sealed at rest; or")
+    pat_env: str = Field(default="", max_length=128, description="the variable holding it")
+    slug: str = Field(default="", max_length=64)
+    team: str = Field(default="", description="Team slug; empty for every team")
+    category: Literal["", "bug", "feature", "improvement"] = ""
+    process: Literal["", "agile", "scrum", "basic", "cmmi"] = Field(
+        default="", description="Empty: read from the project"
+    )
+    area_path: str = Field(default="", max_length=400)
+    iteration_path: str = Field(default="", max_length=400)
+    types: dict[str, str] = Field(
+        default_factory=dict,
+        description="Category -> work item type, e.g. {'improvement': 'Issue'}",
+    )
+
+
+class MappingIn(InputSchema):
+    type: str = Field(default="", description="A new work item type starts from its defaults")
+    to_ado: dict[str, str] = Field(default_factory=dict, description="Casebridge state -> ADO")
+    from_ado: dict[str, str] = Field(default_factory=dict, description="ADO state -> Casebridge")
+    fields: dict[str, str] = Field(default_factory=dict, description="Field -> reference name")
+    reset: bool = False
+
+
+class ConnectionOut(Schema):
+    slug: str
+    name: str
+    team: str | None
+    category: str
+    scope: str
+    organization_url: str
+    deployment: str
+    project: str
+    project_id: str
+    process: str
+    token: str = Field(description="Where the token comes from: 'sealed …abcd' or 'env:NAME'")
+    service_account: str
+    area_path: str
+    iteration_path: str
+    mapping: dict[str, Any]
+    hook_url: str
+    hook_secret_hint: str
+    watermark: datetime | None
+    last_synced_at: datetime | None
+    last_error: str
+    enabled: bool
+    created_at: datetime
+    pending_hooks: int | None = None
+    failed_hooks: int | None = None
+    last_hook_at: datetime | None = None
+
+    @staticmethod
+    def of(connection: Connection, status: ConnectionStatus | None = None) -> ConnectionOut:
+        extra: dict[str, Any] = {}
+        if status is not None:
+            extra = {
+                "pending_hooks": status.pending_hooks,
+                "failed_hooks": status.failed_hooks,
+                "last_hook_at": status.last_hook_at,
+            }
+        return ConnectionOut(
+            slug=connection.slug,
+            name=connection.name,
+            team=connection.team.slug if connection.team else None,
+            category=connection.category,
+            scope=connection.scope,
+            organization_url=connection.organization_url,
+            deployment=connection.deployment,
+            project=connection.project,
+            project_id=connection.project_id,
+            process=connection.process,
+            token=token_source(connection),
+            service_account=connection.service_account,
+            area_path=connection.area_path,
+            iteration_path=connection.iteration_path,
+            mapping=connection.mapping,
+            hook_url=connection.hook_source.door,
+            hook_secret_hint=connection.hook_source.secret_hint,
+            watermark=connection.watermark,
+            last_synced_at=connection.last_synced_at,
+            last_error=connection.last_error,
+            enabled=connection.enabled,
+            created_at=connection.created_at,
+            **extra,
+        )
+
+
+class ConnectionCreatedOut(ConnectionOut):
+    hook_secret: str = Field(
+        description="Shown this once: the password of the service hooks' basic authentication"
+    )
+
+
+def token_source(connection: Connection) -> str:
+    return f"env:{connection.pat_env}" if connection.pat_env else f"sealed {connection.pat_hint}"

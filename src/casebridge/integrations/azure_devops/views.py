@@ -1,0 +1,103 @@
+"""/settings/azure-devops/: list the connections, connect a project, see one, edit a category's
+mapping. Administrators only: for anyone else these pages do not exist (404)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from casebridge.core.errors import DomainError
+from casebridge.integrations.azure_devops import selectors, services
+from casebridge.integrations.azure_devops.forms import ConnectForm, MappingForm
+from casebridge.integrations.azure_devops.schemas import token_source
+from casebridge.web.pages import Request, attach_errors, page, viewer
+
+
+def admin_page(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapper(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not selectors.is_admin(viewer(request)):
+            raise Http404("This page is for administrators")
+        return view(request, *args, **kwargs)
+
+    return page(internal=True)(wrapper)
+
+
+@require_GET
+@admin_page
+def connection_list(request: Request) -> HttpResponse:
+    connections = list(selectors.connection_list_for(viewer(request)))
+    return render(request, "azure_devops/list.html", {"connections": connections})
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def connection_new(request: Request) -> HttpResponse:
+    form = ConnectForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                connection, secret = services.connection_connect(
+                    actor=viewer(request), **form.to_input()
+                )
+            except DomainError as exc:
+                attach_errors(form, exc)
+                status = exc.status
+            else:  # the secret is shown on this answer only: no redirect, nothing in a session
+                context = _detail(viewer(request), connection.slug)
+                context["hook_secret"] = secret
+                return render(request, "azure_devops/detail.html", context, status=201)
+        else:
+            status = 422
+    return render(request, "azure_devops/new.html", {"form": form}, status=status)
+
+
+def _detail(user: Any, slug: str) -> dict[str, Any]:
+    status = selectors.connection_status_for(user, slug)
+    connection = status.connection
+    return {
+        "connection": connection,
+        "status": status,
+        "token": token_source(connection),
+        "hook_url": connection.hook_source.door,
+    }
+
+
+@require_GET
+@admin_page
+def connection_detail(request: Request, slug: str) -> HttpResponse:
+    return render(request, "azure_devops/detail.html", _detail(viewer(request), slug))
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def connection_mapping(request: Request, slug: str, category: str) -> HttpResponse:
+    user = viewer(request)
+    connection = selectors.connection_get_for(user, slug)
+    if category not in connection.categories:
+        raise Http404(f"'{slug}' has no {category} mapping")
+    form = MappingForm(request.POST or None, connection=connection, category=category)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.connection_map(
+                    actor=user, connection=connection, category=category, **form.to_input()
+                )
+            except DomainError as exc:
+                attach_errors(form, exc, aliases=form.aliases)
+                status = exc.status
+            else:
+                messages.success(request, f"The {category} mapping of {connection.name} is saved.")
+                return redirect("azure_devops:detail", slug=slug)
+        else:
+            status = 422
+    context = {"connection": connection, "category": category, "form": form}
+    return render(request, "azure_devops/mapping.html", context, status=status)
