@@ -12,11 +12,23 @@ import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
-TIME_FORMATS = ("%d/%b/%y %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+#: Tracker exports that are not ISO 8601 (Jira's default "02/Jan/20 17:14").
+TIME_FORMATS = ("%d/%b/%y %H:%M",)
 csv.field_size_limit(2**31 - 1)
+
+_ISO_DATE = (
+    r"(?P<year>[+-]\d{4,6}|\d{4})"
+    r"(?:-(?P<month>\d{2})-(?P<day>\d{2})|(?P<bmonth>\d{2})(?P<bday>\d{2})"
+    r"|-?W(?P<week>\d{2})(?:-?(?P<weekday>[1-7]))?|-?(?P<ordinal>\d{3})|-(?P<rmonth>\d{2}))?"
+)
+_ISO_TIME = (
+    r"(?P<hour>\d{2})(?::?(?P<minute>\d{2})(?::?(?P<second>\d{2}))?)?(?:[.,](?P<fraction>\d+))?"
+)
+_ISO_ZONE = r"\s?(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?"
+ISO_8601 = re.compile(rf"{_ISO_DATE}(?:[T ]{_ISO_TIME}{_ISO_ZONE})?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +53,77 @@ class Query:
 
 
 def parse_time(value: str) -> datetime:
-    """Parse the timestamp formats found in issue-tracker exports."""
+    """Parse the timestamp formats found in issue-tracker exports: every ISO 8601 form
+    (calendar, ordinal and week dates, basic or extended, reduced precision, fractions of the
+    last time unit, ``24:00``, an offset or ``Z``) and Jira's ``02/Jan/20 17:14``.
+
+    Aware, in UTC; a time without an offset is taken to be UTC.
+    """
+    text = value.strip()
+    moment = parse_iso8601(text)
+    if moment is not None:
+        return moment
     for fmt in TIME_FORMATS:
         try:
-            return datetime.strptime(value.strip(), fmt)
+            return datetime.strptime(text, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
     raise ValueError(f"unrecognised time {value!r}")
+
+
+def parse_iso8601(text: str) -> datetime | None:
+    """An ISO 8601 date or date and time as an aware UTC datetime, or None if it is not one."""
+    match = ISO_8601.fullmatch(text)
+    if match is None:
+        return None
+    parts = match.groupdict()
+    try:
+        day = _iso_date(parts)
+        moment = datetime.combine(day, datetime.min.time()) + _iso_time(parts)
+        return moment.replace(tzinfo=_iso_zone(parts["zone"])).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _iso_date(parts: dict[str, str | None]) -> date:
+    year = int(parts["year"] or "")
+    if parts["week"]:
+        return date.fromisocalendar(year, int(parts["week"]), int(parts["weekday"] or 1))
+    if parts["ordinal"]:
+        day = date(year, 1, 1) + timedelta(days=int(parts["ordinal"]) - 1)
+        if day.year != year or parts["ordinal"] == "000":
+            raise ValueError("day of the year out of range")
+        return day
+    month = parts["month"] or parts["bmonth"] or parts["rmonth"] or "1"
+    return date(year, int(month), int(parts["day"] or parts["bday"] or 1))
+
+
+def _iso_time(parts: dict[str, str | None]) -> timedelta:
+    """Time of day as an offset from midnight: the fraction belongs to the last unit given,
+    ``24:00`` is the end of the day and a leap second ``:60`` the next minute."""
+    if parts["hour"] is None:
+        return timedelta()
+    units = [(parts["hour"], 3600), (parts["minute"], 60), (parts["second"], 1)]
+    given = [(int(v), unit) for v, unit in units if v is not None]
+    hour, minute, second = (int(v) if v is not None else 0 for v, _ in units)
+    if hour > 24 or minute > 59 or second > 60 or (hour == 24 and (minute or second)):
+        raise ValueError("time out of range")
+    seconds = float(sum(v * unit for v, unit in given))
+    fraction = parts["fraction"]
+    if fraction:
+        seconds += float(f"0.{fraction}") * given[-1][1]
+    return timedelta(seconds=seconds)
+
+
+def _iso_zone(zone: str | None) -> timezone:
+    if not zone or zone.upper() == "Z":
+        return UTC
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError("offset out of range")
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def find_data(data_dir: Path) -> tuple[Path, dict[str, Path]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import statistics
 import time
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +59,7 @@ def _import(reports: list[Report]) -> tuple[Any, dict[int, Any]]:
             environment="production",
             version=(report.versions[0] if report.versions else "")[:64],
         )
-        moment = report.created_at.replace(tzinfo=UTC)
+        moment = report.created_at
         with time_machine.travel(moment, tick=False):
             cases[report.rowid] = case_create(actor=importer, data=data, channel="api")
     return importer, cases
