@@ -19,6 +19,7 @@ from casebridge.occurrences.models import (
     NearDuplicate,
     RecurringCluster,
     RecurringPolicy,
+    Signature,
 )
 from casebridge.occurrences.recurring import (
     near_duplicates_refresh,
@@ -137,6 +138,88 @@ def test_only_errors_and_pasted_lines_cluster_not_info_noise(world):
     assert [c.signature.template for c in _signature_clusters()] == [
         "connection to db-<*> refused after <*>"
     ]
+
+
+SLOW = (
+    "2026-03-{day:02d} 10:00:02 WARN [http-1] Http: "
+    "Slow request GET /api/v2/catalogue?page={n} {n}43 ms"
+)
+
+
+def _logged_case(world: factories.World, day: int, service: str, *lines: str) -> Case:
+    """A case of ``service`` reported on ``day`` whose description holds ``lines``."""
+    extra = {"service": world.services[service], "component": None}
+    if service == "payments":
+        extra.pop("component")
+    with time_machine.travel(_at(day), tick=False):
+        return factories.make_case(
+            world,
+            title=f"Something is off in {service} ({day})",
+            description="\n".join(["See the log.", *lines]),
+            **extra,
+        )
+
+
+def _four_services(world: factories.World) -> None:
+    world.services["identity"] = factories.make_service("Identity", [])
+    world.services["reporting"] = factories.make_service("Reporting", [])
+
+
+def test_a_line_every_service_logs_is_not_a_recurring_problem(world):
+    """ "Slow request GET <*> <*>" seen in most services tells no problem apart; the payments
+    error beside it does."""
+    _four_services(world)
+    for day in (1, 2, 3):
+        _logged_case(
+            world, day, "payments", LINE.format(day=day, n=day), SLOW.format(day=day, n=day)
+        )
+    _logged_case(world, 2, "search", SLOW.format(day=2, n=7))
+    _logged_case(world, 3, "identity", SLOW.format(day=3, n=8))
+    _logged_case(
+        world, 3, "reporting", "2026-03-03 10:00:00 ERROR [export] Lease expired for job 12"
+    )
+    _detect(4)
+    assert [c.signature.template for c in _signature_clusters()] == [
+        "connection to db-<*> refused after <*>"
+    ]
+
+
+def test_pasted_info_lines_are_not_a_recurring_problem(world):
+    """Lines a person pasted count for similarity, but INFO/DEBUG lines never make a cluster."""
+    for day in (1, 2, 3):
+        _logged_case(
+            world,
+            day,
+            "payments",
+            f"2026-03-{day:02d} 10:00:00 INFO [http] GET /api/v2/orders/{day}42 200 {day}5 ms",
+            f"2026-03-{day:02d} 10:00:01 DEBUG [pool] Connection {day} returned to pool db-main",
+        )
+    assert _detect(4) == 0
+    assert _signature_clusters() == []
+    case = Case.objects.order_by("id").last()
+    assert case is not None
+    levels = sorted(Signature.objects.filter(sightings__case=case).values_list("level", flat=True))
+    assert levels == ["debug", "info"]
+
+
+def test_an_open_cluster_on_a_line_that_spread_to_most_services_is_retired(world):
+    for day in (1, 2, 3):
+        _logged_case(world, day, "payments", SLOW.format(day=day, n=day))
+    assert _detect(4) == 1  # one service logs it so far: a cluster of that service
+    (cluster,) = _signature_clusters()
+    _four_services(world)
+    for day, service in ((5, "search"), (6, "identity")):
+        _logged_case(world, day, service, SLOW.format(day=day, n=day))
+    _logged_case(world, 6, "reporting", "2026-03-06 10:00:00 ERROR [export] Lease expired for 1")
+    assert _detect(7) == 1
+    cluster.refresh_from_db()
+    assert (cluster.state, cluster.size, cluster.decided_by) == (ClusterState.DISMISSED, 3, None)
+    event = AuditEvent.objects.get(subject_key=cluster.key, action="dismissed")
+    assert event.reason == (
+        "Not a recurring problem: an everyday log line "
+        "(it is seen in 3 of the 4 services with logs)."
+    )
+    assert _detect(8) == 0  # nothing again
 
 
 def test_a_dismissed_cluster_stays_dismissed_until_new_cases_recur(world):

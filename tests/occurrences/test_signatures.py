@@ -77,7 +77,7 @@ def test_a_log_attachment_is_queued_then_parsed_into_signatures(world):
     pkix = Signature.objects.get(template="PKIX path building failed for host <*> after <*>")
     assert (pkix.lines, pkix.level) == (4, "error")
     info = Signature.objects.get(template__startswith="request")
-    assert info.level == ""
+    assert info.level == "info"  # an everyday line, told from a line without a level
     sighting = SignatureSighting.objects.get(signature=pkix, case=case)
     assert (sighting.lines, sighting.notable, sighting.service_id) == (4, True, case.service_id)
     assert not SignatureSighting.objects.get(signature=info, case=case).notable

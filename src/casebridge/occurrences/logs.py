@@ -1,10 +1,12 @@
 """From raw log bytes or pasted text to the signatures worth remembering (pure, no database).
 
 ``LogDigest`` feeds lines to one ``LogParser`` and keeps, per template, the most severe level
-seen in the lines' headers. ``finish`` resolves templates that generalised while the stream was
-read and returns at most ``limit`` of them: notable ones first (an error or warning level, or an
-error word in the template), then the most frequent. ``iter_lines`` splits a binary stream into
-text lines with bounded memory (overlong lines are cut), reporting bytes read as it goes.
+seen in the lines' headers (``error``, ``warning``, and ``info`` / ``debug`` so that everyday
+lines are told from lines without a level). ``finish`` resolves templates that generalised
+while the stream was read and returns at most ``limit`` of them: notable ones first (an error or
+warning level, or an error word in the template), then the most frequent. ``iter_lines``
+splits a binary stream into text lines with bounded memory (overlong lines are cut), reporting
+bytes read as it goes.
 """
 
 from __future__ import annotations
@@ -23,10 +25,19 @@ MAX_PASTED_LINES: Final = 2000
 CHUNK_BYTES: Final = 1 << 20
 _LEVEL_CAP: Final = 50_000
 
-ERROR, WARNING = "error", "warning"
-_RANK = {"": 0, WARNING: 1, ERROR: 2}
-#: Level words of a header: one C-level search per line (group 1 is a warning).
-_LEVEL: Final = re.compile(r"ERROR|FATAL|SEVERE|CRIT|PANIC|EMERG|=error|=fatal|(WARN|=warn)")
+ERROR, WARNING, INFO, DEBUG = "error", "warning", "info", "debug"
+#: Levels by severity; "" is a line without a level, which never lowers one seen.
+LEVEL_RANK: Final = {"": 0, DEBUG: 1, INFO: 2, WARNING: 3, ERROR: 4}
+_RANK = LEVEL_RANK
+#: Everyday levels: a signature seen only at these levels is not a problem of its own.
+NOISE_LEVELS: Final = frozenset({INFO, DEBUG})
+#: Level words of a header: one C-level search per line. Group ``w`` is a warning, ``i`` an
+#: information line, ``d`` a debug line; anything else that matches is an error.
+_LEVEL: Final = re.compile(
+    r"ERROR|FATAL|SEVERE|CRIT|PANIC|EMERG|=error|=fatal"
+    r"|(?P<w>WARN|=warn)|(?P<i>INFO|NOTICE|=info)|(?P<d>DEBUG|TRACE|=debug|=trace)"
+)
+_LEVEL_OF_GROUP: Final = {"w": WARNING, "i": INFO, "d": DEBUG, None: ERROR}
 #: Words that make a template worth remembering even without a level in its line.
 ERROR_WORDS: Final = re.compile(
     r"\b(?:error|errors|exception|fail\w*|fatal|refused|denied|timed?\s?out|timeout|unable"
@@ -97,7 +108,7 @@ class LogDigest:
         match = _LEVEL.search(line, 0, len(line) - len(message) + 40)
         if match is None:
             return
-        level = WARNING if match.group(1) else ERROR
+        level = _LEVEL_OF_GROUP[match.lastgroup]
         if _RANK[level] > _RANK[self._levels.get(template_id, "")]:
             self._levels[template_id] = level
             if len(self._levels) > _LEVEL_CAP:
@@ -122,7 +133,7 @@ class LogDigest:
         found = []
         for template in self.parser.templates():
             level = self._levels.get(template.id, "")
-            notable = bool(level) or bool(ERROR_WORDS.search(template.text))
+            notable = level in (ERROR, WARNING) or bool(ERROR_WORDS.search(template.text))
             found.append(Found(template.id, template.text, template.count, level, notable))
         if self.pasted and not any(f.notable for f in found):
             # A person pasted these lines for a reason: without an error among them, all count.

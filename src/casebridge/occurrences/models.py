@@ -80,7 +80,7 @@ class Signature(models.Model):
         max_length=8,
         blank=True,
         default="",
-        help_text="The most severe level seen: error, warning.",
+        help_text="The most severe level seen: error, warning, info, debug (empty: none).",
     )
     known_resolutions = models.ManyToManyField(
         "knowledge.KnownResolution", blank=True, related_name="signatures"
@@ -126,10 +126,9 @@ class SignatureSighting(models.Model):
 class SignatureLevel(models.TextChoices):
     ERROR = "error", "Error"
     WARNING = "warning", "Warning"
+    INFO = "info", "Info"
+    DEBUG = "debug", "Debug"
     OTHER = "", "Other"
-
-
-LEVEL_RANK: dict[str, int] = {"": 0, "warning": 1, "error": 2}
 
 
 class SourceKind(models.TextChoices):

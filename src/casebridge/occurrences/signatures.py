@@ -3,18 +3,28 @@ and ``/api/v1/signatures``. Signatures are internal: customers and partners see 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db.models import Case as DbCase
-from django.db.models import Count, Max, QuerySet, Sum, Value, When
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Sum, Value, When
 
+from casebridge.catalog.models import Service
 from casebridge.core.errors import NotFound
-from casebridge.occurrences.models import LogSource, Signature, SignatureSighting
+from casebridge.occurrences.logs import NOISE_LEVELS
+from casebridge.occurrences.models import (
+    LogSource,
+    Signature,
+    SignatureSighting,
+)
 
 #: How many of a case's signatures go into its similarity profile.
 PROFILE_SIGNATURES = 64
+#: A signature seen in the cases of at least this many services, and of more than half of the
+#: services whose cases have logs, is an everyday line (a slow request, a health check).
+EVERYDAY_MIN_SERVICES = 3
 #: A sighting's signature level as a number, to sort errors before warnings.
 _SEVERITY = DbCase(
     When(signature__level="error", then=Value(2)),
@@ -32,6 +42,49 @@ def signature_ids_for_case(case: Any) -> frozenset[str]:
         .values_list("signature_id", flat=True)[:PROFILE_SIGNATURES]
     )
     return frozenset(ids)
+
+
+def everyday_signatures(ids: Iterable[str]) -> dict[str, str]:
+    """Of ``ids``, the signatures that do not tell one problem from another, each with why.
+
+    A signature is everyday when its lines are only ever INFO or DEBUG lines, or when it is seen
+    in most services (at least ``EVERYDAY_MIN_SERVICES``, and more than half of the services
+    whose cases have logs): what every service logs says nothing about this problem. Such a
+    signature never makes a recurring cluster nor a suggested known fix. Two queries at most.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = (
+        Signature.objects.filter(pk__in=wanted)
+        .annotate(services=Count("sightings__service", distinct=True))
+        .values_list("pk", "level", "services")
+    )
+    found: dict[str, str] = {}
+    wide: dict[str, int] = {}
+    for pk, level, services in rows:
+        if level in NOISE_LEVELS:
+            found[pk] = f"its lines are {level.upper()} lines"
+        elif services >= EVERYDAY_MIN_SERVICES:
+            wide[pk] = services
+    if wide:
+        with_logs = services_with_logs()
+        for pk, services in wide.items():
+            if 2 * services > with_logs:
+                found[pk] = f"it is seen in {services} of the {with_logs} services with logs"
+    return found
+
+
+def distinctive_signatures(ids: Iterable[str]) -> frozenset[str]:
+    """Of ``ids``, the signatures that tell a problem apart (see ``everyday_signatures``)."""
+    wanted = frozenset(ids)
+    return wanted - everyday_signatures(wanted).keys()
+
+
+def services_with_logs() -> int:
+    """How many services have a case with a log signature (one index probe per service)."""
+    seen = SignatureSighting.objects.filter(service_id=OuterRef("pk"))
+    return Service.objects.filter(Exists(seen)).count()
 
 
 @dataclass(frozen=True)

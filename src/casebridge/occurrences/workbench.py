@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casebridge.core import clock
+from casebridge.occurrences.logs import LEVEL_RANK
 from casebridge.occurrences.models import (
-    LEVEL_RANK,
     CaseLink,
     ClusterMember,
     LogSource,

@@ -9,14 +9,12 @@ from typing import Any
 
 from django.db import transaction
 
-from casebridge.audit.services import audit_record
-from casebridge.core import clock
 from casebridge.core.errors import PermissionDenied, Reason, TransitionRefused
 from casebridge.occurrences.models import (
     ClusterState,
     RecurringCluster,
 )
-from casebridge.occurrences.recurring.detection import ACTORS
+from casebridge.occurrences.recurring.detection import ACTORS, cluster_decide
 
 # --- actions ------------------------------------------------------------------------------------
 
@@ -51,28 +49,6 @@ def _members(cluster: RecurringCluster) -> list[Any]:
     return list(Case.objects.filter(recurring_clusters=cluster).order_by("created_at", "id"))
 
 
-def _decide(
-    cluster: RecurringCluster, actor: Any, state: str, work_item: Any, data: dict[str, Any]
-) -> None:
-    old = cluster.state
-    cluster.state = state
-    cluster.work_item = work_item
-    cluster.decided_by = actor if getattr(actor, "pk", None) else None
-    cluster.decided_at = clock.now()
-    cluster.updated_at = cluster.decided_at
-    cluster.save()
-    audit_record(
-        actor=actor,
-        subject=cluster,
-        action=state,
-        field="state",
-        old=old,
-        new=state,
-        reason=str(data.pop("reason", "")),
-        data=data,
-    )
-
-
 def _link_cases(actor: Any, cases: list[Any], item: Any) -> tuple[list[str], list[str]]:
     from casebridge.cases.services import case_transition
 
@@ -101,7 +77,8 @@ def recurring_link_all(*, actor: Any, cluster: RecurringCluster, work_item: str)
             "link_all", [Reason("not_found", f"No work item {work_item}", "work_item")]
         )
     linked, skipped = _link_cases(actor, _members(cluster), item)
-    _decide(cluster, actor, ClusterState.LINKED, item, {"linked": linked, "skipped": skipped})
+    outcome = {"linked": linked, "skipped": skipped}
+    cluster_decide(cluster, actor, ClusterState.LINKED, item, outcome)
     return LinkOutcome(cluster, item, linked, skipped)
 
 
@@ -129,7 +106,8 @@ def recurring_create_bug(
     )
     item = anchor.work_item
     linked, skipped = _link_cases(actor, _members(cluster), item)
-    _decide(cluster, actor, ClusterState.LINKED, item, {"linked": linked, "skipped": skipped})
+    outcome = {"linked": linked, "skipped": skipped}
+    cluster_decide(cluster, actor, ClusterState.LINKED, item, outcome)
     return LinkOutcome(cluster, item, linked, skipped)
 
 
@@ -158,7 +136,8 @@ def recurring_propose_improvement(
         service=cluster.service,
     )
     keys_ = [c.key for c in cases]
-    _decide(cluster, actor, ClusterState.LINKED, item, {"improvement": item.key, "cases": keys_})
+    outcome = {"improvement": item.key, "cases": keys_}
+    cluster_decide(cluster, actor, ClusterState.LINKED, item, outcome)
     return LinkOutcome(cluster, item, [], keys_)
 
 
@@ -171,5 +150,5 @@ def recurring_dismiss(*, actor: Any, cluster: RecurringCluster, reason: str) -> 
         raise TransitionRefused(
             "dismiss", [Reason("required", "Say why the cluster is not a problem", "reason")]
         )
-    _decide(cluster, actor, ClusterState.DISMISSED, None, {"reason": reason.strip()})
+    cluster_decide(cluster, actor, ClusterState.DISMISSED, None, {"reason": reason.strip()})
     return cluster

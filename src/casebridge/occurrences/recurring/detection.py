@@ -14,8 +14,8 @@ from django.db.models import Count, Q
 from casebridge.audit.services import audit_record
 from casebridge.core import clock, keys
 from casebridge.core.actors import SYSTEM
+from casebridge.occurrences.logs import LEVEL_RANK
 from casebridge.occurrences.models import (
-    LEVEL_RANK,
     NEAR_DUPLICATE_SCORE,
     ClusterBasis,
     ClusterMember,
@@ -29,6 +29,7 @@ from casebridge.occurrences.models import (
     Signature,
     SignatureSighting,
 )
+from casebridge.occurrences.signatures import everyday_signatures
 
 #: Pairs kept per case (its best earlier near-duplicates) and the lowest score kept, so that an
 #: admin may lower the threshold later without recomputing.
@@ -76,13 +77,16 @@ def recurring_detect(*, now: datetime | None = None) -> int:
         .annotate(n=Count("case_id", distinct=True))
         .filter(n__gte=policy.min_cases)
     )
+    rows = list(recurring)
+    everyday = everyday_signatures(row["signature_id"] for row in rows)
     # Errors first, then the widest: a warning that accompanies the error is not a cluster of
     # its own when the error's cluster already holds its cases.
     ranked = sorted(
-        recurring,
+        (row for row in rows if row["signature_id"] not in everyday),
         key=lambda r: (-LEVEL_RANK.get(r["signature__level"], 0), -r["n"], r["signature_id"]),
     )
-    changed = sum(_signature_cluster(row["signature_id"], policy, since, now) for row in ranked)
+    changed = _retire_everyday_clusters()
+    changed += sum(_signature_cluster(row["signature_id"], policy, since, now) for row in ranked)
     return changed + _near_duplicate_clusters(policy, since, now)
 
 
@@ -93,8 +97,58 @@ def recurring_detect_for_case(*, case: Any, now: datetime | None = None) -> int:
     rows = SignatureSighting.objects.filter(case_id=case.pk, notable=True).values_list(
         "signature_id", "signature__level"
     )
-    ids = [sig for sig, level in sorted(rows, key=lambda r: (-LEVEL_RANK.get(r[1], 0), r[0]))]
+    everyday = everyday_signatures(sig for sig, _ in rows)
+    ranked = sorted(rows, key=lambda r: (-LEVEL_RANK.get(r[1], 0), r[0]))
+    ids = [sig for sig, _ in ranked if sig not in everyday]
     return sum(_signature_cluster(sig, policy, now - policy.window, now) for sig in ids)
+
+
+def _retire_everyday_clusters() -> int:
+    """Dismiss the open clusters whose signature turned out to be an everyday line (seen in most
+    services, or only at INFO/DEBUG level): such a cluster says nothing about one problem.
+    Dismissed by the system, with the reason in the audit trail; returns how many."""
+    open_ids = RecurringCluster.objects.filter(
+        state=ClusterState.OPEN, basis=ClusterBasis.SIGNATURE
+    ).values_list("signature_id", flat=True)
+    everyday = everyday_signatures(sig for sig in open_ids if sig)
+    retired = 0
+    for signature_id, why in sorted(everyday.items()):
+        with transaction.atomic():
+            cluster = (
+                RecurringCluster.objects.select_for_update()
+                .filter(signature_id=signature_id, state=ClusterState.OPEN)
+                .first()
+            )
+            if cluster is None:
+                continue
+            reason = f"Not a recurring problem: an everyday log line ({why})."
+            cluster_decide(cluster, SYSTEM, ClusterState.DISMISSED, None, {"reason": reason})
+            retired += 1
+    return retired
+
+
+def cluster_decide(
+    cluster: RecurringCluster, actor: Any, state: str, work_item: Any, data: dict[str, Any]
+) -> None:
+    """Record a decision on a cluster (linked or dismissed) with its audit event: the one code
+    path of a cluster's state. The caller holds the cluster's row lock."""
+    old = cluster.state
+    cluster.state = state
+    cluster.work_item = work_item
+    cluster.decided_by = actor if getattr(actor, "pk", None) else None
+    cluster.decided_at = clock.now()
+    cluster.updated_at = cluster.decided_at
+    cluster.save()
+    audit_record(
+        actor=actor,
+        subject=cluster,
+        action=state,
+        field="state",
+        old=old,
+        new=state,
+        reason=str(data.pop("reason", "")),
+        data=data,
+    )
 
 
 def _decided(filters: Q) -> tuple[set[int], datetime | None]:

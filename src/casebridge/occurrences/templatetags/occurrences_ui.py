@@ -32,8 +32,9 @@ def reasons(value: Reasons | None, texts: Mapping[str, str] | None = None) -> di
 
 @register.filter
 def level_badge(level: str) -> SafeString:
-    label = {"error": "error", "warning": "warn"}.get(level, "info")
-    return format_html('<span class="badge lvl lvl-{}">{}</span>', label, label)
+    label = {"error": "error", "warning": "warn", "debug": "debug"}.get(level, "info")
+    style = label if label in ("error", "warn") else "info"
+    return format_html('<span class="badge lvl lvl-{}">{}</span>', style, label)
 
 
 @register.filter
