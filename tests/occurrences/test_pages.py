@@ -16,11 +16,14 @@ from tests import factories
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.attachments import attachment_add
 from casebridge.cases.models import Case
+from casebridge.cases.services import case_transition
 from casebridge.knowledge.models import KnownResolution
 from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
 from casebridge.occurrences.models import CaseLink, LogSource, RecurringCluster, Signature
 from casebridge.occurrences.recurring import recurring_detect
+from casebridge.occurrences.selectors import similar_for_case
 from casebridge.occurrences.services import log_source_parse, occurrences_refresh_stats
+from casebridge.occurrences.suggestions import CREDIBLE_FIX_LIKENESS
 from casebridge.workitems.services import work_item_create
 
 pytestmark = pytest.mark.django_db
@@ -48,10 +51,9 @@ def html(response: Any) -> str:
 
 
 def _case(world: factories.World, day: int, n: int, title: str, **kw: Any) -> Case:
+    description = kw.pop("description", f"{title}.\n{ERROR.format(d=day, n=n)}")
     with time_machine.travel(f"2026-03-0{day}T09:00:00Z", tick=False):
-        return factories.make_case(
-            world, title=title, description=f"{title}.\n{ERROR.format(d=day, n=n)}", **kw
-        )
+        return factories.make_case(world, title=title, description=description, **kw)
 
 
 @pytest.fixture
@@ -110,6 +112,86 @@ def test_the_workbench_shows_the_fix_first_the_earlier_cases_and_why(
     assert 'name="resolve-duplicate_of"' in page and 'name="other"' in page
     assert "Recurring: part of" in page  # the new case joined the cluster of the earlier three
     assert 'data-testid="case-signature"' in page
+
+
+def _fix(world: factories.World, title: str, symptoms: str, log_lines: str = "") -> Any:
+    return known_resolution_create(
+        actor=world["l2"],
+        data=KnownResolutionInput(
+            title=title,
+            symptoms=symptoms,
+            steps="1. Do it\n2. Check it",
+            fix_kind="configuration_change",
+            services=[world.services["payments"]],
+            log_lines=log_lines,
+        ),
+    )
+
+
+def _resolve_with(world: factories.World, case: Case, fix: Any) -> None:
+    case = case_transition(actor=world["l2"], case=case, action="take")
+    case_transition(
+        actor=world["l2"],
+        case=case,
+        action="resolve",
+        data={"resolution": "known_fix", "known_resolution": fix.key, "action_taken": "Did it"},
+    )
+
+
+def _suggested(client: Client, case: Case) -> tuple[list[str], str]:
+    page = html(client.get(f"/cases/{case.key}/occurrences/", **HX))
+    return re.findall(r'data-testid="suggested-fix" data-key="(KR-\d+)"', page), page
+
+
+def test_the_fix_applied_to_earlier_cases_with_the_same_signature_is_suggested(
+    browser_as, scene, world
+):
+    """The fix carries no signature and its words are not the case's: the earlier cases it
+    resolved showed the same log error, so it is suggested, saying so."""
+    rotate = _fix(world, "Rotate the acquirer certificate", "Acquirer handshake rejected")
+    for case in scene["earlier"][:2]:
+        _resolve_with(world, case, rotate)
+    fixes, page = _suggested(browser_as("l2"), scene["new"])
+    assert fixes == [rotate.key, scene["fix"].key]  # applied twice to the same error first
+    assert "fixed 2 earlier cases with this log signature" in page
+    rotate_item = page.split(f'data-key="{rotate.key}"')[1].split('data-testid="suggested-fix"')[0]
+    assert "PKIX path building failed for &lt;*&gt;" in rotate_item
+
+
+def test_a_fix_applied_to_cases_sharing_only_an_everyday_line_is_not_suggested(browser_as, world):
+    info = "2026-03-0{d} 10:00:00 INFO [http] GET /api/v2/orders/{d}42 200 {d}5 ms"
+    earlier = [
+        _case(world, day, day, f"Report {day}", description=info.format(d=day)) for day in (1, 2)
+    ]
+    heartbeat = _fix(world, "Restart the heartbeat", "The heartbeat stops")
+    for case in earlier:
+        _resolve_with(world, case, heartbeat)
+    new = _case(world, 3, 3, "Something else entirely", description=info.format(d=3))
+    fixes, page = _suggested(browser_as("l2"), new)
+    assert fixes == [] and "No known fix matches" in page
+
+
+def test_only_credible_fixes_are_offered_and_only_the_best_is_primary(browser_as, scene, world):
+    """A fix whose text merely shares a word or two (a low likeness, and a negative score once
+    age counts) is not offered; of the credible ones, only the first has the primary button."""
+    refunds = _fix(world, "Refunds off by one cent", "Refunds at checkout show one cent less")
+    alike = _fix(
+        world,
+        "Customers cannot pay by card after a certificate rotation",
+        "Customers cannot pay by card: card payments fail at checkout",
+    )
+    occurrences_refresh_stats()
+    new = scene["new"]
+    text_hits = {h.key: h for h in similar_for_case(world["l2"], new).known_resolutions}
+    assert text_hits[refunds.key].likeness < CREDIBLE_FIX_LIKENESS  # found, but not credible
+    assert text_hits[alike.key].likeness >= CREDIBLE_FIX_LIKENESS
+    fixes, page = _suggested(browser_as("l2"), new)
+    assert fixes == [scene["fix"].key, alike.key]
+    assert refunds.key not in page
+    assert page.count('class="btn-primary small">Apply this fix') == 1
+    assert page.count('class="btn-secondary small">Apply this fix') == 1
+    first = page.split('data-testid="suggested-fix"')[1]
+    assert 'class="btn-primary small">Apply this fix' in first
 
 
 def test_query_count_does_not_grow_with_the_hits(

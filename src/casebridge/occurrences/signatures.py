@@ -52,33 +52,43 @@ def everyday_signatures(ids: Iterable[str]) -> dict[str, str]:
     whose cases have logs): what every service logs says nothing about this problem. Such a
     signature never makes a recurring cluster nor a suggested known fix. Two queries at most.
     """
+    return _everyday(_with_reach(ids))
+
+
+def distinctive_signatures(ids: Iterable[str]) -> list[Signature]:
+    """Of ``ids``, the signatures that tell a problem apart (see ``everyday_signatures``)."""
+    rows = _with_reach(ids)
+    everyday = _everyday(rows)
+    return [row for row in rows if row.pk not in everyday]
+
+
+def _with_reach(ids: Iterable[str]) -> list[Signature]:
+    """The signatures, each annotated with ``services``: in how many services it was seen."""
     wanted = sorted(set(ids))
     if not wanted:
-        return {}
-    rows = (
-        Signature.objects.filter(pk__in=wanted)
-        .annotate(services=Count("sightings__service", distinct=True))
-        .values_list("pk", "level", "services")
+        return []
+    return list(
+        Signature.objects.filter(pk__in=wanted).annotate(
+            services=Count("sightings__service", distinct=True)
+        )
     )
+
+
+def _everyday(rows: list[Signature]) -> dict[str, str]:
     found: dict[str, str] = {}
     wide: dict[str, int] = {}
-    for pk, level, services in rows:
-        if level in NOISE_LEVELS:
-            found[pk] = f"its lines are {level.upper()} lines"
+    for row in rows:
+        services: int = getattr(row, "services", 0)
+        if row.level in NOISE_LEVELS:
+            found[row.pk] = f"its lines are {row.level.upper()} lines"
         elif services >= EVERYDAY_MIN_SERVICES:
-            wide[pk] = services
+            wide[row.pk] = services
     if wide:
         with_logs = services_with_logs()
         for pk, services in wide.items():
             if 2 * services > with_logs:
                 found[pk] = f"it is seen in {services} of the {with_logs} services with logs"
     return found
-
-
-def distinctive_signatures(ids: Iterable[str]) -> frozenset[str]:
-    """Of ``ids``, the signatures that tell a problem apart (see ``everyday_signatures``)."""
-    wanted = frozenset(ids)
-    return wanted - everyday_signatures(wanted).keys()
 
 
 def services_with_logs() -> int:

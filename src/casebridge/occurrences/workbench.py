@@ -1,9 +1,9 @@
 """What the occurrence pages show: the case page's workbench and the service page.
 
-``workbench_for`` gathers the suggested known fixes (signature matches first, then the text
-matches of the similar-case selector, each with why), the earlier cases and work items with their
-scores and reasons, the case's log signatures and the parsing progress of its logs, the cases
-marked related, and the recurring clusters the case belongs to.
+``workbench_for`` gathers the suggested known fixes (``suggestions``: what the log signatures
+point to first, then credible text matches, each with why), the earlier cases and work items
+with their scores and reasons, the case's log signatures and the parsing progress of its logs,
+the cases marked related, and the recurring clusters the case belongs to.
 """
 
 from __future__ import annotations
@@ -19,28 +19,15 @@ from casebridge.occurrences.models import (
     LogSource,
     Signature,
 )
-from casebridge.occurrences.ranking import Reasons
 from casebridge.occurrences.selectors import Occurrences, similar_for_case
 from casebridge.occurrences.signatures import (
     SignatureRow,
     case_signatures_for,
     log_sources_for,
     service_signatures_for,
+    signature_ids_for_case,
 )
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """A known fix suggested for a case, and why: the log signatures it shares, or the terms."""
-
-    fix: Any
-    signatures: list[Signature] = field(default_factory=list)
-    reasons: Reasons | None = None
-    score: float | None = None
-
-    @property
-    def by_signature(self) -> bool:
-        return bool(self.signatures)
+from casebridge.occurrences.suggestions import Suggestion, fix_suggestions_for
 
 
 @dataclass(frozen=True)
@@ -63,31 +50,24 @@ class Workbench:
 
 
 def suggestions_for(
-    viewer: Any, case: Any, similar: Occurrences, *, k: int = 5
+    viewer: Any,
+    case: Any,
+    similar: Occurrences,
+    signatures: list[SignatureRow] | None = None,
+    *,
+    k: int = 5,
 ) -> list[Suggestion]:
-    """Known fixes carrying one of the case's log signatures first (most shared signatures
-    first), then those the text similarity found, each once."""
-    from casebridge.knowledge.selectors import known_resolution_list_for
-
+    """The credible known fixes for a case: those its log signatures point to (carried by the
+    fix, or seen in earlier cases the fix resolved), then those whose text is alike enough.
+    ``signatures``: the case's signature rows, if already read (their notable ones count)."""
     if viewer.is_external:
         return []
-    through = Signature.known_resolutions.through.objects.filter(
-        signature__sightings__case_id=case.pk
-    ).select_related("signature")
-    shared: dict[int, list[Signature]] = {}
-    for row in through:
-        shared.setdefault(row.knownresolution_id, []).append(row.signature)
-    fixes = known_resolution_list_for(viewer).in_bulk(list(shared))
-    ranked = sorted(shared, key=lambda pk: (-len(shared[pk]), pk))
-    found = [Suggestion(fixes[pk], shared[pk]) for pk in ranked if pk in fixes][:k]
-    by_text = {hit.object.pk: hit for hit in similar.known_resolutions}
-    for pk, hit in by_text.items():
-        if len(found) >= k:
-            break
-        if pk in shared:
-            continue
-        found.append(Suggestion(hit.object, [], hit.reasons, hit.score))
-    return found
+    ids = (
+        signature_ids_for_case(case)
+        if signatures is None
+        else frozenset(row.signature.pk for row in signatures if row.notable)
+    )
+    return fix_suggestions_for(viewer, ids, similar.known_resolutions, k=k, exclude_case=case.pk)
 
 
 def related_for(viewer: Any, case: Any) -> list[Any]:
@@ -123,10 +103,11 @@ def signature_texts(found: Occurrences) -> dict[str, str]:
 def workbench_for(viewer: Any, case: Any, *, k: int = 5) -> Workbench:
     similar = similar_for_case(viewer, case, k=k)
     texts = signature_texts(similar)
+    signatures = case_signatures_for(viewer, case)
     return Workbench(
         similar=similar,
-        suggestions=suggestions_for(viewer, case, similar, k=k),
-        signatures=case_signatures_for(viewer, case),
+        suggestions=suggestions_for(viewer, case, similar, signatures, k=k),
+        signatures=signatures,
         sources=log_sources_for(viewer, case),
         related=related_for(viewer, case),
         clusters=clusters_of(viewer, case),
