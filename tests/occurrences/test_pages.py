@@ -329,14 +329,66 @@ def test_the_new_case_form_asks_for_similar_cases_as_it_is_typed(browser_as, sce
         },
     )
     body = html(response)
-    assert set(
-        re.findall(
-            r'data-testid="draft-case">\s*<div class="occ-line"><a href="/cases/(CB-\d+)/"', body
-        )
-    ) >= {c.key for c in scene["earlier"][:2]}
+    drafted = set(re.findall(r'data-testid="draft-case" data-key="(CB-\d+)"', body))
+    assert drafted >= {c.key for c in scene["earlier"][:2]}
     assert scene["fix"].key in body and "same log signature" in body
     empty = html(client.post("/occurrences/draft/", {"title": "ab"}))
     assert "As you type" in empty
+
+
+def test_seen_before_puts_the_open_cluster_and_open_cases_first(browser_as, world):
+    """Weeks-old closed cases look most like the draft word for word; the open cluster and the
+    open cases about the same problem still come first."""
+    line = "2026-{m}-{d:02d} 10:00:00 ERROR [gw] Gateway: PKIX path building failed for gw-{d}.net"
+
+    def report(when: str, title: str, day: int, month: str = "03") -> Case:
+        with time_machine.travel(when, tick=False):
+            return factories.make_case(
+                world, title=title, description=f"{title}.\n{line.format(m=month, d=day)}"
+            )
+
+    closed = []
+    for day in (2, 3, 4, 5, 6):
+        case = report(f"2026-02-{day:02d}T09:00:00Z", "Card payments fail at checkout", day, "02")
+        with time_machine.travel(f"2026-02-{day:02d}T12:00:00Z", tick=False):
+            case = case_transition(actor=world["l2"], case=case, action="take")
+            case_transition(
+                actor=world["l2"],
+                case=case,
+                action="resolve",
+                data={"resolution": "no_fault", "note": "Gateway restarted by the provider"},
+            )
+        closed.append(case)
+    for i in range(30):
+        with time_machine.travel("2026-02-01T08:00:00Z", tick=False):
+            factories.make_case(world, title=f"Avatar upload question {i}", description="avatar")
+    opened = [
+        report(f"2026-03-{day:02d}T09:00:00Z", title, day)
+        for day, title in ((8, "Payment step times out"), (9, "Shop shows an error at the end"))
+    ]
+    opened.append(report("2026-03-10T09:00:00Z", "Checkout broken for Visa", 10))
+    occurrences_refresh_stats()
+    with time_machine.travel("2026-03-10T10:00:00Z", tick=False):
+        recurring_detect()
+    cluster = RecurringCluster.objects.get(state="open")
+    with time_machine.travel("2026-03-11T09:00:00Z", tick=False):
+        body = html(
+            browser_as("l1").post(
+                "/occurrences/draft/",
+                {
+                    "title": "Card payments fail at checkout",
+                    "description": line.format(m="03", d=11),
+                    "service": "payments",
+                },
+            )
+        )
+    clusters = re.findall(r'data-testid="draft-cluster" data-key="(RC-\d+)"', body)
+    assert clusters == [cluster.key]
+    listed = re.findall(r'data-testid="draft-case" data-key="(CB-\d+)"', body)
+    assert set(listed[:3]) == {c.key for c in opened}  # open work first
+    assert set(listed[3:]) <= {c.key for c in closed} and len(listed) == 5
+    assert body.index("Recurring now") < body.index("Open cases about this")
+    assert body.index("Open cases about this") < body.index("Earlier cases")
 
 
 # --- service, signature and cluster pages -------------------------------------------------------

@@ -304,10 +304,13 @@ def similar_for_draft(
     service: str = "",
     component: str = "",
     version: str = "",
+    signatures: frozenset[str] | None = None,
     k: int = 5,
 ) -> Occurrences:
-    """Previous occurrences of a case being written (the new-case form, as it is typed)."""
-    signatures = frozenset(f.id for f in digest_text(description))
+    """Previous occurrences of a case being written (the new-case form, as it is typed).
+    ``signatures``: those of the description's log lines, if the caller parsed them already."""
+    if signatures is None:
+        signatures = frozenset(f.id for f in digest_text(description))
     analysed, profile = analyse(
         title,
         description,

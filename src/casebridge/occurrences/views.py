@@ -20,9 +20,10 @@ from casebridge.core.errors import DomainError
 from casebridge.incidents.workflow import STAFF as INCIDENT_STAFF
 from casebridge.monitoring.selectors import service_health_for
 from casebridge.occurrences import recurring
+from casebridge.occurrences.draft import SeenBefore, seen_before_for_draft
 from casebridge.occurrences.forms import CLUSTER_FORMS, DraftForm, RelatedForm
 from casebridge.occurrences.models import ClusterState
-from casebridge.occurrences.selectors import Occurrences, similar_for_draft
+from casebridge.occurrences.selectors import Occurrences
 from casebridge.occurrences.services import case_link_add, case_link_remove
 from casebridge.occurrences.signatures import (
     SignatureFilters,
@@ -132,12 +133,14 @@ def case_unrelated(request: Request, key: str, other: str) -> HttpResponse:
 @require_POST
 @page(internal=True)
 def draft_similar(request: Request) -> HttpResponse:
-    """Similar cases and known fixes for the case being typed (debounced HTMX from the form)."""
+    """ "Seen before?" for the case being typed (debounced HTMX from the form): open clusters and
+    open cases about the same problem first, then earlier cases, and credible known fixes."""
     form = DraftForm(request.POST)
-    found = Occurrences()
+    seen = SeenBefore()
     if form.has_text:
-        found = similar_for_draft(viewer(request), **form.draft(), k=5)
-    context = {"found": found, "form": form, "texts": signature_texts(found)}
+        seen = seen_before_for_draft(viewer(request), **form.draft(), k=5)
+    found = Occurrences(cases=seen.hits())
+    context = {"seen": seen, "form": form, "texts": signature_texts(found)}
     return render(request, "occurrences/_draft_results.html", context)
 
 
