@@ -32,11 +32,19 @@ _RANK = LEVEL_RANK
 #: Everyday levels: a signature seen only at these levels is not a problem of its own.
 NOISE_LEVELS: Final = frozenset({INFO, DEBUG})
 #: Level words of a header: one C-level search per line. Group ``w`` is a warning, ``i`` an
-#: information line, ``d`` a debug line; anything else that matches is an error.
+#: information line, ``d`` a debug line; anything else that matches is an error. Upper case
+#: (most logs), capitalised (Windows: "Error", "Information"), ``level=error`` (logfmt) and
+#: ``"level":"error"`` (JSON lines).
 _LEVEL: Final = re.compile(
-    r"ERROR|FATAL|SEVERE|CRIT|PANIC|EMERG|=error|=fatal"
-    r"|(?P<w>WARN|=warn)|(?P<i>INFO|NOTICE|=info)|(?P<d>DEBUG|TRACE|=debug|=trace)"
+    r"ERROR|FATAL|SEVERE|CRIT|PANIC|EMERG|\b(?:Error|Fatal|Critical)\b|=(?:error|fatal|panic)"
+    r'|:"(?:error|fatal|panic|dpanic|critical)"|[\[:](?:error|crit|alert|emerg)\]'
+    r'|(?P<w>WARN|\bWarning\b|=warn|:"warn|[\[:]warn\])'
+    r'|(?P<i>INFO|NOTICE|\bInfo(?:rmation)?\b|=info|:"info"|[\[:](?:notice|info)\])'
+    r'|(?P<d>DEBUG|TRACE|\b(?:Debug|Verbose)\b|=debug|=trace|:"(?:debug|trace)"|[\[:]debug\])'
 )
+#: A syslog priority (RFC 3164 and 5424): its severity (the value modulo 8) is the level.
+_PRIORITY: Final = re.compile(r"<(\d{1,3})>")
+_SEVERITY: Final = (ERROR, ERROR, ERROR, ERROR, WARNING, INFO, INFO, DEBUG)
 _LEVEL_OF_GROUP: Final = {"w": WARNING, "i": INFO, "d": DEBUG, None: ERROR}
 #: Words that make a template worth remembering even without a level in its line.
 ERROR_WORDS: Final = re.compile(
@@ -45,11 +53,12 @@ ERROR_WORDS: Final = re.compile(
     r"|unreachable|exhausted|killed|oom|overflow|corrupt\w*|deadlock\w*|lost|broken)\b",
     re.IGNORECASE,
 )
-#: A pasted line that looks like a log line: a date or time, a level word, an exception.
+#: A pasted line that looks like a log line: a date or time, a level word, an exception, a
+#: structured level (``level=error``, ``"level":"error"``).
 LOG_LINE: Final = re.compile(
-    r"\d{4}-\d{2}-\d{2}|\b\d{2}:\d{2}:\d{2}\b"
+    r"\d{4}-\d{2}-\d{2}|\b\d{1,2}:\d{2}:\d{2}\b"
     r"|\b(?:INFO|WARN|WARNING|ERROR|DEBUG|FATAL|TRACE|SEVERE|CRITICAL)\b"
-    r"|\b\w+(?:Exception|Error)\b|^\s+at\s+[\w.$]+\(|level=\w+"
+    r'|\b\w+(?:Exception|Error)\b|^\s+at\s+[\w.$]+\(|level=\w+|"(?:level|severity)"\s*:'
 )
 
 
@@ -106,9 +115,12 @@ class LogDigest:
         # The level words of the header (and first words): one C-level search, inlined because
         # it runs for every line.
         match = _LEVEL.search(line, 0, len(line) - len(message) + 40)
-        if match is None:
+        if match is not None:
+            level = _LEVEL_OF_GROUP[match.lastgroup]
+        elif line[:1] == "<" and (priority := _PRIORITY.match(line)) is not None:
+            level = _SEVERITY[int(priority.group(1)) % 8]
+        else:
             return
-        level = _LEVEL_OF_GROUP[match.lastgroup]
         if _RANK[level] > _RANK[self._levels.get(template_id, "")]:
             self._levels[template_id] = level
             if len(self._levels) > _LEVEL_CAP:

@@ -7,9 +7,10 @@ fields change kind from one event to the next. The detector therefore learns the
 from the token-position statistics of a sample of lines, without knowing the format:
 
 1. Each line is cut into fields; a bracketed group such as ``[worker thread 3]`` is a
-   single field. Every field is classified into a coarse kind: time/date, number, level
-   word, bracketed group, separator (``-``, ``|``...), ``name:`` (a process or component
-   ending with a colon) or plain word.
+   single field. Every field is classified into a coarse kind: time/date (``AM``/``PM``
+   too), number, level word, bracketed group, separator (``-``, ``|``...), ``name:`` (a
+   process or component ending with a colon), padded column (a word followed by two spaces
+   or a tab, as the source column of a Windows servicing log) or plain word.
 2. For each field position, the dominant kind and its share of lines are counted. A position
    is *stable* when one kind covers at least ``STABLE_SHARE`` of the sample lines.
 3. The header is the prefix ending at the last stable position of a *structural* kind (any
@@ -36,12 +37,13 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby, islice
 from typing import Final
 
+from . import formats
 from .masking import digit_shape
 
 MAX_HEADER_FIELDS: Final = 14
@@ -53,6 +55,8 @@ TERMINATOR_REACH: Final = 3
 FIELD: Final = r"(?:\[[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\]|[^\s|]+)"  # see _BRACKET_FIELD
 SEPARATOR: Final = r"(?:\s*\|+\s*|\s+)"
 _FIELD_RE: Final = re.compile(FIELD)
+#: A line of a pasted table that is only a rule (``----- -- -----``): not a log line.
+_TABLE_RULE: Final = re.compile(r"[\s=+|-]*-{3}[\s=+|-]*")
 
 TIME: Final = "time"
 NUMBER: Final = "number"
@@ -63,7 +67,8 @@ NAME: Final = "name"
 WORD: Final = "word"
 QUOTED: Final = "quoted"
 PIPED: Final = "piped"
-STRUCTURAL: Final = frozenset({TIME, NUMBER, LEVEL, BRACKET, SEP, NAME, PIPED})
+COLUMN: Final = "column"
+STRUCTURAL: Final = frozenset({TIME, NUMBER, LEVEL, BRACKET, SEP, NAME, PIPED, COLUMN})
 ANCHORS: Final = frozenset({TIME, NUMBER, LEVEL, BRACKET, PIPED})
 MAX_UNANCHORED_FIELDS: Final = 2
 MIN_MESSAGE_SHARE: Final = 0.5
@@ -78,11 +83,11 @@ _DAYS = "mon|tue|wed|thu|fri|sat|sun"
 _CLOCK = r"\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,:]\d{1,9})?"
 _CLOCK_SUFFIX = r"(?:[-T_.:]\d{1,2}(?:[.:]\d{1,2}){1,2}(?:[.,:]\d{1,9})?)?"
 _DATE = r"(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{8})" + _CLOCK_SUFFIX
-_CALENDAR_WORD = rf"(?i:(?:{_MONTHS})[a-z]*|(?:{_DAYS})[a-z]*)\.?,?"
+_CALENDAR_WORD = rf"(?i:(?:{_MONTHS})[a-z]*|(?:{_DAYS})[a-z]*|[ap]m)\.?,?"
 TIME_PATTERN: Final = rf"(?:{_DATE}|{_CLOCK}|{_CALENDAR_WORD})(?:Z|[+-]\d{{2}}:?\d{{2}})?,?"
 _LEVELS = (
-    "trace|debug|dbg|info|informational|notice|note|warn|warning|error|err|severe|fatal"
-    "|critical|crit|alert|emerg|emergency|failure|fine|finer|finest|verbose|panic"
+    "trace|debug|dbg|info|information|informational|notice|note|warn|warning|error|err|severe"
+    "|fatal|critical|crit|alert|emerg|emergency|failure|fine|finer|finest|verbose|panic"
 )
 LEVEL_PATTERN: Final = rf"[\[<(]?(?i:{_LEVELS})[\]>):]?"
 
@@ -136,7 +141,10 @@ def _classified_fields(line: str, limit: int = MAX_HEADER_FIELDS) -> list[tuple[
     for match in islice(_FIELD_RE.finditer(line), limit):
         end = match.end()
         piped = line[end : end + 1] == "|" or line[end : end + 3].strip().startswith("|")
-        fields.append((match.group(), PIPED if piped else field_kind(match.group())))
+        kind = PIPED if piped else field_kind(match.group())
+        if kind == WORD and (line[end : end + 2] == "  " or line[end : end + 1] == "\t"):
+            kind = COLUMN  # a padded column: a source or component name in the header
+        fields.append((match.group(), kind))
     return fields
 
 
@@ -166,15 +174,21 @@ def _shape_check(values: list[str]) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class HeaderModel:
-    """A learnt header: how many fields it has and how to cut it off a line."""
+    """A learnt header: how many fields it has and how to cut it off a line.
+
+    ``extract``, when set, cuts lines of a structured format (:mod:`.formats`) instead.
+    """
 
     field_count: int
     kinds: tuple[str, ...]
     terminator: str | None
     pattern: re.Pattern[str] | None
+    extract: Callable[[str], str | None] | None = None
 
     def cut(self, line: str) -> str | None:
         """The message part of ``line``, or ``None`` if the line does not fit the header."""
+        if self.extract is not None:
+            return self.extract(line)
         if self.pattern is None:
             return line.strip()
         match = self.pattern.match(line)
@@ -190,7 +204,7 @@ class HeaderModel:
     @property
     def has_header(self) -> bool:
         """Whether this model cuts anything off a line."""
-        return self.pattern is not None
+        return self.pattern is not None or self.extract is not None
 
 
 NO_HEADER: Final = HeaderModel(0, (), None, None)
@@ -304,6 +318,11 @@ def _compile(
             parts.append(plain)
     if terminator is not None:
         parts.append(rf"(?:{_reach_terminator(terminator, separator)})?")
+    if kinds and kinds[-1] == BRACKET:
+        # Apache's error log: "[client 10.0.0.7:5002]" follows "[pid 1:tid 2]" on some lines.
+        parts.append(rf"(?:\[client [^\]]*\]{separator})?")
+    # nginx's error log: the connection number ("*88") after "1907#1907:".
+    parts.append(r"(?:\*\d+\s+)?")
     return re.compile("".join(parts))
 
 
@@ -321,8 +340,38 @@ def _layout(sample: list[list[str]]) -> list[tuple[str, float]]:
     return layout
 
 
-def learn_header(lines: Iterable[str]) -> HeaderModel:
-    """Learn the header layout shared by ``lines`` (a sample from the start of a log)."""
+def learn_header(lines: Iterable[str], *, nested: bool = False) -> HeaderModel:
+    """Learn the header layout shared by ``lines`` (a sample from the start of a log).
+
+    A structured format (:mod:`.formats`) is recognised first; the content of an envelope
+    (a container log line) has its own header, learnt in turn (``nested``).
+    """
+    sample = _without_titles(
+        [line for line in lines if line.strip() and not _TABLE_RULE.fullmatch(line)]
+    )
+    found = None if nested else formats.detect(sample)
+    if found is not None and found.envelope:
+        contents = [text for text in map(found.cut, sample) if text is not None]
+        inner = learn_header(contents, nested=True)
+        return HeaderModel(0, (), None, None, formats.within(found.cut, inner.split))
+    if found is not None:
+        return HeaderModel(0, (), None, None, found.cut)
+    return _learn_fields(sample)
+
+
+def _without_titles(sample: list[str]) -> list[str]:
+    """The sample without the title row of a pasted table (``TimeCreated Id Message``): a
+    first line without a digit, when the lines after it start with a time or a number."""
+    if len(sample) < 3 or any(char.isdigit() for char in sample[0]):
+        return sample
+    anchored = sum(
+        1 for line in sample[1:] if {TIME, NUMBER} & set(line_kinds(line, MAX_UNANCHORED_FIELDS))
+    )
+    return sample[1:] if anchored >= STABLE_SHARE * (len(sample) - 1) else sample
+
+
+def _learn_fields(lines: list[str]) -> HeaderModel:
+    """A header of whitespace-separated fields (the steps of the module docstring)."""
     fields = [_classified_fields(line) for line in lines if line.strip()]
     sample = [[kind for _, kind in line] for line in fields]
     if not sample:
