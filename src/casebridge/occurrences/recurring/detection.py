@@ -114,11 +114,7 @@ def _retire_everyday_clusters() -> int:
     retired = 0
     for signature_id, why in sorted(everyday.items()):
         with transaction.atomic():
-            cluster = (
-                RecurringCluster.objects.select_for_update()
-                .filter(signature_id=signature_id, state=ClusterState.OPEN)
-                .first()
-            )
+            cluster = _open_cluster_locked(signature_id)
             if cluster is None:
                 continue
             reason = f"Not a recurring problem: an everyday log line ({why})."
@@ -178,17 +174,22 @@ def _signature_cluster(signature_id: str, policy: Policy, since: datetime, now: 
     if len(cases) < policy.min_cases:
         return 0
     with transaction.atomic():
-        cluster = (
-            RecurringCluster.objects.select_for_update()
-            .filter(signature_id=signature_id, state=ClusterState.OPEN)
-            .first()
-        )
+        cluster = _open_cluster_locked(signature_id)
         if cluster is None:
             if _covered(set(cases)):
                 return 0  # another signature of the same cases already made them a cluster
             template = Signature.objects.get(pk=signature_id).template
             cluster = _new_cluster(ClusterBasis.SIGNATURE, template, now, signature_id)
         return _grow(cluster, cases, now)
+
+
+def _open_cluster_locked(signature_id: str) -> RecurringCluster | None:
+    """The open cluster of a signature, its row locked until the transaction ends."""
+    return (
+        RecurringCluster.objects.select_for_update()
+        .filter(signature_id=signature_id, state=ClusterState.OPEN)
+        .first()
+    )
 
 
 def _new_cluster(
