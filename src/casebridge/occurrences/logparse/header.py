@@ -318,9 +318,6 @@ def _compile(
             parts.append(plain)
     if terminator is not None:
         parts.append(rf"(?:{_reach_terminator(terminator, separator)})?")
-    if kinds and kinds[-1] == BRACKET:
-        # Apache's error log: "[client 10.0.0.7:5002]" follows "[pid 1:tid 2]" on some lines.
-        parts.append(rf"(?:\[client [^\]]*\]{separator})?")
     # nginx's error log: the connection number ("*88") after "1907#1907:".
     parts.append(r"(?:\*\d+\s+)?")
     return re.compile("".join(parts))
