@@ -158,6 +158,24 @@ AZURE_DEVOPS_TIMEOUT = env.float("CASEBRIDGE_AZURE_DEVOPS_TIMEOUT", default=30.0
 CASE_AUTO_CLOSE_DAYS = env.int("CASEBRIDGE_CASE_AUTO_CLOSE_DAYS", default=7)
 API_TOKEN_DEFAULT_DAYS = env.int("CASEBRIDGE_API_TOKEN_DEFAULT_DAYS", default=90)
 
+# The outbox and its relay (docs/operations.md): attempts before a message is a dead letter,
+# exponential backoff with jitter between them, the lease of a claim, and the circuit per
+# destination.
+OUTBOX_MAX_ATTEMPTS = env.int("CASEBRIDGE_OUTBOX_MAX_ATTEMPTS", default=16)
+OUTBOX_BACKOFF_BASE_SECONDS = env.float("CASEBRIDGE_OUTBOX_BACKOFF_BASE_SECONDS", default=2.0)
+OUTBOX_BACKOFF_CAP_SECONDS = env.float("CASEBRIDGE_OUTBOX_BACKOFF_CAP_SECONDS", default=3600.0)
+OUTBOX_LEASE_SECONDS = env.float("CASEBRIDGE_OUTBOX_LEASE_SECONDS", default=60.0)
+OUTBOX_CIRCUIT_THRESHOLD = env.int("CASEBRIDGE_OUTBOX_CIRCUIT_THRESHOLD", default=10)
+OUTBOX_CIRCUIT_COOLDOWN_SECONDS = env.float(
+    "CASEBRIDGE_OUTBOX_CIRCUIT_COOLDOWN_SECONDS", default=30.0
+)
+OUTBOX_HTTP_TIMEOUT_SECONDS = env.float("CASEBRIDGE_OUTBOX_HTTP_TIMEOUT_SECONDS", default=10.0)
+#: Webhook URLs must be https; plain http is allowed to loopback addresses only when this is on
+#: (tests, local development).
+WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("CASEBRIDGE_WEBHOOK_ALLOW_LOOPBACK_HTTP", default=DEBUG)
+#: Where people reach this Casebridge: links in chat messages and e-mails start with it.
+BASE_URL = env.str("CASEBRIDGE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

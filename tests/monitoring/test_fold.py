@@ -9,8 +9,6 @@ import pytest
 from django.db import connection
 
 from casebridge.core import clock
-from casebridge.integrations.models import OutboxMessage
-from casebridge.integrations.outbox import outbox_deliver_due, outbox_enqueue, register
 from casebridge.monitoring import processing
 from casebridge.monitoring.models import AlertGroup, Payload
 from casebridge.monitoring.processing import intake_drain, payloads_fold
@@ -96,25 +94,3 @@ def test_an_unreadable_payload_read_ahead_is_failed_and_the_rest_folded(am: Send
     assert broken.state == "failed" and broken.attempts == 1
     assert broken.error.startswith("unreadable:")
     assert AlertGroup.objects.count() == 2
-
-
-@pytest.mark.django_db
-def test_the_outbox_marks_topics_nobody_listens_to_and_delivers_the_others(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from django.db import transaction
-
-    from casebridge.integrations import outbox
-
-    monkeypatch.setattr(outbox, "_handlers", {})
-    heard: list[str] = []
-    register("bench.heard", lambda message: heard.append(message.key))
-    with transaction.atomic():
-        for n in range(3):
-            outbox_enqueue(topic="bench.unheard", key=f"u{n}", payload={})
-        outbox_enqueue(topic="bench.heard", key="h1", payload={})
-    assert outbox_deliver_due(limit=10) == 4
-    assert heard == ["h1"]
-    rows = OutboxMessage.objects.filter(topic__startswith="bench.")
-    assert all(m.delivered_at is not None and m.attempts == 1 for m in rows)
-    assert outbox_deliver_due(limit=10) == 0

@@ -5,3 +5,9 @@ class IntegrationsConfig(AppConfig):
     name = "casebridge.integrations"
     label = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self) -> None:
+        from casebridge.integrations.outbox import register
+        from casebridge.integrations.webhooks.delivery import TOPIC, webhook_deliver
+
+        register(TOPIC, webhook_deliver)

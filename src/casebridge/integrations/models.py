@@ -4,36 +4,82 @@ import uuid
 
 from django.db import models
 
+from casebridge.core.secrets import SealedTextField
+
+
+class OutboxState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    DEAD = "dead", "Dead letter"
+    NO_RECEIVER = "no_receiver", "No receiver"
+    DISCARDED = "discarded", "Discarded"
+
 
 class OutboxMessage(models.Model):
     """An effect that must happen at least once after the commit that caused it.
 
-    Written in the same transaction as the change; delivered by ``casebridge worker`` with retries.
-    Receivers de-duplicate with ``idempotency_key``.
+    Written in the same transaction as the change (``outbox_enqueue``); delivered after the
+    commit by the relay (``integrations.relay``), which claims it with a lease, runs the topic's
+    handlers outside any transaction and records the outcome. Receivers de-duplicate with
+    ``idempotency_key``. ``destination`` names the one external receiver of a delivery message
+    (``webhook:12``), so that retries and circuits are per destination; it is empty for a
+    message whose handlers do their effect themselves.
     """
 
     topic = models.CharField(max_length=80)
     key = models.CharField(max_length=64, blank=True, default="")
     payload = models.JSONField(default=dict)
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    destination = models.CharField(max_length=80, blank=True, default="")
+    state = models.CharField(
+        max_length=12, choices=OutboxState.choices, default=OutboxState.PENDING
+    )
     created_at = models.DateTimeField()
+    #: When it is due; while claimed, when the claim's lease runs out.
     available_at = models.DateTimeField()
     attempts = models.PositiveIntegerField(default=0)
+    #: The claim holding the message now (empty when none): an outcome counts only with it.
+    lease_token = models.CharField(max_length=32, blank=True, default="")
     delivered_at = models.DateTimeField(null=True, blank=True)
+    #: When it reached a final state: delivered, dead, no receiver or discarded.
+    finished_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["id"]
         indexes = [
             models.Index(
-                fields=["available_at"],
-                condition=models.Q(delivered_at__isnull=True),
-                name="outbox_pending",
-            )
+                fields=["available_at", "id"],
+                condition=models.Q(state="pending"),
+                name="outbox_due",
+            ),
+            models.Index(
+                fields=["destination", "id"],
+                condition=models.Q(state="dead"),
+                name="outbox_dead",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.topic} {self.key}"
+
+
+class OutboxCircuit(models.Model):
+    """The health of one destination, shared by every relay process.
+
+    ``failures`` counts failed deliveries since the last success; at a threshold the circuit
+    opens (``open_until``) and the relay claims nothing for the destination until then. A
+    receiver that asks to slow down (HTTP 429 with ``Retry-After``) pauses it the same way.
+    """
+
+    destination = models.CharField(max_length=80, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    open_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.destination
 
 
 class Notification(models.Model):
@@ -56,3 +102,61 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.message}"
+
+
+class WebhookKind(models.TextChoices):
+    SLACK = "slack", "Slack incoming webhook"
+    TEAMS = "teams", "Microsoft Teams workflow"
+    GENERIC = "generic", "Generic JSON webhook (HMAC-signed)"
+
+
+class WebhookDestination(models.Model):
+    """Where notices are posted: a Slack incoming webhook, a Teams workflow or a generic JSON
+    webhook. The URL carries the receiver's credential (Slack and Teams put the token in it), so
+    it is sealed at rest like the generic webhook's signing secret; ``url_hint`` is what may be
+    shown of it."""
+
+    audit_type = "webhook"
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=8, choices=WebhookKind.choices)
+    url = SealedTextField()
+    url_hint = models.CharField(max_length=120)
+    signing_secret = SealedTextField(blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        return self.slug
+
+    @property
+    def address(self) -> str:
+        """The outbox destination of its deliveries (retries and circuits are per address)."""
+        return f"webhook:{self.pk}"
+
+
+class WebhookRoute(models.Model):
+    """Which notices go to a destination: a topic pattern (``incident.declared``,
+    ``incident.*`` or ``*``) and optional filters; an empty filter matches everything."""
+
+    destination = models.ForeignKey(
+        WebhookDestination, on_delete=models.CASCADE, related_name="routes"
+    )
+    topic = models.CharField(max_length=80)
+    services = models.JSONField(default=list, blank=True)
+    teams = models.JSONField(default=list, blank=True)
+    severities = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["destination_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.topic} -> {self.destination_id}"

@@ -1,29 +1,71 @@
-"""The transactional outbox: enqueue inside the change's transaction, deliver after commit."""
+"""The transactional outbox: enqueue inside the change's transaction, deliver after the commit.
+
+**Writing.** ``outbox_enqueue`` adds a message in the transaction of the change, so the message
+exists exactly when the change does. A handler that fans out one delivery per external receiver
+uses ``outbox_enqueue_for``: the child's idempotency key is derived from its cause and its
+destination, so running the handler twice (after a crash) adds each child once.
+
+**Subscribing.** ``register(topic, handler)`` makes ``handler`` hear every message of ``topic``
+(or of every topic under ``prefix.*``). The relay (``integrations.relay``) calls handlers after
+the commit, outside any transaction, each message at least once. A handler
+
+* returns normally: the message is delivered;
+* raises ``RetryLater(after_seconds)``: try again later, no sooner than ``after_seconds`` when
+  given (a receiver's ``Retry-After``), else after an exponential backoff with jitter;
+  ``throttled=True`` also pauses the message's destination for that long (HTTP 429);
+* raises ``PermanentFailure``: no retry will help (the receiver refused the payload): the
+  message becomes a dead letter at once;
+* raises anything else: a transient failure, retried with backoff.
+
+After ``OUTBOX_MAX_ATTEMPTS`` attempts a message is a dead letter, which admins see and can retry.
+A topic without any handler is recorded as having no receiver, not as delivered. Several
+handlers of one topic run in order and a failure retries them all: make each idempotent, or fan
+out one message per effect.
+"""
 
 from __future__ import annotations
 
+import random
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-import structlog
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 
 from casebridge.core import clock
 from casebridge.core.prepared import row_insert
 from casebridge.integrations.models import OutboxMessage
 
-log = structlog.get_logger("casebridge.outbox")
-
 Handler = Callable[[OutboxMessage], None]
 _handlers: dict[str, list[Handler]] = {}
-MAX_ATTEMPTS = 12
+
+
+class RetryLater(Exception):
+    """Deliver this message again later; ``after_seconds`` is the receiver's wish, if any."""
+
+    def __init__(
+        self, reason: str, *, after_seconds: float | None = None, throttled: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after_seconds = after_seconds
+        self.throttled = throttled
+
+
+class PermanentFailure(Exception):
+    """No retry can deliver this message: it becomes a dead letter now."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def register(topic: str, handler: Handler) -> None:
     """Deliver messages of ``topic`` (or of every topic under ``prefix.*``) to ``handler``."""
-    _handlers.setdefault(topic, []).append(handler)
+    if handler not in _handlers.setdefault(topic, []):
+        _handlers[topic].append(handler)
 
 
 def handlers_for(topic: str) -> list[Handler]:
@@ -31,54 +73,72 @@ def handlers_for(topic: str) -> list[Handler]:
     return [*_handlers.get(topic, []), *_handlers.get(prefix, [])]
 
 
-def outbox_enqueue(*, topic: str, key: str = "", payload: Mapping[str, Any]) -> OutboxMessage:
+def _require_transaction(name: str) -> None:
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("outbox_enqueue must be called inside the transaction of the change")
+        raise RuntimeError(f"{name} must be called inside the transaction of the change")
+
+
+def outbox_enqueue(
+    *, topic: str, key: str = "", payload: Mapping[str, Any], destination: str = ""
+) -> OutboxMessage:
+    """Add a message in the transaction of the change; it is due at once after the commit."""
+    _require_transaction("outbox_enqueue")
     now = clock.now()
     return row_insert(
-        OutboxMessage(topic=topic, key=key, payload=dict(payload), created_at=now, available_at=now)
+        OutboxMessage(
+            topic=topic,
+            key=key,
+            payload=dict(payload),
+            destination=destination,
+            created_at=now,
+            available_at=now,
+        )
     )
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(3600, 2**attempts))
+def derived_key(cause: OutboxMessage, destination: str) -> uuid.UUID:
+    """The idempotency key of the delivery of ``cause`` to ``destination``: always the same."""
+    return uuid.uuid5(cause.idempotency_key, destination)
 
 
-def outbox_deliver_due(*, limit: int = 100) -> int:
-    """Deliver up to ``limit`` due messages; returns how many were delivered."""
-    delivered = 0
+def outbox_enqueue_for(
+    *, cause: OutboxMessage, destination: str, topic: str, key: str, payload: Mapping[str, Any]
+) -> bool:
+    """Fan out: add the delivery of ``cause`` to ``destination`` unless it was added before.
+
+    Returns whether it was added. Call it inside a transaction (the handler's own)."""
+    _require_transaction("outbox_enqueue_for")
     now = clock.now()
-    with transaction.atomic():
-        due = OutboxMessage.objects.filter(
-            delivered_at__isnull=True, available_at__lte=now, attempts__lt=MAX_ATTEMPTS
-        ).order_by("id")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        messages = list(due[:limit])
-        # A topic nobody listens to is delivered by marking it: one UPDATE, not a save each.
-        unheard = {m.pk for m in messages if not handlers_for(m.topic)}
-        if unheard:
-            OutboxMessage.objects.filter(pk__in=unheard).update(
-                delivered_at=now, attempts=F("attempts") + 1
-            )
-            delivered += len(unheard)
-        for message in messages:
-            if message.pk in unheard:
-                continue
-            try:
-                with transaction.atomic():  # a savepoint: a failed handler leaves no half-write
-                    for handler in handlers_for(message.topic):
-                        handler(message)
-            except Exception as exc:  # noqa: BLE001 - a failing receiver must not stop the others
-                message.attempts += 1
-                message.available_at = now + _backoff(message.attempts)
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                log.warning(
-                    "outbox_delivery_failed", topic=message.topic, attempts=message.attempts
-                )
-            else:
-                message.delivered_at = now
-                message.attempts += 1
-                delivered += 1
-            message.save(update_fields=["attempts", "available_at", "last_error", "delivered_at"])
-    return delivered
+    message = OutboxMessage(
+        topic=topic,
+        key=key,
+        payload=dict(payload),
+        destination=destination,
+        idempotency_key=derived_key(cause, destination),
+        created_at=now,
+        available_at=now,
+    )
+    meta = OutboxMessage._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.auto_field]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT ({quote('idempotency_key')}) DO NOTHING"
+    )
+    values = [f.get_db_prep_save(f.pre_save(message, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return bool(cursor.rowcount)
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: exponential, capped, with jitter.
+
+    Half of the delay is fixed and half random ("equal jitter"), so retries of messages that
+    failed together spread out instead of hitting the receiver at the same moment again."""
+    base = settings.OUTBOX_BACKOFF_BASE_SECONDS
+    cap = settings.OUTBOX_BACKOFF_CAP_SECONDS
+    delay = min(cap, base * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=delay / 2 + random.uniform(0, delay / 2))  # noqa: S311 - not security

@@ -1,4 +1,8 @@
-"""casebridge worker: background tasks, outbox delivery and periodic jobs, in one loop."""
+"""casebridge worker: background tasks, outbox delivery and periodic jobs, in one loop.
+
+The worker delivers the outbox between its other jobs (``Relay.deliver_due``) unless told
+``--no-outbox``, for setups that run ``casebridge relay`` processes instead.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import structlog
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from casebridge.integrations.outbox import outbox_deliver_due
+from casebridge.integrations.relay import Relay
 from casebridge.jobs import periodic_jobs
 
 log = structlog.get_logger("casebridge.worker")
@@ -25,6 +29,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--interval", type=float, default=1.0, help="Idle sleep, seconds.")
         parser.add_argument("--once", action="store_true", help="One pass, then exit.")
+        parser.add_argument(
+            "--no-outbox",
+            action="store_true",
+            help="Leave the outbox to `casebridge relay` processes.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django_tasks_db.management.commands.db_worker import Worker
@@ -43,17 +52,22 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         last_run: dict[str, float] = {}
-        log.info("worker_started")
-        while self.running:
-            close_old_connections()
-            tasks._run_tasks = 0
-            tasks.run()
-            work = tasks._run_tasks + outbox_deliver_due(limit=200)
-            work += self._periodic(last_run)
-            if options["once"]:
-                break
-            if not work:
-                time.sleep(options["interval"])
+        relay = None if options["no_outbox"] else Relay(concurrency=4, batch=200)
+        log.info("worker_started", outbox=relay is not None)
+        try:
+            while self.running:
+                close_old_connections()
+                tasks._run_tasks = 0
+                tasks.run()
+                work = tasks._run_tasks + (relay.deliver_due(500) if relay else 0)
+                work += self._periodic(last_run)
+                if options["once"]:
+                    break
+                if not work:
+                    time.sleep(options["interval"])
+        finally:
+            if relay is not None:
+                relay.close()
         log.info("worker_stopped")
 
     def _periodic(self, last_run: dict[str, float]) -> int:
