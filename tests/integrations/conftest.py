@@ -1,5 +1,6 @@
 """Fixtures of the integration tests: a fake Azure DevOps on loopback (HTTPS, trusted through
-``AZURE_DEVOPS_CA_BUNDLE``), a token it accepts, and a connection made through the services."""
+``AZURE_DEVOPS_CA_BUNDLE``), a token it accepts, and a connection made through the services;
+and a fresh cache of webhook destinations for every test."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.azure_devops.services import connection_connect
+from casebridge.integrations.webhooks import delivery
 from tests import factories
 from tests.fakes.azure_devops import FakeAzureDevOps
 
@@ -33,3 +35,9 @@ def connection(world: factories.World, ado: FakeAzureDevOps) -> tuple[Connection
     return connection_connect(
         actor=world["admin"], name="Shop", organization_url=ado.url, project="Shop", pat=PAT
     )
+
+
+@pytest.fixture(autouse=True)
+def _forget_destinations() -> None:
+    """Destination ids repeat between tests (each test's rows are rolled back): start afresh."""
+    delivery._targets.clear()

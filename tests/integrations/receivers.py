@@ -79,7 +79,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
@@ -119,12 +121,19 @@ def slack_problem(data: Any) -> str | None:
 
 
 class Slack:
-    def __init__(self, *, limit: int | None = None, retry_after: int = 1) -> None:
+    """``script``: answers given first, in order (e.g. ``404 channel_not_found``)."""
+
+    def __init__(
+        self, *, limit: int | None = None, retry_after: int = 1, script: list[Reply] | None = None
+    ) -> None:
         self.limit, self.retry_after = limit, retry_after
+        self.script = list(script or [])
         self.posted: list[dict[str, Any]] = []
         self.window: list[float] = []
 
     def __call__(self, request: Request) -> Reply:
+        if self.script:
+            return self.script.pop(0)
         now = time.monotonic()
         self.window = [t for t in self.window if now - t < 1.0] + [now]
         if self.limit is not None and len(self.window) > self.limit:

@@ -69,8 +69,7 @@ def test_a_topic_nobody_listens_to_is_recorded_as_having_no_receiver(clock_at: A
     enqueue("case.created")
     assert outbox_deliver_due(limit=10) == 4
     assert heard == ["K-0"]
-    for message in unheard:
-        message = fresh(message)
+    for message in map(fresh, unheard):
         assert message.state == OutboxState.NO_RECEIVER
         assert message.delivered_at is None and message.finished_at == clock.now()
     delivered = OutboxMessage.objects.get(topic="case.created")
@@ -272,7 +271,10 @@ def test_fanning_out_twice_adds_each_delivery_once() -> None:
         with transaction.atomic():
             for destination in ("webhook:1", "webhook:2"):
                 outbox_enqueue_for(
-                    cause=message, destination=destination, topic="webhook.deliver", key="CB-1",
+                    cause=message,
+                    destination=destination,
+                    topic="webhook.deliver",
+                    key="CB-1",
                     payload={"n": 1},
                 )
 

@@ -100,10 +100,10 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
         response = _manager().request(
             "POST", url, body=body, headers=headers, redirect=False, preload_content=False
         )
+    except NewConnectionError as exc:  # before TimeoutError: urllib3 derives it from that
+        raise RetryLater(f"{host}: cannot connect") from exc
     except TimeoutError as exc:
         raise RetryLater(f"{host}: no answer in time") from exc
-    except NewConnectionError as exc:
-        raise RetryLater(f"{host}: cannot connect") from exc
     except HTTPError as exc:
         raise RetryLater(f"{host}: {type(exc).__name__}") from exc
     try:
