@@ -133,6 +133,7 @@ def _mount() -> None:
     from casebridge.cases.api import router as cases_router
     from casebridge.catalog.api import router as catalog_router
     from casebridge.incidents.api import router as incidents_router
+    from casebridge.integrations.api import outbox_router, webhooks_router
     from casebridge.integrations.azure_devops.api import router as azure_devops_router
     from casebridge.integrations.delivery.api import router as delivery_intake_router
     from casebridge.knowledge.api import router as knowledge_router
@@ -164,6 +165,8 @@ def _mount() -> None:
     api.add_router("/users", accounts_router)
     api.add_router("/teams", teams_router)
     api.add_router("/tokens", tokens_router)
+    api.add_router("/outbox", outbox_router)
+    api.add_router("/webhooks", webhooks_router)
 
 
 _mount()

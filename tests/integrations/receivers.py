@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -52,10 +54,21 @@ class Receiver:
         self.respond = respond
         self.requests: list[Request] = []
         self.lock = threading.Lock()
+        self.connections: set[socket.socket] = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver.lock:
+                    receiver.connections.add(self.connection)
+
+            def finish(self) -> None:
+                with receiver.lock:
+                    receiver.connections.discard(self.connection)
+                super().finish()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -91,8 +104,13 @@ class Receiver:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop listening and close the kept-alive connections: the receiver is gone."""
         self.server.shutdown()
         self.server.server_close()
+        with self.lock:
+            for connection in self.connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
 
 
 # --- Slack ----------------------------------------------------------------------------------------
