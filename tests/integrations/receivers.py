@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,13 @@ class Reply:
 Respond = Callable[[Request], Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (a relay killed) is no error of the receiver."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class Receiver:
     """A threaded HTTP/1.1 (keep-alive) server on 127.0.0.1; ``respond`` answers each POST."""
 
@@ -59,6 +67,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # the status line, headers and body go at once
 
             def setup(self) -> None:
                 super().setup()
@@ -84,13 +93,13 @@ class Receiver:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
+                self._headers_buffer.append(b"\r\n" + reply.body)  # one write with the body
+                self.flush_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.text import slugify
 
 from casebridge.accounts.models import Role, Team
@@ -18,6 +18,7 @@ from casebridge.audit.services import audit_record
 from casebridge.catalog.models import Service
 from casebridge.core import clock
 from casebridge.core.errors import PermissionDenied, ValidationFailed
+from casebridge.core.prepared import rows_read
 from casebridge.integrations import http
 from casebridge.integrations.http import url_problem
 from casebridge.integrations.models import (
@@ -173,33 +174,43 @@ def webhook_route_remove(*, actor: Any, route: WebhookRoute) -> None:
     route.delete()
 
 
-def _matches(route: Mapping[str, Any], notice: Notice) -> bool:
-    topic = route["topic"]
+ROUTE_COLUMNS = ("destination_id", "topic", "services", "teams", "severities")
+
+
+def _routes() -> list[WebhookRoute]:
+    """Every route, read with one plain statement: a fan-out runs for every event."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in ROUTE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {quote(WebhookRoute._meta.db_table)}")  # noqa: S608
+        rows = cursor.fetchall()
+    return rows_read(WebhookRoute, ROUTE_COLUMNS, rows)
+
+
+def _matches(route: WebhookRoute, notice: Notice) -> bool:
+    topic = route.topic
     if topic not in ("*", notice.topic):
         family = topic.removesuffix(".*")
         if family == topic or not notice.topic.startswith(family + "."):
             return False
     return all(
-        not route[name] or value in route[name]
-        for name, value in (
-            ("services", notice.service),
-            ("teams", notice.team),
-            ("severities", notice.severity),
+        not wanted or value in wanted
+        for wanted, value in (
+            (route.services, notice.service),
+            (route.teams, notice.team),
+            (route.severities, notice.severity),
         )
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def webhooks_fan_out(notice: Notice, *, cause: OutboxMessage | None = None) -> int:
     """One outbox delivery of ``notice`` to each destination with a matching route.
 
     Called in the transaction of a change, or by an outbox handler with the message it handles
     as ``cause``: then each delivery's idempotency key derives from the cause and the
     destination, and a second run adds nothing. Returns the number of deliveries added."""
-    routes = WebhookRoute.objects.values(
-        "destination_id", "topic", "services", "teams", "severities"
-    )
-    chosen = sorted({r["destination_id"] for r in routes if _matches(r, notice)})
+    chosen = sorted({r.destination_id for r in _routes() if _matches(r, notice)})
     added = 0
     for destination_id in chosen:
         address = f"webhook:{destination_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from types import FrameType
@@ -55,6 +56,8 @@ class Command(BaseCommand):
             poll_seconds=options["poll"],
         )
         log.info("relay_started", concurrency=options["concurrency"], batch=options["batch"])
+        self.stdout.write(f"relay {os.getpid()} ready: {options['concurrency']} threads")
+        self.stdout.flush()
         try:
             handled = relay.run(stop)
         finally:
