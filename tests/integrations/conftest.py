@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from casebridge.integrations import http
 from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.azure_devops.services import connection_connect
 from casebridge.integrations.webhooks import delivery
@@ -41,3 +42,4 @@ def connection(world: factories.World, ado: FakeAzureDevOps) -> tuple[Connection
 def _forget_destinations() -> None:
     """Destination ids repeat between tests (each test's rows are rolled back): start afresh."""
     delivery._targets.clear()
+    http._routes.clear()

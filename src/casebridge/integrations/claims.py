@@ -95,37 +95,65 @@ def outbox_claim(*, limit: int, lease_seconds: float | None = None) -> list[Outb
     return messages
 
 
+#: Outcomes that set nothing but their state and times: recorded a claim at a time.
+PLAIN = (OutboxState.DELIVERED, OutboxState.NO_RECEIVER)
+CHUNK = 500
+
+
 def outbox_record(outcomes: list[Outcome]) -> int:
-    """Write every outcome and the circuits they concern; returns how many still held a lease."""
+    """Write every outcome and the circuits they concern; returns how many still held a lease.
+
+    Deliveries (and messages without a receiver) of one claim share its token: they are
+    recorded with one ``UPDATE ... WHERE lease_token = %s AND id IN (...)``; retries and dead
+    letters, each with its own time and error, with one prepared ``UPDATE`` per message."""
     if not outcomes:
         return 0
-    now = clock.now()
+    now = _dt(clock.now())
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET state = %s, available_at = %s, delivered_at = %s, "  # noqa: S608 - model names
-        "finished_at = %s, last_error = %s, lease_token = '' WHERE id = %s AND lease_token = %s"
-    )
+    plain: dict[tuple[str, str], list[int]] = defaultdict(list)
     rows: list[list[Any]] = []
     for outcome in outcomes:
         message = outcome.message
+        if outcome.state in PLAIN:
+            plain[(outcome.state, message.lease_token)].append(message.pk)
+            continue
         final = outcome.state != OutboxState.PENDING
+        due = outcome.available_at or message.available_at
+        error = outcome.error[:2000]
         rows.append(
             [
                 outcome.state,
-                _dt(outcome.available_at or message.available_at),
-                _dt(now) if outcome.state == OutboxState.DELIVERED else None,
-                _dt(now) if final else None,
-                outcome.error[:2000],
+                _dt(due),
+                now if final else None,
+                error,
                 message.pk,
                 message.lease_token,
             ]
         )
+    recorded = 0
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
-            recorded = int(cursor.rowcount)
-        _update_circuits(now, outcomes)
-    return max(recorded, 0)
+            for (state, token), ids in plain.items():
+                delivered = now if state == OutboxState.DELIVERED else None
+                for start in range(0, len(ids), CHUNK):
+                    chunk = ids[start : start + CHUNK]
+                    marks = ", ".join(["%s"] * len(chunk))
+                    sql = (
+                        f"UPDATE {table} SET state = %s, delivered_at = %s, finished_at = %s, "  # noqa: S608 - model names
+                        "last_error = '', lease_token = '' "
+                        f"WHERE lease_token = %s AND id IN ({marks})"
+                    )
+                    cursor.execute(sql, [state, delivered, now, token, *chunk])
+                    recorded += max(0, int(cursor.rowcount))
+            if rows:
+                cursor.executemany(
+                    f"UPDATE {table} SET state = %s, available_at = %s, finished_at = %s, "  # noqa: S608 - model names
+                    "last_error = %s, lease_token = '' WHERE id = %s AND lease_token = %s",
+                    rows,
+                )
+                recorded += max(0, int(cursor.rowcount))
+        _update_circuits(clock.now(), outcomes)
+    return recorded
 
 
 def cooldown(failures: int) -> timedelta:
@@ -143,6 +171,18 @@ def _update_circuits(now: datetime, outcomes: list[Outcome]) -> None:
     for outcome in outcomes:
         if outcome.message.destination:
             by_destination[outcome.message.destination].append(outcome)
+    healthy = [
+        destination
+        for destination, results in by_destination.items()
+        if any(r.state == OutboxState.DELIVERED for r in results)
+        and not any(r.failed or r.pause_until for r in results)
+    ]
+    if healthy:  # the common case: one statement, which usually changes nothing
+        OutboxCircuit.objects.filter(destination__in=healthy).exclude(
+            failures=0, open_until__isnull=True
+        ).update(failures=0, open_until=None, updated_at=now)
+        for destination in healthy:
+            del by_destination[destination]
     if not by_destination:
         return
     known = {

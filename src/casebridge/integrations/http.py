@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import urllib3
 from django.conf import settings
 from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
+from urllib3.util import parse_url
 
 from casebridge.core import clock
 from casebridge.integrations.outbox import PermanentFailure, RetryLater
@@ -85,20 +86,57 @@ def _manager() -> urllib3.PoolManager:
                 block=False,
                 retries=False,
                 timeout=urllib3.Timeout(connect=min(5.0, timeout), read=timeout),
-                headers={"User-Agent": USER_AGENT},
             )
         return _pool
 
 
+@dataclass(frozen=True)
+class _Route:
+    """What posting to one URL needs, worked out once: its refusal, pool, path and host."""
+
+    problem: str | None
+    pool: urllib3.HTTPConnectionPool | None
+    path: str
+    host: str
+
+
+_routes: dict[tuple[str, bool], _Route] = {}
+
+
+def _route(url: str) -> _Route:
+    key = (url, settings.WEBHOOK_ALLOW_LOOPBACK_HTTP)
+    route = _routes.get(key)
+    if route is None:
+        problem = url_problem(url)
+        if problem is not None:
+            route = _Route(problem, None, "", "")
+        else:
+            parsed = parse_url(url)
+            pool = _manager().connection_from_url(url)
+            route = _Route(None, pool, parsed.request_uri, parsed.host or "")
+        if len(_routes) > 512:
+            _routes.clear()
+        _routes[key] = route
+    return route
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
-    """POST ``body``; a network failure is ``RetryLater`` naming the host only."""
-    problem = url_problem(url)
-    if problem is not None:
-        raise PermanentFailure(f"The destination URL is refused: {problem}")
-    host = urlsplit(url).hostname
+    """POST ``body``; a network failure is ``RetryLater`` naming the host only.
+
+    The URL is parsed and its connection pool found once, not for every request."""
+    route = _route(url)
+    if route.pool is None:
+        raise PermanentFailure(f"The destination URL is refused: {route.problem}")
+    host = route.host
     try:
-        response = _manager().request(
-            "POST", url, body=body, headers=headers, redirect=False, preload_content=False
+        response = route.pool.urlopen(
+            "POST",
+            route.path,
+            body=body,
+            headers={"User-Agent": USER_AGENT, **headers},
+            redirect=False,
+            assert_same_host=False,
+            preload_content=False,
         )
     except NewConnectionError as exc:  # before TimeoutError: urllib3 derives it from that
         raise RetryLater(f"{host}: cannot connect") from exc

@@ -35,6 +35,7 @@ log = structlog.get_logger("casebridge.outbox")
 #: A message whose lease ends sooner than this is left for the next claim.
 LEASE_MARGIN = timedelta(seconds=1)
 _STOP = object()
+CONNECTION_CHECK_SECONDS = 10.0
 
 
 def _describe(exc: BaseException) -> str:
@@ -106,10 +107,13 @@ class _Pool:
             thread.start()
 
     def _work(self) -> None:
+        checked = time.monotonic()
         try:
             while (task := self.tasks.get()) is not _STOP:
                 assert isinstance(task, OutboxMessage)
-                close_old_connections()
+                if time.monotonic() - checked > CONNECTION_CHECK_SECONDS:
+                    close_old_connections()  # a handler's connection that broke or aged
+                    checked = time.monotonic()
                 try:
                     outcome = deliver_one(task)
                 except BaseException as exc:  # noqa: BLE001 - the loop must hear of it
@@ -196,7 +200,9 @@ class Relay:
         while True:
             stopping = stop.is_set()
             claimed = 0
-            if not stopping and inflight <= self.batch // 2:
+            # Claim again as soon as a quarter of the batch is free: the queue never runs dry
+            # while the claim is made, and a claim is at least a quarter of a batch.
+            if not stopping and self.batch - inflight >= max(1, self.batch // 4):
                 close_old_connections()
                 heard, unheard = self._claim(self.batch - inflight)
                 outcomes += unheard
