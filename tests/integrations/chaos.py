@@ -183,10 +183,11 @@ def run_chaos(
             for n in range(messages):
                 notice = Notice(topic="incident.updated", title=f"Update {n}", key=f"INC-{n}")
                 webhooks_fan_out(notice)
-        keys = {str(k) for k in OutboxMessage.objects.values_list("idempotency_key", flat=True)}
+        mine = OutboxMessage.objects.filter(destination=hook.address)
+        keys = {str(k) for k in mine.values_list("idempotency_key", flat=True)}
 
         def pending() -> bool:
-            return OutboxMessage.objects.filter(state="pending").exists()
+            return mine.filter(state="pending").exists()
 
         env = relay_env(
             {

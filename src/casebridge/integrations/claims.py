@@ -66,28 +66,48 @@ def _dt(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def _due_sql(columns: str) -> str:
+    """Due messages of destinations whose circuit is closed. 'pending' is written out (not a
+    parameter) so that SQLite can use the partial index; two parameters: now, now."""
+    quote = connection.ops.quote_name
+    table = quote(OutboxMessage._meta.db_table)
+    circuits = quote(OutboxCircuit._meta.db_table)
+    return (
+        f"SELECT {columns} FROM {table} WHERE state = 'pending' AND available_at <= %s "  # noqa: S608 - model names
+        f"AND destination NOT IN (SELECT destination FROM {circuits} WHERE open_until > %s)"
+    )
+
+
+def outbox_any_due() -> bool:
+    """Whether a claim would find anything: a plain read, which takes no write lock (SQLite's
+    IMMEDIATE transaction of a claim does, even when it finds nothing)."""
+    now = _dt(clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_due_sql("1") + " LIMIT 1", [now, now])
+        return cursor.fetchone() is not None
+
+
 def outbox_claim(*, limit: int, lease_seconds: float | None = None) -> list[OutboxMessage]:
-    """Lease up to ``limit`` due messages to the caller; they come back ordered by id."""
+    """Lease up to ``limit`` due messages to the caller; they come back ordered by id.
+
+    Runs in the caller's transaction if there is one (the relay records the outcomes of the
+    last batch and claims the next in one), else in its own."""
     if limit <= 0:
         return []
     now = clock.now()
     lease = settings.OUTBOX_LEASE_SECONDS if lease_seconds is None else lease_seconds
     quote = connection.ops.quote_name
     table = quote(OutboxMessage._meta.db_table)
-    circuits = quote(OutboxCircuit._meta.db_table)
     skip_locked = (
         " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
-    # 'pending' is written out (not a parameter) so that SQLite can use the partial index.
     sql = (
         f"UPDATE {table} SET lease_token = %s, available_at = %s, attempts = attempts + 1 "  # noqa: S608 - model names
-        f"WHERE id IN (SELECT id FROM {table} WHERE state = 'pending' AND available_at <= %s "
-        f"AND destination NOT IN (SELECT destination FROM {circuits} WHERE open_until > %s) "
-        f"ORDER BY available_at, id LIMIT %s{skip_locked}) "
+        f"WHERE id IN ({_due_sql('id')} ORDER BY available_at, id LIMIT %s{skip_locked}) "
         f"RETURNING {', '.join(quote(name) for name in CLAIMED)}"
     )
     params = [uuid.uuid4().hex, _dt(now + timedelta(seconds=lease)), _dt(now), _dt(now), limit]
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     messages = rows_read(OutboxMessage, CLAIMED, rows)
@@ -131,7 +151,7 @@ def outbox_record(outcomes: list[Outcome]) -> int:
             ]
         )
     recorded = 0
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
             for (state, token), ids in plain.items():
                 delivered = now if state == OutboxState.DELIVERED else None

@@ -23,10 +23,10 @@ from datetime import datetime, timedelta
 
 import structlog
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connections, transaction
 
 from casebridge.core import clock
-from casebridge.integrations.claims import Outcome, outbox_claim, outbox_record
+from casebridge.integrations.claims import Outcome, outbox_any_due, outbox_claim, outbox_record
 from casebridge.integrations.models import OutboxMessage, OutboxState
 from casebridge.integrations.outbox import PermanentFailure, RetryLater, backoff, handlers_for
 
@@ -194,17 +194,28 @@ class Relay:
         return self._pipeline(self.pool, stop)
 
     def _pipeline(self, pool: _Pool, stop: threading.Event) -> int:
+        """Keep the threads busy: claim as soon as a quarter of the batch is free and something
+        is due; record outcomes every ``flush_seconds``; do both in one transaction when both
+        are due (on SQLite each write transaction takes the one write lock)."""
         inflight, handled = 0, 0
         outcomes: list[Outcome] = []
         flushed = time.monotonic()
         while True:
             stopping = stop.is_set()
+            free = self.batch - inflight
+            claim = not stopping and free >= max(1, self.batch // 4) and outbox_any_due()
+            now = time.monotonic()
+            flush = bool(outcomes) and (
+                claim or inflight == 0 or now - flushed >= self.flush_seconds
+            )
             claimed = 0
-            # Claim again as soon as a quarter of the batch is free: the queue never runs dry
-            # while the claim is made, and a claim is at least a quarter of a batch.
-            if not stopping and self.batch - inflight >= max(1, self.batch // 4):
+            if claim or flush:
                 close_old_connections()
-                heard, unheard = self._claim(self.batch - inflight)
+                with transaction.atomic():
+                    if flush:
+                        outbox_record(outcomes)
+                        outcomes, flushed = [], now
+                    heard, unheard = self._claim(free) if claim else ([], [])
                 outcomes += unheard
                 for message in heard:
                     pool.tasks.put(message)
@@ -215,13 +226,9 @@ class Relay:
                 count, arrived = _collect(pool, wait=self.flush_seconds)
                 inflight -= count
                 outcomes += arrived
-            now = time.monotonic()
-            if outcomes and (inflight == 0 or now - flushed >= self.flush_seconds):
-                outbox_record(outcomes)
-                outcomes, flushed = [], now
-            if stopping and inflight == 0:
+            elif stopping and not outcomes:
                 return handled
-            if not claimed and not inflight:
+            elif not claimed and not outcomes:
                 stop.wait(self.poll_seconds)
 
 
