@@ -312,6 +312,7 @@ CASE_WORKFLOW = Workflow(
             frozenset({SYSTEM_ROLE}),
             requires=(Requirement("reason", "Say why the case returns to L2"),),
             description="The RTE asked for information, or rejected the work item.",
+            automatic="when development asks L2 for information or rejects the work item",
         ),
         Transition(
             "resume_escalation",
@@ -321,6 +322,7 @@ CASE_WORKFLOW = Workflow(
             frozenset({SYSTEM_ROLE}),
             checks=(check_has_work_item,),
             description="L2 answered the RTE; the case follows its work item again.",
+            automatic="when L2 gives development the information it asked for",
         ),
         Transition(
             "fix",
@@ -331,6 +333,7 @@ CASE_WORKFLOW = Workflow(
             effect=effect_fix,
             public=True,
             description="The work item was validated and closed; the case resolves as fixed.",
+            automatic="when its work item is validated and closed",
         ),
         Transition(
             "auto_resolve",
@@ -343,6 +346,7 @@ CASE_WORKFLOW = Workflow(
             effect=effect_auto_resolve,
             public=True,
             description="The monitoring alert of a case nobody worked on resolved by itself.",
+            automatic="when the alert of a case nobody worked on resolves at the source",
         ),
         Transition(
             "reopen",
@@ -364,6 +368,7 @@ CASE_WORKFLOW = Workflow(
             effect=effect_close,
             public=True,
             description="The reporter confirmed the fix, or the quiet period passed.",
+            automatic="when the case stayed resolved through the quiet period",
         ),
     ),
 )

@@ -66,8 +66,10 @@ def check_in_command(ctx: Context) -> Iterator[Reason]:
 
 
 def check_lead(ctx: Context) -> Iterator[Reason]:
-    if not ctx.preview:
-        yield from policies.lead_reasons(ctx.data.get("lead"))
+    """Policy 6 on the new lead; a missing one is the transition's requirement."""
+    lead = ctx.data.get("lead")
+    if not ctx.preview and lead is not None:
+        yield from policies.lead_reasons(lead)
 
 
 def check_owner(ctx: Context) -> Iterator[Reason]:
@@ -136,8 +138,10 @@ def check_leaving(ctx: Context) -> Iterator[Reason]:
 
 
 def check_review_lead(ctx: Context) -> Iterator[Reason]:
-    if not ctx.preview:
-        yield from policies.review_lead_reasons(ctx.data.get("review_lead"))
+    """Policy 7 on the review's lead; a missing one is the transition's requirement."""
+    lead = ctx.data.get("review_lead")
+    if not ctx.preview and lead is not None:
+        yield from policies.review_lead_reasons(lead)
 
 
 def check_review_done(ctx: Context) -> Iterator[Reason]:
@@ -304,7 +308,7 @@ INCIDENT_WORKFLOW = Workflow(
             frozenset({S.RESOLVED}),
             S.IN_REVIEW,
             STAFF,
-            requires=(Requirement("review_lead", "Name who leads the review"),),
+            requires=(Requirement("review_lead", "Name who leads the post-incident review"),),
             checks=(check_in_command, check_review_lead),
             effect=effect_start_review,
             style="primary",
