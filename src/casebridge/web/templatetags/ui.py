@@ -1,4 +1,5 @@
-"""Small presentation helpers: relative ages, state and impact badges, file sizes."""
+"""Small presentation helpers: relative ages, state and impact badges, file sizes, plurals and
+articles (``core.text``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from casebridge.cases.models import CaseState, Impact, Resolution
-from casebridge.core import clock
+from casebridge.core import clock, text
 
 register = template.Library()
 
@@ -92,6 +93,27 @@ def resolution_label(value: str) -> str:
         return str(Resolution(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def plural(count: int | None, noun: str) -> str:
+    """``{{ n|plural:"case" }}``: "1 case", "3 cases"; ``"person,people"`` names the plural."""
+    singular, _, many = noun.partition(",")
+    return text.plural(int(count or 0), singular, many or None)
+
+
+@register.filter
+def plural_noun(count: int | None, noun: str) -> str:
+    """``{{ n|plural_noun:"case" }}``: only the noun, "case" or "cases" (the count is shown
+    apart, e.g. in bold)."""
+    singular, _, many = noun.partition(",")
+    return text.noun_for(int(count or 0), singular, many or None)
+
+
+@register.filter
+def with_article(word: str) -> str:
+    """``{{ label|with_article }}``: "an improvement", "a bug"."""
+    return text.with_article(str(word))
 
 
 @register.filter
