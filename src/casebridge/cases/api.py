@@ -10,6 +10,7 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 from casebridge.accounts.selectors import organisation_by_slug, user_by_username
 from casebridge.cases import selectors
 from casebridge.cases.attachments import attachment_add, download_type
+from casebridge.cases.milestones import milestone, milestones
 from casebridge.cases.models import Case
 from casebridge.cases.schemas import (
     AttachmentOut,
@@ -304,7 +305,24 @@ def attachment_response(attachment: Any) -> FileResponse:
     "/{key}/timeline", response={200: list[EventOut], **ERRORS}, summary="The case's history"
 )
 def timeline(request: ApiRequest, key: str) -> list[EventOut]:
+    """Staff get every event; customers and partners the milestones, in their words."""
     case = selectors.case_get_for(request.auth, key)
+    events = selectors.timeline_for(request.auth, case)
+    if request.auth.is_external:
+        return [
+            EventOut(
+                at=m.at,
+                actor=UserRef.of(m.actor),
+                subject=case.key,
+                action=m.code,
+                field="",
+                old="",
+                new="",
+                reason=m.detail,
+                text=m.text,
+            )
+            for m in milestones(events)
+        ]
     return [
         EventOut(
             at=e.at,
@@ -315,8 +333,9 @@ def timeline(request: ApiRequest, key: str) -> list[EventOut]:
             old=e.old,
             new=e.new,
             reason=e.reason,
+            text=told.text if (told := milestone(e)) else "",
         )
-        for e in selectors.timeline_for(request.auth, case)
+        for e in events
     ]
 
 

@@ -81,6 +81,12 @@ def check_resolution(ctx: Context) -> Iterator[Reason]:
         yield Reason(
             "resolution", "A case is resolved as fixed by its work item, not by hand", "resolution"
         )
+    elif resolution == Resolution.INCIDENT:
+        yield Reason(
+            "resolution",
+            "A case is resolved with its incident when the incident is resolved, not by hand",
+            "resolution",
+        )
     elif resolution not in Resolution.values:
         choices = "known_fix, no_fault or duplicate"
         yield Reason(
@@ -154,6 +160,18 @@ def effect_fix(ctx: Context) -> Changes:
         "resolution": (old, case.resolution),
         "resolution_note": ("", case.resolution_note),
         "fixed_version": (old_version, case.fixed_version),
+    }
+
+
+def effect_resolve_with_incident(ctx: Context) -> Changes:
+    case: Case = ctx.subject
+    before = (case.resolution, case.resolution_note)
+    case.resolution = Resolution.INCIDENT
+    case.resolution_note = str(ctx.data.get("note") or "").strip()
+    case.resolved_at = clock.now()
+    return {
+        "resolution": (before[0], case.resolution),
+        "resolution_note": (before[1], case.resolution_note),
     }
 
 
@@ -336,6 +354,18 @@ CASE_WORKFLOW = Workflow(
             automatic="when its work item is validated and closed",
         ),
         Transition(
+            "resolve_with_incident",
+            "Resolved with its incident",
+            WORKING,
+            S.RESOLVED,
+            frozenset({SYSTEM_ROLE}),
+            requires=(Requirement("note", "Say what restored the service"),),
+            effect=effect_resolve_with_incident,
+            public=True,
+            description="The incident declared from the case restored the service.",
+            automatic="when the incident declared from it is resolved and no work item holds it",
+        ),
+        Transition(
             "auto_resolve",
             "Resolved at the source",
             frozenset({S.NEW}),
@@ -353,11 +383,12 @@ CASE_WORKFLOW = Workflow(
             "Reopen",
             frozenset({S.RESOLVED}),
             S.INVESTIGATING,
-            frozenset({L2, *EXTERNAL}),
+            frozenset({L2, SYSTEM_ROLE, *EXTERNAL}),
             requires=(Requirement("reason", "Say why the case is reopened"),),
             effect=effect_reopen,
             style="danger",
             public=True,
+            automatic="when the incident that resolved it is active again",
         ),
         Transition(
             "close",

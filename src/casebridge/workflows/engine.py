@@ -207,7 +207,7 @@ class Workflow:
         itself. An action only the system performs is never said to need a role."""
         label = transition.label
         if not transition.people:
-            return Reason("automatic", f"{label} happens automatically, {transition.automatic}")
+            return Reason("role", f"{label} happens automatically, {transition.automatic}")
         labels = ", ".join(sorted(self.role_labels.get(r, r) for r in transition.people))
         message = f"{label} needs the role: {labels}"
         if transition.automatic:

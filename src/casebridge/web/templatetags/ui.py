@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from casebridge.cases import milestones
 from casebridge.cases.models import CaseState, Impact, Resolution
 from casebridge.core import clock, text
 
@@ -80,6 +81,19 @@ def ago(value: datetime | None) -> SafeString | str:
 @register.filter
 def state_badge(state: str) -> SafeString:
     return choice_badge(CaseState, state, "state")
+
+
+@register.filter
+def customer_state_badge(state: str) -> SafeString:
+    """The case's state in the customer's words ("Waiting for you"), as a badge."""
+    label = milestones.customer_state(state)
+    return format_html('<span class="badge state state-{}">{}</span>', state, label)
+
+
+@register.filter
+def public_name(user: object) -> str:
+    """The name a customer reads: a person of their side or of support, else "Our team"."""
+    return milestones.public_name(user)
 
 
 @register.filter
