@@ -203,6 +203,13 @@ def test_the_case_apis_timeline_holds_milestones_only(
     assert events[6]["actor"] is None and events[6]["text"] == "Our team wrote to you"
     assert events[-2]["text"] == "Fix released in 4.2.1; we are checking that it works for you"
     assert all(e["subject"] == case.key for e in events)
+    comments = api(viewer).get(f"/cases/{case.key}/comments").json()
+    assert_nothing_internal(json.dumps(comments), "comments api", names_too=True)
+    authors = {c["body"]: c["author"] for c in comments}
+    assert authors["We found the cause."] == {"username": "", "name": "Our team"}
+    assert authors["Which card?"] == {"username": "sam", "name": "Sam Reyes"}
+    ours = api("l2").get(f"/cases/{case.key}/comments").json()
+    assert {c["author"]["name"] for c in ours} >= {"Dora Novak", "Sam Reyes"}
     staff = api("l2").get(f"/cases/{case.key}/timeline").json()
     assert any(e["action"] == "work_item_progress" for e in staff), "staff read every event"
     assert "Rita Costa" in json.dumps(staff)

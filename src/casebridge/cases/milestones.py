@@ -66,6 +66,8 @@ PROGRESS: dict[str, str] = {
     "rejected": "Our development team will not change this; our support team will follow up",
     "duplicate": "Our development team already works on the same problem",
 }
+#: Where a finished work item stands (its finish is told on the case as "Resolved").
+FINISHED: dict[str, str] = {"closed": "Fixed{version}", "done": "Done{version}"}
 RESTORED = "The service is restored; the fix itself is still with our development team"
 
 
@@ -104,6 +106,9 @@ def development_note(item: Any) -> str:
     """Where the work item of a case stands, for the customer (the case page's side card)."""
     if item is None:
         return ""
+    version = f" in {item.release_version}" if item.release_version else ""
+    if item.status in FINISHED:
+        return FINISHED[item.status].format(version=version)
     return progress_text(item.status, item.release_version) or "With our development team"
 
 
