@@ -20,6 +20,7 @@ from casebridge.incidents.services import (
     review_update,
 )
 from tests import factories
+from tests.web.work_items import escalated
 
 pytestmark = pytest.mark.django_db
 
@@ -84,20 +85,7 @@ def test_an_incident_active_again_reopens_the_case_it_resolved(world: factories.
 
 
 def test_an_escalated_case_stays_with_development_and_says_so(world: factories.World) -> None:
-    case = case_transition(
-        actor=world["l2"],
-        case=taken(world),
-        action="escalate",
-        data={
-            "category": "bug",
-            "docs": {
-                "steps_to_reproduce": "Pay by card",
-                "expected_result": "Paid",
-                "actual_result": "502",
-                "log_excerpt": "ERROR pool exhausted",
-            },
-        },
-    )
+    case = escalated(world, "bug", by="cust_a")
     incident = act(world, declared(world, case), "resolve", note="Pool resized")
     case = Case.objects.get(pk=case.pk)
     assert case.state == "escalated" and case.resolution == ""
