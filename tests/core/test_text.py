@@ -65,7 +65,7 @@ def test_template_filters() -> None:
 HAND_MADE = (
     (re.compile(r"\|pluralize"), 'a template\'s |pluralize (use |plural:"noun")'),
     (re.compile(r"""['"]s['"] if .{0,20}(!=|==|>) ?1"""), 'a hand-made "s" if n != 1'),
-    (re.compile(r"[a-z]\(s\)(?! for\b| else\b| if\b)[ .,;:!?]"), 'a "(s)" plural'),
+    (re.compile(r"[a-z](?<!http)\(s\)(?! for\b| else\b| if\b)[ .,;:!?]"), 'a "(s)" plural'),
     (
         re.compile(r"\{\{ ?[\w.]+(\|length)? ?\}\} (cases|items|days|alerts|signatures)\b"),
         "{{ n }} cases",
