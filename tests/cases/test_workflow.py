@@ -10,7 +10,10 @@ The expected behaviour is written below from PRODUCT §3 and §4, not read from 
   L2 when development asks for information or rejects the item (``return_to_l2``, with the
   reason), escalated again once L2 has answered (``resume_escalation``, only for a case that has
   a work item), resolved as fixed when L2 validated the fix (``fix``);
-* ``reopen``: a reporter or L2 reopens a resolved case with a reason;
+* ``resolve_with_incident``: Casebridge resolves an open case when the incident declared from it
+  is resolved (issue 10);
+* ``reopen``: a reporter or L2 reopens a resolved case with a reason, and Casebridge when the
+  incident that resolved it is active again;
 * ``auto_resolve``: monitoring resolves a new case nobody worked on when its alert resolves at the
   source (the system actor);
 * ``close``: after the reporter confirms (the reporter, or L2 on their word) or when the quiet
@@ -78,8 +81,9 @@ POLICY: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
     "return_to_l2":      (frozenset({ESCALATED}),     INVESTIGATING,  SYSTEM_ONLY),
     "resume_escalation": (frozenset({INVESTIGATING}), ESCALATED,      SYSTEM_ONLY),
     "fix":               (frozenset({ESCALATED}),     RESOLVED,       SYSTEM_ONLY),
+    "resolve_with_incident": (OPEN,                   RESOLVED,       SYSTEM_ONLY),
     "auto_resolve":      (frozenset({NEW}),           RESOLVED,       SYSTEM_ONLY),
-    "reopen":            (frozenset({RESOLVED}),      INVESTIGATING,  L2 | REPORTERS),
+    "reopen":            (frozenset({RESOLVED}),      INVESTIGATING,  L2 | REPORTERS | SYSTEM_ONLY),
     "close":             (frozenset({RESOLVED}),      CLOSED,         L2 | REPORTERS | SYSTEM_ONLY),
 }
 # fmt: on
@@ -96,6 +100,7 @@ DATA: dict[str, dict[str, Any]] = {
     "return_to_l2": {"reason": "The RTE asks for the gateway logs."},
     "resume_escalation": {},
     "fix": {"version": "4.2.2"},
+    "resolve_with_incident": {"note": "Gateway pool resized."},
     "auto_resolve": {"note": "The alert resolved at the source."},
     "reopen": {"reason": "It fails again."},
     "close": {"reason": "Confirmed fixed."},
@@ -114,6 +119,10 @@ def expected_fields(action: str, actor: str, case: Case) -> dict[str, tuple[str,
         "return_to_l2": {},
         "resume_escalation": {},
         "fix": {"resolution": ("", "fixed"), "fixed_version": ("", "4.2.2")},
+        "resolve_with_incident": {
+            "resolution": ("", "incident"),
+            "resolution_note": ("", "Gateway pool resized."),
+        },
         "auto_resolve": {
             "resolution": ("", "no_fault"),
             "resolution_note": ("", "The alert resolved at the source."),

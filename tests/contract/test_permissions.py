@@ -554,7 +554,15 @@ def test_the_customer_timeline_holds_only_public_events(
     key = internal_side["case"]
     theirs = _get("cust_a", world, f"/cases/{key}/timeline").json()
     ours = _get("l2", world, f"/cases/{key}/timeline").json()
-    assert {e["action"] for e in theirs} == {"created", "take", "commented", "attached", "escalate"}
+    assert [e["action"] for e in theirs] == [
+        "received",
+        "being_investigated",
+        "message",
+        "file",
+        "passed_to_development",
+    ], "milestones in the customer's words (issue 10)"
+    assert theirs[-1]["text"] == "Passed to our development team"
+    assert all((e["field"], e["old"], e["new"]) == ("", "", "") for e in theirs)
     assert len(theirs) < len(ours)
     assert all(e["subject"] == key for e in theirs), "work item events are internal"
     text = json.dumps(theirs)
@@ -630,7 +638,10 @@ def test_development_reasons_stay_off_the_customers_timeline(world: factories.Wo
 
     theirs = _get("cust_a", world, f"/cases/{case.key}/timeline").json()
     assert secret not in json.dumps(theirs)
-    assert any(e["action"] == "work_item_progress" for e in theirs), "progress is shown"
+    progress = [e for e in theirs if e["action"] == "development"]
+    assert [e["text"] for e in progress] == [
+        "Back with our support team, who may ask you for more information"
+    ], "progress is shown, in the customer's words"
     notes = Notification.objects.filter(user=world["cust_a"]).values_list("message", flat=True)
     assert notes and not [n for n in notes if secret in n]
     ours = _get("l2", world, f"/cases/{case.key}/timeline").json()

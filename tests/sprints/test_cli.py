@@ -55,7 +55,7 @@ def test_plan_prints_reasons_accept_and_close(world, monday):
     assert reload(major).sprint == nxt and reload(critical).sprint == current
 
     listing = cli("list", "--team", "core-team", "--as", "l2")
-    assert "core-team/Sprint 2" in listing and "load 5/8 pts, 1 items" in listing
+    assert "core-team/Sprint 2" in listing and "load 5/8 pts, 1 item\n" in listing
     rows = json.loads(cli("list", "--as", "l2", "--json", "--state", "current"))
     assert [r["key"] for r in rows] == ["core-team/Sprint 1"]
 

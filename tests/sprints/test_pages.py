@@ -50,7 +50,7 @@ def test_plan_page_shows_the_proposal_with_reasons_and_accepts(world, monday):
     assert reload(major).sprint is None
     board = rte.get(r["Location"])
     assert (
-        "Sprint 2 is planned: 1 items scheduled; 1 critical bugs expedited into Sprint 1."
+        "Sprint 2 is planned: 1 item scheduled; 1 critical bug expedited into Sprint 1."
         in board.content.decode()
     )
     assert fr.key in board.content.decode()

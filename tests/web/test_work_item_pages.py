@@ -259,7 +259,7 @@ def test_case_page_shows_the_linked_item_and_its_status(
     page = html(browser_as("l2").get(f"/cases/{case.key}/"))
     assert "Fixed by development" in page and 'data-testid="fixed-version">4.3.1<' in page
     portal = html(browser_as("cust_a").get(f"/portal/cases/{case.key}/"))
-    assert ">Closed</span>" in portal and "/work-items/" not in portal
+    assert ">Fixed in 4.3.1</span>" in portal and "/work-items/" not in portal
 
 
 def test_customers_and_partners_find_no_work_item_page(

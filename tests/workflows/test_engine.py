@@ -85,6 +85,7 @@ def make_workflow(**overrides: Any) -> Workflow:
                 frozenset({"l2_engineer", "system"}),
                 route=route_by_answer,
                 routes=frozenset({"investigating", "waiting_on_reporter"}),
+                automatic="when the reporter answers",
             ),
         ),
     }

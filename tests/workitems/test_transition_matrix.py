@@ -447,7 +447,8 @@ def unavoidable(category: str, action: str, column: str, item: WorkItem) -> set[
     """Reasons a cell whose gates pass still gets.
 
     DevOps is never a bug's or feature's assignee; ``schedule`` puts an improvement that is in no
-    sprint into one, and ``reschedule`` moves an item that is in a sprint (decision 0004).
+    sprint into one, and ``reschedule`` moves an item that is in a sprint (decision 0004); a role
+    that decided on a feature request does not decide again in the same review round.
     """
     if action in ("start", "submit_review") and column not in ASSIGNABLE[category]:
         return {"not_assignee"}
@@ -455,6 +456,9 @@ def unavoidable(category: str, action: str, column: str, item: WorkItem) -> set[
         return {"in_sprint"}
     if action == "reschedule" and item.sprint_id is None:
         return {"not_in_sprint"}
+    decision = {"product_manager": item.pm_decision, "rte": item.rte_decision}.get(column)
+    if action in ("approve", "reject", "defer") and decision:
+        return {"decided"}  # a role decides once per review round (issue 10)
     return set()
 
 

@@ -463,6 +463,17 @@ class FeatureMachine(WorkflowMachine):
         data = {"as_role": as_role, **dict.fromkeys(WSJF, 5)}
         self.attempt(item, "approve", "dual", data)
 
+    @precondition(lambda self: self.status == "under_review")
+    @rule(data=st.data(), action=st.sampled_from(["defer", "reject"]))
+    def the_role_still_to_decide_gives_up(self, data: st.DataObject, action: str) -> None:
+        """A role decides once: after one approval, the other role defers or rejects."""
+        assert self.item is not None
+        item = WorkItem.objects.get(pk=self.item.pk)
+        who = "rte" if item.pm_decision else "pm"
+        t = self.workflow.transition(action)
+        assert t is not None
+        self.attempt(item, action, who, data.draw(inputs(self.env, t), label="input"))
+
     def check_decisions(self, item: dict[str, Any], assignees: set[int]) -> None:
         self.check_released(item, {"awaiting_acceptance", "done"})
         if item["status"] in POST_APPROVAL["feature"]:

@@ -22,11 +22,9 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
-#: Every role's label, and the system's own, for messages such as "needs the role: RTE".
-ROLE_LABELS: dict[str, str] = {
-    **{r.value: r.label for r in Role},
-    "system": "Casebridge (automatic)",
-}
+#: Every role's label, for messages such as "needs the role: RTE". The system is no role a
+#: person holds: an action it performs says when it happens (``Transition.automatic``).
+ROLE_LABELS: dict[str, str] = {r.value: r.label for r in Role}
 
 #: Roles held by people outside the company: they see only their organisation's cases and never
 #: internal notes.

@@ -10,6 +10,7 @@ from ninja import File, Form, Query, Router, Status, UploadedFile
 from casebridge.accounts.selectors import organisation_by_slug, user_by_username
 from casebridge.cases import selectors
 from casebridge.cases.attachments import attachment_add, download_type
+from casebridge.cases.milestones import milestone, milestones, nameable, public_name
 from casebridge.cases.models import Case
 from casebridge.cases.schemas import (
     AttachmentOut,
@@ -213,10 +214,18 @@ def close(request: ApiRequest, key: str, body: ReasonIn) -> CaseOut:
     return _act(request, key, "close", {"reason": body.reason})
 
 
-def _comment_out(comment: Any) -> CommentOut:
+def _person_for(viewer: Any, user: Any) -> UserRef:
+    """A person as the viewer may know them: customers and partners read the names of their
+    side and of support only; anyone else is "Our team" (cases.milestones.public_name)."""
+    if viewer.is_external and not nameable(user):
+        return UserRef(username="", name=public_name(user))
+    return UserRef.required(user)
+
+
+def _comment_out(viewer: Any, comment: Any) -> CommentOut:
     return CommentOut(
         id=comment.pk,
-        author=UserRef.required(comment.author),
+        author=_person_for(viewer, comment.author),
         body=comment.body,
         internal=comment.internal,
         created_at=comment.created_at,
@@ -226,17 +235,17 @@ def _comment_out(comment: Any) -> CommentOut:
 @router.get("/{key}/comments", response={200: list[CommentOut], **ERRORS}, summary="Comments")
 def list_comments(request: ApiRequest, key: str) -> list[CommentOut]:
     case = selectors.case_get_for(request.auth, key)
-    return [_comment_out(c) for c in selectors.comments_for(request.auth, case)]
+    return [_comment_out(request.auth, c) for c in selectors.comments_for(request.auth, case)]
 
 
 @router.post("/{key}/comments", response={201: CommentOut, **WRITE_ERRORS}, summary="Add a comment")
 def add_comment(request: ApiRequest, key: str, body: CommentIn) -> Status[CommentOut]:
     case = selectors.case_get_for(request.auth, key)
     comment = comment_add(actor=request.auth, case=case, body=body.body, internal=body.internal)
-    return Status(201, _comment_out(comment))
+    return Status(201, _comment_out(request.auth, comment))
 
 
-def _attachment_out(case: Case, attachment: Any) -> AttachmentOut:
+def _attachment_out(viewer: Any, case: Case, attachment: Any) -> AttachmentOut:
     return AttachmentOut(
         id=attachment.pk,
         filename=attachment.filename,
@@ -245,7 +254,7 @@ def _attachment_out(case: Case, attachment: Any) -> AttachmentOut:
         sha256=attachment.sha256,
         is_log=attachment.is_log,
         internal=attachment.internal,
-        uploaded_by=UserRef.required(attachment.uploaded_by),
+        uploaded_by=_person_for(viewer, attachment.uploaded_by),
         created_at=attachment.created_at,
         download_url=f"/api/v1/cases/{case.key}/attachments/{attachment.pk}",
     )
@@ -256,7 +265,8 @@ def _attachment_out(case: Case, attachment: Any) -> AttachmentOut:
 )
 def list_attachments(request: ApiRequest, key: str) -> list[AttachmentOut]:
     case = selectors.case_get_for(request.auth, key)
-    return [_attachment_out(case, a) for a in selectors.attachments_for(request.auth, case)]
+    files = selectors.attachments_for(request.auth, case)
+    return [_attachment_out(request.auth, case, a) for a in files]
 
 
 @router.post(
@@ -275,7 +285,7 @@ def upload(
         filename=file.name or "upload",
         internal=internal,
     )
-    return Status(201, _attachment_out(case, attachment))
+    return Status(201, _attachment_out(request.auth, case, attachment))
 
 
 @router.get(
@@ -304,7 +314,24 @@ def attachment_response(attachment: Any) -> FileResponse:
     "/{key}/timeline", response={200: list[EventOut], **ERRORS}, summary="The case's history"
 )
 def timeline(request: ApiRequest, key: str) -> list[EventOut]:
+    """Staff get every event; customers and partners the milestones, in their words."""
     case = selectors.case_get_for(request.auth, key)
+    events = selectors.timeline_for(request.auth, case)
+    if request.auth.is_external:
+        return [
+            EventOut(
+                at=m.at,
+                actor=UserRef.of(m.actor),
+                subject=case.key,
+                action=m.code,
+                field="",
+                old="",
+                new="",
+                reason=m.detail,
+                text=m.text,
+            )
+            for m in milestones(events)
+        ]
     return [
         EventOut(
             at=e.at,
@@ -315,8 +342,9 @@ def timeline(request: ApiRequest, key: str) -> list[EventOut]:
             old=e.old,
             new=e.new,
             reason=e.reason,
+            text=told.text if (told := milestone(e)) else "",
         )
-        for e in selectors.timeline_for(request.auth, case)
+        for e in events
     ]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from casebridge.cases.models import Case, EscalationPolicy
 from casebridge.core.errors import Reason
+from casebridge.core.text import with_article
 from casebridge.workitems.models import Category, ImprovementArea
 
 Docs = Mapping[str, Any]
@@ -156,7 +157,7 @@ def missing_reasons(case: Case, category: str, docs: Docs) -> list[Reason]:
     return [
         Reason(
             "missing_documentation",
-            f"{line.item.missing} (needed for a {category_label})",
+            f"{line.item.missing} (needed for {with_article(category_label)})",
             line.item.field,
         )
         for line in checklist(case, category, docs)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from casebridge.audit.services import audit_record
-from casebridge.cases.models import Case, CaseState, Watcher
+from casebridge.cases.milestones import RESTORED, progress_text
+from casebridge.cases.models import OPEN_STATES, Case, CaseState, Resolution, Watcher
 from casebridge.core.actors import SYSTEM
 from casebridge.integrations.notifications import notify
 
@@ -34,6 +35,20 @@ def _audience(case: Case) -> list[Any]:
     return [case.reporter, case.owner, *watchers]
 
 
+def _notify(case: Case, *, staff: str, customers: str) -> None:
+    """Tell the case's people: staff in development's words, customers (and partners) the
+    milestone in theirs, and nothing when the step is no milestone for them."""
+    for external, message in ((False, staff), (True, customers)):
+        if not message:
+            continue
+        notify(
+            users=[u for u in _audience(case) if u is not None and u.is_external is external],
+            subject_key=case.key,
+            message=message if not external else f"{case.key}: {message}",
+            url=f"/portal/cases/{case.key}/" if external else f"/cases/{case.key}/",
+        )
+
+
 def cases_follow(
     *, actor: Any, item: Any, action: str, old: str, new: str, label: str, outcome: str, reason: str
 ) -> None:
@@ -43,9 +58,11 @@ def cases_follow(
     """
     from casebridge.cases.services import case_transition
 
+    version = item.release_version
     for case in Case.objects.filter(work_item=item).select_related("reporter", "owner"):
-        # Public: the customer sees the progress. The reason is development's internal word
-        # (an RTE's question, a reviewer's remark): staff read it on the work item's own event.
+        # Public: the customer reads it as a milestone (cases.milestones), in their words and
+        # without the item's people. The reason is development's internal word (an RTE's
+        # question, a reviewer's remark): staff read it on the work item's own event.
         audit_record(
             actor=actor,
             subject=case,
@@ -53,21 +70,17 @@ def cases_follow(
             field="work_item_status",
             old=old,
             new=new,
-            data={"work_item": item.key, "action": action},
+            data={"work_item": item.key, "action": action, "version": version},
             public=True,
         )
-        message = f"{case.key}: {item.key} is now {label.lower()}"
         detail = f" ({reason})" if reason and outcome == "returned" else ""
-        for external in (False, True):
-            notify(
-                users=[u for u in _audience(case) if u is not None and u.is_external is external],
-                subject_key=case.key,
-                message=message if external else message + detail,
-                url=f"/cases/{case.key}/",
-            )
+        _notify(
+            case,
+            staff=f"{case.key}: {item.key} is now {label.lower()}{detail}",
+            customers=progress_text(new, version),
+        )
         if outcome == "fixed" and case.state == CaseState.ESCALATED:
-            version = item.release_version or "unknown version"
-            note = f"Fixed by {item.key} in {version}"
+            note = f"Fixed by {item.key}" + (f" in {version}" if version else "")
             case_transition(
                 actor=SYSTEM,
                 case=case,
@@ -80,3 +93,77 @@ def cases_follow(
             )
         elif outcome == "resumed" and case.state == CaseState.INVESTIGATING:
             case_transition(actor=SYSTEM, case=case, action="resume_escalation", data={})
+
+
+def _held_by_development(case: Case) -> bool:
+    """An escalation holds the case: it is escalated, or its work item is still open (L2 was
+    asked for information and the item waits for the answer)."""
+    item = case.work_item
+    return case.state == CaseState.ESCALATED or (item is not None and item.closed_at is None)
+
+
+def case_follow_incident(*, incident: Any, action: str, note: str) -> None:
+    """The case an incident was declared from follows it (the incident workflow's ``after``).
+
+    * resolved: the case resolves with the incident's note (resolution ``incident``), unless an
+      escalation holds it; then its timeline says the service is restored and what is left for
+      development;
+    * closed: the same, for a case still open that this incident never resolved (a case the
+      reporter reopened after the incident was resolved stays with L2);
+    * active again: a case the incident resolved reopens.
+    """
+    from casebridge.cases.services import case_transition
+
+    if incident.case_id is None:
+        return
+    case = Case.objects.select_related("work_item", "reporter", "owner").get(pk=incident.case_id)
+    working = case.state in OPEN_STATES
+    if action == "reopen":
+        if case.state == CaseState.RESOLVED and case.resolution == Resolution.INCIDENT:
+            reason = f"{incident.key} is active again" + (f": {note}" if note else "")
+            case_transition(actor=SYSTEM, case=case, action="reopen", data={"reason": reason})
+        return
+    if action not in ("resolve", "close") or not (working or case.state == CaseState.ESCALATED):
+        return
+    if action == "close" and _resolved_by(case, incident):
+        return
+    if _held_by_development(case):
+        _tell_what_is_left(case, incident, note)
+        return
+    case_transition(
+        actor=SYSTEM,
+        case=case,
+        action="resolve_with_incident",
+        data={"note": note, "reason": f"{incident.key} resolved: {note}"},
+    )
+
+
+def _resolved_by(case: Case, incident: Any) -> bool:
+    from casebridge.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(
+        subject_type=case.audit_type,
+        subject_key=case.key,
+        action__in=("resolve_with_incident", "incident_resolved"),
+        at__gte=incident.declared_at,
+    ).exists()
+
+
+def _tell_what_is_left(case: Case, incident: Any, note: str) -> None:
+    item = case.work_item
+    audit_record(
+        actor=SYSTEM,
+        subject=case,
+        action="incident_resolved",
+        field="incident",
+        new=incident.key,
+        reason=note,
+        data={"incident": incident.key, "work_item": item.key if item else ""},
+        public=True,
+    )
+    left = f"{item.key} is still open" if item else "development still holds it"
+    _notify(
+        case,
+        staff=f"{case.key}: {incident.key} is resolved; the case stays open: {left}",
+        customers=RESTORED,
+    )

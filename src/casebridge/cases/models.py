@@ -36,6 +36,7 @@ class Resolution(models.TextChoices):
     NO_FAULT = "no_fault", "No fault found"
     DUPLICATE = "duplicate", "Duplicate"
     FIXED = "fixed", "Fixed by development"
+    INCIDENT = "incident", "Resolved with its incident"
 
 
 class Impact(models.TextChoices):

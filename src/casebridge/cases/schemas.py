@@ -186,11 +186,17 @@ class AttachmentOut(Schema):
 
 
 class EventOut(Schema):
+    """One event of a case's history. Customers and partners get the case's milestones only
+    (``action`` is the milestone: received, being_investigated, waiting_for_you,
+    passed_to_development, development, service_restored, resolved, reopened, closed, message,
+    file), in their words (``text``), with no internal field, state or development name."""
+
     at: datetime
-    actor: UserRef | None
+    actor: UserRef | None = Field(description="Who; for customers only their side and support")
     subject: str
     action: str
     field: str
     old: str
     new: str
     reason: str
+    text: str = Field(description="The milestone as the customer reads it; empty if none")

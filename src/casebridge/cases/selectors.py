@@ -124,12 +124,16 @@ def case_get_for(viewer: Any, key: str) -> Case:
 
 def comments_for(viewer: Any, case: Case) -> QuerySet[Comment]:
     comments = Comment.objects.filter(case=case).select_related("author")
-    return comments.filter(internal=False) if viewer.is_external else comments
+    if viewer.is_external:  # the authors' roles say who may be named to a customer
+        return comments.filter(internal=False).prefetch_related("author__role_grants")
+    return comments
 
 
 def attachments_for(viewer: Any, case: Case) -> QuerySet[Attachment]:
     files = Attachment.objects.filter(case=case).select_related("uploaded_by")
-    return files.filter(internal=False) if viewer.is_external else files
+    if viewer.is_external:
+        return files.filter(internal=False).prefetch_related("uploaded_by__role_grants")
+    return files
 
 
 def attachment_get_for(viewer: Any, case: Case, attachment_id: int) -> Attachment:
@@ -144,7 +148,8 @@ def timeline_for(viewer: Any, case: Case) -> QuerySet[AuditEvent]:
     subjects = [("case", case.key)]
     if case.work_item_id is not None and case.work_item is not None:
         subjects.append(("work_item", case.work_item.key))
-    return events_for(subjects, public_only=viewer.is_external)
+    events = events_for(subjects, public_only=viewer.is_external)
+    return events.prefetch_related("actor__role_grants")  # who may be named to a customer
 
 
 def state_counts_for(viewer: Any) -> dict[str, int]:

@@ -81,6 +81,12 @@ def check_resolution(ctx: Context) -> Iterator[Reason]:
         yield Reason(
             "resolution", "A case is resolved as fixed by its work item, not by hand", "resolution"
         )
+    elif resolution == Resolution.INCIDENT:
+        yield Reason(
+            "resolution",
+            "A case is resolved with its incident when the incident is resolved, not by hand",
+            "resolution",
+        )
     elif resolution not in Resolution.values:
         choices = "known_fix, no_fault or duplicate"
         yield Reason(
@@ -154,6 +160,18 @@ def effect_fix(ctx: Context) -> Changes:
         "resolution": (old, case.resolution),
         "resolution_note": ("", case.resolution_note),
         "fixed_version": (old_version, case.fixed_version),
+    }
+
+
+def effect_resolve_with_incident(ctx: Context) -> Changes:
+    case: Case = ctx.subject
+    before = (case.resolution, case.resolution_note)
+    case.resolution = Resolution.INCIDENT
+    case.resolution_note = str(ctx.data.get("note") or "").strip()
+    case.resolved_at = clock.now()
+    return {
+        "resolution": (before[0], case.resolution),
+        "resolution_note": (before[1], case.resolution_note),
     }
 
 
@@ -312,6 +330,7 @@ CASE_WORKFLOW = Workflow(
             frozenset({SYSTEM_ROLE}),
             requires=(Requirement("reason", "Say why the case returns to L2"),),
             description="The RTE asked for information, or rejected the work item.",
+            automatic="when development asks L2 for information or rejects the work item",
         ),
         Transition(
             "resume_escalation",
@@ -321,6 +340,7 @@ CASE_WORKFLOW = Workflow(
             frozenset({SYSTEM_ROLE}),
             checks=(check_has_work_item,),
             description="L2 answered the RTE; the case follows its work item again.",
+            automatic="when L2 gives development the information it asked for",
         ),
         Transition(
             "fix",
@@ -331,6 +351,19 @@ CASE_WORKFLOW = Workflow(
             effect=effect_fix,
             public=True,
             description="The work item was validated and closed; the case resolves as fixed.",
+            automatic="when its work item is validated and closed",
+        ),
+        Transition(
+            "resolve_with_incident",
+            "Resolved with its incident",
+            WORKING,
+            S.RESOLVED,
+            frozenset({SYSTEM_ROLE}),
+            requires=(Requirement("note", "Say what restored the service"),),
+            effect=effect_resolve_with_incident,
+            public=True,
+            description="The incident declared from the case restored the service.",
+            automatic="when the incident declared from it is resolved and no work item holds it",
         ),
         Transition(
             "auto_resolve",
@@ -343,17 +376,19 @@ CASE_WORKFLOW = Workflow(
             effect=effect_auto_resolve,
             public=True,
             description="The monitoring alert of a case nobody worked on resolved by itself.",
+            automatic="when the alert of a case nobody worked on resolves at the source",
         ),
         Transition(
             "reopen",
             "Reopen",
             frozenset({S.RESOLVED}),
             S.INVESTIGATING,
-            frozenset({L2, *EXTERNAL}),
+            frozenset({L2, SYSTEM_ROLE, *EXTERNAL}),
             requires=(Requirement("reason", "Say why the case is reopened"),),
             effect=effect_reopen,
             style="danger",
             public=True,
+            automatic="when the incident that resolved it is active again",
         ),
         Transition(
             "close",
@@ -364,6 +399,7 @@ CASE_WORKFLOW = Workflow(
             effect=effect_close,
             public=True,
             description="The reporter confirmed the fix, or the quiet period passed.",
+            automatic="when the case stayed resolved through the quiet period",
         ),
     ),
 )

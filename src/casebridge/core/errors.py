@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from casebridge.core.text import plural
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -82,9 +84,9 @@ class TransitionRefused(Conflict):
             fields[key] = f"{fields[key]} {reason.message}" if key in fields else reason.message
         count = len(self.reasons)
         summary = "; ".join(r.message for r in self.reasons)
-        noun = "reason" if count == 1 else "reasons"
         super().__init__(
-            f"Cannot {action.replace('_', ' ')} ({count} {noun}): {summary}", fields=fields
+            f"Cannot {action.replace('_', ' ')} ({plural(count, 'reason')}): {summary}",
+            fields=fields,
         )
 
     def as_dict(self) -> dict[str, object]:

@@ -15,6 +15,7 @@ from casebridge.audit.services import audit_changes, audit_record
 from casebridge.cases.models import Case
 from casebridge.core import clock, keys
 from casebridge.core.errors import PermissionDenied, Reason, TransitionRefused, ValidationFailed
+from casebridge.core.text import plural
 from casebridge.incidents import policies
 from casebridge.incidents.models import (
     PRIORITY_OF_SEVERITY,
@@ -137,7 +138,7 @@ def incident_declare(*, actor: Any, data: Declaration) -> Incident:
             incident=incident,
             kind=EntryKind.ALERT,
             text=f"Alert {group.key} {group.status} since {since}: {group.title} "
-            f"(seen {group.count} times)",
+            f"(seen {plural(group.count, 'time')})",
         )
     if case is not None:
         audit_record(

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from casebridge.accounts.models import ROLE_LABELS, Role
+from casebridge.audit.models import AuditEvent
+from casebridge.cases.following import case_follow_incident
 from casebridge.core import clock
 from casebridge.core.errors import Reason
 from casebridge.incidents import policies
@@ -66,8 +68,10 @@ def check_in_command(ctx: Context) -> Iterator[Reason]:
 
 
 def check_lead(ctx: Context) -> Iterator[Reason]:
-    if not ctx.preview:
-        yield from policies.lead_reasons(ctx.data.get("lead"))
+    """Policy 6 on the new lead; a missing one is the transition's requirement."""
+    lead = ctx.data.get("lead")
+    if not ctx.preview and lead is not None:
+        yield from policies.lead_reasons(lead)
 
 
 def check_owner(ctx: Context) -> Iterator[Reason]:
@@ -136,8 +140,10 @@ def check_leaving(ctx: Context) -> Iterator[Reason]:
 
 
 def check_review_lead(ctx: Context) -> Iterator[Reason]:
-    if not ctx.preview:
-        yield from policies.review_lead_reasons(ctx.data.get("review_lead"))
+    """Policy 7 on the review's lead; a missing one is the transition's requirement."""
+    lead = ctx.data.get("review_lead")
+    if not ctx.preview and lead is not None:
+        yield from policies.review_lead_reasons(lead)
 
 
 def check_review_done(ctx: Context) -> Iterator[Reason]:
@@ -245,6 +251,30 @@ def _timeline(ctx: Context, action: str, old: str, new: str) -> None:
     transition_entry(ctx, action, old, new)
 
 
+def _case_follows(ctx: Context, action: str, old: str, new: str) -> None:
+    """The case the incident was declared from follows it (``cases.following``): resolved
+    with the incident, or told what is left for development; reopened if it is active again."""
+    if old == new or action not in ("resolve", "close", "reopen"):
+        return
+    incident: Incident = ctx.subject
+    note = str(ctx.data.get("note") or ctx.data.get("reason") or "").strip()
+    if action == "close":
+        note = resolution_note(incident)
+    case_follow_incident(incident=incident, action=action, note=note)
+
+
+def resolution_note(incident: Incident) -> str:
+    """What restored the service: the note of the incident's last ``resolve``."""
+    event = (
+        AuditEvent.objects.filter(
+            subject_type=incident.audit_type, subject_key=incident.key, action="resolve"
+        )
+        .order_by("-at", "-id")
+        .first()
+    )
+    return event.reason if event is not None and event.reason else incident.title
+
+
 def _stay(action: str, label: str, **kwargs: object) -> Transition:
     return Transition(action, label, RUNNING, None, STAFF, **kwargs)  # type: ignore[arg-type]
 
@@ -304,7 +334,7 @@ INCIDENT_WORKFLOW = Workflow(
             frozenset({S.RESOLVED}),
             S.IN_REVIEW,
             STAFF,
-            requires=(Requirement("review_lead", "Name who leads the review"),),
+            requires=(Requirement("review_lead", "Name who leads the post-incident review"),),
             checks=(check_in_command, check_review_lead),
             effect=effect_start_review,
             style="primary",
@@ -373,7 +403,7 @@ INCIDENT_WORKFLOW = Workflow(
             effect=effect_severity,
         ),
     ),
-    after=(_timeline,),
+    after=(_timeline, _case_follows),
 )
 
 #: Actions that change who does what: the room shows them as forms beside the roles.

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from casebridge.core.errors import DomainError
+from casebridge.core.text import plural
 from casebridge.monitoring.models import AlertGroup, Integration, Payload, PayloadState
 from casebridge.monitoring.services import (
     integration_create,
@@ -97,7 +98,7 @@ class PayloadAdmin(admin.ModelAdmin[Payload]):
         for payload in queryset.filter(state=PayloadState.FAILED):
             payload_retry(actor=request.user, payload=payload)
             done += 1
-        self.message_user(request, f"{done} failed payload(s) queued again")
+        self.message_user(request, f"{plural(done, 'failed payload')} queued again")
 
 
 @admin.register(AlertGroup)

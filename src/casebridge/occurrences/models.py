@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from casebridge.core.text import plural
+
 
 class DocumentKind(models.TextChoices):
     CASE = "case", "Case"
@@ -292,7 +294,7 @@ class RecurringPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.min_cases} cases in {self.window_days} days"
+        return f"{plural(self.min_cases, 'case')} in {plural(self.window_days, 'day')}"
 
 
 class ClusterBasis(models.TextChoices):

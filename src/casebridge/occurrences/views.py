@@ -17,6 +17,7 @@ from casebridge.cases.selectors import case_get_for
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.selectors import service_get
 from casebridge.core.errors import DomainError
+from casebridge.core.text import plural
 from casebridge.incidents.workflow import STAFF as INCIDENT_STAFF
 from casebridge.monitoring.selectors import service_health_for
 from casebridge.occurrences import recurring
@@ -226,7 +227,7 @@ def _cluster_forms(cluster: Any, bound: dict[str, Any]) -> dict[str, Any]:
         "improvement": {
             "title": f"Stop the recurrence: {cluster.title}"[:200],
             "rationale": (
-                f"{cluster.size} cases in the recurring cluster {cluster.key} "
+                f"{plural(cluster.size, 'case')} in the recurring cluster {cluster.key} "
                 f"({cluster.get_basis_display().lower()}"
                 + (f": {excerpt}" if excerpt else "")
                 + ")."
@@ -301,5 +302,11 @@ def _done(action: str, key: str, outcome: Any) -> str:
         return f"{key} dismissed."
     if action == "improvement":
         return f"{outcome.work_item.key} proposed from {key}."
-    skipped = f" ({len(outcome.skipped)} not open, left as they are)" if outcome.skipped else ""
-    return f"{len(outcome.linked)} cases of {key} follow {outcome.work_item.key}{skipped}."
+    skipped = len(outcome.skipped)
+    left = f" ({skipped} not open, left as {'it is' if skipped == 1 else 'they are'})"
+    linked = len(outcome.linked)
+    follow = "follows" if linked == 1 else "follow"
+    return (
+        f"{plural(linked, 'case')} of {key} {follow} {outcome.work_item.key}"
+        f"{left if skipped else ''}."
+    )

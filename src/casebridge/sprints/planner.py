@@ -28,6 +28,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from casebridge.core.text import plural
 from casebridge.sprints.ranking import Ranked
 
 
@@ -56,8 +57,8 @@ class Pace:
         n = len(self.done)
         figures = ", ".join(str(d) for d in self.done)
         return (
-            f"{self.average} {unit} done per sprint on average over the last {n} closed "
-            f"sprint{'s' if n != 1 else ''} ({figures})"
+            f"{self.average} {unit} done per sprint on average over the last "
+            f"{plural(n, 'closed sprint')} ({figures})"
         )
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from casebridge.core.text import plural
+
 IMPACT_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 IMPACT_NAME = {rank: name for name, rank in IMPACT_RANK.items()}
 BUG_TIERS = {"critical": 1, "major": 2, "minor": 3}
@@ -108,7 +110,7 @@ def natural_key(c: Candidate) -> tuple[object, ...]:
 
 def _days(now: datetime, then: datetime) -> str:
     days = max(0, (now - then).days)
-    return "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} old"
+    return "today" if days == 0 else f"{plural(days, 'day')} old"
 
 
 def natural_reason(c: Candidate, now: datetime) -> str:
@@ -117,8 +119,7 @@ def natural_reason(c: Candidate, now: datetime) -> str:
     age = _days(now, c.created_at)
     if tier in (1, 2, 3, 6):
         if c.cases:
-            impact = f"impact {IMPACT_NAME.get(c.impact, 'unknown')} ({c.cases} case"
-            impact += "s)" if c.cases != 1 else ")"
+            impact = f"impact {IMPACT_NAME.get(c.impact, 'unknown')} ({plural(c.cases, 'case')})"
         else:
             impact = "no linked case"
         return f"{TIER_LABELS[tier].capitalize()}; {impact}; {age}"

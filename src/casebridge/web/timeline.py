@@ -147,6 +147,18 @@ def _related(event: AuditEvent, base: Entry) -> Entry:
     return replace(base, text="removed the related link to", link_key=event.old, link_kind="case")
 
 
+def _incident_resolved(event: AuditEvent, base: Entry) -> Entry:
+    """The incident declared from the case was resolved while development holds the case."""
+    item = str((event.data or {}).get("work_item") or "")
+    left = f"{item} is still open" if item else "development still holds it"
+    return replace(
+        base,
+        text=f"{event.new} was resolved; the case stays open: {left}",
+        kind="state",
+        reason=event.reason,
+    )
+
+
 #: Case events told by their action rather than a field.
 ACTIONS: dict[str, Teller] = {
     "related": _related,
@@ -156,6 +168,7 @@ ACTIONS: dict[str, Teller] = {
     "attached": _attached,
     "work_item_progress": _progress,
     "relinked": _relinked,
+    "incident_resolved": _incident_resolved,
 }
 
 

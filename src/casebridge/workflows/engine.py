@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from django.db import models, transaction
 
 from casebridge.audit.services import audit_changes, audit_record
+from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.core.errors import Reason, TransitionRefused
 
 
@@ -75,7 +76,10 @@ Route = Callable[[Context], str]
 class Transition:
     """One action. ``target`` None means the status stays (the action records data only);
     ``route`` picks the target at run time among ``routes`` (e.g. "approved once both approve");
-    ``requires`` and ``accepts`` name the input it needs and the input it may also take."""
+    ``requires`` and ``accepts`` name the input it needs and the input it may also take.
+    An action Casebridge itself performs has the ``system`` role and says in ``automatic``
+    when it happens ("when its work item is validated and closed"): nobody is told it "needs
+    the role" of the system."""
 
     action: str
     label: str
@@ -93,6 +97,13 @@ class Transition:
     #: Optional input the action also takes besides ``requires`` (a mentor with an assignment,
     #: WSJF inputs with an approval): pages build the action's form from both.
     accepts: tuple[str, ...] = ()
+    #: When Casebridge performs the action by itself (for a transition with the system role).
+    automatic: str = ""
+
+    @property
+    def people(self) -> frozenset[str]:
+        """The roles of the people who may take the action (the system is no person)."""
+        return self.roles - {SYSTEM_ROLE}
 
     def targets(self) -> frozenset[str]:
         """Every state this action can lead to, for diagrams and checks."""
@@ -143,6 +154,8 @@ class Workflow:
             unknown = (t.sources | t.targets()) - names
             assert not unknown, f"{self.name}.{t.action}: unknown states {unknown}"
             assert (t.route is None) == (not t.routes), f"{self.name}.{t.action}: route/routes"
+            automatic = SYSTEM_ROLE in t.roles
+            assert automatic == bool(t.automatic), f"{self.name}.{t.action}: say when automatic"
 
     def state(self, name: str) -> State:
         for state in self.states:
@@ -172,8 +185,7 @@ class Workflow:
                 )
             )
         if not ctx.actor.has_role(*transition.roles):
-            labels = ", ".join(sorted(self.role_labels.get(r, r) for r in transition.roles))
-            reasons.append(Reason("role", f"{transition.label} needs the role: {labels}"))
+            reasons.append(self.role_reason(transition))
         if not ctx.preview:
             reasons.extend(
                 Reason("required", req.message, req.field)
@@ -182,7 +194,25 @@ class Workflow:
             )
         for check in transition.checks:
             reasons.extend(check(ctx))
-        return reasons
+        return distinct(reasons)
+
+    def who(self, transition: Transition) -> str:
+        """Who takes the action, in words: "RTE", or "automatically, when ..." or both."""
+        people = ", ".join(sorted(self.role_labels.get(r, r) for r in transition.people))
+        automatic = f"automatically, {transition.automatic}" if transition.automatic else ""
+        return "; ".join(part for part in (people, automatic) if part)
+
+    def role_reason(self, transition: Transition) -> Reason:
+        """Why the actor may not take the action: the roles that may, or when it happens by
+        itself. An action only the system performs is never said to need a role."""
+        label = transition.label
+        if not transition.people:
+            return Reason("role", f"{label} happens automatically, {transition.automatic}")
+        labels = ", ".join(sorted(self.role_labels.get(r, r) for r in transition.people))
+        message = f"{label} needs the role: {labels}"
+        if transition.automatic:
+            message += f" (it also happens automatically, {transition.automatic})"
+        return Reason("role", message)
 
     def options_for(self, actor: Any, subject: Any) -> list[Option]:
         """The transitions leaving the subject's state, each with its reasons for this viewer."""
@@ -204,6 +234,26 @@ class Workflow:
             and actor.has_role(*t.roles)
             and all(next(iter(check(ctx)), None) is None for check in t.checks)
         ]
+
+
+def distinct(reasons: Iterable[Reason]) -> list[Reason]:
+    """Every reason once. Two "required" reasons for the same field say the same thing (the
+    transition's requirement and a check both name a missing input): the clearer one, the
+    longer message, is kept in the place of the first. Identical reasons are kept once."""
+    kept: list[Reason] = []
+    for reason in reasons:
+        twin = next((i for i, k in enumerate(kept) if _same(k, reason)), None)
+        if twin is None:
+            kept.append(reason)
+        elif len(reason.message) > len(kept[twin].message):
+            kept[twin] = reason
+    return kept
+
+
+def _same(a: Reason, b: Reason) -> bool:
+    if a == b:
+        return True
+    return a.code == b.code == "required" and a.field is not None and a.field == b.field
 
 
 def _unknown_action(workflow: Workflow, action: str) -> TransitionRefused:
@@ -240,10 +290,12 @@ def apply_transition(
         ctx = Context(actor=actor, subject=locked, data=data)
         named = {r.field for r in extra_reasons if r.field}
         evaluated = workflow.evaluate(transition, ctx)
-        reasons = [
-            *extra_reasons,
-            *(r for r in evaluated if not (r.code == "required" and r.field in named)),
-        ]
+        reasons = distinct(
+            [
+                *extra_reasons,
+                *(r for r in evaluated if not (r.code == "required" and r.field in named)),
+            ]
+        )
         if reasons:
             raise TransitionRefused(action, reasons)
         previous = getattr(locked, workflow.status_field)

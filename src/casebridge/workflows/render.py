@@ -7,10 +7,6 @@ from casebridge.workflows.engine import StateGroup, Transition, Workflow
 FINAL = (StateGroup.DONE, StateGroup.REJECTED)
 
 
-def _roles(workflow: Workflow, transition: Transition) -> str:
-    return ", ".join(sorted(workflow.role_labels.get(r, r) for r in transition.roles))
-
-
 def _check_names(transition: Transition) -> list[str]:
     return [
         getattr(c, "__name__", "check").removeprefix("check_").replace("_", " ")
@@ -25,7 +21,7 @@ def as_text(workflow: Workflow) -> str:
     for t in workflow.transitions:
         targets = " | ".join(sorted(t.targets())) or "(stays)"
         lines.append(f"  {t.action}: {', '.join(sorted(t.sources))} -> {targets}")
-        lines.append(f"      who: {_roles(workflow, t)}")
+        lines.append(f"      who: {workflow.who(t)}")
         if t.requires:
             lines.append(f"      needs: {', '.join(r.field for r in t.requires)}")
         if t.checks:
@@ -61,7 +57,7 @@ def workflows_markdown(workflows: dict[str, Workflow]) -> str:
         for t in workflow.transitions:
             parts.append(
                 f"| `{t.action}` | {', '.join(sorted(t.sources))} | "
-                f"{', '.join(sorted(t.targets())) or '(stays)'} | {_roles(workflow, t)} | "
+                f"{', '.join(sorted(t.targets())) or '(stays)'} | {workflow.who(t)} | "
                 f"{', '.join(r.field for r in t.requires) or '-'} | "
                 f"{'; '.join(_check_names(t)) or '-'} |"
             )

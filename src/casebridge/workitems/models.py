@@ -130,6 +130,9 @@ class WorkItem(models.Model):
     rte_decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    #: The reason of each role's decision of this review round, and of the latest decision.
+    pm_decision_reason = models.TextField(blank=True, default="")
+    rte_decision_reason = models.TextField(blank=True, default="")
     decision_reason = models.TextField(blank=True, default="")
     revisit_on = models.DateField(null=True, blank=True)
 

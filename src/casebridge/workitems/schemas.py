@@ -80,8 +80,10 @@ class WorkItemOut(Schema):
     deployed_environment: str
     reopen_count: int
     pm_decision: str
+    pm_decision_reason: str
     rte_decision: str
-    decision_reason: str
+    rte_decision_reason: str
+    decision_reason: str = Field(description="The reason of the latest decision")
     revisit_on: date | None
     business_value: int | None
     time_criticality: int | None
@@ -197,7 +199,9 @@ _PLAIN = (
     "deployed_environment",
     "reopen_count",
     "pm_decision",
+    "pm_decision_reason",
     "rte_decision",
+    "rte_decision_reason",
     "decision_reason",
     "revisit_on",
     "business_value",

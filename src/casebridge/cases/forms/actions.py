@@ -63,7 +63,11 @@ class QuestionForm(ActionForm):
 
 RESOLUTIONS = [
     ("", "Choose…"),
-    *((value, label) for value, label in Resolution.choices if value != Resolution.FIXED),
+    *(
+        (value, label)
+        for value, label in Resolution.choices
+        if value not in (Resolution.FIXED, Resolution.INCIDENT)
+    ),
 ]
 
 

@@ -26,6 +26,7 @@ from casebridge.cases.forms import (
     CommentForm,
     EmptyForm,
 )
+from casebridge.cases.milestones import customer_state, development_note, milestones
 from casebridge.cases.models import Case
 from casebridge.cases.selectors import (
     attachment_get_for,
@@ -106,7 +107,8 @@ def _action_views(
                 style=transition.style,
                 allowed=option.allowed,
                 reasons=" ".join(r.message + "." for r in option.reasons),
-                description=transition.description,
+                # The workflow's descriptions speak to support staff ("returns to investigating").
+                description="" if user.is_external else transition.description,
                 form=form,
                 open=transition.action == opened,
             )
@@ -159,11 +161,14 @@ def case_context(
         "can_resolve": any(a.action == "resolve" and a.allowed for a in actions),
         "comments": list(comments_for(user, case)),
         "attachments": list(attachments_for(user, case)),
-        "timeline": entries(timeline_for(user, case)),
         "comment_form": comment_form or CommentForm(viewer=user),
         "attachment_form": attachment_form or AttachmentForm(viewer=user),
     }
-    if not user.is_external:
+    if user.is_external:
+        context["milestones"] = milestones(timeline_for(user, case))
+        context["development_note"] = development_note(case.work_item)
+    else:
+        context["timeline"] = entries(timeline_for(user, case))
         context["known_fixes"] = list(
             known_resolution_list_for(user, service=case.service.slug)[:5]
         )
@@ -210,6 +215,8 @@ def case_act(request: Request, key: str, action: str) -> HttpResponse:
 
 
 def _done_message(user: User, case: Case, action: str) -> str:
+    if user.is_external:
+        return f"{_label(user, action)}: {case.key} is now {customer_state(case.state).lower()}."
     state = CASE_WORKFLOW.state(case.state).label
     return f"{_label(user, action)}: {case.key} is now {state.lower()}."
 

@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from casebridge.accounts.models import Team
 from casebridge.core.errors import DomainError
+from casebridge.core.text import plural
 from casebridge.sprints import selectors, services
 from casebridge.sprints.forms import SprintForm
 from casebridge.sprints.models import Sprint
@@ -158,8 +159,9 @@ def accept(request: Request, team: str) -> HttpResponse:
     except DomainError as exc:
         report(request, exc)
         return redirect(plan_url(found, sprint, add, remove))
-    text = f"{done.sprint.name} is planned: {len(done.scheduled)} items scheduled"
+    text = f"{done.sprint.name} is planned: {plural(len(done.scheduled), 'item')} scheduled"
     if done.expedited and done.current is not None:
-        text += f"; {len(done.expedited)} critical bugs expedited into {done.current.name}"
+        critical = plural(len(done.expedited), "critical bug")
+        text += f"; {critical} expedited into {done.current.name}"
     messages.success(request, text + ".")
     return redirect("sprints:board", pk=done.sprint.pk)

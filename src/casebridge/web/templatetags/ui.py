@@ -1,4 +1,5 @@
-"""Small presentation helpers: relative ages, state and impact badges, file sizes."""
+"""Small presentation helpers: relative ages, state and impact badges, file sizes, plurals and
+articles (``core.text``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from casebridge.cases import milestones
 from casebridge.cases.models import CaseState, Impact, Resolution
-from casebridge.core import clock
+from casebridge.core import clock, text
 
 register = template.Library()
 
@@ -82,6 +84,19 @@ def state_badge(state: str) -> SafeString:
 
 
 @register.filter
+def customer_state_badge(state: str) -> SafeString:
+    """The case's state in the customer's words ("Waiting for you"), as a badge."""
+    label = milestones.customer_state(state)
+    return format_html('<span class="badge state state-{}">{}</span>', state, label)
+
+
+@register.filter
+def public_name(user: object) -> str:
+    """The name a customer reads: a person of their side or of support, else "Our team"."""
+    return milestones.public_name(user)
+
+
+@register.filter
 def impact_badge(impact: str) -> SafeString:
     return choice_badge(Impact, impact, "impact", cut=":")
 
@@ -92,6 +107,27 @@ def resolution_label(value: str) -> str:
         return str(Resolution(value).label)
     except ValueError:
         return value
+
+
+@register.filter
+def plural(count: int | None, noun: str) -> str:
+    """``{{ n|plural:"case" }}``: "1 case", "3 cases"; ``"person,people"`` names the plural."""
+    singular, _, many = noun.partition(",")
+    return text.plural(int(count or 0), singular, many or None)
+
+
+@register.filter
+def plural_noun(count: int | None, noun: str) -> str:
+    """``{{ n|plural_noun:"case" }}``: only the noun, "case" or "cases" (the count is shown
+    apart, e.g. in bold)."""
+    singular, _, many = noun.partition(",")
+    return text.noun_for(int(count or 0), singular, many or None)
+
+
+@register.filter
+def with_article(word: str) -> str:
+    """``{{ label|with_article }}``: "an improvement", "a bug"."""
+    return text.with_article(str(word))
 
 
 @register.filter

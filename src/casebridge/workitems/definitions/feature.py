@@ -69,7 +69,7 @@ FEATURE = Workflow(
             route=route_both_approve,
             routes=frozenset({"under_review", "approved"}),
             style="primary",
-            accepts=(*WSJF_FIELDS, *AS_ROLE),
+            accepts=(*WSJF_FIELDS, *AS_ROLE, "reason"),
             description="Both the PM and the RTE must approve; WSJF inputs are required.",
         ),
         Transition(

@@ -75,7 +75,7 @@ IMPROVEMENT = Workflow(
             checks=(check_decider, check_team),
             effect=effect_decide("approve"),
             style="primary",
-            accepts=("team", *WSJF_FIELDS, *AS_ROLE),
+            accepts=("team", *WSJF_FIELDS, *AS_ROLE, "reason"),
             description="The RTE or the PM approves and names the implementing team.",
         ),
         Transition(

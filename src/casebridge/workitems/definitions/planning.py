@@ -95,4 +95,5 @@ def reschedule(sources: frozenset[str], *, same_team: bool = False) -> Transitio
         checks=(check_in_sprint, check_sprint_open, check_other_sprint, *team_check),
         effect=effect_set_sprint,
         description="Carries unfinished work over, or moves it; the status stays.",
+        automatic="when its sprint closes with the item unfinished",
     )

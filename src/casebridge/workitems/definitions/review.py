@@ -13,32 +13,59 @@ from casebridge.workitems.models import WorkItem
 
 DECIDERS = frozenset({PM, RTE})
 WSJF_FIELDS = ("business_value", "time_criticality", "risk_reduction", "job_size")
-ROLE_FIELDS: dict[str, tuple[str, str]] = {
-    PM: ("pm_decision", "pm_decided_by"),
-    RTE: ("rte_decision", "rte_decided_by"),
+#: Per deciding role: its decision, who took it and why.
+ROLE_FIELDS: dict[str, tuple[str, str, str]] = {
+    PM: ("pm_decision", "pm_decided_by", "pm_decision_reason"),
+    RTE: ("rte_decision", "rte_decided_by", "rte_decision_reason"),
 }
-ROLE_NAMES = {PM: "product manager", RTE: "RTE"}
+ROLE_NAMES: dict[str, str] = {PM: "product manager", RTE: "RTE"}
+DECIDED = {"approve": "approved", "reject": "rejected", "defer": "deferred"}
 #: The optional input of a decision: the role decided as, for someone who is both PM and RTE.
 AS_ROLE = ("as_role",)
 
 
-def deciding_role(actor: Any, data: Any) -> str | None:
-    """The role the actor decides as: the one they hold, or the one they name if they hold both."""
+def deciding_role(actor: Any, data: Any, item: WorkItem | None = None) -> str | None:
+    """The role the actor decides as: the one they hold, or the one they name if they hold
+    both, or (holding both, naming none) the one that has not decided on ``item`` yet."""
     held = [role for role in (PM, RTE) if actor.has_role(role)]
     if len(held) == 1:
         return held[0]
     wanted = data.get("as_role")
+    if not wanted and item is not None:
+        undecided = [role for role in held if not _decision(item, role)]
+        return undecided[0] if len(undecided) == 1 else None
     return wanted if wanted in held else None
 
 
+def _decided(item: WorkItem, role: str) -> Reason:
+    decision_field, by_field, _ = ROLE_FIELDS[role]
+    by = getattr(item, by_field)
+    who = f" by {by.display_name}" if by is not None else ""
+    past = DECIDED.get(getattr(item, decision_field), getattr(item, decision_field))
+    return Reason(
+        "decided",
+        f"The {ROLE_NAMES[role]} already decided: {past}{who}. A decision is recorded once",
+    )
+
+
 def check_decider(ctx: Context) -> Iterator[Reason]:
+    """The actor decides for a role that has not decided yet in this review round: a decision
+    is recorded once (a new round starts when a deferred item is reconsidered)."""
     actor, item = ctx.actor, ctx.subject
     if not actor.has_role(PM, RTE):
         return  # the role requirement reports it
-    role = deciding_role(actor, ctx.data)
+    open_roles = [r for r in (PM, RTE) if actor.has_role(r) and not _decision(item, r)]
+    if not open_roles:
+        held = [r for r in (PM, RTE) if actor.has_role(r)]
+        yield from (_decided(item, r) for r in held)
+        return
+    role = deciding_role(actor, ctx.data, item)
     if role is None:
         if not ctx.preview:
             yield Reason("as_role", "You are PM and RTE: say which role you decide as", "as_role")
+        return
+    if _decision(item, role):
+        yield _decided(item, role)
         return
     other = RTE if role == PM else PM
     decided_by = getattr(item, ROLE_FIELDS[other][1])
@@ -47,6 +74,10 @@ def check_decider(ctx: Context) -> Iterator[Reason]:
             "same_person",
             f"The PM and the RTE decide separately; you already decided as {ROLE_NAMES[other]}",
         )
+
+
+def _decision(item: WorkItem, role: str) -> str:
+    return str(getattr(item, ROLE_FIELDS[role][0]))
 
 
 def check_wsjf(ctx: Context) -> Iterator[Reason]:
@@ -77,21 +108,27 @@ def check_team(ctx: Context) -> Iterator[Reason]:
 def effect_decide(decision: str) -> Callable[[Context], Changes]:
     def effect(ctx: Context) -> Changes:
         item: WorkItem = ctx.subject
-        role = deciding_role(ctx.actor, ctx.data)
+        role = deciding_role(ctx.actor, ctx.data, item)
         assert role is not None
-        decision_field, by_field = ROLE_FIELDS[role]
+        decision_field, by_field, reason_field = ROLE_FIELDS[role]
+        reason = str(ctx.data.get("reason") or "").strip()
         changes: dict[str, tuple[object, object]] = {
             decision_field: (getattr(item, decision_field), decision),
+            reason_field: (getattr(item, reason_field), reason),
         }
         setattr(item, decision_field, decision)
         setattr(item, by_field, ctx.actor)
+        setattr(item, reason_field, reason)
+        if reason or decision != "approve":
+            # The item's reason is the latest decision's: an approval without one keeps
+            # the reason an earlier decision gave.
+            changes["decision_reason"] = (item.decision_reason, reason)
+            item.decision_reason = reason
         if decision == "approve":
             for name in WSJF_FIELDS:
                 if ctx.data.get(name) is not None:
                     changes[name] = (getattr(item, name), ctx.data[name])
                     setattr(item, name, ctx.data[name])
-        else:
-            item.decision_reason = str(ctx.data.get("reason") or "")
         if decision == "defer":
             changes["revisit_on"] = (item.revisit_on, ctx.data["revisit_on"])
             item.revisit_on = ctx.data["revisit_on"]
@@ -108,11 +145,14 @@ def effect_decide(decision: str) -> Callable[[Context], Changes]:
 def effect_reconsider(ctx: Context) -> Changes:
     """A new review round: both roles decide again."""
     item: WorkItem = ctx.subject
-    before = (item.pm_decision, item.rte_decision)
-    item.pm_decision = item.rte_decision = ""
-    item.pm_decided_by = item.rte_decided_by = None
+    changes: dict[str, tuple[object, object]] = {}
+    for decision_field, by_field, reason_field in ROLE_FIELDS.values():
+        for name in (decision_field, reason_field):
+            changes[name] = (getattr(item, name), "")
+            setattr(item, name, "")
+        setattr(item, by_field, None)
     item.revisit_on = None
-    return {"pm_decision": (before[0], ""), "rte_decision": (before[1], "")}
+    return changes
 
 
 def route_both_approve(ctx: Context) -> str:

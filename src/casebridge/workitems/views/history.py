@@ -21,8 +21,8 @@ FIELD_LABELS = {
     "cases": "cases moved",
     "test": "test",
 }
-#: Bookkeeping the status change already tells.
-QUIET = frozenset({"reopen_count"})
+#: Bookkeeping the status change already tells (a decision's reason is the action's reason).
+QUIET = frozenset({"reopen_count", "pm_decision_reason", "rte_decision_reason", "decision_reason"})
 LONG = 160
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from casebridge.accounts.models import User
+from casebridge.core.text import plural
 
 
 class Command(BaseCommand):
@@ -25,4 +26,4 @@ class Command(BaseCommand):
             return
         counts = load_demo(cases=options["cases"], seed=options["seed"])
         summary = ", ".join(f"{n} {state}" for state, n in counts.items())
-        self.stdout.write(f"Demo loaded: {sum(counts.values())} cases ({summary}).")
+        self.stdout.write(f"Demo loaded: {plural(sum(counts.values()), 'case')} ({summary}).")

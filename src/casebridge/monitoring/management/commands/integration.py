@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from casebridge.catalog.models import Environment
 from casebridge.catalog.selectors import service_by_slug
 from casebridge.core.cli import print_json, run
+from casebridge.core.text import plural
 from casebridge.monitoring import processing, services
 from casebridge.monitoring.intake import signature_header
 from casebridge.monitoring.models import Integration, IntegrationKind, Payload, PayloadState
@@ -107,7 +108,8 @@ class Command(BaseCommand):
         for row in rows:
             self.stdout.write(
                 f"{row['id']:>8} {row['integration']:<20} {row['state']:<8} "
-                f"{row['attempts']} tries  {row['alerts']:>4} alerts  {row['error'][:80]}"
+                f"{plural(row['attempts'], 'try')}  {plural(row['alerts'], 'alert'):>10}  "
+                f"{row['error'][:80]}"
             )
 
     def _retry(self, options: dict[str, Any]) -> None:

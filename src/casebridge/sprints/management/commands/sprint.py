@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebridge.accounts.models import Team
 from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.core.text import plural
 from casebridge.sprints import outputs, selectors, services
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.planner import Choice, Proposal, Target
@@ -103,7 +104,7 @@ class Command(BaseCommand):
             capacity = "-" if r.capacity is None else str(r.capacity)
             self.stdout.write(
                 f"{r.id:<5} {r.key:<28} {r.start} .. {r.end}  {r.state:<8} "
-                f"load {r.load.points}/{capacity} {unit}, {r.load.items} items"
+                f"load {r.load.points}/{capacity} {unit}, {plural(r.load.items, 'item')}"
             )
 
     def _create(self, options: dict[str, Any]) -> None:
