@@ -39,9 +39,7 @@ def test_a_customers_upload_is_public(api: Any, world: factories.World) -> None:
     case = factories.make_case(world, by="cust_a")
     response = api("cust_a").upload(f"/cases/{case.key}/attachments", "screen.txt", b"x")
     assert response.status_code == 201 and response.json()["internal"] is False
-    refused = api("cust_a").upload(
-        f"/cases/{case.key}/attachments", "x.log", LOG, internal="true"
-    )
+    refused = api("cust_a").upload(f"/cases/{case.key}/attachments", "x.log", LOG, internal="true")
     assert refused.status_code == 422 and set(refused.json()["fields"]) == {"internal"}
 
 

@@ -116,7 +116,9 @@ def test_a_refused_escalation_keeps_no_log_file(
     world: factories.World, files: dict[str, str]
 ) -> None:
     case = investigating(world)
-    error = refused("escalate", case.key, "--as", "l2", "--category", "bug", "--log-file", files["log"])
+    error = refused(
+        "escalate", case.key, "--as", "l2", "--category", "bug", "--log-file", files["log"]
+    )
     assert "steps to reproduce" in str(error).lower()
     assert not case.attachments.exists()
     assert Case.objects.get(pk=case.pk).state == "investigating"

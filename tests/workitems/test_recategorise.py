@@ -35,9 +35,7 @@ def recategorise(api: Any, item: WorkItem, **data: Any) -> Any:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("category", "docs"), [("improvement", IMPROVEMENT), ("feature", FEATURE)]
-)
+@pytest.mark.parametrize(("category", "docs"), [("improvement", IMPROVEMENT), ("feature", FEATURE)])
 def test_the_api_refuses_until_the_new_category_is_documented(
     api: Any, world: factories.World, category: str, docs: dict[str, str]
 ) -> None:

@@ -195,9 +195,7 @@ class CaseForm(forms.Form):
         )
 
 
-def reporter_choices(
-    people: QuerySet[User], organisation_slug: str = ""
-) -> list[tuple[str, Any]]:
+def reporter_choices(people: QuerySet[User], organisation_slug: str = "") -> list[tuple[str, Any]]:
     """The people of the chosen organisation; without one, all of them grouped by organisation."""
     blank: list[tuple[str, Any]] = [("", "Me")]
 
