@@ -106,3 +106,20 @@ def test_the_intake_page_names_a_caller_of_another_organisation_beside_the_field
     assert response.status_code == 302
     case = Case.objects.get()
     assert (case.reporter.username, case.logged_by.username) == ("cust_a", "l1")
+
+
+@pytest.mark.django_db
+def test_the_cli_logs_a_call_for_the_caller(world: factories.World) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    args = ["case", "create", "--as", "l1", "--title", NEW["title"], "--service", "payments"]
+    args += ["--environment", "production", "--org", "acme"]
+    with pytest.raises(CommandError) as refused:
+        call_command(*args, "--reporter", "cust_b", stdout=StringIO(), stderr=StringIO())
+    assert "reporter: cust_b is not a person of Acme Retail." in str(refused.value)
+    out = StringIO()
+    call_command(*args, "--reporter", "cust_a", stdout=out, stderr=StringIO())
+    assert "reporter: cust_a  logged by: l1" in out.getvalue()

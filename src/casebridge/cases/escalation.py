@@ -16,13 +16,7 @@ __all__ = ["ChecklistLine", "checklist", "given_by", "missing_reasons"]
 
 
 def given_by(case: Case) -> Given:
-    return Given(
-        description=case.description,
-        version=case.version,
-        service=case.service_id is not None,
-        environment=bool(case.environment),
-        has_log_file=lambda: case.attachments.filter(is_log=True).exists(),
-    )
+    return Given.of(case, lambda: case.attachments.filter(is_log=True).exists())
 
 
 def checklist(case: Case, category: str, docs: Docs) -> list[ChecklistLine]:

@@ -112,17 +112,7 @@ def case_get_for(viewer: Any, key: str) -> Case:
     """The case, if the viewer may see it; otherwise NotFound, never "forbidden"."""
     case = (
         _cases_for(viewer)
-        .select_related(
-            "service",
-            "component",
-            "owner",
-            "reporter",
-            "logged_by",
-            "organisation",
-            "work_item",
-            "known_resolution",
-            "duplicate_of",
-        )
+        .select_related(*ROW_RELATIONS, "known_resolution", "duplicate_of")
         .filter(key=key.strip().upper())
         .first()
     )

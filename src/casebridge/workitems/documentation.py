@@ -92,6 +92,17 @@ class Given:
     #: Whether a log file is attached (asked only when a requirement needs it).
     has_log_file: Callable[[], bool] = field(default=lambda: False)
 
+    @classmethod
+    def of(cls, subject: Any, has_log_file: Callable[[], bool]) -> Given:
+        """What a case or a work item holds: its description, version, service, environment."""
+        return cls(
+            description=subject.description,
+            version=subject.version,
+            service=subject.service_id is not None,
+            environment=bool(subject.environment),
+            has_log_file=has_log_file,
+        )
+
 
 @dataclass(frozen=True)
 class DocItem:

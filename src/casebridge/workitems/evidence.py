@@ -15,14 +15,14 @@ from django.db.models import Case as DbCase
 from django.db.models import Value, When
 
 from casebridge.cases.models import Attachment
-from casebridge.occurrences.models import SignatureSighting
+from casebridge.occurrences.models import LEVEL_RANK, SignatureSighting
 from casebridge.workitems.models import WorkItem
 
 #: At most this many signatures are listed (notable ones first, errors before warnings).
 SIGNATURE_LIMIT = 30
+#: A signature's level as a number (errors first), from the occurrences' own ranking.
 _SEVERITY = DbCase(
-    When(signature__level="error", then=Value(2)),
-    When(signature__level="warning", then=Value(1)),
+    *(When(signature__level=level, then=Value(rank)) for level, rank in LEVEL_RANK.items()),
     default=Value(0),
 )
 

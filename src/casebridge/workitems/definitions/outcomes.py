@@ -35,13 +35,7 @@ def effect_duplicate(ctx: Context) -> Changes:
 
 def given_by(item: WorkItem) -> Given:
     """What a work item already holds towards another category's documentation."""
-    return Given(
-        description=item.description,
-        version=item.version,
-        service=item.service_id is not None,
-        environment=bool(item.environment),
-        has_log_file=lambda: item.cases.filter(attachments__is_log=True).exists(),
-    )
+    return Given.of(item, lambda: item.cases.filter(attachments__is_log=True).exists())
 
 
 def recategorised_docs(item: WorkItem, data: Mapping[str, Any]) -> dict[str, str]:

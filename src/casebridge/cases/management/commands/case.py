@@ -181,6 +181,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  owner: {fresh.owner.username if fresh.owner else '-'}  source: {fresh.source}"
         )
+        logged = fresh.logged_by
+        self.stdout.write(
+            f"  reporter: {fresh.reporter.username}"
+            + (f"  logged by: {logged.username}" if logged and logged != fresh.reporter else "")
+        )
         if fresh.work_item:
             self.stdout.write(f"  work item: {fresh.work_item.key} ({fresh.work_item.status})")
 
