@@ -8,7 +8,6 @@ API output and page link to every log file and signature, in two queries whateve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db.models import Case as DbCase
@@ -27,16 +26,6 @@ _SEVERITY = DbCase(
 )
 
 
-@dataclass(frozen=True)
-class LogFile:
-    case: str
-    id: int
-    filename: str
-    size: int
-    internal: bool
-    created_at: datetime
-
-
 @dataclass
 class LogSignature:
     id: str
@@ -49,7 +38,7 @@ class LogSignature:
 
 @dataclass(frozen=True)
 class Evidence:
-    files: list[LogFile]
+    files: list[Attachment]  # with their case
     signatures: list[LogSignature]
 
 
@@ -67,9 +56,7 @@ def evidence_for(viewer: Any, item: WorkItem) -> Evidence:
         .order_by("-notable", "-severity", "-lines", "signature_id", "case_id")
     )
     return Evidence(
-        files=[
-            LogFile(a.case.key, a.pk, a.filename, a.size, a.internal, a.created_at) for a in rows
-        ],
+        files=list(rows),
         signatures=_by_signature(sightings[: SIGNATURE_LIMIT * 10]),
     )
 

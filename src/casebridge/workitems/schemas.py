@@ -198,7 +198,15 @@ def item_out(viewer: Any, item: Any) -> WorkItemOut:
         created_by=_ref(item.created_by),
         cases=[c.key for c in item.cases.all()],
         log_files=[
-            LogFileOut(**asdict(f), download_url=f"/api/v1/cases/{f.case}/attachments/{f.id}")
+            LogFileOut(
+                case=f.case.key,
+                id=f.pk,
+                filename=f.filename,
+                size=f.size,
+                internal=f.internal,
+                created_at=f.created_at,
+                download_url=f"/api/v1/cases/{f.case.key}/attachments/{f.pk}",
+            )
             for f in evidence.files
         ],
         log_signatures=[
