@@ -14,7 +14,8 @@ from django.db.models import Case as DbCase
 from django.db.models import Value, When
 
 from casebridge.cases.models import Attachment
-from casebridge.occurrences.models import LEVEL_RANK, SignatureSighting
+from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.occurrences.models import SignatureSighting
 from casebridge.workitems.models import WorkItem
 
 #: At most this many signatures are listed (notable ones first, errors before warnings).
