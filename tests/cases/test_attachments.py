@@ -141,7 +141,7 @@ def test_attachments_are_audited_internal_ones_privately(world: factories.World)
     from casebridge.audit.models import AuditEvent
 
     case = factories.make_case(world)
-    add(world, LOG, "public.log", case=case)
+    add(world, LOG, "public.log", case=case, internal=False)
     add(world, LOG, "private.log", case=case, internal=True)
     events = AuditEvent.objects.filter(subject_key=case.key, action="attached")
     assert sorted((e.new, e.public) for e in events) == [

@@ -104,8 +104,15 @@ def test_development_roles_do_not_open_cases(world: factories.World, role_holder
 def test_customers_report_for_their_own_organisation_in_their_own_name(
     world: factories.World,
 ) -> None:
-    case = case_create(actor=world["cust_a"], data=data(world, organisation=world.orgs["b"]))
-    assert case.organisation == world.orgs["a"]
+    with pytest.raises(ValidationFailed) as foreign:
+        case_create(actor=world["cust_a"], data=data(world, organisation=world.orgs["b"]))
+    assert set(foreign.value.fields) == {"organisation"}
+    case = case_create(actor=world["cust_a"], data=data(world, organisation=world.orgs["a"]))
+    assert (case.organisation, case.reporter, case.logged_by) == (
+        world.orgs["a"],
+        world["cust_a"],
+        world["cust_a"],
+    )
     with pytest.raises(ValidationFailed) as refused:
         case_create(actor=world["cust_a"], data=data(world, reporter=world["cust_b"]))
     assert set(refused.value.fields) == {"reporter"}

@@ -9,10 +9,10 @@ from django.core.files.base import ContentFile
 
 from casebridge.cases.attachments import attachment_add
 from casebridge.cases.escalation import checklist
-from casebridge.cases.models import Case, EscalationPolicy
+from casebridge.cases.models import Case
 from casebridge.cases.services import case_transition
 from casebridge.core.errors import TransitionRefused
-from casebridge.workitems.models import WorkItem
+from casebridge.workitems.models import EscalationPolicy, WorkItem
 from casebridge.workitems.services import work_item_create
 from tests import factories
 from tests.contract.support import snapshot

@@ -1,6 +1,7 @@
-"""The escalation path, in Chromium: L1 logs a case, L2 takes it, the gate refuses a bug without
-its documentation and names every missing item at once, L2 completes it and a log file, escalates,
-and the case page shows the work item and the timeline."""
+"""The escalation path, in Chromium: L1 logs a case for a caller of the chosen organisation, L2
+takes it, the gate refuses a bug without its documentation and names every missing item at once,
+L2 completes it and a log file, escalates, the case page shows the work item and the timeline,
+and the work item's page the case's description and a link to the log."""
 
 from __future__ import annotations
 
@@ -38,6 +39,10 @@ def test_escalation_path(e2e_world: factories.World, new_page: Any, tmp_path: Pa
     l1.get_by_label("Version").fill("4.2.1")
     l1.get_by_label("Description").fill("Customers see a 502 at the last step of checkout.")
     l1.get_by_label("Organisation").select_option(label="Acme Retail")
+    # The caller is one of Acme's people: the reporter select offers only them (issue 10).
+    reporter = l1.get_by_label("Reporter")
+    expect(reporter.locator("option")).to_have_count(2)  # "Me" + Acme's one customer
+    reporter.select_option("cust_a")
     l1.get_by_role("button", name="Create case").click()
     expect(l1.locator(".flash")).to_contain_text("created")
     key = l1.locator(".case-key").inner_text().strip()
@@ -110,5 +115,11 @@ def test_escalation_path(e2e_world: factories.World, new_page: Any, tmp_path: Pa
         "Checkout fails with 502 for card payments"
     )
     expect(l2.locator("main")).to_contain_text("Pay with a Visa card")
-    expect(l2.get_by_role("link", name=key, exact=True)).to_be_visible()
+    # Everything the gate demanded reached development: the case's description, where it
+    # happens and a link to the log file (issue 10).
+    docs = l2.locator("#documentation")
+    expect(docs).to_contain_text("Customers see a 502 at the last step of checkout.")
+    expect(docs).to_contain_text("version 4.2.1")
+    expect(docs.get_by_role("link", name="gateway.log")).to_be_visible()
+    expect(l2.locator("#cases").get_by_role("link", name=key, exact=True)).to_be_visible()
     assert bug.startswith("BUG-")

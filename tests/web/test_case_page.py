@@ -186,7 +186,7 @@ def test_attachments_upload_and_download(world, browser_as):
     case = factories.make_case(world)
     client = browser_as("l2")
     log = SimpleUploadedFile("app.log", b"2024-01-01 10:00:00 ERROR boom\n" * 3)
-    response = client.post(f"/cases/{case.key}/attachments/", {"file": log, "internal": "on"})
+    response = client.post(f"/cases/{case.key}/attachments/", {"file": log, "internal": "internal"})
     assert response.status_code == 302
     attachment = Attachment.objects.get()
     assert (attachment.is_log, attachment.internal) == (True, True)

@@ -32,7 +32,11 @@ def two_orgs(world):
         internal=True,
     )
     attachment_add(
-        actor=world["l2"], case=mine, upload=io.BytesIO(b"public"), filename="screenshot.txt"
+        actor=world["l2"],
+        case=mine,
+        upload=io.BytesIO(b"public"),
+        filename="screenshot.txt",
+        internal=False,
     )
     return mine, theirs
 

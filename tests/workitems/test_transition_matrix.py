@@ -249,7 +249,12 @@ class Matrix:
             "needs_info": {"reason": "Which gateway version?"},
             "provide_info": {"reason": "Gateway 2.3.1"},
             "reject": {"reason": "Not now"},
-            "recategorise": {"category": "feature", "reason": "A new capability"},
+            "recategorise": {
+                "category": "feature",
+                "reason": "A new capability",
+                "justification": "Finance teams ask for it",
+                "impact_assessment": "Twelve customers",
+            },
             "mark_duplicate": {"duplicate_of": self.target.key},
             "schedule": {"sprint": self.sprints[f"{team} now"].pk},
             "reschedule": {"sprint": self.sprints[f"{team} next"].pk, "reason": "Carried over"},

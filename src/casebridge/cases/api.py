@@ -66,6 +66,7 @@ def case_out(viewer: Any, case: Case) -> CaseOut:
         version=case.version,
         impact=case.impact,
         reporter=UserRef.required(case.reporter),
+        logged_by=UserRef.of(case.logged_by),
         organisation=case.organisation.slug if case.organisation else None,
         owner=UserRef.of(case.owner),
         work_item=WorkItemRef(
@@ -275,8 +276,13 @@ def list_attachments(request: ApiRequest, key: str) -> list[AttachmentOut]:
     summary="Upload a file (multipart field 'file')",
 )
 def upload(
-    request: ApiRequest, key: str, file: File[UploadedFile], internal: Form[bool] = False
+    request: ApiRequest,
+    key: str,
+    file: File[UploadedFile],
+    internal: Form[bool | None] = None,
 ) -> Status[AttachmentOut]:
+    """``internal`` true keeps the file from customers and partners; false shows it to them.
+    Left out, a file from support staff is internal and one from a customer or partner public."""
     case = selectors.case_get_for(request.auth, key)
     attachment = attachment_add(
         actor=request.auth,

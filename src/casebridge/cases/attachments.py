@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
@@ -15,6 +18,7 @@ from django.db import transaction
 
 from casebridge.audit.services import audit_record
 from casebridge.cases.models import Attachment, Case
+from casebridge.cases.services import CaseInput, case_create, case_transition
 from casebridge.core import clock
 from casebridge.core.errors import PayloadTooLarge, ValidationFailed
 from casebridge.occurrences.services import log_attachment_queue
@@ -95,9 +99,16 @@ def _digest(upload: Any) -> tuple[str, int, bytes]:
 
 
 def attachment_add(
-    *, actor: Any, case: Case, upload: Any, filename: str, internal: bool = False
+    *, actor: Any, case: Case, upload: Any, filename: str, internal: bool | None = None
 ) -> Attachment:
-    """Store an uploaded file on the case. ``upload`` is any binary file object."""
+    """Store an uploaded file on the case. ``upload`` is any binary file object.
+
+    ``internal`` None is the uploader's default: a file from support staff is internal (a log
+    full of host names is not for the customer's eyes unless staff say so); a customer's or
+    partner's is public.
+    """
+    if internal is None:
+        internal = not actor.is_external
     if internal and actor.is_external:
         raise ValidationFailed(
             "Customers cannot add internal files",
@@ -136,3 +147,59 @@ def attachment_add(
         attachment.file.delete(save=False)  # nothing half-written: no orphan file
         raise
     return attachment
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to attach together with another change: ``internal`` as in ``attachment_add``."""
+
+    file: Any
+    filename: str
+    internal: bool | None = None
+
+
+@contextmanager
+def _all_or_nothing() -> Iterator[list[Attachment]]:
+    """One transaction; the files stored in it are deleted again if it rolls back."""
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            yield stored
+    except BaseException:
+        for attachment in stored:
+            attachment.file.delete(save=False)
+        raise
+
+
+def _attach_all(actor: Any, case: Case, uploads: Sequence[Upload], into: list[Attachment]) -> None:
+    for upload in uploads:
+        into.append(
+            attachment_add(
+                actor=actor,
+                case=case,
+                upload=upload.file,
+                filename=upload.filename,
+                internal=upload.internal,
+            )
+        )
+
+
+def case_create_with_files(
+    *, actor: Any, data: CaseInput, uploads: Sequence[Upload], channel: str = "web"
+) -> Case:
+    """Open a case with its attachments, all or nothing: a file refused (empty, too large)
+    leaves no case and no file behind."""
+    with _all_or_nothing() as stored:
+        case = case_create(actor=actor, data=data, channel=channel)
+        _attach_all(actor, case, uploads, stored)
+    return case
+
+
+def case_escalate_with_files(
+    *, actor: Any, case: Case, data: Mapping[str, Any], uploads: Sequence[Upload]
+) -> Case:
+    """Attach log files and escalate, all or nothing: the files count as the gate's log
+    evidence, and a refused escalation leaves none of them on the case."""
+    with _all_or_nothing() as stored:
+        _attach_all(actor, case, uploads, stored)
+        return case_transition(actor=actor, case=case, action="escalate", data=data)

@@ -60,6 +60,15 @@ class Case(models.Model):
     reporter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reported_cases"
     )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="logged_cases",
+        help_text="Who entered the case (an agent logging a call for its reporter, or the "
+        "reporter themselves).",
+    )
     organisation = models.ForeignKey(
         "accounts.Organisation",
         null=True,
@@ -198,16 +207,3 @@ class Watcher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} watches {self.case_id}"
-
-
-class EscalationPolicy(models.Model):
-    """What a category needs before escalation. Without a row, the defaults in code apply."""
-
-    category = models.CharField(max_length=12, primary_key=True)
-    required = models.JSONField(help_text="Codes of the required items, see cases.escalation.")
-
-    class Meta:
-        verbose_name_plural = "escalation policies"
-
-    def __str__(self) -> str:
-        return f"{self.category}: {', '.join(self.required)}"

@@ -33,6 +33,9 @@ class CaseOut(Schema):
     version: str
     impact: str
     reporter: UserRef
+    logged_by: UserRef | None = Field(
+        description="Who entered the case: the agent who took the call, or the reporter"
+    )
     organisation: str | None
     owner: UserRef | None
     work_item: WorkItemRef | None
@@ -88,7 +91,11 @@ class CaseIn(InputSchema):
     impact: ImpactName = "medium"
     version: str = Field(default="", max_length=64)
     organisation: str | None = Field(default=None, description="Customer organisation slug")
-    reporter: str | None = Field(default=None, description="Username reported for (staff only)")
+    reporter: str | None = Field(
+        default=None,
+        description="Username of the person who reported it, one of the organisation's people "
+        "(staff logging a call; default: you)",
+    )
 
 
 class CasePatch(InputSchema):

@@ -14,7 +14,15 @@ from casebridge.audit.selectors import events_for
 from casebridge.cases.models import OPEN_STATES, Attachment, Case, CaseState, Comment
 from casebridge.core.errors import NotFound
 
-ROW_RELATIONS = ("service", "component", "owner", "reporter", "organisation", "work_item")
+ROW_RELATIONS = (
+    "service",
+    "component",
+    "owner",
+    "reporter",
+    "logged_by",
+    "organisation",
+    "work_item",
+)
 QUEUE_SORTS = {"oldest": ("created_at", "id"), "newest": ("-created_at", "-id")}
 
 
@@ -104,16 +112,7 @@ def case_get_for(viewer: Any, key: str) -> Case:
     """The case, if the viewer may see it; otherwise NotFound, never "forbidden"."""
     case = (
         _cases_for(viewer)
-        .select_related(
-            "service",
-            "component",
-            "owner",
-            "reporter",
-            "organisation",
-            "work_item",
-            "known_resolution",
-            "duplicate_of",
-        )
+        .select_related(*ROW_RELATIONS, "known_resolution", "duplicate_of")
         .filter(key=key.strip().upper())
         .first()
     )

@@ -84,7 +84,11 @@ def _validate_text(data: CaseInput) -> dict[str, str]:
 def _organisation_for(actor: User, data: CaseInput) -> tuple[Organisation | None, dict[str, str]]:
     """Customers report for their own organisation; partners for one they serve."""
     if actor.has_role(Role.REPORTER) and actor.is_external:
-        return actor.organisation, {}
+        own = actor.organisation
+        if data.organisation is not None and data.organisation.pk != actor.organisation_id:
+            mine = f"your own organisation ({own.name})" if own else "no organisation"
+            return None, {"organisation": f"You can only report for {mine}."}
+        return own, {}
     if actor.has_role(Role.PARTNER) and actor.is_external:
         if data.organisation is None:
             return None, {"organisation": "Choose the customer organisation you report for."}
@@ -93,9 +97,23 @@ def _organisation_for(actor: User, data: CaseInput) -> tuple[Organisation | None
     return data.organisation, {}
 
 
+def _of_another_organisation(reporter: User | None, organisation: Organisation | None) -> bool:
+    """A reporter named for an organisation must be one of its people (or internal staff)."""
+    return (
+        reporter is not None
+        and organisation is not None
+        and reporter.organisation_id is not None
+        and reporter.organisation_id != organisation.pk
+    )
+
+
 @transaction.atomic
 def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
-    """Log a new case. Customers, partners, L1 and L2 may; the key is allocated atomically."""
+    """Log a new case. Customers, partners, L1 and L2 may; the key is allocated atomically.
+
+    The reporter is the person who reported it: the caller an agent names (one of the chosen
+    organisation's people), or the actor. ``logged_by`` records who entered it.
+    """
     if not actor.has_role(*INTAKE_ROLES):
         raise PermissionDenied("Your role may not open cases")
     errors = _validate_text(data)
@@ -104,6 +122,9 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
     reporter = data.reporter or actor
     if actor.is_external and reporter.pk != actor.pk:
         errors["reporter"] = "You can only report in your own name."
+    elif _of_another_organisation(data.reporter, organisation):
+        assert data.reporter is not None and organisation is not None
+        errors["reporter"] = f"{data.reporter.display_name} is not a person of {organisation.name}."
     if errors:
         raise ValidationFailed("The case could not be created", fields=errors)
     key, number = keys.next_key(CASE_PREFIX)
@@ -116,6 +137,7 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
         source=_source(actor, channel),
         state=CaseState.NEW,
         reporter=reporter,
+        logged_by=actor,
         organisation=organisation or reporter.organisation,
         service=data.service,
         component=data.component,

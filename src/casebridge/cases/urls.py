@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("new/", views.new_case, name="new"),
     path("components/", views.component_options, name="components"),
+    path("reporters/", views.reporter_options, name="reporters"),
     path("<str:key>/", views.case_page, name="detail"),
     path("<str:key>/actions/<slug:action>/", views.case_act, name="act"),
     path("<str:key>/comments/", views.comment_create, name="comment"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from casebridge.accounts.models import ROLE_LABELS, Role
-from casebridge.cases.escalation import DOC_FIELDS, missing_reasons
+from casebridge.cases.escalation import missing_reasons
 from casebridge.cases.models import Case, CaseState, Comment, Resolution
 from casebridge.core import clock
 from casebridge.core.actors import SYSTEM_ROLE
@@ -19,6 +19,7 @@ from casebridge.workflows.engine import (
     Transition,
     Workflow,
 )
+from casebridge.workitems.documentation import doc_values, text_of
 from casebridge.workitems.models import Category, WorkItem
 
 S = CaseState
@@ -228,30 +229,40 @@ def check_escalation(ctx: Context) -> Iterator[Reason]:
 
 
 def effect_escalate(ctx: Context) -> Changes:
+    """Link the case to its work item, new or existing. A new item carries the documentation
+    typed with the escalation, and the case's own description where none was typed; a version
+    given with the escalation is the case's version from now on."""
     from casebridge.occurrences.services import signatures_record_text
     from casebridge.workitems.services import work_item_create
 
     case: Case = ctx.subject
+    docs = dict(ctx.data.get("docs") or {})
+    changes: dict[str, tuple[object, object]] = {}
+    version = text_of(docs, "version")
+    if version and version != case.version:
+        changes["version"] = (case.version, version)
+        case.version = version
     item = _existing_item(ctx.data.get("work_item"))
     if item is None:
-        docs = dict(ctx.data.get("docs") or {})
-        docs.setdefault("description", case.description)
+        values = doc_values(docs)
+        values["description"] = values.get("description") or case.description.strip()
         item = work_item_create(
             actor=ctx.actor,
             category=str(ctx.data["category"]),
             title=str(ctx.data.get("title") or case.title),
-            docs={k: v for k, v in docs.items() if k in DOC_FIELDS},
+            docs=values,
             service=case.service,
             component=case.component,
             environment=case.environment,
-            version=str(docs.get("version") or case.version),
+            version=case.version,
         )
-        excerpt = str(docs.get("log_excerpt") or "")
         ref = f"escalation:{item.key}"
+        excerpt = values.get("log_excerpt", "")
         signatures_record_text(case=case, kind="escalation", ref=ref, text=excerpt)
     old = case.work_item
     case.work_item = item
-    return {"work_item": (old, item)}
+    changes["work_item"] = (old, item)
+    return changes
 
 
 CASE_WORKFLOW = Workflow(

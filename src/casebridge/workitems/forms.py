@@ -21,7 +21,8 @@ from casebridge.sprints.models import Sprint
 from casebridge.sprints.selectors import is_current, sprint_list_for
 from casebridge.workflows.engine import Transition
 from casebridge.workitems.definitions.review import DECIDERS
-from casebridge.workitems.models import Priority, WorkItem
+from casebridge.workitems.documentation import CATEGORY_DOCS, DOC_LABELS, RECATEGORISE_DOCS
+from casebridge.workitems.models import Category, ImprovementArea, Priority, WorkItem
 from casebridge.workitems.selectors import BoardFilters
 
 Choice = tuple[str, str]
@@ -181,6 +182,19 @@ FIELDS: dict[str, FieldMaker] = {
         ),
     ),
 }
+
+
+def _doc_field(name: str) -> FieldMaker:
+    """A documentation field, labelled with the categories that ask for it."""
+    wanted = [Category(c).label.lower() for c, names in CATEGORY_DOCS.items() if name in names]
+    label = f"{DOC_LABELS[name]} ({' / '.join(wanted)})"
+    if name == "area":
+        choices = [("", "Choose…"), *ImprovementArea.choices]
+        return lambda c, hint: forms.CharField(required=False, label=label, widget=_select(choices))
+    return lambda c, hint: forms.CharField(required=False, label=label, widget=_text(3, hint))
+
+
+FIELDS.update({name: _doc_field(name) for name in RECATEGORISE_DOCS})
 
 #: Inputs shown as one row of small fields.
 SCORES = ("business_value", "time_criticality", "risk_reduction", "job_size")

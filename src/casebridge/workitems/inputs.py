@@ -15,6 +15,7 @@ from casebridge.catalog.models import Environment
 from casebridge.core.errors import Reason
 from casebridge.sprints.models import Sprint
 from casebridge.workflows.engine import is_blank
+from casebridge.workitems.documentation import DOC_FIELDS, RECATEGORISE_DOCS
 from casebridge.workitems.models import WorkItem
 
 Converter = Callable[[Any], Any]
@@ -127,6 +128,7 @@ CONVERTERS: dict[str, Converter] = {
     "version": _text(64),
     "category": _text(16),
     "as_role": _text(32),
+    **{f.name: _text(f.max_length) for f in DOC_FIELDS if f.name in RECATEGORISE_DOCS},
 }
 
 

@@ -238,3 +238,19 @@ class LadderPolicy(models.Model):
     @property
     def key(self) -> str:
         return self.code
+
+
+class EscalationPolicy(models.Model):
+    """What a category needs before escalation (and re-categorisation). Without a row, the
+    defaults in ``workitems.documentation`` apply."""
+
+    category = models.CharField(max_length=12, primary_key=True)
+    required = models.JSONField(
+        help_text="Codes of the required items, see workitems.documentation."
+    )
+
+    class Meta:
+        verbose_name_plural = "escalation policies"
+
+    def __str__(self) -> str:
+        return f"{self.category}: {', '.join(self.required)}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -9,6 +10,8 @@ from pydantic import ConfigDict, Field
 from casebridge.core.schemas import ReasonOut, UserRef
 from casebridge.workflows.engine import Option
 from casebridge.workitems.definitions import workflow_for
+from casebridge.workitems.documentation import DOC_NAMES
+from casebridge.workitems.evidence import evidence_for
 
 
 class SprintRef(Schema):
@@ -32,6 +35,26 @@ class ActionOut(Schema):
     allowed: bool
     reasons: list[ReasonOut]
     requires: list[str]
+
+
+class LogFileOut(Schema):
+    case: str
+    id: int
+    filename: str
+    size: int
+    internal: bool
+    created_at: datetime
+    download_url: str
+
+
+class LogSignatureOut(Schema):
+    id: str
+    template: str
+    level: str
+    notable: bool = Field(description="An error, a warning or a line a person pasted")
+    lines: int
+    cases: list[str]
+    url: str
 
 
 class WorkItemRowOut(Schema):
@@ -99,6 +122,10 @@ class WorkItemOut(Schema):
     updated_at: datetime
     closed_at: datetime | None
     cases: list[str]
+    log_files: list[LogFileOut] = Field(description="Log files attached to the linked cases")
+    log_signatures: list[LogSignatureOut] = Field(
+        description="Signatures parsed from the linked cases' logs, notable ones first"
+    )
     allowed_actions: list[str]
     actions: list[ActionOut]
 
@@ -138,6 +165,7 @@ def item_out(viewer: Any, item: Any) -> WorkItemOut:
     workflow = workflow_for(item.category)
     options = workflow.options_for(viewer, item)
     sprint = item.sprint
+    evidence = evidence_for(viewer, item)
     return WorkItemOut(
         **{name: getattr(item, name) for name in _PLAIN},
         group=workflow.group_of(item.status),
@@ -171,6 +199,22 @@ def item_out(viewer: Any, item: Any) -> WorkItemOut:
         ],
         created_by=_ref(item.created_by),
         cases=[c.key for c in item.cases.all()],
+        log_files=[
+            LogFileOut(
+                case=f.case.key,
+                id=f.pk,
+                filename=f.filename,
+                size=f.size,
+                internal=f.internal,
+                created_at=f.created_at,
+                download_url=f"/api/v1/cases/{f.case.key}/attachments/{f.pk}",
+            )
+            for f in evidence.files
+        ],
+        log_signatures=[
+            LogSignatureOut(**asdict(s), url=f"/api/v1/signatures/{s.id}")
+            for s in evidence.signatures
+        ],
         allowed_actions=[o.transition.action for o in options if o.allowed],
         actions=[action_out(o) for o in options],
     )
@@ -183,16 +227,7 @@ _PLAIN = (
     "status",
     "environment",
     "version",
-    "description",
-    "steps_to_reproduce",
-    "expected_result",
-    "actual_result",
-    "log_excerpt",
-    "justification",
-    "impact_assessment",
-    "rationale",
-    "expected_benefit",
-    "area",
+    *DOC_NAMES,
     "priority",
     "impact",
     "release_version",
@@ -239,6 +274,22 @@ class TransitionData(Schema):
     risk_reduction: int | None = Field(default=None, ge=1, le=100)
     job_size: int | None = Field(default=None, ge=1, le=100)
     as_role: str | None = Field(default=None, description="rte or product_manager, if you are both")
+    # The new category's documentation (recategorise), as the escalation gate asks for it.
+    justification: str | None = Field(
+        default=None, max_length=10_000, description="Problem and who asks (-> feature)"
+    )
+    impact_assessment: str | None = Field(
+        default=None, max_length=10_000, description="Customers, revenue, risk (-> feature)"
+    )
+    rationale: str | None = Field(default=None, max_length=10_000, description="(-> improvement)")
+    expected_benefit: str | None = Field(
+        default=None, max_length=10_000, description="(-> improvement)"
+    )
+    area: str | None = Field(
+        default=None,
+        description="configuration, performance, reliability, automation or process "
+        "(-> improvement)",
+    )
 
 
 class TransitionIn(Schema):

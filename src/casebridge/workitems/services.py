@@ -16,22 +16,10 @@ from casebridge.integrations.outbox import outbox_enqueue
 from casebridge.occurrences.services import occurrence_index_work_item
 from casebridge.workflows.engine import apply_transition
 from casebridge.workitems.definitions import workflow_for
+from casebridge.workitems.documentation import doc_values
 from casebridge.workitems.inputs import normalise
 from casebridge.workitems.models import KEY_PREFIX, Category, LadderPolicy, PolicyCode, WorkItem
 from casebridge.workitems.policies import default_level
-
-DOC_ATTRIBUTES = (
-    "description",
-    "steps_to_reproduce",
-    "expected_result",
-    "actual_result",
-    "log_excerpt",
-    "justification",
-    "impact_assessment",
-    "rationale",
-    "expected_benefit",
-    "area",
-)
 
 
 @transaction.atomic
@@ -67,10 +55,8 @@ def work_item_create(
         environment=environment,
         version=version,
     )
-    for name in DOC_ATTRIBUTES:
-        value = docs.get(name)
-        if isinstance(value, str):
-            setattr(item, name, value.strip())
+    for name, value in doc_values(docs).items():
+        setattr(item, name, value)
     item.save()
     audit_record(actor=actor, subject=item, action="created", data={"category": category})
     occurrence_index_work_item(item)

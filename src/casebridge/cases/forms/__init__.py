@@ -25,6 +25,7 @@ from casebridge.cases.forms.intake import (
     ComponentField,
     QueueFilterForm,
     component_choices,
+    reporter_choices,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "ResolveForm",
     "TakeForm",
     "component_choices",
+    "reporter_choices",
 ]

@@ -145,14 +145,34 @@ class CommentForm(forms.Form):
             del self.fields["internal"]
 
 
+VISIBILITY = (
+    ("internal", "Internal: support and development only"),
+    ("public", "Public: the customer sees it too"),
+)
+
+
 class AttachmentForm(forms.Form):
+    """A file, and for support staff whether the customer may see it: internal unless they
+    choose public (a log is full of host names and internal details)."""
+
     file = forms.FileField(label="Add a file", required=False)
-    internal = forms.BooleanField(required=False, label="Internal (staff only)")
+    internal = forms.ChoiceField(
+        choices=VISIBILITY,
+        required=False,
+        initial="internal",
+        label="Who may see it",
+        widget=forms.RadioSelect,
+    )
 
     def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if viewer.is_external:
             del self.fields["internal"]
+
+    def internal_choice(self) -> bool | None:
+        """True (internal), False (public), or None: not said, the uploader's default."""
+        value = self.cleaned_data.get("internal")
+        return {"internal": True, "public": False}.get(str(value or ""))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data.get("file")

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from casebridge.workitems.documentation import CATEGORY_DOCS
 from casebridge.workitems.models import Category, ImprovementArea
 
 LINK = "link"
@@ -15,19 +16,13 @@ ESCALATION_CHOICES = (
     (Category.IMPROVEMENT.value, "Improvement"),
     (LINK, "Link to an existing work item"),
 )
-#: The fields each choice shows and sends; the rest are hidden and ignored.
+#: The fields each choice shows and sends; the rest are hidden and ignored. A bug's version
+#: is part of its environment documentation (the gate's "version" item).
 CATEGORY_FIELDS: dict[str, tuple[str, ...]] = {
-    Category.BUG: (
-        "title",
-        "description",
-        "steps_to_reproduce",
-        "expected_result",
-        "actual_result",
-        "version",
-        "log_excerpt",
-    ),
-    Category.FEATURE: ("title", "description", "justification", "impact_assessment"),
-    Category.IMPROVEMENT: ("title", "description", "rationale", "expected_benefit", "area"),
+    **{
+        category: ("title", *docs, *(("version",) if category == Category.BUG else ()))
+        for category, docs in CATEGORY_DOCS.items()
+    },
     LINK: ("work_item",),
 }
 

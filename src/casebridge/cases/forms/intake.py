@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.urls import reverse_lazy
 
 from casebridge.accounts.models import Organisation, Role, User
@@ -108,12 +109,10 @@ class CaseForm(forms.Form):
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.none(), required=False, to_field_name="slug", empty_label="—"
     )
-    reporter = forms.ModelChoiceField(
-        queryset=User.objects.none(),
+    reporter = ComponentField(
         required=False,
-        to_field_name="username",
-        empty_label="Me",
-        help_text="The customer who reported it, if not you.",
+        label="Reporter",
+        help_text="The customer who reported it (the caller), if not you.",
     )
 
     def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
@@ -136,7 +135,6 @@ class CaseForm(forms.Form):
         organisation = self.fields["organisation"]
         reporter = self.fields["reporter"]
         assert isinstance(organisation, forms.ModelChoiceField)
-        assert isinstance(reporter, forms.ModelChoiceField)
         if viewer.is_external and not viewer.has_role(Role.PARTNER):
             del self.fields["organisation"], self.fields["reporter"]
             return
@@ -146,12 +144,35 @@ class CaseForm(forms.Form):
             organisation.empty_label = "Choose the customer…"
             del self.fields["reporter"]
             return
-        reporter.queryset = user_list_for(viewer, role=Role.REPORTER)
+        self._people = user_list_for(viewer, role=Role.REPORTER)
+        assert isinstance(reporter, forms.ChoiceField)
+        reporter.choices = reporter_choices(self._people, self._value("organisation"))
+        organisation.widget.attrs.update(
+            {
+                "hx-get": reverse_lazy("cases:reporters"),
+                "hx-target": "#id_reporter",
+                "hx-trigger": "change",
+                "hx-swap": "innerHTML",
+            }
+        )
 
     def _service_slug(self) -> str:
+        return self._value("service")
+
+    def _value(self, name: str) -> str:
         if self.is_bound:
-            return str(self.data.get("service") or "")
-        return str(self.initial.get("service") or "")
+            return str(self.data.get(name) or "")
+        return str(self.initial.get(name) or "")
+
+    def clean_reporter(self) -> User | None:
+        """A person of the list; whether they belong to the organisation is the service's call."""
+        value = str(self.cleaned_data.get("reporter") or "")
+        if not value:
+            return None
+        person = self._people.filter(username=value).first()
+        if person is None:
+            raise forms.ValidationError("Choose a person from the list.")
+        return person
 
     def clean_component(self) -> Component | None:
         value = str(self.cleaned_data.get("component") or "")
@@ -172,6 +193,26 @@ class CaseForm(forms.Form):
             organisation=data.get("organisation"),
             reporter=data.get("reporter"),
         )
+
+
+def reporter_choices(people: QuerySet[User], organisation_slug: str = "") -> list[tuple[str, Any]]:
+    """The people of the chosen organisation; without one, all of them grouped by organisation."""
+    blank: list[tuple[str, Any]] = [("", "Me")]
+
+    def label(user: User) -> str:
+        name = user.display_name
+        return f"{name} ({user.username})" if name != user.username else name
+
+    if organisation_slug:
+        chosen = people.filter(organisation__slug=organisation_slug)
+        return blank + [(u.username, label(u)) for u in chosen]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for user in sorted(
+        people, key=lambda u: (u.organisation.name if u.organisation else "~", u.username)
+    ):
+        group = user.organisation.name if user.organisation else "No organisation"
+        groups.setdefault(group, []).append((user.username, label(user)))
+    return blank + list(groups.items())
 
 
 def component_choices(components: list[Component], service_slug: str = "") -> list[tuple[str, Any]]:

@@ -9,7 +9,7 @@ from casebridge.cases.views.case import (
 )
 from casebridge.cases.views.escalate import escalate, escalate_checklist
 from casebridge.cases.views.portal import portal_case, portal_home, portal_new
-from casebridge.cases.views.queue import component_options, new_case, queue
+from casebridge.cases.views.queue import component_options, new_case, queue, reporter_options
 
 __all__ = [
     "attachment_download",
@@ -25,4 +25,5 @@ __all__ = [
     "portal_home",
     "portal_new",
     "queue",
+    "reporter_options",
 ]

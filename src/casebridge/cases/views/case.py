@@ -260,7 +260,7 @@ def attachment_upload(request: Request, key: str) -> HttpResponse:
                 case=case,
                 upload=upload,
                 filename=upload.name or "upload",
-                internal=bool(form.cleaned_data.get("internal")),
+                internal=form.internal_choice(),
             )
         except DomainError as exc:
             attach_errors(form, exc)

@@ -8,7 +8,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from casebridge.cases.forms import STATE_TABS, CaseForm, QueueFilterForm, component_choices
+from casebridge.accounts.models import Role
+from casebridge.accounts.selectors import user_list_for
+from casebridge.cases.forms import (
+    STATE_TABS,
+    CaseForm,
+    QueueFilterForm,
+    component_choices,
+    reporter_choices,
+)
 from casebridge.cases.models import OPEN_STATES
 from casebridge.cases.selectors import case_page_for, state_counts_for
 from casebridge.cases.services import case_create
@@ -87,4 +95,15 @@ def component_options(request: Request) -> HttpResponse:
     slug = request.GET.get("service", "")
     choices = component_choices(list(component_list()), slug)
     context = {"choices": choices, "grouped": not slug}
+    return render(request, "cases/_component_options.html", context)
+
+
+@require_GET
+@page(internal=True)
+def reporter_options(request: Request) -> HttpResponse:
+    """The ``<option>``s of the reporter select for the chosen organisation (HTMX): its people
+    only, so that a call is logged for one of the caller's organisation."""
+    slug = request.GET.get("organisation", "")
+    people = user_list_for(viewer(request), role=Role.REPORTER)
+    context = {"choices": reporter_choices(people, slug), "grouped": not slug}
     return render(request, "cases/_component_options.html", context)

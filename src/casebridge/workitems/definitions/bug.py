@@ -33,6 +33,7 @@ from casebridge.workitems.definitions.outcomes import (
     effect_recategorise,
 )
 from casebridge.workitems.definitions.planning import check_sprint_open, reschedule
+from casebridge.workitems.documentation import RECATEGORISE_DOCS
 from casebridge.workitems.following import follow
 from casebridge.workitems.models import Priority, WorkItem
 
@@ -159,7 +160,9 @@ BUG = Workflow(
             ),
             checks=(check_new_category,),
             effect=effect_recategorise,
-            description="Creates a feature request or improvement with the same cases.",
+            accepts=RECATEGORISE_DOCS,
+            description="Creates a feature request or improvement with the same cases, "
+            "documented as the escalation gate asks for that category.",
         ),
         Transition(
             "mark_duplicate",

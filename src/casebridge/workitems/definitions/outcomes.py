@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from casebridge.core.errors import Reason
 from casebridge.workflows.engine import Context
 from casebridge.workitems.definitions.common import Changes, effect_finish
+from casebridge.workitems.documentation import DOC_NAMES, RECATEGORISE_DOCS, Given, missing_reasons
 from casebridge.workitems.models import WorkItem
 
 
@@ -31,28 +33,41 @@ def effect_duplicate(ctx: Context) -> Changes:
     return {"duplicate_of": (None, target), "cases": ("", ", ".join(moved))}
 
 
+def given_by(item: WorkItem) -> Given:
+    """What a work item already holds towards another category's documentation."""
+    return Given.of(item, lambda: item.cases.filter(attachments__is_log=True).exists())
+
+
+def recategorised_docs(item: WorkItem, data: Mapping[str, Any]) -> dict[str, str]:
+    """The item's documentation, with what was typed for the new category over it."""
+    docs = {name: str(getattr(item, name)) for name in DOC_NAMES}
+    docs.update({name: str(data[name]) for name in RECATEGORISE_DOCS if data.get(name)})
+    return docs
+
+
 def check_new_category(ctx: Context) -> Iterator[Reason]:
+    """The new category is a feature request or an improvement, documented as the escalation
+    gate asks for that category: every missing item is named."""
     category = ctx.data.get("category")
-    if category and category not in ("feature", "improvement"):
+    if ctx.preview or not category:
+        return
+    if category not in ("feature", "improvement"):
         yield Reason("invalid", "Re-categorise as feature or improvement", "category")
+        return
+    item: WorkItem = ctx.subject
+    yield from missing_reasons(given_by(item), str(category), recategorised_docs(item, ctx.data))
 
 
 def effect_recategorise(ctx: Context) -> Changes:
     from casebridge.cases.following import cases_relink
-    from casebridge.workitems.services import DOC_ATTRIBUTES, work_item_create
+    from casebridge.workitems.services import work_item_create
 
     item: WorkItem = ctx.subject
-    docs = {name: getattr(item, name) for name in DOC_ATTRIBUTES}
-    reason = str(ctx.data.get("reason") or "")
-    if ctx.data["category"] == "feature":
-        docs["justification"] = docs["justification"] or f"{item.description}\n\n{reason}".strip()
-    else:
-        docs["rationale"] = docs["rationale"] or f"{item.description}\n\n{reason}".strip()
     new = work_item_create(
         actor=ctx.actor,
         category=str(ctx.data["category"]),
         title=item.title,
-        docs=docs,
+        docs=recategorised_docs(item, ctx.data),
         service=item.service,
         component=item.component,
         environment=item.environment,

@@ -26,23 +26,13 @@ from casebridge.web.actions import ActionView, Refusal, Unavailable
 from casebridge.web.pages import Request, attach_errors, page, viewer
 from casebridge.workflows.engine import Option, Workflow
 from casebridge.workitems.definitions import workflow_for
+from casebridge.workitems.documentation import DOC_FIELDS
+from casebridge.workitems.evidence import evidence_for
 from casebridge.workitems.forms import ActionForm, Choices, action_form
 from casebridge.workitems.models import WorkItem
 from casebridge.workitems.selectors import related_keys_for, work_item_get_for
 from casebridge.workitems.services import work_item_transition
 from casebridge.workitems.views.history import history
-
-DOC_LABELS = (
-    ("description", "Description"),
-    ("steps_to_reproduce", "Steps to reproduce"),
-    ("expected_result", "Expected result"),
-    ("actual_result", "Actual result"),
-    ("log_excerpt", "Log excerpt"),
-    ("justification", "Justification"),
-    ("impact_assessment", "Impact assessment"),
-    ("rationale", "Rationale"),
-    ("expected_benefit", "Expected benefit"),
-)
 
 
 def _actions(
@@ -68,10 +58,11 @@ def _actions(
 
 
 def _docs(item: WorkItem) -> list[tuple[str, str, bool]]:
+    """The documentation fields the item holds (the area is shown by its label, apart)."""
     return [
-        (label, str(getattr(item, name)), name == "log_excerpt")
-        for name, label in DOC_LABELS
-        if getattr(item, name)
+        (f.label, str(getattr(item, f.name)), f.log)
+        for f in DOC_FIELDS
+        if f.name != "area" and getattr(item, f.name)
     ]
 
 
@@ -94,6 +85,7 @@ def item_context(
         "workflow": workflow,
         "group": workflow.group_of(item.status),
         "docs": _docs(item),
+        "evidence": evidence_for(user, item),
         "actions": allowed,
         "unavailable": unavailable,
         "refusal": refusal,

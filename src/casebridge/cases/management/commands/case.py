@@ -11,12 +11,13 @@ from django.utils import timezone
 from casebridge.accounts.selectors import organisation_by_slug, user_by_username
 from casebridge.cases import selectors
 from casebridge.cases.api import case_out
-from casebridge.cases.attachments import attachment_add
+from casebridge.cases.attachments import Upload, case_create_with_files, case_escalate_with_files
 from casebridge.cases.models import Case, CaseState, Source
-from casebridge.cases.services import CaseInput, case_create, case_transition, comment_add
+from casebridge.cases.services import CaseInput, case_transition, comment_add
 from casebridge.catalog.models import Environment
 from casebridge.catalog.selectors import component_by_slug, service_by_slug
 from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.workitems.documentation import DOC_LABELS, ESCALATION_INPUTS
 
 
 def _read(value: str, path: str) -> str:
@@ -26,6 +27,42 @@ def _read(value: str, path: str) -> str:
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}", returncode=2) from exc
     return value
+
+
+def _visibility_args(p: CommandParser) -> None:
+    who = p.add_mutually_exclusive_group()
+    who.add_argument(
+        "--internal",
+        dest="files_internal",
+        action="store_const",
+        const=True,
+        help="The files are for support and development only (the default for staff).",
+    )
+    who.add_argument(
+        "--public",
+        dest="files_internal",
+        action="store_const",
+        const=False,
+        help="The customer may see the files too (the default for customers and partners).",
+    )
+
+
+def _uploads(paths: list[str], options: dict[str, Any]) -> list[Upload]:
+    """Every file opened before anything is written: one that cannot be read changes nothing."""
+    uploads: list[Upload] = []
+    for path in paths:
+        try:
+            handle = Path(path).open("rb")  # noqa: SIM115 - closed by _close
+        except OSError as exc:
+            _close(uploads)
+            raise CommandError(f"cannot read {path}: {exc.strerror}", returncode=2) from exc
+        uploads.append(Upload(handle, Path(path).name, options["files_internal"]))
+    return uploads
+
+
+def _close(uploads: list[Upload]) -> None:
+    for upload in uploads:
+        upload.file.close()
 
 
 def _age(case: Case) -> str:
@@ -75,10 +112,21 @@ class Command(BaseCommand):
         p.add_argument("--impact", default="medium", choices=["low", "medium", "high", "critical"])
         p.add_argument("--version", dest="case_version", default="")
         p.add_argument("--org", default="", help="Customer organisation slug.")
-        p.add_argument("--reporter", default="", help="Report on behalf of this user.")
+        p.add_argument(
+            "--reporter",
+            default="",
+            help="The caller you log it for (one of --org's people); you are recorded as "
+            "the one who logged it.",
+        )
         p.add_argument("--description", default="")
         p.add_argument("--description-file", default="")
-        p.add_argument("--attach", action="append", default=[], help="File to attach. Repeatable.")
+        p.add_argument(
+            "--attach",
+            action="append",
+            default=[],
+            help="File to attach. Repeatable. The case is created only if every file is accepted.",
+        )
+        _visibility_args(p)
 
     @staticmethod
     def _escalate_args(p: CommandParser) -> None:
@@ -86,21 +134,17 @@ class Command(BaseCommand):
         p.add_argument("--category", choices=["bug", "feature", "improvement"])
         p.add_argument("--work-item", default="", help="Link to this existing work item.")
         p.add_argument("--title", default="")
-        for name in (
-            "description",
-            "steps-to-reproduce",
-            "expected-result",
-            "actual-result",
-            "log-excerpt",
-            "justification",
-            "impact-assessment",
-            "rationale",
-            "expected-benefit",
-        ):
-            p.add_argument(f"--{name}", default="")
-        p.add_argument("--version", dest="doc_version", default="")
-        p.add_argument("--area", default="")
-        p.add_argument("--log-file", default="", help="Attach this log file before escalating.")
+        for name in ESCALATION_INPUTS:
+            flag = "--" + name.replace("_", "-")
+            p.add_argument(flag, dest=f"doc_{name}", default="", help=DOC_LABELS.get(name))
+        p.add_argument(
+            "--log-file",
+            action="append",
+            default=[],
+            help="Attach this log file with the escalation (repeatable); "
+            "if the escalation is refused, it is not kept.",
+        )
+        _visibility_args(p)
 
     @staticmethod
     def _resolve_args(p: CommandParser) -> None:
@@ -137,10 +181,17 @@ class Command(BaseCommand):
         self.stdout.write(
             f"  owner: {fresh.owner.username if fresh.owner else '-'}  source: {fresh.source}"
         )
+        logged = fresh.logged_by
+        self.stdout.write(
+            f"  reporter: {fresh.reporter.username}"
+            + (f"  logged by: {logged.username}" if logged and logged != fresh.reporter else "")
+        )
         if fresh.work_item:
             self.stdout.write(f"  work item: {fresh.work_item.key} ({fresh.work_item.status})")
 
     def _create(self, options: dict[str, Any]) -> None:
+        uploads = _uploads(options["attach"], options)
+
         def build() -> Case:
             service = service_by_slug(options["service"])
             data = CaseInput(
@@ -160,24 +211,15 @@ class Command(BaseCommand):
                 if options["reporter"]
                 else None,
             )
-            return case_create(actor=self.actor, data=data, channel="cli")
-
-        case = run(build)
-        for path in options["attach"]:
-            self._attach(case, path)
-        self._print(case, options)
-
-    def _attach(self, case: Case, path: str) -> None:
-        try:
-            handle = Path(path).open("rb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise CommandError(f"cannot read {path}: {exc.strerror}", returncode=2) from exc
-        with handle:
-            run(
-                lambda: attachment_add(
-                    actor=self.actor, case=case, upload=handle, filename=Path(path).name
-                )
+            return case_create_with_files(
+                actor=self.actor, data=data, uploads=uploads, channel="cli"
             )
+
+        try:
+            case = run(build)
+        finally:
+            _close(uploads)
+        self._print(case, options)
 
     def _list(self, options: dict[str, Any]) -> None:
         state = "" if options["state"] == "all" else options["state"]
@@ -238,33 +280,21 @@ class Command(BaseCommand):
 
     def _escalate(self, options: dict[str, Any]) -> None:
         case = run(lambda: selectors.case_get_for(self.actor, options["key"]))
-        if options["log_file"]:
-            self._attach(case, options["log_file"])
-        docs = {
-            name: options[name]
-            for name in (
-                "description",
-                "steps_to_reproduce",
-                "expected_result",
-                "actual_result",
-                "log_excerpt",
-                "justification",
-                "impact_assessment",
-                "rationale",
-                "expected_benefit",
-                "area",
-            )
-        }
-        docs["version"] = options["doc_version"]
         data = {
             "category": options["category"],
             "work_item": options["work_item"],
             "title": options["title"],
-            "docs": docs,
+            "docs": {name: options[f"doc_{name}"] for name in ESCALATION_INPUTS},
         }
-        case = run(
-            lambda: case_transition(actor=self.actor, case=case, action="escalate", data=data)
-        )
+        uploads = _uploads(options["log_file"], options)
+        try:
+            case = run(
+                lambda: case_escalate_with_files(
+                    actor=self.actor, case=case, data=data, uploads=uploads
+                )
+            )
+        finally:
+            _close(uploads)
         self._print(case, options)
 
     def _resolve(self, options: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0002_case_fixed_version_watcher"),
+        ("cases", "0003_case_logged_by_escalation_policy_to_workitems"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workitems", "0004_ladder_policies_6_to_8"),
+        ("workitems", "0005_escalation_policy"),
     ]
 
     operations = [
