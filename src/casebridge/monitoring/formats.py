@@ -11,6 +11,10 @@
 
 ``check`` refuses a malformed payload with every bad field named (so nothing is stored);
 ``events_of`` turns a stored payload into ``AlertEvent``s. Both are pure: no database.
+
+A link from the sender (``generatorURL``, an event's first ``links[].href``) is kept only if it
+is an http(s) URL (``core.urls.safe_external_url``); any other is dropped and the alert kept: an
+alert must not be lost because its link is bad, and a ``javascript:`` link must never be stored.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from casebridge.core.errors import ValidationFailed
+from casebridge.core.urls import safe_external_url
 
 MAX_ALERTS = 1000
 MAX_LABELS = 64
@@ -234,7 +239,7 @@ def _alert_events(data: Mapping[str, Any]) -> list[AlertEvent]:
                 ends_at=parse_time(alert.get("endsAt")),
                 labels=labels,
                 annotations=annotations,
-                source_url=alert.get("generatorURL") or "",
+                source_url=safe_external_url(alert.get("generatorURL")) or "",
                 title=title_of(labels, annotations),
                 severity=labels.get("severity", ""),
             )
@@ -264,7 +269,7 @@ def _generic_events(data: Mapping[str, Any], assigned_key: str) -> list[AlertEve
             ends_at=None,
             labels=labels,
             annotations=annotations,
-            source_url=str(first_link)[:1000],
+            source_url=safe_external_url(first_link) or "",
             title=title_of({}, annotations) if summary else "Event",
             severity=str(payload.get("severity") or ""),
         )
