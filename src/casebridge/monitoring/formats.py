@@ -40,10 +40,12 @@ GO_ZERO_YEAR = 1  # Go's zero time, "0001-01-01T00:00:00Z", means "not set"
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """What the door learnt: how many alerts, and the dedup key it assigned (events only)."""
+    """What the door learnt: how many alerts, the dedup key it assigned (events without one:
+    stored with the payload) and the event's key, sent or assigned (the door answers it)."""
 
     alerts: int
     dedup_key: str = ""
+    event_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +192,9 @@ def check_event(data: object, *, new_key: str) -> Checked:
     if action == "trigger" or payload is not None:
         _check_event_payload(errors, payload)
     errors.raise_if_any("event")
-    return Checked(alerts=1, dedup_key="" if key else new_key)
+    if key:
+        return Checked(alerts=1, event_key=key)
+    return Checked(alerts=1, dedup_key=new_key, event_key=new_key)
 
 
 def _check_event_payload(errors: _Errors, payload: object) -> None:

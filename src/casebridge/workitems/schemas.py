@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from casebridge.core.schemas import ReasonOut, UserRef
+from casebridge.core.schemas import Id, ReasonOut, UserRef
 from casebridge.workflows.engine import Option
 from casebridge.workitems.definitions import workflow_for
 
@@ -219,7 +219,7 @@ class TransitionData(Schema):
     reason: str | None = Field(default=None, max_length=5000, description="Why; or the question")
     priority: str | None = Field(default=None, description="critical, major or minor (triage)")
     impact: str | None = Field(default=None, max_length=5000, description="Impact (triage)")
-    sprint: int | None = Field(default=None, description="Sprint id (schedule)")
+    sprint: Id | None = Field(default=None, description="Sprint id (schedule)")
     assignees: list[str] | None = Field(default=None, description="Usernames (assign)")
     mentor: str | None = Field(default=None, description="Username of an L3+ mentor (assign)")
     reviewer: str | None = Field(default=None, description="Requested reviewer (submit_review)")
@@ -234,10 +234,12 @@ class TransitionData(Schema):
     time_criticality: int | None = Field(default=None, ge=1, le=100)
     risk_reduction: int | None = Field(default=None, ge=1, le=100)
     job_size: int | None = Field(default=None, ge=1, le=100)
-    as_role: str | None = Field(default=None, description="rte or product_manager, if you are both")
+    as_role: Literal["product_manager", "rte"] | None = Field(
+        default=None, description="product_manager or rte: the role you decide as, if you are both"
+    )
 
 
-class TransitionIn(Schema):
+class WorkItemTransitionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     action: str = Field(description="An action of the item's workflow, see `actions`")
