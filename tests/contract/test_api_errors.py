@@ -28,7 +28,9 @@ def client_of(world: factories.World, who: str = "l2") -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {world.tokens[who]}", raise_request_exception=False)
 
 
-def refused(response: Any, status: int, code: str, fields: set[str] | None = None) -> dict[str, Any]:
+def refused(
+    response: Any, status: int, code: str, fields: set[str] | None = None
+) -> dict[str, Any]:
     assert response.status_code == status, (response.status_code, response.content[:300])
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
     body: dict[str, Any] = response.json()
@@ -88,7 +90,9 @@ def test_an_upload_with_a_thousand_character_file_name_is_a_json_400(
     ).encode()
     before = snapshot()
     response = client_of(world).post(
-        f"/api/v1/cases/{case.key}/attachments", raw, content_type="multipart/form-data; boundary=XyZ"
+        f"/api/v1/cases/{case.key}/attachments",
+        raw,
+        content_type="multipart/form-data; boundary=XyZ",
     )
     refused(response, 400, "bad_request", {"file"})
     assert snapshot() == before
