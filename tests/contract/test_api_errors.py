@@ -222,3 +222,39 @@ def test_times_out_of_range_are_a_422_naming_the_field(
         client_of(world).get("/api/v1/reports/flow", query), 422, "validation_error", {field}
     )
     assert body["fields"][field]
+
+
+# --- the delivery doors (Azure Pipelines, Azure Repos, deployments) -------------------------------
+
+
+def test_deep_json_to_a_delivery_door_is_malformed_json() -> None:
+    from casebridge.integrations.delivery.models import InboundEvent
+    from casebridge.integrations.delivery.services import delivery_source_create
+    from tests.integrations.payloads import Sender as DeliverySender
+
+    source, secret = delivery_source_create(actor=None, kind="azure-repos", name="Shop repos")
+    sender = DeliverySender(f"azure-repos/{source.slug}", secret)
+    body = refused(sender.basic(None, raw=DEEP.encode()), 400, "malformed_json", {"body"})
+    assert f"{MAX_JSON_DEPTH} levels" in body["message"]
+    assert not InboundEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "http://\tjavascript:alert(1)", "https:///no-host", "data:,x"]
+)
+def test_a_deployment_link_must_be_http_with_a_host(url: str) -> None:
+    from casebridge.integrations.delivery.models import InboundEvent
+    from casebridge.integrations.delivery.services import delivery_source_create
+    from tests.integrations import payloads
+
+    source, secret = delivery_source_create(actor=None, kind="deployments", name="Shop deploys")
+    sender = payloads.Sender(f"deployments/{source.slug}", secret)
+    now = int(datetime.now(tz=UTC).timestamp())
+    response = sender.signed(payloads.deployment_event(url=url), at=now)
+    refused(response, 422, "validation_error", {"url"})
+    assert not InboundEvent.objects.exists()
+    stamp = "9" * 5000  # a timestamp no int() should be asked to read
+    response = sender.signed(payloads.deployment_event(), at=0)
+    assert response.status_code == 401
+    raw = sender._post(b"{}", {"X-Casebridge-Timestamp": stamp, "X-Casebridge-Signature": "x"})
+    refused(raw, 401, "unauthenticated")
