@@ -172,7 +172,7 @@ def accept(request: ApiRequest, sprint_id: Id, body: AcceptIn) -> AcceptOut:
     response={200: SprintOut, **WRITE_ERRORS},
     summary="Start a future sprint today (RTE); refused while another sprint of the team runs",
 )
-def start(request: ApiRequest, sprint_id: int) -> SprintOut:
+def start(request: ApiRequest, sprint_id: Id) -> SprintOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
     return outputs.sprint_out(services.sprint_start(actor=request.auth, sprint=sprint))
 
