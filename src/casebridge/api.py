@@ -11,12 +11,15 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from casebridge.accounts.services import token_authenticate
 from casebridge.core.errors import DomainError, PermissionDenied
+from casebridge.core.jsonbody import JsonTooDeep, json_loads
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -35,6 +38,13 @@ class BearerAuth(HttpBearer):
         return user
 
 
+class BoundedJsonParser(Parser):
+    """Bodies are parsed by ``core.jsonbody.json_loads``: too deep is a 400, never a 500."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return json_loads(request.body)
+
+
 api = NinjaAPI(
     title="Casebridge API",
     version="1.0",
@@ -47,6 +57,7 @@ api = NinjaAPI(
     auth=BearerAuth(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=BoundedJsonParser(),
 )
 
 
@@ -90,6 +101,18 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     return error(request, 422, "validation_error", f"Invalid input: {names}", fields)
 
 
+@api.exception_handler(MultiPartParserError)
+def on_multipart_error(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    """An upload Django cannot read, e.g. a part whose headers (file name) pass 1 KiB."""
+    return error(
+        request,
+        400,
+        "bad_request",
+        f"The upload could not be read ({exc}); a file name of at most 255 characters works",
+        {"file": "Unreadable upload: shorten the file name."},
+    )
+
+
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = error(
@@ -110,10 +133,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         return error(
             request, 413, "too_large", "The request body is too large", {"body": "Too large."}
         )
-    if isinstance(cause, json.JSONDecodeError | UnicodeDecodeError):
+    if isinstance(cause, json.JSONDecodeError | UnicodeDecodeError | JsonTooDeep):
         detail = (
             f"line {cause.lineno} column {cause.colno}: {cause.msg}"
             if isinstance(cause, json.JSONDecodeError)
+            else str(cause)
+            if isinstance(cause, JsonTooDeep)
             else "not UTF-8"
         )
         return error(

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "casebridge.core.middleware.RequestLogMiddleware",
+    "casebridge.core.middleware.ApiJsonErrorsMiddleware",
     "casebridge.core.middleware.ApiBodyGuardMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]

@@ -303,6 +303,15 @@ def test_an_event_without_dedup_key_is_given_one(world: factories.World) -> None
     assert AlertGroup.objects.get().fingerprint == key
 
 
+def test_an_event_with_a_dedup_key_is_answered_with_it(world: factories.World) -> None:
+    integration, secret = make_integration(world, kind="events", slug="uptime")
+    sender = Sender(integration, secret)
+    for action in ("trigger", "acknowledge", "resolve"):
+        response = sender.post(event(action, dedup_key="disk-full-db1"))
+        assert response.status_code == 202
+        assert response.json()["dedup_key"] == "disk-full-db1"
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

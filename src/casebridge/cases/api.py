@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import FileResponse
 from ninja import File, Form, Query, Router, Status, UploadedFile
+from pydantic import Field
 
 from casebridge.accounts.selectors import organisation_by_slug, user_by_username
 from casebridge.cases import selectors
@@ -42,7 +43,7 @@ from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import component_by_slug, service_by_slug
 from casebridge.core.http import ApiRequest
-from casebridge.core.schemas import ERRORS, WRITE_ERRORS, UserRef
+from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, UserRef
 from casebridge.occurrences.schemas import SimilarOut, occurrence_out
 from casebridge.occurrences.selectors import similar_for_case
 
@@ -297,7 +298,7 @@ def upload(
 @router.get(
     "/{key}/attachments/{attachment_id}", response={200: None, **ERRORS}, summary="Download a file"
 )
-def download(request: ApiRequest, key: str, attachment_id: int) -> FileResponse:
+def download(request: ApiRequest, key: str, attachment_id: Id) -> FileResponse:
     case = selectors.case_get_for(request.auth, key)
     return attachment_response(selectors.attachment_get_for(request.auth, case, attachment_id))
 
@@ -359,10 +360,10 @@ def timeline(request: ApiRequest, key: str) -> list[EventOut]:
     response={200: SimilarOut, **ERRORS},
     summary="Previous occurrences: similar earlier cases, work items and known resolutions",
 )
-def similar(request: ApiRequest, key: str, k: int = 5) -> SimilarOut:
+def similar(request: ApiRequest, key: str, k: Annotated[int, Field(ge=1, le=50)] = 5) -> SimilarOut:
     """Each hit has a score and its reasons (shared terms, log signatures, same service...)."""
     case = selectors.case_get_for(request.auth, key)
-    found = similar_for_case(request.auth, case, k=max(1, min(k, 50)))
+    found = similar_for_case(request.auth, case, k=k)
     return SimilarOut(
         cases=[occurrence_out(h) for h in found.cases],
         work_items=[occurrence_out(h) for h in found.work_items],

@@ -7,7 +7,7 @@ from ninja import Schema
 from pydantic import Field, field_validator
 
 from casebridge.catalog.schemas import ServiceRef
-from casebridge.core.schemas import InputSchema, UserRef
+from casebridge.core.schemas import InputSchema, Offset, UserRef
 
 EnvironmentName = Literal["production", "staging", "test", "development"]
 ImpactName = Literal["low", "medium", "high", "critical"]
@@ -52,14 +52,16 @@ class CaseOut(Schema):
 
 
 class CaseQuery(Schema):
-    state: str = Field(default="", description="Comma-separated states, or 'open'")
+    state: str = Field(
+        default="", description="Comma-separated states, 'open' or 'all' (the default)"
+    )
     service: str = Field(default="", description="Service slug")
     source: str = ""
     owner: str = Field(default="", description="Username, or 'none' for unassigned")
     organisation: str = Field(default="", description="Organisation slug")
     sort: Literal["oldest", "newest"] = "oldest"
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class CaseRowOut(Schema):

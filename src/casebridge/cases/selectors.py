@@ -161,10 +161,11 @@ def state_counts_for(viewer: Any) -> dict[str, int]:
 
 
 def parse_states(value: str) -> tuple[str, ...]:
-    """``open`` or a comma-separated list of states; unknown names are a field error."""
+    """``open``, ``all`` (or nothing) or a comma-separated list of states; unknown names are a
+    field error."""
     from casebridge.core.errors import ValidationFailed
 
-    if not value:
+    if not value or value == "all":
         return ()
     if value == "open":
         return tuple(OPEN_STATES)
@@ -174,7 +175,9 @@ def parse_states(value: str) -> tuple[str, ...]:
         raise ValidationFailed(
             "Unknown state",
             fields={
-                "state": f"Unknown {', '.join(unknown)}; use open or {', '.join(CaseState.values)}."
+                "state": (
+                    f"Unknown {', '.join(unknown)}; use open, all or {', '.join(CaseState.values)}."
+                )
             },
         )
     return states

@@ -37,6 +37,68 @@ class RequestLogMiddleware:
         return response
 
 
+#: The machine code of an API error whose response was not made by the API's own handlers.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+class ApiJsonErrorsMiddleware:
+    """Every error under ``/api/`` is ``{"code", "message", "fields"}``, whoever made it.
+
+    The API's handlers answer their own errors as JSON; this catches the rest, which Django or
+    ninja answer as HTML or plain text: an unknown path (404), a method the path does not take
+    (405, ``Allow`` kept), a request Django refuses before any view (400, 413) and an
+    unexpected exception (500, logged as usual, answered with the request id to quote).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith("/api/")
+            and not (response.get("Content-Type") or "").startswith("application/json")
+        ):
+            return self._as_json(request, response)
+        return response
+
+    @staticmethod
+    def _as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        from django.http import JsonResponse
+
+        status = response.status_code
+        fields: dict[str, str] = {}
+        if status == 404:
+            message = f"No API endpoint at {request.path}; see /api/v1/docs"
+        elif status == 405:
+            allowed = response.get("Allow", "")
+            message = f"{request.method} is not allowed on {request.path}; use {allowed}"
+            fields = {"method": f"Use {allowed}."}
+        elif status >= 500:
+            request_id = structlog.contextvars.get_contextvars().get("request_id", "")
+            message = f"Internal error; it is logged with request id {request_id}"
+        else:
+            reason = response.reason_phrase or "Error"
+            message = f"{reason}: the request was refused before it reached the API"
+        body = {"code": STATUS_CODES.get(status, "error"), "message": message, "fields": fields}
+        answer = JsonResponse(body, status=status)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in response:
+                answer[header] = response[header]
+        return answer
+
+
 JSON_TYPES = ("application/json",)
 UPLOAD_TYPES = ("multipart/form-data",)
 

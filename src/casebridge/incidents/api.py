@@ -3,9 +3,10 @@ action items."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Query, Router, Status
+from pydantic import Field
 
 from casebridge.accounts.selectors import user_by_username
 from casebridge.cases.selectors import case_get_for
@@ -13,7 +14,7 @@ from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import service_by_slug
 from casebridge.core.errors import ValidationFailed
 from casebridge.core.http import ApiRequest
-from casebridge.core.schemas import ERRORS, WRITE_ERRORS, UserRef
+from casebridge.core.schemas import ERRORS, MAX_ID, WRITE_ERRORS, Id, UserRef
 from casebridge.incidents import selectors, services
 from casebridge.incidents.models import Incident
 from casebridge.incidents.schemas import (
@@ -24,13 +25,13 @@ from casebridge.incidents.schemas import (
     IncidentOut,
     IncidentQuery,
     IncidentRowOut,
+    IncidentTransitionIn,
     NoteIn,
     OwnerIn,
     ParticipantOut,
     ReviewIn,
     ReviewOut,
     RoleIn,
-    TransitionIn,
 )
 from casebridge.incidents.workflow import INCIDENT_WORKFLOW
 from casebridge.monitoring.selectors import alert_group_get_for
@@ -100,7 +101,7 @@ def get_incident(request: ApiRequest, key: str) -> IncidentOut:
     response={200: IncidentOut, **WRITE_ERRORS},
     summary="Apply a workflow action (mitigate, resolve, reopen, start_review, close, ...)",
 )
-def transition(request: ApiRequest, key: str, body: TransitionIn) -> IncidentOut:
+def transition(request: ApiRequest, key: str, body: IncidentTransitionIn) -> IncidentOut:
     incident = selectors.incident_get_for(request.auth, key)
     services.incident_transition(
         actor=request.auth, incident=incident, action=body.action, data=body.data
@@ -141,7 +142,9 @@ def set_role(request: ApiRequest, key: str, body: RoleIn) -> IncidentOut:
     response={200: list[EntryOut], **ERRORS},
     summary="The timeline; ?after=<id> for the entries after that one",
 )
-def timeline(request: ApiRequest, key: str, after: int = 0) -> list[EntryOut]:
+def timeline(
+    request: ApiRequest, key: str, after: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+) -> list[EntryOut]:
     incident = selectors.incident_get_for(request.auth, key)
     return [EntryOut.of(e) for e in selectors.timeline_of(incident, after=after)]
 
@@ -201,7 +204,7 @@ def add_action_item(request: ApiRequest, key: str, body: ActionItemIn) -> Status
     response={200: ActionItemOut, **WRITE_ERRORS},
     summary="Give an action item its owner (files its work item)",
 )
-def assign_action_item(request: ApiRequest, key: str, item_id: int, body: OwnerIn) -> ActionItemOut:
+def assign_action_item(request: ApiRequest, key: str, item_id: Id, body: OwnerIn) -> ActionItemOut:
     incident = selectors.incident_get_for(request.auth, key)
     item = selectors.action_item_get(incident, item_id)
     owner = user_by_username(body.owner, field="owner")

@@ -7,7 +7,7 @@ from ninja import Schema
 from pydantic import Field
 
 from casebridge.catalog.schemas import ServiceRef
-from casebridge.core.schemas import InputSchema, UserRef
+from casebridge.core.schemas import BoundedInt, InputSchema, UserRef
 from casebridge.incidents.models import ActionItem, Incident, Participant, Review, TimelineEntry
 
 SeverityName = Literal["sev1", "sev2", "sev3"]
@@ -85,7 +85,7 @@ class IncidentOut(IncidentRowOut):
     allowed_actions: list[str]
 
 
-class TransitionIn(InputSchema):
+class IncidentTransitionIn(InputSchema):
     action: str = Field(description="mitigate, resolve, reopen, start_review, close, ...")
     data: dict[str, Any] = Field(
         default_factory=dict, description="note, reason, review_lead, severity, owner, ..."
@@ -171,8 +171,8 @@ class ReviewIn(InputSchema):
     summary: str | None = Field(default=None, max_length=20_000)
     root_cause: str | None = Field(default=None, max_length=20_000)
     impact: str | None = Field(default=None, max_length=20_000)
-    duration_minutes: int | None = Field(default=None, ge=0)
-    customers_affected: int | None = Field(default=None, ge=0)
+    duration_minutes: BoundedInt | None = Field(default=None, ge=0)
+    customers_affected: BoundedInt | None = Field(default=None, ge=0)
     went_well: str | None = Field(default=None, max_length=20_000)
     went_badly: str | None = Field(default=None, max_length=20_000)
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from ninja import Router, Status
+from pydantic import Field
 
 from casebridge.catalog.selectors import service_by_slug
 from casebridge.core.http import ApiRequest
@@ -15,10 +18,13 @@ router = Router(tags=["known-resolutions"])
     "", response={200: list[KnownResolutionOut], **ERRORS}, summary="Search known resolutions"
 )
 def list_known(
-    request: ApiRequest, q: str = "", service: str = "", limit: int = 50
+    request: ApiRequest,
+    q: str = "",
+    service: str = "",
+    limit: Annotated[int, Field(ge=1, le=200)] = 50,
 ) -> list[KnownResolutionOut]:
     items = selectors.known_resolution_list_for(request.auth, query=q, service=service)
-    return [KnownResolutionOut.of(i) for i in items[: max(1, min(limit, 200))]]
+    return [KnownResolutionOut.of(i) for i in items[:limit]]
 
 
 @router.post(

@@ -4,7 +4,7 @@ anomalies, integrations, failed payloads and service health."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
@@ -13,7 +13,7 @@ from casebridge.accounts.selectors import user_by_username
 from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import component_by_slug, service_by_slug, service_get
 from casebridge.core.http import ApiRequest
-from casebridge.core.schemas import ERRORS, WRITE_ERRORS, ErrorOut
+from casebridge.core.schemas import ERRORS, WRITE_ERRORS, ErrorOut, Id
 from casebridge.monitoring import selectors, services
 from casebridge.monitoring.intake import RateLimited, intake_accept
 from casebridge.monitoring.schemas import (
@@ -243,7 +243,9 @@ def create_integration(request: ApiRequest, body: IntegrationIn) -> Status[Integ
     response={200: list[PayloadOut], **ERRORS},
     summary="Stored payloads, failed ones by default (admin)",
 )
-def list_payloads(request: ApiRequest, state: str = "failed") -> list[PayloadOut]:
+def list_payloads(
+    request: ApiRequest, state: Literal["all", "pending", "done", "failed"] = "failed"
+) -> list[PayloadOut]:
     return [PayloadOut.of(p) for p in selectors.payload_list_for(request.auth, state=state)]
 
 
@@ -252,7 +254,7 @@ def list_payloads(request: ApiRequest, state: str = "failed") -> list[PayloadOut
     response={200: PayloadOut, **WRITE_ERRORS},
     summary="Queue a failed payload again now (admin)",
 )
-def retry_payload(request: ApiRequest, payload_id: int) -> PayloadOut:
+def retry_payload(request: ApiRequest, payload_id: Id) -> PayloadOut:
     payload = selectors.payload_get_for(request.auth, payload_id)
     return PayloadOut.of(services.payload_retry(actor=request.auth, payload=payload))
 

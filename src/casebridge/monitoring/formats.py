@@ -11,6 +11,10 @@
 
 ``check`` refuses a malformed payload with every bad field named (so nothing is stored);
 ``events_of`` turns a stored payload into ``AlertEvent``s. Both are pure: no database.
+
+A link from the sender (``generatorURL``, an event's first ``links[].href``) is kept only if it
+is an http(s) URL (``core.urls.safe_external_url``); any other is dropped and the alert kept: an
+alert must not be lost because its link is bad, and a ``javascript:`` link must never be stored.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from casebridge.core.errors import ValidationFailed
+from casebridge.core.urls import safe_external_url
 
 MAX_ALERTS = 1000
 MAX_LABELS = 64
@@ -35,10 +40,12 @@ GO_ZERO_YEAR = 1  # Go's zero time, "0001-01-01T00:00:00Z", means "not set"
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """What the door learnt: how many alerts, and the dedup key it assigned (events only)."""
+    """What the door learnt: how many alerts, the dedup key it assigned (events without one:
+    stored with the payload) and the event's key, sent or assigned (the door answers it)."""
 
     alerts: int
     dedup_key: str = ""
+    event_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +192,9 @@ def check_event(data: object, *, new_key: str) -> Checked:
     if action == "trigger" or payload is not None:
         _check_event_payload(errors, payload)
     errors.raise_if_any("event")
-    return Checked(alerts=1, dedup_key="" if key else new_key)
+    if key:
+        return Checked(alerts=1, event_key=key)
+    return Checked(alerts=1, dedup_key=new_key, event_key=new_key)
 
 
 def _check_event_payload(errors: _Errors, payload: object) -> None:
@@ -234,7 +243,7 @@ def _alert_events(data: Mapping[str, Any]) -> list[AlertEvent]:
                 ends_at=parse_time(alert.get("endsAt")),
                 labels=labels,
                 annotations=annotations,
-                source_url=alert.get("generatorURL") or "",
+                source_url=safe_external_url(alert.get("generatorURL")) or "",
                 title=title_of(labels, annotations),
                 severity=labels.get("severity", ""),
             )
@@ -264,7 +273,7 @@ def _generic_events(data: Mapping[str, Any], assigned_key: str) -> list[AlertEve
             ends_at=None,
             labels=labels,
             annotations=annotations,
-            source_url=str(first_link)[:1000],
+            source_url=safe_external_url(first_link) or "",
             title=title_of({}, annotations) if summary else "Event",
             severity=str(payload.get("severity") or ""),
         )

@@ -28,6 +28,8 @@ from django.db import connection, transaction
 
 from casebridge.core import clock
 from casebridge.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
+from casebridge.core.jsonbody import JsonTooDeep, json_loads
+from casebridge.core.schemas import bounded_int
 from casebridge.monitoring import formats
 from casebridge.monitoring.models import AuthScheme, Integration, IntegrationKind
 
@@ -158,7 +160,8 @@ def _check_hmac(integration: DoorIntegration, headers: Mapping[str, str], body: 
     stamp = ""
     if integration.timestamp_header:
         stamp = (headers.get(integration.timestamp_header) or "").strip()
-        if not stamp.isdigit() or abs(time.time() - int(stamp)) > TIMESTAMP_SKEW_SECONDS:
+        signed_at = bounded_int(stamp, low=0)
+        if signed_at is None or abs(time.time() - signed_at) > TIMESTAMP_SKEW_SECONDS:
             raise Unauthenticated(
                 f"Send the Unix time of signing in {integration.timestamp_header} "
                 f"(within {TIMESTAMP_SKEW_SECONDS} s)",
@@ -173,11 +176,13 @@ def _check_hmac(integration: DoorIntegration, headers: Mapping[str, str], body: 
 def _parse(kind: str, body: bytes) -> tuple[str, formats.Checked]:
     try:
         text = body.decode("utf-8")
-        data = json.loads(text)
+        data = json_loads(text)
     except UnicodeDecodeError as exc:
         raise _malformed("the body is not UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise _malformed(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except JsonTooDeep as exc:
+        raise _malformed(str(exc)) from exc
     if kind == IntegrationKind.ALERTMANAGER:
         return text, formats.check_alertmanager(data)
     if kind == IntegrationKind.GRAFANA:
@@ -244,4 +249,4 @@ def intake_accept(
         _check_hmac(integration, headers, body)
     text, checked = _parse(kind, body)
     payload_id = _store(integration, text, checked)
-    return Accepted(payload_id=payload_id, alerts=checked.alerts, dedup_key=checked.dedup_key)
+    return Accepted(payload_id=payload_id, alerts=checked.alerts, dedup_key=checked.event_key)

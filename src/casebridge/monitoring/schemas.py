@@ -7,7 +7,7 @@ from ninja import Schema
 from pydantic import Field
 
 from casebridge.catalog.schemas import ServiceRef
-from casebridge.core.schemas import InputSchema, UserRef
+from casebridge.core.schemas import BoundedInt, InputSchema, UserRef
 from casebridge.monitoring.models import AlertGroup, Integration, Payload
 
 
@@ -29,8 +29,8 @@ class IntegrationIn(InputSchema):
     auth: Literal["bearer", "hmac"] = "bearer"
     signature_header: str = Field(default="", max_length=64)
     timestamp_header: str = Field(default="", max_length=64)
-    max_body_bytes: int = 1024 * 1024
-    rate_limit_per_minute: int = 1200
+    max_body_bytes: BoundedInt = 1024 * 1024
+    rate_limit_per_minute: BoundedInt = 1200
 
 
 class IntegrationOut(Schema):
@@ -146,7 +146,9 @@ class AlertGroupOut(Schema):
 
 
 class AlertGroupQuery(Schema):
-    status: str = Field(default="open", description="open, firing, acknowledged, resolved or ''")
+    status: str = Field(
+        default="open", description="open, firing, acknowledged, resolved, or all (or '')"
+    )
     service: str = Field(default="", description="Service slug")
     limit: int = Field(default=50, ge=1, le=200)
 

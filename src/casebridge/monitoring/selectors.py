@@ -14,6 +14,7 @@ from casebridge.cases.models import Case
 from casebridge.cases.selectors import case_list_for
 from casebridge.catalog.models import Service
 from casebridge.core.errors import NotFound, PermissionDenied
+from casebridge.core.schemas import bounded_int
 from casebridge.monitoring.models import (
     OPEN_ALERT_STATES,
     AlertGroup,
@@ -46,7 +47,7 @@ def alert_group_list_for(
     groups = _groups_for(viewer)
     if status == "open":
         groups = groups.filter(status__in=OPEN_ALERT_STATES)
-    elif status:
+    elif status and status != "all":
         groups = groups.filter(status=status)
     if service is not None:
         groups = groups.filter(service=service)
@@ -54,8 +55,8 @@ def alert_group_list_for(
 
 
 def alert_group_get_for(viewer: Any, key: str) -> AlertGroup:
-    number = key.upper().removeprefix("AG-")
-    group = _groups_for(viewer).filter(pk=int(number)).first() if number.isdigit() else None
+    number = bounded_int(key.upper().removeprefix("AG-"))
+    group = _groups_for(viewer).filter(pk=number).first() if number is not None else None
     if group is None:
         raise NotFound(f"No alert group {key}")
     return group
@@ -129,7 +130,7 @@ def payload_list_for(
 ) -> list[Payload]:
     _admin(viewer)
     payloads = Payload.objects.select_related("integration").defer("body")
-    if state:
+    if state and state != "all":
         payloads = payloads.filter(state=state)
     return list(payloads.order_by("-id")[:limit])
 

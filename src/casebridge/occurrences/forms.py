@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from casebridge.catalog.models import Component, Service
+from casebridge.core.schemas import bounded_int
 from casebridge.workitems.models import ImprovementArea
 
 
@@ -22,10 +23,10 @@ class DraftForm(forms.Form):
     def draft(self) -> dict[str, str]:
         data = self.cleaned_data if self.is_valid() else {}
         service = Service.objects.filter(slug=data.get("service") or "").first()
-        component_id = str(data.get("component") or "")
+        component_id = bounded_int(data.get("component") or "")
         component = (
             Component.objects.filter(pk=component_id, service=service).first()
-            if service is not None and component_id.isdigit()
+            if service is not None and component_id is not None
             else None
         )
         return {

@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from casebridge.core.schemas import Offset
 from casebridge.occurrences.selectors import Occurrence
 
 
@@ -63,7 +64,7 @@ class SignatureQuery(Schema):
     q: str = Field(default="", description="Words of the template")
     notable: bool = Field(default=False, description="Only errors, warnings and pasted lines")
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class SightingOut(Schema):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from casebridge.core.http import ApiRequest
-from casebridge.core.schemas import ERRORS
+from casebridge.core.schemas import ERRORS, AwareDatetime
 from casebridge.reporting.schemas import FlowOut, flow_out
 from casebridge.reporting.selectors import flow_for
 from casebridge.sprints.selectors import team_get_for
@@ -19,8 +17,12 @@ router = Router(tags=["reports"])
 class FlowQuery(Schema):
     team: str = Field(default="", description="Team slug (default: every team)")
     category: str = Field(default="", description="bug, feature or improvement")
-    start: datetime | None = Field(default=None, description="Default: 28 days before end")
-    end: datetime | None = Field(default=None, description="Default: now")
+    start: AwareDatetime | None = Field(
+        default=None, description="Default: 28 days before end; a date is in the server's zone"
+    )
+    end: AwareDatetime | None = Field(
+        default=None, description="Default: now; a date is in the server's zone"
+    )
 
 
 @router.get("/flow", response={200: FlowOut, **ERRORS}, summary="Flow metrics")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from casebridge.accounts.models import Team
 from casebridge.core import clock
 from casebridge.core.errors import DomainError
+from casebridge.core.schemas import bounded_int
 from casebridge.reporting.selectors import flow_for
 from casebridge.sprints.selectors import team_get_for
 from casebridge.web.pages import Request, page, viewer
@@ -24,7 +25,7 @@ def flow(request: Request) -> HttpResponse:
     user = viewer(request)
     slug = request.GET.get("team", "")
     category = request.GET.get("category", "")
-    days = int(request.GET["days"]) if request.GET.get("days", "").isdigit() else 28
+    days = bounded_int(request.GET.get("days", ""))
     days = days if days in WINDOWS else 28
     team = team_get_for(user, slug) if slug else None
     end = clock.now()

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.http import ApiRequest
-from casebridge.core.schemas import ERRORS, WRITE_ERRORS
+from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, Offset
 from casebridge.sprints import outputs, selectors, services
 from casebridge.sprints.models import ProgramIncrement
 from casebridge.sprints.schemas import (
@@ -62,7 +62,7 @@ class VelocityQuery(Schema):
 
 class PageQuery(Schema):
     limit: int = Field(default=100, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 class EditsQuery(Schema):
@@ -112,14 +112,14 @@ def velocity(request: ApiRequest, query: Query[VelocityQuery]) -> VelocityOut:
 
 
 @router.get("/{sprint_id}", response={200: SprintOut, **ERRORS}, summary="One sprint")
-def get_sprint(request: ApiRequest, sprint_id: int) -> SprintOut:
+def get_sprint(request: ApiRequest, sprint_id: Id) -> SprintOut:
     return outputs.sprint_out(selectors.sprint_get_for(request.auth, sprint_id))
 
 
 @router.patch(
     "/{sprint_id}", response={200: SprintOut, **WRITE_ERRORS}, summary="Change capacity, goal, …"
 )
-def update_sprint(request: ApiRequest, sprint_id: int, body: SprintPatch) -> SprintOut:
+def update_sprint(request: ApiRequest, sprint_id: Id, body: SprintPatch) -> SprintOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
     given: dict[str, Any] = {name: getattr(body, name) for name in body.model_fields_set}
     if "increment" in given:
@@ -133,7 +133,7 @@ def update_sprint(request: ApiRequest, sprint_id: int, body: SprintPatch) -> Spr
     response={200: ProposalOut, **ERRORS},
     summary="The planner's proposal for this sprint, with reasons",
 )
-def sprint_proposal(request: ApiRequest, sprint_id: int, edits: Query[EditsQuery]) -> ProposalOut:
+def sprint_proposal(request: ApiRequest, sprint_id: Id, edits: Query[EditsQuery]) -> ProposalOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
     proposal = selectors.proposal_for(
         request.auth, sprint.team, sprint=sprint, add=edits.add, remove=edits.remove
@@ -147,7 +147,7 @@ def sprint_proposal(request: ApiRequest, sprint_id: int, edits: Query[EditsQuery
     response={200: AcceptOut, **WRITE_ERRORS},
     summary="Accept the proposal (with edits): schedules every item through its workflow",
 )
-def accept(request: ApiRequest, sprint_id: int, body: AcceptIn) -> AcceptOut:
+def accept(request: ApiRequest, sprint_id: Id, body: AcceptIn) -> AcceptOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
     done = services.sprint_plan_accept(
         actor=request.auth,
@@ -172,7 +172,7 @@ def accept(request: ApiRequest, sprint_id: int, body: AcceptIn) -> AcceptOut:
     response={200: SprintOut, **WRITE_ERRORS},
     summary="Start a future sprint today (RTE); refused while another sprint of the team runs",
 )
-def start(request: ApiRequest, sprint_id: int) -> SprintOut:
+def start(request: ApiRequest, sprint_id: Id) -> SprintOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
     return outputs.sprint_out(services.sprint_start(actor=request.auth, sprint=sprint))
 
@@ -182,7 +182,7 @@ def start(request: ApiRequest, sprint_id: int) -> SprintOut:
     response={200: CloseOut, **WRITE_ERRORS},
     summary="Close the sprint; unfinished items carry over (recorded)",
 )
-def close(request: ApiRequest, sprint_id: int, body: CloseIn) -> CloseOut:
+def close(request: ApiRequest, sprint_id: Id, body: CloseIn) -> CloseOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
     carry_to = selectors.sprint_get_for(request.auth, body.carry_to) if body.carry_to else None
     done = services.sprint_close(actor=request.auth, sprint=sprint, carry_to=carry_to)
@@ -199,7 +199,7 @@ def close(request: ApiRequest, sprint_id: int, body: CloseIn) -> CloseOut:
 
 
 @router.get("/{sprint_id}/board", response={200: BoardOut, **ERRORS}, summary="Sprint board")
-def board(request: ApiRequest, sprint_id: int) -> BoardOut:
+def board(request: ApiRequest, sprint_id: Id) -> BoardOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
     return outputs.board_out(board_for(request.auth, sprint))
 
@@ -207,7 +207,7 @@ def board(request: ApiRequest, sprint_id: int) -> BoardOut:
 @router.get(
     "/{sprint_id}/burndown", response={200: BurndownOut, **ERRORS}, summary="Burndown and burnup"
 )
-def burndown(request: ApiRequest, sprint_id: int) -> BurndownOut:
+def burndown(request: ApiRequest, sprint_id: Id) -> BurndownOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
     return outputs.burndown_out(sprint, burndown_for(request.auth, sprint))
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from ninja import Schema
 from pydantic import Field
 
-from casebridge.core.schemas import InputSchema
+from casebridge.core.schemas import BoundedInt, Id, InputSchema
 
 
 class LoadOut(Schema):
@@ -38,19 +38,19 @@ class SprintIn(InputSchema):
     name: str = Field(min_length=1, max_length=120)
     start: date
     end: date
-    capacity: int | None = Field(
+    capacity: BoundedInt | None = Field(
         default=None, ge=0, description="In the team's unit; default: the team's default"
     )
     goal: str = Field(default="", max_length=2000)
-    increment: int | None = Field(default=None, description="Program increment id")
+    increment: Id | None = Field(default=None, description="Program increment id")
 
 
 class SprintPatch(InputSchema):
-    capacity: int | None = Field(default=None, ge=0)
+    capacity: BoundedInt | None = Field(default=None, ge=0)
     goal: str | None = Field(default=None, max_length=2000)
     start: date | None = None
     end: date | None = None
-    increment: int | None = Field(default=None, description="Program increment id, or null")
+    increment: Id | None = Field(default=None, description="Program increment id, or null")
 
 
 class ChoiceOut(Schema):
@@ -118,7 +118,7 @@ class AcceptOut(Schema):
 
 
 class CloseIn(InputSchema):
-    carry_to: int | None = Field(
+    carry_to: Id | None = Field(
         default=None, description="Sprint id for unfinished work; default: the team's next"
     )
 
@@ -241,7 +241,7 @@ class TeamPlanningOut(Schema):
 
 class TeamPlanningIn(InputSchema):
     unit: str = Field(description="points or hours")
-    default_capacity: int | None = Field(default=None, ge=0)
+    default_capacity: BoundedInt | None = Field(default=None, ge=0)
 
 
 class IncrementOut(Schema):

@@ -8,13 +8,13 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from casebridge.core.http import ApiRequest
-from casebridge.core.schemas import ERRORS, WRITE_ERRORS
+from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, Offset
 from casebridge.workitems import selectors
 from casebridge.workitems.schemas import (
     AssignIn,
-    TransitionIn,
     WorkItemOut,
     WorkItemPageOut,
+    WorkItemTransitionIn,
     item_out,
     row_out,
 )
@@ -29,10 +29,10 @@ class WorkItemQuery(Schema):
     group: str = Field(default="", description="open, active, done or rejected")
     assignee: str = Field(default="", description="Username, or 'none'")
     priority: str = ""
-    sprint: int | None = None
+    sprint: Id | None = None
     team: str = ""
     limit: int = Field(default=50, ge=1, le=200)
-    offset: int = Field(default=0, ge=0)
+    offset: Offset = 0
 
 
 @router.get("", response={200: WorkItemPageOut, **ERRORS}, summary="List work items")
@@ -66,7 +66,7 @@ def get_work_item(request: ApiRequest, key: str) -> WorkItemOut:
     response={200: WorkItemOut, **WRITE_ERRORS},
     summary="Apply a workflow action (409 lists every reason it is refused)",
 )
-def transition(request: ApiRequest, key: str, body: TransitionIn) -> WorkItemOut:
+def transition(request: ApiRequest, key: str, body: WorkItemTransitionIn) -> WorkItemOut:
     item = selectors.work_item_get_for(request.auth, key)
     data = body.data.dict(exclude_none=True)
     item = work_item_transition(actor=request.auth, item=item, action=body.action, data=data)

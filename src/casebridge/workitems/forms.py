@@ -17,6 +17,7 @@ from django import forms
 from casebridge.accounts.models import Role, User
 from casebridge.accounts.selectors import team_list_for, user_list_for_internal
 from casebridge.catalog.models import Environment
+from casebridge.core.schemas import bounded_int
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.selectors import is_current, sprint_list_for
 from casebridge.workflows.engine import Transition
@@ -275,7 +276,8 @@ class BoardFilterForm(forms.Form):
         assignee = str(data.get("assignee") or "")
         return BoardFilters(
             team=str(data.get("team") or ""),
-            sprint=int(sprint) if sprint.isdigit() else None,
+            # A sprint that cannot exist (not a number, out of range) matches nothing: id 0.
+            sprint=(bounded_int(sprint) or 0) if sprint else None,
             assignee=self.viewer.username if assignee == "me" else assignee,
         )
 

@@ -13,6 +13,7 @@ from typing import Any
 from casebridge.accounts.models import Team, User
 from casebridge.catalog.models import Environment
 from casebridge.core.errors import Reason
+from casebridge.core.schemas import bounded_int
 from casebridge.sprints.models import Sprint
 from casebridge.workflows.engine import is_blank
 from casebridge.workitems.documentation import DOC_FIELDS, RECATEGORISE_DOCS
@@ -49,9 +50,10 @@ def _users(value: Any) -> list[User]:
 
 
 def _sprint(value: Any) -> Sprint:
+    number = bounded_int(value)
     sprint = (
-        Sprint.objects.select_related("team").filter(pk=int(value)).first()
-        if str(value).isdigit()
+        Sprint.objects.select_related("team").filter(pk=number).first()
+        if number is not None
         else None
     )
     if sprint is None:

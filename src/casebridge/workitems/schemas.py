@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from casebridge.core.schemas import ReasonOut, UserRef
+from casebridge.core.schemas import Id, ReasonOut, UserRef
 from casebridge.workflows.engine import Option
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.documentation import DOC_NAMES
@@ -258,7 +258,7 @@ class TransitionData(Schema):
     reason: str | None = Field(default=None, max_length=5000, description="Why; or the question")
     priority: str | None = Field(default=None, description="critical, major or minor (triage)")
     impact: str | None = Field(default=None, max_length=5000, description="Impact (triage)")
-    sprint: int | None = Field(default=None, description="Sprint id (schedule)")
+    sprint: Id | None = Field(default=None, description="Sprint id (schedule)")
     assignees: list[str] | None = Field(default=None, description="Usernames (assign)")
     mentor: str | None = Field(default=None, description="Username of an L3+ mentor (assign)")
     reviewer: str | None = Field(default=None, description="Requested reviewer (submit_review)")
@@ -273,7 +273,9 @@ class TransitionData(Schema):
     time_criticality: int | None = Field(default=None, ge=1, le=100)
     risk_reduction: int | None = Field(default=None, ge=1, le=100)
     job_size: int | None = Field(default=None, ge=1, le=100)
-    as_role: str | None = Field(default=None, description="rte or product_manager, if you are both")
+    as_role: Literal["product_manager", "rte"] | None = Field(
+        default=None, description="product_manager or rte: the role you decide as, if you are both"
+    )
     # The new category's documentation (recategorise), as the escalation gate asks for it.
     justification: str | None = Field(
         default=None, max_length=10_000, description="Problem and who asks (-> feature)"
@@ -292,7 +294,7 @@ class TransitionData(Schema):
     )
 
 
-class TransitionIn(Schema):
+class WorkItemTransitionIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     action: str = Field(description="An action of the item's workflow, see `actions`")

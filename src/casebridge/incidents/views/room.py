@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from casebridge.accounts.models import User
 from casebridge.core.errors import DomainError, TransitionRefused
+from casebridge.core.schemas import bounded_int
 from casebridge.incidents.forms import ActionForm, NoteForm, People, action_form
 from casebridge.incidents.models import Incident, IncidentState
 from casebridge.incidents.selectors import (
@@ -160,8 +161,8 @@ def incident_timeline(request: Request, key: str) -> HttpResponse:
     """The entries after ``?after=<id>`` and the poller asking for the ones after those; 204
     (nothing to swap) when there is none."""
     incident = incident_get_for(viewer(request), key)
-    after = request.GET.get("after", "0")
-    entries = timeline_of(incident, after=int(after) if after.isdigit() else 0)
+    after = bounded_int(request.GET.get("after", "0"), low=0) or 0
+    entries = timeline_of(incident, after=after)
     if not entries:
         return HttpResponse(status=204)
     context = {

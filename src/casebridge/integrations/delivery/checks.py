@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from casebridge.core.errors import ValidationFailed
+from casebridge.core.urls import safe_external_url
 from casebridge.integrations.delivery.models import DeliverySource, SourceKind
 
 AZURE_EVENTS: dict[str, frozenset[str]] = {
@@ -206,10 +207,8 @@ def _deployment(headers: Mapping[str, str], data: Mapping[str, Any]) -> Checked:
                     "Expected a work item key (BUG-7, FR-3, IMP-2) or an Azure Boards id (AB#123)."
                 )
     url = data.get("url")
-    if url is not None and (
-        not isinstance(url, str) or not url.startswith(("https://", "http://"))
-    ):
-        errors["url"] = "Expected an http(s) URL."
+    if url is not None and safe_external_url(url) is None:
+        errors["url"] = "Expected an http(s) URL with a host."
     if errors:
         raise _refuse(errors)
     delivery = (headers.get("X-Casebridge-Delivery") or "").strip()

@@ -29,6 +29,8 @@ from django.db import IntegrityError, connection, transaction
 
 from casebridge.core import clock
 from casebridge.core.errors import PayloadTooLarge, ValidationFailed
+from casebridge.core.jsonbody import JsonTooDeep, json_loads
+from casebridge.core.schemas import bounded_int
 from casebridge.integrations.delivery import checks
 from casebridge.integrations.delivery.models import DeliverySource, InboundEvent, SourceKind
 from casebridge.monitoring.intake import Malformed, RateLimited, Unauthenticated
@@ -111,7 +113,8 @@ def _check_signed(source: DeliverySource | None, headers: Mapping[str, str], bod
     stamp = (headers.get(TIMESTAMP) or "").strip()
     tolerance = source.tolerance_seconds if source is not None else 300
     now = int(clock.now().timestamp())
-    if not stamp.isdigit() or abs(now - int(stamp)) > tolerance:
+    signed_at = bounded_int(stamp, low=0)
+    if signed_at is None or abs(now - signed_at) > tolerance:
         raise Unauthenticated(
             f"Send the Unix time of signing in {TIMESTAMP}, within {tolerance} s of now",
             fields={TIMESTAMP: "Missing, or too far from now."},
@@ -132,12 +135,14 @@ def _too_large(limit: int, size: int | None = None) -> PayloadTooLarge:
 def _parse(body: bytes) -> tuple[str, Mapping[str, Any]]:
     try:
         text = body.decode("utf-8")
-        data = json.loads(text)
+        data = json_loads(text)
     except UnicodeDecodeError as exc:
         raise Malformed("The body is not UTF-8", fields={"body": "Not UTF-8."}) from exc
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}: {exc.msg}"
         raise Malformed(f"The body is not valid JSON ({where})", fields={"body": where}) from exc
+    except JsonTooDeep as exc:
+        raise Malformed(f"The body is not valid JSON ({exc})", fields={"body": f"{exc}."}) from exc
     if not isinstance(data, dict):
         raise ValidationFailed("The body must be a JSON object", fields={"body": "Not an object."})
     return text, data

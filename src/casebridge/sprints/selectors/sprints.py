@@ -14,6 +14,7 @@ from django.utils import timezone
 from casebridge.accounts.models import Team
 from casebridge.core import clock
 from casebridge.core.errors import NotFound, ValidationFailed
+from casebridge.core.schemas import bounded_int
 from casebridge.sprints.models import (
     UNIT_SHORT,
     CapacityUnit,
@@ -105,7 +106,10 @@ def sprint_find_for(viewer: Any, ref: str) -> Sprint:
     require_internal(viewer, "The sprint")
     ref = ref.strip()
     if ref.isdigit():
-        return sprint_get_for(viewer, int(ref))
+        number = bounded_int(ref)
+        if number is None:
+            raise NotFound(f"No sprint {ref}")
+        return sprint_get_for(viewer, number)
     slug, _, name = ref.partition("/")
     sprint = _sprints().filter(team__slug=slug, name=name).first()
     if sprint is None:

@@ -62,7 +62,13 @@ def check_decider(ctx: Context) -> Iterator[Reason]:
     role = deciding_role(actor, ctx.data, item)
     if role is None:
         if not ctx.preview:
-            yield Reason("as_role", "You are PM and RTE: say which role you decide as", "as_role")
+            wanted = ctx.data.get("as_role")
+            given = f", not '{wanted}'" if wanted else ""
+            yield Reason(
+                "as_role",
+                f"You are PM and RTE: decide as product_manager or rte{given}",
+                "as_role",
+            )
         return
     if _decision(item, role):
         yield _decided(item, role)

@@ -36,7 +36,12 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="List integrations.")
         listing.add_argument("--json", action="store_true")
         payloads = sub.add_parser("payloads", help="List stored payloads (failed by default).")
-        payloads.add_argument("--state", default="failed", choices=["", *PayloadState.values])
+        payloads.add_argument(
+            "--state",
+            default="failed",
+            choices=["all", *PayloadState.values],
+            help="'all' for every state.",
+        )
         payloads.add_argument("--limit", type=int, default=50)
         payloads.add_argument("--json", action="store_true")
         retry = sub.add_parser("retry", help="Queue a failed payload again now.")
@@ -88,7 +93,7 @@ class Command(BaseCommand):
 
     def _payloads(self, options: dict[str, Any]) -> None:
         payloads = Payload.objects.select_related("integration").defer("body").order_by("-id")
-        if options["state"]:
+        if options["state"] != "all":
             payloads = payloads.filter(state=options["state"])
         rows: list[dict[str, Any]] = [
             {
