@@ -92,7 +92,8 @@ def test_an_unknown_as_role_lists_the_valid_values(world: factories.World) -> No
 @pytest.mark.parametrize(("given", "said"), [({}, ""), ({"as_role": "pm"}, "not 'pm'")])
 def test_someone_both_pm_and_rte_is_told_the_values(given: dict[str, Any], said: str) -> None:
     both = SimpleNamespace(has_role=lambda *roles: True)
-    ctx = SimpleNamespace(actor=both, subject=None, data=given, preview=False)
+    undecided = SimpleNamespace(pm_decision="", rte_decision="")
+    ctx = SimpleNamespace(actor=both, subject=undecided, data=given, preview=False)
     (reason,) = list(check_decider(ctx))  # type: ignore[arg-type]
     assert reason.field == "as_role"
     assert "product_manager or rte" in reason.message and said in reason.message

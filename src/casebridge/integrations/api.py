@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import Query, Router, Status
 
 from casebridge.core.http import ApiRequest
-from casebridge.core.schemas import ERRORS, WRITE_ERRORS
+from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id
 from casebridge.integrations import selectors, services
 from casebridge.integrations.schemas import (
     CircuitOut,
@@ -82,7 +82,7 @@ def retry_dead(request: ApiRequest, body: RetryDeadIn) -> RetriedOut:
 @outbox_router.get(
     "/{message_id}", response={200: OutboxMessageOut, **ERRORS}, summary="One message"
 )
-def get_message(request: ApiRequest, message_id: int) -> OutboxMessageOut:
+def get_message(request: ApiRequest, message_id: Id) -> OutboxMessageOut:
     return _out(message_id, request)
 
 
@@ -91,7 +91,7 @@ def get_message(request: ApiRequest, message_id: int) -> OutboxMessageOut:
     response={200: OutboxMessageOut, **WRITE_ERRORS},
     summary="Send a dead letter again now",
 )
-def retry(request: ApiRequest, message_id: int) -> OutboxMessageOut:
+def retry(request: ApiRequest, message_id: Id) -> OutboxMessageOut:
     message = selectors.outbox_get_for(request.auth, message_id)
     services.outbox_retry(actor=request.auth, message=message)
     return _out(message_id, request)
@@ -102,7 +102,7 @@ def retry(request: ApiRequest, message_id: int) -> OutboxMessageOut:
     response={200: OutboxMessageOut, **WRITE_ERRORS},
     summary="Give up on a dead letter",
 )
-def discard(request: ApiRequest, message_id: int) -> OutboxMessageOut:
+def discard(request: ApiRequest, message_id: Id) -> OutboxMessageOut:
     message = selectors.outbox_get_for(request.auth, message_id)
     services.outbox_discard(actor=request.auth, message=message)
     return _out(message_id, request)
@@ -159,7 +159,7 @@ def add_route(request: ApiRequest, slug: str, body: RouteIn) -> Status[RouteOut]
     response={200: WebhookOut, **WRITE_ERRORS},
     summary="Remove a route",
 )
-def remove_route(request: ApiRequest, slug: str, route_id: int) -> WebhookOut:
+def remove_route(request: ApiRequest, slug: str, route_id: Id) -> WebhookOut:
     destination = selectors.webhook_get_for(request.auth, slug)
     route = selectors.webhook_route_get_for(request.auth, destination, route_id)
     webhooks.webhook_route_remove(actor=request.auth, route=route)

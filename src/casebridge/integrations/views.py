@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from casebridge.accounts.models import Role
 from casebridge.core.errors import DomainError
+from casebridge.core.text import plural
 from casebridge.integrations import selectors, services
 from casebridge.integrations.forms import DestinationForm, RouteForm
 from casebridge.integrations.models import OutboxState, WebhookDestination
@@ -109,7 +110,7 @@ def outbox_discard_view(request: Request, message_id: int) -> HttpResponse:
 def outbox_retry_dead_view(request: Request) -> HttpResponse:
     destination = selectors.address_of(request.POST.get("destination", ""))
     count = services.outbox_retry_dead(actor=viewer(request), destination=destination)
-    messages.success(request, f"{count} dead letter{'s' if count != 1 else ''} queued again.")
+    messages.success(request, f"{plural(count, 'dead letter')} queued again.")
     return redirect("integrations:outbox")
 
 

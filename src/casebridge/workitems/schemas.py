@@ -212,8 +212,8 @@ def item_out(viewer: Any, item: Any) -> WorkItemOut:
             for f in evidence.files
         ],
         log_signatures=[
-            LogSignatureOut(**asdict(s), url=f"/api/v1/signatures/{s.id}")
-            for s in evidence.signatures
+            LogSignatureOut(**asdict(sig), url=f"/api/v1/signatures/{sig.id}")
+            for sig in evidence.signatures
         ],
         allowed_actions=[o.transition.action for o in options if o.allowed],
         actions=[action_out(o) for o in options],
