@@ -1,0 +1,180 @@
+"""Domain events: how one app hears that something changed in another, without importing it.
+
+An event is a frozen dataclass subclassing ``Event``, named in the past tense
+(``WorkItemTransitioned``). The one service or workflow effect that makes a change publishes it,
+inside the change's transaction::
+
+    events.publish(WorkItemTransitioned(key=item.key, action="validate", ...))
+
+The app that reacts subscribes in its ``AppConfig.ready()``, in one of two ways:
+
+* ``subscribe(Event, handler, IN_TRANSACTION)``: ``handler(event)`` runs at once, inside the
+  change's transaction, for state that must agree at commit (linked cases follow their work item,
+  sprint entries follow). If it raises, the change rolls back.
+* ``subscribe(Event, handler, AFTER_COMMIT)``: publishing writes one outbox row per such
+  subscriber (topic ``event.<Name>``, destination ``subscriber:<name>``) in the change's
+  transaction; the relay calls ``handler(event)`` after the commit, outside any transaction, at
+  least once, with the outbox's retries, backoff and dead letters, one subscriber independent of
+  another. Such a handler must be idempotent (``event.event_id`` is stable across retries).
+
+A publisher never imports its subscribers: the registry (``subscriptions()``) is the map of who
+hears what, and ``docs/architecture.md`` shows it as a table that a test compares with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from django.db import transaction
+
+from casebridge.integrations.models import OutboxMessage
+from casebridge.integrations.outbox import PermanentFailure, outbox_enqueue
+
+TOPIC_PREFIX = "event."
+
+
+class When(StrEnum):
+    IN_TRANSACTION = "in transaction"
+    AFTER_COMMIT = "after commit"
+
+
+IN_TRANSACTION = When.IN_TRANSACTION
+AFTER_COMMIT = When.AFTER_COMMIT
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """A fact about a change, published in the change's transaction. Fields hold plain values
+    (str, int, float, bool, None, datetime, lists and dicts of them), never model instances,
+    so that an after-commit subscriber reads the same event from the outbox."""
+
+    #: Stable across the outbox's retries, for idempotent subscribers.
+    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: The class name, the outbox topic's tail (``event.WorkItemTransitioned``).
+    name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.__name__
+        _types[cls.__name__] = cls
+
+    @property
+    def subject_key(self) -> str:
+        """The key of the object the event is about (``CB-12``), for logs and the outbox."""
+        return str(getattr(self, "key", ""))
+
+    def to_payload(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Event:
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in payload:
+                continue
+            value = payload[f.name]
+            if value is not None and _is_datetime(hints.get(f.name)):
+                value = datetime.fromisoformat(value)
+            values[f.name] = value
+        return cls(**values)
+
+
+Handler = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    event: type[Event]
+    handler: Handler
+    when: When
+
+    @property
+    def subscriber(self) -> str:
+        """``casebridge.cases.subscribers.follow_work_item``: where to read the reaction."""
+        return f"{self.handler.__module__}.{self.handler.__qualname__}"
+
+
+_types: dict[str, type[Event]] = {}
+_subscriptions: list[Subscription] = []
+_recording: list[list[Event]] = []
+
+
+def subscribe(event: type[Event], handler: Handler, when: When) -> None:
+    """Make ``handler`` hear every ``event`` (call it from ``AppConfig.ready()``)."""
+    subscription = Subscription(event, handler, When(when))
+    if not any(
+        s.event is event and s.subscriber == subscription.subscriber for s in _subscriptions
+    ):
+        _subscriptions.append(subscription)
+
+
+def subscriptions(event: type[Event] | None = None) -> list[Subscription]:
+    """Every subscription (of ``event``), in registration order."""
+    return [s for s in _subscriptions if event is None or s.event is event]
+
+
+def publish(event: Event) -> None:
+    """Tell the subscribers of ``event``: in-transaction ones now, after-commit ones through the
+    outbox. Call it inside the change's transaction, after the change is written."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"publish({event.name}) must be called inside the change's transaction")
+    for recorder in _recording:
+        recorder.append(event)
+    for s in subscriptions(type(event)):
+        if s.when is When.IN_TRANSACTION:
+            s.handler(event)
+        else:
+            outbox_enqueue(
+                topic=f"{TOPIC_PREFIX}{event.name}",
+                key=event.subject_key[:64],
+                payload=event.to_payload(),
+                destination=f"subscriber:{s.subscriber}"[:80],
+            )
+
+
+def deliver(message: OutboxMessage) -> None:
+    """The outbox handler of every ``event.*`` message: call its one after-commit subscriber."""
+    name = message.topic.removeprefix(TOPIC_PREFIX)
+    event_type = _types.get(name)
+    if event_type is None:
+        raise PermanentFailure(f"no event type {name!r}")
+    target = message.destination.removeprefix("subscriber:")
+    for s in subscriptions(event_type):
+        if s.when is When.AFTER_COMMIT and s.subscriber[:69] == target:
+            s.handler(event_type.from_payload(message.payload))
+            return
+    raise PermanentFailure(f"no after-commit subscriber {target!r} of {name}")
+
+
+@contextmanager
+def recorded() -> Iterator[list[Event]]:
+    """For tests: the events published inside the block, in order."""
+    seen: list[Event] = []
+    _recording.append(seen)
+    try:
+        yield seen
+    finally:
+        _recording.remove(seen)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _is_datetime(hint: Any) -> bool:
+    return hint is datetime or datetime in typing.get_args(hint)
