@@ -33,9 +33,7 @@ def test_a_case_and_its_escalation_publish_their_events(world: factories.World) 
     with events.recorded() as published:
         case = factories.make_case(world)
         comment_add(actor=l2, case=case, body="Looking at it", internal=True)
-        attachment_add(
-            actor=l2, case=case, upload=ContentFile(b"ERROR boom\n"), filename="app.log"
-        )
+        attachment_add(actor=l2, case=case, upload=ContentFile(b"ERROR boom\n"), filename="app.log")
         case = case_transition(actor=l2, case=case, action="take")
         case = case_transition(
             actor=l2, case=case, action="escalate", data={"category": "bug", "docs": BUG_DOCS}
@@ -93,6 +91,4 @@ def test_a_work_item_transition_publishes_one_event(world: factories.World) -> N
     )
     assert event.actor_id == world["rte"].pk and not event.sprint_given
     # the case follows in the same change: it returns to L2 (its own transition event)
-    assert any(
-        isinstance(e, CaseTransitioned) and e.action == "return_to_l2" for e in published
-    )
+    assert any(isinstance(e, CaseTransitioned) and e.action == "return_to_l2" for e in published)

@@ -22,7 +22,6 @@ from casebridge.cases.models import Attachment, Case
 from casebridge.cases.services import CaseInput, case_create, case_transition
 from casebridge.core import clock, events
 from casebridge.core.errors import PayloadTooLarge, ValidationFailed
-from casebridge.occurrences.services import log_attachment_queue
 
 SNIFF_BYTES = 8192
 LOG_EXTENSIONS = {".log", ".txt", ".out", ".err", ".trace"}
@@ -143,7 +142,6 @@ def attachment_add(
                 data={"attachment": attachment.pk, "size": size, "type": content_type},
                 public=not internal,
             )
-            log_attachment_queue(attachment=attachment)
             events.publish(
                 AttachmentAdded(
                     key=case.key,

@@ -21,7 +21,6 @@ from casebridge.core.actors import SYSTEM
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.prepared import row_insert
 from casebridge.integrations.outbox import outbox_enqueue
-from casebridge.occurrences.services import occurrence_index_case, signatures_record_text
 from casebridge.workflows.engine import apply_transition
 
 CASE_PREFIX = "CB"
@@ -168,10 +167,6 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
             actor_id=events.actor_id(actor),
         )
     )
-    occurrence_index_case(case, new=True)
-    signatures_record_text(
-        case=case, kind="description", text=case.description, seen_at=now, new=True
-    )
     return case
 
 
@@ -215,9 +210,6 @@ def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
             actor_id=events.actor_id(actor),
         )
     )
-    occurrence_index_case(case)
-    if "description" in diff:
-        signatures_record_text(case=case, kind="description", text=case.description)
     return case
 
 

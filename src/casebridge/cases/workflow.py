@@ -20,6 +20,7 @@ from casebridge.workflows.engine import (
     Transition,
     Workflow,
 )
+from casebridge.workitems.creation import work_item_create
 from casebridge.workitems.documentation import doc_values, text_of
 from casebridge.workitems.models import Category, WorkItem
 
@@ -177,10 +178,15 @@ def effect_resolve_with_incident(ctx: Context) -> Changes:
     }
 
 
+def worked_on(case: Case) -> bool:
+    """Someone worked on the case: it has an owner, a work item or a comment. The one rule
+    behind ``auto_resolve`` (monitoring adds its alert's own conditions)."""
+    return case.owner_id is not None or case.work_item_id is not None or case.comments.exists()
+
+
 def check_untouched(ctx: Context) -> Iterator[Reason]:
-    """Monitoring resolves a case only if nobody worked on it: no owner, no comment."""
-    case: Case = ctx.subject
-    if case.owner_id is not None or case.comments.exists():
+    """Monitoring resolves a case only if nobody worked on it."""
+    if worked_on(ctx.subject):
         yield Reason("worked_on", "Someone worked on the case: a person resolves it")
 
 
@@ -233,9 +239,6 @@ def effect_escalate(ctx: Context) -> Changes:
     """Link the case to its work item, new or existing. A new item carries the documentation
     typed with the escalation, and the case's own description where none was typed; a version
     given with the escalation is the case's version from now on."""
-    from casebridge.occurrences.services import signatures_record_text
-    from casebridge.workitems.services import work_item_create
-
     case: Case = ctx.subject
     docs = dict(ctx.data.get("docs") or {})
     changes: dict[str, tuple[object, object]] = {}
@@ -258,9 +261,6 @@ def effect_escalate(ctx: Context) -> Changes:
             environment=case.environment,
             version=case.version,
         )
-        ref = f"escalation:{item.key}"
-        excerpt = values.get("log_excerpt", "")
-        signatures_record_text(case=case, kind="escalation", ref=ref, text=excerpt)
     old = case.work_item
     case.work_item = item
     changes["work_item"] = (old, item)

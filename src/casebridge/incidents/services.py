@@ -33,6 +33,7 @@ from casebridge.incidents.timeline import entry_add
 from casebridge.incidents.workflow import INCIDENT_WORKFLOW, STAFF
 from casebridge.integrations.notifications import notify
 from casebridge.integrations.outbox import outbox_enqueue
+from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.models import AlertGroup, AlertStatus
 from casebridge.workflows.engine import apply_transition
 
@@ -419,26 +420,27 @@ def action_item_assign(*, actor: Any, item: ActionItem, owner: User) -> ActionIt
 # --- alerts on the timeline ---------------------------------------------------------------------
 
 
-def incident_alert_recorded(group: AlertGroup) -> int:
-    """Tell the open incidents of ``group`` (its own, or of the same alert) what it did since the
-    last catch-up; called in the worker's transaction. Returns how many entries were written."""
-    if group.status == group.synced_status:
+def incident_alert_recorded(event: AlertGroupChanged) -> int:
+    """Tell the open incidents of an alert group (its own, or of the same alert) what it did
+    since the last catch-up: the in-transaction subscriber of ``AlertGroupChanged``, in the
+    worker's transaction. Returns how many entries were written."""
+    if event.change != "synced" or event.status == event.from_status:
         return 0
-    groups = [group.pk]
-    if group.integration_id is not None:
+    groups = [event.group_id]
+    if event.integration_id is not None:
         same = AlertGroup.objects.filter(
-            integration_id=group.integration_id, fingerprint=group.fingerprint
+            integration_id=event.integration_id, fingerprint=event.fingerprint
         )
         groups = list(same.order_by("-id").values_list("id", flat=True)[:20])
     links = Q(alert_group_id__in=groups)
-    if group.case_id is not None:
-        links |= Q(case_id=group.case_id)
+    if event.case_id is not None:
+        links |= Q(case_id=event.case_id)
     incidents = Incident.objects.filter(links).exclude(state=IncidentState.CLOSED)
     text = {
-        AlertStatus.FIRING: f"Alert {group.key} fired: {group.title}",
-        AlertStatus.ACKNOWLEDGED: f"Alert {group.key} acknowledged at the source",
-        AlertStatus.RESOLVED: f"Alert {group.key} resolved at the source: {group.title}",
-    }[AlertStatus(group.status)]
+        AlertStatus.FIRING: f"Alert {event.key} fired: {event.title}",
+        AlertStatus.ACKNOWLEDGED: f"Alert {event.key} acknowledged at the source",
+        AlertStatus.RESOLVED: f"Alert {event.key} resolved at the source: {event.title}",
+    }[AlertStatus(event.status)]
     written = 0
     for incident in incidents.distinct():
         entry_add(incident=incident, kind=EntryKind.ALERT, text=text)

@@ -288,7 +288,7 @@ def entry_kind(item: WorkItem, sprint: Sprint, day: date) -> str:
 def sprint_entry_follow(*, actor: Any, item: WorkItem) -> SprintEntry | None:
     """Record that ``item`` is now in ``item.sprint`` (and no longer in any other).
 
-    Called by the workflows' ``after`` hook inside the schedule / reschedule transaction.
+    Called by ``sprints.subscribers`` inside the schedule / reschedule transaction.
     """
     now = clock.now()
     entries = list(
