@@ -36,6 +36,7 @@ from casebridge.integrations.outbox import outbox_enqueue
 from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.models import AlertGroup, AlertStatus
 from casebridge.workflows.engine import apply_transition
+from casebridge.workitems.services import work_item_create
 
 KEY_PREFIX = "INC"
 NOTE_MAX = 20_000
@@ -295,8 +296,6 @@ def review_update(*, actor: Any, incident: Incident, changes: Mapping[str, Any])
 
 def _file(actor: Any, incident: Incident, item: ActionItem) -> None:
     """The action item becomes a work item (an improvement or a bug) of the incident's service."""
-    from casebridge.workitems.services import work_item_create
-
     origin = f"Action item of the post-incident review of {incident.key}: {incident.title}."
     detail = item.description or item.title
     docs = (

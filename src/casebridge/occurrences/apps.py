@@ -9,9 +9,9 @@ from django.db.models.signals import post_migrate
 def _reset_fulltext_after_flush(using: str = "default", **kwargs: Any) -> None:
     """``flush`` (tests, ``casebridge flush``) empties the tables Django knows, not the FTS5
     tables beside them: when no document is left, empty those too so ids can be reused."""
-    from django.db import connections
+    from django.db import connections  # noqa: PLC0415 - apps.py loads before the models
 
-    from casebridge.occurrences.search import reset_if_empty
+    from casebridge.occurrences.search import reset_if_empty  # noqa: PLC0415 - apps.py loads before the models
 
     reset_if_empty(connections[using])
 
