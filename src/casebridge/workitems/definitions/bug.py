@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from casebridge.accounts.models import ROLE_LABELS
 from casebridge.core.errors import Reason
-from casebridge.sprints.selectors import is_current
+from casebridge.sprints.selectors.sprints import is_current
 from casebridge.workflows.engine import (
     Context,
     Requirement,
