@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from casebridge.accounts.models import Organisation, Role, User
-from casebridge.audit.services import audit_changes, audit_record
+from casebridge.audit.services import audit_record, model_update
 from casebridge.cases.events import CaseCreated, CaseUpdated, CommentAdded
 from casebridge.cases.models import Case, CaseState, Comment, Impact, Source
 from casebridge.cases.workflow import CASE_WORKFLOW
@@ -190,17 +190,12 @@ def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
     errors = _validate_text(CaseInput(**merged))
     if errors:
         raise ValidationFailed("The case could not be updated", fields=errors)
-    diff: dict[str, tuple[object, object]] = {}
-    for name, given in merged.items():
-        value = given.strip() if isinstance(given, str) else given
-        if getattr(case, name) != value:
-            diff[name] = (getattr(case, name), value)
+    values = {
+        name: given.strip() if isinstance(given, str) else given for name, given in merged.items()
+    }
+    diff = model_update(case, values, actor=actor, action="updated")
     if not diff:
         return case  # a no-op change writes nothing
-    for name, (_, value) in diff.items():
-        setattr(case, name, value)
-    case.save()
-    audit_changes(actor=actor, subject=case, action="updated", changes=diff)
     events.publish(
         CaseUpdated(
             key=case.key,

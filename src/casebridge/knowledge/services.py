@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from casebridge.accounts.models import Role, User
-from casebridge.audit.services import audit_changes, audit_record
+from casebridge.audit.services import audit_changes, audit_record, model_update
 from casebridge.catalog.models import Service
 from casebridge.core import clock, events, keys
 from casebridge.core.errors import PermissionDenied, ValidationFailed
@@ -117,23 +117,20 @@ def known_resolution_update(
         "steps": data.steps.strip(),
         "fix_kind": data.fix_kind,
     }
-    changes: dict[str, tuple[object, object]] = {
-        f: (getattr(resolution, f), new)
-        for f, new in after.items()
-        if getattr(resolution, f) != new
-    }
+    changes = model_update(resolution, after, actor=actor, action="updated")
     old_services = sorted(resolution.services.values_list("slug", flat=True))
     new_services = sorted({s.slug for s in data.services})
     if old_services != new_services:
-        changes["services"] = (", ".join(old_services), ", ".join(new_services))
+        services = (", ".join(old_services), ", ".join(new_services))
         resolution.services.set(data.services)
+        if not changes:
+            resolution.save(update_fields=["updated_at"])  # edited now, as its fields would be
+        audit_changes(
+            actor=actor, subject=resolution, action="updated", changes={"services": services}
+        )
+        changes["services"] = services
     signature_ids = None if data.signatures is None else list(data.signatures)
-    if changes:
-        for name, value in after.items():
-            setattr(resolution, name, value)
-        resolution.save()
-        audit_changes(actor=actor, subject=resolution, action="updated", changes=changes)
-    elif signature_ids is None and not data.log_lines:
+    if not changes and signature_ids is None and not data.log_lines:
         return resolution  # a no-op change writes nothing
     _changed(
         actor,

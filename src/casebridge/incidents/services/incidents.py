@@ -1,5 +1,5 @@
-"""Every write to incidents: declaring one, its workflow (states and roles), notes, the
-post-incident review and its action items, and the alerts of its group on the timeline."""
+"""Declaring an incident, its workflow (states and roles), notes, and the alerts of its group on
+the timeline."""
 
 from __future__ import annotations
 
@@ -11,21 +11,18 @@ from django.db import transaction
 from django.db.models import Q
 
 from casebridge.accounts.models import Role, User
-from casebridge.audit.services import audit_changes, audit_record
+from casebridge.audit.services import audit_record
 from casebridge.cases.models import Case
 from casebridge.core import clock, events, keys
-from casebridge.core.errors import PermissionDenied, Reason, TransitionRefused, ValidationFailed
+from casebridge.core.errors import PermissionDenied, Reason, ValidationFailed
 from casebridge.core.text import plural
 from casebridge.incidents import policies
 from casebridge.incidents.events import IncidentDeclared
 from casebridge.incidents.models import (
     PRIORITY_OF_SEVERITY,
-    ActionItem,
-    ActionKind,
     EntryKind,
     Incident,
     IncidentState,
-    Review,
     Severity,
     TimelineEntry,
 )
@@ -36,7 +33,6 @@ from casebridge.integrations.outbox import outbox_enqueue
 from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.models import AlertGroup, AlertStatus
 from casebridge.workflows.engine import apply_transition
-from casebridge.workitems.services import work_item_create
 
 KEY_PREFIX = "INC"
 NOTE_MAX = 20_000
@@ -231,194 +227,6 @@ def _staff_or_qa(actor: Any) -> None:
         raise PermissionDenied("Only the incident staff writes on its timeline")
 
 
-# --- the post-incident review -------------------------------------------------------------------
-
-
-def _review_editor(actor: Any, incident: Incident, review: Review) -> None:
-    editors = {review.lead_id, incident.lead_id, incident.owner_id, incident.scribe_id}
-    if actor.pk not in editors and not actor.has_role(Role.ADMIN):
-        raise PermissionDenied(
-            "The review is written by its lead, the incident's lead, owner or scribe"
-        )
-
-
-def _review_of(incident: Incident) -> Review:
-    review = Review.objects.select_for_update().filter(incident=incident).first()
-    if review is None or incident.state != IncidentState.IN_REVIEW:
-        raise ValidationFailed(
-            "The review is not open",
-            fields={
-                "review": f"{incident.key} is {incident.get_state_display().lower()}: the "
-                "review is written while the incident is in review."
-            },
-        )
-    return review
-
-
-TEXT_FIELDS = ("summary", "root_cause", "impact", "went_well", "went_badly")
-NUMBER_FIELDS = ("duration_minutes", "customers_affected")
-
-
-@transaction.atomic
-def review_update(*, actor: Any, incident: Incident, changes: Mapping[str, Any]) -> Review:
-    """Write the review's fields; one audit event per changed field, one timeline entry."""
-    review = _review_of(incident)
-    _review_editor(actor, incident, review)
-    errors: dict[str, str] = {}
-    diff: dict[str, tuple[object, object]] = {}
-    for name, value in changes.items():
-        if name in TEXT_FIELDS:
-            text = str(value or "").strip()
-            if len(text) > NOTE_MAX:
-                errors[name] = f"Keep it under {NOTE_MAX} characters."
-            elif text != getattr(review, name):
-                diff[name] = (getattr(review, name), text)
-        elif name in NUMBER_FIELDS:
-            number = None if value in (None, "") else value
-            if number is not None and (not isinstance(number, int) or not 0 <= number <= 10**9):
-                errors[name] = "Give a whole number, 0 or more."
-            elif number != getattr(review, name):
-                diff[name] = (getattr(review, name), number)
-        else:
-            errors[name] = "The review has no such field."
-    if errors:
-        raise ValidationFailed("The review was not saved", fields=errors)
-    if not diff:
-        return review
-    for name, (_, new) in diff.items():
-        setattr(review, name, new)
-    review.save()
-    audit_changes(actor=actor, subject=incident, action="review_updated", changes=diff)
-    names = ", ".join(name.replace("_", " ") for name in diff)
-    entry_add(incident=incident, kind=EntryKind.REVIEW, actor=actor, text=f"Review: wrote {names}")
-    return review
-
-
-def _file(actor: Any, incident: Incident, item: ActionItem) -> None:
-    """The action item becomes a work item (an improvement or a bug) of the incident's service."""
-    origin = f"Action item of the post-incident review of {incident.key}: {incident.title}."
-    detail = item.description or item.title
-    docs = (
-        {
-            "rationale": origin,
-            "expected_benefit": detail,
-            "area": "reliability",
-            "description": detail,
-        }
-        if item.kind == ActionKind.IMPROVEMENT
-        else {"description": f"{detail}\n\n{origin}"}
-    )
-    work_item = work_item_create(
-        actor=actor,
-        category=item.kind,
-        title=item.title,
-        docs=docs,
-        service=incident.service,
-        environment=incident.case.environment if incident.case else "production",
-    )
-    item.work_item = work_item
-    notify(
-        users=[item.owner],
-        subject_key=work_item.key,
-        message=f"You own {work_item.key} ({item.title}), an action item of {incident.key}",
-        url=f"/work-items/{work_item.key}/",
-    )
-
-
-def _owner_errors(owner: Any) -> dict[str, str]:
-    if owner is not None and (owner.is_external or not owner.has_role(*STAFF, Role.QA, Role.RTE)):
-        return {"owner": f"{owner} cannot own development work."}
-    return {}
-
-
-@transaction.atomic
-def action_item_add(
-    *,
-    actor: Any,
-    incident: Incident,
-    title: str,
-    kind: str = ActionKind.IMPROVEMENT,
-    description: str = "",
-    owner: User | None = None,
-) -> ActionItem:
-    """Add an action item to the review; with an owner it becomes a work item at once."""
-    review = _review_of(incident)
-    _review_editor(actor, incident, review)
-    errors = _owner_errors(owner)
-    if not 3 <= len(title.strip()) <= 200:
-        errors["title"] = "Give a title of 3 to 200 characters."
-    if kind not in ActionKind.values:
-        errors["kind"] = "Use improvement or bug."
-    if len(description) > NOTE_MAX:
-        errors["description"] = f"Keep it under {NOTE_MAX} characters."
-    if errors:
-        raise ValidationFailed("The action item was not added", fields=errors)
-    item = ActionItem(
-        incident=incident,
-        title=title.strip(),
-        kind=kind,
-        description=description.strip(),
-        owner=owner,
-        created_by=actor,
-        created_at=clock.now(),
-    )
-    if owner is not None:
-        _file(actor, incident, item)
-    item.save()
-    audit_record(actor=actor, subject=incident, action="action_item_added", new=item.title)
-    filed = (
-        f" → {item.work_item.key}, owned by {owner.display_name}"
-        if item.work_item and owner
-        else ""
-    )
-    entry_add(
-        incident=incident,
-        kind=EntryKind.ACTION_ITEM,
-        actor=actor,
-        text=f"Action item: {item.title}{filed}",
-    )
-    return item
-
-
-@transaction.atomic
-def action_item_assign(*, actor: Any, item: ActionItem, owner: User) -> ActionItem:
-    """Give an action item its owner; an unfiled one becomes a work item then."""
-    item = (
-        ActionItem.objects.select_for_update(of=("self",))
-        .select_related("incident")
-        .get(pk=item.pk)
-    )
-    incident = item.incident
-    review = _review_of(incident)
-    _review_editor(actor, incident, review)
-    errors = _owner_errors(owner)
-    if errors:
-        raise ValidationFailed("The owner was not set", fields=errors)
-    if item.owner_id == owner.pk:
-        return item
-    old, item.owner = item.owner, owner
-    if item.work_item_id is None:
-        _file(actor, incident, item)
-    item.save()
-    audit_changes(
-        actor=actor,
-        subject=incident,
-        action="action_item_assigned",
-        changes={"owner": (old, owner)},
-    )
-    entry_add(
-        incident=incident,
-        kind=EntryKind.ACTION_ITEM,
-        actor=actor,
-        text=f"Action item {item.title}: owner {owner.display_name}"
-        + (f" ({item.work_item.key})" if item.work_item else ""),
-    )
-    return item
-
-
-# --- alerts on the timeline ---------------------------------------------------------------------
-
-
 def incident_alert_recorded(event: AlertGroupChanged) -> int:
     """Tell the open incidents of an alert group (its own, or of the same alert) what it did
     since the last catch-up: the in-transaction subscriber of ``AlertGroupChanged``, in the
@@ -445,7 +253,3 @@ def incident_alert_recorded(event: AlertGroupChanged) -> int:
         entry_add(incident=incident, kind=EntryKind.ALERT, text=text)
         written += 1
     return written
-
-
-def refused(action: str, field: str, message: str) -> TransitionRefused:
-    return TransitionRefused(action, [Reason("invalid", message, field)])
