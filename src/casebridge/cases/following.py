@@ -13,6 +13,7 @@ from casebridge.cases.events import CaseRelinked
 from casebridge.cases.milestones import RESTORED, progress_text
 from casebridge.cases.models import OPEN_STATES, Case, CaseState, Resolution, Watcher
 from casebridge.cases.services import case_transition
+from casebridge.cases.workflow import link_work_item
 from casebridge.core import events
 from casebridge.core.actors import SYSTEM
 from casebridge.integrations.notifications import notify
@@ -39,7 +40,7 @@ def cases_relink(event: WorkItemSuperseded) -> None:
     target = WorkItem.objects.get(pk=event.by_id)
     actor = actor_get(event.actor_id)
     for case in Case.objects.select_for_update().filter(work_item=source).order_by("id"):
-        case.work_item = target
+        link_work_item(case, target)
         case.save(update_fields=["work_item", "updated_at"])
         audit_record(
             actor=actor,

@@ -144,8 +144,8 @@ def _restored(event: AuditEvent, who: str, actor: Any) -> Milestone:
 
 
 def _message(event: AuditEvent, who: str, actor: Any) -> Milestone | None:
-    if not event.public:
-        return None
+    if not event.public or (event.data or {}).get("asked"):
+        return None  # internal; or the question of "request_info", told as that step
     text = "Wrote in the conversation" if actor is not None else f"{OUR_TEAM} wrote to you"
     return Milestone(event.at, "message", text, who=who, actor=actor)
 

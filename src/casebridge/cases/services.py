@@ -12,7 +12,8 @@ from django.db import transaction
 
 from casebridge.accounts.models import Organisation, Role, User
 from casebridge.audit.services import audit_record, model_update
-from casebridge.cases.events import CaseCreated, CaseUpdated, CommentAdded
+from casebridge.cases.comments import comment_announce, comment_record
+from casebridge.cases.events import CaseCreated, CaseUpdated
 from casebridge.cases.models import Case, CaseState, Comment, Impact, Source
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.models import Component, Environment, Service
@@ -238,31 +239,10 @@ def comment_add(*, actor: User, case: Case, body: str, internal: bool = False) -
         errors["internal"] = "Only support staff can write internal notes."
     if errors:
         raise ValidationFailed("The comment could not be added", fields=errors)
-    comment = Comment.objects.create(
-        case=case, author=actor, body=body, internal=internal, created_at=clock.now()
-    )
-    audit_record(
-        actor=actor,
-        subject=case,
-        action="commented",
-        data={"comment": comment.pk, "internal": internal},
-        public=not internal,
-    )
+    comment = comment_record(actor=actor, case=case, body=body, internal=internal)
     if not internal and actor.is_external and case.state == CaseState.WAITING_ON_REPORTER:
         case_transition(actor=actor, case=case, action="answer")
-    outbox_enqueue(
-        topic="case.commented", key=case.key, payload={"key": case.key, "comment": comment.pk}
-    )
-    events.publish(
-        CommentAdded(
-            key=case.key,
-            case_id=case.pk,
-            organisation_id=case.organisation_id,
-            comment_id=comment.pk,
-            author_id=events.actor_id(actor),
-            internal=internal,
-        )
-    )
+    comment_announce(actor=actor, case=case, comment=comment)
     return comment
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from casebridge.accounts.models import ROLE_LABELS, Role
+from casebridge.cases.comments import comment_announce, comment_record
 from casebridge.cases.escalation import missing_reasons
 from casebridge.cases.events import CaseEscalated, CaseTransitioned
-from casebridge.cases.models import Case, CaseState, Comment, Resolution
+from casebridge.cases.models import Case, CaseState, Resolution
 from casebridge.core import clock, events
 from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.core.errors import Reason
@@ -54,13 +55,11 @@ def effect_take(ctx: Context) -> Changes:
 
 
 def effect_ask(ctx: Context) -> Changes:
-    Comment.objects.create(
-        case=ctx.subject,
-        author=ctx.actor,
-        body=str(ctx.data["question"]).strip(),
-        internal=False,
-        created_at=clock.now(),
-    )
+    """The question is a public comment, written as every comment is (audit, outbox, event)."""
+    case: Case = ctx.subject
+    body = str(ctx.data["question"]).strip()
+    comment = comment_record(actor=ctx.actor, case=case, body=body, internal=False, asked=True)
+    comment_announce(actor=ctx.actor, case=case, comment=comment)
     return {}
 
 
@@ -235,6 +234,13 @@ def check_escalation(ctx: Context) -> Iterator[Reason]:
     yield from missing_reasons(ctx.subject, str(category), data.get("docs") or {})
 
 
+def link_work_item(case: Case, item: WorkItem) -> tuple[object, object]:
+    """The one place a case's work item is written (unsaved; the caller saves and audits): its
+    escalation, and the relink when its item turns out a duplicate or is re-categorised."""
+    old, case.work_item = case.work_item, item
+    return old, item
+
+
 def effect_escalate(ctx: Context) -> Changes:
     """Link the case to its work item, new or existing. A new item carries the documentation
     typed with the escalation, and the case's own description where none was typed; a version
@@ -261,9 +267,7 @@ def effect_escalate(ctx: Context) -> Changes:
             environment=case.environment,
             version=case.version,
         )
-    old = case.work_item
-    case.work_item = item
-    changes["work_item"] = (old, item)
+    changes["work_item"] = link_work_item(case, item)
     events.publish(
         CaseEscalated(
             key=case.key,

@@ -108,7 +108,9 @@ def _created(event: AuditEvent, base: Entry) -> Entry:
     return replace(base, text="opened the case", kind="created", detail=f"via {source}")
 
 
-def _commented(event: AuditEvent, base: Entry) -> Entry:
+def _commented(event: AuditEvent, base: Entry) -> Entry | None:
+    if (event.data or {}).get("asked"):
+        return None  # the question of "request_info": told by that step
     internal = bool((event.data or {}).get("internal"))
     text = "added an internal note" if internal else "commented"
     return replace(base, text=text, kind="comment", internal=internal)
