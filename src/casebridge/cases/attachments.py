@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.events import AttachmentAdded
 from casebridge.cases.models import Attachment, Case
@@ -137,7 +138,7 @@ def attachment_add(
             audit_record(
                 actor=actor,
                 subject=case,
-                action="attached",
+                action=AuditAction.ATTACHED,
                 new=name,
                 data={"attachment": attachment.pk, "size": size, "type": content_type},
                 public=not internal,

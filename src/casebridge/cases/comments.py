@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.events import CommentAdded
 from casebridge.cases.models import Case, Comment
@@ -24,7 +25,9 @@ def comment_record(
     data: dict[str, Any] = {"comment": comment.pk, "internal": internal}
     if asked:
         data["asked"] = True
-    audit_record(actor=actor, subject=case, action="commented", data=data, public=not internal)
+    audit_record(
+        actor=actor, subject=case, action=AuditAction.COMMENTED, data=data, public=not internal
+    )
     return comment
 
 

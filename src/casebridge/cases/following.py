@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from casebridge.accounts.selectors import actor_get
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.models import AuditEvent
 from casebridge.audit.services import audit_record
 from casebridge.cases.events import CaseRelinked
@@ -45,7 +46,7 @@ def cases_relink(event: WorkItemSuperseded) -> None:
         audit_record(
             actor=actor,
             subject=case,
-            action="relinked",
+            action=AuditAction.RELINKED,
             field="work_item",
             old=source.key,
             new=target.key,
@@ -110,7 +111,7 @@ def cases_follow(event: WorkItemTransitioned) -> None:
         audit_record(
             actor=actor,
             subject=case,
-            action="work_item_progress",
+            action=AuditAction.WORK_ITEM_PROGRESS,
             field="work_item_status",
             old=old,
             new=new,
@@ -184,7 +185,7 @@ def _resolved_by(case: Case, incident: Any) -> bool:
     return AuditEvent.objects.filter(
         subject_type=case.audit_type,
         subject_key=case.key,
-        action__in=("resolve_with_incident", "incident_resolved"),
+        action__in=("resolve_with_incident", AuditAction.INCIDENT_RESOLVED),
         at__gte=incident.declared_at,
     ).exists()
 
@@ -194,7 +195,7 @@ def _tell_what_is_left(case: Case, incident: Any, note: str) -> None:
     audit_record(
         actor=SYSTEM,
         subject=case,
-        action="incident_resolved",
+        action=AuditAction.INCIDENT_RESOLVED,
         field="incident",
         new=incident.key,
         reason=note,

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from casebridge.accounts.models import Role
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import CaseState
 
@@ -159,11 +160,11 @@ def _file(event: AuditEvent, who: str, actor: Any) -> Milestone | None:
 Teller = Callable[[AuditEvent, str, Any], Milestone | None]
 #: Events told by their action; every other event of a case is a step of its workflow or none.
 ACTIONS: dict[str, Teller] = {
-    "created": _created,
-    "work_item_progress": _progress,
-    "incident_resolved": _restored,
-    "commented": _message,
-    "attached": _file,
+    AuditAction.CREATED: _created,
+    AuditAction.WORK_ITEM_PROGRESS: _progress,
+    AuditAction.INCIDENT_RESOLVED: _restored,
+    AuditAction.COMMENTED: _message,
+    AuditAction.ATTACHED: _file,
 }
 
 

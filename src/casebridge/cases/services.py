@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 
 from casebridge.accounts.models import Organisation, Role, User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record, model_update
 from casebridge.cases.comments import comment_announce, comment_record
 from casebridge.cases.events import CaseCreated, CaseUpdated
@@ -151,7 +152,7 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
     audit_record(
         actor=actor,
         subject=case,
-        action="created",
+        action=AuditAction.CREATED,
         new=case.state,
         data={"source": case.source, "service": data.service.slug},
         public=True,
@@ -194,7 +195,7 @@ def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
     values = {
         name: given.strip() if isinstance(given, str) else given for name, given in merged.items()
     }
-    diff = model_update(case, values, actor=actor, action="updated")
+    diff = model_update(case, values, actor=actor, action=AuditAction.UPDATED)
     if not diff:
         return case  # a no-op change writes nothing
     events.publish(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from casebridge.accounts.models import Role, User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record, model_update
 from casebridge.catalog.models import Service
 from casebridge.core import clock, events, keys
@@ -67,7 +68,7 @@ def known_resolution_create(*, actor: User, data: KnownResolutionInput) -> Known
         created_at=now,
     )
     resolution.services.set(data.services)
-    audit_record(actor=actor, subject=resolution, action="created")
+    audit_record(actor=actor, subject=resolution, action=AuditAction.CREATED)
     _changed(
         actor,
         resolution=resolution,
@@ -117,7 +118,7 @@ def known_resolution_update(
         "steps": data.steps.strip(),
         "fix_kind": data.fix_kind,
     }
-    changes = model_update(resolution, after, actor=actor, action="updated")
+    changes = model_update(resolution, after, actor=actor, action=AuditAction.UPDATED)
     old_services = sorted(resolution.services.values_list("slug", flat=True))
     new_services = sorted({s.slug for s in data.services})
     if old_services != new_services:
@@ -126,7 +127,10 @@ def known_resolution_update(
         if not changes:
             resolution.save(update_fields=["updated_at"])  # edited now, as its fields would be
         audit_changes(
-            actor=actor, subject=resolution, action="updated", changes={"services": services}
+            actor=actor,
+            subject=resolution,
+            action=AuditAction.UPDATED,
+            changes={"services": services},
         )
         changes["services"] = services
     signature_ids = None if data.signatures is None else list(data.signatures)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from casebridge.accounts.models import Role, User
 from casebridge.accounts.services import user_create
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.models import Case, CaseState, Impact
 from casebridge.cases.services import CaseInput, case_create, case_transition
@@ -122,7 +123,7 @@ def case_for_group(group: AlertGroup, *, actor: Any = None) -> Case:
         audit_record(
             actor=None,
             subject=existing,
-            action="alert_fired_again",
+            action=AuditAction.ALERT_FIRED_AGAIN,
             field="alert",
             old="resolved",
             new="firing",

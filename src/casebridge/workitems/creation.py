@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.catalog.models import Component, Service
 from casebridge.core import clock, events, keys
@@ -53,7 +54,7 @@ def work_item_create(
     for name, value in doc_values(docs).items():
         setattr(item, name, value)
     item.save()
-    audit_record(actor=actor, subject=item, action="created", data={"category": category})
+    audit_record(actor=actor, subject=item, action=AuditAction.CREATED, data={"category": category})
     outbox_enqueue(topic="work_item.created", key=key, payload={"key": key, "category": category})
     events.publish(
         WorkItemCreated(

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from casebridge.accounts.models import Role
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.workflows.engine import apply_transition
@@ -70,7 +71,7 @@ def ladder_policy_set(
     audit_changes(
         actor=actor,
         subject=row,
-        action="policy_changed",
+        action=AuditAction.POLICY_CHANGED,
         changes={"enabled": (before[0], row.enabled), "min_level": (before[1], row.min_level)},
     )
     return row

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from casebridge.accounts.models import Role, User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import clock
 from casebridge.core.errors import ValidationFailed
@@ -90,7 +91,9 @@ def action_item_add(
     if owner is not None:
         _file_as_work_item(actor, incident, item)
     item.save()
-    audit_record(actor=actor, subject=incident, action="action_item_added", new=item.title)
+    audit_record(
+        actor=actor, subject=incident, action=AuditAction.ACTION_ITEM_ADDED, new=item.title
+    )
     filed = (
         f" → {item.work_item.key}, owned by {owner.display_name}"
         if item.work_item and owner
@@ -128,7 +131,7 @@ def action_item_assign(*, actor: Any, item: ActionItem, owner: User) -> ActionIt
     audit_changes(
         actor=actor,
         subject=incident,
-        action="action_item_assigned",
+        action=AuditAction.ACTION_ITEM_ASSIGNED,
         changes={"owner": (old, owner)},
     )
     entry_add(

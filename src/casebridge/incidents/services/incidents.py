@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from casebridge.accounts.models import Role, User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.models import Case
 from casebridge.core import clock, events, keys
@@ -119,7 +120,7 @@ def incident_declare(*, actor: Any, data: Declaration) -> Incident:
     audit_record(
         actor=actor,
         subject=incident,
-        action="declared",
+        action=AuditAction.DECLARED,
         new=incident.state,
         data={"severity": incident.severity, "case": getattr(case, "key", None)},
     )
@@ -141,7 +142,11 @@ def incident_declare(*, actor: Any, data: Declaration) -> Incident:
         )
     if case is not None:
         audit_record(
-            actor=actor, subject=case, action="incident_declared", field="incident", new=key
+            actor=actor,
+            subject=case,
+            action=AuditAction.INCIDENT_DECLARED,
+            field="incident",
+            new=key,
         )
     outbox_enqueue(
         topic="incident.declared", key=key, payload={"key": key, "severity": data.severity}
@@ -218,7 +223,7 @@ def incident_note_add(*, actor: Any, incident: Incident, body: str) -> TimelineE
             "The incident is closed", fields={"body": f"{incident.key} is closed."}
         )
     entry = entry_add(incident=incident, kind=EntryKind.NOTE, text=body, actor=actor)
-    audit_record(actor=actor, subject=incident, action="noted", data={"entry": entry.pk})
+    audit_record(actor=actor, subject=incident, action=AuditAction.NOTED, data={"entry": entry.pk})
     return entry
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from casebridge.accounts.models import Role
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import model_update
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.incidents.models import EntryKind, Incident, IncidentState, Review
@@ -62,7 +63,9 @@ def review_update(*, actor: Any, incident: Incident, changes: Mapping[str, Any])
             errors[name] = "The review has no such field."
     if errors:
         raise ValidationFailed("The review was not saved", fields=errors)
-    diff = model_update(review, values, actor=actor, action="review_updated", subject=incident)
+    diff = model_update(
+        review, values, actor=actor, action=AuditAction.REVIEW_UPDATED, subject=incident
+    )
     if not diff:
         return review
     names = ", ".join(name.replace("_", " ") for name in diff)

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.models import Case
 from casebridge.core import clock, keys
@@ -237,7 +238,7 @@ def _grow(
     audit_record(
         actor=SYSTEM,
         subject=cluster,
-        action="detected" if created else "grown",
+        action=AuditAction.DETECTED if created else "grown",
         new=str(cluster.size),
         data={"added": added, "basis": cluster.basis},
     )

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, Sum, Value
 from django.db.models.functions import Greatest, Least
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock, events
 from casebridge.core.errors import ValidationFailed
@@ -289,7 +290,7 @@ def known_fix_signatures_set(
     audit_record(
         actor=actor,
         subject=resolution,
-        action="updated",
+        action=AuditAction.UPDATED,
         field="signatures",
         old=", ".join(sorted(current)),
         new=", ".join(sorted(wanted)),
