@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from casebridge.core import clock
-from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import (
     CaseLink,
     ClusterMember,

@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from casebridge.audit.services import audit_record
 from casebridge.core import clock, keys
 from casebridge.core.actors import SYSTEM
-from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import (
     NEAR_DUPLICATE_SCORE,
     ClusterBasis,

@@ -17,7 +17,13 @@ from django.db.models.functions import Greatest, Least
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.errors import ValidationFailed
-from casebridge.occurrences.logs import LEVEL_RANK, Found, LogDigest, digest_text, iter_lines
+from casebridge.occurrences.logparse.digest import (
+    LEVEL_RANK,
+    Found,
+    LogDigest,
+    digest_text,
+    iter_lines,
+)
 from casebridge.occurrences.models import (
     LogSource,
     ParseState,

@@ -19,7 +19,7 @@ import numpy as np
 import time_machine
 from rank_bm25 import BM25Okapi
 
-from casebridge.occurrences.dupdata import (
+from casebridge.occurrences.evaluation.dupdata import (
     Query,
     Report,
     build_queries,
