@@ -15,7 +15,7 @@ class Job:
 
 def periodic_jobs() -> list[Job]:
     from casebridge.cases.services import close_quiet_resolved_cases
-    from casebridge.monitoring.processing import (
+    from casebridge.monitoring.worker import (
         rate_windows_prune,
         worker_fold,
         worker_sync,
