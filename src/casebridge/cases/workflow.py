@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from casebridge.accounts.models import ROLE_LABELS, Role
-from casebridge.cases.escalation import missing_reasons
+from casebridge.cases.escalation import check_escalation, existing_item
 from casebridge.cases.models import Case, CaseState, Comment, Resolution
 from casebridge.core import clock
 from casebridge.core.actors import SYSTEM_ROLE
@@ -20,7 +20,6 @@ from casebridge.workflows.engine import (
     Workflow,
 )
 from casebridge.workitems.documentation import doc_values, text_of
-from casebridge.workitems.models import Category, WorkItem
 
 S = CaseState
 L2 = Role.L2_ENGINEER
@@ -204,30 +203,6 @@ def effect_close(ctx: Context) -> Changes:
 # --- escalate -----------------------------------------------------------------------------------
 
 
-def _existing_item(key: object) -> WorkItem | None:
-    return WorkItem.objects.filter(key=str(key).strip().upper()).first() if key else None
-
-
-def check_escalation(ctx: Context) -> Iterator[Reason]:
-    """The escalation gate: every missing item of the category at once, or a valid work item."""
-    if ctx.preview:
-        return
-    data = ctx.data
-    existing = data.get("work_item")
-    if existing:
-        if _existing_item(existing) is None:
-            yield Reason("not_found", f"No work item {existing}", "work_item")
-        return
-    category = data.get("category")
-    if not category:
-        yield Reason("required", "Choose a category: bug, feature or improvement", "category")
-        return
-    if category not in Category.values:
-        yield Reason("invalid", "Use bug, feature or improvement", "category")
-        return
-    yield from missing_reasons(ctx.subject, str(category), data.get("docs") or {})
-
-
 def effect_escalate(ctx: Context) -> Changes:
     """Link the case to its work item, new or existing. A new item carries the documentation
     typed with the escalation, and the case's own description where none was typed; a version
@@ -242,7 +217,7 @@ def effect_escalate(ctx: Context) -> Changes:
     if version and version != case.version:
         changes["version"] = (case.version, version)
         case.version = version
-    item = _existing_item(ctx.data.get("work_item"))
+    item = existing_item(ctx.data.get("work_item"))
     if item is None:
         values = doc_values(docs)
         values["description"] = values.get("description") or case.description.strip()
