@@ -144,7 +144,8 @@ class Workflow:
     status_field: str = "status"
     role_labels: Mapping[str, str] = field(default_factory=dict)
     #: Called after every successful transition, in the same transaction, with
-    #: (context, action, old status, new status): e.g. linked cases follow their work item.
+    #: (context, action, old status, new status), for the subject's own app (the incident's
+    #: timeline). Other apps react to the ``transitioned`` event instead.
     after: tuple[Callable[[Context, str, str, str], None], ...] = ()
     #: The event every successful transition publishes, built from (context, action, old
     #: status, new status) after the change is written: ``WorkItemTransitioned``, ...
@@ -281,8 +282,8 @@ def apply_transition(
     """Apply ``action`` to ``subject`` or raise ``TransitionRefused`` listing every reason.
 
     Runs in one transaction: the subject row is locked and re-read, rules are evaluated on the
-    fresh row, the effect and the status change are saved, and the audit events and the outbox
-    row are written before the commit.
+    fresh row, the effect and the status change are saved, the audit events and the outbox
+    row are written, and the workflow's ``transitioned`` event is published before the commit.
     """
     transition = workflow.transition(action)
     if transition is None:
