@@ -176,6 +176,9 @@ OUTBOX_HTTP_TIMEOUT_SECONDS = env.float("CASEBRIDGE_OUTBOX_HTTP_TIMEOUT_SECONDS"
 WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("CASEBRIDGE_WEBHOOK_ALLOW_LOOPBACK_HTTP", default=DEBUG)
 #: Where people reach this Casebridge: links in chat messages and e-mails start with it.
 BASE_URL = env.str("CASEBRIDGE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+#: The support mailbox: e-mail goes out from it, and replies to ``support+CB-12.token@...`` (its
+#: local part, ``+``, the case key and token) come back to their case.
+SUPPORT_ADDRESS = env.str("CASEBRIDGE_SUPPORT_ADDRESS", default="support@casebridge.localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
