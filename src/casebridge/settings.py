@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "casebridge.integrations",
     "casebridge.integrations.delivery",
     "casebridge.integrations.azure_devops",
+    "casebridge.integrations.mailin",
     "casebridge.monitoring",
     "casebridge.incidents",
     "casebridge.reporting",
@@ -149,6 +150,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 #: The most any monitoring integration may post at once (each integration has its own, lower limit).
 INTAKE_MAX_BYTES = env.int("CASEBRIDGE_INTAKE_MAX_BYTES", default=8 * 1024 * 1024)
+
+# E-mail in (docs/operations.md): the largest message stored (bigger ones are recorded, not
+# read), how many messages one sender may send an hour before the rest are ignored, how often an
+# unknown sender is told (once a day at most), how often the worker polls each IMAP mailbox.
+MAIL_MAX_BYTES = env.int("CASEBRIDGE_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+MAIL_SENDER_PER_HOUR = env.int("CASEBRIDGE_MAIL_SENDER_PER_HOUR", default=30)
+MAIL_UNKNOWN_REPLY_HOURS = env.int("CASEBRIDGE_MAIL_UNKNOWN_REPLY_HOURS", default=24)
+MAIL_POLL_SECONDS = env.int("CASEBRIDGE_MAIL_POLL_SECONDS", default=30)
+MAIL_MAX_ATTACHMENTS = env.int("CASEBRIDGE_MAIL_MAX_ATTACHMENTS", default=20)
 
 # Azure DevOps: a CA bundle (PEM) to trust besides the public CAs, for an Azure DevOps Server behind
 # a company CA; and how long one request may take.
