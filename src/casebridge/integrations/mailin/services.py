@@ -25,6 +25,7 @@ from casebridge.integrations.mailin.models import (
     MailState,
 )
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -70,12 +71,22 @@ def parse_imap_url(url: str) -> ImapTarget:
     )
 
 
+def _control_characters(**values: str) -> dict[str, str]:
+    return {
+        name: "Remove the control characters."
+        for name, value in values.items()
+        if CONTROL.search(value)
+    }
+
+
 def _organisation(slug: str) -> Organisation | None:
     if not slug:
         return None
     found = Organisation.objects.filter(slug=slug).first()
     if found is None:
-        raise ValidationFailed("Unknown organisation", fields={"org": f"No organisation '{slug}'."})
+        raise ValidationFailed(
+            "Unknown organisation", fields={"organisation": f"No organisation '{slug}'."}
+        )
     return found
 
 
@@ -108,7 +119,15 @@ def mailbox_add(
 ) -> Mailbox:
     """Add a mailbox. Without ``imap_url`` it is fed by ``casebridge mail ingest`` only."""
     require_admin(actor, "mailboxes")
-    errors: dict[str, str] = {}
+    errors = _control_characters(
+        imap_url=imap_url,
+        folder=folder,
+        processed_folder=processed_folder,
+        organisation=organisation,
+        service=service,
+    )
+    if errors:
+        raise ValidationFailed("The mailbox could not be added", fields=errors)
     if not name or len(name) > 64 or name != slugify(name):
         errors["name"] = "Use 1-64 lowercase letters, digits and hyphens."
     elif Mailbox.objects.filter(name=name).exists():
@@ -166,6 +185,9 @@ def mail_domain_set(
     """Say which organisation an e-mail domain belongs to, and whether mail from an unknown
     address of it opens a case for a new reporter of the organisation."""
     require_admin(actor, "e-mail domains")
+    errors = _control_characters(organisation=organisation)
+    if errors:
+        raise ValidationFailed("Unknown organisation", fields=errors)
     domain = domain.strip().lower().lstrip("@")
     if not DOMAIN.match(domain):
         raise ValidationFailed(
@@ -173,7 +195,9 @@ def mail_domain_set(
         )
     org = _organisation(organisation)
     if org is None:
-        raise ValidationFailed("Unknown organisation", fields={"org": "Name the organisation."})
+        raise ValidationFailed(
+            "Unknown organisation", fields={"organisation": "Name the organisation."}
+        )
     found = MailDomain.objects.select_for_update().filter(domain=domain).first()
     if found is None:
         found = MailDomain.objects.create(
