@@ -39,10 +39,10 @@ from casebridge.accounts.models import Organisation, Role, User
 from casebridge.accounts.services import user_create
 from casebridge.cases.attachments import Upload, case_create_with_files, comment_add_with_files
 from casebridge.cases.models import Case, Comment, Source
-from casebridge.cases.selectors import case_get_for
+from casebridge.cases.selectors import case_visible_to
 from casebridge.cases.services import TEXT_MAX, TITLE_MAX, CaseInput
 from casebridge.core import clock
-from casebridge.core.errors import DomainError, NotFound
+from casebridge.core.errors import DomainError
 from casebridge.core.text import plural
 from casebridge.integrations.mail.addresses import case_key_from_message_id, parse_reply_address
 from casebridge.integrations.mailin.models import (
@@ -156,11 +156,7 @@ def _enrol(parsed: ParsedMail, organisation: Organisation | None) -> User | None
 
 
 def _may_see(user: User, case: Case) -> bool:
-    try:
-        case_get_for(user, case.key)
-    except NotFound:
-        return False
-    return True
+    return case_visible_to(user, case)
 
 
 # --- which case ----------------------------------------------------------------------------------
@@ -307,14 +303,14 @@ def _over_rate(mail: InboundMail) -> bool:
 
 
 def _process(mail: InboundMail) -> Result:
-    raw = bytes(mail.raw)
-    noise = noise_of(full_parse(raw))
+    message = full_parse(bytes(mail.raw))
+    noise = noise_of(message)
     if noise is not None:
         return _ignored(*noise)
     if _over_rate(mail):
         limit = settings.MAIL_SENDER_PER_HOUR
         return _ignored(Outcome.RATE_LIMITED, f"More than {plural(limit, 'message')} an hour")
-    parsed = mail_parse(raw)
+    parsed = mail_parse(message)
     sender = _known_sender(parsed.sender)
     case = _answered_case(mail, parsed, sender)
     try:

@@ -195,8 +195,7 @@ def attachments_of(message: EmailMessage) -> list[MailAttachment]:
     return found
 
 
-def mail_parse(raw: bytes) -> ParsedMail:
-    message = full_parse(raw)
+def mail_parse(message: EmailMessage) -> ParsedMail:
     name, sender = sender_of(message)
     return ParsedMail(
         message_id=header(message, "Message-ID"),
