@@ -184,3 +184,51 @@ def test_cli_mail_ingest_reads_stdin(world: World, monkeypatch: pytest.MonkeyPat
     with pytest.raises(CommandError) as empty:
         call_command("mail", "ingest", stdout=out)
     assert empty.value.returncode == 65
+
+
+def test_acceptance_a_conversation_by_mail_through_the_mailbox(
+    world: World, imap_server: ImapServer
+) -> None:
+    """A customer e-mails support and gets a case; their reply threads onto it; an auto-reply
+    and a bounce create nothing; the same message fetched twice is one case."""
+    from casebridge.cases.models import Comment
+    from casebridge.integrations.mail.addresses import reply_address
+    from tests.integrations.mailin.messages import bounce
+
+    mailbox = _mailbox(imap_server, processed_folder="Done")
+    first = raw_mail(subject="Refunds are stuck", message_id="<acc-1@example.com>")
+    imap_server.append(first)
+    mailbox_poll(mailbox)
+    mail_process_due()
+    case = Case.objects.get(source=Source.EMAIL)
+    assert (case.title, case.reporter) == ("Refunds are stuck", world["cust_a"])
+
+    imap_server.append(first)  # delivered again
+    imap_server.append(
+        raw_mail(
+            to=reply_address(case),
+            subject=f"Re: [{case.key}] Refunds are stuck",
+            body="Order 991 too.\n\nOn Mon, Support wrote:\n> Which orders?\n",
+            message_id="<acc-2@example.com>",
+        )
+    )
+    imap_server.append(
+        raw_mail(
+            to=reply_address(case),
+            subject="Automatic reply: Refunds are stuck",
+            headers={"Auto-Submitted": "auto-replied"},
+            message_id="<acc-3@example.com>",
+        )
+    )
+    imap_server.append(bounce("<acc-1@example.com>"))
+    mailbox.refresh_from_db()
+    result = mailbox_poll(mailbox)
+    assert (result.fetched, result.stored, result.duplicates) == (4, 3, 1)
+    mail_process_due()
+    assert Case.objects.filter(source=Source.EMAIL).count() == 1
+    assert list(Comment.objects.filter(case=case).values_list("body", flat=True)) == [
+        "Order 991 too."
+    ]
+    outcomes = sorted(InboundMail.objects.values_list("outcome", flat=True))
+    assert outcomes == ["auto_reply", "bounce", "case_created", "commented"]
+    assert imap_server.messages("INBOX") == [] and len(imap_server.messages("Done")) == 5

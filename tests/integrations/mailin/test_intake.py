@@ -183,6 +183,10 @@ def test_html_only_mail_becomes_text(world: World, mailbox: Any) -> None:
         ({"Precedence": "list"}, Outcome.AUTO_REPLY),
         ({"X-Auto-Response-Suppress": "All"}, Outcome.AUTO_REPLY),
         ({"Return-Path": "<>"}, Outcome.BOUNCE),
+        (
+            {"Authentication-Results": "mx.casebridge.localhost; spf=fail; dmarc=fail (p=reject)"},
+            Outcome.SPOOFED,
+        ),
     ],
 )
 def test_automatic_messages_create_nothing(

@@ -49,7 +49,8 @@ class PollResult:
 
 
 def connect(mailbox: Mailbox) -> IMAPClient:
-    """A logged-in client (TLS verified against the system's CAs for imaps://)."""
+    """A logged-in client. ``imaps://`` is TLS from the start; ``imap://`` upgrades with
+    STARTTLS when the server offers it. Certificates are verified against the system's CAs."""
     context = ssl.create_default_context() if mailbox.tls else None
     client = IMAPClient(
         mailbox.host,
@@ -59,6 +60,8 @@ def connect(mailbox: Mailbox) -> IMAPClient:
         timeout=TIMEOUT_SECONDS,
     )
     try:
+        if not mailbox.tls and client.has_capability("STARTTLS"):
+            client.starttls(ssl.create_default_context())  # never a password in the clear
         client.login(mailbox.username, str(mailbox.password))
     except BaseException:
         _close(client)

@@ -109,6 +109,7 @@ class Outcome(models.TextChoices):
     AUTO_REPLY = "auto_reply", "Automatic message (Auto-Submitted, Precedence)"
     BOUNCE = "bounce", "Bounce or delivery report"
     LOOP = "loop", "One of our own messages"
+    SPOOFED = "spoofed", "Failed DMARC at our mail server"
     RATE_LIMITED = "rate_limited", "Sender over the rate limit"
     UNKNOWN_SENDER = "unknown_sender", "Unknown sender"
     NOT_ALLOWED = "not_allowed", "Sender may not write to that case"

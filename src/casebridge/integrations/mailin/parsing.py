@@ -98,6 +98,10 @@ def noise_of(message: Message) -> tuple[str, str] | None:  # noqa: PLR0911 - one
     return_path = message.get("Return-Path")
     if return_path is not None and str(return_path).strip() in ("<>", ""):
         return "bounce", "empty Return-Path"
+    for result in message.get_all("Authentication-Results") or []:
+        # added by our own mail server; a forged one can only make us refuse, never accept
+        if re.search(r"\bdmarc=fail\b", str(result), re.IGNORECASE):
+            return "spoofed", "dmarc=fail in Authentication-Results"
     _, sender = sender_of(message)
     local = sender.partition("@")[0]
     if not sender or local in BOUNCE_SENDERS:
