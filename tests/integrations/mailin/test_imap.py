@@ -232,3 +232,13 @@ def test_acceptance_a_conversation_by_mail_through_the_mailbox(
     outcomes = sorted(InboundMail.objects.values_list("outcome", flat=True))
     assert outcomes == ["auto_reply", "bounce", "case_created", "commented"]
     assert imap_server.messages("INBOX") == [] and len(imap_server.messages("Done")) == 5
+
+
+def test_the_worker_polls_the_mailbox_and_opens_the_case(
+    world: World, imap_server: ImapServer
+) -> None:
+    _mailbox(imap_server)
+    imap_server.append(raw_mail(subject="Found by the worker"))
+    call_command("worker", "--once", "--no-outbox")
+    assert Case.objects.filter(title="Found by the worker", source=Source.EMAIL).exists()
+    assert Mailbox.objects.get().last_polled_at is not None
