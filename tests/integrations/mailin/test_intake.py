@@ -307,3 +307,16 @@ def test_staff_reply_by_mail_is_a_public_comment(world: World, mailbox: Any) -> 
     mail = ingest(mailbox, raw_mail(sender="l2@example.com", to=reply_address(case), body="Fixed."))
     comment = Comment.objects.get(pk=mail.comment_id)
     assert (comment.author, comment.internal) == (world["l2"], False)
+
+
+def test_a_reply_to_a_closed_case_opens_a_follow_up(world: World, mailbox: Any) -> None:
+    case = make_case(world, by="cust_a", service=world.services["search"], component=None)
+    Case.objects.filter(pk=case.pk).update(state=CaseState.CLOSED, resolution="no_fault")
+    mail = ingest(
+        mailbox, raw_mail(to=reply_address(case), subject="Re: search", body="Back again.")
+    )
+    follow_up = Case.objects.get(pk=mail.case_id)
+    assert mail.outcome == Outcome.CASE_CREATED and follow_up.pk != case.pk
+    assert follow_up.description == f"Follow-up of {case.key}, which is closed.\n\nBack again."
+    assert (follow_up.service, follow_up.reporter) == (world.services["search"], world["cust_a"])
+    assert not Comment.objects.filter(case=case).exists()

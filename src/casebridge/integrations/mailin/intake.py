@@ -17,9 +17,11 @@ The rules, in order:
    the subject, only when the sender may see that case; the sender's new text (quotes and
    signature cut) becomes a public comment by the sender, with the attachments; a case waiting
    on its reporter goes back to L2 through the case workflow (``comment_add``);
-4. else a new case, reported by the user with the sender's address, or a new reporter of the
+4. a message answering a closed case opens a new case that names it (a follow-up), since nobody
+   works on a closed case any more;
+5. else a new case, reported by the user with the sender's address, or a new reporter of the
    organisation owning the sender's domain when it enrols senders (``MailDomain``);
-5. else the sender is told once (``MAIL_UNKNOWN_REPLY_HOURS``) through the outbox, politely, that
+6. else the sender is told once (``MAIL_UNKNOWN_REPLY_HOURS``) through the outbox, politely, that
    their address is not known.
 """
 
@@ -38,7 +40,7 @@ from django.db.models import QuerySet
 from casebridge.accounts.models import Organisation, Role, User
 from casebridge.accounts.services import user_create
 from casebridge.cases.attachments import Upload, case_create_with_files, comment_add_with_files
-from casebridge.cases.models import Case, Comment, Source
+from casebridge.cases.models import Case, CaseState, Comment, Source
 from casebridge.cases.selectors import case_visible_to
 from casebridge.cases.services import TEXT_MAX, TITLE_MAX, CaseInput
 from casebridge.core import clock
@@ -163,7 +165,9 @@ def _may_see(user: User, case: Case) -> bool:
 
 
 def _case(key: str | None) -> Case | None:
-    return Case.objects.select_related("organisation").filter(key=key).first() if key else None
+    if not key:
+        return None
+    return Case.objects.select_related("organisation", "service").filter(key=key).first()
 
 
 def _answered_case(mail: InboundMail, parsed: ParsedMail, sender: User | None) -> Case | None:
@@ -244,28 +248,33 @@ def _title(parsed: ParsedMail) -> str:
     return title[:TITLE_MAX]
 
 
-def _new_case(mail: InboundMail, parsed: ParsedMail, sender: User | None) -> Result:
+def _new_case(
+    mail: InboundMail, parsed: ParsedMail, sender: User | None, follow_up: Case | None = None
+) -> Result:
+    """A new case; ``follow_up`` is the closed case the message answered (its service and
+    environment are taken, and the new case names it when the reporter may see it)."""
     mailbox = mail.mailbox
-    if mailbox is None:
+    if mailbox is None and follow_up is None:
         return _ignored(Outcome.REFUSED, "Its mailbox was removed: no service for a new case")
-    reporter = sender or _enrol(parsed, mailbox.organisation)
+    only = mailbox.organisation if mailbox else None
+    reporter = sender or _enrol(parsed, only or (follow_up.organisation if follow_up else None))
     if reporter is None:
         return _unknown_sender(mail, parsed)
-    if (
-        mailbox.organisation_id is not None
-        and reporter.is_external
-        and reporter.organisation_id != mailbox.organisation_id
-    ):
+    if only is not None and reporter.is_external and reporter.organisation_id != only.pk:
         return _ignored(
             Outcome.NOT_ALLOWED, f"{parsed.sender} is not of this mailbox's organisation"
         )
     uploads, notes = _uploads(parsed)
+    description = _text(parsed, notes, "(The e-mail had no text.)")
+    if follow_up is not None and _may_see(reporter, follow_up):
+        description = f"Follow-up of {follow_up.key}, which is closed.\n\n{description}"
+    origin: Any = follow_up if follow_up is not None else mailbox
     data = CaseInput(
         title=_title(parsed),
-        description=_text(parsed, notes, "(The e-mail had no text.)"),
-        service=mailbox.service,
-        environment=mailbox.environment,
-        organisation=reporter.organisation if reporter.is_external else mailbox.organisation,
+        description=description[:TEXT_MAX],
+        service=origin.service,
+        environment=origin.environment,
+        organisation=reporter.organisation if reporter.is_external else origin.organisation,
     )
     case = case_create_with_files(actor=reporter, data=data, uploads=uploads, channel=Source.EMAIL)
     return Result(MailState.DONE, Outcome.CASE_CREATED, case=case)
@@ -314,6 +323,8 @@ def _process(mail: InboundMail) -> Result:
     sender = _known_sender(parsed.sender)
     case = _answered_case(mail, parsed, sender)
     try:
+        if case is not None and case.state == CaseState.CLOSED:
+            return _new_case(mail, parsed, sender, follow_up=case)
         if case is not None:
             return _comment(mail, parsed, case, sender)
         return _new_case(mail, parsed, sender)
