@@ -320,3 +320,21 @@ def test_a_reply_to_a_closed_case_opens_a_follow_up(world: World, mailbox: Any) 
     assert follow_up.description == f"Follow-up of {case.key}, which is closed.\n\nBack again."
     assert (follow_up.service, follow_up.reporter) == (world.services["search"], world["cust_a"])
     assert not Comment.objects.filter(case=case).exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x00\xff\xfe not a message at all \xff",
+        b"From: =?utf-8?q?broken <<cust_a@example.com>>\r\nSubject: =?x-unknown?b?%%%?=\r\n"
+        b"Message-ID: <<<>>>\r\nContent-Type: text/plain; charset=x-nonsense\r\n\r\n"
+        b"\xff\xfe body\r\n",
+        b"Subject: no sender\r\n\r\nhello\r\n",
+    ],
+)
+def test_malformed_mail_is_stored_and_never_crashes_the_worker(
+    world: World, mailbox: Any, raw: bytes
+) -> None:
+    mail = ingest(mailbox, raw)
+    assert mail.state in (MailState.DONE, MailState.IGNORED), mail.error
+    assert bytes(mail.raw) == raw

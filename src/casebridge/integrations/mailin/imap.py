@@ -173,7 +173,7 @@ def mailbox_poll_recorded(mailbox: Mailbox) -> PollResult | None:
     result: PollResult | None = None
     try:
         result = mailbox_poll(mailbox)
-    except IMAP_ERRORS as exc:
+    except Exception as exc:  # noqa: BLE001 - recorded; one mailbox never stops the worker
         error = f"{type(exc).__name__}: {exc}"[:2000]
         log.warning("mailbox_poll_failed", mailbox=mailbox.name, error=error[:200])
     mailbox.last_polled_at = clock.now()

@@ -45,8 +45,8 @@ def header(message: Message, name: str) -> str:
     """A header as text; a header the policy cannot parse is read raw instead of failing."""
     try:
         value = message.get(name)
-    except (ValueError, IndexError, TypeError):  # a malformed header
-        value = message.get_all(name, [""])[0] if hasattr(message, "get_all") else ""
+    except Exception:  # noqa: BLE001 - a header the policy cannot parse: its raw text
+        value = next((v for k, v in message.raw_items() if k.lower() == name.lower()), "")
     return " ".join(str(value or "").split())
 
 

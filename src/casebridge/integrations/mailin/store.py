@@ -35,17 +35,21 @@ def too_large(size: int) -> PayloadTooLarge:
 def _insert(
     raw: bytes, *, mailbox: Mailbox | None, via: str, uid: int | None, **extra: object
 ) -> Stored:
-    headers = header_parse(raw)
-    message_id = header(headers, "Message-ID")[:998]
+    try:
+        headers = header_parse(raw)
+        message_id = header(headers, "Message-ID")[:998]
+        _, sender = sender_of(headers)
+        subject = header(headers, "Subject")[:255]
+    except Exception:  # noqa: BLE001 - unreadable headers: stored all the same, by its bytes
+        message_id = sender = subject = ""
     key = message_key(message_id, raw)
-    _, sender = sender_of(headers)
     now = clock.now()
     fields = {
         "mailbox": mailbox,
         "message_key": key,
         "message_id": message_id,
         "sender": sender[:320],
-        "subject": header(headers, "Subject")[:255],
+        "subject": subject,
         "raw": raw,
         "size": len(raw),
         "via": via,
