@@ -7,6 +7,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from casebridge.cases.services import close_quiet_resolved_cases
+from casebridge.integrations.mailin.imap import mailboxes_poll
+from casebridge.integrations.mailin.intake import mail_process_due
+from casebridge.monitoring.processing import rate_windows_prune, worker_fold, worker_sync
+from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
+from casebridge.occurrences.services import log_sources_requeue_stalled, occurrences_refresh_stats
+
 
 @dataclass(frozen=True)
 class Job:
@@ -16,20 +23,6 @@ class Job:
 
 
 def periodic_jobs() -> list[Job]:
-    from casebridge.cases.services import close_quiet_resolved_cases
-    from casebridge.integrations.mailin.imap import mailboxes_poll
-    from casebridge.integrations.mailin.intake import mail_process_due
-    from casebridge.monitoring.processing import (
-        rate_windows_prune,
-        worker_fold,
-        worker_sync,
-    )
-    from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
-    from casebridge.occurrences.services import (
-        log_sources_requeue_stalled,
-        occurrences_refresh_stats,
-    )
-
     return [
         # every pass: stored alert payloads into groups, then the groups' cases
         Job("fold monitoring payloads into alert groups", 0, worker_fold),

@@ -7,6 +7,6 @@ class MailinConfig(AppConfig):
     verbose_name = "E-mail in: mailboxes, stored messages, the intake of cases and replies"
 
     def ready(self) -> None:
-        from casebridge.integrations.mailin import replies
+        from casebridge.integrations.mailin import replies  # noqa: PLC0415 - registered in ready()
 
         replies.register_handlers()
