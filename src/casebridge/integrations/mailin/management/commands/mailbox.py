@@ -69,7 +69,9 @@ class Command(BaseCommand):
             help="Move processed mail there (default: leave it, flagged \\Seen).",
         )
         add.add_argument("--org", default="", help="Mail to it is from this organisation only.")
-        add.add_argument("--service", default="", help="New cases' service (slug).")
+        add.add_argument(
+            "--service", default="", help="New cases' service (slug; default: the first one)."
+        )
         add.add_argument(
             "--environment", default=Environment.PRODUCTION, choices=Environment.values
         )
