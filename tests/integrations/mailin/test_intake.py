@@ -338,3 +338,35 @@ def test_malformed_mail_is_stored_and_never_crashes_the_worker(
     mail = ingest(mailbox, raw)
     assert mail.state in (MailState.DONE, MailState.IGNORED), mail.error
     assert bytes(mail.raw) == raw
+
+
+def test_inline_screenshots_are_attached_and_signature_logos_are_not(
+    world: World, mailbox: Any
+) -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = "cust_a@example.com"
+    message["To"] = "support@casebridge.localhost"
+    message["Subject"] = "Screenshot of the error"
+    message["Message-ID"] = "<inline@mail.example.com>"
+    message.set_content("See the screenshot.")
+    message.add_alternative(
+        '<p>See:</p><img src="cid:shot"><p>Cust A</p><img src="cid:logo">', subtype="html"
+    )
+    logo = b"\x89PNG\r\n\x1a\n" + b"\x00" * 300
+    shot = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 100
+    html_part = message.get_payload()[1]
+    html_part.add_related(shot, maintype="image", subtype="png", cid="<shot>")
+    html_part.add_related(
+        logo,
+        maintype="image",
+        subtype="png",
+        cid="<logo>",
+        filename="image001.png",
+        disposition="inline",
+    )
+    message.add_attachment(logo, maintype="image", subtype="png", filename="error.png")
+    mail = ingest(mailbox, message.as_bytes())
+    names = set(Attachment.objects.filter(case_id=mail.case_id).values_list("filename", flat=True))
+    assert names == {"image-1.png", "error.png"}

@@ -27,6 +27,8 @@ SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|tr|ref)\s*(\[\d+\])?\s
 SUBJECT_TAG = re.compile(r"\[\s*([A-Za-z][A-Za-z0-9]{0,9}-\d{1,12})\s*\]")
 BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 NOISE_PRECEDENCE = {"bulk", "junk", "list"}
+#: An image shown inline and smaller than this is a logo or a spacer, not a screenshot.
+INLINE_MIN_BYTES = 16 * 1024
 
 
 def header_parse(raw: bytes) -> Message:
@@ -188,14 +190,25 @@ class ParsedMail:
 
 
 def attachments_of(message: EmailMessage) -> list[MailAttachment]:
-    found = []
-    for part in message.iter_attachments():
+    """Files attached, and images shown inline (a pasted screenshot) unless they are small
+    enough to be a signature's logo (``INLINE_MIN_BYTES``)."""
+    bodies = {id(message.get_body(preferencelist=(kind,))) for kind in ("plain", "html")}
+    found: list[MailAttachment] = []
+    for part in message.walk():
+        if part.is_multipart() or id(part) in bodies:
+            continue
         filename = part.get_filename()
-        if not filename or part.is_multipart():
+        inline_image = (
+            part.get_content_maintype() == "image"
+            and part.get_content_disposition() != "attachment"
+        )
+        if not filename and not inline_image:
             continue
         data = part.get_payload(decode=True)
-        if isinstance(data, bytes):
-            found.append(MailAttachment(filename=filename, data=data))
+        if not isinstance(data, bytes) or (inline_image and len(data) < INLINE_MIN_BYTES):
+            continue
+        name = filename or f"image-{len(found) + 1}.{part.get_content_subtype()}"
+        found.append(MailAttachment(filename=name, data=data))
     return found
 
 
