@@ -28,6 +28,7 @@ from casebridge.incidents.api import router as incidents_router
 from casebridge.integrations.api import outbox_router, webhooks_router
 from casebridge.integrations.azure_devops.api import router as azure_devops_router
 from casebridge.integrations.delivery.api import router as delivery_intake_router
+from casebridge.integrations.mailin.api import domains_router, mail_router, mailboxes_router
 from casebridge.knowledge.api import router as knowledge_router
 from casebridge.monitoring.api import health_router, intake_router, integrations_router
 from casebridge.monitoring.api import router as alert_groups_router
@@ -191,6 +192,9 @@ def _mount() -> None:
     api.add_router("/tokens", tokens_router)
     api.add_router("/outbox", outbox_router)
     api.add_router("/webhooks", webhooks_router)
+    api.add_router("/mailboxes", mailboxes_router)
+    api.add_router("/mail-domains", domains_router)
+    api.add_router("/mail-in", mail_router)
 
 
 _mount()

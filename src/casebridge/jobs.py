@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from casebridge.cases.services import close_quiet_resolved_cases
+from casebridge.integrations.mailin.imap import mailboxes_poll
+from casebridge.integrations.mailin.intake import mail_process_due
 from casebridge.monitoring.worker import rate_windows_prune, worker_fold, worker_sync
 from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
 from casebridge.occurrences.services import log_sources_requeue_stalled, occurrences_refresh_stats
@@ -24,6 +28,9 @@ def periodic_jobs() -> list[Job]:
         Job("fold monitoring payloads into alert groups", 0, worker_fold),
         Job("open and update the cases of alert groups", 0, worker_sync),
         Job("forget old intake rate windows", 600, rate_windows_prune),
+        # e-mail in: new mail of the IMAP mailboxes into the store, stored mail into cases
+        Job("poll the IMAP mailboxes", settings.MAIL_POLL_SECONDS, mailboxes_poll),
+        Job("turn stored e-mail into cases and comments", 0, mail_process_due),
         Job("count terms of new cases", 5, occurrences_refresh_stats),
         Job("find near-duplicates of new cases", 30, near_duplicates_refresh),
         Job("detect recurring clusters", 300, recurring_detect),

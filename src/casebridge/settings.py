@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "casebridge.integrations",
     "casebridge.integrations.delivery",
     "casebridge.integrations.azure_devops",
+    "casebridge.integrations.mailin",
     "casebridge.monitoring",
     "casebridge.incidents",
     "casebridge.reporting",
@@ -150,6 +151,15 @@ FILE_UPLOAD_TEMP_DIR = None
 #: The most any monitoring integration may post at once (each integration has its own, lower limit).
 INTAKE_MAX_BYTES = env.int("CASEBRIDGE_INTAKE_MAX_BYTES", default=8 * 1024 * 1024)
 
+# E-mail in (docs/operations.md): the largest message stored (bigger ones are recorded, not
+# read), how many messages one sender may send an hour before the rest are ignored, how often an
+# unknown sender is told (once a day at most), how often the worker polls each IMAP mailbox.
+MAIL_MAX_BYTES = env.int("CASEBRIDGE_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+MAIL_SENDER_PER_HOUR = env.int("CASEBRIDGE_MAIL_SENDER_PER_HOUR", default=30)
+MAIL_UNKNOWN_REPLY_HOURS = env.int("CASEBRIDGE_MAIL_UNKNOWN_REPLY_HOURS", default=24)
+MAIL_POLL_SECONDS = env.int("CASEBRIDGE_MAIL_POLL_SECONDS", default=30)
+MAIL_MAX_ATTACHMENTS = env.int("CASEBRIDGE_MAIL_MAX_ATTACHMENTS", default=20)
+
 # Azure DevOps: a CA bundle (PEM) to trust besides the public CAs, for an Azure DevOps Server behind
 # a company CA; and how long one request may take.
 AZURE_DEVOPS_CA_BUNDLE = env.str("CASEBRIDGE_AZURE_DEVOPS_CA_BUNDLE", default="")
@@ -176,6 +186,9 @@ OUTBOX_HTTP_TIMEOUT_SECONDS = env.float("CASEBRIDGE_OUTBOX_HTTP_TIMEOUT_SECONDS"
 WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("CASEBRIDGE_WEBHOOK_ALLOW_LOOPBACK_HTTP", default=DEBUG)
 #: Where people reach this Casebridge: links in chat messages and e-mails start with it.
 BASE_URL = env.str("CASEBRIDGE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+#: The support mailbox: e-mail goes out from it, and replies to ``support+CB-12.token@...`` (its
+#: local part, ``+``, the case key and token) come back to their case.
+SUPPORT_ADDRESS = env.str("CASEBRIDGE_SUPPORT_ADDRESS", default="support@casebridge.localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

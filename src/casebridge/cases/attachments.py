@@ -19,8 +19,8 @@ from django.db import transaction
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.events import AttachmentAdded
-from casebridge.cases.models import Attachment, Case
-from casebridge.cases.services import CaseInput, case_create, case_transition
+from casebridge.cases.models import Attachment, Case, Comment
+from casebridge.cases.services import CaseInput, case_create, case_transition, comment_add
 from casebridge.core import clock, events
 from casebridge.core.errors import PayloadTooLarge, ValidationFailed
 
@@ -205,6 +205,16 @@ def case_create_with_files(
         case = case_create(actor=actor, data=data, channel=channel)
         _attach_all(actor, case, uploads, stored)
     return case
+
+
+def comment_add_with_files(
+    *, actor: Any, case: Case, body: str, uploads: Sequence[Upload], internal: bool = False
+) -> Comment:
+    """Add a comment with its attachments (a reply by e-mail), all or nothing."""
+    with _all_or_nothing() as stored:
+        comment = comment_add(actor=actor, case=case, body=body, internal=internal)
+        _attach_all(actor, case, uploads, stored)
+    return comment
 
 
 def case_escalate_with_files(

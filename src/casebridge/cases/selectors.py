@@ -121,6 +121,11 @@ def case_get_for(viewer: Any, key: str) -> Case:
     return case
 
 
+def case_visible_to(viewer: Any, case: Case) -> bool:
+    """Whether the viewer may see the case (one cheap query; no row is loaded)."""
+    return _cases_for(viewer).filter(pk=case.pk).exists()
+
+
 def comments_for(viewer: Any, case: Case) -> QuerySet[Comment]:
     comments = Comment.objects.filter(case=case).select_related("author")
     if viewer.is_external:  # the authors' roles say who may be named to a customer
