@@ -11,3 +11,7 @@ class IntegrationsConfig(AppConfig):
         from casebridge.integrations.webhooks.delivery import TOPIC, webhook_deliver
 
         register(TOPIC, webhook_deliver)
+
+        from casebridge.integrations.mail import outgoing
+
+        register(outgoing.TOPIC, outgoing.mail_deliver)
