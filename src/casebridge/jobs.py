@@ -15,6 +15,7 @@ class Job:
 
 def periodic_jobs() -> list[Job]:
     from casebridge.cases.services import close_quiet_resolved_cases
+    from casebridge.integrations.notifications import digests_send
     from casebridge.monitoring.processing import (
         rate_windows_prune,
         worker_fold,
@@ -36,4 +37,5 @@ def periodic_jobs() -> list[Job]:
         Job("detect recurring clusters", 300, recurring_detect),
         Job("requeue stalled log parses", 600, log_sources_requeue_stalled),
         Job("close quiet resolved cases", 300, close_quiet_resolved_cases),
+        Job("send the daily notification digests", 900, digests_send),
     ]

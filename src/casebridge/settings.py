@@ -212,6 +212,8 @@ def _mailer(url: str) -> dict[str, Any]:
     }
 
 
+#: The hour (UTC) of the daily digest: notifications kept for it until then go out in one e-mail.
+DIGEST_HOUR = env.int("CASEBRIDGE_DIGEST_HOUR", default=7)
 #: Where e-mail goes (one URL, django-environ's form; see ``_mailer``). Default: the console.
 MAILERS = {"default": _mailer(env.str("EMAIL_URL", default="console://"))}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from casebridge.audit.services import audit_record
@@ -9,6 +10,9 @@ from casebridge.cases.milestones import RESTORED, progress_text
 from casebridge.cases.models import OPEN_STATES, Case, CaseState, Resolution, Watcher
 from casebridge.core.actors import SYSTEM
 from casebridge.integrations.notifications import notify
+
+#: Work item statuses a customer hears by e-mail: the fix is released (PRODUCT §8).
+MAILED_PROGRESS = frozenset({"awaiting_validation", "awaiting_acceptance"})
 
 
 def cases_relink(*, actor: Any, source: Any, target: Any) -> list[str]:
@@ -35,18 +39,21 @@ def _audience(case: Case) -> list[Any]:
     return [case.reporter, case.owner, *watchers]
 
 
-def _notify(case: Case, *, staff: str, customers: str) -> None:
+def _notify(case: Case, *, staff: str, customers: str, mail: bool = False) -> None:
     """Tell the case's people: staff in development's words, customers (and partners) the
-    milestone in theirs, and nothing when the step is no milestone for them."""
-    for external, message in ((False, staff), (True, customers)):
-        if not message:
-            continue
+    milestone in theirs (by e-mail too when ``mail``: a fix released, the service restored),
+    and nothing when the step is no milestone for them."""
+    from casebridge.integrations.reactions import customer_update
+
+    if staff:
         notify(
-            users=[u for u in _audience(case) if u is not None and u.is_external is external],
+            users=[u for u in _audience(case) if u is not None and not u.is_external],
             subject_key=case.key,
-            message=message if not external else f"{case.key}: {message}",
-            url=f"/portal/cases/{case.key}/" if external else f"/cases/{case.key}/",
+            message=staff,
+            url=f"/cases/{case.key}/",
         )
+    if customers:
+        customer_update(case, headline=customers, source=uuid.uuid4().hex, email=mail)
 
 
 def cases_follow(
@@ -78,6 +85,7 @@ def cases_follow(
             case,
             staff=f"{case.key}: {item.key} is now {label.lower()}{detail}",
             customers=progress_text(new, version),
+            mail=new in MAILED_PROGRESS,
         )
         if outcome == "fixed" and case.state == CaseState.ESCALATED:
             note = f"Fixed by {item.key}" + (f" in {version}" if version else "")
@@ -166,4 +174,5 @@ def _tell_what_is_left(case: Case, incident: Any, note: str) -> None:
         case,
         staff=f"{case.key}: {incident.key} is resolved; the case stays open: {left}",
         customers=RESTORED,
+        mail=True,
     )

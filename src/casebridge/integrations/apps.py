@@ -15,3 +15,11 @@ class IntegrationsConfig(AppConfig):
         from casebridge.integrations.mail import outgoing
 
         register(outgoing.TOPIC, outgoing.mail_deliver)
+
+        # Who hears what: the outbox topics the apps write today. When the domain events
+        # (cases/events.py, workitems/events.py, incidents/events.py, sla/events.py) arrive,
+        # these become after-commit subscribers calling the same ``reactions.on_*`` functions.
+        from casebridge.integrations import reactions
+
+        for topic, handler in reactions.TOPICS.items():
+            register(topic, handler)
