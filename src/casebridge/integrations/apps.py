@@ -16,10 +16,7 @@ class IntegrationsConfig(AppConfig):
 
         register(outgoing.TOPIC, outgoing.mail_deliver)
 
-        # Who hears what: the outbox topics the apps write today. When the domain events
-        # (cases/events.py, workitems/events.py, incidents/events.py, sla/events.py) arrive,
-        # these become after-commit subscribers calling the same ``reactions.on_*`` functions.
-        from casebridge.integrations import reactions
+        # Who hears what: after-commit subscribers of the domain events.
+        from casebridge.integrations import subscribers
 
-        for topic, handler in reactions.TOPICS.items():
-            register(topic, handler)
+        subscribers.subscribe_all()

@@ -22,11 +22,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 
 from casebridge.integrations.mail import addresses
 from casebridge.integrations.mail.outgoing import case_subject, mail_enqueue
-from casebridge.integrations.models import NotificationKind, OutboxMessage, WatchSubject
+from casebridge.integrations.models import NotificationKind, WatchSubject
 from casebridge.integrations.notifications import _settings_link, channels_for, notify
 from casebridge.integrations.watching import watchers_of
 
@@ -132,10 +131,10 @@ def _case(key: str) -> Any:
     return Case.objects.select_related("reporter", "owner", "organisation").filter(key=key).first()
 
 
-def _user(username: str | None) -> Any:
+def _user(user_id: int | None) -> Any:
     from casebridge.accounts.models import User
 
-    return User.objects.filter(username=username).first() if username else None
+    return User.objects.filter(pk=user_id).first() if user_id else None
 
 
 def on_case_created(*, key: str, source: str) -> None:
@@ -150,20 +149,22 @@ def on_case_created(*, key: str, source: str) -> None:
     )
 
 
-def on_case_transitioned(*, key: str, action: str, actor: str | None, source: str) -> None:
+def on_case_transitioned(
+    *, key: str, action: str, actor_id: int | None, source: str, reason: str | None = None
+) -> None:
     from casebridge.cases.milestones import CASE_STEPS, TOLD_REASONS
 
     case = _case(key)
     if case is None:
         return
-    who = _user(actor)
+    who = _user(actor_id)
     if action in CASE_STEPS:
         headline = MAILED_STEPS.get(action) or CASE_STEPS[action][1]
         detail, body = "", ""
         if action == "request_info":
             body = _question(case, who)
         if action in TOLD_REASONS:
-            detail = _told_reason(case, action)
+            detail = reason if reason is not None else _told_reason(case, action)
         elif action == "fix":  # its note names the work item: the release is the customer's
             detail = f"Fixed in {case.fixed_version}." if case.fixed_version else ""
         if action in RESOLVED_ACTIONS:
@@ -353,7 +354,7 @@ def mentions_in(text: str, *, may_see: Any) -> list[Any]:
 # -- work items and incidents -------------------------------------------------------------------
 
 
-def on_work_item_transitioned(*, key: str, action: str, actor: str | None, source: str) -> None:
+def on_work_item_transitioned(*, key: str, action: str, actor_id: int | None, source: str) -> None:
     from casebridge.workitems.models import WorkItem
 
     item = (
@@ -364,7 +365,7 @@ def on_work_item_transitioned(*, key: str, action: str, actor: str | None, sourc
     )
     if item is None:
         return
-    who = _user(actor)
+    who = _user(actor_id)
     url = f"/work-items/{key}/"
     told: list[Any] = []
     if action == "assign":
@@ -394,13 +395,13 @@ def on_work_item_transitioned(*, key: str, action: str, actor: str | None, sourc
     _watchers(WatchSubject.WORK_ITEM, item, told, message=message, url=url, source=source, who=who)
 
 
-def on_incident_transitioned(*, key: str, action: str, actor: str | None, source: str) -> None:
+def on_incident_transitioned(*, key: str, action: str, actor_id: int | None, source: str) -> None:
     from casebridge.incidents.models import Incident, Participant
 
     incident = Incident.objects.select_related("lead", "owner").filter(key=key).first()
     if incident is None:
         return
-    who = _user(actor)
+    who = _user(actor_id)
     url = f"/incidents/{key}/"
     on = [incident.lead, incident.owner]
     on += [p.user for p in Participant.objects.filter(incident=incident).select_related("user")]
@@ -458,56 +459,3 @@ def on_sla_warning(*, key: str, message: str, source: str) -> None:
         case=case,
         source=source,
     )
-
-
-# -- the outbox topics the apps publish today --------------------------------------------------
-
-
-def _source(message: OutboxMessage) -> str:
-    return message.idempotency_key.hex
-
-
-def _payload(message: OutboxMessage) -> dict[str, Any]:
-    return dict(message.payload or {})
-
-
-def handle_case_created(message: OutboxMessage) -> None:
-    with transaction.atomic():
-        on_case_created(key=str(_payload(message).get("key", "")), source=_source(message))
-
-
-def handle_case_commented(message: OutboxMessage) -> None:
-    p = _payload(message)
-    with transaction.atomic():
-        on_case_commented(
-            key=str(p.get("key", "")),
-            comment_id=int(p.get("comment") or 0),
-            source=_source(message),
-        )
-
-
-def handle_transitioned(message: OutboxMessage) -> None:
-    p = _payload(message)
-    react = {
-        "case.transitioned": on_case_transitioned,
-        "work_item.transitioned": on_work_item_transitioned,
-        "incident.transitioned": on_incident_transitioned,
-    }.get(message.topic)
-    if react is None:
-        return
-    with transaction.atomic():
-        react(
-            key=str(p.get("key", "")),
-            action=str(p.get("action", "")),
-            actor=p.get("actor"),
-            source=_source(message),
-        )
-
-
-TOPICS = {
-    "case.created": handle_case_created,
-    "case.commented": handle_case_commented,
-    "case.transitioned": handle_transitioned,
-    "work_item.transitioned": handle_transitioned,
-    "incident.transitioned": handle_transitioned,
-}
