@@ -161,6 +161,7 @@ def _mount() -> None:
     from casebridge.integrations.api import outbox_router, webhooks_router
     from casebridge.integrations.azure_devops.api import router as azure_devops_router
     from casebridge.integrations.delivery.api import router as delivery_intake_router
+    from casebridge.integrations.notification_api import notifications_router, watches_router
     from casebridge.knowledge.api import router as knowledge_router
     from casebridge.monitoring.api import health_router, intake_router, integrations_router
     from casebridge.monitoring.api import router as alert_groups_router
@@ -184,6 +185,8 @@ def _mount() -> None:
     api.add_router("/services", catalog_router)
     api.add_router("/services", health_router)
     api.add_router("/incidents", incidents_router)
+    api.add_router("/notifications", notifications_router)
+    api.add_router("/watches", watches_router)
     api.add_router("/alert-groups", alert_groups_router)
     api.add_router("/integrations", integrations_router)
     api.add_router("/azure-devops", azure_devops_router)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("sprints/", include("casebridge.sprints.urls")),
     path("reports/", include("casebridge.reporting.urls")),
     path("incidents/", include("casebridge.incidents.urls")),
+    path("notifications/", include("casebridge.integrations.notification_urls")),
     path("settings/azure-devops/", include("casebridge.integrations.azure_devops.urls")),
     path("settings/", include("casebridge.integrations.urls")),
     path("", include("casebridge.monitoring.urls")),
