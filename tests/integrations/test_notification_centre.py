@@ -118,7 +118,7 @@ def test_the_header_shows_the_unread_count_and_the_list_marks_read(
     notes = _notes(world["l2"], 2)
     client = _client(world["l2"])
     page = client.get("/notifications/").content.decode()
-    assert 'id="notification-bell"' in page and 'class="bell-count">2<' in page
+    assert 'id="notification-bell"' in page and 'hx-trigger="load, every 60s' in page
     assert "Note 0" in page and "Note 1" in page
     bell = client.get("/notifications/bell/").content.decode()
     assert 'class="bell-count">2<' in bell
