@@ -15,6 +15,7 @@ from casebridge.integrations.models import Notification
 
 notifications_router = Router(tags=["notifications"])
 watches_router = Router(tags=["notifications"])
+invitations_router = Router(tags=["users"])
 
 SubjectType = Literal["case", "work_item", "incident"]
 
@@ -187,3 +188,20 @@ def watch(request: ApiRequest, subject_type: SubjectType, key: str) -> WatchChan
 )
 def unwatch(request: ApiRequest, subject_type: SubjectType, key: str) -> WatchChangedOut:
     return _set(request, subject_type, key, False)
+
+
+class InvitedOut(Schema):
+    username: str
+    sent_to: str
+
+
+@invitations_router.post(
+    "/{username}/invite",
+    response={200: InvitedOut, **WRITE_ERRORS},
+    summary="E-mail a user a link to choose their password (administrators)",
+)
+def invite(request: ApiRequest, username: str) -> InvitedOut:
+    from casebridge.accounts.invitations import user_for_invitation, user_invite
+
+    user = user_for_invitation(request.auth, username[:150])
+    return InvitedOut(username=user.username, sent_to=user_invite(actor=request.auth, user=user))
