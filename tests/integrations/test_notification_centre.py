@@ -162,3 +162,20 @@ def test_settings_page_saves_preferences_and_unwatches(world: factories.World) -
     assert "Review requested" not in customer.get("/notifications/settings/").content.decode()
     assert customer.post("/notifications/watch/work_item/BUG-1/", {"watch": "1"}).status_code == 404
     assert not Watch.objects.exists()
+
+
+def test_case_work_item_and_incident_pages_load_their_watch_button(
+    world: factories.World,
+) -> None:
+    case = factories.make_case(world)
+    staff = _client(world["l2"])
+    page = staff.get(f"/cases/{case.key}/").content.decode()
+    assert f'hx-get="/notifications/watch/case/{case.key}/"' in page
+    button = staff.get(f"/notifications/watch/case/{case.key}/").content.decode()
+    assert ">Watch<" in button
+    staff.post(f"/notifications/watch/case/{case.key}/", {"watch": "1"})
+    assert "Watching" in staff.get(f"/notifications/watch/case/{case.key}/").content.decode()
+    portal = _client(world["cust_a"]).get(f"/portal/cases/{case.key}/").content.decode()
+    assert f"/notifications/watch/case/{case.key}/" in portal
+    assert _client(world["cust_b"]).get(f"/notifications/watch/case/{case.key}/").status_code == 404
+    assert staff.get("/notifications/watch/incident/INC-999/").status_code == 404

@@ -133,13 +133,23 @@ def settings_page(request: Request) -> HttpResponse:
     return render(request, "integrations/notifications/settings.html", context)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @page()
 def watch_toggle(request: Request, subject_type: str, key: str) -> HttpResponse:
-    """Watch (``watch=1``) or stop watching (``watch=0``) what the viewer may see."""
+    """GET: the Watch button of an object the viewer may see (pages load it after they show).
+    POST: watch (``watch=1``) or stop watching (``watch=0``) it."""
     if subject_type not in watching.SUBJECTS or len(key) > 64:
         raise Http404("No such object")
     user = viewer(request)
+    if request.method == "GET":
+        subject = watching.subject_get_for(user, subject_type, key)
+        context = {
+            "subject_type": subject_type,
+            "key": subject.key,
+            "watching": watching.is_watching(user, subject_type, subject),
+        }
+        html = render_to_string("integrations/notifications/_watch.html", context, request)
+        return HttpResponse(html)
     on = request.POST.get("watch", "1") == "1"
     try:
         watching.watch_set(actor=user, subject_type=subject_type, key=key, watching=on)

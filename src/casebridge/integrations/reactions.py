@@ -59,7 +59,7 @@ def case_customers(case: Any) -> list[Any]:
     """The customers and partners who follow a case and may still see it."""
     people = [case.reporter] if case.reporter is not None and case.reporter.is_external else []
     people += [p for p in watchers_of(WatchSubject.CASE, case) if p.is_external]
-    return people
+    return list({p.pk: p for p in people}.values())
 
 
 def case_staff(case: Any) -> list[Any]:
