@@ -44,8 +44,8 @@ MAILED_STEPS: dict[str, str] = {
 }
 RESOLVED_ACTIONS = frozenset({"resolve", "fix", "resolve_with_incident", "auto_resolve"})
 CONFIRM = (
-    "If the problem is gone, there is nothing to do. If it is not, reply to this e-mail "
-    "and your case reopens with our support team."
+    "Please confirm that the problem is gone. If it is not, reply to this e-mail: your reply "
+    "goes to our support team on this case."
 )
 #: ``@username`` in a comment; an address (``a@b``) is not a mention.
 MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.+-]{1,150})")
