@@ -298,4 +298,9 @@ def load_demo(*, cases: int = 200, seed: int = 7) -> dict[str, int]:
                 _attach_log(demo, case, scenario, opened, case.reporter)
             _work(demo, case, scenario, opened, (now - opened).total_seconds() / 86400)
         development.run_plans(list(demo.plans.values()), now, demo.at)
+        # The demo's months of history are the past: their e-mails, notifications' reactions
+        # and webhook posts are not replayed (to the console, in `make run`) at the first start.
+        from casebridge.integrations.models import OutboxMessage
+
+        OutboxMessage.objects.all().delete()
     return {state: Case.objects.filter(state=state).count() for state in CaseState.values}

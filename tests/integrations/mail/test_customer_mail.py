@@ -124,3 +124,34 @@ def test_a_customer_who_turned_e_mail_off_is_told_in_the_app_only(
     )
     assert f"{case.key}: We received your case" in messages
     assert any("wrote to you" in m for m in messages)
+
+
+def test_development_hears_assignments_and_review_requests(
+    smtp: SmtpServer, world: factories.World
+) -> None:
+    case, who = fixed_case(world)
+    deliver_all()
+    dora = Notification.objects.filter(user=who["dora"], kind="assigned")
+    assert [n.message for n in dora] == [
+        f"{case.work_item.key} is assigned to you: {case.work_item.title}"
+    ]
+    ravi = Notification.objects.filter(user=who["ravi"], kind="review_requested")
+    assert ravi.count() == 2  # submitted twice, after changes were requested
+    assert [m for m in mails_to(smtp, "ravi@example.com") if "Your review is requested" in m.text]
+    sam = Notification.objects.filter(user=who["sam"], kind="assigned")
+    assert not sam.exists(), "taking a case yourself is no assignment"
+
+
+def test_the_owner_and_watchers_hear_a_customer_reply(
+    smtp: SmtpServer, world: factories.World
+) -> None:
+    from casebridge.integrations.watching import watch_set
+
+    case = factories.make_case(world, by="cust_a")
+    case = case_transition(actor=world["l2"], case=case, action="take")
+    watch_set(actor=world["l2b"], subject_type="case", key=case.key, watching=True)
+    comment_add(actor=world["cust_a"], case=case, body="Any news?")
+    deliver_all()
+    owner = Notification.objects.get(user=world["l2"], kind="case_changed")
+    assert "wrote on" in owner.message and "Any news?" in owner.message
+    assert Notification.objects.filter(user=world["l2b"], kind="watching").exists()
