@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from casebridge.accounts.models import ROLE_LABELS, Role
+from casebridge.cases.comments import comment_announce, comment_record
 from casebridge.cases.escalation import missing_reasons
 from casebridge.cases.events import CaseEscalated, CaseTransitioned
-from casebridge.cases.models import Case, CaseState, Comment, Resolution
+from casebridge.cases.models import Case, CaseState, Resolution
 from casebridge.core import clock, events
 from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.core.errors import Reason
@@ -20,6 +21,7 @@ from casebridge.workflows.engine import (
     Transition,
     Workflow,
 )
+from casebridge.workitems.creation import work_item_create
 from casebridge.workitems.documentation import doc_values, text_of
 from casebridge.workitems.models import Category, WorkItem
 
@@ -53,13 +55,11 @@ def effect_take(ctx: Context) -> Changes:
 
 
 def effect_ask(ctx: Context) -> Changes:
-    Comment.objects.create(
-        case=ctx.subject,
-        author=ctx.actor,
-        body=str(ctx.data["question"]).strip(),
-        internal=False,
-        created_at=clock.now(),
-    )
+    """The question is a public comment, written as every comment is (audit, outbox, event)."""
+    case: Case = ctx.subject
+    body = str(ctx.data["question"]).strip()
+    comment = comment_record(actor=ctx.actor, case=case, body=body, internal=False, asked=True)
+    comment_announce(actor=ctx.actor, case=case, comment=comment)
     return {}
 
 
@@ -177,10 +177,15 @@ def effect_resolve_with_incident(ctx: Context) -> Changes:
     }
 
 
+def worked_on(case: Case) -> bool:
+    """Someone worked on the case: it has an owner, a work item or a comment. The one rule
+    behind ``auto_resolve`` (monitoring adds its alert's own conditions)."""
+    return case.owner_id is not None or case.work_item_id is not None or case.comments.exists()
+
+
 def check_untouched(ctx: Context) -> Iterator[Reason]:
-    """Monitoring resolves a case only if nobody worked on it: no owner, no comment."""
-    case: Case = ctx.subject
-    if case.owner_id is not None or case.comments.exists():
+    """Monitoring resolves a case only if nobody worked on it."""
+    if worked_on(ctx.subject):
         yield Reason("worked_on", "Someone worked on the case: a person resolves it")
 
 
@@ -229,13 +234,17 @@ def check_escalation(ctx: Context) -> Iterator[Reason]:
     yield from missing_reasons(ctx.subject, str(category), data.get("docs") or {})
 
 
+def link_work_item(case: Case, item: WorkItem) -> tuple[object, object]:
+    """The one place a case's work item is written (unsaved; the caller saves and audits): its
+    escalation, and the relink when its item turns out a duplicate or is re-categorised."""
+    old, case.work_item = case.work_item, item
+    return old, item
+
+
 def effect_escalate(ctx: Context) -> Changes:
     """Link the case to its work item, new or existing. A new item carries the documentation
     typed with the escalation, and the case's own description where none was typed; a version
     given with the escalation is the case's version from now on."""
-    from casebridge.occurrences.services import signatures_record_text
-    from casebridge.workitems.services import work_item_create
-
     case: Case = ctx.subject
     docs = dict(ctx.data.get("docs") or {})
     changes: dict[str, tuple[object, object]] = {}
@@ -258,12 +267,7 @@ def effect_escalate(ctx: Context) -> Changes:
             environment=case.environment,
             version=case.version,
         )
-        ref = f"escalation:{item.key}"
-        excerpt = values.get("log_excerpt", "")
-        signatures_record_text(case=case, kind="escalation", ref=ref, text=excerpt)
-    old = case.work_item
-    case.work_item = item
-    changes["work_item"] = (old, item)
+    changes["work_item"] = link_work_item(case, item)
     events.publish(
         CaseEscalated(
             key=case.key,

@@ -29,6 +29,7 @@ from casebridge.demo.scenarios import (
     TEAMS,
     Scenario,
 )
+from casebridge.integrations.models import OutboxMessage
 from casebridge.knowledge.models import KnownResolution
 from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
 
@@ -300,7 +301,5 @@ def load_demo(*, cases: int = 200, seed: int = 7) -> dict[str, int]:
         development.run_plans(list(demo.plans.values()), now, demo.at)
         # The demo's months of history are the past: their e-mails, notifications' reactions
         # and webhook posts are not replayed (to the console, in `make run`) at the first start.
-        from casebridge.integrations.models import OutboxMessage
-
         OutboxMessage.objects.all().delete()
     return {state: Case.objects.filter(state=state).count() for state in CaseState.values}

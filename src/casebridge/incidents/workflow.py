@@ -21,6 +21,7 @@ from casebridge.incidents.models import (
     Review,
     Severity,
 )
+from casebridge.incidents.timeline import transition_entry
 from casebridge.workflows.engine import (
     Context,
     Effect,
@@ -247,8 +248,6 @@ def effect_severity(ctx: Context) -> Changes:
 
 
 def _timeline(ctx: Context, action: str, old: str, new: str) -> None:
-    from casebridge.incidents.timeline import transition_entry
-
     transition_entry(ctx, action, old, new)
 
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 
+from casebridge.accounts.invitations import user_for_invitation, user_invite
+from casebridge.core.errors import NotFound
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, InputSchema, Offset
 from casebridge.integrations import notifications, watching
@@ -123,8 +125,6 @@ def mark_read(request: ApiRequest, body: MarkReadIn) -> MarkedOut:
     summary="Mark one of my notifications read",
 )
 def mark_one_read(request: ApiRequest, notification_id: Id) -> MarkedOut:
-    from casebridge.core.errors import NotFound
-
     if not notifications.notifications_for(request.auth).filter(pk=notification_id).exists():
         raise NotFound(f"No notification {notification_id}")
     marked = notifications.notifications_mark_read(viewer=request.auth, ids=[notification_id])
@@ -163,8 +163,6 @@ def list_watches(request: ApiRequest) -> list[WatchOut]:
 
 def _set(request: ApiRequest, subject_type: str, key: str, on: bool) -> WatchChangedOut:
     if len(key) > 64:
-        from casebridge.core.errors import NotFound
-
         raise NotFound(f"No {subject_type} {key[:64]}")
     changed = watching.watch_set(
         actor=request.auth, subject_type=subject_type, key=key, watching=on
@@ -201,7 +199,5 @@ class InvitedOut(Schema):
     summary="E-mail a user a link to choose their password (administrators)",
 )
 def invite(request: ApiRequest, username: str) -> InvitedOut:
-    from casebridge.accounts.invitations import user_for_invitation, user_invite
-
     user = user_for_invitation(request.auth, username[:150])
     return InvitedOut(username=user.username, sent_to=user_invite(actor=request.auth, user=user))

@@ -25,6 +25,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from casebridge.core import clock
+from casebridge.core.errors import ValidationFailed
+from casebridge.core.text import plural
 from casebridge.integrations.mail import addresses
 from casebridge.integrations.mail.outgoing import (
     case_subject,
@@ -87,8 +89,6 @@ def channels_for(user: Any, kind: str) -> Channels:
 @transaction.atomic
 def preferences_set(*, user: Any, choices: Mapping[str, Channels]) -> dict[str, Channels]:
     """Set a person's channels per kind; unknown kinds are refused (``ValidationFailed``)."""
-    from casebridge.core.errors import ValidationFailed
-
     allowed = {k.value for k in kinds_for(user)}
     unknown = sorted(set(choices) - allowed)
     if unknown:
@@ -158,7 +158,9 @@ def notify(
             source=source,
         ):
             continue  # this source notified them before (a retried reaction)
-        if email and channels.email and user.email:
+        # Customers' e-mail is written in their words, in their case's thread, by
+        # ``reactions.customer_update``; a plain notification is never mailed to them.
+        if email and channels.email and user.email and not user.is_external:
             _mail(user, message=message, url=url, case=case, subject_key=subject_key, source=source)
     return len(seen)
 
@@ -290,6 +292,4 @@ def digests_send(*, limit: int = 500) -> int:
 
 
 def _count(n: int) -> str:
-    from casebridge.core.text import plural
-
     return plural(n, "notification")

@@ -22,12 +22,25 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 
+from casebridge.accounts.models import User
+from casebridge.audit.models import AuditEvent
+from casebridge.cases.milestones import (
+    CASE_STEPS,
+    TOLD_REASONS,
+    customer_state,
+    progress_text,
+    public_name,
+)
+from casebridge.cases.models import Case, Comment
+from casebridge.incidents.models import Incident, Participant
 from casebridge.integrations.mail import addresses
 from casebridge.integrations.mail.outgoing import case_subject, mail_enqueue
 from casebridge.integrations.models import NotificationKind, WatchSubject
 from casebridge.integrations.notifications import _settings_link, channels_for, notify
 from casebridge.integrations.watching import watchers_of
+from casebridge.workitems.models import WorkItem
 
 Kind = NotificationKind
 
@@ -82,17 +95,17 @@ def customer_update(
     author: str = "",
     email: bool = True,
     exclude: Any = None,
+    in_app: bool = True,
 ) -> int:
-    """Tell a case's customers one milestone (or reply): in the app and, when ``email`` and
-    their preference say so, by e-mail in the case's thread. Call it inside a transaction."""
-    from casebridge.cases.milestones import customer_state
-
+    """Tell a case's customers one milestone (or reply): in the app (unless ``in_app`` is off:
+    told there already) and, when ``email`` and their preference say so, by e-mail in the
+    case's thread. Call it inside a transaction."""
     told = 0
     for person in case_customers(case):
         if exclude is not None and person.pk == exclude.pk:
             continue
         channels = channels_for(person, Kind.CASE_CHANGED)
-        told += notify(
+        told += in_app and notify(
             users=[person],
             subject_key=case.key,
             message=f"{case.key}: {headline}",
@@ -126,14 +139,10 @@ def customer_update(
 
 
 def _case(key: str) -> Any:
-    from casebridge.cases.models import Case
-
     return Case.objects.select_related("reporter", "owner", "organisation").filter(key=key).first()
 
 
 def _user(user_id: int | None) -> Any:
-    from casebridge.accounts.models import User
-
     return User.objects.filter(pk=user_id).first() if user_id else None
 
 
@@ -152,8 +161,6 @@ def on_case_created(*, key: str, source: str) -> None:
 def on_case_transitioned(
     *, key: str, action: str, actor_id: int | None, source: str, reason: str | None = None
 ) -> None:
-    from casebridge.cases.milestones import CASE_STEPS, TOLD_REASONS
-
     case = _case(key)
     if case is None:
         return
@@ -222,16 +229,12 @@ def _staff(case: Any, *, message: str, source: str, exclude: Any) -> None:
 
 
 def _public_name(user: Any) -> str:
-    from casebridge.cases.milestones import public_name
-
     return public_name(user) if user is not None else "Our team"
 
 
 def _question(case: Any, asker: Any) -> str:
     """The question of the latest ``request_info``: the asker's public comment written with it
     (the reaction may run after later comments)."""
-    from casebridge.audit.models import AuditEvent
-    from casebridge.cases.models import Comment
 
     asked = (
         AuditEvent.objects.filter(
@@ -250,8 +253,6 @@ def _question(case: Any, asker: Any) -> str:
 
 
 def _told_reason(case: Any, action: str) -> str:
-    from casebridge.audit.models import AuditEvent
-
     event = (
         AuditEvent.objects.filter(
             subject_type=case.audit_type, subject_key=case.key, action=action, field="state"
@@ -263,8 +264,6 @@ def _told_reason(case: Any, action: str) -> str:
 
 
 def on_case_commented(*, key: str, comment_id: int, source: str) -> None:
-    from casebridge.cases.models import Comment
-
     comment = Comment.objects.select_related("case", "author").filter(pk=comment_id).first()
     if comment is None:
         return
@@ -283,7 +282,9 @@ def on_case_commented(*, key: str, comment_id: int, source: str) -> None:
     )
     if comment.internal:
         return  # an internal note never reaches a customer, nor goes beyond those mentioned
-    if not author.is_external:
+    if _asked(case, comment):
+        pass  # L2's question: the customer hears it once, as the "waiting for you" step
+    elif not author.is_external:
         customer_update(
             case,
             headline=f"{_public_name(author)} wrote to you",
@@ -325,6 +326,17 @@ def _staff_among(case: Any, people: list[Any], *, message: str, source: str, exc
         )
 
 
+def _asked(case: Any, comment: Any) -> bool:
+    """Whether the comment is the question of a ``request_info`` (``cases.comments``)."""
+    return AuditEvent.objects.filter(
+        subject_type=case.audit_type,
+        subject_key=case.key,
+        action="commented",
+        data__comment=comment.pk,
+        data__asked=True,
+    ).exists()
+
+
 def _excerpt(text: str, limit: int = 140) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
@@ -333,10 +345,6 @@ def _excerpt(text: str, limit: int = 140) -> str:
 def mentions_in(text: str, *, may_see: Any) -> list[Any]:
     """The active people named ``@username`` in ``text`` (at most ``MENTIONS_MAX``) who
     ``may_see`` the object; a name ending a sentence ("@dana.") counts without its dot."""
-    from django.db.models import Q
-
-    from casebridge.accounts.models import User
-
     names: list[str] = []
     for found in MENTION.findall(text or ""):
         for name in (found, found.rstrip(".")):
@@ -354,9 +362,22 @@ def mentions_in(text: str, *, may_see: Any) -> list[Any]:
 # -- work items and incidents -------------------------------------------------------------------
 
 
-def on_work_item_transitioned(*, key: str, action: str, actor_id: int | None, source: str) -> None:
-    from casebridge.workitems.models import WorkItem
+#: Work item statuses a customer hears by e-mail (in the app ``cases.following`` tells every
+#: development milestone): the fix is released.
+MAILED_PROGRESS = frozenset({"awaiting_validation", "awaiting_acceptance"})
 
+
+def _fix_released(item: Any, to_state: str, source: str) -> None:
+    text = progress_text(to_state, item.release_version)
+    if to_state not in MAILED_PROGRESS or not text:
+        return
+    for case in Case.objects.filter(work_item=item).select_related("reporter", "owner"):
+        customer_update(case, headline=text, source=source, in_app=False)
+
+
+def on_work_item_transitioned(
+    *, key: str, action: str, actor_id: int | None, source: str, to_state: str = ""
+) -> None:
     item = (
         WorkItem.objects.select_related("requested_reviewer", "mentor")
         .prefetch_related("assignees")
@@ -365,6 +386,7 @@ def on_work_item_transitioned(*, key: str, action: str, actor_id: int | None, so
     )
     if item is None:
         return
+    _fix_released(item, to_state, source)
     who = _user(actor_id)
     url = f"/work-items/{key}/"
     told: list[Any] = []
@@ -396,8 +418,6 @@ def on_work_item_transitioned(*, key: str, action: str, actor_id: int | None, so
 
 
 def on_incident_transitioned(*, key: str, action: str, actor_id: int | None, source: str) -> None:
-    from casebridge.incidents.models import Incident, Participant
-
     incident = Incident.objects.select_related("lead", "owner").filter(key=key).first()
     if incident is None:
         return

@@ -47,7 +47,11 @@ def on_comment_added(event: CommentAdded) -> None:
 def on_work_item_transitioned(event: WorkItemTransitioned) -> None:
     with transaction.atomic():
         reactions.on_work_item_transitioned(
-            key=event.key, action=event.action, actor_id=event.actor_id, source=event.event_id
+            key=event.key,
+            action=event.action,
+            actor_id=event.actor_id,
+            source=event.event_id,
+            to_state=event.to_state,
         )
 
 

@@ -12,9 +12,13 @@ from typing import Any
 from django.db import transaction
 
 from casebridge.audit.services import audit_record
+from casebridge.cases.models import Watcher
+from casebridge.cases.selectors import case_get_for
 from casebridge.core import clock
-from casebridge.core.errors import ValidationFailed
+from casebridge.core.errors import NotFound, ValidationFailed
+from casebridge.incidents.selectors import incident_get_for
 from casebridge.integrations.models import Watch, WatchSubject
+from casebridge.workitems.selectors import work_item_get_for
 
 SUBJECTS = {s.value for s in WatchSubject}
 
@@ -22,16 +26,10 @@ SUBJECTS = {s.value for s in WatchSubject}
 def subject_get_for(viewer: Any, subject_type: str, key: str) -> Any:
     """The case, work item or incident ``key`` if the viewer may see it (else ``NotFound``)."""
     if subject_type == WatchSubject.CASE:
-        from casebridge.cases.selectors import case_get_for
-
         return case_get_for(viewer, key)
     if subject_type == WatchSubject.WORK_ITEM:
-        from casebridge.workitems.selectors import work_item_get_for
-
         return work_item_get_for(viewer, key)
     if subject_type == WatchSubject.INCIDENT:
-        from casebridge.incidents.selectors import incident_get_for
-
         return incident_get_for(viewer, key)
     raise ValidationFailed(
         "Unknown kind of object", fields={"subject_type": "Choose case, work_item or incident."}
@@ -40,8 +38,6 @@ def subject_get_for(viewer: Any, subject_type: str, key: str) -> Any:
 
 def is_watching(user: Any, subject_type: str, subject: Any) -> bool:
     if subject_type == WatchSubject.CASE:
-        from casebridge.cases.models import Watcher
-
         return Watcher.objects.filter(case=subject, user=user).exists()
     return Watch.objects.filter(
         user=user, subject_type=subject_type, subject_key=subject.key
@@ -53,8 +49,6 @@ def watch_set(*, actor: Any, subject_type: str, key: str, watching: bool) -> boo
     """Watch (or stop watching) what the actor may see; returns whether anything changed."""
     subject = subject_get_for(actor, subject_type, key)
     if subject_type == WatchSubject.CASE:
-        from casebridge.cases.models import Watcher
-
         if watching:
             changed = Watcher.objects.get_or_create(case=subject, user=actor)[1]
         else:
@@ -86,11 +80,7 @@ def watch_set(*, actor: Any, subject_type: str, key: str, watching: bool) -> boo
 
 def watchers_of(subject_type: str, subject: Any) -> list[Any]:
     """The people watching it who may still see it (a person who lost access hears nothing)."""
-    from casebridge.core.errors import NotFound
-
     if subject_type == WatchSubject.CASE:
-        from casebridge.cases.models import Watcher
-
         people = [w.user for w in Watcher.objects.filter(case=subject).select_related("user")]
     else:
         people = [
@@ -111,8 +101,6 @@ def watchers_of(subject_type: str, subject: Any) -> list[Any]:
 
 def watched_by(user: Any) -> list[tuple[str, str]]:
     """What a person watches, as (subject type, key)."""
-    from casebridge.cases.models import Watcher
-
     cases = [
         (WatchSubject.CASE.value, key)
         for key in Watcher.objects.filter(user=user).values_list("case__key", flat=True)

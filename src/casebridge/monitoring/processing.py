@@ -404,13 +404,11 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
 
 
 def _sync(group: AlertGroup, account: Any) -> None:
-    from casebridge.incidents.services import incident_alert_recorded
-
     if group.case_id is None:
         group.case = casework.case_for_group(group, actor=account)
     if group.case is not None:
         casework.record_status(group, group.case)
-    incident_alert_recorded(group)
+    previous = group.synced_status
     group.synced_status = group.status
     group.sync_pending = False
     group.save(update_fields=["case", "synced_status", "sync_pending"])
@@ -420,6 +418,10 @@ def _sync(group: AlertGroup, account: Any) -> None:
             group_id=group.pk,
             change="synced",
             status=group.status,
+            from_status=previous,
+            title=group.title,
+            integration_id=group.integration_id,
+            fingerprint=group.fingerprint,
             case_id=group.case_id,
             responder_id=group.responder_id,
             actor_id=domain_events.actor_id(account),

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from casebridge.accounts.models import Role, User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock, events
@@ -137,7 +138,7 @@ def integration_create(
     audit_record(
         actor=actor,
         subject=integration,
-        action="created",
+        action=AuditAction.CREATED,
         data={"kind": kind, "auth": auth, "service": service.slug},
     )
     return integration, secret
@@ -150,7 +151,10 @@ def integration_set_enabled(*, actor: Any, integration: Integration, enabled: bo
         old, integration.enabled = integration.enabled, enabled
         integration.save(update_fields=["enabled"])
         audit_changes(
-            actor=actor, subject=integration, action="updated", changes={"enabled": (old, enabled)}
+            actor=actor,
+            subject=integration,
+            action=AuditAction.UPDATED,
+            changes={"enabled": (old, enabled)},
         )
     return integration
 
@@ -176,7 +180,7 @@ def payload_retry(*, actor: Any, payload: Payload) -> Payload:
     audit_record(
         actor=actor,
         subject=payload.integration,
-        action="payload_retried",
+        action=AuditAction.PAYLOAD_RETRIED,
         data={"payload": payload.pk, "error": payload.error[:500]},
     )
     return payload
@@ -277,7 +281,7 @@ def anomaly_report(
     audit_record(
         actor=actor,
         subject=group,
-        action="reported",
+        action=AuditAction.REPORTED,
         new=responder.username if responder else "",
         data={"case": group.case.key, "service": service.slug},
     )
@@ -321,7 +325,10 @@ def alert_group_assign(*, actor: Any, group: AlertGroup, responder: User) -> Ale
     old, group.responder = group.responder, responder
     group.save(update_fields=["responder"])
     audit_changes(
-        actor=actor, subject=group, action="routed", changes={"responder": (old, responder)}
+        actor=actor,
+        subject=group,
+        action=AuditAction.ROUTED,
+        changes={"responder": (old, responder)},
     )
     events.publish(
         AlertGroupChanged(
@@ -329,6 +336,10 @@ def alert_group_assign(*, actor: Any, group: AlertGroup, responder: User) -> Ale
             group_id=group.pk,
             change="routed",
             status=group.status,
+            from_status=group.status,
+            title=group.title,
+            integration_id=group.integration_id,
+            fingerprint=group.fingerprint,
             case_id=group.case_id,
             responder_id=responder.pk,
             actor_id=events.actor_id(actor),

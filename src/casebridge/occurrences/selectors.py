@@ -16,7 +16,9 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.db.models import Q
 
+from casebridge.cases.selectors import case_list_for
 from casebridge.core import clock
+from casebridge.knowledge.selectors import known_resolution_list_for
 from casebridge.occurrences import search
 from casebridge.occurrences.logs import digest_text
 from casebridge.occurrences.models import (
@@ -41,6 +43,7 @@ from casebridge.occurrences.ranking import (
 )
 from casebridge.occurrences.services import STATS
 from casebridge.occurrences.text import AnalysedText, idf, select_query_terms
+from casebridge.workitems.selectors import work_item_list_for
 
 #: Cases (and known fixes) that share a log signature, added to the full-text candidates.
 SIGNATURE_CANDIDATES = 200
@@ -240,10 +243,6 @@ def _ranked(
 def _occurrences(
     viewer: Any, kind: str, ranked: list[tuple[CandidateDoc, Hit]]
 ) -> list[Occurrence]:
-    from casebridge.cases.selectors import case_list_for
-    from casebridge.knowledge.selectors import known_resolution_list_for
-    from casebridge.workitems.selectors import work_item_list_for
-
     if not ranked:
         return []
     ids = [doc.object_id for doc, _ in ranked]

@@ -28,7 +28,7 @@ from casebridge.audit.models import AuditEvent
 from casebridge.core import clock
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.sprints.models import Sprint
-from casebridge.sprints.selectors import is_current
+from casebridge.sprints.selectors.sprints import is_current
 from casebridge.workflows.engine import State, StateGroup
 from casebridge.workitems.definitions import WORKFLOWS
 from casebridge.workitems.models import PRIORITY_RANK, Category, TestRecord, WorkItem

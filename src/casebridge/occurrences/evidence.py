@@ -3,6 +3,8 @@ parsed from them (and from the log lines pasted into the cases and their escalat
 
 Development sees what the escalation gate demanded without opening each case: the work item's
 API output and page link to every log file and signature, in two queries whatever their number.
+It reads cases and the occurrence index, so it sits in ``occurrences`` (above both); the work
+item's page and API call it.
 """
 
 from __future__ import annotations
