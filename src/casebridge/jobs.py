@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from casebridge.cases.services import close_quiet_resolved_cases
 from casebridge.integrations.notifications import digests_send
-from casebridge.monitoring.processing import rate_windows_prune, worker_fold, worker_sync
+from casebridge.monitoring.worker import rate_windows_prune, worker_fold, worker_sync
 from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
 from casebridge.occurrences.services import log_sources_requeue_stalled, occurrences_refresh_stats
 

@@ -18,7 +18,7 @@ from casebridge.core import events
 from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
 from casebridge.occurrences.events import LogSourceQueued
 from casebridge.occurrences.logparse import LogParser, parse_stream
-from casebridge.occurrences.logs import LogDigest, digest_text, iter_lines, log_lines_of
+from casebridge.occurrences.logparse.digest import LogDigest, digest_text, iter_lines, log_lines_of
 from casebridge.occurrences.models import (
     Document,
     LogSource,
@@ -139,7 +139,7 @@ def test_files_that_are_not_logs_are_not_parsed(world):
 
 def test_progress_is_saved_while_the_file_is_read(world, monkeypatch):
     monkeypatch.setattr(occ_services, "PROGRESS_EVERY_SECONDS", 0)
-    monkeypatch.setattr("casebridge.occurrences.logs.CHUNK_BYTES", 4096)
+    monkeypatch.setattr("casebridge.occurrences.logparse.digest.CHUNK_BYTES", 4096)
     seen: list[int] = []
     update = occ_services._progress
 

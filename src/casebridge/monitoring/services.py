@@ -20,7 +20,7 @@ from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock, events
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.integrations.notifications import notify
-from casebridge.monitoring import casework, policies
+from casebridge.monitoring import alert_cases, policies
 from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.intake import token_hash
 from casebridge.monitoring.models import (
@@ -130,7 +130,7 @@ def integration_create(
         timestamp_header=timestamp_header,
         service=service,
         environment=environment,
-        reporter=reporter or casework.monitoring_account(),
+        reporter=reporter or alert_cases.monitoring_account(),
         max_body_bytes=max_body_bytes,
         rate_limit_per_minute=rate_limit_per_minute,
         created_at=clock.now(),
@@ -276,7 +276,7 @@ def anomaly_report(
         synced_status=AlertStatus.FIRING,
         created_at=now,
     )
-    group.case = casework.case_for_group(group)
+    group.case = alert_cases.case_for_group(group)
     group.save(update_fields=["case"])
     audit_record(
         actor=actor,

@@ -11,7 +11,7 @@ def _reset_fulltext_after_flush(using: str = "default", **kwargs: Any) -> None:
     tables beside them: when no document is left, empty those too so ids can be reused."""
     from django.db import connections  # noqa: PLC0415 - apps.py loads before the models
 
-    from casebridge.occurrences.search import reset_if_empty  # noqa: PLC0415 - apps.py loads before the models
+    from casebridge.occurrences.index.search import reset_if_empty  # noqa: PLC0415 - apps.py loads before the models
 
     reset_if_empty(connections[using])
 

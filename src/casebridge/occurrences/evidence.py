@@ -16,7 +16,7 @@ from django.db.models import Case as DbCase
 from django.db.models import Value, When
 
 from casebridge.cases.models import Attachment
-from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import SignatureSighting
 from casebridge.workitems.models import WorkItem
 

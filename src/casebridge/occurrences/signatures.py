@@ -14,7 +14,7 @@ from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Sum, Value,
 from casebridge.cases.selectors import case_get_for, case_list_for
 from casebridge.catalog.models import Service
 from casebridge.core.errors import NotFound
-from casebridge.occurrences.logs import NOISE_LEVELS
+from casebridge.occurrences.logparse.digest import NOISE_LEVELS
 from casebridge.occurrences.models import (
     LogSource,
     Signature,

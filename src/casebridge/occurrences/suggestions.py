@@ -21,9 +21,9 @@ from django.db.models import Count
 
 from casebridge.cases.models import Resolution
 from casebridge.knowledge.selectors import known_resolution_list_for
-from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.occurrences.index.ranking import Reasons
+from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import Signature, SignatureSighting
-from casebridge.occurrences.ranking import Reasons
 from casebridge.occurrences.selectors import Occurrence
 from casebridge.occurrences.signatures import distinctive_signatures
 

@@ -14,7 +14,7 @@ from typing import Any
 from casebridge.cases.models import OPEN_STATES
 from casebridge.cases.selectors import CaseFilters, case_list_for
 from casebridge.core import clock
-from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import (
     CaseLink,
     ClusterMember,

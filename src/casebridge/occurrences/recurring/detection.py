@@ -16,7 +16,7 @@ from casebridge.audit.services import audit_record
 from casebridge.cases.models import Case
 from casebridge.core import clock, keys
 from casebridge.core.actors import SYSTEM
-from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import (
     NEAR_DUPLICATE_SCORE,
     ClusterBasis,

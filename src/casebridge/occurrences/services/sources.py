@@ -19,7 +19,13 @@ from casebridge.audit.services import audit_record
 from casebridge.core import clock, events
 from casebridge.core.errors import ValidationFailed
 from casebridge.occurrences.events import LogSignaturesRecorded, LogSourceQueued
-from casebridge.occurrences.logs import LEVEL_RANK, Found, LogDigest, digest_text, iter_lines
+from casebridge.occurrences.logparse.digest import (
+    LEVEL_RANK,
+    Found,
+    LogDigest,
+    digest_text,
+    iter_lines,
+)
 from casebridge.occurrences.models import (
     LogSource,
     ParseState,

@@ -303,7 +303,7 @@ def format_logs_report(result: LogsEvaluation) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m casebridge.occurrences.logeval --data DIR [--json] [--repeats N]``."""
+    """``python -m casebridge.occurrences.evaluation.logs --data DIR [--json] [--repeats N]``."""
     options = argparse.ArgumentParser(description="Evaluate the log-template parser.")
     options.add_argument("--data", type=Path, required=True, help="folder of labelled logs")
     options.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -1,7 +1,7 @@
 """What an alert group does to its case: open it (or follow the still-open case of the same
 alert), record acknowledgements and resolves on it, and auto-resolve it when nobody worked on it.
 
-Called inside the transaction that catches the group up (``processing.groups_sync``) or that
+Called inside the transaction that catches the group up (``worker.groups_sync``) or that
 reports an anomaly (``services.anomaly_report``); every case change goes through the case services.
 """
 

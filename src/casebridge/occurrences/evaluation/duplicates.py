@@ -22,7 +22,7 @@ from rank_bm25 import BM25Okapi
 from casebridge.accounts.services import user_create
 from casebridge.cases.services import CaseInput, case_create
 from casebridge.catalog.services import service_create
-from casebridge.occurrences.dupdata import (
+from casebridge.occurrences.evaluation.dupdata import (
     Query,
     Report,
     build_queries,
