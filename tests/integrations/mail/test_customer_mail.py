@@ -11,11 +11,14 @@ from django.db import transaction
 
 from casebridge.cases.models import Case
 from casebridge.cases.services import case_transition, comment_add
+from casebridge.integrations import reactions
 from casebridge.integrations.mail import addresses
 from casebridge.integrations.models import Notification, NotificationPreference, OutboxMessage
 from casebridge.integrations.notifications import Channels, preferences_set
 from casebridge.integrations.relay import outbox_deliver_due
+from casebridge.integrations.watching import watch_set
 from tests import factories
+from tests.incidents.test_incidents import act, declare
 from tests.servers.smtp import SmtpServer
 from tests.web.test_customer_milestones import assert_nothing_internal, fixed_case
 
@@ -95,8 +98,6 @@ def test_the_mentioned_engineer_hears_an_internal_note(
 def test_a_reaction_run_twice_notifies_and_mails_once(
     smtp: SmtpServer, world: factories.World
 ) -> None:
-    from casebridge.integrations import reactions
-
     case = factories.make_case(world, by="cust_a")
     for _ in range(2):
         with transaction.atomic():
@@ -145,8 +146,6 @@ def test_development_hears_assignments_and_review_requests(
 def test_the_owner_and_watchers_hear_a_customer_reply(
     smtp: SmtpServer, world: factories.World
 ) -> None:
-    from casebridge.integrations.watching import watch_set
-
     case = factories.make_case(world, by="cust_a")
     case = case_transition(actor=world["l2"], case=case, action="take")
     watch_set(actor=world["l2b"], subject_type="case", key=case.key, watching=True)
@@ -155,3 +154,19 @@ def test_the_owner_and_watchers_hear_a_customer_reply(
     owner = Notification.objects.get(user=world["l2"], kind="case_changed")
     assert "wrote on" in owner.message and "Any news?" in owner.message
     assert Notification.objects.filter(user=world["l2b"], kind="watching").exists()
+
+
+def test_the_incident_lead_hears_it_in_the_app_and_by_e_mail(
+    smtp: SmtpServer, world: factories.World
+) -> None:
+    incident = declare(world, lead=world["dev3"])
+    watch_set(actor=world["l2b"], subject_type="incident", key=incident.key, watching=True)
+    act(world, incident, "mitigate", note="Traffic moved to the other region")
+    deliver_all()
+    lead = Notification.objects.filter(user=world["dev3"], kind="incident")
+    assert lead.filter(message__contains="you are in command").exists()
+    assert [m for m in mails_to(smtp, "dev3@example.com") if "in command" in m.text]
+    watcher = Notification.objects.filter(user=world["l2b"], kind="watching")
+    assert [n.message for n in watcher] == [
+        f"{incident.key}: mitigate by {world['dev3'].display_name} (mitigated)"
+    ]
