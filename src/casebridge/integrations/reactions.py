@@ -465,13 +465,15 @@ def _watchers(
 # -- SLA (the sla app publishes SlaWarningReached / SlaBreached; see apps.py) ------------------
 
 
-def on_sla_warning(*, key: str, message: str, source: str) -> None:
-    """Hook for the SLA events: the case's owner and staff watchers hear an SLA warning."""
+def on_sla_warning(*, key: str, message: str, source: str, usernames: Iterable[str] = ()) -> None:
+    """The SLA events: the case's owner, its staff watchers and the people the event names (the
+    L2 lead) hear an SLA warning or breach."""
     case = _case(key)
     if case is None:
         return
+    named = list(User.objects.filter(username__in=[u for u in usernames if u]))
     notify(
-        users=case_staff(case),
+        users=[*case_staff(case), *named],
         subject_key=key,
         message=message,
         url=f"/cases/{key}/",

@@ -3,9 +3,11 @@
 Each subscriber runs in its own transaction, at least once (the outbox retries it); the
 event's ``event_id`` is the ``source`` of what it writes, so a retry notifies and mails once.
 
-SLA: when ``sla/events.py`` publishes ``SlaWarningReached`` and ``SlaBreached`` (fields ``key``
-of the case and a ``message`` or the target), subscribe ``on_sla_event`` to both here: it hands
-them to ``reactions.on_sla_warning`` (kind ``sla_warning``: the case's owner and staff watchers).
+SLA: when ``sla/events.py`` reaches main with ``SlaWarningReached`` and ``SlaBreached`` (``key``
+of the case, ``clock``, ``due_at`` or ``breached_at``, ``owner`` and ``lead`` usernames),
+subscribe ``on_sla_event`` to both in ``subscribe_all`` (one line each, after commit): it hands
+them to ``reactions.on_sla_warning`` (kind ``sla_warning``: the case's owner and staff watchers,
+and the lead).
 """
 
 from __future__ import annotations
@@ -63,10 +65,19 @@ def on_incident_changed(event: IncidentChanged) -> None:
 
 
 def on_sla_event(event: Any) -> None:
-    """For ``SlaWarningReached`` / ``SlaBreached`` (not yet published: see the module doc)."""
-    message = str(getattr(event, "message", "") or f"{event.key}: SLA {event.name}")
+    """For ``SlaWarningReached`` / ``SlaBreached`` (not on main yet: see the module doc)."""
+    clock = str(getattr(event, "clock", "") or "").replace("_", " ")
+    if event.name == "SlaBreached":
+        message = f"{event.key}: the {clock} target is breached".replace("  ", " ")
+    else:
+        due = getattr(event, "due_at", None)
+        when = f" (due {due:%Y-%m-%d %H:%M} UTC)" if due is not None else ""
+        message = f"{event.key}: the {clock} target is close{when}".replace("  ", " ")
+    people = [getattr(event, "owner", None) or "", getattr(event, "lead", None) or ""]
     with transaction.atomic():
-        reactions.on_sla_warning(key=event.key, message=message, source=event.event_id)
+        reactions.on_sla_warning(
+            key=event.key, message=message, source=event.event_id, usernames=people
+        )
 
 
 def subscribe_all() -> None:

@@ -170,3 +170,32 @@ def test_the_incident_lead_hears_it_in_the_app_and_by_e_mail(
     assert [n.message for n in watcher] == [
         f"{incident.key}: mitigate by {world['dev3'].display_name} (mitigated)"
     ]
+
+
+def test_the_sla_hook_tells_the_owner_and_the_lead(world: factories.World) -> None:
+    """The sla app's events are not on main yet: the hook is called with one of their shape."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from casebridge.integrations.subscribers import on_sla_event
+
+    case = factories.make_case(world)
+    case = case_transition(actor=world["l2"], case=case, action="take")
+    warning = SimpleNamespace(
+        name="SlaWarningReached",
+        event_id="e1",
+        key=case.key,
+        clock="first_response",
+        due_at=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        owner="l2",
+        lead="l2b",
+    )
+    on_sla_event(warning)
+    on_sla_event(warning)  # a retry tells once
+    for person in ("l2", "l2b"):
+        [note] = Notification.objects.filter(user=world[person], kind="sla_warning")
+        assert (
+            note.message
+            == f"{case.key}: the first response target is close (due 2026-12-01 10:00 UTC)"
+        )
+    assert not Notification.objects.filter(user=world["cust_a"], kind="sla_warning").exists()
