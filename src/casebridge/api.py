@@ -29,6 +29,11 @@ from casebridge.integrations.api import outbox_router, webhooks_router
 from casebridge.integrations.azure_devops.api import router as azure_devops_router
 from casebridge.integrations.delivery.api import router as delivery_intake_router
 from casebridge.integrations.mailin.api import domains_router, mail_router, mailboxes_router
+from casebridge.integrations.notification_api import (
+    invitations_router,
+    notifications_router,
+    watches_router,
+)
 from casebridge.knowledge.api import router as knowledge_router
 from casebridge.monitoring.api import health_router, intake_router, integrations_router
 from casebridge.monitoring.api import router as alert_groups_router
@@ -184,11 +189,14 @@ def _mount() -> None:
     api.add_router("/services", catalog_router)
     api.add_router("/services", health_router)
     api.add_router("/incidents", incidents_router)
+    api.add_router("/notifications", notifications_router)
+    api.add_router("/watches", watches_router)
     api.add_router("/alert-groups", alert_groups_router)
     api.add_router("/integrations", integrations_router)
     api.add_router("/azure-devops", azure_devops_router)
     api.add_router("/users", accounts_router)
     api.add_router("/teams", teams_router)
+    api.add_router("/users", invitations_router)
     api.add_router("/tokens", tokens_router)
     api.add_router("/outbox", outbox_router)
     api.add_router("/webhooks", webhooks_router)

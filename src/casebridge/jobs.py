@@ -10,6 +10,7 @@ from django.conf import settings
 from casebridge.cases.services import close_quiet_resolved_cases
 from casebridge.integrations.mailin.imap import mailboxes_poll
 from casebridge.integrations.mailin.intake import mail_process_due
+from casebridge.integrations.notifications import digests_send
 from casebridge.monitoring.worker import rate_windows_prune, worker_fold, worker_sync
 from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
 from casebridge.occurrences.services import log_sources_requeue_stalled, occurrences_refresh_stats
@@ -36,4 +37,5 @@ def periodic_jobs() -> list[Job]:
         Job("detect recurring clusters", 300, recurring_detect),
         Job("requeue stalled log parses", 600, log_sources_requeue_stalled),
         Job("close quiet resolved cases", 300, close_quiet_resolved_cases),
+        Job("send the daily notification digests", 900, digests_send),
     ]

@@ -189,6 +189,43 @@ BASE_URL = env.str("CASEBRIDGE_BASE_URL", default="http://127.0.0.1:8000").rstri
 #: The support mailbox: e-mail goes out from it, and replies to ``support+CB-12.token@...`` (its
 #: local part, ``+``, the case key and token) come back to their case.
 SUPPORT_ADDRESS = env.str("CASEBRIDGE_SUPPORT_ADDRESS", default="support@casebridge.localhost")
+#: The sender of every e-mail: a name and the support address.
+MAIL_FROM = env.str("CASEBRIDGE_MAIL_FROM", default=f"Casebridge Support <{SUPPORT_ADDRESS}>")
+DEFAULT_FROM_EMAIL = MAIL_FROM
+SERVER_EMAIL = MAIL_FROM
+
+
+def _mailer(url: str) -> dict[str, Any]:
+    """EMAIL_URL: ``smtp://user:password@host:25``, ``smtp+tls://...:587`` (STARTTLS),
+    ``smtps://...:465`` (TLS from the start), ``console://`` (print, for development) or
+    ``memory://`` (keep in ``django.core.mail.outbox``, for tests). A Django ``MAILERS`` entry."""
+    scheme = url.partition("://")[0].lower()
+    if scheme in ("console", "consolemail"):
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme in ("memory", "locmem", "memorymail"):
+        return {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+    if scheme not in ("smtp", "smtp+tls", "submission", "smtps", "smtp+ssl"):
+        raise ValueError(f"EMAIL_URL: unknown scheme {scheme!r} (smtp, smtp+tls, smtps, console)")
+    config = environ.Env.email_url_config(url)
+    ssl = scheme in ("smtps", "smtp+ssl")
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": config["EMAIL_HOST"] or "localhost",
+            "port": config["EMAIL_PORT"] or (465 if ssl else 25),
+            "username": config["EMAIL_HOST_USER"] or None,
+            "password": config["EMAIL_HOST_PASSWORD"] or None,
+            "use_tls": not ssl and bool(config.get("EMAIL_USE_TLS")),
+            "use_ssl": ssl,
+            "timeout": env.float("CASEBRIDGE_EMAIL_TIMEOUT", default=20.0),
+        },
+    }
+
+
+#: The hour (UTC) of the daily digest: notifications kept for it until then go out in one e-mail.
+DIGEST_HOUR = env.int("CASEBRIDGE_DIGEST_HOUR", default=7)
+#: Where e-mail goes (one URL, django-environ's form; see ``_mailer``). Default: the console.
+MAILERS = {"default": _mailer(env.str("EMAIL_URL", default="console://"))}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

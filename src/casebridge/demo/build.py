@@ -21,6 +21,7 @@ from casebridge.catalog.models import Component, Service
 from casebridge.demo import development, logs
 from casebridge.demo.scenarios import SCENARIOS, Scenario
 from casebridge.demo.world import DEMO_PASSWORD, KNOWN_FIXES, ORGANISATIONS, PEOPLE, SERVICES, TEAMS
+from casebridge.integrations.models import OutboxMessage
 from casebridge.knowledge.models import KnownResolution
 from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
 
@@ -290,4 +291,7 @@ def load_demo(*, cases: int = 200, seed: int = 7) -> dict[str, int]:
                 _attach_log(demo, case, scenario, opened, case.reporter)
             _work(demo, case, scenario, opened, (now - opened).total_seconds() / 86400)
         development.run_plans(list(demo.plans.values()), now, demo.at)
+        # The demo's months of history are the past: their e-mails, notifications' reactions
+        # and webhook posts are not replayed (to the console, in `make run`) at the first start.
+        OutboxMessage.objects.all().delete()
     return {state: Case.objects.filter(state=state).count() for state in CaseState.values}

@@ -19,6 +19,7 @@ from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock, events
 from casebridge.core.errors import PermissionDenied, ValidationFailed
+from casebridge.integrations.models import NotificationKind
 from casebridge.integrations.notifications import notify
 from casebridge.monitoring import alert_cases, policies
 from casebridge.monitoring.events import AlertGroupChanged
@@ -297,6 +298,7 @@ def _tell_responder(group: AlertGroup, responder: User | None) -> None:
         subject_key=group.case.key,
         message=f"You respond to the anomaly {group.title!r} ({group.case.key})",
         url=f"/cases/{group.case.key}/",
+        kind=NotificationKind.ASSIGNED,
     )
 
 

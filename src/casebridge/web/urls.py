@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from casebridge.accounts.invitation_views import SetPasswordView
 from casebridge.cases.urls import portal_patterns
 from casebridge.web import views
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("set-password/<uidb64>/<token>/", SetPasswordView.as_view(), name="set_password"),
     path("cases/", include("casebridge.cases.urls")),
     path("portal/", include((portal_patterns, "portal"))),
     path("knowledge/", include("casebridge.knowledge.urls")),
@@ -16,6 +18,7 @@ urlpatterns = [
     path("sprints/", include("casebridge.sprints.urls")),
     path("reports/", include("casebridge.reporting.urls")),
     path("incidents/", include("casebridge.incidents.urls")),
+    path("notifications/", include("casebridge.integrations.notification_urls")),
     path("settings/azure-devops/", include("casebridge.integrations.azure_devops.urls")),
     path("settings/mailboxes/", include("casebridge.integrations.mailin.urls")),
     path("settings/", include("casebridge.integrations.urls")),

@@ -16,6 +16,7 @@ from casebridge.incidents.services.incidents import NOTE_MAX
 from casebridge.incidents.services.reviews import review_editor, review_of
 from casebridge.incidents.timeline import entry_add
 from casebridge.incidents.workflow import STAFF
+from casebridge.integrations.models import NotificationKind
 from casebridge.integrations.notifications import notify
 from casebridge.workitems.services import work_item_create
 
@@ -48,6 +49,7 @@ def _file_as_work_item(actor: Any, incident: Incident, item: ActionItem) -> None
         subject_key=work_item.key,
         message=f"You own {work_item.key} ({item.title}), an action item of {incident.key}",
         url=f"/work-items/{work_item.key}/",
+        kind=NotificationKind.ASSIGNED,
     )
 
 

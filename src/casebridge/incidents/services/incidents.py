@@ -29,6 +29,7 @@ from casebridge.incidents.models import (
 )
 from casebridge.incidents.timeline import entry_add
 from casebridge.incidents.workflow import INCIDENT_WORKFLOW, STAFF
+from casebridge.integrations.models import NotificationKind
 from casebridge.integrations.notifications import notify
 from casebridge.integrations.outbox import outbox_enqueue
 from casebridge.monitoring.events import AlertGroupChanged
@@ -168,6 +169,7 @@ def incident_declare(*, actor: Any, data: Declaration) -> Incident:
         subject_key=key,
         message=f"{key} ({Severity(data.severity).label}): {incident.title} — you are in command",
         url=f"/incidents/{key}/",
+        kind=NotificationKind.INCIDENT,
     )
     return incident
 
