@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "casebridge.incidents",
     "casebridge.reporting",
     "casebridge.web",
+    "casebridge.transfer",
 ]
 
 MIDDLEWARE = [
