@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "casebridge.incidents",
     "casebridge.reporting",
     "casebridge.web",
+    "casebridge.transfer",
 ]
 
 MIDDLEWARE = [

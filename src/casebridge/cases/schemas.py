@@ -62,6 +62,9 @@ class CaseQuery(Schema):
     sort: Literal["oldest", "newest"] = "oldest"
     limit: int = Field(default=50, ge=1, le=200)
     offset: Offset = 0
+    format: Literal["json", "csv"] = Field(
+        default="json", description="csv: every matching case (no paging), streamed"
+    )
 
 
 class CaseRowOut(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -75,6 +76,43 @@ def case_list_for(viewer: Any, filters: CaseFilters | None = None) -> QuerySet[C
     if f.organisation:
         cases = cases.filter(organisation__slug=f.organisation)
     return cases.order_by(*QUEUE_SORTS.get(f.sort, QUEUE_SORTS["oldest"]))
+
+
+CSV_HEADER = (
+    "key",
+    "title",
+    "state",
+    "source",
+    "service",
+    "component",
+    "impact",
+    "organisation",
+    "owner",
+    "work_item",
+    "created_at",
+)
+
+
+def case_csv_rows_for(viewer: Any, filters: CaseFilters) -> Iterator[tuple[Any, ...]]:
+    """Every case of the list in ``CSV_HEADER``'s columns, read in chunks; a customer's or
+    partner's export names no staff and no work item."""
+    fields = [
+        "key",
+        "title",
+        "state",
+        "source",
+        "service__slug",
+        "component__slug",
+        "impact",
+        "organisation__slug",
+        "owner__username",
+        "work_item__key",
+        "created_at",
+    ]
+    rows = case_list_for(viewer, filters).values_list(*fields).iterator(chunk_size=2000)
+    if not viewer.is_external:
+        return rows
+    return ((*row[:8], None, None, *row[10:]) for row in rows)
 
 
 def case_page_for(
