@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "casebridge.monitoring",
     "casebridge.incidents",
     "casebridge.reporting",
+    "casebridge.administration",
     "casebridge.web",
 ]
 
