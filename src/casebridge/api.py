@@ -153,8 +153,8 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _mount() -> None:
+    from casebridge.accounts.api import organisations_router, teams_router, tokens_router
     from casebridge.accounts.api import router as accounts_router
-    from casebridge.accounts.api import teams_router, tokens_router
     from casebridge.cases.api import router as cases_router
     from casebridge.catalog.api import router as catalog_router
     from casebridge.incidents.api import router as incidents_router
@@ -189,6 +189,7 @@ def _mount() -> None:
     api.add_router("/azure-devops", azure_devops_router)
     api.add_router("/users", accounts_router)
     api.add_router("/teams", teams_router)
+    api.add_router("/organisations", organisations_router)
     api.add_router("/tokens", tokens_router)
     api.add_router("/outbox", outbox_router)
     api.add_router("/webhooks", webhooks_router)

@@ -141,7 +141,7 @@ def user_create(
 
 
 #: What ``user_update`` may change; ``None`` leaves a field as it is.
-_UNSET = object()
+UNSET = object()
 
 
 def _other_active_admins(user: User) -> bool:
@@ -162,7 +162,7 @@ def user_update(
     last_name: str | None = None,
     roles: Sequence[str] | None = None,
     level: str | None = None,
-    organisation: Organisation | object | None = _UNSET,
+    organisation: Organisation | object | None = UNSET,
     active: bool | None = None,
 ) -> User:
     """Change a person's profile, roles, level, organisation or whether they may sign in.
@@ -172,7 +172,7 @@ def user_update(
     _require_admin(actor)
     old_roles = sorted(user.roles)
     new_roles = old_roles if roles is None else list(dict.fromkeys(roles))
-    new_org = user.organisation if organisation is _UNSET else organisation
+    new_org = user.organisation if organisation is UNSET else organisation
     assert new_org is None or isinstance(new_org, Organisation)
     new_level = user.level if level is None else level
     if roles is not None and Role.DEVELOPER not in new_roles and level is None:
