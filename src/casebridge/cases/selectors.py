@@ -186,3 +186,9 @@ def parse_states(value: str) -> tuple[str, ...]:
 def case_list_for_work_item(viewer: Any, work_item: Any) -> QuerySet[Case]:
     """The cases that follow a work item, as far as the viewer may see them, oldest first."""
     return case_list_for(viewer).filter(work_item=work_item)
+
+
+def recent_cases_logged_by(viewer: Any, *, limit: int = 10) -> list[Case]:
+    """The cases the viewer logged (an L1 agent's calls), newest first."""
+    cases = _cases_for(viewer).filter(logged_by_id=viewer.pk).select_related("organisation")
+    return list(cases.order_by("-created_at", "-pk")[:limit])

@@ -18,7 +18,7 @@ from casebridge.cases.forms import (
     reporter_choices,
 )
 from casebridge.cases.models import OPEN_STATES
-from casebridge.cases.selectors import case_page_for, state_counts_for
+from casebridge.cases.selectors import case_page_for, recent_cases_logged_by, state_counts_for
 from casebridge.cases.services import case_create
 from casebridge.catalog.selectors import component_list, service_list
 from casebridge.core.errors import DomainError
@@ -85,7 +85,8 @@ def new_case(request: Request) -> HttpResponse:
                 return redirect("cases:detail", key=case.key)
         else:
             status = 422
-    return render(request, "cases/new.html", {"form": form}, status=status)
+    context = {"form": form, "recent": recent_cases_logged_by(user)}
+    return render(request, "cases/new.html", context, status=status)
 
 
 @require_GET
