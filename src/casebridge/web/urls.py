@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("search/", views.search, name="search"),
     path("cases/", include("casebridge.cases.urls")),
     path("portal/", include((portal_patterns, "portal"))),
     path("knowledge/", include("casebridge.knowledge.urls")),

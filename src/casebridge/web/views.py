@@ -6,10 +6,13 @@ from django import forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
 from casebridge.accounts.models import Role, User
+from casebridge.web.pages import Request, page, viewer
+from casebridge.web.search import key_url, search_for
 
 #: Where each role works, in the order a person with several roles is sent (the first match).
 HOMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -58,3 +61,16 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     """POST only (Django's rule): a link cannot sign anyone out."""
+
+
+@require_GET
+@page()
+def search(request: Request) -> HttpResponse:
+    """``?q=CB-12`` opens the case; ``?q=words`` lists what the viewer may see, best first."""
+    user = viewer(request)
+    text = request.GET.get("q", "")[:200]
+    target = key_url(user, text)
+    if target:
+        return redirect(target)
+    hits = search_for(user, text)
+    return render(request, "web/search.html", {"q": text, "hits": hits})

@@ -59,7 +59,7 @@ def queue(request: Request) -> HttpResponse:
         "state": state,
         "state_label": dict(STATE_TABS).get(state, state).lower(),
         "sort": form.value("sort", "oldest"),
-        "filtered": any(form.value(name) for name in ("service", "source", "owner")),
+        "filtered": any(form.value(name) for name in ("service", "source", "owner", "q")),
     }
     template = "cases/queue.html"
     if request.htmx and not request.htmx.boosted:
