@@ -111,3 +111,22 @@ def test_policy_and_gate_verbs(world: factories.World) -> None:
         )
     )
     assert actors == {"admin"}
+
+
+def test_a_customer_is_placed_in_the_organisation_of_their_mail_domain(
+    world: factories.World,
+) -> None:
+    cli_json("org", "update", "acme", "--domain", "acme.example", "--as", "admin")
+    out = cli_json("user", "create", "eve", "--email", "eve@ACME.example", "--role", "reporter")
+    assert out["organisation"] == "acme"
+    with pytest.raises(CommandError, match="org: A customer reporter belongs to an organisation"):
+        call_command(
+            "user",
+            "create",
+            "zed",
+            "--email",
+            "zed@elsewhere.example",
+            "--role",
+            "reporter",
+            stdout=StringIO(),
+        )

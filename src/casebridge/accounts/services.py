@@ -104,6 +104,8 @@ def user_create(
     it is in no directory and receives no notification."""
     _require_admin(actor)
     roles = list(dict.fromkeys(roles))
+    if organisation is None and Role.REPORTER in roles:
+        organisation = organisation_for_email(email)  # a customer's mail domain names theirs
     errors = _validate_user_fields(
         username=username, email=email, roles=roles, level=level, organisation=organisation
     )
@@ -242,6 +244,15 @@ def _clean_domains(domains: Sequence[str], errors: dict[str, str]) -> list[str]:
     elif len(cleaned) > 50:
         errors["email_domains"] = "At most 50 domains."
     return cleaned
+
+
+def organisation_for_email(address: str) -> Organisation | None:
+    """The organisation whose mail domains include the address's domain, if exactly one."""
+    domain = address.rpartition("@")[2].strip().lower()
+    if not domain:
+        return None
+    found = [o for o in Organisation.objects.all() if domain in o.email_domains]
+    return found[0] if len(found) == 1 else None
 
 
 def _domains_taken(domains: Sequence[str], other_than: Organisation | None) -> str:
