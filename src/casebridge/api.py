@@ -17,8 +17,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
+from casebridge.accounts.api import organisations_router, teams_router, tokens_router
 from casebridge.accounts.api import router as accounts_router
-from casebridge.accounts.api import teams_router, tokens_router
 from casebridge.accounts.services import token_authenticate
 from casebridge.cases.api import router as cases_router
 from casebridge.catalog.api import router as catalog_router
@@ -197,6 +197,7 @@ def _mount() -> None:
     api.add_router("/users", accounts_router)
     api.add_router("/teams", teams_router)
     api.add_router("/users", invitations_router)
+    api.add_router("/organisations", organisations_router)
     api.add_router("/tokens", tokens_router)
     api.add_router("/outbox", outbox_router)
     api.add_router("/webhooks", webhooks_router)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "casebridge.monitoring",
     "casebridge.incidents",
     "casebridge.reporting",
+    "casebridge.administration",
     "casebridge.web",
     "casebridge.transfer",
 ]

@@ -44,8 +44,13 @@ LEVEL_RANK: dict[str, int] = {"L1": 1, "L2": 2, "L3": 3, "L4": 4}
 class Organisation(models.Model):
     """A customer organisation. Reporters belong to one; partners serve several."""
 
+    audit_type = "organisation"
+
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
+    email_domains = models.JSONField(
+        default=list, blank=True, help_text="Mail domains of its people, e.g. acme.example."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -53,6 +58,10 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def key(self) -> str:
+        return self.slug
 
 
 class User(AbstractUser):
@@ -128,6 +137,8 @@ class TeamKind(models.TextChoices):
 
 
 class Team(models.Model):
+    audit_type = "team"
+
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(max_length=12, choices=TeamKind.choices, default=TeamKind.DEVELOPMENT)
@@ -138,6 +149,10 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def key(self) -> str:
+        return self.slug
 
 
 class TokenScope(models.TextChoices):

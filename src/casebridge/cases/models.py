@@ -207,3 +207,31 @@ class Watcher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} watches {self.case_id}"
+
+
+class CasePolicy(models.Model):
+    """Settings of the case workflow an administrator edits (one row, ``default``). Without a
+    row, ``CASEBRIDGE_CASE_AUTO_CLOSE_DAYS`` (settings.CASE_AUTO_CLOSE_DAYS) is the default."""
+
+    audit_type = "case_policy"
+
+    name = models.CharField(max_length=20, primary_key=True, default="default")
+    auto_close_days = models.PositiveSmallIntegerField(
+        help_text="Days a resolved case stays open for the reporter before it closes."
+    )
+
+    class Meta:
+        verbose_name_plural = "case policy"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(auto_close_days__gte=1, auto_close_days__lte=365),
+                name="case_auto_close_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"close after {self.auto_close_days} days"
+
+    @property
+    def key(self) -> str:
+        return self.name

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case as DbCase
+from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 
 from casebridge.accounts.models import Role
 from casebridge.audit.models import AuditEvent
 from casebridge.audit.selectors import events_for
-from casebridge.cases.models import OPEN_STATES, Attachment, Case, CaseState, Comment
+from casebridge.cases.models import OPEN_STATES, Attachment, Case, CaseState, Comment, Impact
 from casebridge.core.errors import NotFound, ValidationFailed
 
 ROW_RELATIONS = (
@@ -24,7 +25,17 @@ ROW_RELATIONS = (
     "organisation",
     "work_item",
 )
-QUEUE_SORTS = {"oldest": ("created_at", "id"), "newest": ("-created_at", "-id")}
+QUEUE_SORTS = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "impact": ("-impact_rank", "created_at", "id"),
+}
+#: Highest impact first: an outage before a cosmetic issue.
+IMPACT_RANK = DbCase(
+    *(When(impact=value, then=Value(rank)) for rank, value in enumerate(Impact.values, start=1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
 
 def _visible(viewer: Any) -> Q:
@@ -52,6 +63,8 @@ class CaseFilters:
     owner: str = ""
     organisation: str = ""
     sort: str = "oldest"
+    #: A key (CB-12) or words of the title or description.
+    text: str = ""
 
     @classmethod
     def queue(cls, **kwargs: Any) -> CaseFilters:
@@ -75,6 +88,14 @@ def case_list_for(viewer: Any, filters: CaseFilters | None = None) -> QuerySet[C
         cases = cases.filter(owner__username=f.owner)
     if f.organisation:
         cases = cases.filter(organisation__slug=f.organisation)
+    text = f.text.strip()[:200]
+    if text:
+        words = Q()
+        for word in text.split()[:10]:
+            words &= Q(title__icontains=word) | Q(description__icontains=word)
+        cases = cases.filter(Q(key__iexact=text) | words)
+    if f.sort == "impact":
+        cases = cases.annotate(impact_rank=IMPACT_RANK)
     return cases.order_by(*QUEUE_SORTS.get(f.sort, QUEUE_SORTS["oldest"]))
 
 
@@ -225,3 +246,9 @@ def parse_states(value: str) -> tuple[str, ...]:
 def case_list_for_work_item(viewer: Any, work_item: Any) -> QuerySet[Case]:
     """The cases that follow a work item, as far as the viewer may see them, oldest first."""
     return case_list_for(viewer).filter(work_item=work_item)
+
+
+def recent_cases_logged_by(viewer: Any, *, limit: int = 10) -> list[Case]:
+    """The cases the viewer logged (an L1 agent's calls), newest first."""
+    cases = _cases_for(viewer).filter(logged_by_id=viewer.pk).select_related("organisation")
+    return list(cases.order_by("-created_at", "-pk")[:limit])

@@ -12,10 +12,10 @@ from django.db import transaction
 
 from casebridge.accounts.models import Organisation, Role, User
 from casebridge.audit.actions import AuditAction
-from casebridge.audit.services import audit_record, model_update
+from casebridge.audit.services import audit_changes, audit_record, model_update
 from casebridge.cases.comments import comment_announce, comment_record
 from casebridge.cases.events import CaseCreated, CaseUpdated
-from casebridge.cases.models import Case, CaseState, Comment, Impact, Source
+from casebridge.cases.models import Case, CasePolicy, CaseState, Comment, Impact, Source
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock, events, keys
@@ -247,9 +247,43 @@ def comment_add(*, actor: User, case: Case, body: str, internal: bool = False) -
     return comment
 
 
+def case_auto_close_days() -> int:
+    """The quiet period: the administrator's setting, else the environment's default."""
+    row = CasePolicy.objects.filter(name="default").first()
+    return row.auto_close_days if row is not None else int(settings.CASE_AUTO_CLOSE_DAYS)
+
+
+@transaction.atomic
+def case_policy_set(*, actor: Any, auto_close_days: int) -> CasePolicy:
+    """An administrator sets how many days a resolved case waits before it closes by itself.
+    ``None`` is the operator at the server's shell."""
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("Only an administrator may change the case policy")
+    if not 1 <= auto_close_days <= 365:
+        raise ValidationFailed(
+            "The case policy could not be changed",
+            fields={"auto_close_days": "Use 1 to 365 days."},
+        )
+    before = case_auto_close_days()
+    row = CasePolicy.objects.select_for_update().filter(name="default").first()
+    if row is None:
+        row = CasePolicy(name="default", auto_close_days=auto_close_days)
+        row.save()
+    elif row.auto_close_days != auto_close_days:
+        row.auto_close_days = auto_close_days
+        row.save(update_fields=["auto_close_days"])
+    audit_changes(
+        actor=actor,
+        subject=row,
+        action="policy_changed",
+        changes={"auto_close_days": (before, auto_close_days)},
+    )
+    return row
+
+
 def close_quiet_resolved_cases(*, limit: int = 500) -> int:
     """Close cases resolved longer than the quiet period ago; returns how many were closed."""
-    cutoff = clock.now() - timedelta(days=settings.CASE_AUTO_CLOSE_DAYS)
+    cutoff = clock.now() - timedelta(days=case_auto_close_days())
     quiet = Case.objects.filter(state=CaseState.RESOLVED, resolved_at__lte=cutoff)
     closed = 0
     for case in quiet.order_by("resolved_at")[:limit]:

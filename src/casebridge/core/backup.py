@@ -40,6 +40,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from casebridge.core import clock
 from casebridge.core.errors import DomainError
+from casebridge.core.text import plural
 
 FORMAT = "casebridge-backup"
 VERSION = 1
@@ -327,7 +328,9 @@ def backup_verify(path: Path) -> dict[str, Any]:
             raise _refuse(f"damaged backup: the archive is truncated or corrupt ({exc})") from exc
         missing = sorted(set(expected) - seen)
         if missing:
-            raise _refuse(f"damaged backup: {len(missing)} member(s) missing, first {missing[0]}")
+            raise _refuse(
+                f"damaged backup: {plural(len(missing), 'member')} missing, first {missing[0]}"
+            )
     return manifest
 
 

@@ -57,3 +57,18 @@ def run[T](fn: Callable[[], T]) -> T:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False) + "\n")
+
+
+def add_admin_actor_argument(parser: CommandParser) -> None:
+    """``--as`` for administration verbs: without it, the server's operator acts (``None``)."""
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        default=os.environ.get(ACTOR_ENV, ""),
+        help=f"Act as this administrator (default: ${ACTOR_ENV}, else the server's operator).",
+    )
+
+
+def admin_actor_from(options: dict[str, Any]) -> Any:
+    """The user named by ``--as`` (roles checked by the services), or None: the operator."""
+    return actor_from(options) if options.get("actor") else None

@@ -15,6 +15,7 @@ from casebridge.cases.models import Impact
 from casebridge.cases.services import CaseInput, case_create
 from casebridge.catalog.selectors import component_by_slug, service_by_slug
 from casebridge.core.errors import DomainError, ValidationFailed
+from casebridge.core.text import plural
 
 CASE_COLUMNS = (
     "title",
@@ -97,6 +98,7 @@ def import_cases_csv(handle: IO[str], *, mapping: dict[str, str], actor: Any) ->
             transaction.set_rollback(True)
     if problems:
         raise ValidationFailed(
-            f"No case opened: {len(problems)} row(s) refused", fields={"file": "\n".join(problems)}
+            f"No case opened: {plural(len(problems), 'row')} refused",
+            fields={"file": "\n".join(problems)},
         )
     return keys

@@ -28,6 +28,7 @@ from casebridge.accounts.models import Organisation, Team, User
 from casebridge.cases.models import Case, Comment
 from casebridge.catalog.models import Component, Service
 from casebridge.core.errors import ValidationFailed
+from casebridge.core.text import plural
 from casebridge.knowledge.models import KnownResolution
 from casebridge.sprints.models import Sprint
 from casebridge.workitems.models import WorkItem
@@ -246,7 +247,8 @@ def import_lines(lines: Iterable[str]) -> ImportResult:
     pending = _parse(lines, problems)
     if problems:
         raise ValidationFailed(
-            f"Nothing imported: {len(problems)} problem(s)", fields={"file": "\n".join(problems)}
+            f"Nothing imported: {plural(len(problems), 'problem')}",
+            fields={"file": "\n".join(problems)},
         )
     result = ImportResult()
     created: list[tuple[_Pending, models.Model]] = []

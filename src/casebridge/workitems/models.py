@@ -250,6 +250,8 @@ class EscalationPolicy(models.Model):
     """What a category needs before escalation (and re-categorisation). Without a row, the
     defaults in ``workitems.documentation`` apply."""
 
+    audit_type = "escalation_gate"
+
     category = models.CharField(max_length=12, primary_key=True)
     required = models.JSONField(
         help_text="Codes of the required items, see workitems.documentation."
@@ -260,3 +262,7 @@ class EscalationPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category}: {', '.join(self.required)}"
+
+    @property
+    def key(self) -> str:
+        return self.category

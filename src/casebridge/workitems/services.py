@@ -15,8 +15,15 @@ from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.workflows.engine import apply_transition
 from casebridge.workitems.creation import work_item_create
 from casebridge.workitems.definitions import workflow_for
+from casebridge.workitems.documentation import ITEMS, requirements_for
 from casebridge.workitems.inputs import normalise
-from casebridge.workitems.models import LadderPolicy, PolicyCode, WorkItem
+from casebridge.workitems.models import (
+    Category,
+    EscalationPolicy,
+    LadderPolicy,
+    PolicyCode,
+    WorkItem,
+)
 from casebridge.workitems.policies import default_level
 
 __all__ = ["ladder_policy_set", "work_item_create", "work_item_transition"]
@@ -74,4 +81,36 @@ def ladder_policy_set(
         action=AuditAction.POLICY_CHANGED,
         changes={"enabled": (before[0], row.enabled), "min_level": (before[1], row.min_level)},
     )
+    return row
+
+
+@transaction.atomic
+def escalation_requirements_set(
+    *, actor: Any, category: str, required: list[str]
+) -> EscalationPolicy:
+    """An administrator sets what a category needs before escalation (the escalation gate):
+    the codes of ``workitems.documentation.ITEMS``. The next escalation applies it."""
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("Only an administrator may change the escalation gate")
+    errors: dict[str, str] = {}
+    if category not in Category.values:
+        errors["category"] = f"Use one of {', '.join(Category.values)}."
+    codes = list(dict.fromkeys(required))
+    unknown = [c for c in codes if c not in ITEMS]
+    if unknown:
+        errors["required"] = f"Unknown item {', '.join(unknown)}; use {', '.join(ITEMS)}."
+    if errors:
+        raise ValidationFailed("The escalation gate was not changed", fields=errors)
+    before = [item.code for item in requirements_for(category)]
+    codes = [code for code in ITEMS if code in codes]  # the checklist's order
+    row = EscalationPolicy.objects.select_for_update().filter(category=category).first()
+    row = row or EscalationPolicy(category=category, required=before)
+    row.required = codes
+    if audit_changes(
+        actor=actor,
+        subject=row,
+        action="policy_changed",
+        changes={"required": (", ".join(before), ", ".join(codes))},
+    ):
+        row.save()
     return row

@@ -22,6 +22,7 @@ from casebridge.cases.selectors import (
     CSV_HEADER,
     case_csv_rows_for,
     case_page_for,
+    recent_cases_logged_by,
     state_counts_for,
 )
 from casebridge.cases.services import case_create
@@ -65,7 +66,7 @@ def queue(request: Request) -> HttpResponse:
         "state": state,
         "state_label": dict(STATE_TABS).get(state, state).lower(),
         "sort": form.value("sort", "oldest"),
-        "filtered": any(form.value(name) for name in ("service", "source", "owner")),
+        "filtered": any(form.value(name) for name in ("service", "source", "owner", "q")),
     }
     template = "cases/queue.html"
     if request.htmx and not request.htmx.boosted:
@@ -100,7 +101,8 @@ def new_case(request: Request) -> HttpResponse:
                 return redirect("cases:detail", key=case.key)
         else:
             status = 422
-    return render(request, "cases/new.html", {"form": form}, status=status)
+    context = {"form": form, "recent": recent_cases_logged_by(user)}
+    return render(request, "cases/new.html", context, status=status)
 
 
 @require_GET

@@ -2,6 +2,22 @@
 (function () {
   "use strict";
 
+  // "/" anywhere but in a field focuses the global search box of the header.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    var target = event.target;
+    if (target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) {
+      return;
+    }
+    var box = document.getElementById("global-search");
+    if (box) {
+      event.preventDefault();
+      box.focus();
+    }
+  });
+
   function openPopovers() {
     return document.querySelectorAll("details.action-pop[open]");
   }
