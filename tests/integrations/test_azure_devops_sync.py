@@ -225,7 +225,7 @@ def test_comments_cross_once_each_way_marked_with_their_origin(
 def test_our_own_changes_coming_back_are_ignored(
     world: factories.World, linked: tuple[WorkItem, WorkItemLink], ado: FakeAzureDevOps
 ) -> None:
-    item, link = linked
+    _, link = linked
     with client_for(link.connection) as client:
         remote = client.get(link.ado_id)
     assert inbound.apply_remote(link, remote) == "stale"

@@ -53,7 +53,7 @@ def process_work_item_hook(event: Any, data: Mapping[str, Any], clients: Any) ->
         )
         return f"#{item_id} deleted in Azure DevOps"
     client = clients.for_connection(connection)
-    remote = Remote.from_json({**revision, "id": item_id})
+    remote = Remote.from_json({**dict(revision or {}), "id": item_id})
     if event.event_type == "workitem.commented" and remote.rev <= link.rev:
         from casebridge.integrations.azure_devops.inbound import pull_comments
 

@@ -23,6 +23,7 @@ internal notes marked with their origin, each once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -153,7 +154,7 @@ def _apply_changes(
         if not ref or ref not in wanted:
             continue
         item = WorkItem.objects.get(pk=item.pk)
-        problem = step(link, item, remote, ref, wanted[ref], actor)
+        problem = step(Change(link, item, remote, wanted[ref], actor))
         if problem is not None:
             kind, summary, reasons = problem
             _conflict(link, remote, kind, summary, reasons, {ref: wanted[ref]})
@@ -162,6 +163,20 @@ def _apply_changes(
 
 
 Problem = tuple[str, str, list[Reason]] | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field changed in Azure DevOps, to apply to ``item``."""
+
+    link: WorkItemLink
+    item: WorkItem
+    remote: Remote
+    value: Any
+    actor: User
+
+    def unpack(self) -> tuple[WorkItemLink, WorkItem, Remote, Any, User]:
+        return self.link, self.item, self.remote, self.value, self.actor
 
 
 def _via(remote: Remote, actor: User) -> str:
@@ -182,9 +197,8 @@ def _transition(item: WorkItem, actor: User, action: str, data: dict[str, Any]) 
     return None
 
 
-def _assignee(
-    link: WorkItemLink, item: WorkItem, remote: Remote, ref: str, value: Any, actor: User
-) -> Problem:
+def _assignee(change: Change) -> Problem:
+    _, item, remote, value, actor = change.unpack()
     if value == values.assignee_of(item):
         return None
     if not value:
@@ -215,9 +229,8 @@ def _assignee(
     return _transition(item, actor, "assign", data)
 
 
-def _priority(
-    link: WorkItemLink, item: WorkItem, remote: Remote, ref: str, value: Any, actor: User
-) -> Problem:
+def _priority(change: Change) -> Problem:
+    link, item, remote, value, actor = change.unpack()
     priority = PRIORITY_OF.get(value) if isinstance(value, int) else None
     if priority is None:
         return (
@@ -241,9 +254,8 @@ def _priority(
     return _transition(item, actor, "triage", data)
 
 
-def _state(
-    link: WorkItemLink, item: WorkItem, remote: Remote, ref: str, value: Any, actor: User
-) -> Problem:
+def _state(change: Change) -> Problem:
+    link, item, remote, value, actor = change.unpack()
     mapping = values.category_mapping(link.connection, item.category)
     to_ado: Mapping[str, str] = mapping["to_ado"]
     if to_ado.get(item.status) == value:
@@ -296,9 +308,8 @@ def _data_for(link: WorkItemLink, item: WorkItem, remote: Remote, actor: User) -
     return data
 
 
-def _title(
-    link: WorkItemLink, item: WorkItem, remote: Remote, ref: str, value: Any, actor: User
-) -> Problem:
+def _title(change: Change) -> Problem:
+    _, item, remote, value, actor = change.unpack()
     title = str(value).strip()
     if title == item.title:
         return None
@@ -324,7 +335,7 @@ def _title(
     return None
 
 
-def _conflict(
+def _conflict(  # noqa: PLR0917 - one record, its parts named at each call
     link: WorkItemLink,
     remote: Remote,
     kind: str,

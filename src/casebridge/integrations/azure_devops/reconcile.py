@@ -78,7 +78,7 @@ def _pull(connection: Connection, client: AzureDevOpsClient, result: Reconciled)
         since = first
     ids = client.changed_since(since - OVERLAP, types=_types(connection))
     result.changed = len(ids)
-    by_id = {link.ado_id: link for link in links.filter(ado_id__in=ids)}
+    by_id = {int(link.ado_id or 0): link for link in links.filter(ado_id__in=ids)}
     newest = connection.watermark
     for remote in client.get_many(list(by_id)):
         changed = remote.changed_date
@@ -103,9 +103,11 @@ def _push(
     )
     keys = set(due.values_list("work_item_id", flat=True))
     if connection.last_synced_at is None:
-        keys |= set(WorkItemLink.objects.filter(connection=connection).values_list(
-            "work_item_id", flat=True
-        ))
+        keys |= set(
+            WorkItemLink.objects.filter(connection=connection).values_list(
+                "work_item_id", flat=True
+            )
+        )
     for item in WorkItem.objects.filter(pk__in=keys).order_by("id"):
         try:
             result.pushed += push_work_item(item, client=client)

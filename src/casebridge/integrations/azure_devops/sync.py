@@ -44,10 +44,12 @@ from casebridge.integrations.azure_devops.models import (
 )
 from casebridge.integrations.azure_devops.wire import (
     PatchOp,
-    WorkItem as Remote,
     attached_file,
     hyperlink,
     set_field,
+)
+from casebridge.integrations.azure_devops.wire import (
+    WorkItem as Remote,
 )
 from casebridge.workitems.models import WorkItem
 

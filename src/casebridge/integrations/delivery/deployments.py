@@ -74,7 +74,12 @@ def _parse(event: InboundEvent, data: Mapping[str, Any]) -> tuple[str, str, str,
     resource = data.get("resource") or {}
     if event.event_type == "ms.vss-release.deployment-completed-event":
         environment = resource.get("environment") or {}
-        release = resource.get("release") or _get(resource, "deployment", "release") or {}
+        release = (
+            resource.get("release")
+            or environment.get("release")
+            or _get(resource, "deployment", "release")
+            or {}
+        )
         artifacts = release.get("artifacts") or []
         texts = [release.get("name"), release.get("description"), _get(data, "message", "text")]
         for artifact in artifacts if isinstance(artifacts, list) else []:

@@ -88,7 +88,7 @@ def process_pending(*, limit: int = 100) -> int:
             except AzureDevOpsError as exc:
                 note = exc.message
                 state = EventState.FAILED if not exc.retryable else EventState.PENDING
-            except Exception as exc:  # noqa: BLE001 - recorded on the event, never lost
+            except Exception as exc:
                 log.exception("delivery_processing_failed", event=event.pk)
                 state, note = EventState.PENDING, f"{type(exc).__name__}: {exc}"
             attempts = event.attempts + 1

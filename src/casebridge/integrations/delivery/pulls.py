@@ -111,21 +111,23 @@ def _link(event: InboundEvent, item: WorkItem, pull: Pull) -> PullRequestLink:
     return link
 
 
+def _review(item: WorkItem, pull: Pull, reason: str) -> str:
+    reviewer = _user(pull.approved_by)
+    if reviewer is None:
+        return f"{item.key}: the approval of {pull.approved_by} (no Casebridge user) not recorded"
+    try:
+        work_item_transition(
+            actor=reviewer, item=item, action="approve_review", data={"reason": reason}
+        )
+    except DomainError as exc:
+        return f"{item.key}: review not recorded: {exc}"
+    return f"{item.key}: reviewed by {reviewer.username}"
+
+
 def _move(item: WorkItem, pull: Pull) -> str:
     reason = f"Pull request {pull.repository}#{pull.number}"
     if pull.approved_by and item.status == "in_review":
-        reviewer = _user(pull.approved_by)
-        if reviewer is None:
-            return (
-                f"{item.key}: the approval of {pull.approved_by} (no Casebridge user) not recorded"
-            )
-        try:
-            work_item_transition(
-                actor=reviewer, item=item, action="approve_review", data={"reason": reason}
-            )
-        except DomainError as exc:
-            return f"{item.key}: review not recorded: {exc}"
-        return f"{item.key}: reviewed by {reviewer.username}"
+        return _review(item, pull, reason)
     if pull.state == "merged" and item.status == "in_progress":
         author = _user(pull.author)
         if author is None:
