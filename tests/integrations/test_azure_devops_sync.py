@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from casebridge.cases.models import Case
 from casebridge.cases.services import case_transition, comment_add
@@ -230,3 +231,76 @@ def test_our_own_changes_coming_back_are_ignored(
         remote = client.get(link.ado_id)
     assert inbound.apply_remote(link, remote) == "stale"
     assert not SyncConflict.objects.exists()
+
+
+def test_the_rte_resolves_a_conflict_by_api_and_page(
+    world: factories.World,
+    linked: tuple[WorkItem, WorkItemLink],
+    ado: FakeAzureDevOps,
+    api: Any,
+) -> None:
+    item, link = linked
+    ado.edit(link.ado_id, {"Microsoft.VSTS.Common.Priority": 1}, by=people(ado)["dev2"])
+    reconcile(Connection.objects.get())
+    conflict = SyncConflict.objects.get()
+
+    listed = api("dev3").get("/azure-devops/conflicts")
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()] == [conflict.pk]
+    assert listed.json()[0]["work_item"] == item.key
+    assert api("cust_a").get("/azure-devops/conflicts").status_code == 403
+    refused = api("dev3").post(
+        f"/azure-devops/conflicts/{conflict.pk}/resolve", {"resolution": "ours"}
+    )
+    assert refused.status_code == 403
+    wrong = api("rte").post(
+        f"/azure-devops/conflicts/{conflict.pk}/resolve", {"resolution": "force"}
+    )
+    assert wrong.status_code == 422 and "resolution" in str(wrong.json())
+
+    page = Client()
+    page.force_login(world["rte"])
+    shown = page.get("/settings/azure-devops/conflicts/")
+    assert shown.status_code == 200
+    assert "Triage needs the role" in shown.content.decode()
+    answer = page.post(
+        f"/settings/azure-devops/conflicts/{conflict.pk}/resolve/",
+        {"resolution": "ours", "note": "Priority is the RTE's call"},
+    )
+    assert answer.status_code == 302
+    conflict.refresh_from_db()
+    assert conflict.resolution == "ours" and conflict.resolved_by == world["rte"]
+    outbox_deliver_due()
+    # Casebridge's value stands (an untriaged item has no priority to push) and the same change
+    # is not raised again.
+    link.refresh_from_db()
+    assert link.state == LinkState.SYNCED
+    reconcile(Connection.objects.get())
+    assert SyncConflict.objects.count() == 1
+    again = api("rte").post(
+        f"/azure-devops/conflicts/{conflict.pk}/resolve", {"resolution": "ours"}
+    )
+    assert again.status_code == 422
+
+
+def test_retry_applies_their_change_once_what_refused_it_is_fixed(
+    world: factories.World, linked: tuple[WorkItem, WorkItemLink], ado: FakeAzureDevOps
+) -> None:
+    from casebridge.integrations.azure_devops.conflicts import conflict_resolve
+
+    item, link = linked
+    # The RTE's e-mail in Azure DevOps is not the one Casebridge knows: an unknown person.
+    ado.edit(
+        link.ado_id,
+        {"Microsoft.VSTS.Common.Priority": 3, "Microsoft.VSTS.Common.Severity": "3 - Medium"},
+        by=ado.developer("Rita", "rita.rte@fabrikam.example"),
+    )
+    reconcile(Connection.objects.get())
+    conflict = SyncConflict.objects.get()
+    assert conflict.kind == "unknown_person"
+    world["rte"].email = "rita.rte@fabrikam.example"
+    world["rte"].save(update_fields=["email"])
+    conflict_resolve(actor=world["rte"], conflict=conflict, resolution="retry")
+    item.refresh_from_db()
+    assert (item.status, item.priority) == ("triaged", "minor")
+    assert not SyncConflict.objects.filter(resolved_at__isnull=True).exists()

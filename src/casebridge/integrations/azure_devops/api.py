@@ -3,16 +3,20 @@ the connections, edit a category's mapping. Administrators only."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ninja import Router, Status
 
 from casebridge.core.http import ApiRequest
-from casebridge.core.schemas import ERRORS, WRITE_ERRORS
-from casebridge.integrations.azure_devops import selectors, services
+from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id
+from casebridge.integrations.azure_devops import conflicts, selectors, services
 from casebridge.integrations.azure_devops.schemas import (
+    ConflictOut,
     ConnectionCreatedOut,
     ConnectionIn,
     ConnectionOut,
     MappingIn,
+    ResolveIn,
 )
 
 router = Router(tags=["azure-devops"])
@@ -74,3 +78,37 @@ def map_category(request: ApiRequest, slug: str, category: str, body: MappingIn)
         reset=body.reset,
     )
     return ConnectionOut.of(selectors.connection_get_for(request.auth, connection.slug))
+
+
+@router.get(
+    "/conflicts",
+    response={200: list[ConflictOut], **ERRORS},
+    summary="Sync conflicts: changes from Azure DevOps that Casebridge did not apply (staff)",
+    description="Open ones by default (`state=resolved` or `all` for the others), newest first, "
+    "each with the reasons, their value and ours.",
+)
+def list_conflicts(
+    request: ApiRequest, state: Literal["open", "resolved", "all"] = "open"
+) -> list[ConflictOut]:
+    return [ConflictOut.of(c) for c in conflicts.conflict_list_for(request.auth, state=state)[:500]]
+
+
+@router.get("/conflicts/{conflict_id}", response={200: ConflictOut, **ERRORS}, summary="A conflict")
+def get_conflict(request: ApiRequest, conflict_id: Id) -> ConflictOut:
+    return ConflictOut.of(conflicts.conflict_get_for(request.auth, conflict_id))
+
+
+@router.post(
+    "/conflicts/{conflict_id}/resolve",
+    response={200: ConflictOut, **WRITE_ERRORS},
+    summary="Resolve a sync conflict (RTE, admin)",
+    description="`ours`: Casebridge's value stands and is pushed to Azure DevOps. `retry`: apply "
+    "Azure DevOps' value again through the workflow engine (after fixing what refused it); "
+    "refused again, it is a new open conflict.",
+)
+def resolve_conflict(request: ApiRequest, conflict_id: Id, body: ResolveIn) -> ConflictOut:
+    conflict = conflicts.conflict_get_for(request.auth, conflict_id)
+    done = conflicts.conflict_resolve(
+        actor=request.auth, conflict=conflict, resolution=body.resolution, note=body.note
+    )
+    return ConflictOut.of(done)

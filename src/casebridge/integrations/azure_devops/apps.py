@@ -20,3 +20,4 @@ class AzureDevOpsConfig(AppConfig):
         register("work_item.transitioned", handlers.on_work_item_changed)
         register("case.transitioned", handlers.on_case_transitioned)
         register("case.commented", handlers.on_case_commented)
+        register("azure_devops.push", handlers.on_work_item_changed)

@@ -1,5 +1,8 @@
-"""casebridge azure-devops connect|list|show|map|status (administrators; ``--as`` or
-``$CASEBRIDGE_USER``). The sync verbs come with the sync.
+"""casebridge azure-devops connect|list|show|map|status|sync|conflicts|resolve (``--as`` or
+``$CASEBRIDGE_USER``; connections are administrators', conflicts the RTE's).
+
+``sync`` runs the reconcile job now (every connection, or one): processes the stored service
+hooks, then reads what changed since the watermark and pushes what Casebridge changed.
 
 The token is never a command-line argument (it would stay in the shell's history and in ``ps``):
 give the name of the environment variable holding it (``--pat-env``), or pipe it in
@@ -76,6 +79,14 @@ class Command(BaseCommand):
         status = sub.add_parser("status", help="The door's backlog, the watermark, last errors.")
         status.add_argument("slug")
         status.add_argument("--check", action="store_true", help="Ask the server now.")
+        sync = sub.add_parser("sync", help="Reconcile now: hooks, changes since the watermark.")
+        sync.add_argument("slug", nargs="?", default="", help="One connection (default: all).")
+        conflicts = sub.add_parser("conflicts", help="Sync conflicts (open by default).")
+        conflicts.add_argument("--state", default="open", choices=["open", "resolved", "all"])
+        resolve = sub.add_parser("resolve", help="Resolve a sync conflict (RTE).")
+        resolve.add_argument("id", type=int)
+        resolve.add_argument("resolution", choices=["ours", "retry"])
+        resolve.add_argument("--note", default="")
         for verb in sub.choices.values():
             add_actor_argument(verb)
             verb.add_argument("--json", action="store_true", help="Print JSON.")
@@ -200,3 +211,74 @@ class Command(BaseCommand):
         for key, value in row.items():
             shown = "ok, acting as " + value["acting_as"] if key == "check" else value
             self.stdout.write(f"{key:<16} {'-' if value in (None, '') else shown}")
+
+    def _sync(self, options: dict[str, Any]) -> None:
+        from casebridge.integrations.azure_devops.reconcile import reconcile
+        from casebridge.integrations.delivery.processing import process_pending
+
+        if options["slug"]:
+            chosen = [run(lambda: selectors.connection_get_for(self.actor, options["slug"]))]
+        else:
+            chosen = list(run(lambda: selectors.connection_list_for(self.actor)))
+        hooks = process_pending(limit=1000)
+        results = [reconcile(c) for c in chosen if c.enabled]
+        if options["json"]:
+            print_json({"hooks": hooks, "connections": [vars(r) for r in results]})
+        else:
+            self.stdout.write(f"hooks processed: {hooks}")
+            for r in results:
+                self.stdout.write(
+                    f"{r.connection}: {r.changed} changed there, {r.applied} applied here, "
+                    f"{r.conflicts} new conflicts, {r.pushed} written there, "
+                    f"{r.requests} requests"
+                )
+                for error in r.errors:
+                    self.stderr.write(f"  {error}")
+        if any(r.errors for r in results):
+            raise CommandError("some items did not sync (see above)", returncode=1)
+
+    def _conflicts(self, options: dict[str, Any]) -> None:
+        from casebridge.integrations.azure_devops import conflicts
+        from casebridge.integrations.azure_devops.schemas import ConflictOut
+
+        rows = [
+            ConflictOut.of(c)
+            for c in run(lambda: conflicts.conflict_list_for(self.actor, state=options["state"]))
+        ]
+        if options["json"]:
+            print_json([row.dict() for row in rows])
+            return
+        if not rows:
+            self.stdout.write("no conflicts")
+        for row in rows:
+            self.stdout.write(
+                f"{row.id:<6} {row.work_item:<10} #{row.ado_id:<7} {row.summary}"
+                + (f"  [{row.resolution}]" if row.resolution else "")
+            )
+            for reason in row.reasons:
+                self.stdout.write(f"         - {reason['message']}")
+
+    def _resolve(self, options: dict[str, Any]) -> None:
+        from casebridge.integrations.azure_devops import conflicts
+        from casebridge.integrations.azure_devops.schemas import ConflictOut
+
+        conflict = run(lambda: conflicts.conflict_get_for(self.actor or _Operator(), options["id"]))
+        done = run(
+            lambda: conflicts.conflict_resolve(
+                actor=self.actor,
+                conflict=conflict,
+                resolution=options["resolution"],
+                note=options["note"],
+            )
+        )
+        out = ConflictOut.of(done)
+        if options["json"]:
+            print_json(out.dict())
+            return
+        self.stdout.write(f"conflict {out.id} resolved: {out.resolution}")
+
+
+class _Operator:
+    """The operator at the server's shell reads every conflict."""
+
+    is_external = False
