@@ -15,6 +15,8 @@ class Job:
 
 def periodic_jobs() -> list[Job]:
     from casebridge.cases.services import close_quiet_resolved_cases
+    from casebridge.integrations.azure_devops.reconcile import reconcile_all
+    from casebridge.integrations.delivery.processing import process_pending
     from casebridge.monitoring.processing import (
         rate_windows_prune,
         worker_fold,
@@ -36,4 +38,7 @@ def periodic_jobs() -> list[Job]:
         Job("detect recurring clusters", 300, recurring_detect),
         Job("requeue stalled log parses", 600, log_sources_requeue_stalled),
         Job("close quiet resolved cases", 300, close_quiet_resolved_cases),
+        # the development side: stored hooks, deployments and pull requests, then Azure DevOps
+        Job("process service hooks, deployments and pull requests", 0, process_pending),
+        Job("reconcile Azure DevOps (changes since the watermark)", 120, reconcile_all),
     ]

@@ -103,6 +103,7 @@ def apply_remote(
             "System.AssignedTo", remote.fields.get("System.AssignedTo")
         )
         link.synced_at = clock.now()
+        _settle_conflicts(link, now_theirs)
         has_open = link.conflicts.filter(resolved_at__isnull=True).exists()
         link.state = LinkState.CONFLICT if has_open else LinkState.SYNCED
         link.last_error = ""
@@ -110,6 +111,16 @@ def apply_remote(
     if client is not None and int(remote.fields.get("System.CommentCount") or 0):
         pull_comments(link, client, remote)
     return outcome
+
+
+def _settle_conflicts(link: WorkItemLink, now_theirs: Mapping[str, Any]) -> None:
+    """An open conflict whose fields Azure DevOps has moved away from is over: the item now
+    agrees, or a newer change was applied or recorded as its own conflict."""
+    for conflict in link.conflicts.select_for_update().filter(resolved_at__isnull=True):
+        if all(now_theirs.get(k, v) != v for k, v in conflict.theirs.items()):
+            conflict.resolved_at = clock.now()
+            conflict.resolution = "superseded"
+            conflict.save(update_fields=["resolved_at", "resolution"])
 
 
 def _apply_changes(

@@ -18,12 +18,15 @@ import structlog
 from django.db.models import Q
 
 from casebridge.core import clock
+from casebridge.core.errors import DomainError
 from casebridge.integrations.azure_devops import clients
 from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.errors import AzureDevOpsError
 from casebridge.integrations.azure_devops.inbound import apply_remote
 from casebridge.integrations.azure_devops.models import Connection, LinkState, WorkItemLink
 from casebridge.integrations.azure_devops.sync import connection_for, push_work_item
+from casebridge.workflows.engine import StateGroup
+from casebridge.workitems.definitions import WORKFLOWS
 from casebridge.workitems.models import WorkItem
 
 log = structlog.get_logger("casebridge.azure_devops.reconcile")
@@ -95,6 +98,7 @@ def _pull(connection: Connection, client: AzureDevOpsClient, result: Reconciled)
 def _push(
     connection: Connection, client: AzureDevOpsClient, result: Reconciled, started: object
 ) -> None:
+    mirror_new(connection)
     since = (connection.last_synced_at or started) - OVERLAP  # type: ignore[operator]
     due = WorkItemLink.objects.filter(connection=connection).filter(
         Q(work_item__updated_at__gte=since)
@@ -118,20 +122,29 @@ def _push(
 
 
 def reconcile_all() -> int:
-    """The worker's job: every enabled connection once; returns the changes made."""
+    """The worker's job: every enabled connection once; returns the changes made. A connection
+    that cannot sync (its token's variable unset, ...) records why and the others go on."""
     done = 0
     for connection in Connection.objects.filter(enabled=True):
-        result = reconcile(connection)
+        try:
+            result = reconcile(connection)
+        except DomainError as exc:
+            Connection.objects.filter(pk=connection.pk).update(last_error=exc.message[:2000])
+            continue
         done += result.applied + result.pushed
     return done
 
 
 def mirror_new(connection: Connection) -> int:
-    """Start links for the work items the connection covers that have none (the initial mirror);
-    returns how many."""
+    """Start links for the open work items the connection covers that have none (the initial
+    mirror, and any whose creation was lost); returns how many."""
     now = clock.now()
     made = 0
-    covered = WorkItem.objects.filter(azure_devops__isnull=True)
+    finished = Q()
+    for category, workflow in WORKFLOWS.items():
+        ended = workflow.states_in(StateGroup.DONE, StateGroup.REJECTED)
+        finished |= Q(category=category, status__in=ended)
+    covered = WorkItem.objects.filter(azure_devops__isnull=True).exclude(finished)
     if connection.category:
         covered = covered.filter(category=connection.category)
     if connection.team_id:
