@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 
 from casebridge.core.errors import DomainError
 from casebridge.integrations.azure_devops import values
-from casebridge.integrations.azure_devops.models import Connection, SyncConflict, WorkItemLink
+from casebridge.integrations.azure_devops.models import (
+    Connection,
+    SyncConflict,
+    SyncedComment,
+    WorkItemLink,
+)
 from casebridge.integrations.azure_devops.reconcile import reconcile
 from casebridge.integrations.azure_devops.sync import held_fields
 from casebridge.integrations.azure_devops.wire import WorkItem as Remote
@@ -129,12 +134,12 @@ def check_agreement(ado: FakeAzureDevOps, items: list[WorkItem]) -> None:
                 assert theirs.get(name, value) == value  # held: Azure DevOps keeps theirs
                 if name == values.STATE:  # not forced: Casebridge's state shows as another
                     assert ours[name] != value
-        comments = [c["text"] for c in ado.store.item(link.ado_id).comments]
-        assert len(comments) == len(set(comments)) or all(
-            not c.startswith("**[Casebridge]**") for c in comments
+        # Each Azure DevOps comment crossed exactly once.
+        comments = ado.store.item(link.ado_id).comments
+        crossed = SyncedComment.objects.filter(link=link)
+        assert sorted(crossed.values_list("ado_comment_id", flat=True)) == sorted(
+            c["id"] for c in comments
         )
-        copied = [c.body for c in item.cases.get().comments.all()] if item.cases.exists() else []
-        assert len(copied) == len(set(copied)) or len(copied) <= 1
 
 
 @settings(
