@@ -205,7 +205,13 @@ def effect_close(ctx: Context) -> Changes:
 
 
 def _existing_item(key: object) -> WorkItem | None:
-    return WorkItem.objects.filter(key=str(key).strip().upper()).first() if key else None
+    """A work item by its key (``BUG-7``), or by its linked Azure DevOps item (``AB#123``)."""
+    if not key:
+        return None
+    text = str(key).strip().upper()
+    if text.startswith("AB#") and text[3:].isdigit() and len(text) <= 12:
+        return WorkItem.objects.filter(azure_devops__ado_id=int(text[3:])).first()
+    return WorkItem.objects.filter(key=text).first()
 
 
 def check_escalation(ctx: Context) -> Iterator[Reason]:
@@ -216,7 +222,10 @@ def check_escalation(ctx: Context) -> Iterator[Reason]:
     existing = data.get("work_item")
     if existing:
         if _existing_item(existing) is None:
-            yield Reason("not_found", f"No work item {existing}", "work_item")
+            hint = ""
+            if str(existing).strip().upper().startswith("AB#"):
+                hint = " linked yet: import it from Azure DevOps first (azure-devops import)"
+            yield Reason("not_found", f"No work item {existing}{hint}", "work_item")
         return
     category = data.get("category")
     if not category:

@@ -3,20 +3,25 @@ the connections, edit a category's mapping. Administrators only."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Router, Status
 
+from casebridge.core.errors import NotFound
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id
-from casebridge.integrations.azure_devops import conflicts, selectors, services
+from casebridge.integrations.azure_devops import conflicts, selectors, services, sync
 from casebridge.integrations.azure_devops.schemas import (
     ConflictOut,
     ConnectionCreatedOut,
     ConnectionIn,
     ConnectionOut,
+    ImportIn,
+    LinkIn,
     MappingIn,
     ResolveIn,
+    SyncLinkOut,
+    link_out,
 )
 
 router = Router(tags=["azure-devops"])
@@ -112,3 +117,62 @@ def resolve_conflict(request: ApiRequest, conflict_id: Id, body: ResolveIn) -> C
         actor=request.auth, conflict=conflict, resolution=body.resolution, note=body.note
     )
     return ConflictOut.of(done)
+
+
+def _connection(slug: str) -> Any:
+    from casebridge.integrations.azure_devops.models import Connection
+
+    found = Connection.objects.filter(slug=slug, enabled=True).first()
+    if found is None:
+        raise NotFound(f"No Azure DevOps connection '{slug}'", fields={"connection": "No such."})
+    return found
+
+
+@router.post(
+    "/import",
+    response={201: SyncLinkOut, **WRITE_ERRORS},
+    summary="Import an existing Azure DevOps work item, linked, with its history (L2, RTE)",
+    description="Then escalate a case to it with `work_item` = its key or `AB#<id>`.",
+)
+def import_item(request: ApiRequest, body: ImportIn) -> Status[SyncLinkOut]:
+    item = sync.work_item_import(
+        actor=request.auth,
+        ref=body.azure_devops,
+        connection=_connection(body.connection),
+        category=body.category,
+    )
+    return Status(201, link_out(item.azure_devops))
+
+
+@router.post(
+    "/links",
+    response={201: SyncLinkOut, **WRITE_ERRORS},
+    summary="Link a work item to an existing Azure DevOps work item (L2, RTE)",
+)
+def link_item(request: ApiRequest, body: LinkIn) -> Status[SyncLinkOut]:
+    item = _work_item(request, body.work_item)
+    link = sync.work_item_link_existing(actor=request.auth, item=item, ref=body.azure_devops)
+    return Status(201, link_out(link))
+
+
+@router.get(
+    "/links/{key}",
+    response={200: SyncLinkOut, **ERRORS},
+    summary="How a work item stands with Azure DevOps (staff)",
+)
+def get_link(request: ApiRequest, key: str) -> SyncLinkOut:
+    item = _work_item(request, key)
+    link = sync.link_for(item, create=False)
+    if link is None:
+        raise NotFound(f"{item.key} is not linked to Azure DevOps", fields={"key": "Not linked."})
+    return link_out(link)
+
+
+def _work_item(request: ApiRequest, key: str) -> Any:
+    from casebridge.workitems.models import WorkItem
+
+    viewer = request.auth
+    item = WorkItem.objects.filter(key=key.strip().upper()[:20]).first()
+    if item is None or viewer is None or viewer.is_external:
+        raise NotFound(f"No work item {key[:20]}", fields={"work_item": "No such work item."})
+    return item

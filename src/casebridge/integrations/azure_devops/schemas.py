@@ -177,3 +177,30 @@ class SyncLinkOut(Schema):
     last_error: str
     synced_at: datetime | None
     open_conflicts: int
+
+
+class ImportIn(InputSchema):
+    connection: str = Field(max_length=64, description="The connection's slug")
+    azure_devops: str = Field(max_length=500, description="123, AB#123 or the item's URL")
+    category: Literal["bug", "feature", "improvement"] = "bug"
+
+
+class LinkIn(InputSchema):
+    work_item: str = Field(max_length=20, description="BUG-7, FR-3, IMP-2")
+    azure_devops: str = Field(max_length=500, description="123, AB#123 or the item's URL")
+
+
+def link_out(link: Any) -> SyncLinkOut:
+    return SyncLinkOut(
+        work_item=link.work_item.key,
+        connection=link.connection.slug,
+        ado_id=link.ado_id,
+        ado_url=link.url,
+        rev=link.rev,
+        state=link.state,
+        assigned_to=link.assigned_to,
+        iteration_path=link.iteration_path,
+        last_error=link.last_error,
+        synced_at=link.synced_at,
+        open_conflicts=link.conflicts.filter(resolved_at__isnull=True).count(),
+    )

@@ -33,6 +33,12 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
+class _Operator:
+    """The operator at the server's shell reads every conflict."""
+
+    is_external = False
+
+
 class Command(BaseCommand):
     help = "Connect Casebridge to Azure DevOps projects and map their states and fields (admin)."
     requires_system_checks: list[str] = []
@@ -87,6 +93,13 @@ class Command(BaseCommand):
         resolve.add_argument("id", type=int)
         resolve.add_argument("resolution", choices=["ours", "retry"])
         resolve.add_argument("--note", default="")
+        imports = sub.add_parser("import", help="Import an existing Azure DevOps item, linked.")
+        imports.add_argument("slug")
+        imports.add_argument("ref", help="123, AB#123 or the item's URL")
+        imports.add_argument("--category", default="bug", choices=CATEGORIES)
+        link = sub.add_parser("link", help="Link a work item to an existing Azure DevOps item.")
+        link.add_argument("key", help="BUG-7, FR-3, IMP-2")
+        link.add_argument("ref", help="123, AB#123 or the item's URL")
         for verb in sub.choices.values():
             add_actor_argument(verb)
             verb.add_argument("--json", action="store_true", help="Print JSON.")
@@ -277,8 +290,39 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"conflict {out.id} resolved: {out.resolution}")
 
+    def _import(self, options: dict[str, Any]) -> None:
+        from casebridge.integrations.azure_devops.models import Connection
+        from casebridge.integrations.azure_devops.schemas import link_out
+        from casebridge.integrations.azure_devops.sync import work_item_import
 
-class _Operator:
-    """The operator at the server's shell reads every conflict."""
+        connection = Connection.objects.filter(slug=options["slug"]).first()
+        if connection is None:
+            raise CommandError(f"no connection '{options['slug']}'", returncode=1)
+        item = run(
+            lambda: work_item_import(
+                actor=self.actor,
+                ref=options["ref"],
+                connection=connection,
+                category=options["category"],
+            )
+        )
+        out = link_out(item.azure_devops)
+        if options["json"]:
+            print_json(out.dict())
+            return
+        self.stdout.write(f"imported #{out.ado_id} as {out.work_item} ({item.status})")
 
-    is_external = False
+    def _link(self, options: dict[str, Any]) -> None:
+        from casebridge.integrations.azure_devops.schemas import link_out
+        from casebridge.integrations.azure_devops.sync import work_item_link_existing
+        from casebridge.workitems.models import WorkItem
+
+        item = WorkItem.objects.filter(key=options["key"].strip().upper()).first()
+        if item is None:
+            raise CommandError(f"no work item {options['key']}", returncode=1)
+        link = run(lambda: work_item_link_existing(actor=self.actor, item=item, ref=options["ref"]))
+        out = link_out(link)
+        if options["json"]:
+            print_json(out.dict())
+            return
+        self.stdout.write(f"{out.work_item} is linked to #{out.ado_id}")
