@@ -11,7 +11,9 @@ from casebridge.accounts.models import Role
 from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.workitems.models import WorkItem
 
-REFERENCE = re.compile(r"(?<![A-Za-z0-9])(?:(BUG|FR|IMP)-(\d{1,9})|AB#(\d{1,9}))(?![0-9])", re.I)
+REFERENCE = re.compile(
+    r"(?<![A-Za-z0-9])(?:(BUG|FR|IMP)-(\d{1,9})|AB#(\d{1,9}))(?![A-Za-z0-9])", re.I
+)
 MAX_REFERENCES = 50
 
 
