@@ -11,10 +11,13 @@ also slows down when the rate-limit headers say the budget runs low.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
+from django import db
 from django.db.models import Q
 
 from casebridge.core import clock
@@ -49,7 +52,11 @@ def _types(connection: Connection) -> list[str]:
     return sorted({str(m.get("type")) for m in connection.mapping.values() if m.get("type")})
 
 
-def reconcile(connection: Connection, *, client: AzureDevOpsClient | None = None) -> Reconciled:
+def reconcile(
+    connection: Connection, *, client: AzureDevOpsClient | None = None, workers: int = 1
+) -> Reconciled:
+    """One pass for ``connection``; ``workers`` pushes that many items at once (the initial
+    mirror of a large backlog)."""
     result = Reconciled(connection.slug)
     own = client is None
     client = client or clients.client_for(connection)
@@ -57,7 +64,7 @@ def reconcile(connection: Connection, *, client: AzureDevOpsClient | None = None
     started = clock.now()
     try:
         _pull(connection, client, result)
-        _push(connection, client, result, started)
+        _push(connection, client, result, started, workers)
     except AzureDevOpsError as exc:
         result.errors.append(exc.message)
         Connection.objects.filter(pk=connection.pk).update(last_error=exc.message[:2000])
@@ -96,7 +103,11 @@ def _pull(connection: Connection, client: AzureDevOpsClient, result: Reconciled)
 
 
 def _push(
-    connection: Connection, client: AzureDevOpsClient, result: Reconciled, started: object
+    connection: Connection,
+    client: AzureDevOpsClient,
+    result: Reconciled,
+    started: object,
+    workers: int = 1,
 ) -> None:
     mirror_new(connection)
     since = (connection.last_synced_at or started) - OVERLAP  # type: ignore[operator]
@@ -112,13 +123,38 @@ def _push(
                 "work_item_id", flat=True
             )
         )
-    for item in WorkItem.objects.filter(pk__in=keys).order_by("id"):
+    items = list(WorkItem.objects.filter(pk__in=keys).order_by("id"))
+    if workers <= 1 or len(items) < 2 * workers:
+        for item in items:
+            _push_one(item, client, result)
+        return
+    # The initial mirror of many items: a few at once (the client's connections are shared).
+    lock = threading.Lock()
+
+    def push_some(chunk: list[WorkItem]) -> None:
+        mine = Reconciled(connection.slug)
         try:
-            result.pushed += push_work_item(item, client=client)
-        except AzureDevOpsError as exc:
-            if exc.retryable:
-                raise
-            result.errors.append(f"{item.key}: {exc.message}")
+            for item in chunk:
+                _push_one(item, client, mine)
+        finally:
+            db.connection.close()
+            with lock:
+                result.pushed += mine.pushed
+                result.errors += mine.errors
+
+    chunks = [items[n::workers] for n in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(push_some, chunk) for chunk in chunks]:
+            future.result()
+
+
+def _push_one(item: WorkItem, client: AzureDevOpsClient, result: Reconciled) -> None:
+    try:
+        result.pushed += push_work_item(item, client=client)
+    except AzureDevOpsError as exc:
+        if exc.retryable:
+            raise
+        result.errors.append(f"{item.key}: {exc.message}")
 
 
 def reconcile_all() -> int:

@@ -87,6 +87,9 @@ class Command(BaseCommand):
         status.add_argument("--check", action="store_true", help="Ask the server now.")
         sync = sub.add_parser("sync", help="Reconcile now: hooks, changes since the watermark.")
         sync.add_argument("slug", nargs="?", default="", help="One connection (default: all).")
+        sync.add_argument(
+            "--workers", type=int, default=1, help="Items pushed at once (the initial mirror)."
+        )
         conflicts = sub.add_parser("conflicts", help="Sync conflicts (open by default).")
         conflicts.add_argument("--state", default="open", choices=["open", "resolved", "all"])
         resolve = sub.add_parser("resolve", help="Resolve a sync conflict (RTE).")
@@ -234,7 +237,8 @@ class Command(BaseCommand):
         else:
             chosen = list(run(lambda: selectors.connection_list_for(self.actor)))
         hooks = process_pending(limit=1000)
-        results = [reconcile(c) for c in chosen if c.enabled]
+        workers = max(1, min(16, options["workers"]))
+        results = [reconcile(c, workers=workers) for c in chosen if c.enabled]
         if options["json"]:
             print_json({"hooks": hooks, "connections": [vars(r) for r in results]})
         else:
