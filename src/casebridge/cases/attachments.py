@@ -17,9 +17,10 @@ from django.core.files.base import File
 from django.db import transaction
 
 from casebridge.audit.services import audit_record
+from casebridge.cases.events import AttachmentAdded
 from casebridge.cases.models import Attachment, Case
 from casebridge.cases.services import CaseInput, case_create, case_transition
-from casebridge.core import clock
+from casebridge.core import clock, events
 from casebridge.core.errors import PayloadTooLarge, ValidationFailed
 from casebridge.occurrences.services import log_attachment_queue
 
@@ -143,6 +144,18 @@ def attachment_add(
                 public=not internal,
             )
             log_attachment_queue(attachment=attachment)
+            events.publish(
+                AttachmentAdded(
+                    key=case.key,
+                    case_id=case.pk,
+                    organisation_id=case.organisation_id,
+                    attachment_id=attachment.pk,
+                    filename=name,
+                    is_log=is_log,
+                    internal=internal,
+                    actor_id=events.actor_id(actor),
+                )
+            )
     except BaseException:
         attachment.file.delete(save=False)  # nothing half-written: no orphan file
         raise

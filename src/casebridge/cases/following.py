@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from casebridge.audit.services import audit_record
+from casebridge.cases.events import CaseRelinked
 from casebridge.cases.milestones import RESTORED, progress_text
 from casebridge.cases.models import OPEN_STATES, Case, CaseState, Resolution, Watcher
+from casebridge.core import events
 from casebridge.core.actors import SYSTEM
 from casebridge.integrations.notifications import notify
 
@@ -25,6 +27,16 @@ def cases_relink(*, actor: Any, source: Any, target: Any) -> list[str]:
             old=source.key,
             new=target.key,
             public=True,
+        )
+        events.publish(
+            CaseRelinked(
+                key=case.key,
+                case_id=case.pk,
+                organisation_id=case.organisation_id,
+                from_work_item_key=source.key,
+                to_work_item_key=target.key,
+                actor_id=events.actor_id(actor),
+            )
         )
         moved.append(case.key)
     return moved

@@ -12,10 +12,11 @@ from django.db import transaction
 
 from casebridge.accounts.models import Organisation, Role, User
 from casebridge.audit.services import audit_changes, audit_record
+from casebridge.cases.events import CaseCreated, CaseUpdated, CommentAdded
 from casebridge.cases.models import Case, CaseState, Comment, Impact, Source
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.models import Component, Environment, Service
-from casebridge.core import clock, keys
+from casebridge.core import clock, events, keys
 from casebridge.core.actors import SYSTEM
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.prepared import row_insert
@@ -156,6 +157,17 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
         public=True,
     )
     outbox_enqueue(topic="case.created", key=key, payload={"key": key, "source": case.source})
+    events.publish(
+        CaseCreated(
+            key=key,
+            case_id=case.pk,
+            organisation_id=case.organisation_id,
+            source=case.source,
+            service_id=data.service.pk,
+            reporter_id=reporter.pk,
+            actor_id=events.actor_id(actor),
+        )
+    )
     occurrence_index_case(case, new=True)
     signatures_record_text(
         case=case, kind="description", text=case.description, seen_at=now, new=True
@@ -194,6 +206,15 @@ def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
         setattr(case, name, value)
     case.save()
     audit_changes(actor=actor, subject=case, action="updated", changes=diff)
+    events.publish(
+        CaseUpdated(
+            key=case.key,
+            case_id=case.pk,
+            organisation_id=case.organisation_id,
+            fields=list(diff),
+            actor_id=events.actor_id(actor),
+        )
+    )
     occurrence_index_case(case)
     if "description" in diff:
         signatures_record_text(case=case, kind="description", text=case.description)
@@ -244,6 +265,16 @@ def comment_add(*, actor: User, case: Case, body: str, internal: bool = False) -
         case_transition(actor=actor, case=case, action="answer")
     outbox_enqueue(
         topic="case.commented", key=case.key, payload={"key": case.key, "comment": comment.pk}
+    )
+    events.publish(
+        CommentAdded(
+            key=case.key,
+            case_id=case.pk,
+            organisation_id=case.organisation_id,
+            comment_id=comment.pk,
+            author_id=events.actor_id(actor),
+            internal=internal,
+        )
     )
     return comment
 

@@ -6,8 +6,9 @@ from collections.abc import Iterator, Mapping
 
 from casebridge.accounts.models import ROLE_LABELS, Role
 from casebridge.cases.escalation import missing_reasons
+from casebridge.cases.events import CaseEscalated, CaseTransitioned
 from casebridge.cases.models import Case, CaseState, Comment, Resolution
-from casebridge.core import clock
+from casebridge.core import clock, events
 from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.core.errors import Reason
 from casebridge.knowledge.models import KnownResolution
@@ -251,7 +252,8 @@ def effect_escalate(ctx: Context) -> Changes:
     if version and version != case.version:
         changes["version"] = (case.version, version)
         case.version = version
-    item = _existing_item(ctx.data.get("work_item"))
+    item = existing = _existing_item(ctx.data.get("work_item"))
+    values: dict[str, str] = {}
     if item is None:
         values = doc_values(docs)
         values["description"] = values.get("description") or case.description.strip()
@@ -271,7 +273,38 @@ def effect_escalate(ctx: Context) -> Changes:
     old = case.work_item
     case.work_item = item
     changes["work_item"] = (old, item)
+    events.publish(
+        CaseEscalated(
+            key=case.key,
+            case_id=case.pk,
+            organisation_id=case.organisation_id,
+            work_item_key=item.key,
+            work_item_id=item.pk,
+            new_work_item=existing is None,
+            log_excerpt=str(values.get("log_excerpt", "")) if existing is None else "",
+            actor_id=events.actor_id(ctx.actor),
+        )
+    )
     return changes
+
+
+def transitioned(ctx: Context, action: str, old: str, new: str) -> CaseTransitioned:
+    """The event every case transition publishes."""
+    case: Case = ctx.subject
+    transition = CASE_WORKFLOW.transition(action)
+    return CaseTransitioned(
+        key=case.key,
+        case_id=case.pk,
+        organisation_id=case.organisation_id,
+        action=action,
+        from_state=old,
+        to_state=new,
+        actor_id=events.actor_id(ctx.actor),
+        owner_id=case.owner_id,
+        work_item_id=case.work_item_id,
+        reason=str(ctx.data.get("reason") or ctx.data.get("note") or ""),
+        public=transition is not None and transition.public,
+    )
 
 
 CASE_WORKFLOW = Workflow(
@@ -422,4 +455,5 @@ CASE_WORKFLOW = Workflow(
             automatic="when the case stayed resolved through the quiet period",
         ),
     ),
+    transitioned=transitioned,
 )

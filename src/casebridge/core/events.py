@@ -108,6 +108,11 @@ _subscriptions: list[Subscription] = []
 _recording: list[list[Event]] = []
 
 
+def actor_id(actor: Any) -> int | None:
+    """The id an event records for who acted: a user's pk, None for Casebridge itself."""
+    return getattr(actor, "pk", None)
+
+
 def subscribe(event: type[Event], handler: Handler, when: When) -> None:
     """Make ``handler`` hear every ``event`` (call it from ``AppConfig.ready()``)."""
     subscription = Subscription(event, handler, When(when))

@@ -13,10 +13,11 @@ from django.db.models import Q
 from casebridge.accounts.models import Role, User
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.cases.models import Case
-from casebridge.core import clock, keys
+from casebridge.core import clock, events, keys
 from casebridge.core.errors import PermissionDenied, Reason, TransitionRefused, ValidationFailed
 from casebridge.core.text import plural
 from casebridge.incidents import policies
+from casebridge.incidents.events import IncidentDeclared
 from casebridge.incidents.models import (
     PRIORITY_OF_SEVERITY,
     ActionItem,
@@ -146,6 +147,18 @@ def incident_declare(*, actor: Any, data: Declaration) -> Incident:
         )
     outbox_enqueue(
         topic="incident.declared", key=key, payload={"key": key, "severity": data.severity}
+    )
+    events.publish(
+        IncidentDeclared(
+            key=key,
+            incident_id=incident.pk,
+            severity=incident.severity,
+            case_key=case.key if case is not None else "",
+            alert_group_key=group.key if group is not None else "",
+            lead_id=events.actor_id(data.lead),
+            owner_id=events.actor_id(data.owner),
+            actor_id=events.actor_id(actor),
+        )
     )
     notify(
         users=[data.lead, data.owner],

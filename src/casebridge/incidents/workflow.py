@@ -9,9 +9,10 @@ from collections.abc import Iterator, Mapping
 from casebridge.accounts.models import ROLE_LABELS, Role
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.following import case_follow_incident
-from casebridge.core import clock
+from casebridge.core import clock, events
 from casebridge.core.errors import Reason
 from casebridge.incidents import policies
+from casebridge.incidents.events import IncidentChanged
 from casebridge.incidents.models import (
     PRIORITY_OF_SEVERITY,
     Incident,
@@ -263,6 +264,22 @@ def _case_follows(ctx: Context, action: str, old: str, new: str) -> None:
     case_follow_incident(incident=incident, action=action, note=note)
 
 
+def transitioned(ctx: Context, action: str, old: str, new: str) -> IncidentChanged:
+    """The event every incident action publishes."""
+    incident: Incident = ctx.subject
+    return IncidentChanged(
+        key=incident.key,
+        incident_id=incident.pk,
+        action=action,
+        from_state=old,
+        to_state=new,
+        severity=incident.severity,
+        case_id=incident.case_id,
+        note=str(ctx.data.get("note") or ctx.data.get("reason") or "").strip(),
+        actor_id=events.actor_id(ctx.actor),
+    )
+
+
 def resolution_note(incident: Incident) -> str:
     """What restored the service: the note of the incident's last ``resolve``."""
     event = (
@@ -404,6 +421,7 @@ INCIDENT_WORKFLOW = Workflow(
         ),
     ),
     after=(_timeline, _case_follows),
+    transitioned=transitioned,
 )
 
 #: Actions that change who does what: the room shows them as forms beside the roles.

@@ -10,8 +10,9 @@ from django.db import transaction
 from casebridge.accounts.models import Role, User
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Service
-from casebridge.core import clock, keys
+from casebridge.core import clock, events, keys
 from casebridge.core.errors import PermissionDenied, ValidationFailed
+from casebridge.knowledge.events import KnownResolutionChanged
 from casebridge.knowledge.models import FixKind, KnownResolution
 from casebridge.occurrences.services import (
     known_fix_signatures_set,
@@ -75,7 +76,20 @@ def known_resolution_create(*, actor: User, data: KnownResolutionInput) -> Known
         actor=actor, resolution=resolution, ids=data.signatures or (), log_lines=data.log_lines
     )
     occurrence_index_known_resolution(resolution)
+    _changed(actor, resolution, "created", [])
     return resolution
+
+
+def _changed(actor: User, resolution: KnownResolution, change: str, fields: list[str]) -> None:
+    events.publish(
+        KnownResolutionChanged(
+            key=resolution.key,
+            resolution_id=resolution.pk,
+            change=change,
+            fields=fields,
+            actor_id=events.actor_id(actor),
+        )
+    )
 
 
 @transaction.atomic
@@ -109,10 +123,14 @@ def known_resolution_update(
     if not changes:
         if signatures_changed:
             occurrence_index_known_resolution(resolution)
+            _changed(actor, resolution, "updated", ["signatures"])
         return resolution  # a no-op change writes nothing
     for name, value in after.items():
         setattr(resolution, name, value)
     resolution.save()
     audit_changes(actor=actor, subject=resolution, action="updated", changes=changes)
     occurrence_index_known_resolution(resolution)
+    _changed(
+        actor, resolution, "updated", [*changes, *(["signatures"] if signatures_changed else [])]
+    )
     return resolution

@@ -40,8 +40,10 @@ from django.db.models import Max, QuerySet, Subquery
 
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock
+from casebridge.core import events as domain_events
 from casebridge.core.prepared import rows_insert, rows_update
 from casebridge.monitoring import casework
+from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.formats import AlertEvent, events_of
 from casebridge.monitoring.models import (
     OPEN_ALERT_STATES,
@@ -412,6 +414,17 @@ def _sync(group: AlertGroup, account: Any) -> None:
     group.synced_status = group.status
     group.sync_pending = False
     group.save(update_fields=["case", "synced_status", "sync_pending"])
+    domain_events.publish(
+        AlertGroupChanged(
+            key=group.key,
+            group_id=group.pk,
+            change="synced",
+            status=group.status,
+            case_id=group.case_id,
+            responder_id=group.responder_id,
+            actor_id=domain_events.actor_id(account),
+        )
+    )
 
 
 def groups_sync(*, budget_seconds: float = SYNC_BUDGET_SECONDS, limit: int = 50) -> int:

@@ -16,10 +16,11 @@ from django.utils.text import slugify
 from casebridge.accounts.models import Role, User
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Component, Environment, Service
-from casebridge.core import clock
+from casebridge.core import clock, events
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.integrations.notifications import notify
 from casebridge.monitoring import casework, policies
+from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.intake import token_hash
 from casebridge.monitoring.models import (
     OPEN_ALERT_STATES,
@@ -321,6 +322,17 @@ def alert_group_assign(*, actor: Any, group: AlertGroup, responder: User) -> Ale
     group.save(update_fields=["responder"])
     audit_changes(
         actor=actor, subject=group, action="routed", changes={"responder": (old, responder)}
+    )
+    events.publish(
+        AlertGroupChanged(
+            key=group.key,
+            group_id=group.pk,
+            change="routed",
+            status=group.status,
+            case_id=group.case_id,
+            responder_id=responder.pk,
+            actor_id=events.actor_id(actor),
+        )
     )
     _tell_responder(group, responder)
     return group

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from django.db import models, transaction
 
 from casebridge.audit.services import audit_changes, audit_record
+from casebridge.core import events
 from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.core.errors import Reason, TransitionRefused
 
@@ -144,6 +145,9 @@ class Workflow:
     #: Called after every successful transition, in the same transaction, with
     #: (context, action, old status, new status): e.g. linked cases follow their work item.
     after: tuple[Callable[[Context, str, str, str], None], ...] = ()
+    #: The event every successful transition publishes, built from (context, action, old
+    #: status, new status) after the change is written: ``WorkItemTransitioned``, ...
+    transitioned: Callable[[Context, str, str, str], events.Event] | None = None
 
     def __post_init__(self) -> None:
         names = {s.name for s in self.states}
@@ -323,6 +327,8 @@ def apply_transition(
             "actor": getattr(actor, "username", None),
         }
         outbox_enqueue(topic=f"{locked.audit_type}.transitioned", key=locked.key, payload=payload)
+        if workflow.transitioned is not None:
+            events.publish(workflow.transitioned(ctx, action, previous, target))
         for follow in workflow.after:
             follow(ctx, action, previous, target)
     return locked  # type: ignore[no-any-return]

@@ -10,13 +10,14 @@ from django.db import transaction
 from casebridge.accounts.models import Role
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Component, Service
-from casebridge.core import clock, keys
+from casebridge.core import clock, events, keys
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.integrations.outbox import outbox_enqueue
 from casebridge.occurrences.services import occurrence_index_work_item
 from casebridge.workflows.engine import apply_transition
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.documentation import doc_values
+from casebridge.workitems.events import WorkItemCreated
 from casebridge.workitems.inputs import normalise
 from casebridge.workitems.models import KEY_PREFIX, Category, LadderPolicy, PolicyCode, WorkItem
 from casebridge.workitems.policies import default_level
@@ -61,6 +62,11 @@ def work_item_create(
     audit_record(actor=actor, subject=item, action="created", data={"category": category})
     occurrence_index_work_item(item)
     outbox_enqueue(topic="work_item.created", key=key, payload={"key": key, "category": category})
+    events.publish(
+        WorkItemCreated(
+            key=key, work_item_id=item.pk, category=category, actor_id=events.actor_id(actor)
+        )
+    )
     return item
 
 

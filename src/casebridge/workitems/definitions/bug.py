@@ -25,6 +25,7 @@ from casebridge.workitems.definitions.common import (
     effect_back_to_work,
     effect_finish,
     testing_and_release,
+    transitioned,
 )
 from casebridge.workitems.definitions.outcomes import (
     check_duplicate_target,
@@ -89,6 +90,7 @@ BUG = Workflow(
     name="bug",
     label="Bug",
     after=(follow, sprint_follow),
+    transitioned=transitioned,
     role_labels=ROLE_LABELS,
     initial="new",
     states=(

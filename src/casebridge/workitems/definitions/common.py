@@ -6,9 +6,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from casebridge.accounts.models import Role
-from casebridge.core import clock
+from casebridge.core import clock, events
 from casebridge.core.errors import Reason
 from casebridge.workflows.engine import Context, Requirement, Transition
+from casebridge.workitems.events import WorkItemTransitioned
 from casebridge.workitems.models import TestRecord, WorkItem
 from casebridge.workitems.policies import (
     assignment_reasons,
@@ -190,6 +191,23 @@ def effect_deploy(ctx: Context) -> Changes:
 def effect_finish(ctx: Context) -> Changes:
     ctx.subject.closed_at = clock.now()
     return {}
+
+
+def transitioned(ctx: Context, action: str, old: str, new: str) -> WorkItemTransitioned:
+    """The event every development workflow publishes after a transition."""
+    item: WorkItem = ctx.subject
+    return WorkItemTransitioned(
+        key=item.key,
+        work_item_id=item.pk,
+        category=item.category,
+        action=action,
+        from_state=old,
+        to_state=new,
+        actor_id=events.actor_id(ctx.actor),
+        reason=str(ctx.data.get("reason") or ""),
+        sprint_id=item.sprint_id,
+        sprint_given=ctx.data.get("sprint") is not None,
+    )
 
 
 # --- the delivery stages every category shares ---------------------------------------------------

@@ -13,6 +13,7 @@ from casebridge.workitems.definitions.common import (
     delivery,
     effect_finish,
     testing_and_release,
+    transitioned,
 )
 from casebridge.workitems.definitions.planning import check_sprint_open, reschedule
 from casebridge.workitems.definitions.review import (
@@ -34,6 +35,7 @@ FEATURE = Workflow(
     name="feature",
     label="Feature request",
     after=(follow, sprint_follow),
+    transitioned=transitioned,
     role_labels=ROLE_LABELS,
     initial="submitted",
     states=(

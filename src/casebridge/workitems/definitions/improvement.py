@@ -15,7 +15,14 @@ from casebridge.workflows.engine import (
     Transition,
     Workflow,
 )
-from casebridge.workitems.definitions.common import DEV, DEVOPS, L2, delivery, effect_finish
+from casebridge.workitems.definitions.common import (
+    DEV,
+    DEVOPS,
+    L2,
+    delivery,
+    effect_finish,
+    transitioned,
+)
 from casebridge.workitems.definitions.planning import reschedule, schedule_improvement
 from casebridge.workitems.definitions.review import (
     AS_ROLE,
@@ -50,6 +57,7 @@ IMPROVEMENT = Workflow(
     name="improvement",
     label="Improvement",
     after=(follow, sprint_follow),
+    transitioned=transitioned,
     role_labels=ROLE_LABELS,
     initial="proposed",
     states=(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from casebridge.core import events
 from casebridge.core.errors import Reason
 from casebridge.workflows.engine import Context
 from casebridge.workitems.definitions.common import Changes, effect_finish
 from casebridge.workitems.documentation import DOC_NAMES, RECATEGORISE_DOCS, Given, missing_reasons
+from casebridge.workitems.events import WorkItemSuperseded
 from casebridge.workitems.models import WorkItem
 
 
@@ -22,6 +24,19 @@ def check_duplicate_target(ctx: Context) -> Iterator[Reason]:
         yield Reason("invalid", f"{target.key} is already a duplicate of this item", "duplicate_of")
 
 
+def _superseded(ctx: Context, item: WorkItem, by: WorkItem, how: str) -> None:
+    events.publish(
+        WorkItemSuperseded(
+            key=item.key,
+            work_item_id=item.pk,
+            by_key=by.key,
+            by_id=by.pk,
+            how=how,
+            actor_id=events.actor_id(ctx.actor),
+        )
+    )
+
+
 def effect_duplicate(ctx: Context) -> Changes:
     from casebridge.cases.following import cases_relink
 
@@ -30,6 +45,7 @@ def effect_duplicate(ctx: Context) -> Changes:
     item.duplicate_of = target
     effect_finish(ctx)
     moved = cases_relink(actor=ctx.actor, source=item, target=target)
+    _superseded(ctx, item, target, "duplicate")
     return {"duplicate_of": (None, target), "cases": ("", ", ".join(moved))}
 
 
@@ -76,4 +92,5 @@ def effect_recategorise(ctx: Context) -> Changes:
     item.superseded_by = new
     effect_finish(ctx)
     moved = cases_relink(actor=ctx.actor, source=item, target=new)
+    _superseded(ctx, item, new, "recategorised")
     return {"superseded_by": (None, new), "cases": ("", ", ".join(moved))}
