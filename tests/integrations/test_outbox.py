@@ -65,7 +65,7 @@ def test_enqueue_belongs_inside_the_transaction_of_the_change() -> None:
 def test_a_topic_nobody_listens_to_is_recorded_as_having_no_receiver(clock_at: Any) -> None:
     heard: list[str] = []
     register("case.created", lambda m: heard.append(m.key))
-    unheard = enqueue("case.unheard", 3)
+    unheard = enqueue("case.commented", 3)
     enqueue("case.created")
     assert outbox_deliver_due(limit=10) == 4
     assert heard == ["K-0"]

@@ -13,11 +13,16 @@ class AzureDevOpsConfig(AppConfig):
 
         register_check(SourceKind.AZURE_DEVOPS, hook_project_check)
 
+        from casebridge.cases.events import CaseEscalated, CommentAdded
+        from casebridge.core import events
         from casebridge.integrations.azure_devops import handlers
+        from casebridge.integrations.azure_devops.conflicts import PUSH_TOPIC
         from casebridge.integrations.outbox import register
+        from casebridge.workitems.events import WorkItemCreated, WorkItemTransitioned
 
-        register("work_item.created", handlers.on_work_item_changed)
-        register("work_item.transitioned", handlers.on_work_item_changed)
-        register("case.transitioned", handlers.on_case_transitioned)
-        register("case.commented", handlers.on_case_commented)
-        register("azure_devops.push", handlers.on_work_item_changed)
+        after = events.AFTER_COMMIT
+        events.subscribe(WorkItemCreated, handlers.push_created_work_item, after)
+        events.subscribe(WorkItemTransitioned, handlers.push_transitioned_work_item, after)
+        events.subscribe(CaseEscalated, handlers.push_escalated_work_item, after)
+        events.subscribe(CommentAdded, handlers.post_case_comment, after)
+        register(PUSH_TOPIC, handlers.on_push_requested)

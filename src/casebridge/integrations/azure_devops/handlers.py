@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from casebridge.cases.models import Case
+from casebridge.cases.events import CaseEscalated, CommentAdded
 from casebridge.cases.models import Comment as CaseComment
 from casebridge.integrations.azure_devops.errors import (
     AzureDevOpsError,
@@ -23,6 +23,7 @@ from casebridge.integrations.azure_devops.inbound import push_comment
 from casebridge.integrations.azure_devops.sync import push_key
 from casebridge.integrations.models import OutboxMessage
 from casebridge.integrations.outbox import PermanentFailure, RetryLater
+from casebridge.workitems.events import WorkItemCreated, WorkItemTransitioned
 
 
 def _outbox_language(run: Callable[[], Any]) -> None:
@@ -36,27 +37,35 @@ def _outbox_language(run: Callable[[], Any]) -> None:
         raise PermanentFailure(exc.message) from exc
 
 
-def on_work_item_changed(message: OutboxMessage) -> None:
-    """``work_item.created`` / ``work_item.transitioned``: push the item."""
+def on_push_requested(message: OutboxMessage) -> None:
+    """``azure_devops.push`` (a resolved conflict, a new link): push the item."""
     key = str(message.payload.get("key") or "")
     _outbox_language(lambda: push_key(key))
 
 
-def on_case_transitioned(message: OutboxMessage) -> None:
-    """An escalation (to a new or an existing work item): push that item."""
-    if message.payload.get("action") not in ("escalate", "resume_escalation"):
-        return
-    case = Case.objects.filter(key=str(message.payload.get("key") or "")).first()
-    if case is not None and case.work_item_id is not None:
-        key = case.work_item.key if case.work_item else ""
-        _outbox_language(lambda: push_key(key))
+# --- domain events (after commit, through the outbox: at least once, each idempotent) -----------
 
 
-def on_case_commented(message: OutboxMessage) -> None:
+def push_created_work_item(event: WorkItemCreated) -> None:
+    """A new work item (an escalation's, too) becomes an Azure DevOps item."""
+    _outbox_language(lambda: push_key(event.key))
+
+
+def push_transitioned_work_item(event: WorkItemTransitioned) -> None:
+    """A transition reaches Azure DevOps as the mapped state and fields (PATCH tested on /rev)."""
+    _outbox_language(lambda: push_key(event.key))
+
+
+def push_escalated_work_item(event: CaseEscalated) -> None:
+    """A case escalated to an existing item: make sure it is in Azure DevOps."""
+    if not event.new_work_item:
+        _outbox_language(lambda: push_key(event.work_item_key))
+
+
+def post_case_comment(event: CommentAdded) -> None:
+    """A case comment is posted to the Azure DevOps item of the case's work item, once."""
     comment = (
-        CaseComment.objects.select_related("case", "author")
-        .filter(pk=message.payload.get("comment"))
-        .first()
+        CaseComment.objects.select_related("case", "author").filter(pk=event.comment_id).first()
     )
     if comment is not None:
         _outbox_language(lambda: push_comment(comment))
