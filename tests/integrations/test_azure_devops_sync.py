@@ -260,6 +260,8 @@ def test_the_rte_resolves_a_conflict_by_api_and_page(
 
     page = Client()
     page.force_login(world["rte"])
+    on_item = page.get(f"/work-items/{item.key}/").content.decode()
+    assert 'data-testid="sync-conflicts"' in on_item and "1 sync conflict" in on_item
     shown = page.get("/settings/azure-devops/conflicts/")
     assert shown.status_code == 200
     assert "Triage needs the role" in shown.content.decode()
