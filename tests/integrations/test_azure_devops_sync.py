@@ -306,3 +306,35 @@ def test_retry_applies_their_change_once_what_refused_it_is_fixed(
     item.refresh_from_db()
     assert (item.status, item.priority) == ("triaged", "minor")
     assert not SyncConflict.objects.filter(resolved_at__isnull=True).exists()
+
+
+def test_log_files_travel_as_attachments_and_a_second_case_adds_its_link(
+    world: factories.World, ado: FakeAzureDevOps, connection: tuple[Connection, str]
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from casebridge.cases.attachments import attachment_add
+
+    case = case_transition(actor=world["l2"], case=make_case(world), action="take")
+    attachment_add(
+        actor=world["l2"], case=case, upload=ContentFile(b"ERROR boom\n"), filename="app.log"
+    )
+    case = case_transition(
+        actor=world["l2"], case=case, action="escalate", data={"category": "bug", "docs": BUG_DOCS}
+    )
+    outbox_deliver_due()
+    link = WorkItemLink.objects.get(work_item_id=case.work_item_id)
+    relations = ado.item(link.ado_id)["relations"]
+    files = [r for r in relations if r["rel"] == "AttachedFile"]
+    assert len(files) == 1 and files[0]["attributes"]["comment"] == f"Log from {case.key}"
+    assert list(ado.store.attachments.values()) == [("app.log", b"ERROR boom\n")]
+
+    other = case_transition(actor=world["l2"], case=make_case(world), action="take")
+    case_transition(
+        actor=world["l2"], case=other, action="escalate", data={"work_item": f"AB#{link.ado_id}"}
+    )
+    outbox_deliver_due()
+    outbox_deliver_due()
+    links = [r["url"] for r in ado.item(link.ado_id)["relations"] if r["rel"] == "Hyperlink"]
+    assert sum(url.endswith(f"/cases/{other.key}/") for url in links) == 1
+    assert sum(url.endswith(f"/cases/{case.key}/") for url in links) == 1

@@ -20,10 +20,11 @@ from casebridge.integrations.azure_devops.errors import (
     Unavailable,
 )
 from casebridge.integrations.azure_devops.inbound import push_comment
-from casebridge.integrations.azure_devops.sync import push_key
+from casebridge.integrations.azure_devops.sync import add_case_link, push_key
 from casebridge.integrations.models import OutboxMessage
 from casebridge.integrations.outbox import PermanentFailure, RetryLater
 from casebridge.workitems.events import WorkItemCreated, WorkItemTransitioned
+from casebridge.workitems.models import WorkItem
 
 
 def _outbox_language(run: Callable[[], Any]) -> None:
@@ -58,8 +59,11 @@ def push_transitioned_work_item(event: WorkItemTransitioned) -> None:
 
 def push_escalated_work_item(event: CaseEscalated) -> None:
     """A case escalated to an existing item: make sure it is in Azure DevOps."""
-    if not event.new_work_item:
-        _outbox_language(lambda: push_key(event.work_item_key))
+    if event.new_work_item:
+        return
+    item = WorkItem.objects.filter(pk=event.work_item_id).first()
+    if item is not None:
+        _outbox_language(lambda: push_key(item.key) + add_case_link(item, event.key))
 
 
 def post_case_comment(event: CommentAdded) -> None:

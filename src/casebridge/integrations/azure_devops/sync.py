@@ -270,6 +270,39 @@ def _gone(link: WorkItemLink) -> None:
     )
 
 
+CASES = "_cases"
+
+
+def add_case_link(item: WorkItem, case_key: str) -> int:
+    """A case escalated to an already linked item: a hyperlink to it on the Azure DevOps item,
+    once (the case keys sent are kept with the link)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    link = link_for(item, create=False)
+    if link is None or link.ado_id is None or case_key in link.synced.get(CASES, []):
+        return 0
+    url = str(settings.BASE_URL) + reverse("cases:detail", args=[case_key])
+    with clients.client_for(link.connection) as client:
+        for _attempt in range(3):
+            try:
+                remote = client.update(
+                    link.ado_id,
+                    [hyperlink(url, f"Casebridge case {case_key}")],
+                    expected_rev=link.rev,
+                )
+            except Conflict:
+                _merge_theirs(client, link)
+                link.refresh_from_db()
+                continue
+            with transaction.atomic():
+                _remember(link, remote, {}, own=True)
+                link.synced = {**link.synced, CASES: [*link.synced.get(CASES, []), case_key]}
+                _save(link)
+            return 1
+    raise RateLimited(f"Azure DevOps #{link.ado_id} kept changing", retry_after=5)
+
+
 def push_key(key: str) -> int:
     item = WorkItem.objects.filter(key=key).first()
     return push_work_item(item) if item is not None else 0
