@@ -98,10 +98,10 @@ def apply_remote(
             return "stale"
         link.synced = {**link.synced, **now_theirs}
         link.rev = remote.rev
-        link.iteration_path = str(remote.fields.get("System.IterationPath") or "")
+        link.iteration_path = str(remote.fields.get("System.IterationPath") or "")[:400]
         link.assigned_to = values.normalise(
             "System.AssignedTo", remote.fields.get("System.AssignedTo")
-        )
+        )[:200]
         link.synced_at = clock.now()
         _settle_conflicts(link, now_theirs)
         has_open = link.conflicts.filter(resolved_at__isnull=True).exists()
@@ -119,7 +119,7 @@ def _settle_conflicts(link: WorkItemLink, now_theirs: Mapping[str, Any]) -> None
     for conflict in link.conflicts.select_for_update().filter(resolved_at__isnull=True):
         if all(now_theirs.get(k, v) != v for k, v in conflict.theirs.items()):
             conflict.resolved_at = clock.now()
-            conflict.resolution = "superseded"
+            conflict.resolution = "settled"
             conflict.save(update_fields=["resolved_at", "resolution"])
 
 

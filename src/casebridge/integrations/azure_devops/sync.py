@@ -104,8 +104,12 @@ def _remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, Any], *, ow
     if own:
         link.own_revs = [*link.own_revs, remote.rev][-OWN_REVS_KEPT:]
     link.url = link.url or _html_url(link, remote)
-    link.iteration_path = str(remote.fields.get("System.IterationPath") or link.iteration_path)
-    link.assigned_to = values.normalise("System.AssignedTo", remote.fields.get("System.AssignedTo"))
+    link.iteration_path = str(remote.fields.get("System.IterationPath") or link.iteration_path)[
+        :400
+    ]
+    link.assigned_to = values.normalise(
+        "System.AssignedTo", remote.fields.get("System.AssignedTo")
+    )[:200]
     link.synced_at = clock.now()
     if link.state in (LinkState.PENDING, LinkState.ERROR):
         link.state = LinkState.SYNCED
