@@ -338,3 +338,20 @@ def test_log_files_travel_as_attachments_and_a_second_case_adds_its_link(
     links = [r["url"] for r in ado.item(link.ado_id)["relations"] if r["rel"] == "Hyperlink"]
     assert sum(url.endswith(f"/cases/{other.key}/") for url in links) == 1
     assert sum(url.endswith(f"/cases/{case.key}/") for url in links) == 1
+
+
+def test_an_assignee_azure_devops_does_not_know_is_said_once_not_sent_forever(
+    world: factories.World, linked: tuple[WorkItem, WorkItemLink], ado: FakeAzureDevOps
+) -> None:
+    item, link = linked
+    WorkItem.objects.filter(pk=item.pk).update(status="scheduled", priority="major")
+    work_item_transition(
+        actor=world["rte"], item=item, action="assign", data={"assignees": ["dev4"]}
+    )
+    outbox_deliver_due()
+    link.refresh_from_db()
+    assert "does not know dev4@example.com" in link.last_error
+    assert "System.AssignedTo" not in ado.item(link.ado_id)["fields"]
+    assert sync.push_work_item(WorkItem.objects.get(pk=item.pk)) == 0
+    reconcile(Connection.objects.get())
+    assert not SyncConflict.objects.exists()

@@ -36,6 +36,7 @@ from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.errors import (
     AzureDevOpsError,
     Conflict,
+    Invalid,
     NotFound,
     RateLimited,
 )
@@ -59,6 +60,7 @@ from casebridge.workitems.models import WorkItem
 log = structlog.get_logger("casebridge.azure_devops.sync")
 
 CREATING = "_creating"
+UNKNOWN = "_unknown_people"
 OWN_REVS_KEPT = 50
 MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024
 
@@ -126,7 +128,14 @@ def _save(link: WorkItemLink) -> None:
 
 
 def _changes(link: WorkItemLink, mine: Mapping[str, Any], held: set[str]) -> dict[str, Any]:
-    return {k: v for k, v in mine.items() if k not in held and link.synced.get(k, _UNSET) != v}
+    unknown = set(link.synced.get(UNKNOWN, []))
+    return {
+        k: v
+        for k, v in mine.items()
+        if k not in held
+        and link.synced.get(k, _UNSET) != v
+        and not (k in values.IDENTITY_FIELDS and v in unknown)
+    }
 
 
 _UNSET: Any = object()
@@ -251,9 +260,27 @@ def _push(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> int:
         except NotFound:
             _gone(link)
             return writes
+        except Invalid:
+            people = {k: v for k, v in changes.items() if k in values.IDENTITY_FIELDS}
+            if not people:
+                raise
+            # Azure DevOps does not know the assignee: send the rest, and say so.
+            remote = client.update(
+                link.ado_id,
+                _ops({k: v for k, v in changes.items() if k not in people}),
+                expected_rev=link.rev,
+            )
         writes += 1
+        agreed = values.theirs(remote, changes)
+        unknown = {
+            k: v for k, v in changes.items() if k in values.IDENTITY_FIELDS and agreed[k] != v
+        }
         with transaction.atomic():
-            _remember(link, remote, values.theirs(remote, changes), own=True)
+            _remember(link, remote, agreed, own=True)
+            if unknown:  # not sent again until Casebridge assigns someone else
+                who = [str(v) for v in unknown.values()]
+                link.synced = {**link.synced, UNKNOWN: [*link.synced.get(UNKNOWN, []), *who]}
+                link.last_error = f"Azure DevOps does not know {', '.join(who)}: assign there."
             _save(link)
     raise RateLimited(
         f"Azure DevOps #{link.ado_id} kept changing while Casebridge wrote to it", retry_after=5
