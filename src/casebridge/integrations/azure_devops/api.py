@@ -13,13 +13,13 @@ from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id
 from casebridge.integrations.azure_devops import conflicts, selectors, services, sync
 from casebridge.integrations.azure_devops.schemas import (
     ConflictOut,
+    ConflictResolveIn,
     ConnectionCreatedOut,
     ConnectionIn,
     ConnectionOut,
     ImportIn,
     LinkIn,
     MappingIn,
-    ResolveIn,
     SyncLinkOut,
     link_out,
 )
@@ -111,7 +111,7 @@ def get_conflict(request: ApiRequest, conflict_id: Id) -> ConflictOut:
     "Azure DevOps' value again through the workflow engine (after fixing what refused it); "
     "refused again, it is a new open conflict.",
 )
-def resolve_conflict(request: ApiRequest, conflict_id: Id, body: ResolveIn) -> ConflictOut:
+def resolve_conflict(request: ApiRequest, conflict_id: Id, body: ConflictResolveIn) -> ConflictOut:
     conflict = conflicts.conflict_get_for(request.auth, conflict_id)
     done = conflicts.conflict_resolve(
         actor=request.auth, conflict=conflict, resolution=body.resolution, note=body.note

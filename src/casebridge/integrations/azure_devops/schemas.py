@@ -158,7 +158,7 @@ class ConflictOut(Schema):
         )
 
 
-class ResolveIn(InputSchema):
+class ConflictResolveIn(InputSchema):
     resolution: Literal["ours", "retry"] = Field(
         description="ours: Casebridge's value stands and is pushed; retry: apply theirs again"
     )
