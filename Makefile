@@ -53,6 +53,7 @@ run: install
 lint: install
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
+	@$(VENV)/lint-imports --no-cache
 
 typecheck: install
 	@$(VENV)/mypy src

@@ -13,7 +13,7 @@ Affects Version/s -> versions, Priority -> priority.
 
 Procedure
 ---------
-1. All reports are analysed with ``casebridge.occurrences.text`` and loaded,
+1. All reports are analysed with ``casebridge.occurrences.index.text`` and loaded,
    in (Created, id) order, into in-memory SQLite FTS5 tables, the main
    ``(title, body, extra)`` one and a title-only one; rowid order is time
    order, so ``rowid < query`` keeps exactly the earlier reports.
@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from casebridge.occurrences.dupdata import (
+from casebridge.occurrences.evaluation.dupdata import (
     Query,
     Report,
     build_queries,
@@ -59,20 +59,18 @@ from casebridge.occurrences.dupdata import (
     load_pairs,
     load_reports,
 )
-from casebridge.occurrences.ranking import (
-    DEFAULT_CANDIDATE_SETTINGS,
+from casebridge.occurrences.index.profiles import CaseProfile, build_profile
+from casebridge.occurrences.index.ranking import (
     DEFAULT_WEIGHTS,
     FEATURE_NAMES,
     PRIOR_FEATURES,
     Candidate,
-    CandidateSettings,
-    CaseProfile,
     best_scores,
-    build_profile,
     compute_features,
     prepare_query,
 )
-from casebridge.occurrences.text import (
+from casebridge.occurrences.index.search import DEFAULT_CANDIDATE_SETTINGS, CandidateSettings
+from casebridge.occurrences.index.text import (
     FTS5_TOKENIZE,
     AnalysedText,
     analyse_case,

@@ -69,8 +69,8 @@ def main() -> int:
     setup_django()
     import csv
 
-    from casebridge.occurrences.dupdata import find_data, load_reports
-    from casebridge.occurrences.dupeval import _import
+    from casebridge.occurrences.evaluation.dupdata import find_data, load_reports
+    from casebridge.occurrences.evaluation.duplicates import _import
     from casebridge.occurrences.recurring import NEAR_PAIRS_PER_CASE
     from casebridge.occurrences.selectors import similar_for_case
     from casebridge.occurrences.services import occurrences_refresh_stats

@@ -12,7 +12,7 @@ and description lines, replaces some words with words drawn from the whole corpu
 splices in lines of other reports, drops some lines, and inserts rare synthetic identifiers with a
 Zipf-like distribution, so that posting lists and the vocabulary grow as in a large tracker.
 Service, component and version vary. Texts are analysed in worker processes by the product's own
-``occurrences.profiles.analyse`` (as ``occurrence_index_case`` calls it); the case rows, the
+``occurrences.index.profiles.analyse`` (as ``occurrence_index_case`` calls it); the case rows, the
 ``Document`` rows, the FTS5 rows (the same column texts ``search.write`` inserts) and the term
 statistics (the counts ``occurrences_refresh_stats`` would add) are bulk-inserted. The build
 checks a sample of documents against ``occurrence_index_case`` (and, with ``--verify``, the term
@@ -63,9 +63,9 @@ from _common import ROOT, emit, machine, percentiles, setup_django
 
 sys.path.insert(0, str(ROOT / "src"))
 
-from casebridge.occurrences.dupdata import load_reports
-from casebridge.occurrences.profiles import analyse, profile_to_json
-from casebridge.occurrences.text import AnalysedText, tsvector_literal
+from casebridge.occurrences.evaluation.dupdata import load_reports
+from casebridge.occurrences.index.profiles import analyse, profile_to_json
+from casebridge.occurrences.index.text import AnalysedText, tsvector_literal
 
 GENERATOR_VERSION = 1
 DATA = Path("/work/shared/data/gitbugs_hadoop/hadoop_bugs.csv")
@@ -518,7 +518,8 @@ class Stages:
         self._undo.append((owner, name, original))
 
     def __enter__(self) -> Stages:
-        from casebridge.occurrences import search, selectors
+        from casebridge.occurrences import selectors
+        from casebridge.occurrences.index import search
 
         self._wrap(selectors, "_n_docs", "term stats")
         self._wrap(selectors, "_doc_freqs", "term stats")
@@ -556,8 +557,8 @@ def raw_fts(calls: list[tuple[tuple[str, ...], dict[str, Any]]]) -> Callable[[],
     """The candidate statements of ``search.candidates`` alone, on the bare DB-API cursor."""
     from django.db import connection
 
-    from casebridge.occurrences.search import PG_WEIGHTS
-    from casebridge.occurrences.text import fts5_match_expression, tsquery_expression
+    from casebridge.occurrences.index.search import PG_WEIGHTS
+    from casebridge.occurrences.index.text import fts5_match_expression, tsquery_expression
 
     statements: list[tuple[str, list[Any]]] = []
     for terms, kw in calls:
@@ -774,7 +775,7 @@ def warm_file(path: str) -> float:
 
 def candidate_settings(overrides: str) -> Any:
     """The selector's candidate settings with ``field=value,...`` overrides applied."""
-    from casebridge.occurrences.ranking import DEFAULT_CANDIDATE_SETTINGS
+    from casebridge.occurrences.index.search import DEFAULT_CANDIDATE_SETTINGS
 
     types = {f.name: f.type for f in dataclasses.fields(DEFAULT_CANDIDATE_SETTINGS)}
     changes: dict[str, Any] = {}

@@ -17,9 +17,25 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
+from casebridge.accounts.api import router as accounts_router
+from casebridge.accounts.api import teams_router, tokens_router
 from casebridge.accounts.services import token_authenticate
+from casebridge.cases.api import router as cases_router
+from casebridge.catalog.api import router as catalog_router
 from casebridge.core.errors import DomainError, PermissionDenied
 from casebridge.core.jsonbody import JsonTooDeep, json_loads
+from casebridge.incidents.api import router as incidents_router
+from casebridge.integrations.api import outbox_router, webhooks_router
+from casebridge.integrations.azure_devops.api import router as azure_devops_router
+from casebridge.integrations.delivery.api import router as delivery_intake_router
+from casebridge.knowledge.api import router as knowledge_router
+from casebridge.monitoring.api import health_router, intake_router, integrations_router
+from casebridge.monitoring.api import router as alert_groups_router
+from casebridge.occurrences.api import router as signatures_router
+from casebridge.reporting.api import router as reports_router
+from casebridge.sprints.api import backlog_router, increments_router
+from casebridge.sprints.api import router as sprints_router
+from casebridge.workitems.api import router as workitems_router
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -153,23 +169,6 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _mount() -> None:
-    from casebridge.accounts.api import router as accounts_router
-    from casebridge.accounts.api import teams_router, tokens_router
-    from casebridge.cases.api import router as cases_router
-    from casebridge.catalog.api import router as catalog_router
-    from casebridge.incidents.api import router as incidents_router
-    from casebridge.integrations.api import outbox_router, webhooks_router
-    from casebridge.integrations.azure_devops.api import router as azure_devops_router
-    from casebridge.integrations.delivery.api import router as delivery_intake_router
-    from casebridge.knowledge.api import router as knowledge_router
-    from casebridge.monitoring.api import health_router, intake_router, integrations_router
-    from casebridge.monitoring.api import router as alert_groups_router
-    from casebridge.occurrences.api import router as signatures_router
-    from casebridge.reporting.api import router as reports_router
-    from casebridge.sprints.api import backlog_router, increments_router
-    from casebridge.sprints.api import router as sprints_router
-    from casebridge.workitems.api import router as workitems_router
-
     # The monitoring door first: it is the hottest path, and URLs resolve in this order.
     api.add_router("/intake", intake_router)
     api.add_router("/intake", delivery_intake_router)

@@ -12,7 +12,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casebridge.settings")
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line  # noqa: PLC0415 - Django loads once the settings module is named
 
     args = list(sys.argv[1:] if argv is None else argv)
     execute_from_command_line(["casebridge", *args])

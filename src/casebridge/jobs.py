@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from casebridge.cases.services import close_quiet_resolved_cases
+from casebridge.integrations.azure_devops.reconcile import reconcile_all
+from casebridge.integrations.delivery.processing import process_pending
+from casebridge.monitoring.worker import rate_windows_prune, worker_fold, worker_sync
+from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
+from casebridge.occurrences.services import log_sources_requeue_stalled, occurrences_refresh_stats
+
 
 @dataclass(frozen=True)
 class Job:
@@ -14,20 +21,6 @@ class Job:
 
 
 def periodic_jobs() -> list[Job]:
-    from casebridge.cases.services import close_quiet_resolved_cases
-    from casebridge.integrations.azure_devops.reconcile import reconcile_all
-    from casebridge.integrations.delivery.processing import process_pending
-    from casebridge.monitoring.processing import (
-        rate_windows_prune,
-        worker_fold,
-        worker_sync,
-    )
-    from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
-    from casebridge.occurrences.services import (
-        log_sources_requeue_stalled,
-        occurrences_refresh_stats,
-    )
-
     return [
         # every pass: stored alert payloads into groups, then the groups' cases
         Job("fold monitoring payloads into alert groups", 0, worker_fold),

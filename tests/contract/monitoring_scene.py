@@ -22,7 +22,7 @@ from casebridge.incidents.services import (
     incident_transition,
 )
 from casebridge.monitoring.models import AlertGroup, Payload
-from casebridge.monitoring.processing import intake_drain, payloads_fold
+from casebridge.monitoring.worker import intake_drain, payloads_fold
 from tests import factories
 from tests.monitoring.helpers import Sender, alert, make_integration, webhook
 
@@ -96,7 +96,7 @@ def build(world: factories.World) -> None:
     intake_drain()
     first, second = AlertGroup.objects.order_by("id")
     sender.post(webhook(alert("Unreadable")))
-    with mock.patch("casebridge.monitoring.processing.events_of", side_effect=ValueError("boom")):
+    with mock.patch("casebridge.monitoring.worker.events_of", side_effect=ValueError("boom")):
         payloads_fold()
     failed = Payload.objects.get(state="failed")
     incident = incident_declare(

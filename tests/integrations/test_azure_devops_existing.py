@@ -13,8 +13,8 @@ from django.core.management import call_command
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.services import case_transition
 from casebridge.core.errors import ValidationFailed
+from casebridge.integrations.azure_devops.existing import remote_id, work_item_import
 from casebridge.integrations.azure_devops.models import Connection, WorkItemLink
-from casebridge.integrations.azure_devops.sync import remote_id, work_item_import
 from casebridge.integrations.relay import outbox_deliver_due
 from casebridge.workitems.services import work_item_create
 from tests import factories

@@ -27,7 +27,7 @@ import pytest
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
 from casebridge.monitoring.models import AlertGroup, Payload
-from casebridge.monitoring.processing import intake_drain
+from casebridge.monitoring.worker import intake_drain
 from tests import factories
 from tests.monitoring.helpers import make_integration
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from casebridge.monitoring.models import AlertGroup
-from casebridge.monitoring.processing import intake_drain
+from casebridge.monitoring.worker import intake_drain
 from tests import factories
 from tests.monitoring.helpers import Sender, alert, event, make_integration, webhook
 

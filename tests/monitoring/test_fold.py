@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 
 from casebridge.core import clock
-from casebridge.monitoring import processing
+from casebridge.monitoring import worker
 from casebridge.monitoring.models import AlertGroup, Payload
-from casebridge.monitoring.processing import intake_drain, payloads_fold
+from casebridge.monitoring.worker import intake_drain, payloads_fold
 from tests import factories
 from tests.monitoring.helpers import Sender, alert, later, make_integration, webhook
 
@@ -60,7 +60,7 @@ def test_a_payload_folded_by_another_worker_meanwhile_is_not_counted_twice(
     """On SQLite the batch is read before the write lock; whatever another worker folded in
     between is dropped once the lock is held. (With row locks the claim itself excludes it.)"""
     am.post(webhook(alert(instance="db-1"), alert("DiskFull", instance="db-2")))
-    parse = processing.Batch.parse
+    parse = worker.Batch.parse
     raced: list[int] = []
     racing: list[bool] = []
 
@@ -71,7 +71,7 @@ def test_a_payload_folded_by_another_worker_meanwhile_is_not_counted_twice(
             raced.append(payloads_fold())  # another worker, between the read and the lock
         return batch
 
-    monkeypatch.setattr(processing.Batch, "parse", staticmethod(parse_then_race))
+    monkeypatch.setattr(worker.Batch, "parse", staticmethod(parse_then_race))
     folded = payloads_fold()
     if connection.vendor == "sqlite":
         assert raced == [2] and folded == 0

@@ -12,7 +12,7 @@ import time_machine
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
 from casebridge.monitoring.models import AlertGroup, Payload
-from casebridge.monitoring.processing import intake_drain
+from casebridge.monitoring.worker import intake_drain
 from tests import factories
 from tests.contract.support import snapshot
 from tests.monitoring.helpers import T0, Sender, alert, event, later, make_integration, webhook

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from casebridge.occurrences.dupdata import load_reports, parse_time
+from casebridge.occurrences.evaluation.dupdata import load_reports, parse_time
 
 NOON = datetime(2020, 1, 2, 17, 14, 21, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from casebridge.occurrences.logparse import LogParser, parse_stream
-from casebridge.occurrences.logs import LogDigest, digest_text
+from casebridge.occurrences.logparse.digest import LogDigest, digest_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs"
 NAMES = sorted(path.stem for path in FIXTURES.glob("*.log"))

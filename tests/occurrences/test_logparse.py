@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from casebridge.occurrences import logeval
+from casebridge.occurrences.evaluation import logs as logeval
 from casebridge.occurrences.logparse import (
     LogParser,
     clustering,

@@ -9,16 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from casebridge.occurrences.ranking import (
+from casebridge.occurrences.index.profiles import CaseProfile, build_profile
+from casebridge.occurrences.index.ranking import (
     DEFAULT_WEIGHTS,
     FEATURE_NAMES,
     PRIOR_FEATURES,
     Candidate,
-    CaseProfile,
     Features,
     SimilarityWeights,
     best_scores,
-    build_profile,
     compute_features,
     explain,
     prepare_query,

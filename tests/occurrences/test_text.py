@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from casebridge.occurrences.text import (
+from casebridge.occurrences.index.text import (
     FTS5_TOKENIZE,
     analyse,
     analyse_case,

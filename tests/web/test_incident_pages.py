@@ -447,12 +447,12 @@ def test_admins_are_pointed_to_failed_payloads_and_retry_them_in_the_admin(
     from unittest import mock
 
     from casebridge.monitoring.models import Payload
-    from casebridge.monitoring.processing import payloads_fold
+    from casebridge.monitoring.worker import payloads_fold
     from tests.monitoring.helpers import Sender, alert, make_integration, webhook
 
     integration, secret = make_integration(world)
     Sender(integration, secret).post(webhook(alert("Unreadable")))
-    with mock.patch("casebridge.monitoring.processing.events_of", side_effect=ValueError("boom")):
+    with mock.patch("casebridge.monitoring.worker.events_of", side_effect=ValueError("boom")):
         payloads_fold()
     payload = Payload.objects.get(state="failed")
     admin = browser_as("admin")

@@ -5,6 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from casebridge.accounts.models import ApiToken, Organisation, Role, Team, User
+from casebridge.core.actors import SYSTEM
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.prepared import row_by
 
@@ -87,3 +88,10 @@ def organisation_list_for(viewer: Any) -> QuerySet[Organisation]:
     if viewer.has_role(Role.PARTNER):
         return viewer.served_organisations.order_by("name")  # type: ignore[no-any-return]
     return Organisation.objects.filter(pk=viewer.organisation_id)
+
+
+def actor_get(actor_id: int | None) -> Any:
+    """Who an event says acted (``core.events.actor_id``): the user, or Casebridge itself."""
+    if actor_id is None:
+        return SYSTEM
+    return User.objects.prefetch_related("role_grants").get(pk=actor_id)

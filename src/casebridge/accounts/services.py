@@ -26,6 +26,7 @@ from casebridge.accounts.models import (
     User,
     UserRole,
 )
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.errors import PermissionDenied, ValidationFailed
@@ -119,7 +120,7 @@ def user_create(
     audit_record(
         actor=actor,
         subject=user,
-        action="created",
+        action=AuditAction.CREATED,
         data={
             "roles": roles,
             "level": level,
@@ -197,7 +198,9 @@ def token_create(
         created_at=now,
         expires_at=now + timedelta(days=days),
     )
-    audit_record(actor=actor, subject=token, action="created", data={"user": user.username})
+    audit_record(
+        actor=actor, subject=token, action=AuditAction.CREATED, data={"user": user.username}
+    )
     return token, secret
 
 
@@ -208,7 +211,7 @@ def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, subject=token, action="revoked")
+        audit_record(actor=actor, subject=token, action=AuditAction.REVOKED)
     return token
 
 

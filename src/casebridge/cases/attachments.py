@@ -16,13 +16,13 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.events import AttachmentAdded
 from casebridge.cases.models import Attachment, Case
 from casebridge.cases.services import CaseInput, case_create, case_transition
 from casebridge.core import clock, events
 from casebridge.core.errors import PayloadTooLarge, ValidationFailed
-from casebridge.occurrences.services import log_attachment_queue
 
 SNIFF_BYTES = 8192
 LOG_EXTENSIONS = {".log", ".txt", ".out", ".err", ".trace"}
@@ -138,12 +138,11 @@ def attachment_add(
             audit_record(
                 actor=actor,
                 subject=case,
-                action="attached",
+                action=AuditAction.ATTACHED,
                 new=name,
                 data={"attachment": attachment.pk, "size": size, "type": content_type},
                 public=not internal,
             )
-            log_attachment_queue(attachment=attachment)
             events.publish(
                 AttachmentAdded(
                     key=case.key,

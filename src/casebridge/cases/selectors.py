@@ -6,13 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from casebridge.accounts.models import Role
 from casebridge.audit.models import AuditEvent
 from casebridge.audit.selectors import events_for
 from casebridge.cases.models import OPEN_STATES, Attachment, Case, CaseState, Comment
-from casebridge.core.errors import NotFound
+from casebridge.core.errors import NotFound, ValidationFailed
 
 ROW_RELATIONS = (
     "service",
@@ -152,8 +152,6 @@ def timeline_for(viewer: Any, case: Case) -> QuerySet[AuditEvent]:
 
 
 def state_counts_for(viewer: Any) -> dict[str, int]:
-    from django.db.models import Count
-
     rows = _cases_for(viewer).values("state").annotate(n=Count("id"))
     counts = {state.value: 0 for state in CaseState}
     counts.update({row["state"]: row["n"] for row in rows})
@@ -163,8 +161,6 @@ def state_counts_for(viewer: Any) -> dict[str, int]:
 def parse_states(value: str) -> tuple[str, ...]:
     """``open``, ``all`` (or nothing) or a comma-separated list of states; unknown names are a
     field error."""
-    from casebridge.core.errors import ValidationFailed
-
     if not value or value == "all":
         return ()
     if value == "open":

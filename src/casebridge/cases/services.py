@@ -11,8 +11,10 @@ from django.conf import settings
 from django.db import transaction
 
 from casebridge.accounts.models import Organisation, Role, User
-from casebridge.audit.services import audit_changes, audit_record
-from casebridge.cases.events import CaseCreated, CaseUpdated, CommentAdded
+from casebridge.audit.actions import AuditAction
+from casebridge.audit.services import audit_record, model_update
+from casebridge.cases.comments import comment_announce, comment_record
+from casebridge.cases.events import CaseCreated, CaseUpdated
 from casebridge.cases.models import Case, CaseState, Comment, Impact, Source
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.models import Component, Environment, Service
@@ -21,7 +23,6 @@ from casebridge.core.actors import SYSTEM
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.prepared import row_insert
 from casebridge.integrations.outbox import outbox_enqueue
-from casebridge.occurrences.services import occurrence_index_case, signatures_record_text
 from casebridge.workflows.engine import apply_transition
 
 CASE_PREFIX = "CB"
@@ -151,7 +152,7 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
     audit_record(
         actor=actor,
         subject=case,
-        action="created",
+        action=AuditAction.CREATED,
         new=case.state,
         data={"source": case.source, "service": data.service.slug},
         public=True,
@@ -167,10 +168,6 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
             reporter_id=reporter.pk,
             actor_id=events.actor_id(actor),
         )
-    )
-    occurrence_index_case(case, new=True)
-    signatures_record_text(
-        case=case, kind="description", text=case.description, seen_at=now, new=True
     )
     return case
 
@@ -195,17 +192,12 @@ def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
     errors = _validate_text(CaseInput(**merged))
     if errors:
         raise ValidationFailed("The case could not be updated", fields=errors)
-    diff: dict[str, tuple[object, object]] = {}
-    for name, given in merged.items():
-        value = given.strip() if isinstance(given, str) else given
-        if getattr(case, name) != value:
-            diff[name] = (getattr(case, name), value)
+    values = {
+        name: given.strip() if isinstance(given, str) else given for name, given in merged.items()
+    }
+    diff = model_update(case, values, actor=actor, action=AuditAction.UPDATED)
     if not diff:
         return case  # a no-op change writes nothing
-    for name, (_, value) in diff.items():
-        setattr(case, name, value)
-    case.save()
-    audit_changes(actor=actor, subject=case, action="updated", changes=diff)
     events.publish(
         CaseUpdated(
             key=case.key,
@@ -215,9 +207,6 @@ def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
             actor_id=events.actor_id(actor),
         )
     )
-    occurrence_index_case(case)
-    if "description" in diff:
-        signatures_record_text(case=case, kind="description", text=case.description)
     return case
 
 
@@ -251,31 +240,10 @@ def comment_add(*, actor: User, case: Case, body: str, internal: bool = False) -
         errors["internal"] = "Only support staff can write internal notes."
     if errors:
         raise ValidationFailed("The comment could not be added", fields=errors)
-    comment = Comment.objects.create(
-        case=case, author=actor, body=body, internal=internal, created_at=clock.now()
-    )
-    audit_record(
-        actor=actor,
-        subject=case,
-        action="commented",
-        data={"comment": comment.pk, "internal": internal},
-        public=not internal,
-    )
+    comment = comment_record(actor=actor, case=case, body=body, internal=internal)
     if not internal and actor.is_external and case.state == CaseState.WAITING_ON_REPORTER:
         case_transition(actor=actor, case=case, action="answer")
-    outbox_enqueue(
-        topic="case.commented", key=case.key, payload={"key": case.key, "comment": comment.pk}
-    )
-    events.publish(
-        CommentAdded(
-            key=case.key,
-            case_id=case.pk,
-            organisation_id=case.organisation_id,
-            comment_id=comment.pk,
-            author_id=events.actor_id(actor),
-            internal=internal,
-        )
-    )
+    comment_announce(actor=actor, case=case, comment=comment)
     return comment
 
 

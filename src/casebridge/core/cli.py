@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -27,8 +28,7 @@ def add_actor_argument(parser: CommandParser) -> None:
 
 
 def actor_from(options: dict[str, Any]) -> Any:
-    from casebridge.accounts.models import User
-
+    User = get_user_model()  # the user model, without core importing accounts
     username = options.get("actor") or ""
     if not username:
         raise CommandError(f"Say who acts: --as USERNAME or set {ACTOR_ENV}.", returncode=2)

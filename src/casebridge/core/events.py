@@ -88,7 +88,7 @@ class Event:
         return cls(**values)
 
 
-Handler = Callable[[Any], None]
+Handler = Callable[[Any], object]
 
 
 @dataclass(frozen=True)

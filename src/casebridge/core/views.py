@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -23,8 +24,6 @@ class _Migrations:
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     """The process can serve: the database answers and migrations are applied."""
-    from django.db.migrations.executor import MigrationExecutor
-
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

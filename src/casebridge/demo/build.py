@@ -19,16 +19,8 @@ from casebridge.cases.models import Case, CaseState
 from casebridge.cases.services import CaseInput, case_create, case_transition, comment_add
 from casebridge.catalog.models import Component, Service
 from casebridge.demo import development, logs
-from casebridge.demo.scenarios import (
-    DEMO_PASSWORD,
-    KNOWN_FIXES,
-    ORGANISATIONS,
-    PEOPLE,
-    SCENARIOS,
-    SERVICES,
-    TEAMS,
-    Scenario,
-)
+from casebridge.demo.scenarios import SCENARIOS, Scenario
+from casebridge.demo.world import DEMO_PASSWORD, KNOWN_FIXES, ORGANISATIONS, PEOPLE, SERVICES, TEAMS
 from casebridge.knowledge.models import KnownResolution
 from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
 

@@ -21,6 +21,9 @@ from casebridge.core.errors import Reason
 from casebridge.workitems.models import PolicyCode
 from casebridge.workitems.policies import setting
 
+#: The roles that work incidents (staff); QA may also be given a role in the room.
+STAFF = frozenset({Role.DEVELOPER, Role.L2_ENGINEER, Role.DEVOPS, Role.ADMIN})
+
 
 def _who(user: Any) -> str:
     return f"{user.display_name} ({user.level or 'no level'})"

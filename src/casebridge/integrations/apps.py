@@ -7,7 +7,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self) -> None:
-        from casebridge.integrations.outbox import register
-        from casebridge.integrations.webhooks.delivery import TOPIC, webhook_deliver
+        from casebridge.integrations.outbox import register  # noqa: PLC0415 - registered in ready(), once apps are loaded
+        from casebridge.integrations.webhooks.delivery import TOPIC, webhook_deliver  # noqa: PLC0415 - as above
 
         register(TOPIC, webhook_deliver)

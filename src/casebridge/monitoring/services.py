@@ -14,12 +14,13 @@ from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from casebridge.accounts.models import Role, User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock, events
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.integrations.notifications import notify
-from casebridge.monitoring import casework, policies
+from casebridge.monitoring import alert_cases, policies
 from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.intake import token_hash
 from casebridge.monitoring.models import (
@@ -129,7 +130,7 @@ def integration_create(
         timestamp_header=timestamp_header,
         service=service,
         environment=environment,
-        reporter=reporter or casework.monitoring_account(),
+        reporter=reporter or alert_cases.monitoring_account(),
         max_body_bytes=max_body_bytes,
         rate_limit_per_minute=rate_limit_per_minute,
         created_at=clock.now(),
@@ -137,7 +138,7 @@ def integration_create(
     audit_record(
         actor=actor,
         subject=integration,
-        action="created",
+        action=AuditAction.CREATED,
         data={"kind": kind, "auth": auth, "service": service.slug},
     )
     return integration, secret
@@ -150,7 +151,10 @@ def integration_set_enabled(*, actor: Any, integration: Integration, enabled: bo
         old, integration.enabled = integration.enabled, enabled
         integration.save(update_fields=["enabled"])
         audit_changes(
-            actor=actor, subject=integration, action="updated", changes={"enabled": (old, enabled)}
+            actor=actor,
+            subject=integration,
+            action=AuditAction.UPDATED,
+            changes={"enabled": (old, enabled)},
         )
     return integration
 
@@ -176,7 +180,7 @@ def payload_retry(*, actor: Any, payload: Payload) -> Payload:
     audit_record(
         actor=actor,
         subject=payload.integration,
-        action="payload_retried",
+        action=AuditAction.PAYLOAD_RETRIED,
         data={"payload": payload.pk, "error": payload.error[:500]},
     )
     return payload
@@ -272,12 +276,12 @@ def anomaly_report(
         synced_status=AlertStatus.FIRING,
         created_at=now,
     )
-    group.case = casework.case_for_group(group)
+    group.case = alert_cases.case_for_group(group)
     group.save(update_fields=["case"])
     audit_record(
         actor=actor,
         subject=group,
-        action="reported",
+        action=AuditAction.REPORTED,
         new=responder.username if responder else "",
         data={"case": group.case.key, "service": service.slug},
     )
@@ -321,7 +325,10 @@ def alert_group_assign(*, actor: Any, group: AlertGroup, responder: User) -> Ale
     old, group.responder = group.responder, responder
     group.save(update_fields=["responder"])
     audit_changes(
-        actor=actor, subject=group, action="routed", changes={"responder": (old, responder)}
+        actor=actor,
+        subject=group,
+        action=AuditAction.ROUTED,
+        changes={"responder": (old, responder)},
     )
     events.publish(
         AlertGroupChanged(
@@ -329,6 +336,10 @@ def alert_group_assign(*, actor: Any, group: AlertGroup, responder: User) -> Ale
             group_id=group.pk,
             change="routed",
             status=group.status,
+            from_status=group.status,
+            title=group.title,
+            integration_id=group.integration_id,
+            fingerprint=group.fingerprint,
             case_id=group.case_id,
             responder_id=responder.pk,
             actor_id=events.actor_id(actor),

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import Q
 
 from casebridge.cases.models import OPEN_STATES, CaseState
-from casebridge.occurrences.logs import digest_text
+from casebridge.occurrences.logparse.digest import digest_text
 from casebridge.occurrences.models import ClusterState, RecurringCluster
 from casebridge.occurrences.selectors import Occurrence, similar_for_draft
 from casebridge.occurrences.signatures import distinctive_signatures

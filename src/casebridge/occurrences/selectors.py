@@ -16,9 +16,22 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.db.models import Q
 
+from casebridge.cases.selectors import case_list_for
 from casebridge.core import clock
-from casebridge.occurrences import search
-from casebridge.occurrences.logs import digest_text
+from casebridge.knowledge.selectors import known_resolution_list_for
+from casebridge.occurrences.index import search
+from casebridge.occurrences.index.profiles import CaseProfile, analyse, profile_from_json
+from casebridge.occurrences.index.ranking import (
+    DEFAULT_WEIGHTS,
+    Candidate,
+    Features,
+    Hit,
+    Reasons,
+    rank,
+)
+from casebridge.occurrences.index.search import DEFAULT_CANDIDATE_SETTINGS, CandidateSettings
+from casebridge.occurrences.index.text import AnalysedText, idf, select_query_terms
+from casebridge.occurrences.logparse.digest import digest_text
 from casebridge.occurrences.models import (
     Document,
     DocumentKind,
@@ -27,20 +40,8 @@ from casebridge.occurrences.models import (
     SignatureSighting,
     TermStat,
 )
-from casebridge.occurrences.profiles import analyse, profile_from_json
-from casebridge.occurrences.ranking import (
-    DEFAULT_CANDIDATE_SETTINGS,
-    DEFAULT_WEIGHTS,
-    Candidate,
-    CandidateSettings,
-    CaseProfile,
-    Features,
-    Hit,
-    Reasons,
-    rank,
-)
 from casebridge.occurrences.services import STATS
-from casebridge.occurrences.text import AnalysedText, idf, select_query_terms
+from casebridge.workitems.selectors import work_item_list_for
 
 #: Cases (and known fixes) that share a log signature, added to the full-text candidates.
 SIGNATURE_CANDIDATES = 200
@@ -240,10 +241,6 @@ def _ranked(
 def _occurrences(
     viewer: Any, kind: str, ranked: list[tuple[CandidateDoc, Hit]]
 ) -> list[Occurrence]:
-    from casebridge.cases.selectors import case_list_for
-    from casebridge.knowledge.selectors import known_resolution_list_for
-    from casebridge.workitems.selectors import work_item_list_for
-
     if not ranked:
         return []
     ids = [doc.object_id for doc, _ in ranked]

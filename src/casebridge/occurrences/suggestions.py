@@ -20,9 +20,10 @@ from typing import Any
 from django.db.models import Count
 
 from casebridge.cases.models import Resolution
-from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.knowledge.selectors import known_resolution_list_for
+from casebridge.occurrences.index.ranking import Reasons
+from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import Signature, SignatureSighting
-from casebridge.occurrences.ranking import Reasons
 from casebridge.occurrences.selectors import Occurrence
 from casebridge.occurrences.signatures import distinctive_signatures
 
@@ -100,8 +101,6 @@ def fix_suggestions_for(
     ``text_hits`` are the known resolutions of the similarity selector; ``exclude_case`` is the
     case the suggestions are for (its own resolution is no evidence).
     """
-    from casebridge.knowledge.selectors import known_resolution_list_for
-
     if viewer.is_external:
         return []
     evidence, templates = _signature_evidence(signature_ids, exclude_case)

@@ -22,6 +22,7 @@ from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import events
 from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.core.errors import Reason, TransitionRefused
+from casebridge.integrations.outbox import outbox_enqueue
 
 
 class StateGroup(models.TextChoices):
@@ -283,8 +284,6 @@ def apply_transition(
     fresh row, the effect and the status change are saved, and the audit events and the outbox
     row are written before the commit.
     """
-    from casebridge.integrations.outbox import outbox_enqueue
-
     transition = workflow.transition(action)
     if transition is None:
         raise _unknown_action(workflow, action)

@@ -13,6 +13,12 @@ class Category(models.TextChoices):
 
 
 KEY_PREFIX = {Category.BUG: "BUG", Category.FEATURE: "FR", Category.IMPROVEMENT: "IMP"}
+#: Where each category's workflow starts (``workitems.definitions`` uses it as ``initial``).
+INITIAL_STATUS = {
+    Category.BUG: "new",
+    Category.FEATURE: "submitted",
+    Category.IMPROVEMENT: "proposed",
+}
 
 
 class Priority(models.TextChoices):

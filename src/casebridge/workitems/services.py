@@ -1,4 +1,5 @@
-"""Every write to work items."""
+"""Every write to work items (``work_item_create`` lives in ``creation``: the workflows'
+re-categorisation files a new item, and the workflows are below this module)."""
 
 from __future__ import annotations
 
@@ -8,66 +9,17 @@ from typing import Any
 from django.db import transaction
 
 from casebridge.accounts.models import Role
-from casebridge.audit.services import audit_changes, audit_record
-from casebridge.catalog.models import Component, Service
-from casebridge.core import clock, events, keys
+from casebridge.audit.actions import AuditAction
+from casebridge.audit.services import audit_changes
 from casebridge.core.errors import PermissionDenied, ValidationFailed
-from casebridge.integrations.outbox import outbox_enqueue
-from casebridge.occurrences.services import occurrence_index_work_item
 from casebridge.workflows.engine import apply_transition
+from casebridge.workitems.creation import work_item_create
 from casebridge.workitems.definitions import workflow_for
-from casebridge.workitems.documentation import doc_values
-from casebridge.workitems.events import WorkItemCreated
 from casebridge.workitems.inputs import normalise
-from casebridge.workitems.models import KEY_PREFIX, Category, LadderPolicy, PolicyCode, WorkItem
+from casebridge.workitems.models import LadderPolicy, PolicyCode, WorkItem
 from casebridge.workitems.policies import default_level
 
-
-@transaction.atomic
-def work_item_create(
-    *,
-    actor: Any,
-    category: str,
-    title: str,
-    docs: Mapping[str, Any],
-    service: Service | None = None,
-    component: Component | None = None,
-    environment: str = "",
-    version: str = "",
-) -> WorkItem:
-    if category not in Category.values:
-        raise ValidationFailed(
-            "Unknown category", fields={"category": "Use bug, feature or improvement."}
-        )
-    title = title.strip()
-    if not 3 <= len(title) <= 200:
-        raise ValidationFailed("Bad title", fields={"title": "Use 3 to 200 characters."})
-    key, _ = keys.next_key(KEY_PREFIX[Category(category)])
-    now = clock.now()
-    item = WorkItem(
-        key=key,
-        category=category,
-        title=title,
-        status=workflow_for(category).initial,
-        created_by=actor,
-        created_at=now,
-        service=service,
-        component=component,
-        environment=environment,
-        version=version,
-    )
-    for name, value in doc_values(docs).items():
-        setattr(item, name, value)
-    item.save()
-    audit_record(actor=actor, subject=item, action="created", data={"category": category})
-    occurrence_index_work_item(item)
-    outbox_enqueue(topic="work_item.created", key=key, payload={"key": key, "category": category})
-    events.publish(
-        WorkItemCreated(
-            key=key, work_item_id=item.pk, category=category, actor_id=events.actor_id(actor)
-        )
-    )
-    return item
+__all__ = ["ladder_policy_set", "work_item_create", "work_item_transition"]
 
 
 def work_item_transition(
@@ -119,7 +71,7 @@ def ladder_policy_set(
     audit_changes(
         actor=actor,
         subject=row,
-        action="policy_changed",
+        action=AuditAction.POLICY_CHANGED,
         changes={"enabled": (before[0], row.enabled), "min_level": (before[1], row.min_level)},
     )
     return row

@@ -10,7 +10,8 @@ from ninja import Router, Status
 from casebridge.core.errors import NotFound
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id
-from casebridge.integrations.azure_devops import conflicts, selectors, services, sync
+from casebridge.integrations.azure_devops import conflicts, existing, selectors, services, sync
+from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.azure_devops.schemas import (
     ConflictOut,
     ConflictResolveIn,
@@ -23,6 +24,7 @@ from casebridge.integrations.azure_devops.schemas import (
     SyncLinkOut,
     link_out,
 )
+from casebridge.workitems.models import WorkItem
 
 router = Router(tags=["azure-devops"])
 
@@ -120,7 +122,6 @@ def resolve_conflict(request: ApiRequest, conflict_id: Id, body: ConflictResolve
 
 
 def _connection(slug: str) -> Any:
-    from casebridge.integrations.azure_devops.models import Connection
 
     found = Connection.objects.filter(slug=slug, enabled=True).first()
     if found is None:
@@ -135,7 +136,7 @@ def _connection(slug: str) -> Any:
     description="Then escalate a case to it with `work_item` = its key or `AB#<id>`.",
 )
 def import_item(request: ApiRequest, body: ImportIn) -> Status[SyncLinkOut]:
-    item = sync.work_item_import(
+    item = existing.work_item_import(
         actor=request.auth,
         ref=body.azure_devops,
         connection=_connection(body.connection),
@@ -151,7 +152,7 @@ def import_item(request: ApiRequest, body: ImportIn) -> Status[SyncLinkOut]:
 )
 def link_item(request: ApiRequest, body: LinkIn) -> Status[SyncLinkOut]:
     item = _work_item(request, body.work_item)
-    link = sync.work_item_link_existing(actor=request.auth, item=item, ref=body.azure_devops)
+    link = existing.work_item_link_existing(actor=request.auth, item=item, ref=body.azure_devops)
     return Status(201, link_out(link))
 
 
@@ -169,7 +170,6 @@ def get_link(request: ApiRequest, key: str) -> SyncLinkOut:
 
 
 def _work_item(request: ApiRequest, key: str) -> Any:
-    from casebridge.workitems.models import WorkItem
 
     viewer = request.auth
     item = WorkItem.objects.filter(key=key.strip().upper()[:20]).first()

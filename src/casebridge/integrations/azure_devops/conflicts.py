@@ -18,13 +18,16 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from casebridge.accounts.models import Role
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from casebridge.integrations.azure_devops.clients import client_for
+from casebridge.integrations.azure_devops.inbound import apply_remote
 from casebridge.integrations.azure_devops.models import LinkState, SyncConflict, WorkItemLink
+from casebridge.integrations.azure_devops.sync import PUSH_TOPIC, push_work_item
 from casebridge.integrations.outbox import outbox_enqueue
 
-PUSH_TOPIC = "azure_devops.push"
 RESOLUTIONS = ("ours", "retry")
 
 
@@ -93,7 +96,7 @@ def conflict_resolve(
         audit_record(
             actor=actor,
             subject=link.work_item,
-            action="sync_conflict_resolved",
+            action=AuditAction.SYNC_CONFLICT_RESOLVED,
             reason=note,
             data={"conflict": locked.pk, "resolution": resolution, "summary": locked.summary},
         )
@@ -106,9 +109,6 @@ def conflict_resolve(
 
 
 def _retry(link: WorkItemLink) -> None:
-    from casebridge.integrations.azure_devops.clients import client_for
-    from casebridge.integrations.azure_devops.inbound import apply_remote
-    from casebridge.integrations.azure_devops.sync import push_work_item
 
     assert link.ado_id is not None
     with client_for(link.connection) as client:

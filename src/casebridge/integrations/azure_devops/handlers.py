@@ -13,13 +13,13 @@ from typing import Any
 
 from casebridge.cases.events import CaseEscalated, CommentAdded
 from casebridge.cases.models import Comment as CaseComment
+from casebridge.integrations.azure_devops.comments import push_comment
 from casebridge.integrations.azure_devops.errors import (
     AzureDevOpsError,
     Conflict,
     RateLimited,
     Unavailable,
 )
-from casebridge.integrations.azure_devops.inbound import push_comment
 from casebridge.integrations.azure_devops.sync import add_case_link, push_key
 from casebridge.integrations.models import OutboxMessage
 from casebridge.integrations.outbox import PermanentFailure, RetryLater

@@ -6,8 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from casebridge.integrations.azure_devops.models import Connection
+from casebridge.integrations.azure_devops.comments import pull_comments
+from casebridge.integrations.azure_devops.inbound import apply_remote
+from casebridge.integrations.azure_devops.models import Connection, LinkState, WorkItemLink
+from casebridge.integrations.azure_devops.sync import push_work_item
+from casebridge.integrations.azure_devops.wire import WorkItem as Remote
 from casebridge.integrations.delivery.models import DeliverySource
+from casebridge.integrations.delivery.outcomes import Ignored
 
 
 def hook_project_check(source: DeliverySource, data: Mapping[str, Any]) -> dict[str, str]:
@@ -28,11 +33,6 @@ def hook_project_check(source: DeliverySource, data: Mapping[str, Any]) -> dict[
 
 def process_work_item_hook(event: Any, data: Mapping[str, Any], clients: Any) -> str:
     """Apply a stored work item hook of a connection (see ``inbound.apply_remote``)."""
-    from casebridge.integrations.azure_devops.inbound import apply_remote
-    from casebridge.integrations.azure_devops.models import LinkState, WorkItemLink
-    from casebridge.integrations.azure_devops.sync import push_work_item
-    from casebridge.integrations.azure_devops.wire import WorkItem as Remote
-    from casebridge.integrations.delivery.processing import Ignored
 
     connection = Connection.objects.filter(hook_source=event.source).first()
     if connection is None or not connection.enabled:
@@ -55,8 +55,6 @@ def process_work_item_hook(event: Any, data: Mapping[str, Any], clients: Any) ->
     client = clients.for_connection(connection)
     remote = Remote.from_json({**dict(revision or {}), "id": item_id})
     if event.event_type == "workitem.commented" and remote.rev <= link.rev:
-        from casebridge.integrations.azure_devops.inbound import pull_comments
-
         pull_comments(link, client, remote)
         return "comments"
     outcome = apply_remote(link, remote, client=client)

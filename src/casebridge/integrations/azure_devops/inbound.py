@@ -28,24 +28,24 @@ from typing import Any
 
 import structlog
 from django.db import transaction
-from django.utils.html import strip_tags
 
 from casebridge.accounts.models import User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
-from casebridge.cases.models import Comment as CaseComment
 from casebridge.core import clock
 from casebridge.core.errors import Reason, TransitionRefused, ValidationFailed
 from casebridge.integrations.azure_devops import values
 from casebridge.integrations.azure_devops.client import AzureDevOpsClient
+from casebridge.integrations.azure_devops.comments import pull_comments
 from casebridge.integrations.azure_devops.models import (
     ConflictKind,
     LinkState,
     SyncConflict,
-    SyncedComment,
     WorkItemLink,
 )
+from casebridge.integrations.azure_devops.people import is_service_account, person
 from casebridge.integrations.azure_devops.processes import PRIORITY_VALUES
-from casebridge.integrations.azure_devops.wire import Comment, Identity
+from casebridge.integrations.azure_devops.wire import Identity
 from casebridge.integrations.azure_devops.wire import WorkItem as Remote
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.models import WorkItem
@@ -55,20 +55,6 @@ log = structlog.get_logger("casebridge.azure_devops.inbound")
 
 _UNSET: Any = object()
 PRIORITY_OF = {v: k for k, v in PRIORITY_VALUES.items()}
-
-
-def person(identity: Identity | None) -> User | None:
-    """The active Casebridge user behind an Azure DevOps identity (by e-mail, else user name)."""
-    if identity is None or not identity.unique_name:
-        return None
-    name = identity.unique_name.strip()
-    users = User.objects.prefetch_related("role_grants").filter(is_active=True)
-    return users.filter(email__iexact=name).first() or users.filter(username__iexact=name).first()
-
-
-def is_service_account(link: WorkItemLink, identity: Identity | None) -> bool:
-    account = link.connection.service_account.strip().lower()
-    return bool(identity and account and identity.unique_name.strip().lower() == account)
 
 
 def keys_of(item: WorkItem, link: WorkItemLink) -> set[str]:
@@ -337,7 +323,7 @@ def _title(change: Change) -> Problem:
         audit_record(
             actor=actor,
             subject=locked,
-            action="renamed",
+            action=AuditAction.RENAMED,
             field="title",
             old=old,
             new=title,
@@ -380,7 +366,7 @@ def _conflict(  # noqa: PLR0917 - one record, its parts named at each call
         audit_record(
             actor=None,
             subject=item,
-            action="sync_conflict",
+            action=AuditAction.SYNC_CONFLICT,
             data={
                 "conflict": conflict.pk,
                 "azure_devops": link.ado_id,
@@ -390,93 +376,3 @@ def _conflict(  # noqa: PLR0917 - one record, its parts named at each call
             },
         )
     log.info("azure_devops_conflict", item=item.key, ado=link.ado_id, kind=kind)
-
-
-# --- comments ------------------------------------------------------------------------------------
-
-
-def pull_comments(link: WorkItemLink, client: AzureDevOpsClient, remote: Remote) -> int:
-    """Copy the item's new comments to its cases; returns how many were copied."""
-    known = SyncedComment.objects.filter(link=link).count()
-    if int(remote.fields.get("System.CommentCount") or 0) <= known:
-        return 0
-    assert link.ado_id is not None
-    copied = 0
-    for comment in client.comments(link.ado_id):
-        copied += comment_arrived(link, comment)
-    return copied
-
-
-def comment_arrived(link: WorkItemLink, comment: Comment) -> int:
-    """One Azure DevOps comment, copied once to every case of the item (ours are only noted)."""
-    if SyncedComment.objects.filter(link=link, ado_comment_id=comment.id).exists():
-        return 0
-    item = WorkItem.objects.get(pk=link.work_item_id)
-    ours = is_service_account(link, comment.created_by)
-    with transaction.atomic():
-        if ours:
-            SyncedComment.objects.get_or_create(
-                link=link,
-                ado_comment_id=comment.id,
-                defaults={"origin": "casebridge", "created_at": clock.now()},
-            )
-            return 0
-        author = person(comment.created_by) or item.created_by
-        name = comment.created_by.display_name if comment.created_by else "Azure DevOps"
-        text = strip_tags(comment.text).strip()[:20_000]
-        body = f"[Azure DevOps #{link.ado_id}] {name}: {text}"
-        first: CaseComment | None = None
-        for case in item.cases.all().order_by("id"):
-            made = CaseComment.objects.create(
-                case=case, author=author, body=body, internal=True, created_at=clock.now()
-            )
-            first = first or made
-            audit_record(
-                actor=author,
-                subject=case,
-                action="commented",
-                data={"comment": made.pk, "internal": True, "origin": "azure_devops"},
-            )
-        SyncedComment.objects.create(
-            link=link,
-            ado_comment_id=comment.id,
-            case_comment=first,
-            origin="azure_devops",
-            created_at=clock.now(),
-        )
-    return 1
-
-
-def push_comment(comment: CaseComment, client: AzureDevOpsClient | None = None) -> int:
-    """Post a case comment to the Azure DevOps item of the case's work item, marked with its
-    origin; once (a comment that came from Azure DevOps is never sent back)."""
-    from casebridge.integrations.azure_devops import clients
-
-    case = comment.case
-    if case.work_item_id is None or SyncedComment.objects.filter(case_comment=comment).exists():
-        return 0
-    link = (
-        WorkItemLink.objects.select_related("connection")
-        .filter(work_item_id=case.work_item_id, ado_id__isnull=False)
-        .first()
-    )
-    if link is None or not link.connection.enabled or comment.body.startswith("[Azure DevOps #"):
-        return 0
-    kind = "internal note" if comment.internal else "comment"
-    text = (
-        f"**[Casebridge]** {comment.author.display_name} on {case.key} ({kind}):\n\n{comment.body}"
-    )
-    own = client is None
-    client = client or clients.client_for(link.connection)
-    try:
-        assert link.ado_id is not None
-        posted = client.add_comment(link.ado_id, text)
-    finally:
-        if own:
-            client.close()
-    SyncedComment.objects.get_or_create(
-        link=link,
-        ado_comment_id=posted.id,
-        defaults={"case_comment": comment, "origin": "casebridge", "created_at": clock.now()},
-    )
-    return 1

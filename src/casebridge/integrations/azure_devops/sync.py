@@ -21,16 +21,16 @@ second time.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
-from casebridge.accounts.models import Role
+from casebridge.cases.models import Attachment
 from casebridge.core import clock
-from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.integrations.azure_devops import clients, values
 from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.errors import (
@@ -40,6 +40,7 @@ from casebridge.integrations.azure_devops.errors import (
     NotFound,
     RateLimited,
 )
+from casebridge.integrations.azure_devops.inbound import apply_remote
 from casebridge.integrations.azure_devops.models import (
     Connection,
     LinkState,
@@ -59,6 +60,7 @@ from casebridge.workitems.models import WorkItem
 
 log = structlog.get_logger("casebridge.azure_devops.sync")
 
+PUSH_TOPIC = "azure_devops.push"
 CREATING = "_creating"
 UNKNOWN = "_unknown_people"
 OWN_REVS_KEPT = 50
@@ -99,13 +101,13 @@ def held_fields(link: WorkItemLink) -> set[str]:
     return held
 
 
-def _remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, Any], *, own: bool) -> None:
+def remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, Any], *, own: bool) -> None:
     """The remote's new revision is known, and ``sent`` is agreed (keys of ours only)."""
     link.synced = {k: v for k, v in link.synced.items() if k != CREATING} | dict(sent)
     link.rev = max(link.rev, remote.rev)
     if own:
         link.own_revs = [*link.own_revs, remote.rev][-OWN_REVS_KEPT:]
-    link.url = link.url or _html_url(link, remote)
+    link.url = link.url or html_url(link, remote)
     link.iteration_path = str(remote.fields.get("System.IterationPath") or link.iteration_path)[
         :400
     ]
@@ -118,7 +120,7 @@ def _remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, Any], *, ow
     link.last_error = ""
 
 
-def _html_url(link: WorkItemLink, remote: Remote) -> str:
+def html_url(link: WorkItemLink, remote: Remote) -> str:
     base = link.connection.organization_url
     return f"{base}/{link.connection.project}/_workitems/edit/{remote.id}"
 
@@ -152,9 +154,6 @@ def _ops(changes: Mapping[str, Any]) -> list[PatchOp]:
 
 
 def _case_links(item: WorkItem) -> list[PatchOp]:
-    from django.conf import settings
-    from django.urls import reverse
-
     ops = [hyperlink(values.item_url(item), f"Casebridge {item.key}")]
     for case in item.cases.all().order_by("id"):
         url = str(settings.BASE_URL) + reverse("cases:detail", args=[case.key])
@@ -164,11 +163,6 @@ def _case_links(item: WorkItem) -> list[PatchOp]:
 
 def _attachments(client: AzureDevOpsClient, item: WorkItem) -> list[PatchOp]:
     """The linked cases' log files: uploaded when small enough, else a link to them."""
-    from django.conf import settings
-    from django.urls import reverse
-
-    from casebridge.cases.models import Attachment
-
     ops = []
     logs = Attachment.objects.filter(case__work_item=item, is_log=True).select_related("case")
     for attachment in logs.order_by("id"):
@@ -242,7 +236,7 @@ def _push(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> int:
             link.ado_id = remote.id
             keys = set(values.ours(item, link.connection))
             sent = values.theirs(remote, keys | values.two_way(link.connection, item.category))
-            _remember(link, remote, sent, own=True)
+            remember(link, remote, sent, own=True)
             _save(link)
     item = WorkItem.objects.get(pk=item.pk)
     for _attempt in range(3):
@@ -276,7 +270,7 @@ def _push(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> int:
             k: v for k, v in changes.items() if k in values.IDENTITY_FIELDS and agreed[k] != v
         }
         with transaction.atomic():
-            _remember(link, remote, agreed, own=True)
+            remember(link, remote, agreed, own=True)
             if unknown:  # not sent again until Casebridge assigns someone else
                 who = [str(v) for v in unknown.values()]
                 link.synced = {**link.synced, UNKNOWN: [*link.synced.get(UNKNOWN, []), *who]}
@@ -288,8 +282,6 @@ def _push(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> int:
 
 
 def _merge_theirs(client: AzureDevOpsClient, link: WorkItemLink) -> None:
-    from casebridge.integrations.azure_devops.inbound import apply_remote
-
     assert link.ado_id is not None
     apply_remote(link, client.get(link.ado_id), client=client)
 
@@ -307,9 +299,6 @@ CASES = "_cases"
 def add_case_link(item: WorkItem, case_key: str) -> int:
     """A case escalated to an already linked item: a hyperlink to it on the Azure DevOps item,
     once (the case keys sent are kept with the link)."""
-    from django.conf import settings
-    from django.urls import reverse
-
     link = link_for(item, create=False)
     if link is None or link.ado_id is None or case_key in link.synced.get(CASES, []):
         return 0
@@ -327,7 +316,7 @@ def add_case_link(item: WorkItem, case_key: str) -> int:
                 link.refresh_from_db()
                 continue
             with transaction.atomic():
-                _remember(link, remote, {}, own=True)
+                remember(link, remote, {}, own=True)
                 link.synced = {**link.synced, CASES: [*link.synced.get(CASES, []), case_key]}
                 _save(link)
             return 1
@@ -341,181 +330,3 @@ def push_key(key: str) -> int:
 
 def open_conflicts(link: WorkItemLink) -> list[SyncConflict]:
     return list(link.conflicts.filter(resolved_at__isnull=True))
-
-
-# --- existing Azure DevOps items -----------------------------------------------------------------
-
-ITEM_URL = re.compile(
-    r"/_workitems/edit/(\d{1,9})(?:[/?#]|$)|/workitems/(\d{1,9})(?:[/?#]|$)", re.I
-)
-
-
-def remote_id(ref: str) -> int | None:
-    """``123``, ``AB#123``, ``#123`` or an item's web or API URL -> 123."""
-    text = ref.strip()
-    bare = text.upper().removeprefix("AB#").removeprefix("#")
-    if bare.isdigit() and 0 < len(bare) <= 9:
-        return int(bare)
-    match = ITEM_URL.search(text)
-    if match and text.lower().startswith("https://"):
-        return int(match[1] or match[2])
-    return None
-
-
-def _ref_error(ref: str) -> ValidationFailed:
-    return ValidationFailed(
-        "Not an Azure DevOps work item",
-        fields={"azure_devops": f"'{ref[:80]}' is neither an id (123, AB#123) nor an item's URL."},
-    )
-
-
-def _fetch_existing(connection: Connection, number: int, category: str) -> tuple[Remote, Any]:
-    with clients.client_for(connection) as client:
-        try:
-            remote = client.get(number)
-            history = client.updates(number)
-        except NotFound as exc:
-            raise ValidationFailed(
-                f"No Azure DevOps work item #{number}",
-                fields={"azure_devops": f"#{number} is not in {connection.project} (or hidden)."},
-            ) from exc
-    wanted = str(values.category_mapping(connection, category)["type"])
-    if remote.type != wanted:
-        raise ValidationFailed(
-            "Another type of work item",
-            fields={"azure_devops": f"#{number} is a {remote.type}; {category}s are {wanted}s."},
-        )
-    return remote, history
-
-
-def _taken(connection: Connection, number: int) -> None:
-    taken = WorkItemLink.objects.filter(connection=connection, ado_id=number).first()
-    if taken is not None:
-        raise ValidationFailed(
-            "Already linked",
-            fields={"azure_devops": f"#{number} is already {taken.work_item.key}'s."},
-        )
-
-
-def work_item_import(*, actor: Any, ref: str, connection: Connection, category: str) -> WorkItem:
-    """Make a Casebridge work item of an existing Azure DevOps one (its title, description, steps
-    to reproduce, state as the mapping reads it, and its history as audit events), linked to it.
-    Escalate a case to it afterwards (``work_item`` = its key or ``AB#<id>``)."""
-    from django.utils.html import strip_tags
-
-    from casebridge.audit.services import audit_record
-    from casebridge.workitems.services import work_item_create
-
-    if actor is not None and not actor.has_role(Role.RTE, Role.L2_ENGINEER, Role.ADMIN):
-        raise PermissionDenied("L2 engineers, the RTE and administrators import work items")
-    number = remote_id(ref)
-    if number is None:
-        raise _ref_error(ref)
-    if category not in connection.categories:
-        raise ValidationFailed(
-            "Not a category of the connection",
-            fields={"category": f"Use {', '.join(connection.categories)}."},
-        )
-    _taken(connection, number)
-    remote, history = _fetch_existing(connection, number, category)
-    mapping = values.category_mapping(connection, category)
-    fields = mapping.get("fields") or {}
-
-    def text(name: str) -> str:
-        ref_name = fields.get(name)
-        return strip_tags(str(remote.fields.get(ref_name) or "")).strip() if ref_name else ""
-
-    with transaction.atomic():
-        _taken(connection, number)
-        item = work_item_create(
-            actor=actor,
-            category=category,
-            title=(remote.title.strip() or f"Azure DevOps #{number}")[:200],
-            docs={
-                "description": text("description"),
-                "steps_to_reproduce": text("steps_to_reproduce"),
-            },
-            version=text("version")[:64],
-        )
-        state = mapping.get("from_ado", {}).get(remote.state)
-        if state and state != item.status:
-            old, item.status = item.status, state
-            item.save(update_fields=["status", "updated_at"])
-            audit_record(
-                actor=actor,
-                subject=item,
-                action="imported_state",
-                field="status",
-                old=old,
-                new=state,
-                reason=f"Azure DevOps #{number} is {remote.state}",
-            )
-        keys = set(values.ours(item, connection)) | values.two_way(connection, category)
-        link = WorkItemLink.objects.create(
-            work_item=item,
-            connection=connection,
-            ado_id=number,
-            created_at=clock.now(),
-        )
-        _remember(link, remote, values.theirs(remote, keys), own=False)
-        link.url = _html_url(link, remote)
-        link.save()
-        for update in history:
-            who = update.get("revisedBy") or {}
-            audit_record(
-                actor=None,
-                subject=item,
-                action="azure_devops_history",
-                data={
-                    "rev": update.get("rev"),
-                    "by": who.get("displayName", "") if isinstance(who, dict) else "",
-                    "at": update.get("revisedDate"),
-                    "fields": sorted((update.get("fields") or {}).keys())[:50],
-                },
-            )
-        audit_record(
-            actor=actor,
-            subject=item,
-            action="imported",
-            data={"azure_devops": number, "rev": remote.rev, "url": link.url},
-        )
-    return item
-
-
-def work_item_link_existing(*, actor: Any, item: WorkItem, ref: str) -> WorkItemLink:
-    """Link a Casebridge work item that has no Azure DevOps item yet to an existing one; from
-    then on it is synced (Casebridge's documentation is written there by the next push)."""
-    from casebridge.audit.services import audit_record
-
-    if actor is not None and not actor.has_role(Role.RTE, Role.L2_ENGINEER, Role.ADMIN):
-        raise PermissionDenied("L2 engineers, the RTE and administrators link work items")
-    number = remote_id(ref)
-    if number is None:
-        raise _ref_error(ref)
-    link = link_for(item)
-    if link is None:
-        raise ValidationFailed(
-            "No Azure DevOps connection covers this item",
-            fields={"azure_devops": f"Connect a project for {item.category}s first."},
-        )
-    if link.ado_id is not None:
-        raise ValidationFailed(
-            "Already linked", fields={"azure_devops": f"{item.key} is #{link.ado_id} already."}
-        )
-    _taken(link.connection, number)
-    remote, _ = _fetch_existing(link.connection, number, item.category)
-    with transaction.atomic():
-        _taken(link.connection, number)
-        link = WorkItemLink.objects.select_for_update().get(pk=link.pk)
-        link.ado_id = number
-        keys = set(values.ours(item, link.connection)) | values.two_way(
-            link.connection, item.category
-        )
-        _remember(link, remote, values.theirs(remote, keys), own=False)
-        link.save()
-        audit_record(actor=actor, subject=item, action="linked", data={"azure_devops": number})
-        from casebridge.integrations.azure_devops.conflicts import PUSH_TOPIC
-        from casebridge.integrations.outbox import outbox_enqueue
-
-        outbox_enqueue(topic=PUSH_TOPIC, key=item.key, payload={"key": item.key})
-    return link

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from casebridge.core.errors import DomainError
-from casebridge.integrations.azure_devops import selectors, services
+from casebridge.integrations.azure_devops import conflicts, selectors, services
 from casebridge.integrations.azure_devops.forms import ConnectForm, MappingForm
 from casebridge.integrations.azure_devops.schemas import token_source
 from casebridge.web.pages import Request, attach_errors, page, viewer
@@ -107,7 +107,6 @@ def connection_mapping(request: Request, slug: str, category: str) -> HttpRespon
 @page(internal=True)
 def conflict_list(request: Request) -> HttpResponse:
     """The sync conflicts, for staff to see and the RTE to resolve."""
-    from casebridge.integrations.azure_devops import conflicts
 
     state = request.GET.get("state", "open")
     state = state if state in ("open", "resolved", "all") else "open"
@@ -120,7 +119,6 @@ def conflict_list(request: Request) -> HttpResponse:
 @require_POST
 @page(internal=True)
 def conflict_resolve(request: Request, conflict_id: int) -> HttpResponse:
-    from casebridge.integrations.azure_devops import conflicts
 
     user = viewer(request)
     conflict = conflicts.conflict_get_for(user, conflict_id)

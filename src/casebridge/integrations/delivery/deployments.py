@@ -20,6 +20,7 @@ from typing import Any
 
 from casebridge.core.errors import DomainError
 from casebridge.integrations.delivery.models import InboundEvent, SourceKind
+from casebridge.integrations.delivery.outcomes import Ignored
 from casebridge.integrations.delivery.references import (
     PipelineActor,
     references_in,
@@ -140,7 +141,6 @@ def move_to_validation(item: WorkItem, *, environment: str, version: str, who: s
 
 
 def process(event: InboundEvent, data: Mapping[str, Any]) -> str:
-    from casebridge.integrations.delivery.processing import Ignored
 
     status, environment, version, refs, who = _parse(event, data)
     if status.lower() not in SUCCESS:

@@ -25,15 +25,16 @@ import structlog
 from django.db import transaction
 
 from casebridge.core import clock
+from casebridge.integrations.azure_devops.clients import client_for
+from casebridge.integrations.azure_devops.errors import AzureDevOpsError
+from casebridge.integrations.azure_devops.hooks import process_work_item_hook
+from casebridge.integrations.delivery import deployments, pulls
 from casebridge.integrations.delivery.models import EventState, InboundEvent, SourceKind
+from casebridge.integrations.delivery.outcomes import Ignored
 
 log = structlog.get_logger("casebridge.delivery")
 
 MAX_ATTEMPTS = 5
-
-
-class Ignored(Exception):
-    """Nothing to do with this event (the message says why)."""
 
 
 class Clients:
@@ -44,7 +45,6 @@ class Clients:
         self._made: dict[int, Any] = {}
 
     def for_connection(self, connection: Any) -> Any:
-        from casebridge.integrations.azure_devops.clients import client_for
 
         if connection.pk not in self._made:
             self._made[connection.pk] = self.stack.enter_context(client_for(connection))
@@ -56,10 +56,7 @@ def process_event(event: InboundEvent, clients: Clients) -> str:
     data = json.loads(event.body)
     kind = event.source.kind
     if kind == SourceKind.AZURE_DEVOPS:
-        from casebridge.integrations.azure_devops.hooks import process_work_item_hook
-
         return process_work_item_hook(event, data, clients)
-    from casebridge.integrations.delivery import deployments, pulls
 
     if event.event_type.startswith("deployment") or event.event_type.startswith("ms.vss-"):
         return deployments.process(event, data)
@@ -69,7 +66,6 @@ def process_event(event: InboundEvent, clients: Clients) -> str:
 def process_pending(*, limit: int = 100) -> int:
     """Process up to ``limit`` pending deliveries; returns how many were settled (done, ignored
     or failed)."""
-    from casebridge.integrations.azure_devops.errors import AzureDevOpsError
 
     pending = list(
         InboundEvent.objects.select_related("source")

@@ -19,11 +19,13 @@ from typing import Any
 from django.db import transaction
 
 from casebridge.accounts.models import User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.errors import DomainError
 from casebridge.core.urls import safe_external_url
 from casebridge.integrations.delivery.models import InboundEvent, PullRequestLink, SourceKind
+from casebridge.integrations.delivery.outcomes import Ignored
 from casebridge.integrations.delivery.references import references_in, work_items_for
 from casebridge.workitems.models import WorkItem
 from casebridge.workitems.services import work_item_transition
@@ -105,7 +107,7 @@ def _link(event: InboundEvent, item: WorkItem, pull: Pull) -> PullRequestLink:
             audit_record(
                 actor=None,
                 subject=item,
-                action="pull_request_linked" if created else "pull_request_updated",
+                action=AuditAction.PULL_REQUEST_LINKED if created else "pull_request_updated",
                 data={"pull_request": link.key, "state": link.state, "url": link.url},
             )
     return link
@@ -143,7 +145,6 @@ def _move(item: WorkItem, pull: Pull) -> str:
 
 
 def process(event: InboundEvent, data: Mapping[str, Any]) -> str:
-    from casebridge.integrations.delivery.processing import Ignored
 
     if event.event_type.startswith("deployment"):
         raise Ignored("Not a pull request event.")

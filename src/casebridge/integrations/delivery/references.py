@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from casebridge.accounts.models import Role
 from casebridge.core.actors import SYSTEM_ROLE
+from casebridge.integrations.azure_devops.models import WorkItemLink
 from casebridge.workitems.models import WorkItem
 
 REFERENCE = re.compile(
@@ -32,7 +33,6 @@ def references_in(*texts: object) -> list[str]:
 
 def work_items_for(references: Iterable[str]) -> list[WorkItem]:
     """The work items referenced (unknown references are left out), each once."""
-    from casebridge.integrations.azure_devops.models import WorkItemLink
 
     items: dict[int, WorkItem] = {}
     for ref in references:

@@ -14,9 +14,9 @@ day are in ``tests/occurrences/fixtures/logs``.
 'job <*> done'
 """
 
-from .clustering import template_id
 from .header import HeaderModel, learn_header
 from .parser import LogParser, ParsedLine, Template, parse_file, parse_stream
+from .templates import template_id
 
 __all__ = [
     "HeaderModel",

@@ -31,9 +31,10 @@ from os import PathLike
 from pathlib import Path
 from typing import Final, NamedTuple
 
-from .clustering import Cluster, Clusterer
+from .clustering import Clusterer
 from .header import HeaderModel, learn_header
 from .masking import CACHE_LIMIT, TokenMasker, digit_shape, remember
+from .templates import Cluster
 
 HEADER_SAMPLE_LINES: Final = 50
 MAX_MESSAGE_CHARS: Final = 512

@@ -9,12 +9,17 @@ from typing import Any
 
 from django.db import transaction
 
+from casebridge.cases.escalation import missing_reasons
+from casebridge.cases.models import Case
+from casebridge.cases.services import case_transition
 from casebridge.core.errors import PermissionDenied, Reason, TransitionRefused
 from casebridge.occurrences.models import (
     ClusterState,
     RecurringCluster,
 )
 from casebridge.occurrences.recurring.detection import ACTORS, cluster_decide
+from casebridge.workitems.models import WorkItem
+from casebridge.workitems.services import work_item_create
 
 # --- actions ------------------------------------------------------------------------------------
 
@@ -44,14 +49,10 @@ def _locked_open(cluster: RecurringCluster) -> RecurringCluster:
 
 
 def _members(cluster: RecurringCluster) -> list[Any]:
-    from casebridge.cases.models import Case
-
     return list(Case.objects.filter(recurring_clusters=cluster).order_by("created_at", "id"))
 
 
 def _link_cases(actor: Any, cases: list[Any], item: Any) -> tuple[list[str], list[str]]:
-    from casebridge.cases.services import case_transition
-
     linked, skipped = [], []
     for case in cases:
         if case.work_item_id == item.pk:
@@ -67,8 +68,6 @@ def _link_cases(actor: Any, cases: list[Any], item: Any) -> tuple[list[str], lis
 @transaction.atomic
 def recurring_link_all(*, actor: Any, cluster: RecurringCluster, work_item: str) -> LinkOutcome:
     """Escalate every open case of the cluster to one existing work item."""
-    from casebridge.workitems.models import WorkItem
-
     _require_l2(actor)
     cluster = _locked_open(cluster)
     item = WorkItem.objects.filter(key=work_item.strip().upper()).first()
@@ -88,8 +87,6 @@ def recurring_create_bug(
 ) -> LinkOutcome:
     """Escalate the oldest open case as a new bug (through the escalation gate), then link
     every other open case of the cluster to it."""
-    from casebridge.cases.services import case_transition
-
     _require_l2(actor)
     cluster = _locked_open(cluster)
     cases = _members(cluster)
@@ -117,9 +114,6 @@ def recurring_propose_improvement(
 ) -> LinkOutcome:
     """Propose an improvement work item from the cluster (rationale, benefit, area required,
     as the escalation gate asks of improvements). The cases stay where they are."""
-    from casebridge.cases.escalation import missing_reasons
-    from casebridge.workitems.services import work_item_create
-
     _require_l2(actor)
     cluster = _locked_open(cluster)
     cases = _members(cluster)

@@ -11,10 +11,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
+from casebridge.cases.models import Case
 from casebridge.core import clock, keys
 from casebridge.core.actors import SYSTEM
-from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import (
     NEAR_DUPLICATE_SCORE,
     ClusterBasis,
@@ -29,6 +31,8 @@ from casebridge.occurrences.models import (
     Signature,
     SignatureSighting,
 )
+from casebridge.occurrences.selectors import similar_for_case
+from casebridge.occurrences.services import STATS
 from casebridge.occurrences.signatures import everyday_signatures
 
 #: Pairs kept per case (its best earlier near-duplicates) and the lowest score kept, so that an
@@ -234,7 +238,7 @@ def _grow(
     audit_record(
         actor=SYSTEM,
         subject=cluster,
-        action="detected" if created else "grown",
+        action=AuditAction.DETECTED if created else "grown",
         new=str(cluster.size),
         data={"added": added, "basis": cluster.basis},
     )
@@ -251,10 +255,6 @@ def near_duplicates_refresh(*, batch: int = 50) -> int:
     cluster any more, so a large history (an import, the first run) costs nothing. Small
     batches keep the worker's loop responsive; the next run goes on where this one stopped.
     """
-    from casebridge.cases.models import Case
-    from casebridge.occurrences.selectors import similar_for_case
-    from casebridge.occurrences.services import STATS
-
     counted = IndexState.objects.filter(name=STATS).values_list("counted_through", flat=True)
     through = next(iter(counted), 0)
     state, _ = IndexState.objects.get_or_create(name=NEAR_CURSOR)
@@ -308,8 +308,6 @@ def _components(edges: Iterable[tuple[int, int]]) -> list[set[int]]:
 
 
 def _near_duplicate_clusters(policy: Policy, since: datetime, now: datetime) -> int:
-    from casebridge.cases.models import Case
-
     basis = Q(basis=ClusterBasis.NEAR_DUPLICATE)
     excluded, _ = _decided(basis)
     window = Q(case__created_at__gte=since, case__created_at__lte=now)

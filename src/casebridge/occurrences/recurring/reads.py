@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from casebridge.cases.selectors import case_list_for
 from casebridge.core.errors import NotFound
 from casebridge.occurrences.models import (
     ClusterState,
@@ -41,6 +42,4 @@ def cluster_get_for(viewer: Any, key: str) -> RecurringCluster:
 
 
 def cluster_cases_for(viewer: Any, cluster: RecurringCluster) -> list[Any]:
-    from casebridge.cases.selectors import case_list_for
-
     return list(case_list_for(viewer).filter(recurring_clusters=cluster).order_by("created_at"))

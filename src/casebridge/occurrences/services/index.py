@@ -9,16 +9,15 @@ from typing import Any
 from django.db import connection, transaction
 
 from casebridge.core.prepared import row_insert
-from casebridge.occurrences import search
+from casebridge.occurrences.index import search
+from casebridge.occurrences.index.profiles import CaseProfile, analyse, profile_to_json
+from casebridge.occurrences.index.text import AnalysedText
 from casebridge.occurrences.models import (
     Document,
     DocumentKind,
     IndexState,
 )
-from casebridge.occurrences.profiles import analyse, profile_to_json
-from casebridge.occurrences.ranking import CaseProfile
 from casebridge.occurrences.signatures import signature_ids_for_case
-from casebridge.occurrences.text import AnalysedText
 
 STATS = "case_terms"
 

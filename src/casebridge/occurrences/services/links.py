@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.errors import PermissionDenied, ValidationFailed
@@ -37,7 +38,7 @@ def case_link_add(*, actor: Any, case: Any, other: Any) -> CaseLink:
     )
     if created:
         for subject, target in ((case, other), (other, case)):
-            audit_record(actor=actor, subject=subject, action="related", new=target.key)
+            audit_record(actor=actor, subject=subject, action=AuditAction.RELATED, new=target.key)
     return link
 
 
@@ -49,5 +50,5 @@ def case_link_remove(*, actor: Any, case: Any, other: Any) -> bool:
     deleted, _ = CaseLink.objects.filter(case_a_id=first, case_b_id=second).delete()
     if deleted:
         for subject, target in ((case, other), (other, case)):
-            audit_record(actor=actor, subject=subject, action="unrelated", old=target.key)
+            audit_record(actor=actor, subject=subject, action=AuditAction.UNRELATED, old=target.key)
     return bool(deleted)

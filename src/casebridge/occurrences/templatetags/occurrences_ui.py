@@ -9,7 +9,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from casebridge.occurrences.ranking import Reasons
+from casebridge.occurrences.index.ranking import Reasons
 
 register = template.Library()
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from casebridge.accounts.models import Role, Team, User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import clock
 from casebridge.core.errors import PermissionDenied, ValidationFailed
@@ -112,7 +113,7 @@ def sprint_create(
     audit_record(
         actor=actor,
         subject=sprint,
-        action="created",
+        action=AuditAction.CREATED,
         data={
             "start": str(start),
             "end": str(end),
@@ -170,7 +171,7 @@ def sprint_update(
     change("start", new_start)
     change("end", new_end)
     change("increment", new_increment)
-    events = audit_changes(actor=actor, subject=locked, action="updated", changes=changes)
+    events = audit_changes(actor=actor, subject=locked, action=AuditAction.UPDATED, changes=changes)
     if events:
         locked.save()
     return locked
@@ -213,7 +214,10 @@ def sprint_start(*, actor: User | None, sprint: Sprint) -> Sprint:
     if errors:
         raise ValidationFailed("The sprint cannot start now", fields=errors)
     audit_changes(
-        actor=actor, subject=locked, action="started", changes={"start": (locked.start, day)}
+        actor=actor,
+        subject=locked,
+        action=AuditAction.STARTED,
+        changes={"start": (locked.start, day)},
     )
     locked.start = day
     locked.save(update_fields=["start"])
@@ -240,7 +244,7 @@ def team_capacity_set(
         old = (planning.unit, planning.default_capacity)
     planning.unit, planning.default_capacity = unit, default_capacity
     changes = {"unit": (old[0], unit), "default_capacity": (old[1], default_capacity)}
-    if audit_changes(actor=actor, subject=planning, action="updated", changes=changes):
+    if audit_changes(actor=actor, subject=planning, action=AuditAction.UPDATED, changes=changes):
         planning.save()
     return planning
 
@@ -266,7 +270,7 @@ def increment_create(
     audit_record(
         actor=actor,
         subject=increment,
-        action="created",
+        action=AuditAction.CREATED,
         data={"start": str(start), "end": str(end)},
     )
     return increment
@@ -288,7 +292,7 @@ def entry_kind(item: WorkItem, sprint: Sprint, day: date) -> str:
 def sprint_entry_follow(*, actor: Any, item: WorkItem) -> SprintEntry | None:
     """Record that ``item`` is now in ``item.sprint`` (and no longer in any other).
 
-    Called by the workflows' ``after`` hook inside the schedule / reschedule transaction.
+    Called by ``sprints.subscribers`` inside the schedule / reschedule transaction.
     """
     now = clock.now()
     entries = list(

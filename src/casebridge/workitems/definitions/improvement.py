@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from casebridge.accounts.models import ROLE_LABELS
 from casebridge.core.errors import Reason
-from casebridge.sprints.following import sprint_follow
 from casebridge.workflows.engine import (
     Context,
     Requirement,
@@ -34,7 +33,7 @@ from casebridge.workitems.definitions.review import (
     effect_decide,
     effect_reconsider,
 )
-from casebridge.workitems.following import follow
+from casebridge.workitems.models import INITIAL_STATUS, Category
 
 G = StateGroup
 
@@ -56,10 +55,9 @@ EVERYONE_INTERNAL = frozenset(
 IMPROVEMENT = Workflow(
     name="improvement",
     label="Improvement",
-    after=(follow, sprint_follow),
     transitioned=transitioned,
     role_labels=ROLE_LABELS,
-    initial="proposed",
+    initial=INITIAL_STATUS[Category.IMPROVEMENT],
     states=(
         State("proposed", "Proposed", G.OPEN),
         State("under_review", "Under review", G.OPEN),

@@ -8,6 +8,7 @@ from typing import Any
 from casebridge.core import events
 from casebridge.core.errors import Reason
 from casebridge.workflows.engine import Context
+from casebridge.workitems.creation import work_item_create
 from casebridge.workitems.definitions.common import Changes, effect_finish
 from casebridge.workitems.documentation import DOC_NAMES, RECATEGORISE_DOCS, Given, missing_reasons
 from casebridge.workitems.events import WorkItemSuperseded
@@ -24,7 +25,10 @@ def check_duplicate_target(ctx: Context) -> Iterator[Reason]:
         yield Reason("invalid", f"{target.key} is already a duplicate of this item", "duplicate_of")
 
 
-def _superseded(ctx: Context, item: WorkItem, by: WorkItem, how: str) -> None:
+def _superseded(ctx: Context, item: WorkItem, by: WorkItem, how: str) -> str:
+    """Hand the item's cases to ``by`` (``cases`` relinks them, in this transaction); the keys
+    of the cases moved, for the item's own audit event."""
+    moved = ", ".join(item.cases.order_by("id").values_list("key", flat=True))
     events.publish(
         WorkItemSuperseded(
             key=item.key,
@@ -35,18 +39,16 @@ def _superseded(ctx: Context, item: WorkItem, by: WorkItem, how: str) -> None:
             actor_id=events.actor_id(ctx.actor),
         )
     )
+    return moved
 
 
 def effect_duplicate(ctx: Context) -> Changes:
-    from casebridge.cases.following import cases_relink
-
     item: WorkItem = ctx.subject
     target: WorkItem = ctx.data["duplicate_of"]
     item.duplicate_of = target
     effect_finish(ctx)
-    moved = cases_relink(actor=ctx.actor, source=item, target=target)
-    _superseded(ctx, item, target, "duplicate")
-    return {"duplicate_of": (None, target), "cases": ("", ", ".join(moved))}
+    moved = _superseded(ctx, item, target, "duplicate")
+    return {"duplicate_of": (None, target), "cases": ("", moved)}
 
 
 def given_by(item: WorkItem) -> Given:
@@ -75,9 +77,6 @@ def check_new_category(ctx: Context) -> Iterator[Reason]:
 
 
 def effect_recategorise(ctx: Context) -> Changes:
-    from casebridge.cases.following import cases_relink
-    from casebridge.workitems.services import work_item_create
-
     item: WorkItem = ctx.subject
     new = work_item_create(
         actor=ctx.actor,
@@ -91,6 +90,5 @@ def effect_recategorise(ctx: Context) -> Changes:
     )
     item.superseded_by = new
     effect_finish(ctx)
-    moved = cases_relink(actor=ctx.actor, source=item, target=new)
-    _superseded(ctx, item, new, "recategorised")
-    return {"superseded_by": (None, new), "cases": ("", ", ".join(moved))}
+    moved = _superseded(ctx, item, new, "recategorised")
+    return {"superseded_by": (None, new), "cases": ("", moved)}

@@ -7,13 +7,14 @@ from typing import Any
 
 from django import template
 
+from casebridge.integrations.azure_devops.models import WorkItemLink
+from casebridge.integrations.delivery.models import PullRequestLink
+
 register = template.Library()
 
 
 @register.inclusion_tag("azure_devops/_panel.html")
 def azure_devops_panel(item: Any) -> dict[str, Any]:
-    from casebridge.integrations.azure_devops.models import WorkItemLink
-    from casebridge.integrations.delivery.models import PullRequestLink
 
     link = WorkItemLink.objects.select_related("connection").filter(work_item=item).first()
     conflicts = list(link.conflicts.filter(resolved_at__isnull=True)) if link else []

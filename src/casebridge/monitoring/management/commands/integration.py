@@ -10,7 +10,7 @@ from casebridge.catalog.models import Environment
 from casebridge.catalog.selectors import service_by_slug
 from casebridge.core.cli import print_json, run
 from casebridge.core.text import plural
-from casebridge.monitoring import processing, services
+from casebridge.monitoring import services, worker
 from casebridge.monitoring.intake import signature_header
 from casebridge.monitoring.models import Integration, IntegrationKind, Payload, PayloadState
 
@@ -125,7 +125,7 @@ class Command(BaseCommand):
         self.stdout.write(f"payload {payload.pk} queued again")
 
     def _process(self, options: dict[str, Any]) -> None:
-        self.stdout.write(f"processed {processing.intake_drain()} alerts and groups")
+        self.stdout.write(f"processed {worker.intake_drain()} alerts and groups")
 
 
 def _row(integration: Integration) -> dict[str, Any]:

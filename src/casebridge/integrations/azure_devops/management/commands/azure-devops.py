@@ -17,10 +17,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
-from casebridge.integrations.azure_devops import selectors, services
+from casebridge.integrations.azure_devops import conflicts, selectors, services
 from casebridge.integrations.azure_devops.clients import token_of, verify
+from casebridge.integrations.azure_devops.existing import work_item_import, work_item_link_existing
+from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.azure_devops.processes import CATEGORIES, PROCESSES
-from casebridge.integrations.azure_devops.schemas import ConnectionOut
+from casebridge.integrations.azure_devops.reconcile import reconcile
+from casebridge.integrations.azure_devops.schemas import ConflictOut, ConnectionOut, link_out
+from casebridge.integrations.delivery.processing import process_pending
+from casebridge.workitems.models import WorkItem
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -229,8 +234,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{key:<16} {'-' if value in (None, '') else shown}")
 
     def _sync(self, options: dict[str, Any]) -> None:
-        from casebridge.integrations.azure_devops.reconcile import reconcile
-        from casebridge.integrations.delivery.processing import process_pending
 
         if options["slug"]:
             chosen = [run(lambda: selectors.connection_get_for(self.actor, options["slug"]))]
@@ -255,8 +258,6 @@ class Command(BaseCommand):
             raise CommandError("some items did not sync (see above)", returncode=1)
 
     def _conflicts(self, options: dict[str, Any]) -> None:
-        from casebridge.integrations.azure_devops import conflicts
-        from casebridge.integrations.azure_devops.schemas import ConflictOut
 
         rows = [
             ConflictOut.of(c)
@@ -276,8 +277,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"         - {reason['message']}")
 
     def _resolve(self, options: dict[str, Any]) -> None:
-        from casebridge.integrations.azure_devops import conflicts
-        from casebridge.integrations.azure_devops.schemas import ConflictOut
 
         conflict = run(lambda: conflicts.conflict_get_for(self.actor or _Operator(), options["id"]))
         done = run(
@@ -295,9 +294,6 @@ class Command(BaseCommand):
         self.stdout.write(f"conflict {out.id} resolved: {out.resolution}")
 
     def _import(self, options: dict[str, Any]) -> None:
-        from casebridge.integrations.azure_devops.models import Connection
-        from casebridge.integrations.azure_devops.schemas import link_out
-        from casebridge.integrations.azure_devops.sync import work_item_import
 
         connection = Connection.objects.filter(slug=options["slug"]).first()
         if connection is None:
@@ -317,9 +313,6 @@ class Command(BaseCommand):
         self.stdout.write(f"imported #{out.ado_id} as {out.work_item} ({item.status})")
 
     def _link(self, options: dict[str, Any]) -> None:
-        from casebridge.integrations.azure_devops.schemas import link_out
-        from casebridge.integrations.azure_devops.sync import work_item_link_existing
-        from casebridge.workitems.models import WorkItem
 
         item = WorkItem.objects.filter(key=options["key"].strip().upper()).first()
         if item is None:

@@ -208,8 +208,8 @@ def run_ours(lines: list[str]) -> tuple[list[str], float]:
 
 def run_drain3(lines: list[str]) -> tuple[list[str], float]:
     """drain3 with its default configuration; final template per line and loop seconds."""
-    from drain3 import TemplateMiner
-    from drain3.template_miner_config import TemplateMinerConfig
+    from drain3 import TemplateMiner  # noqa: PLC0415 - the baseline, an evaluation-only dependency
+    from drain3.template_miner_config import TemplateMinerConfig  # noqa: PLC0415 - the baseline, an evaluation-only dependency
 
     miner = TemplateMiner(config=TemplateMinerConfig())
     add = miner.add_log_message
@@ -303,7 +303,7 @@ def format_logs_report(result: LogsEvaluation) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m casebridge.occurrences.logeval --data DIR [--json] [--repeats N]``."""
+    """``python -m casebridge.occurrences.evaluation.logs --data DIR [--json] [--repeats N]``."""
     options = argparse.ArgumentParser(description="Evaluate the log-template parser.")
     options.add_argument("--data", type=Path, required=True, help="folder of labelled logs")
     options.add_argument("--json", action="store_true", help="print the result as JSON")

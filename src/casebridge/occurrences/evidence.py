@@ -3,6 +3,8 @@ parsed from them (and from the log lines pasted into the cases and their escalat
 
 Development sees what the escalation gate demanded without opening each case: the work item's
 API output and page link to every log file and signature, in two queries whatever their number.
+It reads cases and the occurrence index, so it sits in ``occurrences`` (above both); the work
+item's page and API call it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from django.db.models import Case as DbCase
 from django.db.models import Value, When
 
 from casebridge.cases.models import Attachment
-from casebridge.occurrences.logs import LEVEL_RANK
+from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import SignatureSighting
 from casebridge.workitems.models import WorkItem
 

@@ -9,12 +9,12 @@ with GIN indexes. Both index the analysed terms of ``text.analyse_case``, never 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 
-from casebridge.occurrences.ranking import CandidateSettings
-from casebridge.occurrences.text import (
+from casebridge.occurrences.index.text import (
     FTS5_TOKENIZE,
     AnalysedText,
     fts5_match_expression,
@@ -51,6 +51,37 @@ POSTGRES_DROP = [
 ]
 #: ts_rank_cd weights for {D, C, B, A} = {-, extra, body, title}; normalisation 2 (by length).
 PG_WEIGHTS = "{0.1, 0.333, 0.333, 1.0}"
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSettings:
+    """Parameters of the two bounded candidate queries.
+
+    The main query ORs at most ``max_terms`` terms chosen by
+    ``text.select_query_terms`` (document frequencies of the main index, at
+    most ``max_postings`` postings) against the ``(title, body, extra)`` index,
+    ranked by ``bm25()`` with the ``*_weight`` column weights (PostgreSQL: the
+    A/B/C entries of the ``ts_rank_cd`` weight array), ``limit`` rows.
+    The title query does the same against a title-only index, with title
+    document frequencies and ``title_max_postings``, ``title_limit`` rows: on
+    large corpora the posting budget drops common words from the main query,
+    and the title index, whose posting lists are far shorter, recovers cases
+    whose titles share them.  The union is re-ranked in Python.
+    """
+
+    max_terms: int = 24
+    title_boost: float = 3.0
+    max_df_ratio: float = 0.05
+    max_postings: int = 8_000
+    limit: int = 100
+    title_max_postings: int = 3_000
+    title_limit: int = 40
+    title_weight: float = 3.0
+    body_weight: float = 1.0
+    extra_weight: float = 1.0
+
+
+DEFAULT_CANDIDATE_SETTINGS = CandidateSettings()
 
 
 def create_schema(vendor: str) -> list[str]:

@@ -14,42 +14,28 @@ opened through ``case_create`` (or linked to the open case of the same alert), a
 acknowledgement or resolve recorded there; this is a few milliseconds per case, so it runs in short
 transactions that keep SQLite's write lock free for the intake door.
 
-The rules of folding, per alert (fingerprint or dedup key) in arrival order:
-
-* firing, an open group exists: count it, update last seen and annotations;
-* firing, none open, and the alert started before the last group of it resolved: a late or
-  repeated notification of that resolved group: count it there (do not reopen);
-* firing otherwise: a new group;
-* acknowledged: the open group is acknowledged (an unknown key is ignored, as PagerDuty does);
-* resolved, an open group exists: the group resolves at the alert's ``endsAt``;
-* resolved, none open: counted on the last resolved group of the alert if it is the same alert,
-  else recorded as a new, already resolved group (its firing may still be on the way).
+The rules of folding, per alert, are in ``folding``.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Max, QuerySet, Subquery
+from django.db.models import QuerySet
 
-from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock
 from casebridge.core import events as domain_events
-from casebridge.core.prepared import rows_insert, rows_update
-from casebridge.monitoring import casework
+from casebridge.monitoring import alert_cases
 from casebridge.monitoring.events import AlertGroupChanged
+from casebridge.monitoring.folding import Catalogue, Fold, locked
 from casebridge.monitoring.formats import AlertEvent, events_of
 from casebridge.monitoring.models import (
-    OPEN_ALERT_STATES,
     AlertGroup,
-    AlertStatus,
-    Integration,
     Payload,
     PayloadState,
     RateWindow,
@@ -61,7 +47,6 @@ MAX_ATTEMPTS = 8
 FOLD_PAYLOADS = 200
 FOLD_ALERTS = 5000
 SYNC_BUDGET_SECONDS = 0.02
-GroupKey = tuple[int, str]
 #: What catching a group's case up reads: no lazy load per group.
 SYNC_RELATED = (
     "integration__reporter__organisation",
@@ -70,27 +55,10 @@ SYNC_RELATED = (
     "service",
     "component",
 )
-UPDATED_FIELDS = [
-    "status",
-    "firing_count",
-    "resolved_count",
-    "last_seen",
-    "resolved_at",
-    "acknowledged_at",
-    "annotations",
-    "last_payload",
-    "sync_pending",
-]
 
 
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 5 * 2**attempts))
-
-
-def _locked[M: Any](query: QuerySet[M]) -> QuerySet[M]:
-    if connection.features.has_select_for_update_skip_locked:
-        return query.select_for_update(skip_locked=True, of=("self",))
-    return query
 
 
 def due_payloads(now: datetime) -> QuerySet[Payload]:
@@ -101,180 +69,11 @@ def due_payloads(now: datetime) -> QuerySet[Payload]:
     ).order_by("id")
 
 
-# --- the lookups a batch needs ----------------------------------------------------------------
-
-
-@dataclass
-class Catalogue:
-    """Integrations, services and components by the names alerts use, loaded once per batch."""
-
-    integrations: dict[int, Integration]
-    services: dict[str, Service]
-    components: dict[tuple[int, str], Component]
-
-    @classmethod
-    def load(cls, integration_ids: Iterable[int]) -> Catalogue:
-        integrations = Integration.objects.select_related("service").in_bulk(set(integration_ids))
-        services = {s.slug: s for s in Service.objects.all()}
-        components = {(c.service_id, c.slug): c for c in Component.objects.all()}
-        return cls(integrations, services, components)
-
-    def place(self, integration: Integration, labels: dict[str, str]) -> tuple[Any, Any, str]:
-        """The service (a ``service`` label naming one, else the integration's), its component
-        (a ``component`` label) and the environment (an ``environment``/``env`` label)."""
-        service = self.services.get(labels.get("service", "")) or integration.service
-        component = self.components.get((service.pk, labels.get("component", "")))
-        env = labels.get("environment") or labels.get("env") or ""
-        env = {"prod": "production", "stage": "staging", "dev": "development"}.get(env, env)
-        return service, component, env if env in Environment.values else integration.environment
-
-
-@dataclass
-class Fold:
-    """The groups a batch touches, indexed by (integration, fingerprint)."""
-
-    now: datetime
-    catalogue: Catalogue
-    open: dict[GroupKey, AlertGroup] = field(default_factory=dict)
-    last_resolved: dict[GroupKey, AlertGroup] = field(default_factory=dict)
-    new: list[AlertGroup] = field(default_factory=list)
-    changed: dict[int, AlertGroup] = field(default_factory=dict)
-    ignored: int = 0
-
-    def load(self, keys: set[GroupKey]) -> None:
-        integration_ids = {i for i, _ in keys}
-        fingerprints = {f for _, f in keys}
-        mine = AlertGroup.objects.filter(
-            integration_id__in=integration_ids, fingerprint__in=fingerprints
-        )
-        for group in _locked(mine.filter(status__in=OPEN_ALERT_STATES).order_by("id")):
-            self.open[(group.integration_id or 0, group.fingerprint)] = group
-        latest = (
-            mine.filter(status=AlertStatus.RESOLVED)
-            .values("integration_id", "fingerprint")
-            .order_by()
-            .annotate(last=Max("id"))
-            .values("last")
-        )
-        for group in _locked(AlertGroup.objects.filter(pk__in=Subquery(latest)).order_by("id")):
-            key = (group.integration_id or 0, group.fingerprint)
-            if key in keys:
-                self.last_resolved[key] = group
-
-    def touch(self, group: AlertGroup) -> None:
-        if group.pk is not None:
-            self.changed[group.pk] = group
-
-    def apply(self, payload: Payload, event: AlertEvent) -> None:
-        key = (payload.integration_id, event.fingerprint)
-        seen = payload.received_at
-        group = self.open.get(key)
-        if event.action == AlertStatus.FIRING:
-            self._firing(key, group, payload, event)
-        elif event.action == AlertStatus.ACKNOWLEDGED:
-            if group is None:
-                self.ignored += 1
-                return
-            if group.status == AlertStatus.FIRING:
-                group.status = AlertStatus.ACKNOWLEDGED
-                group.acknowledged_at = seen
-                group.sync_pending = True
-            self._seen(group, payload)
-        else:
-            self._resolved(key, group, payload, event)
-
-    def _seen(self, group: AlertGroup, payload: Payload) -> None:
-        group.last_seen = max(group.last_seen, payload.received_at)
-        group.last_payload_id = payload.pk
-        self.touch(group)
-
-    def _firing(
-        self, key: GroupKey, group: AlertGroup | None, payload: Payload, event: AlertEvent
-    ) -> None:
-        if group is None:
-            resolved = self.last_resolved.get(key)
-            started = event.starts_at
-            ended = resolved.resolved_at if resolved is not None else None
-            if resolved is not None and started is not None and ended and started <= ended:
-                resolved.firing_count += 1
-                self._seen(resolved, payload)
-                return
-            group = self._create(key, payload, event, AlertStatus.FIRING)
-            self.open[key] = group
-        group.firing_count += 1
-        if event.annotations:
-            group.annotations = event.annotations
-        self._seen(group, payload)
-
-    def _resolved(
-        self, key: GroupKey, group: AlertGroup | None, payload: Payload, event: AlertEvent
-    ) -> None:
-        ended = event.ends_at or payload.received_at
-        if group is not None:
-            group.status = AlertStatus.RESOLVED
-            group.resolved_at = ended
-            group.resolved_count += 1
-            group.sync_pending = True
-            self._seen(group, payload)
-            del self.open[key]
-            self.last_resolved[key] = group
-            return
-        resolved = self.last_resolved.get(key)
-        started = event.starts_at
-        same = (
-            resolved is not None
-            and resolved.resolved_at is not None
-            and (started is None or started <= resolved.resolved_at)
-        )
-        if resolved is not None and same:
-            resolved.resolved_count += 1
-            self._seen(resolved, payload)
-            return
-        group = self._create(key, payload, event, AlertStatus.RESOLVED)
-        group.resolved_at = ended
-        group.resolved_count = 1
-        self.last_resolved[key] = group
-
-    def _create(
-        self, key: GroupKey, payload: Payload, event: AlertEvent, status: str
-    ) -> AlertGroup:
-        integration = self.catalogue.integrations[payload.integration_id]
-        service, component, environment = self.catalogue.place(integration, event.labels)
-        start = event.starts_at or payload.received_at
-        group = AlertGroup(
-            integration_id=integration.pk,
-            fingerprint=key[1],
-            status=status,
-            title=event.title,
-            severity=event.severity[:16],
-            labels=event.labels,
-            annotations=event.annotations,
-            source_url=event.source_url,
-            service=service,
-            component=component,
-            environment=environment,
-            starts_at=start,
-            first_seen=payload.received_at,
-            last_seen=payload.received_at,
-            last_payload_id=payload.pk,
-            sync_pending=True,
-            created_at=self.now,
-        )
-        self.new.append(group)
-        return group
-
-    def save(self) -> None:
-        """Changed groups first (a group resolved in this batch frees its fingerprint for a new
-        open group), then the new ones; one prepared statement each (``core.prepared``)."""
-        rows_update(AlertGroup, list(self.changed.values()), UPDATED_FIELDS)
-        rows_insert(AlertGroup, self.new)
-
-
 # --- fold ---------------------------------------------------------------------------------------
 
 
 def _claim(now: datetime, limit: int, max_alerts: int) -> list[Payload]:
-    rows = list(_locked(due_payloads(now))[:limit])
+    rows = list(locked(due_payloads(now))[:limit])
     claimed: list[Payload] = []
     alerts = 0
     for row in rows:
@@ -387,7 +186,7 @@ def payloads_fold(*, limit: int = FOLD_PAYLOADS, max_alerts: int = FOLD_ALERTS) 
 def _fold_alone(pk: int, now: datetime) -> int:
     try:
         with transaction.atomic():
-            payload = _locked(due_payloads(now).filter(pk=pk)).first()
+            payload = locked(due_payloads(now).filter(pk=pk)).first()
             return _fold_batch(Batch.parse([payload]), now) if payload else 0
     except DatabaseError as exc:
         _fail_alone([pk], exc, now)
@@ -404,13 +203,11 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
 
 
 def _sync(group: AlertGroup, account: Any) -> None:
-    from casebridge.incidents.services import incident_alert_recorded
-
     if group.case_id is None:
-        group.case = casework.case_for_group(group, actor=account)
+        group.case = alert_cases.case_for_group(group, actor=account)
     if group.case is not None:
-        casework.record_status(group, group.case)
-    incident_alert_recorded(group)
+        alert_cases.record_status(group, group.case)
+    previous = group.synced_status
     group.synced_status = group.status
     group.sync_pending = False
     group.save(update_fields=["case", "synced_status", "sync_pending"])
@@ -420,6 +217,10 @@ def _sync(group: AlertGroup, account: Any) -> None:
             group_id=group.pk,
             change="synced",
             status=group.status,
+            from_status=previous,
+            title=group.title,
+            integration_id=group.integration_id,
+            fingerprint=group.fingerprint,
             case_id=group.case_id,
             responder_id=group.responder_id,
             actor_id=domain_events.actor_id(account),
@@ -432,8 +233,8 @@ def groups_sync(*, budget_seconds: float = SYNC_BUDGET_SECONDS, limit: int = 50)
     started, synced = time.monotonic(), 0
     with transaction.atomic():
         pending = AlertGroup.objects.filter(sync_pending=True).order_by("id")
-        groups = _locked(pending.select_related(*SYNC_RELATED))[:limit]
-        account = casework.monitoring_account() if groups else None
+        groups = locked(pending.select_related(*SYNC_RELATED))[:limit]
+        account = alert_cases.monitoring_account() if groups else None
         for group in groups:
             _sync(group, account)
             synced += 1

@@ -1,12 +1,69 @@
-"""Profiles as stored in ``Document.profile`` (JSON), and how objects become profiles."""
+"""What is stored per case for re-ranking (:class:`CaseProfile`), as ``Document.profile`` (JSON),
+and how objects become profiles."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from casebridge.occurrences.ranking import CaseProfile
-from casebridge.occurrences.text import AnalysedText, analyse_case, extract_signatures
+from casebridge.occurrences.index.text import AnalysedText, analyse_case, extract_signatures
+
+
+@dataclass(frozen=True, slots=True)
+class CaseProfile:
+    """Per-case data stored at write time and read back for re-ranking.
+
+    ``title_terms`` keeps order (for bigrams); ``terms`` holds the distinct
+    terms of title, description and structured fields; ``traces`` holds the
+    trace signatures of the description (``exc:...``, ``at:...``);
+    ``log_signatures`` the ids of the log templates seen in the case's logs.
+    """
+
+    title_terms: tuple[str, ...]
+    terms: frozenset[str]
+    created_at: datetime
+    traces: frozenset[str] = frozenset()
+    log_signatures: frozenset[str] = frozenset()
+    service: str = ""
+    component: str = ""
+    versions: frozenset[str] = frozenset()
+    priority: str = ""
+    alert_fingerprint: str = ""
+
+
+def build_profile(
+    title: str,
+    description: str,
+    created_at: datetime,
+    *,
+    service: str = "",
+    component: str = "",
+    versions: Iterable[str] = (),
+    priority: str = "",
+    log_signatures: Iterable[str] = (),
+    alert_fingerprint: str = "",
+) -> CaseProfile:
+    """Analyse a case into the profile that the re-ranker compares."""
+    analysed = analyse_case(title, description, (service, component))
+    return CaseProfile(
+        title_terms=analysed.title,
+        terms=analysed.all_terms(),
+        created_at=created_at,
+        traces=frozenset(extract_signatures(description)),
+        log_signatures=frozenset(str(s) for s in log_signatures),
+        service=_norm(service),
+        component=_norm(component),
+        versions=frozenset(_norm(v) for v in versions if v.strip()),
+        priority=_norm(priority),
+        alert_fingerprint=alert_fingerprint.strip(),
+    )
+
+
+def _norm(value: str) -> str:
+    """Case- and space-insensitive form of a structured field value."""
+    return " ".join(value.lower().split())
 
 
 def profile_to_json(profile: CaseProfile) -> dict[str, Any]:
@@ -37,10 +94,6 @@ def profile_from_json(data: dict[str, Any]) -> CaseProfile:
         priority=data.get("priority", ""),
         alert_fingerprint=data.get("alert_fingerprint", ""),
     )
-
-
-def _norm(value: str) -> str:
-    return " ".join(value.lower().split())
 
 
 def analyse(

@@ -72,99 +72,12 @@ import math
 import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import NamedTuple
 
-from casebridge.occurrences.text import analyse_case, extract_signatures
+from casebridge.occurrences.index.profiles import CaseProfile
 
 SECONDS_PER_DAY = 86400.0
 MAX_SHARED_TERMS = 6
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateSettings:
-    """Parameters of the two bounded candidate queries.
-
-    The main query ORs at most ``max_terms`` terms chosen by
-    ``text.select_query_terms`` (document frequencies of the main index, at
-    most ``max_postings`` postings) against the ``(title, body, extra)`` index,
-    ranked by ``bm25()`` with the ``*_weight`` column weights (PostgreSQL: the
-    A/B/C entries of the ``ts_rank_cd`` weight array), ``limit`` rows.
-    The title query does the same against a title-only index, with title
-    document frequencies and ``title_max_postings``, ``title_limit`` rows: on
-    large corpora the posting budget drops common words from the main query,
-    and the title index, whose posting lists are far shorter, recovers cases
-    whose titles share them.  The union is re-ranked in Python.
-    """
-
-    max_terms: int = 24
-    title_boost: float = 3.0
-    max_df_ratio: float = 0.05
-    max_postings: int = 8_000
-    limit: int = 100
-    title_max_postings: int = 3_000
-    title_limit: int = 40
-    title_weight: float = 3.0
-    body_weight: float = 1.0
-    extra_weight: float = 1.0
-
-
-DEFAULT_CANDIDATE_SETTINGS = CandidateSettings()
-
-
-@dataclass(frozen=True, slots=True)
-class CaseProfile:
-    """Per-case data stored at write time and read back for re-ranking.
-
-    ``title_terms`` keeps order (for bigrams); ``terms`` holds the distinct
-    terms of title, description and structured fields; ``traces`` holds the
-    trace signatures of the description (``exc:...``, ``at:...``);
-    ``log_signatures`` the ids of the log templates seen in the case's logs.
-    """
-
-    title_terms: tuple[str, ...]
-    terms: frozenset[str]
-    created_at: datetime
-    traces: frozenset[str] = frozenset()
-    log_signatures: frozenset[str] = frozenset()
-    service: str = ""
-    component: str = ""
-    versions: frozenset[str] = frozenset()
-    priority: str = ""
-    alert_fingerprint: str = ""
-
-
-def build_profile(
-    title: str,
-    description: str,
-    created_at: datetime,
-    *,
-    service: str = "",
-    component: str = "",
-    versions: Iterable[str] = (),
-    priority: str = "",
-    log_signatures: Iterable[str] = (),
-    alert_fingerprint: str = "",
-) -> CaseProfile:
-    """Analyse a case into the profile that the re-ranker compares."""
-    analysed = analyse_case(title, description, (service, component))
-    return CaseProfile(
-        title_terms=analysed.title,
-        terms=analysed.all_terms(),
-        created_at=created_at,
-        traces=frozenset(extract_signatures(description)),
-        log_signatures=frozenset(str(s) for s in log_signatures),
-        service=_norm(service),
-        component=_norm(component),
-        versions=frozenset(_norm(v) for v in versions if v.strip()),
-        priority=_norm(priority),
-        alert_fingerprint=alert_fingerprint.strip(),
-    )
-
-
-def _norm(value: str) -> str:
-    """Case- and space-insensitive form of a structured field value."""
-    return " ".join(value.lower().split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Database expressions for reports."""
+"""Database expressions shared by the reports and the sprint boards."""
 
 from __future__ import annotations
 

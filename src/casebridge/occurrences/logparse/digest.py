@@ -16,8 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from casebridge.occurrences.logparse import LogParser
-from casebridge.occurrences.logparse.parser import HEADER_SAMPLE_LINES
+from .parser import HEADER_SAMPLE_LINES, LogParser
 
 MAX_SIGNATURES: Final = 200
 MAX_LINE_BYTES: Final = 64 * 1024
