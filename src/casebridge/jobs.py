@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from casebridge.cases.services import close_quiet_resolved_cases
+from casebridge.integrations.azure_devops.reconcile import reconcile_all
+from casebridge.integrations.delivery.processing import process_pending
 from casebridge.integrations.mailin.imap import mailboxes_poll
 from casebridge.integrations.mailin.intake import mail_process_due
 from casebridge.integrations.notifications import digests_send
@@ -38,4 +40,7 @@ def periodic_jobs() -> list[Job]:
         Job("requeue stalled log parses", 600, log_sources_requeue_stalled),
         Job("close quiet resolved cases", 300, close_quiet_resolved_cases),
         Job("send the daily notification digests", 900, digests_send),
+        # the development side: stored hooks, deployments and pull requests, then Azure DevOps
+        Job("process service hooks, deployments and pull requests", 0, process_pending),
+        Job("reconcile Azure DevOps (changes since the watermark)", 120, reconcile_all),
     ]

@@ -54,3 +54,13 @@ class AuditAction(StrEnum):
     DISCARDED = "discarded"
     REVOKED = "revoked"
     REMOVED = "removed"
+    # Azure DevOps sync and the delivery pipeline (work items)
+    SYNC_CONFLICT = "sync_conflict"
+    SYNC_CONFLICT_RESOLVED = "sync_conflict_resolved"
+    RENAMED = "renamed"
+    IMPORTED = "imported"
+    IMPORTED_STATE = "imported_state"
+    AZURE_DEVOPS_HISTORY = "azure_devops_history"
+    LINKED = "linked"
+    PULL_REQUEST_LINKED = "pull_request_linked"
+    PULL_REQUEST_UPDATED = "pull_request_updated"
