@@ -19,13 +19,9 @@ from django.db import close_old_connections, connection
 
 from casebridge.cases.attachments import attachment_add
 from casebridge.cases.models import Attachment, Case
-from casebridge.core.backup import (
-    backup_create,
-    backup_restore,
-    backup_verify,
-    database_fingerprint,
-)
+from casebridge.core.backup import backup_create
 from casebridge.core.errors import DomainError
+from casebridge.core.restore import backup_restore, backup_verify, database_fingerprint
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from casebridge.core.backup import backup_restore, backup_verify
 from casebridge.core.cli import print_json, run
+from casebridge.core.restore import backup_restore, backup_verify
 from casebridge.core.text import plural
 
 
