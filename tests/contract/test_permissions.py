@@ -55,6 +55,7 @@ from tests.contract import (
     azure_devops_scene,
     mailin_scene,
     monitoring_scene,
+    notify_scene,
     outbox_scene,
 )
 from tests.contract.support import assert_error_shape, rolled_back, shared_by_module
@@ -153,6 +154,7 @@ MATRIX += azure_devops_scene.ROWS  # Azure DevOps connections: see that module
 MATRIX += outbox_scene.ROWS  # the outbox and webhooks: see that module
 MATRIX += mailin_scene.ROWS  # e-mail in: see that module
 MATRIX += admin_scene.ROWS  # organisations, services, teams, users: see that module
+MATRIX += notify_scene.ROWS  # notifications, preferences, watches, invitations
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,7 @@ BODIES.update(azure_devops_scene.BODIES)
 BODIES.update(outbox_scene.BODIES)
 BODIES.update(mailin_scene.BODIES)
 BODIES.update(admin_scene.BODIES)
+BODIES.update(notify_scene.BODIES)
 
 #: Query strings some reads need.
 QUERIES = {("GET", "/sprints/velocity"): "?team=core-team"}
@@ -374,6 +377,7 @@ def concrete_path(scene: Scene, row: Row) -> str:
     path = azure_devops_scene.substitute(path, row.obj)
     path = outbox_scene.substitute(path, row.obj)
     path = mailin_scene.substitute(path, row.obj)
+    path = notify_scene.substitute(path, row.obj)
     path = monitoring_scene.substitute(path, row.obj)
     if row.obj in scene.cases:
         path = path.replace("{key}", scene.cases[row.obj])
@@ -480,6 +484,7 @@ def scene(django_db_setup: None, django_db_blocker: Any, media_root: Path) -> It
         outbox_scene.build(built.world)
         mailin_scene.build(built.world)
         admin_scene.build(built.world)
+        notify_scene.build(built.world)
         yield built
 
 
