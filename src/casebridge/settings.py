@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
+from casebridge.core import production as _production
 from casebridge.core.logs import configure as _configure_logs
 from casebridge.core.logs import logging_config
 
@@ -17,12 +20,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("CASEBRIDGE_DEBUG", default=False)
-SECRET_KEY = env.str("CASEBRIDGE_SECRET_KEY", default="insecure-dev-key-change-me-" + "x" * 24)
+SECRET_KEY = env.str("CASEBRIDGE_SECRET_KEY", default=_production.DEFAULT_SECRET_KEY)
 #: Fernet keys that seal secrets at rest (core.secrets); the first seals, all open. Rotate by
 #: putting a new key first. Empty: a key derived from SECRET_KEY (development only).
 SECRETS_KEYS = env.list("CASEBRIDGE_SECRETS_KEYS", default=[])
 ALLOWED_HOSTS = env.list("CASEBRIDGE_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CASEBRIDGE_CSRF_TRUSTED_ORIGINS", default=[])
+#: Production mode (core.production): CASEBRIDGE_ENV=production, or DEBUG off with a host name
+#: that is not loopback. It turns on the HTTPS defaults below and refuses unsafe settings.
+PRODUCTION = _production.is_production(
+    env=env.str("CASEBRIDGE_ENV", default=""), debug=DEBUG, allowed_hosts=ALLOWED_HOSTS
+)
 VAR_DIR = Path(env.str("CASEBRIDGE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
@@ -58,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "casebridge.web.context.navigation",
             ],
         },
@@ -177,14 +187,60 @@ WEBHOOK_ALLOW_LOOPBACK_HTTP = env.bool("CASEBRIDGE_WEBHOOK_ALLOW_LOOPBACK_HTTP",
 #: Where people reach this Casebridge: links in chat messages and e-mails start with it.
 BASE_URL = env.str("CASEBRIDGE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# HTTPS and browser protections (docs/security.md). In production mode the HTTPS settings default
+# on, and turning one off refuses the start (core.production).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool("CASEBRIDGE_SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = env.bool("CASEBRIDGE_SECURE_COOKIES", default=PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("CASEBRIDGE_SSL_REDIRECT", default=PRODUCTION)
+#: /healthz and /readyz answer over plain HTTP too: load balancers probe the backend directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("CASEBRIDGE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("CASEBRIDGE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("CASEBRIDGE_HSTS_PRELOAD", default=True)
+#: Behind a reverse proxy that ends TLS, the proxy must set X-Forwarded-Proto (and strip any
+#: such header the client sent); then set CASEBRIDGE_PROXY_SSL_HEADER=true.
+if env.bool("CASEBRIDGE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+#: Content-Security-Policy on every response (Django's CSP middleware): scripts and styles from
+#: our own static files only; no inline script or style attribute anywhere, a nonce where a page
+#: really needs an inline element ({{ csp_nonce }}).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+#: Prometheus scrapes /metrics with this bearer token. Unset: /metrics answers only loopback
+#: clients outside production mode, and no one in production mode.
+METRICS_TOKEN = env.str("CASEBRIDGE_METRICS_TOKEN", default="")
+
+if PRODUCTION:
+    _found = _production.problems(
+        debug=DEBUG,
+        secret_key=SECRET_KEY,
+        allowed_hosts_set="CASEBRIDGE_ALLOWED_HOSTS" in env.ENVIRON,
+        allowed_hosts=ALLOWED_HOSTS,
+        base_url=BASE_URL,
+        secure_cookies=SESSION_COOKIE_SECURE,
+        ssl_redirect=SECURE_SSL_REDIRECT,
+        hsts_seconds=SECURE_HSTS_SECONDS,
+        secrets_keys=SECRETS_KEYS,
+    )
+    if _found:
+        raise ImproperlyConfigured(_production.refusal(_found))
 
 TASKS = {
     "default": {
