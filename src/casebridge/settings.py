@@ -5,6 +5,7 @@ Every knob an operator may turn is an environment variable documented in docs/op
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_prometheus",
     "django_tasks_db",
+    "axes",
     "casebridge.core",
     "casebridge.accounts",
     "casebridge.catalog",
@@ -78,6 +80,7 @@ MIDDLEWARE = [
     "casebridge.core.middleware.RequestLogMiddleware",
     "casebridge.core.middleware.ApiJsonErrorsMiddleware",
     "casebridge.core.middleware.ApiBodyGuardMiddleware",
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -250,9 +253,38 @@ TASKS = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+#: Requests one API token may make a minute (0: no limit); over it, 429 with Retry-After.
+API_RATE_LIMIT_PER_MINUTE = env.int("CASEBRIDGE_API_RATE_LIMIT_PER_MINUTE", default=600)
+#: Rate-limit counters (core.ratelimit). The default is per process; a shared cache
+#: (dbcache://casebridge_cache after `casebridge createcachetable`, or redis://) counts across.
+CACHES = {"default": env.cache_url("CASEBRIDGE_CACHE_URL", default="locmemcache://casebridge")}
 
 LOG_LEVEL = env.str("CASEBRIDGE_LOG_LEVEL", default="INFO")
 LOGGING = logging_config(LOG_LEVEL)
 
 _configure_logs()
-AUTHENTICATION_BACKENDS = ["casebridge.accounts.backends.RolesBackend"]
+#: django-axes first: it refuses any password while the account or the address is locked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "casebridge.accounts.backends.RolesBackend",
+]
+
+# Sign-in throttling (django-axes, docs/security.md): after LOGIN_FAILURE_LIMIT failures for one
+# user name, or from one client address, further sign-ins there are refused (even with the right
+# password) for LOGIN_LOCKOUT_MINUTES; each new failure while locked restarts the wait. Failures
+# are counted in the database, so every web process shares them.
+AXES_ENABLED = env.bool("CASEBRIDGE_LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env.int("CASEBRIDGE_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CASEBRIDGE_LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "casebridge.web.views.locked_out"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_DISABLE_ACCESS_LOG = True
+#: Behind a reverse proxy, the client address is the proxy's unless it is read from a header the
+#: proxy sets (and overwrites): e.g. CASEBRIDGE_CLIENT_IP_HEADER=X-Real-IP with nginx's
+#: `proxy_set_header X-Real-IP $remote_addr`.
+CLIENT_IP_HEADER = env.str("CASEBRIDGE_CLIENT_IP_HEADER", default="")
+AXES_CLIENT_IP_CALLABLE = "casebridge.accounts.security.client_ip"
