@@ -53,6 +53,7 @@ run: install
 lint: install
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
+	@$(VENV)/bandit -c pyproject.toml -r src -q
 
 typecheck: install
 	@$(VENV)/mypy src
