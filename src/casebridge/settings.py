@@ -13,6 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from casebridge.accounts import sso_settings as _sso
 from casebridge.core import production as _production
 from casebridge.core.logs import configure as _configure_logs
 from casebridge.core.logs import logging_config
@@ -46,6 +47,13 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_tasks_db",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "casebridge.core",
     "casebridge.accounts",
     "casebridge.catalog",
@@ -80,7 +88,10 @@ MIDDLEWARE = [
     "casebridge.core.middleware.RequestLogMiddleware",
     "casebridge.core.middleware.ApiJsonErrorsMiddleware",
     "casebridge.core.middleware.ApiBodyGuardMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
+    "casebridge.accounts.mfa.RequireSecondFactor",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -94,7 +105,8 @@ LOGOUT_REDIRECT_URL = "login"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # First, so that Casebridge's layout wraps django-allauth's pages (allauth/layouts/).
+        "DIRS": [Path(__file__).resolve().parent / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -293,3 +305,33 @@ AXES_DISABLE_ACCESS_LOG = True
 #: `proxy_set_header X-Real-IP $remote_addr`.
 CLIENT_IP_HEADER = env.str("CASEBRIDGE_CLIENT_IP_HEADER", default="")
 AXES_CLIENT_IP_CALLABLE = "casebridge.accounts.security.client_ip"
+
+# Single sign-on with OpenID Connect (accounts.sso, django-allauth; docs/security.md). On when an
+# issuer is set: its discovery document gives the endpoints; authorization code flow with PKCE.
+OIDC_ISSUER = env.str("CASEBRIDGE_OIDC_ISSUER", default="")
+OIDC_NAME = env.str("CASEBRIDGE_OIDC_NAME", default="single sign-on")
+OIDC_GROUPS_CLAIM = env.str("CASEBRIDGE_OIDC_GROUPS_CLAIM", default="groups")
+#: Staff (everyone but customers and partners) may also sign in with a local password; turn off
+#: once single sign-on works, and staff can only use single sign-on.
+STAFF_LOCAL_PASSWORDS = env.bool("CASEBRIDGE_STAFF_LOCAL_PASSWORDS", default=True)
+SOCIALACCOUNT_PROVIDERS = (
+    _sso.providers_setting(
+        issuer=OIDC_ISSUER,
+        client_id=env.str("CASEBRIDGE_OIDC_CLIENT_ID", default=""),
+        client_secret=env.str("CASEBRIDGE_OIDC_CLIENT_SECRET", default=""),
+        name=OIDC_NAME,
+    )
+    if OIDC_ISSUER
+    else {}
+)
+SOCIALACCOUNT_ADAPTER = "casebridge.accounts.sso.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "casebridge.accounts.sso.AccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email"]
+ACCOUNT_RATE_LIMITS = {"login_failed": False}  # django-axes counts failures
+MFA_ADMIN_REQUIRED = env.bool("CASEBRIDGE_MFA_REQUIRED_FOR_ADMINS", default=False)

@@ -65,6 +65,10 @@ def _record(action: str, username: str, request: HttpRequest | None, **data: Any
 
 
 def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+    from casebridge.accounts import mfa
+
+    if request is not None and hasattr(request, "session") and not mfa.required(user):
+        request.session[mfa.SESSION_CLEAR] = user.pk  # pages need not check again
     method = getattr(request, "casebridge_sign_in_method", "password") if request else "password"
     _record("signed_in", user.username, request, method=method)
 
