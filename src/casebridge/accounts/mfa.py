@@ -99,7 +99,8 @@ def enrol_confirm(request: HttpRequest, user: User, code: str) -> list[str] | No
 def recovery_codes_reset(user: User) -> list[str]:
     StaticDevice.objects.filter(user=user).delete()
     static = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
-    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
+    # 56 random bits each, in django-otp's 16 characters: "1a2b3c4d-5e6f70"
+    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create([StaticToken(device=static, token=c) for c in codes])
     return codes
 
