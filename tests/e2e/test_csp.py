@@ -58,12 +58,20 @@ def test_main_pages_raise_no_csp_violation(new_page: Any) -> None:
     pages = {
         "dana": ["/cases/", "/cases/new/", "/knowledge/", "/incidents/", "/signatures/"],
         "rita": ["/sprints/", "/work-items/", "/work-items/board/", "/reports/flow/"],
-        "admin": ["/settings/webhooks/", "/settings/outbox/", "/settings/azure-devops/"],
+        "admin": [
+            "/settings/webhooks/",
+            "/settings/outbox/",
+            "/settings/azure-devops/",
+            "/settings/security/sso/",
+            "/settings/security/events/",
+            "/settings/security/two-factor/",
+        ],
         "alice": ["/portal/", "/portal/new/"],
     }
     anonymous = new_page()
     problems = watch(anonymous)
     visit(anonymous, "/login/", problems)
+    visit(anonymous, "/accounts/password/reset/", problems)
     for username, urls in pages.items():
         page = new_page()
         problems = watch(page)

@@ -31,6 +31,7 @@ PRODUCTION_ENV = {
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CASEBRIDGE_")}
     clean.pop("DJANGO_SETTINGS_MODULE", None)
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests' conftest
     return subprocess.run(
         [CASEBRIDGE, *args],
         env={**clean, "CASEBRIDGE_VAR_DIR": os.environ.get("TMPDIR", "/tmp"), **env},
