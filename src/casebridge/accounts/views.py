@@ -19,20 +19,19 @@ from casebridge.integrations.views import admin_page
 from casebridge.web.pages import Request, attach_errors, page, viewer
 from casebridge.web.views import CodeForm
 
-#: The audit actions that are security events (sign-in, second factor, tokens, roles, settings).
-SECURITY_SUBJECTS = ("sign_in", "api_token", "sso_mapping", "user")
-SECURITY_ACTIONS = (
-    "signed_in",
-    "sign_in_failed",
-    "locked_out",
-    "mfa_enrolled",
-    "mfa_verified",
-    "mfa_failed",
-    "sso_linked",
-    "created",
-    "revoked",
-    "deleted",
-    "changed",
+#: The audit subjects whose every event is a security event: sign-ins and second factor, people
+#: and their roles and levels, API tokens, single sign-on mapping, and the settings that let
+#: anything in or out (integrations, webhooks, delivery sources, Azure DevOps, the level ladder).
+SECURITY_SUBJECTS = (
+    "sign_in",
+    "user",
+    "api_token",
+    "sso_mapping",
+    "integration",
+    "webhook",
+    "delivery_source",
+    "azure_devops_connection",
+    "ladder_policy",
 )
 EVENT_ROWS = 200
 
@@ -107,7 +106,7 @@ def sso_mapping_remove(request: Request, mapping_id: int) -> HttpResponse:
 @admin_page
 def security_events(request: Request) -> HttpResponse:
     events = (
-        AuditEvent.objects.filter(subject_type__in=SECURITY_SUBJECTS, action__in=SECURITY_ACTIONS)
+        AuditEvent.objects.filter(subject_type__in=SECURITY_SUBJECTS)
         .select_related("actor")
         .order_by("-at", "-id")[:EVENT_ROWS]
     )
