@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -22,7 +23,8 @@ from casebridge.accounts.api import router as accounts_router
 from casebridge.accounts.services import token_authenticate
 from casebridge.cases.api import router as cases_router
 from casebridge.catalog.api import router as catalog_router
-from casebridge.core.errors import DomainError, PermissionDenied
+from casebridge.core import ratelimit
+from casebridge.core.errors import DomainError, PermissionDenied, TooManyRequests
 from casebridge.core.jsonbody import JsonTooDeep, json_loads
 from casebridge.incidents.api import router as incidents_router
 from casebridge.integrations.api import outbox_router, webhooks_router
@@ -54,6 +56,13 @@ class BearerAuth(HttpBearer):
         if found is None:
             return None
         user, api_token = found
+        wait = ratelimit.hit(f"token:{api_token.pk}", settings.API_RATE_LIMIT_PER_MINUTE)
+        if wait is not None:
+            raise TooManyRequests(
+                f"This token may make {settings.API_RATE_LIMIT_PER_MINUTE} requests a minute; "
+                f"retry in {wait} s",
+                retry_after=wait,
+            )
         if request.method not in SAFE_METHODS and api_token.scope != "write":
             raise PermissionDenied("This token is read-only; create a write token to change data")
         request.user = user
@@ -92,7 +101,10 @@ def error(
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, TooManyRequests):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 #: Where ninja found a parameter: the first part of a validation error's location.

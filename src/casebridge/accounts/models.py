@@ -184,3 +184,29 @@ class ApiToken(models.Model):
     @property
     def key(self) -> str:
         return self.prefix
+
+
+class SsoGroupMapping(models.Model):
+    """A group (or role claim value) from the identity provider and what it makes a person here:
+    a role, a developer level, an organisation. Edited by administrators (the single sign-on
+    page, ``casebridge sso mapping``); applied at every single sign-on (``accounts.sso``)."""
+
+    audit_type = "sso_mapping"
+
+    group = models.CharField(max_length=200, unique=True)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    level = models.CharField(max_length=2, choices=Level.choices, blank=True, default="")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["group"]
+
+    def __str__(self) -> str:
+        return f"{self.group} → {self.role}"
+
+    @property
+    def key(self) -> str:
+        return self.group[:64]

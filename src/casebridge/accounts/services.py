@@ -10,7 +10,9 @@ from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils.text import slugify
@@ -124,6 +126,12 @@ def user_create(
         is_active=active,
     )
     if password:
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise ValidationFailed(
+                "The password is too weak", fields={"password": " ".join(exc.messages)}
+            ) from exc
         user.set_password(password)
     else:
         user.set_unusable_password()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
+from casebridge.accounts import mfa, sso
+from casebridge.accounts.forms import LoginForm
 from casebridge.accounts.models import Role, User
+from casebridge.accounts.security import lockout_minutes
+from casebridge.core.text import plural
 from casebridge.web.pages import Request, page, viewer
 from casebridge.web.search import key_url, search_for
 
@@ -45,18 +51,70 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect(home_url(user))
 
 
-class LoginForm(AuthenticationForm):
-    username = forms.CharField(
-        widget=forms.TextInput(
-            attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}
-        )
-    )
-
-
 class LoginView(auth_views.LoginView):
+    """Local passwords (django-axes counts failures), a button for single sign-on when it is
+    configured, and a link to reset a forgotten password by e-mail."""
+
     template_name = "web/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), **sso.login_context()}
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        return sso.allow_form_action(super().render_to_response(context, **kwargs))
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autofocus": True, "autocomplete": "one-time-code", "inputmode": "text"}
+        ),
+        help_text="The 6 digits your authenticator app shows, or one of your recovery codes.",
+    )
+
+
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a sign-in for someone with an authenticator enrolled."""
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return redirect("login")
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = ""
+    if mfa.verified(request):
+        return redirect(target or "home")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if mfa.verify(request, user, form.cleaned_data["code"]):
+            return redirect(target or "home")
+        form.add_error(
+            "code",
+            "That code is not valid (or was used already, or came too soon after a wrong one: "
+            "each wrong code doubles the wait). Try the next one.",
+        )
+    status = 422 if form.errors else 200
+    return render(request, "web/login_verify.html", {"form": form}, status=status)
+
+
+def locked_out(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """django-axes' answer while an account or address is locked: the sign-in page, saying so,
+    429 with ``Retry-After``. The right password is refused too until the wait is over."""
+    minutes = lockout_minutes()
+    message = (
+        "Too many failed sign-ins for this account or from this address. Sign-in is locked for "
+        f"{plural(minutes, 'minute')}; try again later, or ask an administrator to unlock it."
+    )
+    form = LoginForm(request, initial={"username": request.POST.get("username", "")[:150]})
+    context = {"form": form, "next": "", "locked": message, **sso.login_context()}
+    response = sso.allow_form_action(render(request, "web/login.html", context, status=429))
+    response["Retry-After"] = str(minutes * 60)
+    return response
 
 
 class LogoutView(auth_views.LogoutView):
