@@ -356,7 +356,7 @@ AXES_DISABLE_ACCESS_LOG = True
 #: proxy sets (and overwrites): e.g. CASEBRIDGE_CLIENT_IP_HEADER=X-Real-IP with nginx's
 #: `proxy_set_header X-Real-IP $remote_addr`.
 CLIENT_IP_HEADER = env.str("CASEBRIDGE_CLIENT_IP_HEADER", default="")
-AXES_CLIENT_IP_CALLABLE = "casebridge.accounts.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "casebridge.accounts.clients.client_ip"
 
 # Single sign-on with OpenID Connect (accounts.sso, django-allauth; docs/security.md). On when an
 # issuer is set: its discovery document gives the endpoints; authorization code flow with PKCE.

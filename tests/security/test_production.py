@@ -25,6 +25,7 @@ PRODUCTION_ENV = {
     "CASEBRIDGE_CSRF_TRUSTED_ORIGINS": "https://casebridge.example.com",
     "CASEBRIDGE_SECRETS_KEYS": FERNET,
     "CASEBRIDGE_METRICS_TOKEN": "metrics-" + "m" * 32,
+    "EMAIL_URL": "smtp+tls://casebridge@mail.example.com:587",
 }
 
 

@@ -23,6 +23,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from casebridge.accounts.clients import client_ip
 from casebridge.accounts.models import Role, User
 from casebridge.audit.services import audit_record
 
@@ -128,7 +129,6 @@ def verify(request: HttpRequest, user: User, code: str) -> bool:
 
 
 def _ip(request: HttpRequest) -> str:
-    from casebridge.accounts.security import client_ip  # noqa: PLC0415 - security imports this module
 
     return client_ip(request)
 

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
+from casebridge.accounts import mfa
+from casebridge.accounts.clients import client_ip
 from casebridge.accounts.models import User
 from casebridge.audit.services import audit_record
 from casebridge.core.logs import get_logger
@@ -31,19 +33,6 @@ class SignInName:
     @property
     def key(self) -> str:
         return self._key
-
-
-def client_ip(request: HttpRequest | None) -> str:
-    """The client's address: ``CASEBRIDGE_CLIENT_IP_HEADER`` (set by a trusted proxy) or the
-    socket's. Used by django-axes for the per-address lockout."""
-    if request is None:
-        return ""
-    header = str(getattr(settings, "CLIENT_IP_HEADER", ""))
-    if header:
-        forwarded = request.headers.get(header, "").split(",")[0].strip()
-        if forwarded:
-            return forwarded[:45]
-    return str(request.META.get("REMOTE_ADDR", ""))[:45]
 
 
 def _subject(username: str) -> User | SignInName:
@@ -65,7 +54,6 @@ def _record(action: str, username: str, request: HttpRequest | None, **data: Any
 
 
 def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
-    from casebridge.accounts import mfa  # noqa: PLC0415 - mfa imports this module
 
     if request is not None and hasattr(request, "session") and not mfa.required(user):
         request.session[mfa.SESSION_CLEAR] = user.pk  # pages need not check again
