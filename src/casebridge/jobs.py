@@ -25,6 +25,7 @@ def periodic_jobs() -> list[Job]:
         log_sources_requeue_stalled,
         occurrences_refresh_stats,
     )
+    from casebridge.sla.services import sla_tick
 
     return [
         # every pass: stored alert payloads into groups, then the groups' cases
@@ -36,4 +37,5 @@ def periodic_jobs() -> list[Job]:
         Job("detect recurring clusters", 300, recurring_detect),
         Job("requeue stalled log parses", 600, log_sources_requeue_stalled),
         Job("close quiet resolved cases", 300, close_quiet_resolved_cases),
+        Job("keep SLA clocks current; act on warnings and breaches", 15, sla_tick),
     ]

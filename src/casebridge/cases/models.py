@@ -112,6 +112,12 @@ class Case(models.Model):
         "workitems.WorkItem", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
     reopen_count = models.PositiveIntegerField(default=0)
+    # The SLA app's summary of the case's clocks, for the queue (sorting and the time-to-breach
+    # cell need no join): the earliest due time and warning time of its running clocks, and
+    # whether a clock is paused with none running. Written only by ``case_sla_summary_set``.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_paused = models.BooleanField(default=False)
 
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -126,6 +132,7 @@ class Case(models.Model):
             models.Index(fields=["source", "state", "created_at"], name="case_queue_source"),
             models.Index(fields=["organisation", "created_at"], name="case_org"),
             models.Index(fields=["owner", "state"], name="case_owner"),
+            models.Index(fields=["state", "sla_due_at", "created_at"], name="case_queue_breach"),
         ]
         constraints = [
             models.CheckConstraint(
