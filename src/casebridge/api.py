@@ -166,6 +166,7 @@ def _mount() -> None:
     from casebridge.monitoring.api import router as alert_groups_router
     from casebridge.occurrences.api import router as signatures_router
     from casebridge.reporting.api import router as reports_router
+    from casebridge.sla.api import calendars_router, policies_router
     from casebridge.sprints.api import backlog_router, increments_router
     from casebridge.sprints.api import router as sprints_router
     from casebridge.workitems.api import router as workitems_router
@@ -192,6 +193,8 @@ def _mount() -> None:
     api.add_router("/tokens", tokens_router)
     api.add_router("/outbox", outbox_router)
     api.add_router("/webhooks", webhooks_router)
+    api.add_router("/sla-calendars", calendars_router)
+    api.add_router("/sla-policies", policies_router)
 
 
 _mount()
