@@ -46,6 +46,16 @@ class Impact(models.TextChoices):
     CRITICAL = "critical", "Critical: outage or data at risk"
 
 
+#: Impact as a number, highest first in the queue's "impact" sort (an index holds the expression).
+IMPACT_RANK = models.Case(
+    models.When(impact="critical", then=models.Value(4)),
+    models.When(impact="high", then=models.Value(3)),
+    models.When(impact="medium", then=models.Value(2)),
+    default=models.Value(1),
+    output_field=models.IntegerField(),
+)
+
+
 class Case(models.Model):
     audit_type = "case"
 
@@ -133,6 +143,12 @@ class Case(models.Model):
             models.Index(fields=["organisation", "created_at"], name="case_org"),
             models.Index(fields=["owner", "state"], name="case_owner"),
             models.Index(fields=["state", "sla_due_at", "created_at"], name="case_queue_breach"),
+            models.Index(
+                models.F("state"),
+                IMPACT_RANK.desc(),
+                models.F("created_at"),
+                name="case_queue_impact",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

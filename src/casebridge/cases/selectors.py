@@ -6,12 +6,19 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from casebridge.accounts.models import Role
 from casebridge.audit.models import AuditEvent
 from casebridge.audit.selectors import events_for
-from casebridge.cases.models import OPEN_STATES, Attachment, Case, CaseState, Comment
+from casebridge.cases.models import (
+    IMPACT_RANK,
+    OPEN_STATES,
+    Attachment,
+    Case,
+    CaseState,
+    Comment,
+)
 from casebridge.core.errors import NotFound
 
 ROW_RELATIONS = (
@@ -23,7 +30,13 @@ ROW_RELATIONS = (
     "organisation",
     "work_item",
 )
-QUEUE_SORTS = {"oldest": ("created_at", "id"), "newest": ("-created_at", "-id")}
+QUEUE_SORTS: dict[str, tuple[Any, ...]] = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    # the SLA clock due first (breached ones lead), cases without a running clock last
+    "breach": (F("sla_due_at").asc(nulls_last=True), "created_at", "id"),
+    "impact": (IMPACT_RANK.desc(), "created_at", "id"),
+}
 
 
 def _visible(viewer: Any) -> Q:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from casebridge.audit.models import AuditEvent
 from casebridge.audit.services import audit_record
@@ -144,8 +144,9 @@ def _people(case: Case, policy: Policy | None) -> tuple[str | None, str | None]:
     return owner, lead
 
 
-def _warn(c: Clock, case: Case, policy: Policy | None, now: datetime) -> None:
-    Clock.objects.filter(pk=c.pk).update(warned_at=now)
+def _warn(c: Clock, case: Case, policy: Policy | None, now: datetime) -> int:
+    if not Clock.objects.filter(pk=c.pk, warned_at__isnull=True).update(warned_at=now):
+        return 0  # another worker warned
     owner, lead = _people(case, policy)
     events.publish(
         SlaWarningReached(
@@ -157,6 +158,7 @@ def _warn(c: Clock, case: Case, policy: Policy | None, now: datetime) -> None:
             lead=lead,
         )
     )
+    return 1
 
 
 def _escalate(case: Case, policy: Policy) -> str:
@@ -226,25 +228,30 @@ def due_clocks(now: datetime, limit: int = TICK_BATCH) -> tuple[list[int], list[
 
 
 def _act_on(clock_id: int, now: datetime) -> int:
+    """Recompute the clock's case (which locks it: the case first, as every change does), then
+    warn if the warning is due; a breach found is acted on by the recompute. The conditional
+    updates of ``warned_at`` and ``breach_acted_at`` make each act happen once across workers."""
+    found = Clock.objects.filter(pk=clock_id).values_list("case_id", "kind").first()
+    if found is None:
+        return 0
+    case_id, kind = found
     with transaction.atomic():
-        lock = Clock.objects.select_for_update(
-            skip_locked=connection.features.has_select_for_update_skip_locked
-        )
-        c = lock.select_related("case", "policy").filter(pk=clock_id).first()
-        if c is None:
+        case = Case.objects.select_related("owner").filter(pk=case_id).first()
+        if case is None:
             return 0
-        fresh = {k.kind: k for k in clocks_recompute(case=c.case, now=now)}.get(c.kind)
+        fresh = {k.kind: k for k in clocks_recompute(case=case, now=now)}.get(kind)
         if fresh is None:
             return 0
+        if fresh.breach_acted_at == now:
+            return 1
         if (
             fresh.state == State.RUNNING
             and fresh.warned_at is None
             and fresh.warn_at is not None
             and fresh.warn_at <= now
         ):
-            _warn(fresh, c.case, fresh.policy, now)
-            return 1
-        return 1 if fresh.breach_acted_at == now else 0
+            return _warn(fresh, case, fresh.policy, now)
+        return 0
 
 
 def sla_tick(*, now: datetime | None = None) -> int:

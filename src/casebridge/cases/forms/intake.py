@@ -27,7 +27,12 @@ STATE_TABS: tuple[tuple[str, str], ...] = (
     ("all", "All"),
 )
 OWNER_CHOICES = (("", "Anyone"), ("me", "Me"), ("none", "Unassigned"))
-SORT_CHOICES = (("oldest", "Oldest first"), ("newest", "Newest first"))
+SORT_CHOICES = (
+    ("oldest", "Oldest first"),
+    ("newest", "Newest first"),
+    ("breach", "Time to breach"),
+    ("impact", "Highest impact"),
+)
 
 
 class QueueFilterForm(forms.Form):
