@@ -17,6 +17,7 @@ urlpatterns = [
     path("reports/", include("casebridge.reporting.urls")),
     path("incidents/", include("casebridge.incidents.urls")),
     path("settings/azure-devops/", include("casebridge.integrations.azure_devops.urls")),
+    path("settings/sla/", include("casebridge.sla.urls")),
     path("settings/", include("casebridge.integrations.urls")),
     path("", include("casebridge.monitoring.urls")),
     path("", include("casebridge.occurrences.urls")),
