@@ -25,6 +25,7 @@ POST   /sla-policies/order                      -           -                   
 GET    /sla-policies/{slug}                     POL         -                   401  403    403    200 200 200   200 200  200   401
 PATCH  /sla-policies/{slug}                     POL         -                   401  403    403    403 403 403   403 403  200   401
 DELETE /sla-policies/{slug}                     POL         -                   401  403    403    403 403 403   403 403  200   401
+GET    /reports/support                         -           -                   401  403    403    200 200 200   200 200  200   401
 """
 # fmt: on
 

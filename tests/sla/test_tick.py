@@ -123,3 +123,25 @@ def test_business_hours_and_holidays_from_the_country(world, policies) -> None:
         sla_tick()
     # 1 hour on the 24th, 3 more from Monday 28 Dec 09:00 Berlin
     assert clocks(case)["first_response"].due_at == datetime(2026, 12, 28, 11, 0, tzinfo=UTC)
+
+
+def test_the_support_report_counts_the_breach(world, policies, api) -> None:
+    with time_machine.travel(T0, tick=False):
+        factories.make_case(world, impact="critical")
+        sla_tick()
+    with time_machine.travel(T0 + timedelta(hours=2), tick=False):
+        sla_tick()
+        params = {"start": "2026-11-01T00:00:00Z", "end": "2026-11-10T00:00:00Z"}
+        tables = {t["name"]: t for t in api("l2").get("/reports/support", **params).json()}
+        assert api("cust_a").get("/reports/support").status_code == 403
+        from django.test import Client
+
+        client = Client()
+        client.force_login(world["l2"])
+        csv_body = b"".join(
+            client.get("/reports/support/compliance.csv", params).streaming_content
+        ).decode()
+    assert ["Critical", "First response", 0, 1, 0.0] in tables["compliance"]["rows"]
+    assert tables["volume"]["rows"] == [["2026-11-09", 1, 0]]
+    assert csv_body.splitlines()[0] == "policy,target,met,breached,compliance_percent"
+    assert "Critical,First response,0,1,0.0" in csv_body
