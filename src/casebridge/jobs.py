@@ -16,6 +16,7 @@ from casebridge.integrations.notifications import digests_send
 from casebridge.monitoring.worker import rate_windows_prune, worker_fold, worker_sync
 from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
 from casebridge.occurrences.services import log_sources_requeue_stalled, occurrences_refresh_stats
+from casebridge.sla.services import sla_tick
 
 
 @dataclass(frozen=True)
@@ -43,4 +44,5 @@ def periodic_jobs() -> list[Job]:
         # the development side: stored hooks, deployments and pull requests, then Azure DevOps
         Job("process service hooks, deployments and pull requests", 0, process_pending),
         Job("reconcile Azure DevOps (changes since the watermark)", 120, reconcile_all),
+        Job("keep SLA clocks current; act on warnings and breaches", 15, sla_tick),
     ]

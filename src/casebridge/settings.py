@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "casebridge.sprints",
     "casebridge.workitems",
     "casebridge.cases",
+    "casebridge.sla",
     "casebridge.occurrences",
     "casebridge.integrations",
     "casebridge.integrations.delivery",

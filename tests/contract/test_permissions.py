@@ -57,6 +57,7 @@ from tests.contract import (
     monitoring_scene,
     notify_scene,
     outbox_scene,
+    sla_scene,
 )
 from tests.contract.support import assert_error_shape, rolled_back, shared_by_module
 
@@ -155,6 +156,7 @@ MATRIX += outbox_scene.ROWS  # the outbox and webhooks: see that module
 MATRIX += mailin_scene.ROWS  # e-mail in: see that module
 MATRIX += admin_scene.ROWS  # organisations, services, teams, users: see that module
 MATRIX += notify_scene.ROWS  # notifications, preferences, watches, invitations
+MATRIX += sla_scene.ROWS  # SLA calendars and policies: see that module
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ BODIES.update(outbox_scene.BODIES)
 BODIES.update(mailin_scene.BODIES)
 BODIES.update(admin_scene.BODIES)
 BODIES.update(notify_scene.BODIES)
+BODIES.update(sla_scene.BODIES)
 
 #: Query strings some reads need.
 QUERIES = {("GET", "/sprints/velocity"): "?team=core-team"}
@@ -378,6 +381,7 @@ def concrete_path(scene: Scene, row: Row) -> str:
     path = outbox_scene.substitute(path, row.obj)
     path = mailin_scene.substitute(path, row.obj)
     path = notify_scene.substitute(path, row.obj)
+    path = sla_scene.substitute(path, row.obj)
     path = monitoring_scene.substitute(path, row.obj)
     if row.obj in scene.cases:
         path = path.replace("{key}", scene.cases[row.obj])
@@ -485,6 +489,7 @@ def scene(django_db_setup: None, django_db_blocker: Any, media_root: Path) -> It
         mailin_scene.build(built.world)
         admin_scene.build(built.world)
         notify_scene.build(built.world)
+        sla_scene.build(built.world)
         yield built
 
 

@@ -46,6 +46,16 @@ class Impact(models.TextChoices):
     CRITICAL = "critical", "Critical: outage or data at risk"
 
 
+#: Impact as a number, highest first in the queue's "impact" sort (an index holds the expression).
+IMPACT_RANK = models.Case(
+    models.When(impact="critical", then=models.Value(4)),
+    models.When(impact="high", then=models.Value(3)),
+    models.When(impact="medium", then=models.Value(2)),
+    default=models.Value(1),
+    output_field=models.IntegerField(),
+)
+
+
 class Case(models.Model):
     audit_type = "case"
 
@@ -112,6 +122,12 @@ class Case(models.Model):
         "workitems.WorkItem", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
     reopen_count = models.PositiveIntegerField(default=0)
+    # The SLA app's summary of the case's clocks, for the queue (sorting and the time-to-breach
+    # cell need no join): the earliest due time and warning time of its running clocks, and
+    # whether a clock is paused with none running. Written only by ``case_sla_summary_set``.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_paused = models.BooleanField(default=False)
 
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -126,6 +142,13 @@ class Case(models.Model):
             models.Index(fields=["source", "state", "created_at"], name="case_queue_source"),
             models.Index(fields=["organisation", "created_at"], name="case_org"),
             models.Index(fields=["owner", "state"], name="case_owner"),
+            models.Index(fields=["state", "sla_due_at", "created_at"], name="case_queue_breach"),
+            models.Index(
+                models.F("state"),
+                IMPACT_RANK.desc(),
+                models.F("created_at"),
+                name="case_queue_impact",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -7,13 +7,19 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case as DbCase
-from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, F, Q, QuerySet
 
 from casebridge.accounts.models import Role
 from casebridge.audit.models import AuditEvent
 from casebridge.audit.selectors import events_for
-from casebridge.cases.models import OPEN_STATES, Attachment, Case, CaseState, Comment, Impact
+from casebridge.cases.models import (
+    IMPACT_RANK,
+    OPEN_STATES,
+    Attachment,
+    Case,
+    CaseState,
+    Comment,
+)
 from casebridge.core.errors import NotFound, ValidationFailed
 
 ROW_RELATIONS = (
@@ -25,17 +31,13 @@ ROW_RELATIONS = (
     "organisation",
     "work_item",
 )
-QUEUE_SORTS = {
+QUEUE_SORTS: dict[str, tuple[Any, ...]] = {
     "oldest": ("created_at", "id"),
     "newest": ("-created_at", "-id"),
-    "impact": ("-impact_rank", "created_at", "id"),
+    # the SLA clock due first (breached ones lead), cases without a running clock last
+    "breach": (F("sla_due_at").asc(nulls_last=True), "created_at", "id"),
+    "impact": (IMPACT_RANK.desc(), "created_at", "id"),
 }
-#: Highest impact first: an outage before a cosmetic issue.
-IMPACT_RANK = DbCase(
-    *(When(impact=value, then=Value(rank)) for rank, value in enumerate(Impact.values, start=1)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
 
 
 def _visible(viewer: Any) -> Q:
@@ -94,8 +96,6 @@ def case_list_for(viewer: Any, filters: CaseFilters | None = None) -> QuerySet[C
         for word in text.split()[:10]:
             words &= Q(title__icontains=word) | Q(description__icontains=word)
         cases = cases.filter(Q(key__iexact=text) | words)
-    if f.sort == "impact":
-        cases = cases.annotate(impact_rank=IMPACT_RANK)
     return cases.order_by(*QUEUE_SORTS.get(f.sort, QUEUE_SORTS["oldest"]))
 
 

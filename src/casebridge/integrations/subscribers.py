@@ -3,16 +3,12 @@
 Each subscriber runs in its own transaction, at least once (the outbox retries it); the
 event's ``event_id`` is the ``source`` of what it writes, so a retry notifies and mails once.
 
-SLA: when ``sla/events.py`` reaches main with ``SlaWarningReached`` and ``SlaBreached`` (``key``
-of the case, ``clock``, ``due_at`` or ``breached_at``, ``owner`` and ``lead`` usernames),
-subscribe ``on_sla_event`` to both in ``subscribe_all`` (one line each, after commit): it hands
-them to ``reactions.on_sla_warning`` (kind ``sla_warning``: the case's owner and staff watchers,
-and the lead).
+SLA: ``SlaWarningReached`` and ``SlaBreached`` (``sla/events.py``) go to
+``reactions.on_sla_warning`` (kind ``sla_warning``: the case's owner and staff watchers, and the
+policy's L2 lead).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.db import transaction
 
@@ -20,6 +16,7 @@ from casebridge.cases.events import CaseCreated, CaseTransitioned, CommentAdded
 from casebridge.core import events
 from casebridge.incidents.events import IncidentChanged
 from casebridge.integrations import reactions
+from casebridge.sla.events import SlaBreached, SlaWarningReached
 from casebridge.workitems.events import WorkItemTransitioned
 
 
@@ -64,8 +61,8 @@ def on_incident_changed(event: IncidentChanged) -> None:
         )
 
 
-def on_sla_event(event: Any) -> None:
-    """For ``SlaWarningReached`` / ``SlaBreached`` (not on main yet: see the module doc)."""
+def on_sla_event(event: SlaWarningReached | SlaBreached) -> None:
+    """A clock near or past its target: the case's owner and the policy's L2 lead hear it."""
     clock = str(getattr(event, "clock", "") or "").replace("_", " ")
     if event.name == "SlaBreached":
         message = f"{event.key}: the {clock} target is breached".replace("  ", " ")
@@ -86,3 +83,5 @@ def subscribe_all() -> None:
     events.subscribe(CommentAdded, on_comment_added, events.AFTER_COMMIT)
     events.subscribe(WorkItemTransitioned, on_work_item_transitioned, events.AFTER_COMMIT)
     events.subscribe(IncidentChanged, on_incident_changed, events.AFTER_COMMIT)
+    events.subscribe(SlaWarningReached, on_sla_event, events.AFTER_COMMIT)
+    events.subscribe(SlaBreached, on_sla_event, events.AFTER_COMMIT)

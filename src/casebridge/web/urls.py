@@ -30,6 +30,7 @@ urlpatterns = [
     path("notifications/", include("casebridge.integrations.notification_urls")),
     path("settings/azure-devops/", include("casebridge.integrations.azure_devops.urls")),
     path("settings/mailboxes/", include("casebridge.integrations.mailin.urls")),
+    path("settings/sla/", include("casebridge.sla.urls")),
     path("settings/", include("casebridge.administration.urls")),
     path("settings/", include("casebridge.integrations.urls")),
     path("", include("casebridge.monitoring.urls")),

@@ -30,6 +30,7 @@ OWNER_CHOICES = (("", "Anyone"), ("me", "Me"), ("none", "Unassigned"))
 SORT_CHOICES = (
     ("oldest", "Oldest first"),
     ("newest", "Newest first"),
+    ("breach", "Time to breach"),
     ("impact", "Highest impact first"),
 )
 
