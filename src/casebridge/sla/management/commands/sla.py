@@ -70,7 +70,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         things = parser.add_subparsers(dest="thing", required=True)
-        for thing, add_arguments_of in (("calendar", _calendar_arguments), ("policy", _policy_arguments)):
+        for thing, arguments in (("calendar", _calendar_arguments), ("policy", _policy_arguments)):
             sub = things.add_parser(thing, help=f"SLA {thing}s").add_subparsers(
                 dest="verb", required=True
             )
@@ -79,10 +79,10 @@ class Command(BaseCommand):
                 sub.add_parser(verb, help=f"{verb.title()} a {thing}.").add_argument("slug")
             create = sub.add_parser("create", help=f"Add a {thing}.")
             create.add_argument("--slug", default="")
-            add_arguments_of(create)
+            arguments(create)
             update = sub.add_parser("update", help=f"Change a {thing}.")
             update.add_argument("slug")
-            add_arguments_of(update)
+            arguments(update)
             if thing == "policy":
                 order = sub.add_parser("order", help="Put policies in order (first match wins).")
                 order.add_argument("slugs", nargs="+")
