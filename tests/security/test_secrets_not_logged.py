@@ -1,6 +1,6 @@
 """Secrets never reach the logs: a run that creates and uses webhook secrets, integration tokens,
-HMAC secrets, API tokens and passwords (right and wrong) at DEBUG level, then greps everything
-logged and printed for each of them."""
+HMAC secrets, API tokens, IMAP and SMTP passwords and sign-in passwords (right and wrong) at
+DEBUG level, then greps everything logged and printed for each of them."""
 
 from __future__ import annotations
 
@@ -9,15 +9,25 @@ import logging
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.test import Client
 
 from casebridge.accounts.services import token_create
+from casebridge.integrations.mail.outgoing import mail_enqueue
+from casebridge.integrations.mailin.imap import mailbox_poll_recorded
+from casebridge.integrations.mailin.models import Mailbox
+from casebridge.integrations.mailin.services import mailbox_add
+from casebridge.integrations.models import OutboxMessage
+from casebridge.integrations.relay import outbox_deliver_due
 from casebridge.integrations.webhooks.services import webhook_destination_create
+from casebridge.settings import _mailer
 from tests import factories
 from tests.monitoring.helpers import Sender, make_integration
 
 pytestmark = pytest.mark.django_db
 WRONG_PASSWORD = "hunter2-wrong-passphrase-XYZ"
+IMAP_PASSWORD = "imap-Secret-Passphrase-42"
+SMTP_PASSWORD = "smtp-Secret-Passphrase-42"
 
 
 def test_no_secret_is_logged(
@@ -50,6 +60,47 @@ def test_no_secret_is_logged(
     client.post("/login/", {"username": "l2", "password": WRONG_PASSWORD})
     client.post("/login/", {"username": "l2", "password": "correct-horse-battery"})
     secrets += [WRONG_PASSWORD, "correct-horse-battery"]
+
+    # E-mail in: an IMAP mailbox's password (sealed at rest) through a poll that fails to connect.
+    mailbox = mailbox_add(
+        actor=world["admin"],
+        name="support",
+        imap_url="imap://support@127.0.0.1:9/INBOX",
+        password=IMAP_PASSWORD,
+        service="payments",
+    )
+    assert mailbox_poll_recorded(mailbox) is None
+    mailbox.refresh_from_db()
+    assert mailbox.last_error and IMAP_PASSWORD not in mailbox.last_error
+    with connection.cursor() as cursor:  # the column as stored: sealed, not the password
+        cursor.execute(f"SELECT password FROM {Mailbox._meta.db_table} WHERE id = %s", [mailbox.pk])
+        (stored,) = cursor.fetchone()
+    assert stored and IMAP_PASSWORD not in str(stored)
+    secrets.append(IMAP_PASSWORD)
+
+    # E-mail out: the SMTP password of EMAIL_URL through a delivery that fails to connect.
+    settings.MAILERS = {"default": _mailer(f"smtp://casebridge:{SMTP_PASSWORD}@127.0.0.1:9")}
+    with transaction.atomic():
+        mail_enqueue(
+            to="alice@example.com",
+            subject="Your case",
+            template="invitation",
+            context={
+                "recipient_name": "Alice",
+                "inviter": "Ops",
+                "organisation": "",
+                "link": "https://casebridge.example/x",
+                "valid_days": 3,
+                "username": "alice",
+            },
+            message_id="<secret-test@casebridge.example>",
+        )
+    outbox_deliver_due(limit=10)
+    errors = list(
+        OutboxMessage.objects.filter(topic="mail.send").values_list("last_error", flat=True)
+    )
+    assert errors and all(SMTP_PASSWORD not in e for e in errors)
+    secrets.append(SMTP_PASSWORD)
 
     out, err = capfd.readouterr()
     logged = "\n".join(
