@@ -20,10 +20,11 @@ PAYLOAD = '"><img src=x onerror="window.__xss=1"><script>window.__xss=1</script>
 
 @pytest.fixture
 def stored(e2e_world: factories.World) -> dict[str, str]:
-    from casebridge.monitoring.processing import intake_drain
-
     from casebridge.cases.services import comment_add
+    from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
     from casebridge.monitoring.models import AlertGroup
+    from casebridge.monitoring.worker import intake_drain
+    from casebridge.workitems.creation import work_item_create
     from tests.monitoring.helpers import Sender, alert, make_integration, webhook
 
     world = e2e_world
@@ -40,7 +41,16 @@ def stored(e2e_world: factories.World) -> dict[str, str]:
     assert sender.post(body).status_code == 202, "the intake took the payload"
     intake_drain(timeout=30)
     group = AlertGroup.objects.get()
-    keys = {"case": case.key}
+    item = work_item_create(
+        actor=world["l2"], category="bug", title="W" + PAYLOAD, docs={"steps_to_reproduce": PAYLOAD}
+    )
+    known = known_resolution_create(
+        actor=world["l2"],
+        data=KnownResolutionInput(
+            title="K" + PAYLOAD, symptoms=PAYLOAD, steps=PAYLOAD, fix_kind="workaround"
+        ),
+    )
+    keys = {"case": case.key, "item": item.key, "known": known.key}
     if group.case is not None:
         keys["alert_case"] = group.case.key
     return keys
@@ -67,7 +77,8 @@ def test_stored_payloads_stay_text(stored: dict[str, str], new_page: Any) -> Non
     staff = new_page()
     problems = watch(staff)
     sign_in(staff, "l2")
-    urls = ["/cases/", f"/cases/{stored['case']}/", "/incidents/"]
+    urls = ["/cases/", f"/cases/{stored['case']}/", "/incidents/", "/work-items/"]
+    urls += [f"/work-items/{stored['item']}/", "/knowledge/", f"/knowledge/{stored['known']}/"]
     if "alert_case" in stored:
         urls.append(f"/cases/{stored['alert_case']}/")
     for url in urls:
