@@ -95,7 +95,7 @@ def test_an_admin_enrols_totp_then_is_challenged(sso_on: Any, new_page: Any) -> 
     page.wait_for_timeout(2100)  # django-otp throttles: each wrong code doubles the wait
     page.get_by_label("Code").fill(codes[0])
     page.get_by_role("button", name="Verify").click()
-    page.wait_for_url("**/cases/")
+    page.wait_for_url("**/settings/")  # an administrator's home
     olivia = User.objects.get(email="olivia@idp.example")
     events = AuditEvent.objects.filter(subject_key=olivia.username)
     actions = set(events.values_list("action", flat=True))

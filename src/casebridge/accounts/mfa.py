@@ -13,6 +13,7 @@ import secrets
 from base64 import b32encode
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -68,10 +69,23 @@ class RequireSecondFactor:
                 # session leaves this one as it was signed in).
                 request.session[SESSION_CLEAR] = user.pk
             elif enrolled(user):
-                return redirect(f"{reverse('login_verify')}?next={request.get_full_path()}")
+                return _to(request, f"{reverse('login_verify')}?next={request.get_full_path()}")
             else:
-                return redirect("accounts:two_factor")
+                return _to(request, reverse("accounts:two_factor"))
         return self.get_response(request)
+
+
+def _to(request: HttpRequest, target: str) -> HttpResponse:
+    """Send the browser to ``target``. An HTMX request (a part of a page, such as the header's
+    notification count) must not get the page in its place: it tells the browser to go there,
+    or nothing when the browser is there already."""
+    if request.headers.get("HX-Request") != "true":
+        return redirect(target)
+    current = urlsplit(request.headers.get("HX-Current-URL", "")).path
+    response = HttpResponse(status=204)
+    if current != urlsplit(target).path:
+        response["HX-Redirect"] = target
+    return response
 
 
 def pending_totp(user: User) -> TOTPDevice:
