@@ -20,7 +20,9 @@ PAYLOAD = '"><img src=x onerror="window.__xss=1"><script>window.__xss=1</script>
 
 @pytest.fixture
 def stored(e2e_world: factories.World) -> dict[str, str]:
+    from casebridge.accounts.models import Organisation, Team
     from casebridge.cases.services import comment_add
+    from casebridge.incidents.services import Declaration, incident_declare
     from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
     from casebridge.monitoring.models import AlertGroup
     from casebridge.monitoring.worker import intake_drain
@@ -50,7 +52,13 @@ def stored(e2e_world: factories.World) -> dict[str, str]:
             title="K" + PAYLOAD, symptoms=PAYLOAD, steps=PAYLOAD, fix_kind="workaround"
         ),
     )
-    keys = {"case": case.key, "item": item.key, "known": known.key}
+    incident = incident_declare(
+        actor=world["l2"],
+        data=Declaration(title="I" + PAYLOAD, severity="sev2", lead=world["dev3"], case=case),
+    )
+    Organisation.objects.filter(pk=case.organisation_id).update(name="O" + PAYLOAD)
+    Team.objects.filter(slug="core-team").update(name="Tm" + PAYLOAD)
+    keys = {"case": case.key, "item": item.key, "known": known.key, "incident": incident.key}
     if group.case is not None:
         keys["alert_case"] = group.case.key
     return keys
@@ -79,10 +87,16 @@ def test_stored_payloads_stay_text(stored: dict[str, str], new_page: Any) -> Non
     sign_in(staff, "l2")
     urls = ["/cases/", f"/cases/{stored['case']}/", "/incidents/", "/work-items/"]
     urls += [f"/work-items/{stored['item']}/", "/knowledge/", f"/knowledge/{stored['known']}/"]
+    urls += [f"/incidents/{stored['incident']}/", "/sprints/"]
     if "alert_case" in stored:
         urls.append(f"/cases/{stored['alert_case']}/")
     for url in urls:
         assert_inert(staff, url, problems)
+    admin = new_page()
+    problems = watch(admin)
+    sign_in(admin, "admin")
+    for url in ("/settings/organisations/", "/settings/teams/", "/settings/users/"):
+        assert_inert(admin, url, problems)
     staff.goto(f"/cases/{stored['case']}/")
     assert staff.get_by_text("T" + PAYLOAD).count() >= 1  # shown, as text
     customer = new_page()
