@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ninja import Router, Status
 
@@ -8,6 +8,9 @@ from casebridge.accounts import selectors, services
 from casebridge.accounts.schemas import TeamOut, TokenCreatedOut, TokenIn, TokenOut, UserIn, UserOut
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS
+
+if TYPE_CHECKING:
+    from casebridge.accounts.models import ApiToken
 
 router = Router(tags=["users"])
 teams_router = Router(tags=["teams"])
@@ -55,7 +58,7 @@ def list_teams(request: ApiRequest) -> list[TeamOut]:
     ]
 
 
-def _token_out(token: Any) -> dict[str, Any]:
+def _token_out(token: ApiToken) -> dict[str, object]:
     return {
         "prefix": token.prefix,
         "name": token.name,
@@ -68,12 +71,12 @@ def _token_out(token: Any) -> dict[str, Any]:
 
 
 @tokens_router.get("", response={200: list[TokenOut], **ERRORS}, summary="Your API tokens")
-def list_tokens(request: ApiRequest) -> list[dict[str, Any]]:
+def list_tokens(request: ApiRequest) -> list[dict[str, object]]:
     return [_token_out(t) for t in selectors.tokens_for(request.auth)]
 
 
 @tokens_router.post("", response={201: TokenCreatedOut, **WRITE_ERRORS}, summary="Create a token")
-def create_token(request: ApiRequest, body: TokenIn) -> Status[dict[str, Any]]:
+def create_token(request: ApiRequest, body: TokenIn) -> Status[dict[str, object]]:
     token, secret = services.token_create(
         actor=request.auth,
         user=request.auth,
@@ -87,6 +90,6 @@ def create_token(request: ApiRequest, body: TokenIn) -> Status[dict[str, Any]]:
 @tokens_router.post(
     "/{prefix}/revoke", response={200: TokenOut, **WRITE_ERRORS}, summary="Revoke a token"
 )
-def revoke_token(request: ApiRequest, prefix: str) -> dict[str, Any]:
+def revoke_token(request: ApiRequest, prefix: str) -> dict[str, object]:
     token = selectors.token_get_for(request.auth, prefix)
     return _token_out(services.token_revoke(actor=request.auth, token=token))

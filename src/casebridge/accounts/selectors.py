@@ -1,20 +1,26 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
-from casebridge.accounts.models import ApiToken, Organisation, Role, Team, User
+from casebridge.accounts.models import (
+    ApiToken,
+    Organisation,
+    Role,
+    Team,
+    User,
+    as_user,
+)
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.prepared import row_by
 
 
-def user_list_for(viewer: Any, *, role: str = "", level: str = "") -> QuerySet[User]:
+def user_list_for(viewer: Actor, *, role: str = "", level: str = "") -> QuerySet[User]:
     """The directory is internal: customers and partners see only themselves."""
     users = User.objects.filter(is_active=True).prefetch_related("role_grants", "teams")
     users = users.select_related("organisation")
     if viewer.is_external:
-        users = users.filter(pk=viewer.pk)
+        users = users.filter(pk=as_user(viewer).pk)
     if role:
         users = users.filter(role_grants__role=role)
     if level:
@@ -22,7 +28,7 @@ def user_list_for(viewer: Any, *, role: str = "", level: str = "") -> QuerySet[U
     return users.order_by("username").distinct()
 
 
-def user_get_for(viewer: Any, username: str) -> User:
+def user_get_for(viewer: Actor, username: str) -> User:
     user = user_list_for(viewer).filter(username=username).first()
     if user is None:
         raise NotFound(f"No user {username}")
@@ -60,17 +66,17 @@ def organisation_by_slug(slug: str, *, field: str = "organisation") -> Organisat
     return organisation
 
 
-def team_list_for(viewer: Any) -> QuerySet[Team]:
+def team_list_for(viewer: Actor) -> QuerySet[Team]:
     if viewer.is_external:
         return Team.objects.none()
     return Team.objects.prefetch_related("members").order_by("name")
 
 
-def tokens_for(viewer: Any) -> QuerySet[ApiToken]:
+def tokens_for(viewer: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=viewer).order_by("-created_at")
 
 
-def token_get_for(viewer: Any, prefix: str) -> ApiToken:
+def token_get_for(viewer: User, prefix: str) -> ApiToken:
     token = tokens_for(viewer).filter(prefix=prefix).first()
     if token is None:
         raise NotFound(f"No token {prefix}")
@@ -80,10 +86,13 @@ def token_get_for(viewer: Any, prefix: str) -> ApiToken:
 __all__ = ["Role"]
 
 
-def organisation_list_for(viewer: Any) -> QuerySet[Organisation]:
+def organisation_list_for(viewer: Actor) -> QuerySet[Organisation]:
     """Organisations a viewer may report for: staff all, partners those they serve."""
     if not viewer.is_external:
         return Organisation.objects.order_by("name")
     if viewer.has_role(Role.PARTNER):
-        return viewer.served_organisations.order_by("name")  # type: ignore[no-any-return]
-    return Organisation.objects.filter(pk=viewer.organisation_id)
+        return as_user(viewer).served_organisations.order_by("name")
+    organisation = as_user(viewer).organisation_id
+    if organisation is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk=organisation)

@@ -45,7 +45,7 @@ def existing_item(key: object) -> WorkItem | None:
     return WorkItem.objects.filter(key=str(key).strip().upper()).first() if key else None
 
 
-def check_escalation(ctx: Context) -> Iterator[Reason]:
+def check_escalation(ctx: Context[Case]) -> Iterator[Reason]:
     """The escalation gate: every missing item of the category at once, or a valid work item."""
     if ctx.preview:
         return

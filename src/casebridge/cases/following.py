@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casebridge.audit.services import audit_record
 from casebridge.cases.milestones import RESTORED, progress_text
 from casebridge.cases.models import OPEN_STATES, Case, CaseState, Resolution, Watcher
-from casebridge.core.actors import SYSTEM
+from casebridge.core.actors import SYSTEM, Actor
 from casebridge.integrations.notifications import notify
 
+if TYPE_CHECKING:
+    from casebridge.incidents.models import Incident
+    from casebridge.workitems.models import WorkItem
 
-def cases_relink(*, actor: Any, source: Any, target: Any) -> list[str]:
+
+def cases_relink(*, actor: Actor, source: WorkItem, target: WorkItem) -> list[str]:
     """Move every case of ``source`` to ``target`` (a duplicate, or a re-categorised item)."""
     moved = []
     for case in Case.objects.select_for_update().filter(work_item=source).order_by("id"):
@@ -50,7 +54,15 @@ def _notify(case: Case, *, staff: str, customers: str) -> None:
 
 
 def cases_follow(
-    *, actor: Any, item: Any, action: str, old: str, new: str, label: str, outcome: str, reason: str
+    *,
+    actor: Actor,
+    item: WorkItem,
+    action: str,
+    old: str,
+    new: str,
+    label: str,
+    outcome: str,
+    reason: str,
 ) -> None:
     """Record the item's new status on each linked case, notify, and carry the outcome over.
 
@@ -102,7 +114,7 @@ def _held_by_development(case: Case) -> bool:
     return case.state == CaseState.ESCALATED or (item is not None and item.closed_at is None)
 
 
-def case_follow_incident(*, incident: Any, action: str, note: str) -> None:
+def case_follow_incident(*, incident: Incident, action: str, note: str) -> None:
     """The case an incident was declared from follows it (the incident workflow's ``after``).
 
     * resolved: the case resolves with the incident's note (resolution ``incident``), unless an
@@ -138,7 +150,7 @@ def case_follow_incident(*, incident: Any, action: str, note: str) -> None:
     )
 
 
-def _resolved_by(case: Case, incident: Any) -> bool:
+def _resolved_by(case: Case, incident: Incident) -> bool:
     from casebridge.audit.models import AuditEvent
 
     return AuditEvent.objects.filter(
@@ -149,7 +161,7 @@ def _resolved_by(case: Case, incident: Any) -> bool:
     ).exists()
 
 
-def _tell_what_is_left(case: Case, incident: Any, note: str) -> None:
+def _tell_what_is_left(case: Case, incident: Incident, note: str) -> None:
     item = case.work_item
     audit_record(
         actor=SYSTEM,

@@ -16,7 +16,7 @@ from casebridge.cases.models import Case, CaseState, Comment, Impact, Source
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock, keys
-from casebridge.core.actors import SYSTEM
+from casebridge.core.actors import SYSTEM, Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.prepared import row_insert
 from casebridge.integrations.outbox import outbox_enqueue
@@ -201,7 +201,7 @@ def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
 
 
 def case_transition(
-    *, actor: Any, case: Case, action: str, data: Mapping[str, Any] | None = None
+    *, actor: Actor, case: Case, action: str, data: Mapping[str, Any] | None = None
 ) -> Case:
     """Apply one L2 workflow action (take, request_info, answer, resolve, escalate, ...)."""
     payload = dict(data or {})

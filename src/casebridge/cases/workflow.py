@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from casebridge.accounts.models import ROLE_LABELS, Role
+from casebridge.accounts.models import ROLE_LABELS, Role, as_user
 from casebridge.cases.escalation import check_escalation, existing_item
-from casebridge.cases.models import Case, CaseState, Comment, Resolution
+from casebridge.cases.models import OPEN_STATES, Case, CaseState, Comment, Resolution
 from casebridge.core import clock
 from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.core.errors import Reason
@@ -24,24 +24,25 @@ from casebridge.workitems.documentation import doc_values, text_of
 S = CaseState
 L2 = Role.L2_ENGINEER
 EXTERNAL = frozenset({Role.REPORTER, Role.PARTNER})
-WORKING = frozenset({S.NEW, S.INVESTIGATING, S.WAITING_ON_REPORTER})
+#: The states in which a case is worked (``cases.models.OPEN_STATES``).
+WORKING = frozenset(OPEN_STATES)
 Changes = Mapping[str, tuple[object, object]]
 
 
 # --- take ---------------------------------------------------------------------------------------
 
 
-def _new_owner(ctx: Context) -> object:
+def _new_owner(ctx: Context[Case]) -> object:
     return ctx.data.get("owner") or ctx.actor
 
 
-def check_owner(ctx: Context) -> Iterator[Reason]:
+def check_owner(ctx: Context[Case]) -> Iterator[Reason]:
     owner = ctx.data.get("owner")
     if owner is not None and not owner.has_role(L2):
         yield Reason("owner_role", f"{owner.display_name} is not an L2 engineer", "owner")
 
 
-def effect_take(ctx: Context) -> Changes:
+def effect_take(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     old, case.owner = case.owner, _new_owner(ctx)  # type: ignore[assignment]
     return {"owner": (old, case.owner)}
@@ -50,10 +51,10 @@ def effect_take(ctx: Context) -> Changes:
 # --- request information ------------------------------------------------------------------------
 
 
-def effect_ask(ctx: Context) -> Changes:
+def effect_ask(ctx: Context[Case]) -> Changes:
     Comment.objects.create(
         case=ctx.subject,
-        author=ctx.actor,
+        author=as_user(ctx.actor),
         body=str(ctx.data["question"]).strip(),
         internal=False,
         created_at=clock.now(),
@@ -72,7 +73,7 @@ def _case(key: object) -> Case | None:
     return Case.objects.filter(key=str(key).upper()).first() if key else None
 
 
-def check_resolution(ctx: Context) -> Iterator[Reason]:
+def check_resolution(ctx: Context[Case]) -> Iterator[Reason]:
     data, case = ctx.data, ctx.subject
     resolution = data.get("resolution")
     if ctx.preview or not resolution:
@@ -124,7 +125,7 @@ def _check_duplicate(case: Case, key: object) -> Iterator[Reason]:
         )
 
 
-def effect_resolve(ctx: Context) -> Changes:
+def effect_resolve(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     data = ctx.data
     before = {f: getattr(case, f) for f in ("resolution", "known_resolution", "duplicate_of")}
@@ -138,7 +139,7 @@ def effect_resolve(ctx: Context) -> Changes:
     return {name: (old, getattr(case, name)) for name, old in before.items()}
 
 
-def effect_reopen(ctx: Context) -> Changes:
+def effect_reopen(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     old = case.resolution
     case.resolution = ""
@@ -149,7 +150,7 @@ def effect_reopen(ctx: Context) -> Changes:
     return {"resolution": (old, ""), "reopen_count": (case.reopen_count - 1, case.reopen_count)}
 
 
-def effect_fix(ctx: Context) -> Changes:
+def effect_fix(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     old = case.resolution
     case.resolution = Resolution.FIXED
@@ -163,7 +164,7 @@ def effect_fix(ctx: Context) -> Changes:
     }
 
 
-def effect_resolve_with_incident(ctx: Context) -> Changes:
+def effect_resolve_with_incident(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     before = (case.resolution, case.resolution_note)
     case.resolution = Resolution.INCIDENT
@@ -175,14 +176,14 @@ def effect_resolve_with_incident(ctx: Context) -> Changes:
     }
 
 
-def check_untouched(ctx: Context) -> Iterator[Reason]:
+def check_untouched(ctx: Context[Case]) -> Iterator[Reason]:
     """Monitoring resolves a case only if nobody worked on it: no owner, no comment."""
     case: Case = ctx.subject
     if case.owner_id is not None or case.comments.exists():
         yield Reason("worked_on", "Someone worked on the case: a person resolves it")
 
 
-def effect_auto_resolve(ctx: Context) -> Changes:
+def effect_auto_resolve(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     case.resolution = Resolution.NO_FAULT
     case.resolution_note = str(ctx.data.get("note") or "").strip()
@@ -190,12 +191,12 @@ def effect_auto_resolve(ctx: Context) -> Changes:
     return {"resolution": ("", case.resolution), "resolution_note": ("", case.resolution_note)}
 
 
-def check_has_work_item(ctx: Context) -> Iterator[Reason]:
+def check_has_work_item(ctx: Context[Case]) -> Iterator[Reason]:
     if ctx.subject.work_item_id is None:
         yield Reason("no_work_item", "The case is not linked to a work item")
 
 
-def effect_close(ctx: Context) -> Changes:
+def effect_close(ctx: Context[Case]) -> Changes:
     ctx.subject.closed_at = clock.now()
     return {}
 
@@ -203,7 +204,7 @@ def effect_close(ctx: Context) -> Changes:
 # --- escalate -----------------------------------------------------------------------------------
 
 
-def effect_escalate(ctx: Context) -> Changes:
+def effect_escalate(ctx: Context[Case]) -> Changes:
     """Link the case to its work item, new or existing. A new item carries the documentation
     typed with the escalation, and the case's own description where none was typed; a version
     given with the escalation is the case's version from now on."""

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import transaction
 from django.utils.text import slugify
 
 from casebridge.accounts.models import Role
 from casebridge.catalog.models import Component, Service
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 
 
 @transaction.atomic
 def service_create(
     *,
-    actor: Any,
+    actor: Actor | None,
     name: str,
     slug: str = "",
     description: str = "",

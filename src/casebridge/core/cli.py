@@ -26,7 +26,7 @@ def add_actor_argument(parser: CommandParser) -> None:
     )
 
 
-def actor_from(options: dict[str, Any]) -> Any:
+def actor_from(options: dict[str, object]) -> Any:
     from casebridge.accounts.models import User
 
     username = options.get("actor") or ""

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
+from casebridge.accounts.models import User
 from casebridge.core import clock
 from casebridge.integrations.models import Notification
 from casebridge.integrations.outbox import outbox_enqueue
@@ -33,13 +35,13 @@ def notify(*, users: Iterable[Any], subject_key: str, message: str, url: str = "
     return len(seen)
 
 
-def notifications_for(viewer: Any, *, unread_only: bool = False) -> Any:
+def notifications_for(viewer: User, *, unread_only: bool = False) -> QuerySet[Notification]:
     notes = Notification.objects.filter(user=viewer)
     return notes.filter(read_at__isnull=True) if unread_only else notes
 
 
 @transaction.atomic
-def notifications_mark_read(*, viewer: Any) -> int:
+def notifications_mark_read(*, viewer: User) -> int:
     return Notification.objects.filter(user=viewer, read_at__isnull=True).update(
         read_at=clock.now()
     )

@@ -29,7 +29,6 @@ import random
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -79,7 +78,7 @@ def _require_transaction(name: str) -> None:
 
 
 def outbox_enqueue(
-    *, topic: str, key: str = "", payload: Mapping[str, Any], destination: str = ""
+    *, topic: str, key: str = "", payload: Mapping[str, object], destination: str = ""
 ) -> OutboxMessage:
     """Add a message in the transaction of the change; it is due at once after the commit."""
     _require_transaction("outbox_enqueue")
@@ -102,7 +101,7 @@ def derived_key(cause: OutboxMessage, destination: str) -> uuid.UUID:
 
 
 def outbox_enqueue_for(
-    *, cause: OutboxMessage, destination: str, topic: str, key: str, payload: Mapping[str, Any]
+    *, cause: OutboxMessage, destination: str, topic: str, key: str, payload: Mapping[str, object]
 ) -> bool:
     """Fan out: add the delivery of ``cause`` to ``destination`` unless it was added before.
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Q
 
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.occurrences.index import search
 from casebridge.occurrences.index.profiles import CaseProfile, analyse, profile_from_json
 from casebridge.occurrences.index.ranking import (
@@ -39,6 +40,9 @@ from casebridge.occurrences.models import (
     TermStat,
 )
 from casebridge.occurrences.services import STATS
+
+if TYPE_CHECKING:
+    from casebridge.cases.models import Case
 
 #: Cases (and known fixes) that share a log signature, added to the full-text candidates.
 SIGNATURE_CANDIDATES = 200
@@ -236,7 +240,7 @@ def _ranked(
 
 
 def _occurrences(
-    viewer: Any, kind: str, ranked: list[tuple[CandidateDoc, Hit]]
+    viewer: Actor, kind: str, ranked: list[tuple[CandidateDoc, Hit]]
 ) -> list[Occurrence]:
     from casebridge.cases.selectors import case_list_for
     from casebridge.knowledge.selectors import known_resolution_list_for
@@ -261,7 +265,7 @@ def _occurrences(
     ]
 
 
-def occurrences_for_query(viewer: Any, query: Query, *, k: int = 5) -> Occurrences:
+def occurrences_for_query(viewer: Actor, query: Query, *, k: int = 5) -> Occurrences:
     """The top ``k`` earlier cases, and the top ``k`` work items and known resolutions."""
     if viewer.is_external:
         return Occurrences()
@@ -282,7 +286,7 @@ def occurrences_for_query(viewer: Any, query: Query, *, k: int = 5) -> Occurrenc
     )
 
 
-def similar_for_case(viewer: Any, case: Any, *, k: int = 5) -> Occurrences:
+def similar_for_case(viewer: Actor, case: Case, *, k: int = 5) -> Occurrences:
     """Previous occurrences of a saved case: earlier cases, and any work item or known fix."""
     doc = Document.objects.filter(kind=DocumentKind.CASE, object_id=case.pk).first()
     if doc is None:
@@ -295,7 +299,7 @@ def similar_for_case(viewer: Any, case: Any, *, k: int = 5) -> Occurrences:
 
 
 def similar_for_draft(
-    viewer: Any,
+    viewer: Actor,
     *,
     title: str,
     description: str = "",

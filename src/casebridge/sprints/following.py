@@ -7,9 +7,10 @@ Registered in each development workflow's ``after`` hooks, so it runs in the tra
 from __future__ import annotations
 
 from casebridge.workflows.engine import Context
+from casebridge.workitems.models import WorkItem
 
 
-def sprint_follow(ctx: Context, action: str, old: str, new: str) -> None:
+def sprint_follow(ctx: Context[WorkItem], action: str, old: str, new: str) -> None:
     if ctx.data.get("sprint") is None:
         return  # only schedule and reschedule carry a sprint
     from casebridge.sprints.services import sprint_entry_follow

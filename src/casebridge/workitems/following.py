@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from casebridge.workflows.engine import Context, StateGroup
+from casebridge.workitems.models import WorkItem
 
 
 def _outcome(action: str, group: StateGroup) -> str:
@@ -15,7 +16,7 @@ def _outcome(action: str, group: StateGroup) -> str:
     return ""
 
 
-def follow(ctx: Context, action: str, old: str, new: str) -> None:
+def follow(ctx: Context[WorkItem], action: str, old: str, new: str) -> None:
     """Registered as every development workflow's ``after`` hook."""
     from casebridge.cases.following import cases_follow
     from casebridge.workitems.definitions import workflow_for

@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import transaction
 
-from casebridge.accounts.models import Role
+from casebridge.accounts.models import Role, user_or_none
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Component, Service
 from casebridge.core import clock, keys
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.integrations.outbox import outbox_enqueue
 from casebridge.occurrences.services import occurrence_index_work_item
 from casebridge.workflows.engine import apply_transition
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.documentation import doc_values
-from casebridge.workitems.inputs import normalise
 from casebridge.workitems.models import KEY_PREFIX, Category, LadderPolicy, PolicyCode, WorkItem
 from casebridge.workitems.policies import default_level
+from casebridge.workitems.references import normalise
 
 
 @transaction.atomic
 def work_item_create(
     *,
-    actor: Any,
+    actor: Actor,
     category: str,
     title: str,
-    docs: Mapping[str, Any],
+    docs: Mapping[str, object],
     service: Service | None = None,
     component: Component | None = None,
     environment: str = "",
@@ -48,7 +48,7 @@ def work_item_create(
         category=category,
         title=title,
         status=workflow_for(category).initial,
-        created_by=actor,
+        created_by=user_or_none(actor),
         created_at=now,
         service=service,
         component=component,
@@ -65,7 +65,7 @@ def work_item_create(
 
 
 def work_item_transition(
-    *, actor: Any, item: WorkItem, action: str, data: Mapping[str, Any] | None = None
+    *, actor: Actor, item: WorkItem, action: str, data: Mapping[str, object] | None = None
 ) -> WorkItem:
     """Apply one workflow action to a work item, or refuse with every reason at once.
 
@@ -88,7 +88,7 @@ def work_item_transition(
 
 @transaction.atomic
 def ladder_policy_set(
-    *, actor: Any, code: str, enabled: bool | None = None, min_level: int | None = None
+    *, actor: Actor, code: str, enabled: bool | None = None, min_level: int | None = None
 ) -> LadderPolicy:
     """An administrator tunes one developer-ladder policy (PRODUCT §4, 1-8): on or off, and the
     senior level it asks for. ``None`` is the operator at the server's shell. The next check of

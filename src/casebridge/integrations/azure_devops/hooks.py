@@ -4,13 +4,12 @@ from the connection's project (a subscription pointed at the wrong URL is refuse
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.delivery.models import DeliverySource
 
 
-def hook_project_check(source: DeliverySource, data: Mapping[str, Any]) -> dict[str, str]:
+def hook_project_check(source: DeliverySource, data: Mapping[str, object]) -> dict[str, str]:
     containers = data.get("resourceContainers")
     project = containers.get("project") if isinstance(containers, Mapping) else None
     given = project.get("id") if isinstance(project, Mapping) else None

@@ -13,9 +13,10 @@ a 10k-item backlog is ranked in well under the planner's budget.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from functools import cache, reduce
 
 from django.db.models import Case as DbCase
 from django.db.models import Count, IntegerField, Max, Q, QuerySet, Value, When
@@ -23,6 +24,7 @@ from django.db.models import Count, IntegerField, Max, Q, QuerySet, Value, When
 from casebridge.accounts.models import Team, TeamKind
 from casebridge.cases.models import Case as SupportCase
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.sprints import planner
 from casebridge.sprints.models import BacklogPin, Sprint
@@ -38,11 +40,18 @@ from casebridge.sprints.selectors.sprints import (
 from casebridge.sprints.selectors.velocity import team_pace
 from casebridge.workitems.models import WorkItem
 
-READY = (
-    Q(category="bug", status="triaged")
-    | Q(category="feature", status="approved")
-    | Q(category="improvement", status="approved")
-)
+
+@cache
+def ready() -> Q:
+    """Ready for a sprint: in a state development takes items from (``ready_states``)."""
+    # Bound late: the workitems definitions import sprints.selectors (a cycle issue 11 removes).
+    from casebridge.workitems.definitions import WORKFLOWS, ready_states
+
+    return reduce(
+        operator.or_, (Q(category=c, status__in=sorted(ready_states(c))) for c in WORKFLOWS)
+    )
+
+
 FIELDS = (
     "pk",
     "key",
@@ -69,7 +78,7 @@ def ownership(team: Team) -> Q:
 
 def backlog_items(team: Team) -> QuerySet[WorkItem]:
     """The team's ready, unscheduled items (unordered)."""
-    return WorkItem.objects.filter(READY, ownership(team), sprint__isnull=True)
+    return WorkItem.objects.filter(ready(), ownership(team), sprint__isnull=True)
 
 
 def in_backlog(team: Team, item: WorkItem) -> bool:
@@ -137,7 +146,7 @@ def candidates(team: Team) -> list[Candidate]:
     ]
 
 
-def backlog_for(viewer: Any, team: Team, *, now: datetime | None = None) -> list[Ranked]:
+def backlog_for(viewer: Actor, team: Team, *, now: datetime | None = None) -> list[Ranked]:
     """The team's backlog in order, each with its rank and the reason for its place."""
     require_internal(viewer, "The backlog")
     return rank_backlog(candidates(team), now=now or clock.now())
@@ -176,7 +185,7 @@ def plan_target(team: Team, sprint: Sprint | None) -> Sprint:
 
 
 def proposal_for(
-    viewer: Any,
+    viewer: Actor,
     team: Team,
     *,
     sprint: Sprint | None = None,

@@ -44,7 +44,7 @@ class Command(BaseCommand):
         revoke.add_argument("username")
         revoke.add_argument("prefix")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         getattr(self, f"_{options['verb']}")(options)
 
     def _create(self, options: dict[str, Any]) -> None:
