@@ -53,6 +53,8 @@ run: install
 lint: install
 	@$(VENV)/ruff check .
 	@$(VENV)/ruff format --check .
+	@$(VENV)/lint-imports --no-cache
+	@$(VENV)/bandit -c pyproject.toml -r src -q
 
 typecheck: install
 	@$(VENV)/mypy src

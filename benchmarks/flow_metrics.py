@@ -122,8 +122,8 @@ def run(events: int, repeat: int) -> dict[str, Any]:
 
     from casebridge.audit.models import AuditEvent
     from casebridge.core import clock
+    from casebridge.core.expressions import EpochSeconds
     from casebridge.reporting import selectors
-    from casebridge.reporting.expressions import EpochSeconds
     from casebridge.reporting.flow import ItemInfo, flow_metrics
     from casebridge.sprints.delivery import WORK_STAGES, groups, initial_status
     from casebridge.workitems.models import WorkItem

@@ -21,6 +21,9 @@ def _fast_settings(settings: Any, tmp_path: Path) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    from django.core.cache import cache
+
+    cache.clear()  # rate-limit windows (core.ratelimit) start empty in every test
 
 
 @pytest.fixture

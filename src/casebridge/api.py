@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -17,9 +18,33 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
+from casebridge.accounts.api import organisations_router, teams_router, tokens_router
+from casebridge.accounts.api import router as accounts_router
 from casebridge.accounts.services import token_authenticate
-from casebridge.core.errors import DomainError, PermissionDenied
+from casebridge.cases.api import router as cases_router
+from casebridge.catalog.api import router as catalog_router
+from casebridge.core import ratelimit
+from casebridge.core.errors import DomainError, PermissionDenied, TooManyRequests
 from casebridge.core.jsonbody import JsonTooDeep, json_loads
+from casebridge.incidents.api import router as incidents_router
+from casebridge.integrations.api import outbox_router, webhooks_router
+from casebridge.integrations.azure_devops.api import router as azure_devops_router
+from casebridge.integrations.delivery.api import router as delivery_intake_router
+from casebridge.integrations.mailin.api import domains_router, mail_router, mailboxes_router
+from casebridge.integrations.notification_api import (
+    invitations_router,
+    notifications_router,
+    watches_router,
+)
+from casebridge.knowledge.api import router as knowledge_router
+from casebridge.monitoring.api import health_router, intake_router, integrations_router
+from casebridge.monitoring.api import router as alert_groups_router
+from casebridge.occurrences.api import router as signatures_router
+from casebridge.reporting.api import router as reports_router
+from casebridge.sla.api import calendars_router, policies_router
+from casebridge.sprints.api import backlog_router, increments_router
+from casebridge.sprints.api import router as sprints_router
+from casebridge.workitems.api import router as workitems_router
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -32,6 +57,13 @@ class BearerAuth(HttpBearer):
         if found is None:
             return None
         user, api_token = found
+        wait = ratelimit.hit(f"token:{api_token.pk}", settings.API_RATE_LIMIT_PER_MINUTE)
+        if wait is not None:
+            raise TooManyRequests(
+                f"This token may make {settings.API_RATE_LIMIT_PER_MINUTE} requests a minute; "
+                f"retry in {wait} s",
+                retry_after=wait,
+            )
         if request.method not in SAFE_METHODS and api_token.scope != "write":
             raise PermissionDenied("This token is read-only; create a write token to change data")
         request.user = user
@@ -70,7 +102,10 @@ def error(
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if isinstance(exc, TooManyRequests):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 #: Where ninja found a parameter: the first part of a validation error's location.
@@ -153,23 +188,6 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def _mount() -> None:
-    from casebridge.accounts.api import router as accounts_router
-    from casebridge.accounts.api import teams_router, tokens_router
-    from casebridge.cases.api import router as cases_router
-    from casebridge.catalog.api import router as catalog_router
-    from casebridge.incidents.api import router as incidents_router
-    from casebridge.integrations.api import outbox_router, webhooks_router
-    from casebridge.integrations.azure_devops.api import router as azure_devops_router
-    from casebridge.integrations.delivery.api import router as delivery_intake_router
-    from casebridge.knowledge.api import router as knowledge_router
-    from casebridge.monitoring.api import health_router, intake_router, integrations_router
-    from casebridge.monitoring.api import router as alert_groups_router
-    from casebridge.occurrences.api import router as signatures_router
-    from casebridge.reporting.api import router as reports_router
-    from casebridge.sprints.api import backlog_router, increments_router
-    from casebridge.sprints.api import router as sprints_router
-    from casebridge.workitems.api import router as workitems_router
-
     # The monitoring door first: it is the hottest path, and URLs resolve in this order.
     api.add_router("/intake", intake_router)
     api.add_router("/intake", delivery_intake_router)
@@ -184,14 +202,23 @@ def _mount() -> None:
     api.add_router("/services", catalog_router)
     api.add_router("/services", health_router)
     api.add_router("/incidents", incidents_router)
+    api.add_router("/notifications", notifications_router)
+    api.add_router("/watches", watches_router)
     api.add_router("/alert-groups", alert_groups_router)
     api.add_router("/integrations", integrations_router)
     api.add_router("/azure-devops", azure_devops_router)
     api.add_router("/users", accounts_router)
     api.add_router("/teams", teams_router)
+    api.add_router("/users", invitations_router)
+    api.add_router("/organisations", organisations_router)
     api.add_router("/tokens", tokens_router)
     api.add_router("/outbox", outbox_router)
     api.add_router("/webhooks", webhooks_router)
+    api.add_router("/mailboxes", mailboxes_router)
+    api.add_router("/mail-domains", domains_router)
+    api.add_router("/mail-in", mail_router)
+    api.add_router("/sla-calendars", calendars_router)
+    api.add_router("/sla-policies", policies_router)
 
 
 _mount()

@@ -5,6 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
+
+from casebridge.cases.services import close_quiet_resolved_cases
+from casebridge.integrations.azure_devops.reconcile import reconcile_all
+from casebridge.integrations.delivery.processing import process_pending
+from casebridge.integrations.mailin.imap import mailboxes_poll
+from casebridge.integrations.mailin.intake import mail_process_due
+from casebridge.integrations.notifications import digests_send
+from casebridge.monitoring.worker import rate_windows_prune, worker_fold, worker_sync
+from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
+from casebridge.occurrences.services import log_sources_requeue_stalled, occurrences_refresh_stats
+from casebridge.sla.services import sla_tick
+
 
 @dataclass(frozen=True)
 class Job:
@@ -14,26 +27,22 @@ class Job:
 
 
 def periodic_jobs() -> list[Job]:
-    from casebridge.cases.services import close_quiet_resolved_cases
-    from casebridge.monitoring.worker import (
-        rate_windows_prune,
-        worker_fold,
-        worker_sync,
-    )
-    from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
-    from casebridge.occurrences.services import (
-        log_sources_requeue_stalled,
-        occurrences_refresh_stats,
-    )
-
     return [
         # every pass: stored alert payloads into groups, then the groups' cases
         Job("fold monitoring payloads into alert groups", 0, worker_fold),
         Job("open and update the cases of alert groups", 0, worker_sync),
         Job("forget old intake rate windows", 600, rate_windows_prune),
+        # e-mail in: new mail of the IMAP mailboxes into the store, stored mail into cases
+        Job("poll the IMAP mailboxes", settings.MAIL_POLL_SECONDS, mailboxes_poll),
+        Job("turn stored e-mail into cases and comments", 0, mail_process_due),
         Job("count terms of new cases", 5, occurrences_refresh_stats),
         Job("find near-duplicates of new cases", 30, near_duplicates_refresh),
         Job("detect recurring clusters", 300, recurring_detect),
         Job("requeue stalled log parses", 600, log_sources_requeue_stalled),
         Job("close quiet resolved cases", 300, close_quiet_resolved_cases),
+        Job("send the daily notification digests", 900, digests_send),
+        # the development side: stored hooks, deployments and pull requests, then Azure DevOps
+        Job("process service hooks, deployments and pull requests", 0, process_pending),
+        Job("reconcile Azure DevOps (changes since the watermark)", 120, reconcile_all),
+        Job("keep SLA clocks current; act on warnings and breaches", 15, sla_tick),
     ]

@@ -9,6 +9,6 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
-    path("", include("django_prometheus.urls")),
+    path("metrics", core_views.metrics, name="metrics"),
     path("", include("casebridge.web.urls")),
 ]

@@ -139,6 +139,7 @@ def test_admin_creates_a_user_through_the_api(world: factories.World) -> None:
         "level": None,
         "organisation": "acme",
         "teams": [],
+        "active": True,
     }
 
 

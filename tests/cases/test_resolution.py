@@ -227,3 +227,30 @@ def test_quiet_close_respects_its_batch_limit(world: factories.World, settings: 
         clock.shift(timedelta(days=1))
         assert close_quiet_resolved_cases(limit=2) == 2
         assert close_quiet_resolved_cases(limit=2) == 1
+
+
+@pytest.mark.django_db
+def test_the_administrators_quiet_period_wins_over_the_environment(
+    world: factories.World, settings: Any
+) -> None:
+    """CASEBRIDGE_CASE_AUTO_CLOSE_DAYS is the default until an administrator sets the period;
+    the setting is stored in the database and audited with its old and new value."""
+    from casebridge.cases.services import case_auto_close_days, case_policy_set
+
+    settings.CASE_AUTO_CLOSE_DAYS = 7
+    assert case_auto_close_days() == 7
+    with time_machine.travel(T0, tick=False) as clock:
+        case = resolve(world, investigating(world), resolution="no_fault", note="ok")
+        case_policy_set(actor=world["admin"], auto_close_days=3)
+        clock.shift(timedelta(days=3))
+        assert close_quiet_resolved_cases() == 1
+    assert Case.objects.get(pk=case.pk).state == "closed"
+    event = AuditEvent.objects.get(subject_type="case_policy")
+    assert (event.field, event.old, event.new, event.actor) == (
+        "auto_close_days",
+        "7",
+        "3",
+        world["admin"],
+    )
+    case_policy_set(actor=world["admin"], auto_close_days=3)  # no change, no event
+    assert AuditEvent.objects.filter(subject_type="case_policy").count() == 1

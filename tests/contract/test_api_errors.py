@@ -258,3 +258,25 @@ def test_a_deployment_link_must_be_http_with_a_host(url: str) -> None:
     assert response.status_code == 401
     raw = sender._post(b"{}", {"X-Casebridge-Timestamp": stamp, "X-Casebridge-Signature": "x"})
     refused(raw, 401, "unauthenticated")
+
+
+def test_every_date_query_parameter_refuses_extremes_and_garbage(world: factories.World) -> None:
+    """Walk the OpenAPI: every date or date-time query parameter of an operation without path
+    parameters, given a date out of range or not a date, answers a 4xx naming it, never a 500."""
+    schema = api.get_openapi_schema(path_prefix="/api/v1")
+    client = client_of(world, "admin")
+    checked: list[str] = []
+    for path, operations in schema["paths"].items():
+        if "{" in path or "get" not in operations:
+            continue
+        for parameter in operations["get"].get("parameters", []):
+            node = parameter.get("schema", {})
+            formats = {node.get("format")} | {n.get("format") for n in node.get("anyOf", [])}
+            if parameter["in"] != "query" or not formats & {"date", "date-time"}:
+                continue
+            for value in ("0001-01-01T00:00:00Z", "9999-12-31", "1969-12-31", "not a date"):
+                response = client.get(path, {parameter["name"]: value})
+                assert 400 <= response.status_code < 500, (path, parameter["name"], value)
+                assert parameter["name"] in json.dumps(response.json()), (path, value)
+            checked.append(f"{path}?{parameter['name']}")
+    assert checked, "no date parameter found: the walk is broken"

@@ -50,7 +50,15 @@ from casebridge.occurrences.services import log_source_parse
 from casebridge.sprints.services import sprint_create
 from casebridge.workitems.services import work_item_create, work_item_transition
 from tests import factories
-from tests.contract import azure_devops_scene, monitoring_scene, outbox_scene
+from tests.contract import (
+    admin_scene,
+    azure_devops_scene,
+    mailin_scene,
+    monitoring_scene,
+    notify_scene,
+    outbox_scene,
+    sla_scene,
+)
 from tests.contract.support import assert_error_shape, rolled_back, shared_by_module
 
 # Objects: A / B = a case of organisation A (Acme, reported by cust_a) / of organisation B
@@ -145,6 +153,10 @@ POST   /tokens/{prefix}/revoke                  token:l2    -                   
 MATRIX += monitoring_scene.ROWS  # monitoring and incidents: see that module
 MATRIX += azure_devops_scene.ROWS  # Azure DevOps connections: see that module
 MATRIX += outbox_scene.ROWS  # the outbox and webhooks: see that module
+MATRIX += mailin_scene.ROWS  # e-mail in: see that module
+MATRIX += admin_scene.ROWS  # organisations, services, teams, users: see that module
+MATRIX += notify_scene.ROWS  # notifications, preferences, watches, invitations
+MATRIX += sla_scene.ROWS  # SLA calendars and policies: see that module
 
 
 @dataclass(frozen=True)
@@ -239,6 +251,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 BODIES.update(monitoring_scene.BODIES)
 BODIES.update(azure_devops_scene.BODIES)
 BODIES.update(outbox_scene.BODIES)
+BODIES.update(mailin_scene.BODIES)
+BODIES.update(admin_scene.BODIES)
+BODIES.update(notify_scene.BODIES)
+BODIES.update(sla_scene.BODIES)
 
 #: Query strings some reads need.
 QUERIES = {("GET", "/sprints/velocity"): "?team=core-team"}
@@ -360,8 +376,12 @@ def bring_to(scene: Scene, row: Row) -> None:
 
 def concrete_path(scene: Scene, row: Row) -> str:
     path = row.path.replace("{sprint_id}", str(scene.sprint)).replace("{team}", "core-team")
-    path = azure_devops_scene.substitute(path, row.obj)  # before monitoring's {slug}
+    path = admin_scene.substitute(path, row.obj)  # before monitoring's {slug}
+    path = azure_devops_scene.substitute(path, row.obj)
     path = outbox_scene.substitute(path, row.obj)
+    path = mailin_scene.substitute(path, row.obj)
+    path = notify_scene.substitute(path, row.obj)
+    path = sla_scene.substitute(path, row.obj)
     path = monitoring_scene.substitute(path, row.obj)
     if row.obj in scene.cases:
         path = path.replace("{key}", scene.cases[row.obj])
@@ -466,6 +486,10 @@ def scene(django_db_setup: None, django_db_blocker: Any, media_root: Path) -> It
         monitoring_scene.build(built.world)
         azure_devops_scene.build(built.world)
         outbox_scene.build(built.world)
+        mailin_scene.build(built.world)
+        admin_scene.build(built.world)
+        notify_scene.build(built.world)
+        sla_scene.build(built.world)
         yield built
 
 

@@ -146,7 +146,7 @@ def test_bug_journey(e2e_world: factories.World, new_page: Any) -> None:
     # 5. The assignee starts and submits it for review; another developer approves the review.
     dev3 = new_page()
     sign_in(dev3, "dev3")
-    dev3.get_by_role("link", name="My work").click()
+    dev3.get_by_role("link", name="My work", exact=True).click()
     expect(dev3.locator("#queue")).to_contain_text(bug)
     act(dev3, bug, "start", then="In progress")
     ask_dev4: Fill = lambda f: f.get_by_label("Reviewer to ask").select_option("dev4")  # noqa: E731

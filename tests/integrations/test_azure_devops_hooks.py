@@ -80,13 +80,16 @@ def test_a_repeated_notification_is_stored_once_and_a_dropped_one_not_at_all(
     assert InboundEvent.objects.count() == 1
 
 
-def test_processing_is_a_seam_that_does_nothing_yet(
+def test_a_hook_about_an_item_casebridge_does_not_know_is_ignored_with_why(
     ado: FakeAzureDevOps, answers: list[Any]
 ) -> None:
     ado.create_item("Shop", "Bug", {"System.Title": "A"}, by=ado.developer("Jamal Hartnett"))
     ado.hooks.flush()
+    assert process_pending() == 1
+    event = InboundEvent.objects.get()
+    assert event.state == "ignored" and event.attempts == 1
+    assert event.error == "Azure DevOps #1 is not linked to a Casebridge work item."
     assert process_pending() == 0
-    assert InboundEvent.objects.get().state == "pending"
 
 
 def test_an_unknown_connection_and_a_wrong_secret_get_the_same_401(

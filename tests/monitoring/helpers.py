@@ -8,7 +8,8 @@ from typing import Any
 
 from django.test import Client
 
-from casebridge.monitoring.intake import sign
+from casebridge.core import clock
+from casebridge.monitoring.intake import sign, timestamp_header
 from casebridge.monitoring.services import integration_create
 from tests import factories
 
@@ -109,7 +110,12 @@ class Sender:
                 if self.integration.kind == "grafana"
                 else "X-Casebridge-Signature"
             )
-            extra.setdefault(f"HTTP_{name.upper().replace('-', '_')}", sign(key, data))
+            stamp_name = timestamp_header(self.integration)
+            stamp = extra.setdefault(
+                f"HTTP_{stamp_name.upper().replace('-', '_')}",
+                str(int(clock.now().timestamp())),
+            )
+            extra.setdefault(f"HTTP_{name.upper().replace('-', '_')}", sign(key, data, stamp))
         elif key:
             extra.setdefault("HTTP_AUTHORIZATION", f"Bearer {key}")
         return self.client.post(self.path, data, content_type="application/json", **extra)

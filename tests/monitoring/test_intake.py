@@ -189,9 +189,35 @@ def test_a_malformed_payload_is_refused_naming_the_field(
     assert field in body["fields"], body
 
 
-def test_an_unknown_integration_is_404(am: Sender) -> None:
+def test_an_unknown_integration_is_401_alike_a_wrong_secret(am: Sender) -> None:
+    wrong = _refused(am, 401, webhook(alert()), secret="cbi_not-the-secret")
+    missing = _refused(am, 401, webhook(alert()), secret="")
     am.integration.slug = "nope"
-    _refused(am, 404, webhook(alert()))
+    unknown = _refused(am, 401, webhook(alert()))
+    assert unknown == wrong == missing
+
+
+def test_an_hmac_signature_covers_a_timestamp_and_a_replay_is_refused(
+    world: factories.World,
+) -> None:
+    from casebridge.monitoring.intake import sign
+
+    integration, secret = make_integration(world, slug="signed", auth="hmac")
+    sender = Sender(integration, secret)
+    raw = json.dumps(webhook(alert())).encode()
+    with time_machine.travel(T0, tick=False):
+        stamp = str(int(T0.timestamp()))
+        headers = {
+            "x_casebridge_timestamp": stamp,
+            "x_casebridge_signature": "sha256=" + sign(secret, raw, stamp),
+        }
+        assert sender.post(None, raw=raw, **headers).status_code == 202
+        # the body alone signed, without a timestamp: refused
+        _refused(sender, 401, None, raw=raw, x_casebridge_signature=sign(secret, raw))
+    with time_machine.travel(later(6), tick=False):  # the same request captured and replayed
+        body = _refused(sender, 401, None, raw=raw, **headers)
+        assert body["code"] == "unauthenticated"
+    assert Payload.objects.filter(integration=integration).count() == 1
 
 
 def test_json_only(am: Sender) -> None:

@@ -396,7 +396,7 @@ def test_seen_before_puts_the_open_cluster_and_open_cases_first(browser_as, worl
 
 def test_the_service_page(browser_as, scene, django_assert_max_num_queries):
     client = browser_as("l2")
-    # + 3 for its health (monitoring.selectors.service_health_for): alerts, incidents, cases
+    # + 3 for its health (incidents.health.service_health_for): alerts, incidents, cases
     with django_assert_max_num_queries(18):
         response = client.get("/services/payments/")
     page = html(response)

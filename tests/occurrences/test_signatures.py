@@ -14,7 +14,9 @@ from tests import factories
 
 from casebridge.cases.attachments import attachment_add
 from casebridge.cases.services import case_transition, case_update
+from casebridge.core import events
 from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
+from casebridge.occurrences.events import LogSourceQueued
 from casebridge.occurrences.logparse import LogParser, parse_stream
 from casebridge.occurrences.logparse.digest import LogDigest, digest_text, iter_lines, log_lines_of
 from casebridge.occurrences.models import (
@@ -164,7 +166,7 @@ def test_progress_is_saved_while_the_file_is_read(world, monkeypatch):
     assert LogSource.objects.get(pk=source.pk).percent == 100
 
 
-def test_a_broken_file_fails_visibly_and_a_lost_task_is_enqueued_again(world, monkeypatch):
+def test_a_broken_file_fails_visibly_and_a_lost_task_is_enqueued_again(world):
     case = factories.make_case(world)
     attachment = _attach(world, case, LOG)
     attachment.file.delete(save=False)
@@ -172,15 +174,16 @@ def test_a_broken_file_fails_visibly_and_a_lost_task_is_enqueued_again(world, mo
     log_source_parse(source_id=source.pk)
     source.refresh_from_db()
     assert source.state == ParseState.FAILED and source.error
-    enqueued: list[int] = []
-    monkeypatch.setattr(occ_services, "_enqueue_parse", enqueued.append)
     LogSource.objects.filter(pk=source.pk).update(state=ParseState.QUEUED)
-    assert log_sources_requeue_stalled() == 0  # queued a moment ago: not lost
+    with events.recorded() as published:
+        assert log_sources_requeue_stalled() == 0  # queued a moment ago: not lost
+    assert published == []
     import time_machine
 
-    with time_machine.travel("2099-01-01T00:00Z"):
+    with time_machine.travel("2099-01-01T00:00Z"), events.recorded() as published:
         assert log_sources_requeue_stalled() == 1
-    assert enqueued == [source.pk]
+    # the parse task is enqueued by the subscriber of LogSourceQueued, when the change commits
+    assert [(type(e), e.source_id) for e in published] == [(LogSourceQueued, source.pk)]
 
 
 def _regular_log(lines: int) -> bytes:

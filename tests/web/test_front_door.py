@@ -26,10 +26,14 @@ def test_anonymous_is_sent_to_login(world):
     [
         ("cust_a", "/portal/"),
         ("partner", "/portal/"),
-        ("l1", "/cases/"),
+        ("l1", "/cases/new/"),
         ("l2", "/cases/"),
-        ("dev3", "/cases/"),
-        ("admin", "/cases/"),
+        ("rte", "/work-items/queues/triage/"),
+        ("pm", "/work-items/queues/decisions/"),
+        ("dev3", "/work-items/queues/mine/"),
+        ("devops", "/work-items/queues/devops/"),
+        ("qa", "/work-items/queues/testing/"),
+        ("admin", "/settings/"),
     ],
 )
 def test_home_by_role(browser_as, username, home):

@@ -133,9 +133,9 @@ def test_validation_by_role(world: factories.World, browser_as: BrowserAs) -> No
         ("rte", ["Boards", "Triage", "Decisions"]),
         ("pm", ["Boards", "Decisions", "Validation"]),
         ("dev3", ["Boards", "My work", "Reviews"]),
-        ("devops", ["Boards", "My work", "Reviews"]),
+        ("devops", ["Boards", "My work", "DevOps work", "Reviews"]),
         ("l2", ["Boards", "Validation"]),
-        ("qa", ["Boards"]),
+        ("qa", ["Boards", "Testing"]),
         ("cust_a", []),
     ],
 )

@@ -46,8 +46,13 @@ LEVEL_RANK: dict[str, int] = {"L1": 1, "L2": 2, "L3": 3, "L4": 4}
 class Organisation(models.Model):
     """A customer organisation. Reporters belong to one; partners serve several."""
 
+    audit_type = "organisation"
+
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
+    email_domains = models.JSONField(
+        default=list, blank=True, help_text="Mail domains of its people, e.g. acme.example."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,6 +60,10 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def key(self) -> str:
+        return self.slug
 
 
 class User(AbstractUser):
@@ -142,6 +151,8 @@ class TeamKind(models.TextChoices):
 
 
 class Team(models.Model):
+    audit_type = "team"
+
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(max_length=12, choices=TeamKind.choices, default=TeamKind.DEVELOPMENT)
@@ -152,6 +163,10 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def key(self) -> str:
+        return self.slug
 
 
 class TokenScope(models.TextChoices):
@@ -183,3 +198,29 @@ class ApiToken(models.Model):
     @property
     def key(self) -> str:
         return self.prefix
+
+
+class SsoGroupMapping(models.Model):
+    """A group (or role claim value) from the identity provider and what it makes a person here:
+    a role, a developer level, an organisation. Edited by administrators (the single sign-on
+    page, ``casebridge sso mapping``); applied at every single sign-on (``accounts.sso``)."""
+
+    audit_type = "sso_mapping"
+
+    group = models.CharField(max_length=200, unique=True)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    level = models.CharField(max_length=2, choices=Level.choices, blank=True, default="")
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["group"]
+
+    def __str__(self) -> str:
+        return f"{self.group} → {self.role}"
+
+    @property
+    def key(self) -> str:
+        return self.group[:64]

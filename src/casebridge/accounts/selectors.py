@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from casebridge.accounts.models import (
     ApiToken,
@@ -10,8 +10,8 @@ from casebridge.accounts.models import (
     User,
     as_user,
 )
-from casebridge.core.actors import Actor
-from casebridge.core.errors import NotFound, ValidationFailed
+from casebridge.core.actors import SYSTEM, Actor
+from casebridge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.core.prepared import row_by
 
 
@@ -96,3 +96,95 @@ def organisation_list_for(viewer: Actor) -> QuerySet[Organisation]:
     if organisation is None:
         return Organisation.objects.none()
     return Organisation.objects.filter(pk=organisation)
+
+
+def actor_get(actor_id: int | None) -> Actor:
+    """Who an event says acted (``core.events.actor_id``): the user, or Casebridge itself."""
+    if actor_id is None:
+        return SYSTEM
+    return User.objects.prefetch_related("role_grants").get(pk=actor_id)
+
+
+# --- administration (settings pages, CLI, API): every account, active or not ------------------
+
+
+def _require_admin(viewer: Actor | None) -> None:
+    if viewer is not None and not viewer.has_role(Role.ADMIN):
+        raise PermissionDenied("Only an administrator manages accounts")
+
+
+def organisation_get_for(viewer: Actor, slug: str) -> Organisation:
+    """An organisation the viewer may see (staff every one, customers and partners theirs)."""
+    organisation = organisation_list_for(viewer).filter(slug=slug).first()
+    if organisation is None:
+        raise NotFound(f"No organisation '{slug}'")
+    return organisation
+
+
+def organisation_people(organisation: Organisation) -> tuple[list[User], list[User]]:
+    """Its customer users and the partners serving it."""
+    members = list(organisation.members.prefetch_related("role_grants").order_by("username"))
+    partners = list(organisation.partners.prefetch_related("role_grants").order_by("username"))
+    return members, partners
+
+
+def user_admin_list(
+    viewer: Actor | None, *, role: str = "", text: str = "", include_inactive: bool = True
+) -> QuerySet[User]:
+    """Every account, for administrators: active or not, with roles, teams and organisation."""
+    _require_admin(viewer)
+    users = User.objects.prefetch_related("role_grants", "teams").select_related("organisation")
+    if not include_inactive:
+        users = users.filter(is_active=True)
+    if role:
+        users = users.filter(role_grants__role=role)
+    if text:
+        users = users.filter(
+            Q(username__icontains=text) | Q(email__icontains=text) | Q(last_name__icontains=text)
+        )
+    return users.order_by("username").distinct()
+
+
+def user_admin_get(viewer: Actor | None, username: str) -> User:
+    user = user_admin_list(viewer).filter(username=username).first()
+    if user is None:
+        raise NotFound(f"No user '{username}'")
+    return user
+
+
+def user_by_username_any(username: str, *, field: str = "username") -> User:
+    """Any account by name, active or not (an administrator's input)."""
+    user = User.objects.prefetch_related("role_grants").filter(username=username).first()
+    if user is None:
+        raise ValidationFailed(
+            f"Unknown user '{username}'", fields={field: f"No user '{username}'."}
+        )
+    return user
+
+
+def team_get_for(viewer: Actor, slug: str) -> Team:
+    team = team_list_for(viewer).filter(slug=slug).first()
+    if team is None:
+        raise NotFound(f"No team '{slug}'")
+    return team
+
+
+def team_by_slug(slug: str, *, field: str = "team") -> Team:
+    team = row_by(Team, slug=slug)
+    if team is None:
+        raise ValidationFailed(f"Unknown team '{slug}'", fields={field: f"No team '{slug}'."})
+    return team
+
+
+def tokens_of(viewer: Actor | None, user: User) -> QuerySet[ApiToken]:
+    """A person's tokens: their own, or anyone's for an administrator."""
+    if viewer is not None and viewer.pk != user.pk:
+        _require_admin(viewer)
+    return ApiToken.objects.filter(user=user).order_by("-created_at")
+
+
+def token_of(viewer: Actor | None, user: User, prefix: str) -> ApiToken:
+    token = tokens_of(viewer, user).filter(prefix=prefix).first()
+    if token is None:
+        raise NotFound(f"No token {prefix}")
+    return token

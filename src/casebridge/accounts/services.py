@@ -10,7 +10,9 @@ from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils.text import slugify
@@ -26,7 +28,8 @@ from casebridge.accounts.models import (
     User,
     UserRole,
 )
-from casebridge.audit.services import audit_record
+from casebridge.audit.actions import AuditAction
+from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import clock
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.prepared import rows_read
@@ -55,6 +58,16 @@ def _validate_user_fields(
         errors["username"] = "Use 2-150 letters, digits or . @ + - _ characters."
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = f"The username '{username}' is taken."
+    errors.update(
+        _validate_profile(email=email, roles=roles, level=level, organisation=organisation)
+    )
+    return errors
+
+
+def _validate_profile(
+    *, email: str, roles: Sequence[str], level: str, organisation: Organisation | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
     try:
         validate_email(email)
     except ValidationError:
@@ -94,6 +107,8 @@ def user_create(
     it is in no directory and receives no notification."""
     _require_admin(actor)
     roles = list(dict.fromkeys(roles))
+    if organisation is None and Role.REPORTER in roles:
+        organisation = organisation_for_email(email)  # a customer's mail domain names theirs
     errors = _validate_user_fields(
         username=username, email=email, roles=roles, level=level, organisation=organisation
     )
@@ -111,6 +126,12 @@ def user_create(
         is_active=active,
     )
     if password:
+        try:
+            validate_password(password, user)
+        except DjangoValidationError as exc:
+            raise ValidationFailed(
+                "The password is too weak", fields={"password": " ".join(exc.messages)}
+            ) from exc
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -119,7 +140,7 @@ def user_create(
     audit_record(
         actor=actor,
         subject=user,
-        action="created",
+        action=AuditAction.CREATED,
         data={
             "roles": roles,
             "level": level,
@@ -130,20 +151,232 @@ def user_create(
     return user
 
 
+#: What ``user_update`` may change; ``None`` leaves a field as it is.
+UNSET = object()
+
+
+def _other_active_admins(user: User) -> bool:
+    return (
+        User.objects.filter(is_active=True, role_grants__role=Role.ADMIN)
+        .exclude(pk=user.pk)
+        .exists()
+    )
+
+
 @transaction.atomic
-def organisation_create(*, actor: User | None, name: str, slug: str = "") -> Organisation:
+def user_update(
+    *,
+    actor: User | None,
+    user: User,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    roles: Sequence[str] | None = None,
+    level: str | None = None,
+    organisation: Organisation | object | None = UNSET,
+    active: bool | None = None,
+) -> User:
+    """Change a person's profile, roles, level, organisation or whether they may sign in.
+
+    Every field that really changes is audited with its old and new value. The last active
+    administrator keeps the role and the account (someone must be able to undo a mistake)."""
     _require_admin(actor)
-    slug = slug or slugify(name)
+    old_roles = sorted(user.roles)
+    new_roles = old_roles if roles is None else list(dict.fromkeys(roles))
+    new_org = user.organisation if organisation is UNSET else organisation
+    assert new_org is None or isinstance(new_org, Organisation)
+    new_level = user.level if level is None else level
+    if roles is not None and Role.DEVELOPER not in new_roles and level is None:
+        new_level = ""  # no longer a developer: the level goes with the role
+    new_email = user.email if email is None else email.strip()
+    errors = _validate_profile(
+        email=new_email, roles=new_roles, level=new_level, organisation=new_org
+    )
+    new_active = user.is_active if active is None else active
+    if user.has_role(Role.ADMIN) and not _other_active_admins(user):
+        if Role.ADMIN not in new_roles:
+            errors["role"] = "This is the last administrator: make someone else one first."
+        if not new_active:
+            errors["active"] = "This is the last administrator: it cannot be deactivated."
+    for label, value in (("first_name", first_name), ("last_name", last_name)):
+        if value is not None and len(value) > 150:
+            errors[label] = "At most 150 characters."
+    if errors:
+        raise ValidationFailed("The user was not changed", fields=errors)
+    changes: dict[str, tuple[object, object]] = {
+        "email": (user.email, new_email),
+        "first_name": (user.first_name, user.first_name if first_name is None else first_name),
+        "last_name": (user.last_name, user.last_name if last_name is None else last_name),
+        "roles": (", ".join(old_roles), ", ".join(sorted(new_roles))),
+        "level": (user.level, new_level),
+        "organisation": (
+            getattr(user.organisation, "slug", ""),
+            getattr(new_org, "slug", ""),
+        ),
+        "active": (user.is_active, new_active),
+    }
+    user.email, user.level, user.organisation, user.is_active = (
+        new_email,
+        new_level,
+        new_org,
+        new_active,
+    )
+    user.first_name = str(changes["first_name"][1])
+    user.last_name = str(changes["last_name"][1])
+    user.is_staff = user.is_superuser = Role.ADMIN in new_roles
+    if not audit_changes(actor=actor, subject=user, action="updated", changes=changes):
+        return user
+    user.save()
+    if sorted(new_roles) != old_roles:
+        UserRole.objects.filter(user=user).exclude(role__in=new_roles).delete()
+        UserRole.objects.bulk_create(
+            [UserRole(user=user, role=r) for r in new_roles if r not in old_roles]
+        )
+        user.set_roles(new_roles)
+    return user
+
+
+def user_deactivate(*, actor: User | None, user: User) -> User:
+    """The person can no longer sign in nor use their tokens; their history stays."""
+    return user_update(actor=actor, user=user, active=False)
+
+
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+def _clean_domains(domains: Sequence[str], errors: dict[str, str]) -> list[str]:
+    cleaned = list(dict.fromkeys(d.strip().lower().lstrip("@") for d in domains if d.strip()))
+    bad = [d for d in cleaned if not DOMAIN_RE.match(d)]
+    if bad:
+        errors["email_domains"] = f"Not a mail domain: {', '.join(bad)} (e.g. acme.example)."
+    elif len(cleaned) > 50:
+        errors["email_domains"] = "At most 50 domains."
+    return cleaned
+
+
+def organisation_for_email(address: str) -> Organisation | None:
+    """The organisation whose mail domains include the address's domain, if exactly one."""
+    domain = address.rpartition("@")[2].strip().lower()
+    if not domain:
+        return None
+    found = [o for o in Organisation.objects.all() if domain in o.email_domains]
+    return found[0] if len(found) == 1 else None
+
+
+def _domains_taken(domains: Sequence[str], other_than: Organisation | None) -> str:
+    for organisation in Organisation.objects.exclude(pk=other_than.pk if other_than else 0):
+        shared = set(domains) & set(organisation.email_domains)
+        if shared:
+            return f"{', '.join(sorted(shared))} belongs to {organisation.name}."
+    return ""
+
+
+@transaction.atomic
+def organisation_create(
+    *, actor: User | None, name: str, slug: str = "", email_domains: Sequence[str] = ()
+) -> Organisation:
+    _require_admin(actor)
+    name = name.strip()
+    slug = slug.strip() or slugify(name)
     errors: dict[str, str] = {}
-    if not name.strip():
-        errors["name"] = "An organisation needs a name."
+    if not name or len(name) > 200:
+        errors["name"] = "An organisation needs a name (at most 200 characters)."
     elif Organisation.objects.filter(name__iexact=name).exists():
         errors["name"] = f"An organisation named '{name}' exists."
-    if Organisation.objects.filter(slug=slug).exists():
+    if not SLUG_RE.match(slug):
+        errors["slug"] = "Use 1-80 lowercase letters, digits and hyphens."
+    elif Organisation.objects.filter(slug=slug).exists():
         errors["slug"] = f"The slug '{slug}' is taken."
+    domains = _clean_domains(email_domains, errors)
+    if "email_domains" not in errors and (taken := _domains_taken(domains, None)):
+        errors["email_domains"] = taken
     if errors:
         raise ValidationFailed("The organisation could not be created", fields=errors)
-    return Organisation.objects.create(name=name.strip(), slug=slug)
+    organisation = Organisation.objects.create(name=name, slug=slug, email_domains=domains)
+    audit_record(
+        actor=actor,
+        subject=organisation,
+        action="created",
+        data={"name": name, "email_domains": domains},
+    )
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    name: str | None = None,
+    email_domains: Sequence[str] | None = None,
+) -> Organisation:
+    """Rename an organisation or change its mail domains (the slug is its key and stays)."""
+    _require_admin(actor)
+    errors: dict[str, str] = {}
+    changes: dict[str, tuple[object, object]] = {}
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 200:
+            errors["name"] = "An organisation needs a name (at most 200 characters)."
+        elif Organisation.objects.filter(name__iexact=name).exclude(pk=organisation.pk).exists():
+            errors["name"] = f"An organisation named '{name}' exists."
+        else:
+            changes["name"] = (organisation.name, name)
+    if email_domains is not None:
+        domains = _clean_domains(email_domains, errors)
+        if "email_domains" not in errors and (taken := _domains_taken(domains, organisation)):
+            errors["email_domains"] = taken
+        changes["email_domains"] = (
+            ", ".join(organisation.email_domains),
+            ", ".join(domains),
+        )
+    if errors:
+        raise ValidationFailed("The organisation was not changed", fields=errors)
+    if "name" in changes:
+        organisation.name = str(changes["name"][1])
+    if email_domains is not None:
+        organisation.email_domains = [d for d in str(changes["email_domains"][1]).split(", ") if d]
+    if audit_changes(actor=actor, subject=organisation, action="updated", changes=changes):
+        organisation.save(update_fields=["name", "email_domains"])
+    return organisation
+
+
+@transaction.atomic
+def organisation_set_partners(
+    *, actor: User | None, organisation: Organisation, partners: Sequence[User]
+) -> Organisation:
+    """The partner accounts that serve an organisation (open and follow cases for it)."""
+    _require_admin(actor)
+    not_partners = [p.username for p in partners if not p.has_role(Role.PARTNER)]
+    if not_partners:
+        raise ValidationFailed(
+            "Only partners serve organisations",
+            fields={"partners": f"Not a partner: {', '.join(not_partners)}."},
+        )
+    before = sorted(organisation.partners.values_list("username", flat=True))
+    organisation.partners.set(partners)
+    after = sorted(p.username for p in partners)
+    audit_changes(
+        actor=actor,
+        subject=organisation,
+        action="updated",
+        changes={"partners": (", ".join(before), ", ".join(after))},
+    )
+    return organisation
+
+
+def _team_errors(name: str, kind: str, team: Team | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if kind not in TeamKind.values:
+        errors["kind"] = "Use development or devops."
+    if not name or len(name) > 120:
+        errors["name"] = "Name the team (at most 120 characters)."
+    elif Team.objects.filter(name__iexact=name).exclude(pk=team.pk if team else 0).exists():
+        errors["name"] = f"A team named '{name}' exists."
+    elif team is None and (not slugify(name) or Team.objects.filter(slug=slugify(name)).exists()):
+        errors["name"] = f"The name gives the slug '{slugify(name)}', which is empty or taken."
+    return errors
 
 
 @transaction.atomic
@@ -151,12 +384,66 @@ def team_create(
     *, actor: User | None, name: str, kind: str = TeamKind.DEVELOPMENT, members: Sequence[User] = ()
 ) -> Team:
     _require_admin(actor)
-    if kind not in TeamKind.values:
-        raise ValidationFailed("Unknown team kind", fields={"kind": "Use development or devops."})
-    if Team.objects.filter(name__iexact=name).exists():
-        raise ValidationFailed("Team exists", fields={"name": f"A team named '{name}' exists."})
+    name = name.strip()
+    errors = _team_errors(name, kind, None)
+    if errors:
+        raise ValidationFailed("The team could not be created", fields=errors)
     team = Team.objects.create(name=name, slug=slugify(name), kind=kind)
     team.members.set(members)
+    audit_record(
+        actor=actor,
+        subject=team,
+        action="created",
+        data={"kind": kind, "members": sorted(m.username for m in members)},
+    )
+    return team
+
+
+@transaction.atomic
+def team_update(
+    *, actor: User | None, team: Team, name: str | None = None, kind: str | None = None
+) -> Team:
+    _require_admin(actor)
+    new_name = team.name if name is None else name.strip()
+    new_kind = team.kind if kind is None else kind
+    errors = _team_errors(new_name, new_kind, team)
+    if errors:
+        raise ValidationFailed("The team was not changed", fields=errors)
+    changes = {"name": (team.name, new_name), "kind": (team.kind, new_kind)}
+    team.name, team.kind = new_name, new_kind
+    if audit_changes(actor=actor, subject=team, action="updated", changes=changes):
+        team.save(update_fields=["name", "kind"])
+    return team
+
+
+@transaction.atomic
+def team_member_add(*, actor: User | None, team: Team, user: User) -> Team:
+    _require_admin(actor)
+    if user.is_external:
+        raise ValidationFailed(
+            "Customers and partners are in no team",
+            fields={"username": f"{user.username} is a customer or partner."},
+        )
+    if not user.is_active:
+        raise ValidationFailed(
+            "Inactive user", fields={"username": f"{user.username} is deactivated."}
+        )
+    if not team.members.filter(pk=user.pk).exists():
+        team.members.add(user)
+        audit_record(
+            actor=actor, subject=team, action="member_added", field="members", new=user.username
+        )
+    return team
+
+
+@transaction.atomic
+def team_member_remove(*, actor: User | None, team: Team, user: User) -> Team:
+    _require_admin(actor)
+    if team.members.filter(pk=user.pk).exists():
+        team.members.remove(user)
+        audit_record(
+            actor=actor, subject=team, action="member_removed", field="members", old=user.username
+        )
     return team
 
 
@@ -197,7 +484,9 @@ def token_create(
         created_at=now,
         expires_at=now + timedelta(days=days),
     )
-    audit_record(actor=actor, subject=token, action="created", data={"user": user.username})
+    audit_record(
+        actor=actor, subject=token, action=AuditAction.CREATED, data={"user": user.username}
+    )
     return token, secret
 
 
@@ -208,7 +497,7 @@ def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, subject=token, action="revoked")
+        audit_record(actor=actor, subject=token, action=AuditAction.REVOKED)
     return token
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseBase
 from ninja import File, Form, Query, Router, Status, UploadedFile
 from pydantic import Field
 
@@ -44,6 +44,7 @@ from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import component_by_slug, service_by_slug
 from casebridge.core.actors import Actor
+from casebridge.core.csvexport import CSV_OPENAPI, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, UserRef
 from casebridge.occurrences.schemas import SimilarOut, occurrence_out
@@ -98,8 +99,13 @@ def _fresh(request: ApiRequest, case: Case) -> CaseOut:
     return case_out(request.auth, selectors.case_get_for(request.auth, case.key))
 
 
-@router.get("", response={200: CasePageOut, **ERRORS}, summary="List cases (the L2 queue)")
-def list_cases(request: ApiRequest, query: Query[CaseQuery]) -> dict[str, Any]:
+@router.get(
+    "",
+    response={200: CasePageOut, **ERRORS},
+    summary="List cases (the L2 queue)",
+    openapi_extra=CSV_OPENAPI,
+)
+def list_cases(request: ApiRequest, query: Query[CaseQuery]) -> dict[str, Any] | HttpResponseBase:
     """``state`` takes a comma-separated list, or ``open`` for new, investigating and waiting."""
     filters = selectors.CaseFilters(
         states=selectors.parse_states(query.state),
@@ -109,6 +115,9 @@ def list_cases(request: ApiRequest, query: Query[CaseQuery]) -> dict[str, Any]:
         organisation=query.organisation,
         sort=query.sort,
     )
+    if query.format == "csv":
+        every = selectors.case_csv_rows_for(request.auth, filters)
+        return csv_response("cases", selectors.CSV_HEADER, every)
     cases, count = selectors.case_slice_for(
         request.auth, filters, offset=query.offset, limit=query.limit
     )

@@ -17,13 +17,14 @@ from django.core.files.base import File
 from django.db import transaction
 
 from casebridge.accounts.models import User, as_user
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
-from casebridge.cases.models import Attachment, Case
-from casebridge.cases.services import CaseInput, case_create, case_transition
-from casebridge.core import clock
+from casebridge.cases.events import AttachmentAdded
+from casebridge.cases.models import Attachment, Case, Comment
+from casebridge.cases.services import CaseInput, case_create, case_transition, comment_add
+from casebridge.core import clock, events
 from casebridge.core.actors import Actor
 from casebridge.core.errors import PayloadTooLarge, ValidationFailed
-from casebridge.occurrences.services import log_attachment_queue
 
 SNIFF_BYTES = 8192
 LOG_EXTENSIONS = {".log", ".txt", ".out", ".err", ".trace"}
@@ -139,12 +140,23 @@ def attachment_add(
             audit_record(
                 actor=actor,
                 subject=case,
-                action="attached",
+                action=AuditAction.ATTACHED,
                 new=name,
                 data={"attachment": attachment.pk, "size": size, "type": content_type},
                 public=not internal,
             )
-            log_attachment_queue(attachment=attachment)
+            events.publish(
+                AttachmentAdded(
+                    key=case.key,
+                    case_id=case.pk,
+                    organisation_id=case.organisation_id,
+                    attachment_id=attachment.pk,
+                    filename=name,
+                    is_log=is_log,
+                    internal=internal,
+                    actor_id=events.actor_id(actor),
+                )
+            )
     except BaseException:
         attachment.file.delete(save=False)  # nothing half-written: no orphan file
         raise
@@ -197,6 +209,16 @@ def case_create_with_files(
         case = case_create(actor=actor, data=data, channel=channel)
         _attach_all(actor, case, uploads, stored)
     return case
+
+
+def comment_add_with_files(
+    *, actor: Any, case: Case, body: str, uploads: Sequence[Upload], internal: bool = False
+) -> Comment:
+    """Add a comment with its attachments (a reply by e-mail), all or nothing."""
+    with _all_or_nothing() as stored:
+        comment = comment_add(actor=actor, case=case, body=body, internal=internal)
+        _attach_all(actor, case, uploads, stored)
+    return comment
 
 
 def case_escalate_with_files(

@@ -41,8 +41,14 @@ def missing_reasons(case: Case, category: str, docs: Docs) -> list[Reason]:
 
 
 def existing_item(key: object) -> WorkItem | None:
-    """The work item a case is escalated to by key, if it exists."""
-    return WorkItem.objects.filter(key=str(key).strip().upper()).first() if key else None
+    """The work item a case is escalated to: by its key (``BUG-7``), or by its linked Azure
+    DevOps item (``AB#123``), if it exists."""
+    if not key:
+        return None
+    text = str(key).strip().upper()
+    if text.startswith("AB#") and text[3:].isdigit() and len(text) <= 12:
+        return WorkItem.objects.filter(azure_devops__ado_id=int(text[3:])).first()
+    return WorkItem.objects.filter(key=text).first()
 
 
 def check_escalation(ctx: Context[Case]) -> Iterator[Reason]:
@@ -53,7 +59,10 @@ def check_escalation(ctx: Context[Case]) -> Iterator[Reason]:
     existing = data.get("work_item")
     if existing:
         if existing_item(existing) is None:
-            yield Reason("not_found", f"No work item {existing}", "work_item")
+            hint = ""
+            if str(existing).strip().upper().startswith("AB#"):
+                hint = " linked yet: import it from Azure DevOps first (azure-devops import)"
+            yield Reason("not_found", f"No work item {existing}{hint}", "work_item")
         return
     category = data.get("category")
     if not category:

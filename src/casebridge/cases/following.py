@@ -1,37 +1,70 @@
-"""Cases follow the work item they are linked to: progress on their timeline, and the outcome."""
+"""Cases follow the work item they are linked to (progress on their timeline, and the outcome)
+and the incident declared from them. The work-item reactions are in-transaction subscribers
+(``CasesConfig.ready``); the incident workflow calls ``case_follow_incident``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from casebridge.accounts.selectors import actor_get
+from casebridge.audit.actions import AuditAction
+from casebridge.audit.models import AuditEvent
 from casebridge.audit.services import audit_record
+from casebridge.cases.events import CaseRelinked
 from casebridge.cases.milestones import RESTORED, progress_text
 from casebridge.cases.models import OPEN_STATES, Case, CaseState, Resolution, Watcher
-from casebridge.core.actors import SYSTEM, Actor
+from casebridge.cases.services import case_transition
+from casebridge.cases.workflow import link_work_item
+from casebridge.core import events
+from casebridge.core.actors import SYSTEM
 from casebridge.integrations.notifications import notify
+from casebridge.workflows.engine import StateGroup
+from casebridge.workitems.definitions import workflow_for
+from casebridge.workitems.events import WorkItemSuperseded, WorkItemTransitioned
+from casebridge.workitems.models import WorkItem
 
 if TYPE_CHECKING:
     from casebridge.incidents.models import Incident
-    from casebridge.workitems.models import WorkItem
 
 
-def cases_relink(*, actor: Actor, source: WorkItem, target: WorkItem) -> list[str]:
-    """Move every case of ``source`` to ``target`` (a duplicate, or a re-categorised item)."""
-    moved = []
+def _outcome(action: str, group: StateGroup) -> str:
+    if group == StateGroup.DONE:
+        return "fixed"
+    if action in ("needs_info", "reject"):
+        return "returned"
+    if action == "provide_info":
+        return "resumed"
+    return ""
+
+
+def cases_relink(event: WorkItemSuperseded) -> None:
+    """Move every case of a superseded work item to the one that supersedes it (a duplicate,
+    or a re-categorised item). An in-transaction subscriber."""
+    source = WorkItem.objects.get(pk=event.work_item_id)
+    target = WorkItem.objects.get(pk=event.by_id)
+    actor = actor_get(event.actor_id)
     for case in Case.objects.select_for_update().filter(work_item=source).order_by("id"):
-        case.work_item = target
+        link_work_item(case, target)
         case.save(update_fields=["work_item", "updated_at"])
         audit_record(
             actor=actor,
             subject=case,
-            action="relinked",
+            action=AuditAction.RELINKED,
             field="work_item",
             old=source.key,
             new=target.key,
             public=True,
         )
-        moved.append(case.key)
-    return moved
+        events.publish(
+            CaseRelinked(
+                key=case.key,
+                case_id=case.pk,
+                organisation_id=case.organisation_id,
+                from_work_item_key=source.key,
+                to_work_item_key=target.key,
+                actor_id=events.actor_id(actor),
+            )
+        )
 
 
 def _audience(case: Case) -> list[Any]:
@@ -53,32 +86,35 @@ def _notify(case: Case, *, staff: str, customers: str) -> None:
         )
 
 
-def cases_follow(
-    *,
-    actor: Actor,
-    item: WorkItem,
-    action: str,
-    old: str,
-    new: str,
-    label: str,
-    outcome: str,
-    reason: str,
-) -> None:
-    """Record the item's new status on each linked case, notify, and carry the outcome over.
+def cases_follow(event: WorkItemTransitioned) -> None:
+    """Record a work item's new status on each linked case, notify, and carry the outcome over
+    (``fixed``, ``returned`` to L2, ``resumed``). An in-transaction subscriber: the cases agree
+    with their item when the transition commits.
 
-    ``outcome`` is "fixed", "returned" (back to L2), "resumed" (escalated again) or "".
+    An action that keeps the status (an assignment, a recorded release) is internal detail, not
+    progress for the reporter.
     """
-    from casebridge.cases.services import case_transition
-
+    if event.from_state == event.to_state:
+        return
+    cases = list(
+        Case.objects.filter(work_item_id=event.work_item_id).select_related("reporter", "owner")
+    )
+    if not cases:
+        return
+    item = WorkItem.objects.get(pk=event.work_item_id)
+    actor = actor_get(event.actor_id)
+    action, old, new, reason = event.action, event.from_state, event.to_state, event.reason
+    state = workflow_for(item.category).state(new)
+    label, outcome = state.label, _outcome(action, state.group)
     version = item.release_version
-    for case in Case.objects.filter(work_item=item).select_related("reporter", "owner"):
+    for case in cases:
         # Public: the customer reads it as a milestone (cases.milestones), in their words and
         # without the item's people. The reason is development's internal word (an RTE's
         # question, a reviewer's remark): staff read it on the work item's own event.
         audit_record(
             actor=actor,
             subject=case,
-            action="work_item_progress",
+            action=AuditAction.WORK_ITEM_PROGRESS,
             field="work_item_status",
             old=old,
             new=new,
@@ -124,8 +160,6 @@ def case_follow_incident(*, incident: Incident, action: str, note: str) -> None:
       reporter reopened after the incident was resolved stays with L2);
     * active again: a case the incident resolved reopens.
     """
-    from casebridge.cases.services import case_transition
-
     if incident.case_id is None:
         return
     case = Case.objects.select_related("work_item", "reporter", "owner").get(pk=incident.case_id)
@@ -151,12 +185,10 @@ def case_follow_incident(*, incident: Incident, action: str, note: str) -> None:
 
 
 def _resolved_by(case: Case, incident: Incident) -> bool:
-    from casebridge.audit.models import AuditEvent
-
     return AuditEvent.objects.filter(
         subject_type=case.audit_type,
         subject_key=case.key,
-        action__in=("resolve_with_incident", "incident_resolved"),
+        action__in=("resolve_with_incident", AuditAction.INCIDENT_RESOLVED),
         at__gte=incident.declared_at,
     ).exists()
 
@@ -166,7 +198,7 @@ def _tell_what_is_left(case: Case, incident: Incident, note: str) -> None:
     audit_record(
         actor=SYSTEM,
         subject=case,
-        action="incident_resolved",
+        action=AuditAction.INCIDENT_RESOLVED,
         field="incident",
         new=incident.key,
         reason=note,

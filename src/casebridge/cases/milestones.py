@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from casebridge.accounts.models import Role
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import CaseState
 from casebridge.core.actors import Actor
@@ -145,8 +146,8 @@ def _restored(event: AuditEvent, who: str, actor: Actor) -> Milestone:
 
 
 def _message(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
-    if not event.public:
-        return None
+    if not event.public or (event.data or {}).get("asked"):
+        return None  # internal; or the question of "request_info", told as that step
     text = "Wrote in the conversation" if actor is not None else f"{OUR_TEAM} wrote to you"
     return Milestone(event.at, "message", text, who=who, actor=actor)
 
@@ -160,11 +161,11 @@ def _attached(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
 Teller = Callable[[AuditEvent, str, Any], Milestone | None]
 #: Events told by their action; every other event of a case is a step of its workflow or none.
 ACTIONS: dict[str, Teller] = {
-    "created": _created,
-    "work_item_progress": _progress,
-    "incident_resolved": _restored,
-    "commented": _message,
-    "attached": _attached,
+    AuditAction.CREATED: _created,
+    AuditAction.WORK_ITEM_PROGRESS: _progress,
+    AuditAction.INCIDENT_RESOLVED: _restored,
+    AuditAction.COMMENTED: _message,
+    AuditAction.ATTACHED: _attached,
 }
 
 

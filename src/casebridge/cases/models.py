@@ -46,6 +46,16 @@ class Impact(models.TextChoices):
     CRITICAL = "critical", "Critical: outage or data at risk"
 
 
+#: Impact as a number, highest first in the queue's "impact" sort (an index holds the expression).
+IMPACT_RANK = models.Case(
+    models.When(impact="critical", then=models.Value(4)),
+    models.When(impact="high", then=models.Value(3)),
+    models.When(impact="medium", then=models.Value(2)),
+    default=models.Value(1),
+    output_field=models.IntegerField(),
+)
+
+
 class Case(models.Model):
     audit_type = "case"
 
@@ -112,6 +122,12 @@ class Case(models.Model):
         "workitems.WorkItem", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
     reopen_count = models.PositiveIntegerField(default=0)
+    # The SLA app's summary of the case's clocks, for the queue (sorting and the time-to-breach
+    # cell need no join): the earliest due time and warning time of its running clocks, and
+    # whether a clock is paused with none running. Written only by ``case_sla_summary_set``.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_warn_at = models.DateTimeField(null=True, blank=True)
+    sla_paused = models.BooleanField(default=False)
 
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
@@ -126,6 +142,13 @@ class Case(models.Model):
             models.Index(fields=["source", "state", "created_at"], name="case_queue_source"),
             models.Index(fields=["organisation", "created_at"], name="case_org"),
             models.Index(fields=["owner", "state"], name="case_owner"),
+            models.Index(fields=["state", "sla_due_at", "created_at"], name="case_queue_breach"),
+            models.Index(
+                models.F("state"),
+                IMPACT_RANK.desc(),
+                models.F("created_at"),
+                name="case_queue_impact",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -207,3 +230,31 @@ class Watcher(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} watches {self.case_id}"
+
+
+class CasePolicy(models.Model):
+    """Settings of the case workflow an administrator edits (one row, ``default``). Without a
+    row, ``CASEBRIDGE_CASE_AUTO_CLOSE_DAYS`` (settings.CASE_AUTO_CLOSE_DAYS) is the default."""
+
+    audit_type = "case_policy"
+
+    name = models.CharField(max_length=20, primary_key=True, default="default")
+    auto_close_days = models.PositiveSmallIntegerField(
+        help_text="Days a resolved case stays open for the reporter before it closes."
+    )
+
+    class Meta:
+        verbose_name_plural = "case policy"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(auto_close_days__gte=1, auto_close_days__lte=365),
+                name="case_auto_close_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"close after {self.auto_close_days} days"
+
+    @property
+    def key(self) -> str:
+        return self.name

@@ -59,9 +59,16 @@ class CaseQuery(Schema):
     source: str = ""
     owner: str = Field(default="", description="Username, or 'none' for unassigned")
     organisation: str = Field(default="", description="Organisation slug")
-    sort: Literal["oldest", "newest"] = "oldest"
+    sort: Literal["oldest", "newest", "breach", "impact"] = Field(
+        "oldest",
+        description="oldest/newest: by age; breach: the SLA clock due first; impact: highest "
+        "first, then oldest",
+    )
     limit: int = Field(default=50, ge=1, le=200)
     offset: Offset = 0
+    format: Literal["json", "csv"] = Field(
+        default="json", description="csv: every matching case (no paging), streamed"
+    )
 
 
 class CaseRowOut(Schema):

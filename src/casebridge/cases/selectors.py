@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from casebridge.accounts.models import Role, as_user
 from casebridge.audit.models import AuditEvent
 from casebridge.audit.selectors import events_for
-from casebridge.cases.models import OPEN_STATES, Attachment, Case, CaseState, Comment
+from casebridge.cases.models import (
+    IMPACT_RANK,
+    OPEN_STATES,
+    Attachment,
+    Case,
+    CaseState,
+    Comment,
+)
 from casebridge.core.actors import Actor
-from casebridge.core.errors import NotFound
+from casebridge.core.errors import NotFound, ValidationFailed
 
 if TYPE_CHECKING:
     from casebridge.workitems.models import WorkItem
@@ -27,7 +35,13 @@ ROW_RELATIONS = (
     "organisation",
     "work_item",
 )
-QUEUE_SORTS = {"oldest": ("created_at", "id"), "newest": ("-created_at", "-id")}
+QUEUE_SORTS: dict[str, tuple[Any, ...]] = {
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    # the SLA clock due first (breached ones lead), cases without a running clock last
+    "breach": (F("sla_due_at").asc(nulls_last=True), "created_at", "id"),
+    "impact": (IMPACT_RANK.desc(), "created_at", "id"),
+}
 
 
 def _visible(viewer: Actor) -> Q:
@@ -56,6 +70,8 @@ class CaseFilters:
     owner: str = ""
     organisation: str = ""
     sort: str = "oldest"
+    #: A key (CB-12) or words of the title or description.
+    text: str = ""
 
     @classmethod
     def queue(cls, **kwargs: Any) -> CaseFilters:
@@ -79,7 +95,50 @@ def case_list_for(viewer: Actor, filters: CaseFilters | None = None) -> QuerySet
         cases = cases.filter(owner__username=f.owner)
     if f.organisation:
         cases = cases.filter(organisation__slug=f.organisation)
+    text = f.text.strip()[:200]
+    if text:
+        words = Q()
+        for word in text.split()[:10]:
+            words &= Q(title__icontains=word) | Q(description__icontains=word)
+        cases = cases.filter(Q(key__iexact=text) | words)
     return cases.order_by(*QUEUE_SORTS.get(f.sort, QUEUE_SORTS["oldest"]))
+
+
+CSV_HEADER = (
+    "key",
+    "title",
+    "state",
+    "source",
+    "service",
+    "component",
+    "impact",
+    "organisation",
+    "owner",
+    "work_item",
+    "created_at",
+)
+
+
+def case_csv_rows_for(viewer: Any, filters: CaseFilters) -> Iterator[tuple[Any, ...]]:
+    """Every case of the list in ``CSV_HEADER``'s columns, read in chunks; a customer's or
+    partner's export names no staff and no work item."""
+    fields = [
+        "key",
+        "title",
+        "state",
+        "source",
+        "service__slug",
+        "component__slug",
+        "impact",
+        "organisation__slug",
+        "owner__username",
+        "work_item__key",
+        "created_at",
+    ]
+    rows = case_list_for(viewer, filters).values_list(*fields).iterator(chunk_size=2000)
+    if not viewer.is_external:
+        return rows
+    return ((*row[:8], None, None, *row[10:]) for row in rows)
 
 
 def case_page_for(
@@ -126,6 +185,11 @@ def case_get_for(viewer: Actor, key: str) -> Case:
     return case
 
 
+def case_visible_to(viewer: Actor, case: Case) -> bool:
+    """Whether the viewer may see the case (one cheap query; no row is loaded)."""
+    return _cases_for(viewer).filter(pk=case.pk).exists()
+
+
 def comments_for(viewer: Actor, case: Case) -> QuerySet[Comment]:
     comments = Comment.objects.filter(case=case).select_related("author")
     if viewer.is_external:  # the authors' roles say who may be named to a customer
@@ -157,8 +221,6 @@ def timeline_for(viewer: Actor, case: Case) -> QuerySet[AuditEvent]:
 
 
 def state_counts_for(viewer: Actor) -> dict[str, int]:
-    from django.db.models import Count
-
     rows = _cases_for(viewer).values("state").annotate(n=Count("id"))
     counts = {state.value: 0 for state in CaseState}
     counts.update({row["state"]: row["n"] for row in rows})
@@ -168,8 +230,6 @@ def state_counts_for(viewer: Actor) -> dict[str, int]:
 def parse_states(value: str) -> tuple[str, ...]:
     """``open``, ``all`` (or nothing) or a comma-separated list of states; unknown names are a
     field error."""
-    from casebridge.core.errors import ValidationFailed
-
     if not value or value == "all":
         return ()
     if value == "open":
@@ -191,3 +251,9 @@ def parse_states(value: str) -> tuple[str, ...]:
 def case_list_for_work_item(viewer: Actor, work_item: WorkItem) -> QuerySet[Case]:
     """The cases that follow a work item, as far as the viewer may see them, oldest first."""
     return case_list_for(viewer).filter(work_item=work_item)
+
+
+def recent_cases_logged_by(viewer: Any, *, limit: int = 10) -> list[Case]:
+    """The cases the viewer logged (an L1 agent's calls), newest first."""
+    cases = _cases_for(viewer).filter(logged_by_id=viewer.pk).select_related("organisation")
+    return list(cases.order_by("-created_at", "-pk")[:limit])

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from casebridge.accounts.models import Organisation, Role, User
-from casebridge.audit.services import audit_changes, audit_record
-from casebridge.cases.models import Case, CaseState, Comment, Impact, Source
+from casebridge.audit.actions import AuditAction
+from casebridge.audit.services import audit_changes, audit_record, model_update
+from casebridge.cases.comments import comment_announce, comment_record
+from casebridge.cases.events import CaseCreated, CaseUpdated
+from casebridge.cases.models import Case, CasePolicy, CaseState, Comment, Impact, Source
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.models import Component, Environment, Service
-from casebridge.core import clock, keys
-from casebridge.core.actors import SYSTEM, Actor
+from casebridge.core import clock, events, keys
+from casebridge.core.actors import SYSTEM, SYSTEM_ROLE, Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.prepared import row_insert
 from casebridge.integrations.outbox import outbox_enqueue
-from casebridge.occurrences.services import occurrence_index_case, signatures_record_text
 from casebridge.workflows.engine import apply_transition
 
 CASE_PREFIX = "CB"
@@ -150,15 +152,22 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
     audit_record(
         actor=actor,
         subject=case,
-        action="created",
+        action=AuditAction.CREATED,
         new=case.state,
         data={"source": case.source, "service": data.service.slug},
         public=True,
     )
     outbox_enqueue(topic="case.created", key=key, payload={"key": key, "source": case.source})
-    occurrence_index_case(case, new=True)
-    signatures_record_text(
-        case=case, kind="description", text=case.description, seen_at=now, new=True
+    events.publish(
+        CaseCreated(
+            key=key,
+            case_id=case.pk,
+            organisation_id=case.organisation_id,
+            source=case.source,
+            service_id=data.service.pk,
+            reporter_id=reporter.pk,
+            actor_id=events.actor_id(actor),
+        )
     )
     return case
 
@@ -167,9 +176,11 @@ EDITABLE = ("title", "description", "service", "component", "environment", "vers
 
 
 @transaction.atomic
-def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
+def case_update(*, actor: Any, case: Case, changes: Mapping[str, Any]) -> Case:
     """Correct a case's details (internal staff only); one audit event per changed field."""
-    if actor.is_external or not actor.has_role(Role.L1_AGENT, Role.L2_ENGINEER, Role.ADMIN):
+    if actor.is_external or not actor.has_role(
+        Role.L1_AGENT, Role.L2_ENGINEER, Role.ADMIN, SYSTEM_ROLE
+    ):
         raise PermissionDenied("Only support staff may edit a case")
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -183,20 +194,21 @@ def case_update(*, actor: User, case: Case, changes: Mapping[str, Any]) -> Case:
     errors = _validate_text(CaseInput(**merged))
     if errors:
         raise ValidationFailed("The case could not be updated", fields=errors)
-    diff: dict[str, tuple[object, object]] = {}
-    for name, given in merged.items():
-        value = given.strip() if isinstance(given, str) else given
-        if getattr(case, name) != value:
-            diff[name] = (getattr(case, name), value)
+    values = {
+        name: given.strip() if isinstance(given, str) else given for name, given in merged.items()
+    }
+    diff = model_update(case, values, actor=actor, action=AuditAction.UPDATED)
     if not diff:
         return case  # a no-op change writes nothing
-    for name, (_, value) in diff.items():
-        setattr(case, name, value)
-    case.save()
-    audit_changes(actor=actor, subject=case, action="updated", changes=diff)
-    occurrence_index_case(case)
-    if "description" in diff:
-        signatures_record_text(case=case, kind="description", text=case.description)
+    events.publish(
+        CaseUpdated(
+            key=case.key,
+            case_id=case.pk,
+            organisation_id=case.organisation_id,
+            fields=list(diff),
+            actor_id=events.actor_id(actor),
+        )
+    )
     return case
 
 
@@ -230,30 +242,63 @@ def comment_add(*, actor: User, case: Case, body: str, internal: bool = False) -
         errors["internal"] = "Only support staff can write internal notes."
     if errors:
         raise ValidationFailed("The comment could not be added", fields=errors)
-    comment = Comment.objects.create(
-        case=case, author=actor, body=body, internal=internal, created_at=clock.now()
-    )
-    audit_record(
-        actor=actor,
-        subject=case,
-        action="commented",
-        data={"comment": comment.pk, "internal": internal},
-        public=not internal,
-    )
+    comment = comment_record(actor=actor, case=case, body=body, internal=internal)
     if not internal and actor.is_external and case.state == CaseState.WAITING_ON_REPORTER:
         case_transition(actor=actor, case=case, action="answer")
-    outbox_enqueue(
-        topic="case.commented", key=case.key, payload={"key": case.key, "comment": comment.pk}
-    )
+    comment_announce(actor=actor, case=case, comment=comment)
     return comment
+
+
+def case_auto_close_days() -> int:
+    """The quiet period: the administrator's setting, else the environment's default."""
+    row = CasePolicy.objects.filter(name="default").first()
+    return row.auto_close_days if row is not None else int(settings.CASE_AUTO_CLOSE_DAYS)
+
+
+@transaction.atomic
+def case_policy_set(*, actor: Any, auto_close_days: int) -> CasePolicy:
+    """An administrator sets how many days a resolved case waits before it closes by itself.
+    ``None`` is the operator at the server's shell."""
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("Only an administrator may change the case policy")
+    if not 1 <= auto_close_days <= 365:
+        raise ValidationFailed(
+            "The case policy could not be changed",
+            fields={"auto_close_days": "Use 1 to 365 days."},
+        )
+    before = case_auto_close_days()
+    row = CasePolicy.objects.select_for_update().filter(name="default").first()
+    if row is None:
+        row = CasePolicy(name="default", auto_close_days=auto_close_days)
+        row.save()
+    elif row.auto_close_days != auto_close_days:
+        row.auto_close_days = auto_close_days
+        row.save(update_fields=["auto_close_days"])
+    audit_changes(
+        actor=actor,
+        subject=row,
+        action="policy_changed",
+        changes={"auto_close_days": (before, auto_close_days)},
+    )
+    return row
 
 
 def close_quiet_resolved_cases(*, limit: int = 500) -> int:
     """Close cases resolved longer than the quiet period ago; returns how many were closed."""
-    cutoff = clock.now() - timedelta(days=settings.CASE_AUTO_CLOSE_DAYS)
+    cutoff = clock.now() - timedelta(days=case_auto_close_days())
     quiet = Case.objects.filter(state=CaseState.RESOLVED, resolved_at__lte=cutoff)
     closed = 0
     for case in quiet.order_by("resolved_at")[:limit]:
         case_transition(actor=SYSTEM, case=case, action="close", data={"reason": "quiet period"})
         closed += 1
     return closed
+
+
+def case_sla_summary_set(
+    *, case_id: int, due_at: datetime | None, warn_at: datetime | None, paused: bool
+) -> None:
+    """Store the SLA app's summary of a case's clocks (derived data, recomputed at will, so no
+    audit event): what the queue sorts by and shows without a join."""
+    Case.objects.filter(pk=case_id).exclude(
+        sla_due_at=due_at, sla_warn_at=warn_at, sla_paused=paused
+    ).update(sla_due_at=due_at, sla_warn_at=warn_at, sla_paused=paused)

@@ -8,6 +8,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("export.csv", views.queue_export, name="export"),
     path("new/", views.new_case, name="new"),
     path("components/", views.component_options, name="components"),
     path("reporters/", views.reporter_options, name="reporters"),

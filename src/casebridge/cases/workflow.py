@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from casebridge.accounts.models import ROLE_LABELS, Role, as_user
+from casebridge.accounts.models import ROLE_LABELS, Role
+from casebridge.cases.comments import comment_announce, comment_record
 from casebridge.cases.escalation import check_escalation, existing_item
-from casebridge.cases.models import OPEN_STATES, Case, CaseState, Comment, Resolution
-from casebridge.core import clock
+from casebridge.cases.events import CaseEscalated, CaseTransitioned
+from casebridge.cases.models import OPEN_STATES, Case, CaseState, Resolution
+from casebridge.cases.resolution import case_by_key, check_resolution, known_resolution_by_key
+from casebridge.core import clock, events
 from casebridge.core.actors import SYSTEM_ROLE
 from casebridge.core.errors import Reason
-from casebridge.knowledge.models import KnownResolution
 from casebridge.workflows.engine import (
     Context,
     Requirement,
@@ -19,7 +21,9 @@ from casebridge.workflows.engine import (
     Transition,
     Workflow,
 )
+from casebridge.workitems.creation import work_item_create
 from casebridge.workitems.documentation import doc_values, text_of
+from casebridge.workitems.models import WorkItem
 
 S = CaseState
 L2 = Role.L2_ENGINEER
@@ -52,77 +56,15 @@ def effect_take(ctx: Context[Case]) -> Changes:
 
 
 def effect_ask(ctx: Context[Case]) -> Changes:
-    Comment.objects.create(
-        case=ctx.subject,
-        author=as_user(ctx.actor),
-        body=str(ctx.data["question"]).strip(),
-        internal=False,
-        created_at=clock.now(),
-    )
+    """The question is a public comment, written as every comment is (audit, outbox, event)."""
+    case: Case = ctx.subject
+    body = str(ctx.data["question"]).strip()
+    comment = comment_record(actor=ctx.actor, case=case, body=body, internal=False, asked=True)
+    comment_announce(actor=ctx.actor, case=case, comment=comment)
     return {}
 
 
 # --- resolve ------------------------------------------------------------------------------------
-
-
-def _known_resolution(key: object) -> KnownResolution | None:
-    return KnownResolution.objects.filter(key=str(key).upper()).first() if key else None
-
-
-def _case(key: object) -> Case | None:
-    return Case.objects.filter(key=str(key).upper()).first() if key else None
-
-
-def check_resolution(ctx: Context[Case]) -> Iterator[Reason]:
-    data, case = ctx.data, ctx.subject
-    resolution = data.get("resolution")
-    if ctx.preview or not resolution:
-        return
-    if resolution == Resolution.FIXED:
-        yield Reason(
-            "resolution", "A case is resolved as fixed by its work item, not by hand", "resolution"
-        )
-    elif resolution == Resolution.INCIDENT:
-        yield Reason(
-            "resolution",
-            "A case is resolved with its incident when the incident is resolved, not by hand",
-            "resolution",
-        )
-    elif resolution not in Resolution.values:
-        choices = "known_fix, no_fault or duplicate"
-        yield Reason(
-            "resolution", f"Unknown resolution '{resolution}'; use {choices}", "resolution"
-        )
-    elif resolution == Resolution.KNOWN_FIX:
-        if not data.get("known_resolution"):
-            yield Reason("required", "Name the known resolution applied", "known_resolution")
-        elif _known_resolution(data["known_resolution"]) is None:
-            yield Reason(
-                "not_found",
-                f"No known resolution {data['known_resolution']}",
-                "known_resolution",
-            )
-        if not str(data.get("action_taken") or "").strip():
-            yield Reason("required", "Say what was done to apply the fix", "action_taken")
-    elif resolution == Resolution.DUPLICATE:
-        yield from _check_duplicate(case, data.get("duplicate_of"))
-    elif resolution == Resolution.NO_FAULT and not str(data.get("note") or "").strip():
-        yield Reason("required", "Explain why there is no fault", "note")
-
-
-def _check_duplicate(case: Case, key: object) -> Iterator[Reason]:
-    if not key:
-        yield Reason("required", "Name the case this one duplicates", "duplicate_of")
-        return
-    original = _case(key)
-    if original is None:
-        yield Reason("not_found", f"No case {key}", "duplicate_of")
-    elif original.pk == case.pk:
-        yield Reason("invalid", "A case cannot duplicate itself", "duplicate_of")
-    elif original.duplicate_of_id == case.pk:
-        yield Reason(
-            "invalid", f"{original.key} is already a duplicate of this case", "duplicate_of"
-        )
 
 
 def effect_resolve(ctx: Context[Case]) -> Changes:
@@ -131,8 +73,8 @@ def effect_resolve(ctx: Context[Case]) -> Changes:
     before = {f: getattr(case, f) for f in ("resolution", "known_resolution", "duplicate_of")}
     before.update(action_taken=case.action_taken, resolution_note=case.resolution_note)
     case.resolution = str(data["resolution"])
-    case.known_resolution = _known_resolution(data.get("known_resolution"))
-    case.duplicate_of = _case(data.get("duplicate_of"))
+    case.known_resolution = known_resolution_by_key(data.get("known_resolution"))
+    case.duplicate_of = case_by_key(data.get("duplicate_of"))
     case.action_taken = str(data.get("action_taken") or "").strip()
     case.resolution_note = str(data.get("note") or "").strip()
     case.resolved_at = clock.now()
@@ -176,10 +118,15 @@ def effect_resolve_with_incident(ctx: Context[Case]) -> Changes:
     }
 
 
+def worked_on(case: Case) -> bool:
+    """Someone worked on the case: it has an owner, a work item or a comment. The one rule
+    behind ``auto_resolve`` (monitoring adds its alert's own conditions)."""
+    return case.owner_id is not None or case.work_item_id is not None or case.comments.exists()
+
+
 def check_untouched(ctx: Context[Case]) -> Iterator[Reason]:
-    """Monitoring resolves a case only if nobody worked on it: no owner, no comment."""
-    case: Case = ctx.subject
-    if case.owner_id is not None or case.comments.exists():
+    """Monitoring resolves a case only if nobody worked on it."""
+    if worked_on(ctx.subject):
         yield Reason("worked_on", "Someone worked on the case: a person resolves it")
 
 
@@ -204,13 +151,17 @@ def effect_close(ctx: Context[Case]) -> Changes:
 # --- escalate -----------------------------------------------------------------------------------
 
 
+def link_work_item(case: Case, item: WorkItem) -> tuple[object, object]:
+    """The one place a case's work item is written (unsaved; the caller saves and audits): its
+    escalation, and the relink when its item turns out a duplicate or is re-categorised."""
+    old, case.work_item = case.work_item, item
+    return old, item
+
+
 def effect_escalate(ctx: Context[Case]) -> Changes:
     """Link the case to its work item, new or existing. A new item carries the documentation
     typed with the escalation, and the case's own description where none was typed; a version
     given with the escalation is the case's version from now on."""
-    from casebridge.occurrences.services import signatures_record_text
-    from casebridge.workitems.services import work_item_create
-
     case: Case = ctx.subject
     docs = dict(ctx.data.get("docs") or {})
     changes: dict[str, tuple[object, object]] = {}
@@ -218,7 +169,8 @@ def effect_escalate(ctx: Context[Case]) -> Changes:
     if version and version != case.version:
         changes["version"] = (case.version, version)
         case.version = version
-    item = existing_item(ctx.data.get("work_item"))
+    item = existing = existing_item(ctx.data.get("work_item"))
+    values: dict[str, str] = {}
     if item is None:
         values = doc_values(docs)
         values["description"] = values.get("description") or case.description.strip()
@@ -232,13 +184,39 @@ def effect_escalate(ctx: Context[Case]) -> Changes:
             environment=case.environment,
             version=case.version,
         )
-        ref = f"escalation:{item.key}"
-        excerpt = values.get("log_excerpt", "")
-        signatures_record_text(case=case, kind="escalation", ref=ref, text=excerpt)
-    old = case.work_item
-    case.work_item = item
-    changes["work_item"] = (old, item)
+    changes["work_item"] = link_work_item(case, item)
+    events.publish(
+        CaseEscalated(
+            key=case.key,
+            case_id=case.pk,
+            organisation_id=case.organisation_id,
+            work_item_key=item.key,
+            work_item_id=item.pk,
+            new_work_item=existing is None,
+            log_excerpt=str(values.get("log_excerpt", "")) if existing is None else "",
+            actor_id=events.actor_id(ctx.actor),
+        )
+    )
     return changes
+
+
+def transitioned(ctx: Context[Case], action: str, old: str, new: str) -> CaseTransitioned:
+    """The event every case transition publishes."""
+    case: Case = ctx.subject
+    transition = CASE_WORKFLOW.transition(action)
+    return CaseTransitioned(
+        key=case.key,
+        case_id=case.pk,
+        organisation_id=case.organisation_id,
+        action=action,
+        from_state=old,
+        to_state=new,
+        actor_id=events.actor_id(ctx.actor),
+        owner_id=case.owner_id,
+        work_item_id=case.work_item_id,
+        reason=str(ctx.data.get("reason") or ctx.data.get("note") or ""),
+        public=transition is not None and transition.public,
+    )
 
 
 CASE_WORKFLOW = Workflow(
@@ -389,4 +367,5 @@ CASE_WORKFLOW = Workflow(
             automatic="when the case stayed resolved through the quiet period",
         ),
     ),
+    transitioned=transitioned,
 )

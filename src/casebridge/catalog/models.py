@@ -13,6 +13,8 @@ class Environment(models.TextChoices):
 
 
 class Service(models.Model):
+    audit_type = "service"
+
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True, default="")
@@ -26,8 +28,14 @@ class Service(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def key(self) -> str:
+        return self.slug
+
 
 class Component(models.Model):
+    audit_type = "component"
+
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="components")
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=80)
@@ -43,3 +51,7 @@ class Component(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service.name} / {self.name}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.service.slug}/{self.slug}"

@@ -8,7 +8,9 @@ from casebridge.core.prepared import row_by
 
 
 def service_list() -> QuerySet[Service]:
-    return Service.objects.prefetch_related("components").order_by("name")
+    return (
+        Service.objects.select_related("owner_team").prefetch_related("components").order_by("name")
+    )
 
 
 def service_by_slug(slug: str, *, field: str = "service") -> Service:
@@ -42,3 +44,25 @@ def component_list(service: Service | None = None) -> QuerySet[Component]:
     """Components of one service, or of all services, by service then name."""
     components = Component.objects.select_related("service").order_by("service__name", "name")
     return components.filter(service=service) if service is not None else components
+
+
+def service_get_for(viewer: object, slug: str) -> Service:
+    """One service with its components and owner team (the catalogue is readable by everyone
+    signed in: customers pick a service when they report)."""
+    service = (
+        Service.objects.select_related("owner_team")
+        .prefetch_related("components")
+        .filter(slug=slug)
+        .first()
+    )
+    if service is None:
+        raise NotFound(f"No service '{slug}'")
+    return service
+
+
+def component_get(service: Service, slug: str) -> Component:
+    component = Component.objects.filter(service=service, slug=slug).first()
+    if component is None:
+        raise NotFound(f"{service.name} has no component '{slug}'")
+    component.service = service
+    return component

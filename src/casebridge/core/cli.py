@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -26,9 +27,8 @@ def add_actor_argument(parser: CommandParser) -> None:
     )
 
 
-def actor_from(options: dict[str, object]) -> Any:
-    from casebridge.accounts.models import User
-
+def actor_from(options: dict[str, Any]) -> Any:
+    User = get_user_model()  # the user model, without core importing accounts
     username = options.get("actor") or ""
     if not username:
         raise CommandError(f"Say who acts: --as USERNAME or set {ACTOR_ENV}.", returncode=2)
@@ -57,3 +57,18 @@ def run[T](fn: Callable[[], T]) -> T:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False) + "\n")
+
+
+def add_admin_actor_argument(parser: CommandParser) -> None:
+    """``--as`` for administration verbs: without it, the server's operator acts (``None``)."""
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        default=os.environ.get(ACTOR_ENV, ""),
+        help=f"Act as this administrator (default: ${ACTOR_ENV}, else the server's operator).",
+    )
+
+
+def admin_actor_from(options: dict[str, Any]) -> Any:
+    """The user named by ``--as`` (roles checked by the services), or None: the operator."""
+    return actor_from(options) if options.get("actor") else None

@@ -93,3 +93,14 @@ class TransitionRefused(Conflict):
         data = super().as_dict()
         data["reasons"] = [r.as_dict() for r in self.reasons]
         return data
+
+
+class TooManyRequests(DomainError):
+    """429: over a rate limit; the API answers ``Retry-After: <retry_after>``."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str = "rate") -> None:
+        super().__init__(message, fields={field: message})
+        self.retry_after = max(1, retry_after)

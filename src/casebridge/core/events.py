@@ -88,7 +88,7 @@ class Event:
         return cls(**values)
 
 
-Handler = Callable[[Any], None]
+Handler = Callable[[Any], object]
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,11 @@ class Subscription:
 _types: dict[str, type[Event]] = {}
 _subscriptions: list[Subscription] = []
 _recording: list[list[Event]] = []
+
+
+def actor_id(actor: Any) -> int | None:
+    """The id an event records for who acted: a user's pk, None for Casebridge itself."""
+    return getattr(actor, "pk", None)
 
 
 def subscribe(event: type[Event], handler: Handler, when: When) -> None:

@@ -5,7 +5,8 @@ import uuid
 from collections.abc import Callable
 
 import structlog
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 log = structlog.get_logger("casebridge.request")
 
@@ -75,8 +76,6 @@ class ApiJsonErrorsMiddleware:
 
     @staticmethod
     def _as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        from django.http import JsonResponse
-
         status = response.status_code
         fields: dict[str, str] = {}
         if status == 404:
@@ -124,9 +123,6 @@ class ApiBodyGuardMiddleware:
 
     @staticmethod
     def _refusal(request: HttpRequest) -> HttpResponse | None:
-        from django.conf import settings
-        from django.http import JsonResponse
-
         is_upload = request.path.rstrip("/").endswith("/attachments")
         if is_upload:
             limit = settings.ATTACHMENT_MAX_BYTES + 64 * 1024

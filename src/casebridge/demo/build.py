@@ -21,8 +21,11 @@ from casebridge.catalog.models import Component, Service
 from casebridge.demo import development, logs
 from casebridge.demo.scenarios import SCENARIOS, Scenario
 from casebridge.demo.world import DEMO_PASSWORD, KNOWN_FIXES, ORGANISATIONS, PEOPLE, SERVICES, TEAMS
+from casebridge.integrations.models import OutboxMessage
 from casebridge.knowledge.models import KnownResolution
 from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
+from casebridge.sla.configuration import calendar_create, policy_create
+from casebridge.sla.services import sla_catch_up, sla_tick
 
 HISTORY_DAYS = 45
 
@@ -72,10 +75,12 @@ def _people(demo: Demo) -> None:
             roles=roles,
             level=level,
             organisation=demo.orgs.get(org),
-            password=DEMO_PASSWORD,
             first_name=first,
             last_name=last,
         )
+        # The demo's one public password is too weak for the validators by design (demo only).
+        demo.users[username].set_password(DEMO_PASSWORD)
+        demo.users[username].save(update_fields=["password"])
     demo.users["glory"].served_organisations.set([demo.orgs["acme"], demo.orgs["cobalt"]])
     for name, (kind, members) in TEAMS.items():
         team_create(actor=None, name=name, kind=kind, members=[demo.users[m] for m in members])
@@ -266,6 +271,33 @@ def _after(demo: Demo, case: Case, scenario: Scenario, t: datetime, age_days: fl
         case_transition(actor=_voice(demo, case), case=case, action="close", data={})
 
 
+def _service_levels() -> None:
+    """A business-hours calendar, a 24x7 one, and policies, so that the queue shows clocks."""
+    office = calendar_create(
+        actor=None,
+        name="Support office (Berlin)",
+        slug="office",
+        timezone="Europe/Berlin",
+        hours={d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+        holiday_country="DE",
+        holiday_subdivision="BE",
+    )
+    always = calendar_create(actor=None, name="24x7", slug="always", always_open=True)
+    lead = User.objects.filter(role_grants__role="l2_engineer").order_by("username").first()
+    policy_create(actor=None, name="Critical, around the clock", slug="critical",
+                  calendar=always, impacts=["critical"], first_response_minutes=60,
+                  triage_minutes=4 * 60, resolution_minutes=24 * 60, customer_visible=True,
+                  lead=lead, escalation_action="notify_lead" if lead else "")  # fmt: skip
+    policy_create(actor=None, name="High impact", slug="high", calendar=office,
+                  impacts=["high"], first_response_minutes=4 * 60, triage_minutes=8 * 60,
+                  resolution_minutes=3 * 10 * 60, customer_visible=True)  # fmt: skip
+    policy_create(actor=None, name="Standard", slug="standard", calendar=office,
+                  first_response_minutes=10 * 60, resolution_minutes=10 * 10 * 60)  # fmt: skip
+    while sla_catch_up():
+        pass
+    sla_tick()
+
+
 def load_demo(*, cases: int = 200, seed: int = 7) -> dict[str, int]:
     """Build the demo data set; returns counts. Run on an empty database."""
     now = timezone.now()
@@ -290,4 +322,8 @@ def load_demo(*, cases: int = 200, seed: int = 7) -> dict[str, int]:
                 _attach_log(demo, case, scenario, opened, case.reporter)
             _work(demo, case, scenario, opened, (now - opened).total_seconds() / 86400)
         development.run_plans(list(demo.plans.values()), now, demo.at)
+    _service_levels()
+    # The demo's months of history are the past: their e-mails, notifications' reactions and
+    # webhook posts are not replayed (to the console, in `make run`) at the first start.
+    OutboxMessage.objects.all().delete()
     return {state: Case.objects.filter(state=state).count() for state in CaseState.values}

@@ -13,7 +13,7 @@ from casebridge.cases.selectors import case_get_for
 from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import service_by_slug
 from casebridge.core.actors import Actor
-from casebridge.core.errors import ValidationFailed
+from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, MAX_ID, WRITE_ERRORS, Id, UserRef
 from casebridge.incidents import selectors, services
@@ -160,8 +160,6 @@ def add_note(request: ApiRequest, key: str, body: NoteIn) -> Status[EntryOut]:
 def _review(incident: Incident) -> ReviewOut:
     review = selectors.review_of(incident)
     if review is None:
-        from casebridge.core.errors import NotFound
-
         raise NotFound(f"{incident.key} has no review yet: start it once the incident is resolved")
     return ReviewOut.of(review, selectors.action_items_of(incident))
 

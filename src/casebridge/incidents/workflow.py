@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from casebridge.accounts.models import ROLE_LABELS
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.following import case_follow_incident
-from casebridge.core import clock
+from casebridge.core import clock, events
 from casebridge.incidents import policies
 from casebridge.incidents.checks import (
     check_comms,
@@ -23,6 +23,7 @@ from casebridge.incidents.checks import (
     check_scribe,
     check_severity,
 )
+from casebridge.incidents.events import IncidentChanged
 from casebridge.incidents.models import (
     PRIORITY_OF_SEVERITY,
     Incident,
@@ -31,6 +32,7 @@ from casebridge.incidents.models import (
     Review,
     Severity,
 )
+from casebridge.incidents.timeline import transition_entry
 from casebridge.workflows.engine import (
     Context,
     Effect,
@@ -124,8 +126,6 @@ def effect_severity(ctx: Context[Incident]) -> Changes:
 
 
 def _timeline(ctx: Context[Incident], action: str, old: str, new: str) -> None:
-    from casebridge.incidents.timeline import transition_entry
-
     transition_entry(ctx, action, old, new)
 
 
@@ -139,6 +139,22 @@ def _case_follows(ctx: Context[Incident], action: str, old: str, new: str) -> No
     if action == "close":
         note = resolution_note(incident)
     case_follow_incident(incident=incident, action=action, note=note)
+
+
+def transitioned(ctx: Context[Incident], action: str, old: str, new: str) -> IncidentChanged:
+    """The event every incident action publishes."""
+    incident: Incident = ctx.subject
+    return IncidentChanged(
+        key=incident.key,
+        incident_id=incident.pk,
+        action=action,
+        from_state=old,
+        to_state=new,
+        severity=incident.severity,
+        case_id=incident.case_id,
+        note=str(ctx.data.get("note") or ctx.data.get("reason") or "").strip(),
+        actor_id=events.actor_id(ctx.actor),
+    )
 
 
 def resolution_note(incident: Incident) -> str:
@@ -282,6 +298,7 @@ INCIDENT_WORKFLOW = Workflow(
         ),
     ),
     after=(_timeline, _case_follows),
+    transitioned=transitioned,
 )
 
 #: Actions that change who does what: the room shows them as forms beside the roles.

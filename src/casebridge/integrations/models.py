@@ -82,26 +82,107 @@ class OutboxCircuit(models.Model):
         return self.destination
 
 
+class NotificationKind(models.TextChoices):
+    """What a notification is about, as a person chooses what to hear (their preferences)."""
+
+    ASSIGNED = "assigned", "Assigned to me"
+    CASE_CHANGED = "case_changed", "My case changed"
+    WATCHING = "watching", "Something I watch changed"
+    MENTIONED = "mentioned", "Someone mentioned me"
+    REVIEW_REQUESTED = "review_requested", "My review is requested"
+    INCIDENT = "incident", "An incident I am on"
+    SLA_WARNING = "sla_warning", "SLA warnings"
+
+
 class Notification(models.Model):
-    """An in-app notification; e-mail and chat delivery follow through the outbox."""
+    """A notification of one person: in the notification centre (``in_app``) and/or waiting
+    for their daily digest (``digest``). E-mail goes out at once through the outbox."""
 
     user = models.ForeignKey(
         "accounts.User", on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(
+        max_length=20, choices=NotificationKind.choices, default=NotificationKind.CASE_CHANGED
     )
     subject_key = models.CharField(max_length=64)
     message = models.CharField(max_length=500)
     url = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
+    in_app = models.BooleanField(default=True)
+    digest = models.BooleanField(default=False)
+    digested_at = models.DateTimeField(null=True, blank=True)
+    #: What caused it (an outbox message or an event), so a retried reaction adds it once.
+    source = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["user", "read_at", "created_at"], name="notification_inbox")
+            models.Index(fields=["user", "read_at", "created_at"], name="notification_inbox"),
+            models.Index(
+                fields=["user", "created_at"],
+                condition=models.Q(digest=True, digested_at__isnull=True),
+                name="notification_digest_due",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "source"],
+                condition=~models.Q(source=""),
+                name="notification_once_per_source",
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.message}"
+
+
+class NotificationPreference(models.Model):
+    """On which channels a person hears one kind of notification (no row: the defaults,
+    ``integrations.notifications.DEFAULTS``)."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=20, choices=NotificationKind.choices)
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=False)
+    digest = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["user_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}"
+
+
+class WatchSubject(models.TextChoices):
+    CASE = "case", "Case"
+    WORK_ITEM = "work_item", "Work item"
+    INCIDENT = "incident", "Incident"
+
+
+class Watch(models.Model):
+    """Someone who follows a work item or an incident (cases keep their ``cases.Watcher``)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="watches")
+    subject_type = models.CharField(max_length=12, choices=WatchSubject.choices)
+    subject_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["subject_type", "subject_key", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_key", "user"], name="watch_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} watches {self.subject_type} {self.subject_key}"
 
 
 class WebhookKind(models.TextChoices):

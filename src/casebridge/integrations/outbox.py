@@ -29,6 +29,7 @@ import random
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -107,13 +108,50 @@ def outbox_enqueue_for(
 
     Returns whether it was added. Call it inside a transaction (the handler's own)."""
     _require_transaction("outbox_enqueue_for")
+    return _insert_once(
+        idempotency_key=derived_key(cause, destination),
+        destination=destination,
+        topic=topic,
+        key=key,
+        payload=payload,
+    )
+
+
+def outbox_enqueue_once(
+    *,
+    idempotency_key: uuid.UUID,
+    topic: str,
+    key: str = "",
+    payload: Mapping[str, Any],
+    destination: str = "",
+) -> bool:
+    """Add a message whose idempotency key is given (an e-mail's, from its Message-ID) unless a
+    message with that key exists; returns whether it was added."""
+    _require_transaction("outbox_enqueue_once")
+    return _insert_once(
+        idempotency_key=idempotency_key,
+        destination=destination,
+        topic=topic,
+        key=key,
+        payload=payload,
+    )
+
+
+def _insert_once(
+    *,
+    idempotency_key: uuid.UUID,
+    destination: str,
+    topic: str,
+    key: str,
+    payload: Mapping[str, Any],
+) -> bool:
     now = clock.now()
     message = OutboxMessage(
         topic=topic,
         key=key,
         payload=dict(payload),
         destination=destination,
-        idempotency_key=derived_key(cause, destination),
+        idempotency_key=idempotency_key,
         created_at=now,
         available_at=now,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.actors import Actor
@@ -55,7 +56,7 @@ def outbox_retry(*, actor: Actor, message: OutboxMessage) -> OutboxMessage:
     audit_record(
         actor=actor,
         subject=_subject(message),
-        action="retried",
+        action=AuditAction.RETRIED,
         field="state",
         old=old,
         new=message.state,
@@ -81,7 +82,7 @@ def outbox_retry_dead(*, actor: Actor, destination: str = "") -> int:
         audit_record(
             actor=actor,
             subject=Subject(destination or "all", audit_type="outbox"),
-            action="retried_dead",
+            action=AuditAction.RETRIED_DEAD,
             data={"count": count, "destination": destination},
         )
     return count
@@ -106,7 +107,7 @@ def outbox_discard(*, actor: Actor, message: OutboxMessage) -> OutboxMessage:
     audit_record(
         actor=actor,
         subject=_subject(message),
-        action="discarded",
+        action=AuditAction.DISCARDED,
         field="state",
         old=old,
         new=message.state,

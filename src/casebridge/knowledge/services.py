@@ -8,15 +8,13 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from casebridge.accounts.models import Role, User
-from casebridge.audit.services import audit_changes, audit_record
+from casebridge.audit.actions import AuditAction
+from casebridge.audit.services import audit_changes, audit_record, model_update
 from casebridge.catalog.models import Service
-from casebridge.core import clock, keys
+from casebridge.core import clock, events, keys
 from casebridge.core.errors import PermissionDenied, ValidationFailed
+from casebridge.knowledge.events import KnownResolutionChanged
 from casebridge.knowledge.models import FixKind, KnownResolution
-from casebridge.occurrences.services import (
-    known_fix_signatures_set,
-    occurrence_index_known_resolution,
-)
 
 EDITORS = (Role.L2_ENGINEER, Role.DEVELOPER, Role.DEVOPS, Role.ADMIN)
 
@@ -70,12 +68,39 @@ def known_resolution_create(*, actor: User, data: KnownResolutionInput) -> Known
         created_at=now,
     )
     resolution.services.set(data.services)
-    audit_record(actor=actor, subject=resolution, action="created")
-    known_fix_signatures_set(
-        actor=actor, resolution=resolution, ids=data.signatures or (), log_lines=data.log_lines
+    audit_record(actor=actor, subject=resolution, action=AuditAction.CREATED)
+    _changed(
+        actor,
+        resolution=resolution,
+        change="created",
+        fields=[],
+        data=data,
+        signature_ids=list(data.signatures or ()),
     )
-    occurrence_index_known_resolution(resolution)
     return resolution
+
+
+def _changed(
+    actor: User,
+    *,
+    resolution: KnownResolution,
+    change: str,
+    fields: list[str],
+    data: KnownResolutionInput,
+    signature_ids: list[str] | None,
+) -> None:
+    """Tell the occurrences app (its signatures and its index) and whoever listens."""
+    events.publish(
+        KnownResolutionChanged(
+            key=resolution.key,
+            resolution_id=resolution.pk,
+            change=change,
+            fields=fields,
+            signature_ids=signature_ids,
+            log_lines=data.log_lines,
+            actor_id=events.actor_id(actor),
+        )
+    )
 
 
 @transaction.atomic
@@ -93,26 +118,30 @@ def known_resolution_update(
         "steps": data.steps.strip(),
         "fix_kind": data.fix_kind,
     }
-    changes: dict[str, tuple[object, object]] = {
-        f: (getattr(resolution, f), new)
-        for f, new in after.items()
-        if getattr(resolution, f) != new
-    }
+    changes = model_update(resolution, after, actor=actor, action=AuditAction.UPDATED)
     old_services = sorted(resolution.services.values_list("slug", flat=True))
     new_services = sorted({s.slug for s in data.services})
     if old_services != new_services:
-        changes["services"] = (", ".join(old_services), ", ".join(new_services))
+        services = (", ".join(old_services), ", ".join(new_services))
         resolution.services.set(data.services)
-    signatures_changed = known_fix_signatures_set(
-        actor=actor, resolution=resolution, ids=data.signatures, log_lines=data.log_lines
-    )
-    if not changes:
-        if signatures_changed:
-            occurrence_index_known_resolution(resolution)
+        if not changes:
+            resolution.save(update_fields=["updated_at"])  # edited now, as its fields would be
+        audit_changes(
+            actor=actor,
+            subject=resolution,
+            action=AuditAction.UPDATED,
+            changes={"services": services},
+        )
+        changes["services"] = services
+    signature_ids = None if data.signatures is None else list(data.signatures)
+    if not changes and signature_ids is None and not data.log_lines:
         return resolution  # a no-op change writes nothing
-    for name, value in after.items():
-        setattr(resolution, name, value)
-    resolution.save()
-    audit_changes(actor=actor, subject=resolution, action="updated", changes=changes)
-    occurrence_index_known_resolution(resolution)
+    _changed(
+        actor,
+        resolution=resolution,
+        change="updated",
+        fields=list(changes),
+        data=data,
+        signature_ids=signature_ids,
+    )
     return resolution

@@ -11,9 +11,11 @@ from django.db import IntegrityError, transaction
 
 from casebridge.accounts.models import Role, User
 from casebridge.accounts.services import user_create
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.models import Case, CaseState, Impact
 from casebridge.cases.services import CaseInput, case_create, case_transition
+from casebridge.cases.workflow import worked_on
 from casebridge.core.actors import SYSTEM
 from casebridge.monitoring.models import OPEN_ALERT_STATES, AlertGroup, AlertStatus
 
@@ -119,7 +121,7 @@ def case_for_group(group: AlertGroup, *, actor: User | None = None) -> Case:
         audit_record(
             actor=None,
             subject=existing,
-            action="alert_fired_again",
+            action=AuditAction.ALERT_FIRED_AGAIN,
             field="alert",
             old="resolved",
             new="firing",
@@ -131,18 +133,16 @@ def case_for_group(group: AlertGroup, *, actor: User | None = None) -> Case:
     return case_create(actor=account, data=case_input_for(group, reporter), channel="monitoring")
 
 
-def _untouched(case: Case, group: AlertGroup) -> bool:
-    """Nobody worked on it: still new, no owner, no comment, no other open alert, no incident."""
-    if case.state != CaseState.NEW or case.owner_id is not None or case.work_item_id:
-        return False
-    if case.comments.exists():
+def _alone(case: Case, group: AlertGroup) -> bool:
+    """The alert alone explains the case: still new, nobody worked on it (``worked_on``), no
+    other open alert, no open incident declared from it."""
+    if case.state != CaseState.NEW or worked_on(case):
         return False
     others = AlertGroup.objects.filter(case=case, status__in=OPEN_ALERT_STATES).exclude(pk=group.pk)
     if others.exists():
         return False
-    from casebridge.incidents.selectors import case_has_open_incident
-
-    return not case_has_open_incident(case)
+    # ``incidents`` sits above monitoring: its incidents are read through the case's relation.
+    return not case.incidents.exclude(state="closed").exists()
 
 
 def record_status(group: AlertGroup, case: Case) -> None:
@@ -161,6 +161,6 @@ def record_status(group: AlertGroup, case: Case) -> None:
         new=group.status,
         reason=f"{group.title} {verb} at the source at {stamp} ({group.key})",
     )
-    if group.status == AlertStatus.RESOLVED and _untouched(case, group):
+    if group.status == AlertStatus.RESOLVED and _alone(case, group):
         note = f"The alert resolved at the source at {stamp} before anyone worked on the case."
         case_transition(actor=SYSTEM, case=case, action="auto_resolve", data={"note": note})

@@ -14,6 +14,7 @@ from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import component_by_slug, service_by_slug, service_get
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, ErrorOut, Id
+from casebridge.incidents.health import service_health_for
 from casebridge.monitoring import selectors, services
 from casebridge.monitoring.intake import RateLimited, intake_accept
 from casebridge.monitoring.schemas import (
@@ -268,7 +269,7 @@ def retry_payload(request: ApiRequest, payload_id: Id) -> PayloadOut:
     summary="A service's health: firing alerts, open incidents, recent cases",
 )
 def service_health(request: ApiRequest, slug: str) -> HealthOut:
-    health = selectors.service_health_for(request.auth, service_get(slug))
+    health = service_health_for(request.auth, service_get(slug))
     return HealthOut(
         service=ServiceRef(slug=health.service.slug, name=health.service.name),
         status=health.status,  # type: ignore[arg-type]

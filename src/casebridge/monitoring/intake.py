@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -27,17 +26,27 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from casebridge.core import clock
-from casebridge.core.errors import DomainError, NotFound, PayloadTooLarge, ValidationFailed
+from casebridge.core.errors import DomainError, PayloadTooLarge, ValidationFailed
 from casebridge.core.jsonbody import JsonTooDeep, json_loads
+from casebridge.core.logs import get_logger
 from casebridge.core.schemas import bounded_int
 from casebridge.monitoring import formats
 from casebridge.monitoring.models import AuthScheme, Integration, IntegrationKind
+
+log = get_logger(__name__)
 
 #: The signature header each kind sends unless the integration names another.
 SIGNATURE_HEADERS = {
     IntegrationKind.ALERTMANAGER: "X-Casebridge-Signature",
     IntegrationKind.GRAFANA: "X-Grafana-Alerting-Signature",
     IntegrationKind.EVENTS: "X-Casebridge-Signature",
+}
+#: The timestamp header an HMAC integration's sender signs with, unless the integration names
+#: another (Grafana: set the contact point's "Timestamp header" to this name).
+TIMESTAMP_HEADERS = {
+    IntegrationKind.ALERTMANAGER: "X-Casebridge-Timestamp",
+    IntegrationKind.GRAFANA: "X-Grafana-Alerting-Timestamp",
+    IntegrationKind.EVENTS: "X-Casebridge-Timestamp",
 }
 TIMESTAMP_SKEW_SECONDS = 300
 
@@ -104,16 +113,30 @@ PAYLOAD_INSERT = (
 
 
 def integration_for_door(kind: str, slug: str) -> DoorIntegration:
+    """The enabled integration, or the same 401 as a wrong secret: whether an integration exists
+    is not for someone without its secret to learn."""
     with connection.cursor() as cursor:
         cursor.execute(DOOR_SELECT, [slug, kind])
         row = cursor.fetchone()
-    found = DoorIntegration(*row) if row else None
-    if found is None:
-        raise NotFound(
-            f"No enabled {kind} integration '{slug}'",
-            fields={"integration": f"No enabled {kind} integration '{slug}'."},
-        )
-    return found
+    if row is None:
+        hmac.compare_digest(token_hash(_DUMMY), token_hash(_DUMMY))  # as long as a real check
+        raise _refused("no enabled integration", kind=kind, slug=slug)
+    return DoorIntegration(*row)
+
+
+#: Every refusal for want of a valid secret, whatever the reason, answers this one message: the
+#: reason (missing, wrong, stale, unknown integration) is logged for the operator only.
+REFUSED = (
+    "The credentials do not open this door (or there is no such integration). Send the "
+    "integration's token as 'Authorization: Bearer <token>', or sign the body and a timestamp "
+    "with its secret (docs/integrations.md)"
+)
+_DUMMY = "cbi_" + "0" * 43
+
+
+def _refused(reason: str, *, kind: str, slug: str) -> Unauthenticated:
+    log.info("intake.refused", kind=kind, integration=slug[:64], reason=reason)
+    return Unauthenticated(REFUSED, fields={"credentials": "Missing, wrong or stale."})
 
 
 def too_large(integration: DoorIntegration, size: int | None = None) -> PayloadTooLarge:
@@ -129,14 +152,9 @@ def too_large(integration: DoorIntegration, size: int | None = None) -> PayloadT
 def _check_bearer(integration: DoorIntegration, headers: Mapping[str, str]) -> None:
     scheme, _, secret = (headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthenticated(
-            "Send the integration's token as 'Authorization: Bearer <token>'",
-            fields={"Authorization": "Missing bearer token."},
-        )
+        raise _refused("missing bearer token", kind=integration.kind, slug=integration.slug)
     if not hmac.compare_digest(token_hash(secret.strip()), integration.token_hash):
-        raise Unauthenticated(
-            "The token is not this integration's", fields={"Authorization": "Wrong token."}
-        )
+        raise _refused("wrong bearer token", kind=integration.kind, slug=integration.slug)
 
 
 def signature_header(integration: Integration | DoorIntegration) -> str:
@@ -144,33 +162,31 @@ def signature_header(integration: Integration | DoorIntegration) -> str:
 
 
 def sign(secret: str, body: bytes, timestamp: str = "") -> str:
-    """HMAC-SHA256 as hex, of ``timestamp:body`` when a timestamp header is used (Grafana's)."""
+    """HMAC-SHA256 as hex, of ``timestamp:body`` (Grafana's scheme); of the body alone without
+    a timestamp (only for senders' tests: the door requires one)."""
     message = f"{timestamp}:".encode() + body if timestamp else body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def timestamp_header(integration: Integration | DoorIntegration) -> str:
+    return integration.timestamp_header or TIMESTAMP_HEADERS[IntegrationKind(integration.kind)]
+
+
 def _check_hmac(integration: DoorIntegration, headers: Mapping[str, str], body: bytes) -> None:
-    name = signature_header(integration)
-    given = (headers.get(name) or "").strip().removeprefix("sha256=")
+    """The signature covers ``<timestamp>:<body>``; a timestamp more than
+    ``TIMESTAMP_SKEW_SECONDS`` from now is refused, so a captured request cannot be replayed
+    later (and the fold's dedup key catches a replay within the window)."""
+    kind, slug = integration.kind, integration.slug
+    given = (headers.get(signature_header(integration)) or "").strip().removeprefix("sha256=")
     if not given:
-        raise Unauthenticated(
-            f"Sign the body with the integration's secret in the {name} header",
-            fields={name: "Missing signature."},
-        )
-    stamp = ""
-    if integration.timestamp_header:
-        stamp = (headers.get(integration.timestamp_header) or "").strip()
-        signed_at = bounded_int(stamp, low=0)
-        if signed_at is None or abs(time.time() - signed_at) > TIMESTAMP_SKEW_SECONDS:
-            raise Unauthenticated(
-                f"Send the Unix time of signing in {integration.timestamp_header} "
-                f"(within {TIMESTAMP_SKEW_SECONDS} s)",
-                fields={integration.timestamp_header: "Missing or stale timestamp."},
-            )
+        raise _refused("missing signature", kind=kind, slug=slug)
+    stamp = (headers.get(timestamp_header(integration)) or "").strip()
+    signed_at = bounded_int(stamp, low=0)
+    now = clock.now().timestamp()
+    if signed_at is None or abs(now - signed_at) > TIMESTAMP_SKEW_SECONDS:
+        raise _refused("missing or stale timestamp", kind=kind, slug=slug)
     if not hmac.compare_digest(sign(integration.hmac_secret, body, stamp), given.lower()):
-        raise Unauthenticated(
-            "The signature does not match the body", fields={name: "Wrong signature."}
-        )
+        raise _refused("wrong signature", kind=kind, slug=slug)
 
 
 def _parse(kind: str, body: bytes) -> tuple[str, formats.Checked]:
@@ -236,12 +252,18 @@ def intake_accept(
     read: Callable[[int], bytes],
 ) -> Accepted:
     """Store one delivery durably, or refuse it (4xx) having stored nothing."""
+    ceiling = settings.INTAKE_MAX_BYTES
+    if content_length is not None and content_length > ceiling:  # the same for any slug
+        raise PayloadTooLarge(
+            f"The payload is larger than the intake limit of {ceiling} bytes",
+            fields={"body": f"At most {ceiling} bytes."},
+        )
     integration = integration_for_door(kind, slug)
-    limit = min(integration.max_body_bytes, settings.INTAKE_MAX_BYTES)
-    if content_length is not None and content_length > limit:
-        raise too_large(integration, content_length)
+    limit = min(integration.max_body_bytes, ceiling)
     if integration.auth == AuthScheme.BEARER:
         _check_bearer(integration, headers)
+        if content_length is not None and content_length > limit:
+            raise too_large(integration, content_length)
     body = read(limit + 1)
     if len(body) > limit:
         raise too_large(integration)

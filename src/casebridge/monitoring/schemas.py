@@ -8,6 +8,7 @@ from pydantic import Field
 
 from casebridge.catalog.schemas import ServiceRef
 from casebridge.core.schemas import BoundedInt, InputSchema, UserRef
+from casebridge.monitoring.intake import signature_header
 from casebridge.monitoring.models import AlertGroup, Integration, Payload
 
 
@@ -50,8 +51,6 @@ class IntegrationOut(Schema):
 
     @staticmethod
     def of(integration: Integration) -> IntegrationOut:
-        from casebridge.monitoring.intake import signature_header
-
         return IntegrationOut(
             slug=integration.slug,
             name=integration.name,

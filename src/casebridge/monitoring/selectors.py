@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case as When_
@@ -11,7 +10,6 @@ from django.db.models import Count, IntegerField, QuerySet, Value, When
 
 from casebridge.accounts.models import Role
 from casebridge.cases.models import Case
-from casebridge.cases.selectors import case_list_for
 from casebridge.catalog.models import Service
 from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, PermissionDenied
@@ -24,8 +22,6 @@ from casebridge.monitoring.models import (
     PayloadState,
 )
 
-HEALTH_ALERTS = 8
-HEALTH_CASES = 5
 SEVERITY_RANK = When_(
     When(severity__in=["critical", "page"], then=Value(0)),
     When(severity__in=["error", "major", "high"], then=Value(1)),
@@ -40,6 +36,11 @@ def _groups_for(viewer: Actor) -> QuerySet[AlertGroup]:
         "service", "component", "case", "integration", "responder", "reporter"
     )
     return groups.none() if viewer.is_external else groups
+
+
+def alert_groups_for(viewer: Any) -> QuerySet[AlertGroup]:
+    """The alert groups this viewer may read (none for customers and partners)."""
+    return _groups_for(viewer)
 
 
 def alert_group_list_for(
@@ -65,48 +66,6 @@ def alert_group_get_for(viewer: Actor, key: str) -> AlertGroup:
 
 def alert_groups_of_case(viewer: Actor, case: Case) -> list[AlertGroup]:
     return list(_groups_for(viewer).filter(case=case).order_by("-id")[:10])
-
-
-@dataclass(frozen=True)
-class Health:
-    """What the service's health is now: firing alerts, open incidents, recent cases."""
-
-    service: Service
-    firing: list[AlertGroup]
-    firing_count: int
-    incidents: list[Any]
-    recent_cases: list[Case]
-
-    @property
-    def status(self) -> str:
-        if any(i.state in ("active", "mitigated") for i in self.incidents):
-            return "incident"
-        if self.firing_count:
-            return "degraded"
-        return "ok"
-
-    @property
-    def status_label(self) -> str:
-        return {"incident": "Incident", "degraded": "Alerts firing", "ok": "Healthy"}[self.status]
-
-
-def service_health_for(
-    viewer: Actor, service: Service, *, exclude_case: Case | None = None
-) -> Health:
-    """Four queries whatever the size of the history: alerts, their count, incidents, cases."""
-    from casebridge.incidents.selectors import incident_list_for
-
-    firing = _groups_for(viewer).filter(service=service, status__in=OPEN_ALERT_STATES)
-    ranked = firing.annotate(rank=SEVERITY_RANK).order_by("rank", "-last_seen")
-    top: list[AlertGroup] = list(ranked[:HEALTH_ALERTS])
-    count = len(top) if len(top) < HEALTH_ALERTS else firing.count()
-    cases = case_list_for(viewer).filter(service=service).order_by("-created_at", "-id")
-    if exclude_case is not None:
-        cases = cases.exclude(pk=exclude_case.pk)
-    incidents = (
-        [] if viewer.is_external else incident_list_for(viewer, service=service, open_only=True)
-    )
-    return Health(service, top, count, incidents[:5], list(cases[:HEALTH_CASES]))
 
 
 def _admin(viewer: Actor) -> None:

@@ -13,13 +13,16 @@ from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from casebridge.accounts.models import Role, User, as_user
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Component, Environment, Service
-from casebridge.core import clock
+from casebridge.core import clock, events
 from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
+from casebridge.integrations.models import NotificationKind
 from casebridge.integrations.notifications import notify
 from casebridge.monitoring import alert_cases, policies
+from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.intake import token_hash
 from casebridge.monitoring.models import (
     OPEN_ALERT_STATES,
@@ -136,7 +139,7 @@ def integration_create(
     audit_record(
         actor=actor,
         subject=integration,
-        action="created",
+        action=AuditAction.CREATED,
         data={"kind": kind, "auth": auth, "service": service.slug},
     )
     return integration, secret
@@ -151,7 +154,10 @@ def integration_set_enabled(
         old, integration.enabled = integration.enabled, enabled
         integration.save(update_fields=["enabled"])
         audit_changes(
-            actor=actor, subject=integration, action="updated", changes={"enabled": (old, enabled)}
+            actor=actor,
+            subject=integration,
+            action=AuditAction.UPDATED,
+            changes={"enabled": (old, enabled)},
         )
     return integration
 
@@ -177,7 +183,7 @@ def payload_retry(*, actor: Actor | None, payload: Payload) -> Payload:
     audit_record(
         actor=actor,
         subject=payload.integration,
-        action="payload_retried",
+        action=AuditAction.PAYLOAD_RETRIED,
         data={"payload": payload.pk, "error": payload.error[:500]},
     )
     return payload
@@ -278,7 +284,7 @@ def anomaly_report(
     audit_record(
         actor=actor,
         subject=group,
-        action="reported",
+        action=AuditAction.REPORTED,
         new=responder.username if responder else "",
         data={"case": group.case.key, "service": service.slug},
     )
@@ -294,6 +300,7 @@ def _tell_responder(group: AlertGroup, responder: User | None) -> None:
         subject_key=group.case.key,
         message=f"You respond to the anomaly {group.title!r} ({group.case.key})",
         url=f"/cases/{group.case.key}/",
+        kind=NotificationKind.ASSIGNED,
     )
 
 
@@ -322,7 +329,25 @@ def alert_group_assign(*, actor: Actor, group: AlertGroup, responder: User) -> A
     old, group.responder = group.responder, responder
     group.save(update_fields=["responder"])
     audit_changes(
-        actor=actor, subject=group, action="routed", changes={"responder": (old, responder)}
+        actor=actor,
+        subject=group,
+        action=AuditAction.ROUTED,
+        changes={"responder": (old, responder)},
+    )
+    events.publish(
+        AlertGroupChanged(
+            key=group.key,
+            group_id=group.pk,
+            change="routed",
+            status=group.status,
+            from_status=group.status,
+            title=group.title,
+            integration_id=group.integration_id,
+            fingerprint=group.fingerprint,
+            case_id=group.case_id,
+            responder_id=responder.pk,
+            actor_id=events.actor_id(actor),
+        )
     )
     _tell_responder(group, responder)
     return group

@@ -11,9 +11,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from casebridge.cases.selectors import case_get_for
 from casebridge.incidents.forms import DeclareForm, People
+from casebridge.incidents.health import service_health_for
 from casebridge.incidents.selectors import incidents_of_case
 from casebridge.incidents.workflow import STAFF
-from casebridge.monitoring.selectors import alert_groups_of_case, service_health_for
+from casebridge.monitoring.selectors import alert_groups_of_case
 from casebridge.web.pages import Request, page, viewer
 
 

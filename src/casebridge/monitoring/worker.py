@@ -29,7 +29,9 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 
 from casebridge.core import clock
+from casebridge.core import events as domain_events
 from casebridge.monitoring import alert_cases
+from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.folding import Catalogue, Fold, locked
 from casebridge.monitoring.formats import AlertEvent, events_of
 from casebridge.monitoring.models import (
@@ -201,16 +203,29 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
 
 
 def _sync(group: AlertGroup, account: Any) -> None:
-    from casebridge.incidents.services import incident_alert_recorded
-
     if group.case_id is None:
         group.case = alert_cases.case_for_group(group, actor=account)
     if group.case is not None:
         alert_cases.record_status(group, group.case)
-    incident_alert_recorded(group)
+    previous = group.synced_status
     group.synced_status = group.status
     group.sync_pending = False
     group.save(update_fields=["case", "synced_status", "sync_pending"])
+    domain_events.publish(
+        AlertGroupChanged(
+            key=group.key,
+            group_id=group.pk,
+            change="synced",
+            status=group.status,
+            from_status=previous,
+            title=group.title,
+            integration_id=group.integration_id,
+            fingerprint=group.fingerprint,
+            case_id=group.case_id,
+            responder_id=group.responder_id,
+            actor_id=domain_events.actor_id(account),
+        )
+    )
 
 
 def groups_sync(*, budget_seconds: float = SYNC_BUDGET_SECONDS, limit: int = 50) -> int:

@@ -270,6 +270,8 @@ class NearDuplicate(models.Model):
 class RecurringPolicy(models.Model):
     """When cases count as recurring. Without a row, the defaults below apply; admins edit it."""
 
+    audit_type = "recurring_policy"
+
     name = models.CharField(max_length=20, primary_key=True, default="default")
     min_cases = models.PositiveSmallIntegerField(
         default=3, help_text="How many cases make a cluster (at least 2)."
@@ -295,6 +297,10 @@ class RecurringPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{plural(self.min_cases, 'case')} in {plural(self.window_days, 'day')}"
+
+    @property
+    def key(self) -> str:
+        return self.name
 
 
 class ClusterBasis(models.TextChoices):

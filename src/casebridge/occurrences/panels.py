@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from casebridge.cases.models import OPEN_STATES
+from casebridge.cases.selectors import CaseFilters, case_list_for
 from casebridge.core import clock
 from casebridge.core.actors import Actor
 from casebridge.occurrences.logparse.digest import LEVEL_RANK
@@ -22,6 +24,7 @@ from casebridge.occurrences.models import (
     RecurringCluster,
     Signature,
 )
+from casebridge.occurrences.recurring import cluster_list_for, recurring_policy
 from casebridge.occurrences.recurring.detection import Policy
 from casebridge.occurrences.selectors import Occurrences, similar_for_case
 from casebridge.occurrences.signatures import (
@@ -80,8 +83,6 @@ def suggestions_for(
 
 def related_for(viewer: Actor, case: Case) -> list[Case]:
     """The cases marked related to this one (those the viewer may see)."""
-    from casebridge.cases.selectors import case_list_for
-
     if viewer.is_external:
         return []
     links = CaseLink.objects.filter(case_a_id=case.pk).values_list("case_b_id", flat=True)
@@ -136,10 +137,6 @@ class ServiceOverview:
 
 def service_overview_for(viewer: Actor, service: Service) -> ServiceOverview:
     """A service's recurring clusters, top error signatures, recent and open cases."""
-    from casebridge.cases.models import OPEN_STATES
-    from casebridge.cases.selectors import CaseFilters, case_list_for
-    from casebridge.occurrences.recurring import cluster_list_for, recurring_policy
-
     cases = case_list_for(viewer, CaseFilters(service=service.slug, sort="newest"))
     policy = recurring_policy()
     return ServiceOverview(

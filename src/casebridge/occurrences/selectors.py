@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django.db import connection
 from django.db.models import Q
 
+from casebridge.cases.selectors import case_list_for
 from casebridge.core import clock
 from casebridge.core.actors import Actor
+from casebridge.knowledge.selectors import known_resolution_list_for
 from casebridge.occurrences.index import search
 from casebridge.occurrences.index.profiles import CaseProfile, analyse, profile_from_json
 from casebridge.occurrences.index.ranking import (
@@ -40,6 +42,7 @@ from casebridge.occurrences.models import (
     TermStat,
 )
 from casebridge.occurrences.services import STATS
+from casebridge.workitems.selectors import work_item_list_for
 
 if TYPE_CHECKING:
     from casebridge.cases.models import Case
@@ -242,10 +245,6 @@ def _ranked(
 def _occurrences(
     viewer: Actor, kind: str, ranked: list[tuple[CandidateDoc, Hit]]
 ) -> list[Occurrence]:
-    from casebridge.cases.selectors import case_list_for
-    from casebridge.knowledge.selectors import known_resolution_list_for
-    from casebridge.workitems.selectors import work_item_list_for
-
     if not ranked:
         return []
     ids = [doc.object_id for doc, _ in ranked]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case as DbCase
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Sum, Value, When
 
+from casebridge.cases.selectors import case_get_for, case_list_for
 from casebridge.catalog.models import Service
 from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
@@ -186,8 +187,6 @@ def signature_reach_for(signature: Signature) -> tuple[int, int]:
 
 def sightings_for(viewer: Actor, signature: Signature, *, limit: int = 100) -> list[Any]:
     """Where a signature was seen: the cases the viewer may see, most recent first."""
-    from casebridge.cases.selectors import case_list_for
-
     if viewer.is_external:
         return []
     visible = case_list_for(viewer).values("id")
@@ -275,8 +274,6 @@ def signature_choices_for(
 ) -> list[tuple[str, str]]:
     """The signatures a known fix's form offers: those it carries, and those of a case it is
     written from (``?from=CB-12``)."""
-    from casebridge.cases.selectors import case_get_for
-
     if viewer.is_external:
         return []
     chosen: dict[str, str] = {}
@@ -298,8 +295,6 @@ def signature_choices_for(
 def known_fix_draft_from_case(viewer: Actor, case_key: str) -> dict[str, Any] | None:
     """A known fix's form filled from a resolved case: its title, symptoms, service, the action
     taken as steps, and its notable signatures checked."""
-    from casebridge.cases.selectors import case_get_for
-
     try:
         case = case_get_for(viewer, case_key)
     except NotFound:

@@ -21,6 +21,7 @@ from django.db.models import Count
 
 from casebridge.cases.models import Resolution
 from casebridge.core.actors import Actor
+from casebridge.knowledge.selectors import known_resolution_list_for
 from casebridge.occurrences.index.ranking import Reasons
 from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import Signature, SignatureSighting
@@ -101,8 +102,6 @@ def fix_suggestions_for(
     ``text_hits`` are the known resolutions of the similarity selector; ``exclude_case`` is the
     case the suggestions are for (its own resolution is no evidence).
     """
-    from casebridge.knowledge.selectors import known_resolution_list_for
-
     if viewer.is_external:
         return []
     evidence, templates = _signature_evidence(signature_ids, exclude_case)

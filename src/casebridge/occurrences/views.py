@@ -19,8 +19,8 @@ from casebridge.catalog.selectors import service_get
 from casebridge.core.actors import Actor
 from casebridge.core.errors import DomainError
 from casebridge.core.text import plural
+from casebridge.incidents.health import service_health_for
 from casebridge.incidents.workflow import STAFF as INCIDENT_STAFF
-from casebridge.monitoring.selectors import service_health_for
 from casebridge.occurrences import recurring
 from casebridge.occurrences.draft import SeenBefore, seen_before_for_draft
 from casebridge.occurrences.forms import CLUSTER_FORMS, DraftForm, RelatedForm

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -9,6 +11,7 @@ from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, AwareDatetime
 from casebridge.reporting.schemas import FlowOut, flow_out
 from casebridge.reporting.selectors import flow_for
+from casebridge.reporting.support import filters_for, support_report_for
 from casebridge.sprints.selectors import team_get_for
 
 router = Router(tags=["reports"])
@@ -32,3 +35,33 @@ def flow(request: ApiRequest, query: Query[FlowQuery]) -> FlowOut:
         request.auth, team=team, category=query.category, start=query.start, end=query.end
     )
     return flow_out(metrics)
+
+
+class SupportQuery(Schema):
+    start: AwareDatetime | None = Field(default=None, description="Default: 28 days before end")
+    end: AwareDatetime | None = Field(default=None, description="Default: now")
+    period: str = Field(default="week", max_length=8, description="day, week or month")
+    service: str = Field(default="", max_length=80, description="Service slug")
+    organisation: str = Field(default="", max_length=80, description="Organisation slug")
+    team: str = Field(default="", max_length=80, description="Team slug (escalated cases)")
+
+
+class TableOut(Schema):
+    name: str
+    title: str
+    definition: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+@router.get(
+    "/support", response={200: list[TableOut], **ERRORS}, summary="Support KPIs (every table)"
+)
+def support(request: ApiRequest, query: Query[SupportQuery]) -> list[TableOut]:
+    f = filters_for(**query.dict())
+    return [
+        TableOut(
+            name=t.name, title=t.title, definition=t.definition, columns=t.columns, rows=t.rows
+        )
+        for t in support_report_for(request.auth, f)
+    ]

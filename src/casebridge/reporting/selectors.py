@@ -11,7 +11,7 @@ from casebridge.audit.models import AuditEvent
 from casebridge.core import clock
 from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
-from casebridge.reporting.expressions import EpochSeconds
+from casebridge.core.expressions import EpochSeconds
 from casebridge.reporting.flow import FlowMetrics, ItemInfo, flow_metrics
 from casebridge.sprints.delivery import WORK_STAGES, groups, initial_status
 from casebridge.workitems.definitions import WORKFLOWS

@@ -6,4 +6,5 @@ app_name = "reporting"
 
 urlpatterns = [
     path("flow/", views.flow, name="flow"),
+    path("support/<slug:table>.csv", views.support_csv, name="support_csv"),
 ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import csv
+import itertools
+from datetime import datetime, timedelta
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from casebridge.accounts.models import Team
 from casebridge.core import clock
-from casebridge.core.errors import DomainError
-from casebridge.core.schemas import bounded_int
+from casebridge.core.errors import DomainError, ValidationFailed
+from casebridge.core.schemas import aware_datetime, bounded_int
 from casebridge.reporting.selectors import flow_for
+from casebridge.reporting.support import filters_for, support_report_for
 from casebridge.sprints.selectors import team_get_for
 from casebridge.web.pages import Request, page, viewer
 
@@ -62,3 +65,42 @@ def flow(request: Request) -> HttpResponse:
         }
     )
     return render(request, "reporting/flow.html", context)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@page(internal=True)
+def support_csv(request: Request, table: str) -> HttpResponseBase:
+    """One table of the support report as CSV, streamed (?start=&end=&period=&service=...)."""
+    user = viewer(request)
+    try:
+        f = filters_for(
+            start=_when(request.GET.get("start")),
+            end=_when(request.GET.get("end")),
+            period=request.GET.get("period", "week"),
+            service=request.GET.get("service", "")[:80],
+            organisation=request.GET.get("organisation", "")[:80],
+            team=request.GET.get("team", "")[:80],
+        )
+        (found,) = support_report_for(user, f, [table])
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+    writer = csv.writer(_Echo())
+    rows = itertools.chain([found.columns], found.rows)
+    response = StreamingHttpResponse((writer.writerow(r) for r in rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="support-{found.name}.csv"'
+    return response
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = aware_datetime(text)
+    except ValueError as exc:
+        raise ValidationFailed("Bad time", fields={"start": str(exc)}) from exc
+    return value if isinstance(value, datetime) else None

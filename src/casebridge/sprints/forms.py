@@ -14,6 +14,17 @@ from casebridge.sprints.selectors.sprints import free_days, sprint_name_suggesti
 SPRINT_DAYS = 14
 
 
+class SprintEditForm(forms.Form):
+    """What may change on a sprint that is not closed: its dates, capacity and goal."""
+
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    capacity = forms.IntegerField(
+        required=False, min_value=0, max_value=100_000, help_text="In the team's unit."
+    )
+    goal = forms.CharField(required=False, max_length=2000, widget=forms.Textarea({"rows": 2}))
+
+
 class SprintForm(forms.Form):
     name = forms.CharField(max_length=120)
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

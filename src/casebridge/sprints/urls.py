@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", board.board, name="board"),
     path("<int:pk>/close/", board.close, name="close"),
     path("<int:pk>/start/", lifecycle.start, name="start"),
+    path("<int:pk>/edit/", lifecycle.edit, name="edit"),
     path("<slug:team>/backlog/", backlog.backlog, name="backlog"),
     path("<slug:team>/backlog/move/", backlog.move, name="move"),
     path("<slug:team>/backlog/unpin/", backlog.unpin, name="unpin"),

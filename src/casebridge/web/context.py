@@ -12,6 +12,8 @@ from casebridge.workitems.navigation import work_item_links
 
 #: Roles that may open cases from the internal pages (see cases.services.INTAKE_ROLES).
 INTERNAL_INTAKE = (Role.L1_AGENT, Role.L2_ENGINEER, Role.ADMIN)
+#: Who sees Planning (sprints, planner, boards, velocity, flow) in the menu.
+PLANNERS = (Role.RTE, Role.PRODUCT_MANAGER, Role.DEVELOPER)
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,11 @@ def _items(user: User, path: str) -> list[NavItem]:
             links.append(("New case", reverse("cases:new")))
         links.append(("Knowledge", reverse("knowledge:list")))
         links += work_item_links(user)
+        if user.has_role(*PLANNERS):
+            links.append(("Planning", reverse("sprints:index")))
         links.append(("Incidents", reverse("incidents:list")))
+        if user.has_role(Role.ADMIN):
+            links.append(("Settings", reverse("administration:index")))
     # The longest matching prefix is the active one ("/cases/new/" is not "Queue").
     best = max((url for _, url in links if path.startswith(url)), key=len, default="")
     return [NavItem(label, url, url == best) for label, url in links]

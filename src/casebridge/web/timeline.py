@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import CaseState, Resolution, Source
 
@@ -108,7 +109,9 @@ def _created(event: AuditEvent, base: Entry) -> Entry:
     return replace(base, text="opened the case", kind="created", detail=f"via {source}")
 
 
-def _commented(event: AuditEvent, base: Entry) -> Entry:
+def _commented(event: AuditEvent, base: Entry) -> Entry | None:
+    if (event.data or {}).get("asked"):
+        return None  # the question of "request_info": told by that step
     internal = bool((event.data or {}).get("internal"))
     text = "added an internal note" if internal else "commented"
     return replace(base, text=text, kind="comment", internal=internal)
@@ -142,7 +145,7 @@ def _relinked(event: AuditEvent, base: Entry) -> Entry:
 
 
 def _related(event: AuditEvent, base: Entry) -> Entry:
-    if event.action == "related":
+    if event.action == AuditAction.RELATED:
         return replace(base, text="marked it related to", link_key=event.new, link_kind="case")
     return replace(base, text="removed the related link to", link_key=event.old, link_kind="case")
 
@@ -161,20 +164,20 @@ def _incident_resolved(event: AuditEvent, base: Entry) -> Entry:
 
 #: Case events told by their action rather than a field.
 ACTIONS: dict[str, Teller] = {
-    "related": _related,
-    "unrelated": _related,
-    "created": _created,
-    "commented": _commented,
-    "attached": _attached,
-    "work_item_progress": _progress,
-    "relinked": _relinked,
-    "incident_resolved": _incident_resolved,
+    AuditAction.RELATED: _related,
+    AuditAction.UNRELATED: _related,
+    AuditAction.CREATED: _created,
+    AuditAction.COMMENTED: _commented,
+    AuditAction.ATTACHED: _attached,
+    AuditAction.WORK_ITEM_PROGRESS: _progress,
+    AuditAction.RELINKED: _relinked,
+    AuditAction.INCIDENT_RESOLVED: _incident_resolved,
 }
 
 
 def _of_work_item(event: AuditEvent, base: Entry) -> Entry | None:
     """The followed work item's own events; its status is told on the case as progress."""
-    if event.action == "created":
+    if event.action == AuditAction.CREATED:
         return replace(
             base,
             text="created work item",

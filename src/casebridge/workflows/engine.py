@@ -19,8 +19,10 @@ from typing import Any, Protocol
 from django.db import models, transaction
 
 from casebridge.audit.services import audit_changes, audit_record
+from casebridge.core import events
 from casebridge.core.actors import SYSTEM_ROLE, Actor
 from casebridge.core.errors import Reason, TransitionRefused
+from casebridge.integrations.outbox import outbox_enqueue
 
 
 class StateGroup(models.TextChoices):
@@ -143,8 +145,12 @@ class Workflow[S]:
     status_field: str = "status"
     role_labels: Mapping[str, str] = field(default_factory=dict)
     #: Called after every successful transition, in the same transaction, with
-    #: (context, action, old status, new status): e.g. linked cases follow their work item.
+    #: (context, action, old status, new status), for the subject's own app (the incident's
+    #: timeline). Other apps react to the ``transitioned`` event instead.
     after: tuple[Callable[[Context[S], str, str, str], None], ...] = ()
+    #: The event every successful transition publishes, built from (context, action, old
+    #: status, new status) after the change is written: ``WorkItemTransitioned``, ...
+    transitioned: Callable[[Context[S], str, str, str], events.Event] | None = None
 
     def __post_init__(self) -> None:
         names = {s.name for s in self.states}
@@ -277,11 +283,9 @@ def apply_transition[S: Subject](
     """Apply ``action`` to ``subject`` or raise ``TransitionRefused`` listing every reason.
 
     Runs in one transaction: the subject row is locked and re-read, rules are evaluated on the
-    fresh row, the effect and the status change are saved, and the audit events and the outbox
-    row are written before the commit.
+    fresh row, the effect and the status change are saved, the audit events and the outbox
+    row are written, and the workflow's ``transitioned`` event is published before the commit.
     """
-    from casebridge.integrations.outbox import outbox_enqueue
-
     transition = workflow.transition(action)
     if transition is None:
         raise _unknown_action(workflow, action)
@@ -324,6 +328,8 @@ def apply_transition[S: Subject](
             "actor": getattr(actor, "username", None),
         }
         outbox_enqueue(topic=f"{locked.audit_type}.transitioned", key=locked.key, payload=payload)
+        if workflow.transitioned is not None:
+            events.publish(workflow.transitioned(ctx, action, previous, target))
         for follow in workflow.after:
             follow(ctx, action, previous, target)
     return locked

@@ -13,6 +13,12 @@ class Category(models.TextChoices):
 
 
 KEY_PREFIX = {Category.BUG: "BUG", Category.FEATURE: "FR", Category.IMPROVEMENT: "IMP"}
+#: Where each category's workflow starts (``workitems.definitions`` uses it as ``initial``).
+INITIAL_STATUS = {
+    Category.BUG: "new",
+    Category.FEATURE: "submitted",
+    Category.IMPROVEMENT: "proposed",
+}
 
 
 class Priority(models.TextChoices):
@@ -244,6 +250,8 @@ class EscalationPolicy(models.Model):
     """What a category needs before escalation (and re-categorisation). Without a row, the
     defaults in ``workitems.documentation`` apply."""
 
+    audit_type = "escalation_gate"
+
     category = models.CharField(max_length=12, primary_key=True)
     required = models.JSONField(
         help_text="Codes of the required items, see workitems.documentation."
@@ -254,3 +262,7 @@ class EscalationPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category}: {', '.join(self.required)}"
+
+    @property
+    def key(self) -> str:
+        return self.category

@@ -50,12 +50,16 @@ def _users(value: Any) -> list[User]:
 
 
 def _sprint(value: object) -> Sprint:
+    """A sprint by id, or by ``team-slug/Sprint name`` (what a person types at the CLI)."""
     number = bounded_int(value)
-    sprint = (
-        Sprint.objects.select_related("team").filter(pk=number).first()
-        if number is not None
-        else None
-    )
+    sprints = Sprint.objects.select_related("team")
+    if number is not None:
+        sprint = sprints.filter(pk=number).first()
+    elif isinstance(value, str) and "/" in value:
+        slug, _, name = value.partition("/")
+        sprint = sprints.filter(team__slug=slug.strip(), name=name.strip()).first()
+    else:
+        sprint = None
     if sprint is None:
         raise Invalid(f"No sprint {value}")
     return sprint

@@ -9,10 +9,10 @@ from pydantic import ConfigDict, Field
 
 from casebridge.core.actors import Actor
 from casebridge.core.schemas import Id, ReasonOut, UserRef
+from casebridge.occurrences.evidence import evidence_for
 from casebridge.workflows.engine import Option
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.documentation import DOC_NAMES
-from casebridge.workitems.evidence import evidence_for
 from casebridge.workitems.models import WorkItem
 
 

@@ -1,67 +1,33 @@
-"""Every write to work items."""
+"""Every write to work items (``work_item_create`` lives in ``creation``: the workflows'
+re-categorisation files a new item, and the workflows are below this module)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.db import transaction
 
-from casebridge.accounts.models import Role, user_or_none
-from casebridge.audit.services import audit_changes, audit_record
-from casebridge.catalog.models import Component, Service
-from casebridge.core import clock, keys
+from casebridge.accounts.models import Role
+from casebridge.audit.actions import AuditAction
+from casebridge.audit.services import audit_changes
 from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
-from casebridge.integrations.outbox import outbox_enqueue
-from casebridge.occurrences.services import occurrence_index_work_item
 from casebridge.workflows.engine import apply_transition
+from casebridge.workitems.creation import work_item_create
 from casebridge.workitems.definitions import workflow_for
-from casebridge.workitems.documentation import doc_values
-from casebridge.workitems.models import KEY_PREFIX, Category, LadderPolicy, PolicyCode, WorkItem
+from casebridge.workitems.documentation import ITEMS, requirements_for
+from casebridge.workitems.models import (
+    Category,
+    EscalationPolicy,
+    LadderPolicy,
+    PolicyCode,
+    WorkItem,
+)
 from casebridge.workitems.policies import default_level
 from casebridge.workitems.references import normalise
 
-
-@transaction.atomic
-def work_item_create(
-    *,
-    actor: Actor,
-    category: str,
-    title: str,
-    docs: Mapping[str, object],
-    service: Service | None = None,
-    component: Component | None = None,
-    environment: str = "",
-    version: str = "",
-) -> WorkItem:
-    if category not in Category.values:
-        raise ValidationFailed(
-            "Unknown category", fields={"category": "Use bug, feature or improvement."}
-        )
-    title = title.strip()
-    if not 3 <= len(title) <= 200:
-        raise ValidationFailed("Bad title", fields={"title": "Use 3 to 200 characters."})
-    key, _ = keys.next_key(KEY_PREFIX[Category(category)])
-    now = clock.now()
-    item = WorkItem(
-        key=key,
-        category=category,
-        title=title,
-        status=workflow_for(category).initial,
-        created_by=user_or_none(actor),
-        created_at=now,
-        service=service,
-        component=component,
-        environment=environment,
-        version=version,
-    )
-    for name, value in doc_values(docs).items():
-        setattr(item, name, value)
-    item.save()
-    audit_record(actor=actor, subject=item, action="created", data={"category": category})
-    occurrence_index_work_item(item)
-    outbox_enqueue(topic="work_item.created", key=key, payload={"key": key, "category": category})
-    return item
+__all__ = ["ladder_policy_set", "work_item_create", "work_item_transition"]
 
 
 def work_item_transition(
@@ -113,7 +79,39 @@ def ladder_policy_set(
     audit_changes(
         actor=actor,
         subject=row,
-        action="policy_changed",
+        action=AuditAction.POLICY_CHANGED,
         changes={"enabled": (before[0], row.enabled), "min_level": (before[1], row.min_level)},
     )
+    return row
+
+
+@transaction.atomic
+def escalation_requirements_set(
+    *, actor: Any, category: str, required: list[str]
+) -> EscalationPolicy:
+    """An administrator sets what a category needs before escalation (the escalation gate):
+    the codes of ``workitems.documentation.ITEMS``. The next escalation applies it."""
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("Only an administrator may change the escalation gate")
+    errors: dict[str, str] = {}
+    if category not in Category.values:
+        errors["category"] = f"Use one of {', '.join(Category.values)}."
+    codes = list(dict.fromkeys(required))
+    unknown = [c for c in codes if c not in ITEMS]
+    if unknown:
+        errors["required"] = f"Unknown item {', '.join(unknown)}; use {', '.join(ITEMS)}."
+    if errors:
+        raise ValidationFailed("The escalation gate was not changed", fields=errors)
+    before = [item.code for item in requirements_for(category)]
+    codes = [code for code in ITEMS if code in codes]  # the checklist's order
+    row = EscalationPolicy.objects.select_for_update().filter(category=category).first()
+    row = row or EscalationPolicy(category=category, required=before)
+    row.required = codes
+    if audit_changes(
+        actor=actor,
+        subject=row,
+        action="policy_changed",
+        changes={"required": (", ".join(before), ", ".join(codes))},
+    ):
+        row.save()
     return row

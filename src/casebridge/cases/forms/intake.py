@@ -28,7 +28,12 @@ STATE_TABS: tuple[tuple[str, str], ...] = (
     ("all", "All"),
 )
 OWNER_CHOICES = (("", "Anyone"), ("me", "Me"), ("none", "Unassigned"))
-SORT_CHOICES = (("oldest", "Oldest first"), ("newest", "Newest first"))
+SORT_CHOICES = (
+    ("oldest", "Oldest first"),
+    ("newest", "Newest first"),
+    ("breach", "Time to breach"),
+    ("impact", "Highest impact first"),
+)
 
 
 class QueueFilterForm(forms.Form):
@@ -41,6 +46,7 @@ class QueueFilterForm(forms.Form):
     )
     owner = forms.ChoiceField(choices=OWNER_CHOICES, required=False, label="Owner")
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort")
+    q = forms.CharField(required=False, max_length=200, label="Find")
 
     def __init__(self, data: Mapping[str, object], *, services: list[Service]) -> None:
         super().__init__(data)
@@ -63,6 +69,7 @@ class QueueFilterForm(forms.Form):
             source=self.value("source"),
             owner=owner,
             sort=self.value("sort", "oldest"),
+            text=self.value("q"),
         )
 
 

@@ -9,7 +9,13 @@ from casebridge.cases.views.case import (
 )
 from casebridge.cases.views.escalate import escalate, escalate_checklist
 from casebridge.cases.views.portal import portal_case, portal_home, portal_new
-from casebridge.cases.views.queue import component_options, new_case, queue, reporter_options
+from casebridge.cases.views.queue import (
+    component_options,
+    new_case,
+    queue,
+    queue_export,
+    reporter_options,
+)
 
 __all__ = [
     "attachment_download",
@@ -25,5 +31,6 @@ __all__ = [
     "portal_home",
     "portal_new",
     "queue",
+    "queue_export",
     "reporter_options",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -18,9 +18,16 @@ from casebridge.cases.forms import (
     reporter_choices,
 )
 from casebridge.cases.models import OPEN_STATES
-from casebridge.cases.selectors import case_page_for, state_counts_for
+from casebridge.cases.selectors import (
+    CSV_HEADER,
+    case_csv_rows_for,
+    case_page_for,
+    recent_cases_logged_by,
+    state_counts_for,
+)
 from casebridge.cases.services import case_create
 from casebridge.catalog.selectors import component_list, service_list
+from casebridge.core.csvexport import csv_response
 from casebridge.core.errors import DomainError
 from casebridge.web.pages import Request, attach_errors, page, viewer
 
@@ -59,12 +66,21 @@ def queue(request: Request) -> HttpResponse:
         "state": state,
         "state_label": dict(STATE_TABS).get(state, state).lower(),
         "sort": form.value("sort", "oldest"),
-        "filtered": any(form.value(name) for name in ("service", "source", "owner")),
+        "filtered": any(form.value(name) for name in ("service", "source", "owner", "q")),
     }
     template = "cases/queue.html"
     if request.htmx and not request.htmx.boosted:
         template = "cases/_queue.html"
     return render(request, template, context)
+
+
+@require_GET
+@page(internal=True)
+def queue_export(request: Request) -> HttpResponseBase:
+    """The queue as CSV, with the page's filters and sort, every page of it, streamed."""
+    user = viewer(request)
+    form = QueueFilterForm(request.GET, services=list(service_list()))
+    return csv_response("cases", CSV_HEADER, case_csv_rows_for(user, form.filters(user)))
 
 
 @require_http_methods(["GET", "POST"])
@@ -85,7 +101,8 @@ def new_case(request: Request) -> HttpResponse:
                 return redirect("cases:detail", key=case.key)
         else:
             status = 422
-    return render(request, "cases/new.html", {"form": form}, status=status)
+    context = {"form": form, "recent": recent_cases_logged_by(user)}
+    return render(request, "cases/new.html", context, status=status)
 
 
 @require_GET

@@ -4,9 +4,15 @@ from the connection's project (a subscription pointed at the wrong URL is refuse
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from casebridge.integrations.azure_devops.models import Connection
+from casebridge.integrations.azure_devops.comments import pull_comments
+from casebridge.integrations.azure_devops.inbound import apply_remote
+from casebridge.integrations.azure_devops.models import Connection, LinkState, WorkItemLink
+from casebridge.integrations.azure_devops.sync import push_work_item
+from casebridge.integrations.azure_devops.wire import WorkItem as Remote
 from casebridge.integrations.delivery.models import DeliverySource
+from casebridge.integrations.delivery.outcomes import Ignored
 
 
 def hook_project_check(source: DeliverySource, data: Mapping[str, object]) -> dict[str, str]:
@@ -23,3 +29,34 @@ def hook_project_check(source: DeliverySource, data: Mapping[str, object]) -> di
             "connection's: point the subscription of that project at its own connection."
         }
     return {}
+
+
+def process_work_item_hook(event: Any, data: Mapping[str, Any], clients: Any) -> str:
+    """Apply a stored work item hook of a connection (see ``inbound.apply_remote``)."""
+
+    connection = Connection.objects.filter(hook_source=event.source).first()
+    if connection is None or not connection.enabled:
+        raise Ignored("The connection of this door is disabled or gone.")
+    resource = data.get("resource") or {}
+    revision = resource.get("revision") if event.event_type == "workitem.updated" else resource
+    item_id = int(resource.get("workItemId") or resource.get("id") or 0)
+    link = (
+        WorkItemLink.objects.select_related("connection", "work_item")
+        .filter(connection=connection, ado_id=item_id)
+        .first()
+    )
+    if link is None:
+        raise Ignored(f"Azure DevOps #{item_id} is not linked to a Casebridge work item.")
+    if event.event_type == "workitem.deleted":
+        WorkItemLink.objects.filter(pk=link.pk).update(
+            state=LinkState.ERROR, last_error=f"Azure DevOps #{item_id} was deleted there."
+        )
+        return f"#{item_id} deleted in Azure DevOps"
+    client = clients.for_connection(connection)
+    remote = Remote.from_json({**dict(revision or {}), "id": item_id})
+    if event.event_type == "workitem.commented" and remote.rev <= link.rev:
+        pull_comments(link, client, remote)
+        return "comments"
+    outcome = apply_remote(link, remote, client=client)
+    pushed = push_work_item(link.work_item, client=client) if outcome != "stale" else 0
+    return f"{outcome}, {pushed} written back" if pushed else outcome

@@ -117,3 +117,90 @@ class ConnectionCreatedOut(ConnectionOut):
 
 def token_source(connection: Connection) -> str:
     return f"env:{connection.pat_env}" if connection.pat_env else f"sealed {connection.pat_hint}"
+
+
+class ConflictOut(Schema):
+    id: int
+    work_item: str
+    connection: str
+    ado_id: int | None
+    ado_url: str
+    kind: str
+    summary: str
+    reasons: list[dict[str, Any]]
+    theirs: dict[str, Any]
+    ours: dict[str, Any]
+    ado_rev: int
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str
+
+    @classmethod
+    def of(cls, conflict: Any) -> ConflictOut:
+        link = conflict.link
+        return cls(
+            id=conflict.pk,
+            work_item=link.work_item.key,
+            connection=link.connection.slug,
+            ado_id=link.ado_id,
+            ado_url=link.url,
+            kind=conflict.kind,
+            summary=conflict.summary,
+            reasons=list(conflict.reasons),
+            theirs=dict(conflict.theirs),
+            ours=dict(conflict.ours),
+            ado_rev=conflict.ado_rev,
+            created_at=conflict.created_at,
+            resolved_at=conflict.resolved_at,
+            resolved_by=conflict.resolved_by.username if conflict.resolved_by else None,
+            resolution=conflict.resolution,
+        )
+
+
+class ConflictResolveIn(InputSchema):
+    resolution: Literal["ours", "retry"] = Field(
+        description="ours: Casebridge's value stands and is pushed; retry: apply theirs again"
+    )
+    note: str = Field(default="", max_length=2000)
+
+
+class SyncLinkOut(Schema):
+    work_item: str
+    connection: str
+    ado_id: int | None
+    ado_url: str
+    rev: int
+    state: str
+    assigned_to: str
+    iteration_path: str
+    last_error: str
+    synced_at: datetime | None
+    open_conflicts: int
+
+
+class ImportIn(InputSchema):
+    connection: str = Field(max_length=64, description="The connection's slug")
+    azure_devops: str = Field(max_length=500, description="123, AB#123 or the item's URL")
+    category: Literal["bug", "feature", "improvement"] = "bug"
+
+
+class LinkIn(InputSchema):
+    work_item: str = Field(max_length=20, description="BUG-7, FR-3, IMP-2")
+    azure_devops: str = Field(max_length=500, description="123, AB#123 or the item's URL")
+
+
+def link_out(link: Any) -> SyncLinkOut:
+    return SyncLinkOut(
+        work_item=link.work_item.key,
+        connection=link.connection.slug,
+        ado_id=link.ado_id,
+        ado_url=link.url,
+        rev=link.rev,
+        state=link.state,
+        assigned_to=link.assigned_to,
+        iteration_path=link.iteration_path,
+        last_error=link.last_error,
+        synced_at=link.synced_at,
+        open_conflicts=link.conflicts.filter(resolved_at__isnull=True).count(),
+    )

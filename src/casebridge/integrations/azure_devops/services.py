@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from casebridge.accounts.models import Team
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import clock
 from casebridge.core.actors import Actor
@@ -204,7 +205,7 @@ def connection_connect(
             audit_record(
                 actor=actor,
                 subject=connection,
-                action="connected",
+                action=AuditAction.CONNECTED,
                 data={
                     "organization_url": url,
                     "project": connection.project,
@@ -276,5 +277,7 @@ def connection_map(
     connection.mapping = {**connection.mapping, category: changed}
     connection.updated_at = clock.now()
     connection.save(update_fields=["mapping", "updated_at"])
-    audit_changes(actor=actor, subject=connection, action="mapping_changed", changes=changes)
+    audit_changes(
+        actor=actor, subject=connection, action=AuditAction.MAPPING_CHANGED, changes=changes
+    )
     return connection

@@ -9,6 +9,8 @@ app_name = "azure_devops"
 urlpatterns = [
     path("", views.connection_list, name="list"),
     path("new/", views.connection_new, name="new"),
+    path("conflicts/", views.conflict_list, name="conflicts"),
+    path("conflicts/<int:conflict_id>/resolve/", views.conflict_resolve, name="resolve"),
     path("<slug:slug>/", views.connection_detail, name="detail"),
     path("<slug:slug>/mapping/<str:category>/", views.connection_mapping, name="mapping"),
 ]

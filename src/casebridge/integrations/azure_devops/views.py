@@ -10,10 +10,10 @@ from typing import Any
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from casebridge.core.errors import DomainError
-from casebridge.integrations.azure_devops import selectors, services
+from casebridge.integrations.azure_devops import conflicts, selectors, services
 from casebridge.integrations.azure_devops.forms import ConnectForm, MappingForm
 from casebridge.integrations.azure_devops.schemas import token_source
 from casebridge.web.pages import Request, attach_errors, page, viewer
@@ -101,3 +101,40 @@ def connection_mapping(request: Request, slug: str, category: str) -> HttpRespon
             status = 422
     context = {"connection": connection, "category": category, "form": form}
     return render(request, "azure_devops/mapping.html", context, status=status)
+
+
+@require_GET
+@page(internal=True)
+def conflict_list(request: Request) -> HttpResponse:
+    """The sync conflicts, for staff to see and the RTE to resolve."""
+
+    state = request.GET.get("state", "open")
+    state = state if state in ("open", "resolved", "all") else "open"
+    user = viewer(request)
+    rows = list(conflicts.conflict_list_for(user, state=state)[:200])
+    context = {"conflicts": rows, "state": state, "can_resolve": conflicts.can_resolve(user)}
+    return render(request, "azure_devops/conflicts.html", context)
+
+
+@require_POST
+@page(internal=True)
+def conflict_resolve(request: Request, conflict_id: int) -> HttpResponse:
+
+    user = viewer(request)
+    conflict = conflicts.conflict_get_for(user, conflict_id)
+    try:
+        conflicts.conflict_resolve(
+            actor=user,
+            conflict=conflict,
+            resolution=str(request.POST.get("resolution", "")),
+            note=str(request.POST.get("note", ""))[:2000],
+        )
+    except DomainError as exc:
+        messages.error(request, f"Conflict {conflict_id}: {exc.message}")
+        for message in exc.fields.values():
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, f"Conflict {conflict_id} on {conflict.link.work_item.key} is resolved."
+        )
+    return redirect("azure_devops:conflicts")

@@ -200,17 +200,22 @@ def door_accept(
     if basic:
         _check_basic(source, headers)
     limit = min(source.max_body_bytes if source else DEFAULT_MAX_BYTES, settings.INTAKE_MAX_BYTES)
-    if content_length is not None and content_length > limit:
-        raise _too_large(limit, content_length)
-    body = read(limit + 1)
-    if len(body) > limit:
-        raise _too_large(limit)
+    # Before a signature is checked, only the ceiling common to every source applies: a source's
+    # own limit would tell a stranger that it exists.
+    before_auth = limit if basic else settings.INTAKE_MAX_BYTES
+    if content_length is not None and content_length > before_auth:
+        raise _too_large(before_auth, content_length)
+    body = read(before_auth + 1)
+    if len(body) > before_auth:
+        raise _too_large(before_auth)
     signature = ""
     if kind == SourceKind.GITHUB:
         _check_github(source, headers, body)
     elif kind == SourceKind.DEPLOYMENTS:
         signature = _check_signed(source, headers, body)
     assert source is not None  # every check above refuses an unknown source
+    if len(body) > limit:
+        raise _too_large(limit, len(body))
     text, data = _parse(body)
     checked = checks.check(source, headers, data)
     if checked.ignored:

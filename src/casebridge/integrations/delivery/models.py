@@ -120,3 +120,38 @@ class InboundEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.delivery_id} ({self.state})"
+
+
+class PullRequestLink(models.Model):
+    """A pull request that names a work item (``BUG-7``, ``FR-3``, ``IMP-2`` or ``AB#123`` in its
+    title, branch or description), as the latest event about it said."""
+
+    audit_type = "pull_request_link"
+
+    work_item = models.ForeignKey(
+        "workitems.WorkItem", on_delete=models.CASCADE, related_name="pull_requests"
+    )
+    source = models.ForeignKey(DeliverySource, on_delete=models.PROTECT, related_name="+")
+    repository = models.CharField(max_length=200)
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300, blank=True, default="")
+    url = models.CharField(max_length=500, blank=True, default="")
+    author = models.CharField(max_length=200, blank=True, default="")
+    state = models.CharField(max_length=8, default="open")  # open, merged, closed
+    approved_by = models.CharField(max_length=200, blank=True, default="")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_item", "source", "repository", "number"], name="pull_request_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository}#{self.number} -> {self.work_item_id}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.repository}#{self.number}"

@@ -1,30 +1,101 @@
-"""Where stored deliveries will be processed: the seam, not yet the processing.
+"""Processing stored deliveries: what the doors stored, acted on by the worker.
 
-``process_pending()`` is a named no-op marker today. Nothing calls it: the worker does not run it,
-no door waits for it, and every ``InboundEvent`` stays ``pending`` with its raw body. What it will
-do comes with issue 11's typed domain events (WorkItemTransitioned, CaseEscalated, ...) and issue
-14's sync on top of them:
+``process_pending()`` takes a batch of pending ``InboundEvent`` rows, oldest first, and marks each
+``done``, ``ignored`` (nothing to do, with why) or, after ``MAX_ATTEMPTS``, ``failed`` with the
+error; an Azure DevOps outage leaves the event pending for the next pass. Running it twice is
+safe: every effect checks what is already there.
 
-* Azure DevOps work item hooks: recognise our own echoes (by revision and the service account),
-  map the state change through the connection's mapping and apply it through the workflow engine,
-  or record a visible sync conflict with the reasons when the engine refuses it;
-* Azure Pipelines, GitHub and generic deployment events: a successful production deployment moves
-  the work items of the release to awaiting validation, with environment and version;
-* pull requests (Azure Repos, GitHub): link the PR on the items it names (BUG-7, FR-3, IMP-2,
-  AB#123), record a peer review from an approving review (policy 5 still applies), and move the
-  item on a merge where its workflow says so.
-
-Each will take a batch of pending events (``SKIP LOCKED`` on PostgreSQL), be safe to run twice, and
-mark each event done, ignored or failed with its error.
+* Azure DevOps work item hooks (``integrations.azure_devops.inbound``): the revision the hook
+  carries is applied through the workflow engine, or becomes a sync conflict; our own echoes are
+  recognised; comments are copied to the cases; then Casebridge's values are pushed back where
+  Azure DevOps differs in a field Casebridge keeps.
+* Deployments (Azure Pipelines, GitHub ``deployment_status``, generic events): see
+  ``deployments.py``.
+* Pull requests (Azure Repos, GitHub ``pull_request`` and ``pull_request_review``): see
+  ``pulls.py``.
 """
 
 from __future__ import annotations
 
+import json
+from contextlib import ExitStack
+from typing import Any
+
+import structlog
+from django.db import transaction
+
+from casebridge.core import clock
+from casebridge.integrations.azure_devops.clients import client_for
+from casebridge.integrations.azure_devops.errors import AzureDevOpsError
+from casebridge.integrations.azure_devops.hooks import process_work_item_hook
+from casebridge.integrations.delivery import deployments, pulls
+from casebridge.integrations.delivery.models import EventState, InboundEvent, SourceKind
+from casebridge.integrations.delivery.outcomes import Ignored
+
+log = structlog.get_logger("casebridge.delivery")
+
+MAX_ATTEMPTS = 5
+
+
+class Clients:
+    """One Azure DevOps client per connection for a batch, closed after it."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self.stack = stack
+        self._made: dict[int, Any] = {}
+
+    def for_connection(self, connection: Any) -> Any:
+
+        if connection.pk not in self._made:
+            self._made[connection.pk] = self.stack.enter_context(client_for(connection))
+        return self._made[connection.pk]
+
+
+def process_event(event: InboundEvent, clients: Clients) -> str:
+    """Act on one stored delivery; returns a note of what happened (empty when nothing)."""
+    data = json.loads(event.body)
+    kind = event.source.kind
+    if kind == SourceKind.AZURE_DEVOPS:
+        return process_work_item_hook(event, data, clients)
+
+    if event.event_type.startswith("deployment") or event.event_type.startswith("ms.vss-"):
+        return deployments.process(event, data)
+    return pulls.process(event, data)
+
 
 def process_pending(*, limit: int = 100) -> int:
-    """Process up to ``limit`` pending deliveries; returns how many were processed.
+    """Process up to ``limit`` pending deliveries; returns how many were settled (done, ignored
+    or failed)."""
 
-    A no-op marker today (returns 0 and touches nothing); see the module docstring.
-    """
-    del limit
-    return 0
+    pending = list(
+        InboundEvent.objects.select_related("source")
+        .filter(state=EventState.PENDING)
+        .order_by("id")[:limit]
+    )
+    settled = 0
+    with ExitStack() as stack:
+        clients = Clients(stack)
+        for event in pending:
+            state, note = EventState.DONE, ""
+            try:
+                note = process_event(event, clients)
+            except Ignored as why:
+                state, note = EventState.IGNORED, str(why)
+            except AzureDevOpsError as exc:
+                note = exc.message
+                state = EventState.FAILED if not exc.retryable else EventState.PENDING
+            except Exception as exc:
+                log.exception("delivery_processing_failed", event=event.pk)
+                state, note = EventState.PENDING, f"{type(exc).__name__}: {exc}"
+            attempts = event.attempts + 1
+            if state == EventState.PENDING and attempts >= MAX_ATTEMPTS:
+                state = EventState.FAILED
+            with transaction.atomic():
+                InboundEvent.objects.filter(pk=event.pk).update(
+                    state=state,
+                    attempts=attempts,
+                    error=note[:2000],
+                    processed_at=clock.now() if state != EventState.PENDING else None,
+                )
+            settled += state != EventState.PENDING
+    return settled

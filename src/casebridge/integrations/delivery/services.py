@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from casebridge.accounts.models import Role
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.actors import Actor
@@ -98,7 +99,7 @@ def source_open(
     audit_record(
         actor=actor,
         subject=source,
-        action="created",
+        action=AuditAction.CREATED,
         data={"kind": kind, "max_body_bytes": max_body_bytes, "rate": rate_limit_per_minute},
     )
     return source, secret
@@ -148,7 +149,7 @@ def delivery_source_rotate(*, actor: Actor | None, source: DeliverySource) -> st
     audit_record(
         actor=actor,
         subject=source,
-        action="secret_rotated",
+        action=AuditAction.SECRET_ROTATED,
         field="secret",
         old=old_hint,
         new=source.secret_hint,

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from casebridge.accounts.models import Role, Team
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.catalog.models import Service
 from casebridge.core import clock
@@ -86,7 +87,7 @@ def webhook_destination_create(
         signing_secret=secret,
         created_at=clock.now(),
     )
-    audit_record(actor=actor, subject=destination, action="created", data={"kind": kind})
+    audit_record(actor=actor, subject=destination, action=AuditAction.CREATED, data={"kind": kind})
     return destination, secret
 
 
@@ -99,7 +100,9 @@ def webhook_destination_remove(*, actor: Actor, destination: WebhookDestination)
     discarded = OutboxMessage.objects.filter(
         destination=destination.address, state=OutboxState.PENDING
     ).update(state=OutboxState.DISCARDED, finished_at=now, lease_token="")
-    audit_record(actor=actor, subject=destination, action="removed", data={"discarded": discarded})
+    audit_record(
+        actor=actor, subject=destination, action=AuditAction.REMOVED, data={"discarded": discarded}
+    )
     pk = destination.pk
     destination.delete()
     transaction.on_commit(lambda: delivery.forget(pk))
@@ -150,7 +153,7 @@ def webhook_route_add(
     audit_record(
         actor=actor,
         subject=destination,
-        action="route_added",
+        action=AuditAction.ROUTE_ADDED,
         data={
             "route": route.pk,
             "topic": topic,
@@ -168,7 +171,7 @@ def webhook_route_remove(*, actor: Actor, route: WebhookRoute) -> None:
     audit_record(
         actor=actor,
         subject=route.destination,
-        action="route_removed",
+        action=AuditAction.ROUTE_REMOVED,
         data={"route": route.pk, "topic": route.topic},
     )
     route.delete()

@@ -19,6 +19,9 @@ import numpy as np
 import time_machine
 from rank_bm25 import BM25Okapi
 
+from casebridge.accounts.services import user_create
+from casebridge.cases.services import CaseInput, case_create
+from casebridge.catalog.services import service_create
 from casebridge.occurrences.evaluation.dupdata import (
     Query,
     Report,
@@ -28,6 +31,8 @@ from casebridge.occurrences.evaluation.dupdata import (
     load_reports,
     retrieval_metrics,
 )
+from casebridge.occurrences.selectors import similar_for_case
+from casebridge.occurrences.services import occurrences_refresh_stats
 
 WORD = re.compile(r"\w+")
 TITLE_MAX = 200
@@ -36,10 +41,6 @@ TEXT_MAX = 50_000
 
 def _import(reports: list[Report]) -> tuple[Any, dict[int, Any]]:
     """Create one case per report, in time order; returns the importer and rowid -> case."""
-    from casebridge.accounts.services import user_create
-    from casebridge.cases.services import CaseInput, case_create
-    from casebridge.catalog.services import service_create
-
     importer = user_create(
         actor=None,
         username="eval-importer",
@@ -68,8 +69,6 @@ def _import(reports: list[Report]) -> tuple[Any, dict[int, Any]]:
 def _ours(
     importer: Any, cases: dict[int, Any], queries: list[Query]
 ) -> tuple[list[list[int]], list[float]]:
-    from casebridge.occurrences.selectors import similar_for_case
-
     rowid_of = {case.pk: rowid for rowid, case in cases.items()}
     rankings, times = [], []
     for query in queries:
@@ -104,8 +103,6 @@ def _summary(
 
 def evaluate_duplicates(data_dir: Path) -> dict[str, Any]:
     """Run the evaluation in the current (empty, migrated) database."""
-    from casebridge.occurrences.services import occurrences_refresh_stats
-
     bugs, splits = find_data(data_dir)
     if "combined" not in splits:
         raise FileNotFoundError(f"no {bugs.stem}-combined.csv beside {bugs.name}")

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from casebridge.cases.models import OPEN_STATES
+from casebridge.cases.escalation import missing_reasons
+from casebridge.cases.models import OPEN_STATES, Case
+from casebridge.cases.services import case_transition
 from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, Reason, TransitionRefused
 from casebridge.occurrences.models import (
@@ -17,6 +19,8 @@ from casebridge.occurrences.models import (
     RecurringCluster,
 )
 from casebridge.occurrences.recurring.detection import ACTORS, cluster_decide
+from casebridge.workitems.models import WorkItem
+from casebridge.workitems.services import work_item_create
 
 if TYPE_CHECKING:
     from casebridge.cases.models import Case
@@ -48,14 +52,10 @@ def _locked_open(cluster: RecurringCluster) -> RecurringCluster:
 
 
 def _members(cluster: RecurringCluster) -> list[Case]:
-    from casebridge.cases.models import Case
-
     return list(Case.objects.filter(recurring_clusters=cluster).order_by("created_at", "id"))
 
 
 def _link_cases(actor: Actor, cases: list[Case], item: WorkItem) -> tuple[list[str], list[str]]:
-    from casebridge.cases.services import case_transition
-
     linked, skipped = [], []
     for case in cases:
         if case.work_item_id == item.pk:
@@ -71,8 +71,6 @@ def _link_cases(actor: Actor, cases: list[Case], item: WorkItem) -> tuple[list[s
 @transaction.atomic
 def recurring_link_all(*, actor: Actor, cluster: RecurringCluster, work_item: str) -> LinkOutcome:
     """Escalate every open case of the cluster to one existing work item."""
-    from casebridge.workitems.models import WorkItem
-
     _require_l2(actor)
     cluster = _locked_open(cluster)
     item = WorkItem.objects.filter(key=work_item.strip().upper()).first()
@@ -92,8 +90,6 @@ def recurring_create_bug(
 ) -> LinkOutcome:
     """Escalate the oldest open case as a new bug (through the escalation gate), then link
     every other open case of the cluster to it."""
-    from casebridge.cases.services import case_transition
-
     _require_l2(actor)
     cluster = _locked_open(cluster)
     cases = _members(cluster)
@@ -122,9 +118,6 @@ def recurring_propose_improvement(
 ) -> LinkOutcome:
     """Propose an improvement work item from the cluster (rationale, benefit, area required,
     as the escalation gate asks of improvements). The cases stay where they are."""
-    from casebridge.cases.escalation import missing_reasons
-    from casebridge.workitems.services import work_item_create
-
     _require_l2(actor)
     cluster = _locked_open(cluster)
     cases = _members(cluster)

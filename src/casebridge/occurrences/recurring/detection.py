@@ -12,7 +12,9 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from casebridge.accounts.models import user_or_none
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
+from casebridge.cases.models import Case
 from casebridge.core import clock, keys
 from casebridge.core.actors import SYSTEM, Actor
 from casebridge.occurrences.logparse.digest import LEVEL_RANK
@@ -30,6 +32,8 @@ from casebridge.occurrences.models import (
     Signature,
     SignatureSighting,
 )
+from casebridge.occurrences.selectors import similar_for_case
+from casebridge.occurrences.services import STATS
 from casebridge.occurrences.signatures import everyday_signatures
 
 #: Pairs kept per case (its best earlier near-duplicates) and the lowest score kept, so that an
@@ -235,7 +239,7 @@ def _grow(
     audit_record(
         actor=SYSTEM,
         subject=cluster,
-        action="detected" if created else "grown",
+        action=AuditAction.DETECTED if created else "grown",
         new=str(cluster.size),
         data={"added": added, "basis": cluster.basis},
     )
@@ -252,10 +256,6 @@ def near_duplicates_refresh(*, batch: int = 50) -> int:
     cluster any more, so a large history (an import, the first run) costs nothing. Small
     batches keep the worker's loop responsive; the next run goes on where this one stopped.
     """
-    from casebridge.cases.models import Case
-    from casebridge.occurrences.selectors import similar_for_case
-    from casebridge.occurrences.services import STATS
-
     counted = IndexState.objects.filter(name=STATS).values_list("counted_through", flat=True)
     through = next(iter(counted), 0)
     state, _ = IndexState.objects.get_or_create(name=NEAR_CURSOR)
@@ -309,8 +309,6 @@ def _components(edges: Iterable[tuple[int, int]]) -> list[set[int]]:
 
 
 def _near_duplicate_clusters(policy: Policy, since: datetime, now: datetime) -> int:
-    from casebridge.cases.models import Case
-
     basis = Q(basis=ClusterBasis.NEAR_DUPLICATE)
     excluded, _ = _decided(basis)
     window = Q(case__created_at__gte=since, case__created_at__lte=now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from casebridge.cases.selectors import case_list_for
 from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.occurrences.models import (
@@ -49,6 +50,4 @@ def cluster_get_for(viewer: Actor, key: str) -> RecurringCluster:
 
 
 def cluster_cases_for(viewer: Actor, cluster: RecurringCluster) -> list[object]:
-    from casebridge.cases.selectors import case_list_for
-
     return list(case_list_for(viewer).filter(recurring_clusters=cluster).order_by("created_at"))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from casebridge.accounts.models import as_user
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.actors import Actor
@@ -42,7 +43,7 @@ def case_link_add(*, actor: Actor, case: Case, other: Case) -> CaseLink:
     )
     if created:
         for subject, target in ((case, other), (other, case)):
-            audit_record(actor=actor, subject=subject, action="related", new=target.key)
+            audit_record(actor=actor, subject=subject, action=AuditAction.RELATED, new=target.key)
     return link
 
 
@@ -54,5 +55,5 @@ def case_link_remove(*, actor: Actor, case: Case, other: Case) -> bool:
     deleted, _ = CaseLink.objects.filter(case_a_id=first, case_b_id=second).delete()
     if deleted:
         for subject, target in ((case, other), (other, case)):
-            audit_record(actor=actor, subject=subject, action="unrelated", old=target.key)
+            audit_record(actor=actor, subject=subject, action=AuditAction.UNRELATED, old=target.key)
     return bool(deleted)

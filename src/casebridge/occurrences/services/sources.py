@@ -14,10 +14,12 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Min, Q, Sum, Value
 from django.db.models.functions import Greatest, Least
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
-from casebridge.core import clock
+from casebridge.core import clock, events
 from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
+from casebridge.occurrences.events import LogSignaturesRecorded, LogSourceQueued
 from casebridge.occurrences.logparse.digest import (
     LEVEL_RANK,
     Found,
@@ -65,14 +67,8 @@ def log_attachment_queue(*, attachment: Any) -> LogSource | None:
             "seen_at": attachment.created_at,
         },
     )
-    _enqueue_parse(source.pk)
+    events.publish(LogSourceQueued(source_id=source.pk, case_id=source.case_id))
     return source
-
-
-def _enqueue_parse(source_id: int) -> None:
-    from casebridge.occurrences.tasks import parse_log_source
-
-    transaction.on_commit(lambda: parse_log_source.enqueue(source_id))
 
 
 def log_source_parse(*, source_id: int, force: bool = False) -> LogSource | None:
@@ -106,9 +102,10 @@ def log_source_parse(*, source_id: int, force: bool = False) -> LogSource | None
             state=ParseState.FAILED, error=str(exc)[:500], finished_at=clock.now()
         )
     else:
-        from casebridge.occurrences.recurring import recurring_detect_for_case
-
-        recurring_detect_for_case(case=source.case)
+        with transaction.atomic():
+            events.publish(
+                LogSignaturesRecorded(source_id=source.pk, case_id=source.case_id, parsed=True)
+            )
     return LogSource.objects.get(pk=source.pk)
 
 
@@ -134,12 +131,12 @@ def log_sources_requeue_stalled() -> int:
         | Q(state=ParseState.RUNNING, started_at__lt=cutoff),
         attachment__isnull=False,
         attempts__lt=3,
-    ).values_list("pk", flat=True)[:100]
-    ids = list(stalled)
-    for source_id in ids:
+    ).values_list("pk", "case_id")[:100]
+    rows = list(stalled)
+    for source_id, case_id in rows:
         with transaction.atomic():
-            _enqueue_parse(source_id)
-    return len(ids)
+            events.publish(LogSourceQueued(source_id=source_id, case_id=case_id))
+    return len(rows)
 
 
 def signatures_record_text(
@@ -176,14 +173,11 @@ def signatures_record_text(
     lines = sum(f.lines for f in found)
     _record(source.pk, found, lines=lines, templates=len(found))
     if found:
-        transaction.on_commit(lambda: _enqueue_detection(case.pk))
+        with transaction.atomic(savepoint=False):
+            events.publish(
+                LogSignaturesRecorded(source_id=source.pk, case_id=case.pk, parsed=False)
+            )
     return source
-
-
-def _enqueue_detection(case_id: int) -> None:
-    from casebridge.occurrences.tasks import detect_recurring_for_case
-
-    detect_recurring_for_case.enqueue(case_id)
 
 
 @transaction.atomic
@@ -303,7 +297,7 @@ def known_fix_signatures_set(
     audit_record(
         actor=actor,
         subject=resolution,
-        action="updated",
+        action=AuditAction.UPDATED,
         field="signatures",
         old=", ".join(sorted(current)),
         new=", ".join(sorted(wanted)),

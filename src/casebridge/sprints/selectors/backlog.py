@@ -13,10 +13,8 @@ a 10k-item backlog is ranked in well under the planner's budget.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Collection
 from datetime import datetime
-from functools import cache, reduce
 
 from django.db.models import Case as DbCase
 from django.db.models import Count, IntegerField, Max, Q, QuerySet, Value, When
@@ -40,18 +38,11 @@ from casebridge.sprints.selectors.sprints import (
 from casebridge.sprints.selectors.velocity import team_pace
 from casebridge.workitems.models import WorkItem
 
-
-@cache
-def ready() -> Q:
-    """Ready for a sprint: in a state development takes items from (``ready_states``)."""
-    # Bound late: the workitems definitions import sprints.selectors (a cycle issue 11 removes).
-    from casebridge.workitems.definitions import WORKFLOWS, ready_states
-
-    return reduce(
-        operator.or_, (Q(category=c, status__in=sorted(ready_states(c))) for c in WORKFLOWS)
-    )
-
-
+READY = (
+    Q(category="bug", status="triaged")
+    | Q(category="feature", status="approved")
+    | Q(category="improvement", status="approved")
+)
 FIELDS = (
     "pk",
     "key",
@@ -78,7 +69,7 @@ def ownership(team: Team) -> Q:
 
 def backlog_items(team: Team) -> QuerySet[WorkItem]:
     """The team's ready, unscheduled items (unordered)."""
-    return WorkItem.objects.filter(ready(), ownership(team), sprint__isnull=True)
+    return WorkItem.objects.filter(READY, ownership(team), sprint__isnull=True)
 
 
 def in_backlog(team: Team, item: WorkItem) -> bool:

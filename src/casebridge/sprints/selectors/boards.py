@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from casebridge.audit.models import AuditEvent
 from casebridge.core.actors import Actor
-from casebridge.reporting.expressions import EpochSeconds
+from casebridge.core.expressions import EpochSeconds
 from casebridge.sprints import charts
 from casebridge.sprints.delivery import RELEASE_STATES, groups, initial_status, is_delivered
 from casebridge.sprints.models import EntryOutcome, Sprint, SprintEntry

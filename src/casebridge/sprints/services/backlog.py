@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from casebridge.accounts.models import Role, Team
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.actors import Actor
@@ -42,7 +43,12 @@ def backlog_estimate(*, actor: Actor, item: WorkItem, estimate: int | None) -> W
     old, locked.estimate = locked.estimate, estimate
     locked.save(update_fields=["estimate", "updated_at"])
     audit_record(
-        actor=actor, subject=locked, action="estimated", field="estimate", old=old, new=estimate
+        actor=actor,
+        subject=locked,
+        action=AuditAction.ESTIMATED,
+        field="estimate",
+        old=old,
+        new=estimate,
     )
     entry = (
         SprintEntry.objects.select_related("sprint")
@@ -81,7 +87,7 @@ def backlog_pin(
     audit_record(
         actor=actor,
         subject=item,
-        action="backlog_pinned",
+        action=AuditAction.BACKLOG_PINNED,
         field="backlog_position",
         old=old,
         new=position,
@@ -106,7 +112,7 @@ def backlog_unpin(*, actor: Actor, item: WorkItem, reason: str = "") -> None:
     audit_record(
         actor=actor,
         subject=item,
-        action="backlog_unpinned",
+        action=AuditAction.BACKLOG_UNPINNED,
         field="backlog_position",
         old=pin.position,
         new=None,

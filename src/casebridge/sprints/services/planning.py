@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from casebridge.accounts.models import Role, Team
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
 from casebridge.core.actors import Actor
@@ -148,7 +149,7 @@ def sprint_plan_accept(
     audit_record(
         actor=actor,
         subject=target,
-        action="plan_accepted",
+        action=AuditAction.PLAN_ACCEPTED,
         data={
             "items": planned,
             "expedited": expedited,
@@ -262,7 +263,7 @@ def sprint_close(*, actor: Actor, sprint: Sprint, carry_to: Sprint | None = None
     audit_record(
         actor=actor,
         subject=sprint,
-        action="closed",
+        action=AuditAction.CLOSED,
         data={
             "done": result.done,
             "carried_over": result.carried_over,

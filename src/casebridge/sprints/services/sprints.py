@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from casebridge.accounts.models import Role, Team, User
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import clock
 from casebridge.core.actors import Actor
@@ -113,7 +114,7 @@ def sprint_create(
     audit_record(
         actor=actor,
         subject=sprint,
-        action="created",
+        action=AuditAction.CREATED,
         data={
             "start": str(start),
             "end": str(end),
@@ -171,7 +172,7 @@ def sprint_update(
     change("start", new_start)
     change("end", new_end)
     change("increment", new_increment)
-    events = audit_changes(actor=actor, subject=locked, action="updated", changes=changes)
+    events = audit_changes(actor=actor, subject=locked, action=AuditAction.UPDATED, changes=changes)
     if events:
         locked.save()
     return locked
@@ -214,7 +215,10 @@ def sprint_start(*, actor: User | None, sprint: Sprint) -> Sprint:
     if errors:
         raise ValidationFailed("The sprint cannot start now", fields=errors)
     audit_changes(
-        actor=actor, subject=locked, action="started", changes={"start": (locked.start, day)}
+        actor=actor,
+        subject=locked,
+        action=AuditAction.STARTED,
+        changes={"start": (locked.start, day)},
     )
     locked.start = day
     locked.save(update_fields=["start"])
@@ -241,7 +245,7 @@ def team_capacity_set(
         old = (planning.unit, planning.default_capacity)
     planning.unit, planning.default_capacity = unit, default_capacity
     changes = {"unit": (old[0], unit), "default_capacity": (old[1], default_capacity)}
-    if audit_changes(actor=actor, subject=planning, action="updated", changes=changes):
+    if audit_changes(actor=actor, subject=planning, action=AuditAction.UPDATED, changes=changes):
         planning.save()
     return planning
 
@@ -267,7 +271,7 @@ def increment_create(
     audit_record(
         actor=actor,
         subject=increment,
-        action="created",
+        action=AuditAction.CREATED,
         data={"start": str(start), "end": str(end)},
     )
     return increment
@@ -289,7 +293,7 @@ def entry_kind(item: WorkItem, sprint: Sprint, day: date) -> str:
 def sprint_entry_follow(*, actor: Actor, item: WorkItem) -> SprintEntry | None:
     """Record that ``item`` is now in ``item.sprint`` (and no longer in any other).
 
-    Called by the workflows' ``after`` hook inside the schedule / reschedule transaction.
+    Called by ``sprints.subscribers`` inside the schedule / reschedule transaction.
     """
     now = clock.now()
     entries = list(

@@ -101,6 +101,34 @@ def impact_badge(impact: str) -> SafeString:
     return choice_badge(Impact, impact, "impact", cut=":")
 
 
+def _sla_due(due: datetime, warn: datetime | None, now: datetime) -> tuple[str, str]:
+    if due <= now:
+        return "breached", f"Breached {relative(due, now)} ago"
+    if warn is not None and warn <= now:
+        return "warning", f"At risk: {relative(due, now)} left"
+    return "ok", f"On track: {relative(due, now)} left"
+
+
+@register.filter
+def breach_badge(case: object) -> SafeString | str:
+    """The time to breach of a case's next SLA clock, in words and colour (never colour alone):
+    "On track: 3 h left", "At risk: 20 min left", "Breached 1 h ago", "Paused"."""
+    due: datetime | None = getattr(case, "sla_due_at", None)
+    if due is None:
+        if getattr(case, "sla_paused", False):
+            return format_html('<span class="sla sla-paused">{}</span>', "Paused")
+        return format_html('<span class="muted" title="{}">—</span>', "No SLA clock running")
+    level, words = _sla_due(due, getattr(case, "sla_warn_at", None), clock.now())
+    mark = {"breached": "!", "warning": "◔", "ok": "○"}[level]
+    return format_html(
+        '<span class="sla sla-{}" title="Due {}"><span aria-hidden="true">{}</span> {}</span>',
+        level,
+        exact(due),
+        mark,
+        words,
+    )
+
+
 @register.filter
 def resolution_label(value: str) -> str:
     try:

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 from casebridge.accounts.models import ROLE_LABELS
 from casebridge.core.errors import Reason
-from casebridge.sprints.following import sprint_follow
-from casebridge.sprints.selectors import is_current
+from casebridge.sprints.selectors.sprints import is_current
 from casebridge.workflows.engine import (
     Context,
     Requirement,
@@ -25,6 +24,7 @@ from casebridge.workitems.definitions.common import (
     effect_back_to_work,
     effect_finish,
     testing_and_release,
+    transitioned,
 )
 from casebridge.workitems.definitions.outcomes import (
     check_duplicate_target,
@@ -34,8 +34,7 @@ from casebridge.workitems.definitions.outcomes import (
 )
 from casebridge.workitems.definitions.planning import check_sprint_open, reschedule
 from casebridge.workitems.documentation import RECATEGORISE_DOCS
-from casebridge.workitems.following import follow
-from casebridge.workitems.models import Priority, WorkItem
+from casebridge.workitems.models import INITIAL_STATUS, Category, Priority, WorkItem
 
 G = StateGroup
 
@@ -88,9 +87,9 @@ def effect_reopen(ctx: Context[WorkItem]) -> Changes:
 BUG = Workflow(
     name="bug",
     label="Bug",
-    after=(follow, sprint_follow),
+    transitioned=transitioned,
     role_labels=ROLE_LABELS,
-    initial="new",
+    initial=INITIAL_STATUS[Category.BUG],
     states=(
         State("new", "New", G.OPEN),
         State("needs_info", "Needs information", G.OPEN),

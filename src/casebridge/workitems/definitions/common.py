@@ -6,10 +6,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from casebridge.accounts.models import Role, as_user
-from casebridge.core import clock
+from casebridge.core import clock, events
 from casebridge.core.actors import Actor
 from casebridge.core.errors import Reason
 from casebridge.workflows.engine import Context, Effect, Requirement, Transition
+from casebridge.workitems.events import WorkItemTransitioned
 from casebridge.workitems.models import TestRecord, WorkItem
 from casebridge.workitems.policies import (
     assignment_reasons,
@@ -193,6 +194,23 @@ def effect_deploy(ctx: Context[WorkItem]) -> Changes:
 def effect_finish(ctx: Context[WorkItem]) -> Changes:
     ctx.subject.closed_at = clock.now()
     return {}
+
+
+def transitioned(ctx: Context[WorkItem], action: str, old: str, new: str) -> WorkItemTransitioned:
+    """The event every development workflow publishes after a transition."""
+    item: WorkItem = ctx.subject
+    return WorkItemTransitioned(
+        key=item.key,
+        work_item_id=item.pk,
+        category=item.category,
+        action=action,
+        from_state=old,
+        to_state=new,
+        actor_id=events.actor_id(ctx.actor),
+        reason=str(ctx.data.get("reason") or ""),
+        sprint_id=item.sprint_id,
+        sprint_given=ctx.data.get("sprint") is not None,
+    )
 
 
 # --- the delivery stages every category shares ---------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from casebridge.accounts.models import ROLE_LABELS
-from casebridge.sprints.following import sprint_follow
 from casebridge.workflows.engine import Requirement, State, StateGroup, Transition, Workflow
 from casebridge.workitems.definitions.bug import check_sprint, effect_schedule
 from casebridge.workitems.definitions.common import (
@@ -13,6 +12,7 @@ from casebridge.workitems.definitions.common import (
     delivery,
     effect_finish,
     testing_and_release,
+    transitioned,
 )
 from casebridge.workitems.definitions.planning import check_sprint_open, reschedule
 from casebridge.workitems.definitions.review import (
@@ -25,16 +25,16 @@ from casebridge.workitems.definitions.review import (
     effect_decide,
     route_both_approve,
 )
-from casebridge.workitems.following import follow
+from casebridge.workitems.models import INITIAL_STATUS, Category
 
 G = StateGroup
 
 FEATURE = Workflow(
     name="feature",
     label="Feature request",
-    after=(follow, sprint_follow),
+    transitioned=transitioned,
     role_labels=ROLE_LABELS,
-    initial="submitted",
+    initial=INITIAL_STATUS[Category.FEATURE],
     states=(
         State("submitted", "Submitted", G.OPEN),
         State("under_review", "Under review", G.OPEN),

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from casebridge.accounts.models import ROLE_LABELS
 from casebridge.core.errors import Reason
-from casebridge.sprints.following import sprint_follow
 from casebridge.workflows.engine import (
     Context,
     Requirement,
@@ -15,7 +14,14 @@ from casebridge.workflows.engine import (
     Transition,
     Workflow,
 )
-from casebridge.workitems.definitions.common import DEV, DEVOPS, L2, delivery, effect_finish
+from casebridge.workitems.definitions.common import (
+    DEV,
+    DEVOPS,
+    L2,
+    delivery,
+    effect_finish,
+    transitioned,
+)
 from casebridge.workitems.definitions.planning import reschedule, schedule_improvement
 from casebridge.workitems.definitions.review import (
     AS_ROLE,
@@ -26,8 +32,7 @@ from casebridge.workitems.definitions.review import (
     defer_and_reconsider,
     effect_decide,
 )
-from casebridge.workitems.following import follow
-from casebridge.workitems.models import WorkItem
+from casebridge.workitems.models import INITIAL_STATUS, Category, WorkItem
 
 G = StateGroup
 
@@ -49,9 +54,9 @@ EVERYONE_INTERNAL = frozenset(
 IMPROVEMENT = Workflow(
     name="improvement",
     label="Improvement",
-    after=(follow, sprint_follow),
+    transitioned=transitioned,
     role_labels=ROLE_LABELS,
-    initial="proposed",
+    initial=INITIAL_STATUS[Category.IMPROVEMENT],
     states=(
         State("proposed", "Proposed", G.OPEN),
         State("under_review", "Under review", G.OPEN),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from casebridge.core import events
 from casebridge.core.errors import Reason
 from casebridge.workflows.engine import Context
+from casebridge.workitems.creation import work_item_create
 from casebridge.workitems.definitions.common import Changes, effect_finish
 from casebridge.workitems.documentation import DOC_NAMES, RECATEGORISE_DOCS, Given, missing_reasons
+from casebridge.workitems.events import WorkItemSuperseded
 from casebridge.workitems.models import WorkItem
 
 
@@ -21,15 +24,30 @@ def check_duplicate_target(ctx: Context[WorkItem]) -> Iterator[Reason]:
         yield Reason("invalid", f"{target.key} is already a duplicate of this item", "duplicate_of")
 
 
-def effect_duplicate(ctx: Context[WorkItem]) -> Changes:
-    from casebridge.cases.following import cases_relink
+def _superseded(ctx: Context[WorkItem], item: WorkItem, by: WorkItem, how: str) -> str:
+    """Hand the item's cases to ``by`` (``cases`` relinks them, in this transaction); the keys
+    of the cases moved, for the item's own audit event."""
+    moved = ", ".join(item.cases.order_by("id").values_list("key", flat=True))
+    events.publish(
+        WorkItemSuperseded(
+            key=item.key,
+            work_item_id=item.pk,
+            by_key=by.key,
+            by_id=by.pk,
+            how=how,
+            actor_id=events.actor_id(ctx.actor),
+        )
+    )
+    return moved
 
+
+def effect_duplicate(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     target: WorkItem = ctx.data["duplicate_of"]
     item.duplicate_of = target
     effect_finish(ctx)
-    moved = cases_relink(actor=ctx.actor, source=item, target=target)
-    return {"duplicate_of": (None, target), "cases": ("", ", ".join(moved))}
+    moved = _superseded(ctx, item, target, "duplicate")
+    return {"duplicate_of": (None, target), "cases": ("", moved)}
 
 
 def given_by(item: WorkItem) -> Given:
@@ -58,9 +76,6 @@ def check_new_category(ctx: Context[WorkItem]) -> Iterator[Reason]:
 
 
 def effect_recategorise(ctx: Context[WorkItem]) -> Changes:
-    from casebridge.cases.following import cases_relink
-    from casebridge.workitems.services import work_item_create
-
     item: WorkItem = ctx.subject
     new = work_item_create(
         actor=ctx.actor,
@@ -74,5 +89,5 @@ def effect_recategorise(ctx: Context[WorkItem]) -> Changes:
     )
     item.superseded_by = new
     effect_finish(ctx)
-    moved = cases_relink(actor=ctx.actor, source=item, target=new)
-    return {"superseded_by": (None, new), "cases": ("", ", ".join(moved))}
+    moved = _superseded(ctx, item, new, "recategorised")
+    return {"superseded_by": (None, new), "cases": ("", moved)}

@@ -5,8 +5,9 @@
   by hand. One path sets an item's sprint: the workflow, with its audit event.
 * Improvements have no ``scheduled`` state; their ``schedule`` is a stay transition on
   ``approved`` that records the sprint of the implementing team.
-* Every sprint change is followed by ``sprints.following.sprint_follow``, which records the
-  item's entry into the sprint (the record behind burndown, velocity and carry-over).
+* Every sprint change publishes ``WorkItemTransitioned`` with the sprint; its subscriber
+  ``sprints.subscribers.sprint_entry_on_transition`` records the item's entry into the sprint
+  (the record behind burndown, velocity and carry-over), in the same transaction.
 """
 
 from __future__ import annotations

@@ -32,8 +32,10 @@ from casebridge.workitems.selectors.items import (
 from casebridge.workitems.selectors.queues import (
     CONFIRMING_ACTIONS,
     decision_queue_for,
+    devops_queue_for,
     my_work_for,
     review_requests_for,
+    testing_queue_for,
     triage_queue_for,
     validation_queue_for,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "WorkItemFilters",
     "cards_of",
     "decision_queue_for",
+    "devops_queue_for",
     "entered_status_at",
     "filter_choices_for",
     "is_staff",
@@ -60,6 +63,7 @@ __all__ = [
     "related_keys_for",
     "review_requests_for",
     "statuses_in_group",
+    "testing_queue_for",
     "triage_queue_for",
     "validation_queue_for",
     "work_item_board_for",

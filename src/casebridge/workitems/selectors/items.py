@@ -15,7 +15,7 @@ from casebridge.accounts.models import Team, User
 from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.sprints.models import Sprint
-from casebridge.sprints.selectors import is_current
+from casebridge.sprints.selectors.sprints import is_current
 from casebridge.workitems.definitions import WORKFLOWS
 from casebridge.workitems.models import Category, TestRecord, WorkItem
 

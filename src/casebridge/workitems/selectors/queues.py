@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -77,18 +78,59 @@ def decision_queue_for(viewer: Actor) -> QuerySet[WorkItem]:
     )
 
 
-def my_work_for(viewer: Actor) -> QuerySet[WorkItem]:
-    """What the viewer is assigned to or mentors, not finished. Highest priority, then oldest."""
-    mine = WorkItem.assignees.through.objects.filter(user_id=as_user(viewer).pk).values(
-        "workitem_id"
-    )
+def my_work_for(viewer: Any) -> QuerySet[WorkItem]:
+    """What the viewer is assigned to or mentors, not finished, and what their teams must pick
+    up: an unassigned item of one of their teams (a scheduled bug, an improvement routed to
+    DevOps). Highest priority, then oldest."""
+    mine = WorkItem.assignees.through.objects.filter(user_id=viewer.pk).values("workitem_id")
     unfinished = [Q(category=c) & ~Q(status__in=_finished(c)) for c in WORKFLOWS]
+    assigned = WorkItem.assignees.through.objects.values("workitem_id")
+    waiting = [
+        Q(category=c, status__in=sorted(assign.sources))
+        for c in WORKFLOWS
+        if (assign := WORKFLOWS[c].transition("assign")) is not None
+    ]
+    teams = viewer.teams.values("pk") if getattr(viewer, "pk", None) else []
+    team_waiting = Q(team_id__in=teams) & ~Q(pk__in=assigned) & _either(waiting)
     return (
         items_visible_to(viewer)
-        .filter(Q(pk__in=mine) | Q(mentor_id=viewer.pk))
+        .filter(Q(pk__in=mine) | Q(mentor_id=viewer.pk) | team_waiting)
         .filter(_either(unfinished))
         .order_by(PRIORITY_ORDER.desc(), "created_at", "pk")
     )
+
+
+def testing_queue_for(viewer: Actor) -> QuerySet[WorkItem]:
+    """Items in testing, waiting for test evidence. Highest priority, then oldest."""
+    testing = [Q(category=c, status="in_testing") for c in WORKFLOWS if _has_state(c, "in_testing")]
+    return (
+        items_visible_to(viewer)
+        .filter(_either(testing))
+        .order_by(PRIORITY_ORDER.desc(), "created_at", "pk")
+    )
+
+
+def devops_queue_for(viewer: Any) -> QuerySet[WorkItem]:
+    """A DevOps engineer's: unfinished items of their DevOps teams (improvements routed to them)
+    and every item being released. Highest priority, then oldest."""
+    teams = viewer.teams.filter(kind="devops").values("pk") if getattr(viewer, "pk", None) else []
+    unfinished = [Q(category=c) & ~Q(status__in=_finished(c)) for c in WORKFLOWS]
+    releasing = [
+        Q(category=c, status="in_release") for c in WORKFLOWS if _has_state(c, "in_release")
+    ]
+    return (
+        items_visible_to(viewer)
+        .filter((Q(team_id__in=teams) & _either(unfinished)) | _either(releasing))
+        .order_by(PRIORITY_ORDER.desc(), "created_at", "pk")
+    )
+
+
+def _has_state(category: str, state: str) -> bool:
+    try:
+        WORKFLOWS[category].state(state)
+    except KeyError:
+        return False
+    return True
 
 
 def review_requests_for(viewer: Actor) -> QuerySet[WorkItem]:

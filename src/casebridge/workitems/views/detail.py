@@ -21,12 +21,12 @@ from casebridge.accounts.models import User
 from casebridge.audit.selectors import events_for
 from casebridge.cases.selectors import case_list_for_work_item
 from casebridge.core.actors import SYSTEM_ROLE
+from casebridge.occurrences.evidence import evidence_for
 from casebridge.web.actions import ActionView, Refusal, Unavailable, act
 from casebridge.web.pages import Request, page, viewer
 from casebridge.workflows.engine import Option, Workflow
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.documentation import DOC_FIELDS
-from casebridge.workitems.evidence import evidence_for
 from casebridge.workitems.forms import ActionForm, Choices, action_form
 from casebridge.workitems.models import WorkItem
 from casebridge.workitems.selectors import related_keys_for, work_item_get_for

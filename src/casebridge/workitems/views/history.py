@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from casebridge.audit.actions import AuditAction
 from casebridge.audit.models import AuditEvent
 from casebridge.workflows.engine import Workflow
 from casebridge.workitems.models import WorkItem
@@ -86,7 +87,7 @@ def history(workflow: Workflow[WorkItem], events: Iterable[AuditEvent]) -> list[
             )
             current_key = key
             entries.append(current)
-        elif event.action == "created":
+        elif event.action == AuditAction.CREATED:
             entries.append(
                 HistoryEntry(
                     at=event.at,

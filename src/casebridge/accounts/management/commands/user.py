@@ -1,4 +1,4 @@
-"""casebridge user create|list|token|revoke."""
+"""casebridge user create|list|show|update|deactivate|token|revoke."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebridge.accounts import selectors, services
 from casebridge.accounts.models import Level, Role, User
-from casebridge.core.actors import SYSTEM
-from casebridge.core.cli import print_json, run
+from casebridge.accounts.schemas import UserOut
+from casebridge.core.cli import add_admin_actor_argument, admin_actor_from, print_json, run
 
 
 class Command(BaseCommand):
@@ -34,7 +34,23 @@ class Command(BaseCommand):
         create.add_argument("--token", action="store_true", help="Also create a write token.")
         listing = sub.add_parser("list", help="List users.")
         listing.add_argument("--role", default="")
-        listing.add_argument("--json", action="store_true")
+        listing.add_argument("--all", action="store_true", help="Deactivated users too.")
+        show = sub.add_parser("show", help="One user.")
+        show.add_argument("username")
+        update = sub.add_parser("update", help="Change a user's profile, roles, level, org.")
+        update.add_argument("username")
+        update.add_argument("--email", default=None)
+        update.add_argument("--name", default=None, help="Full name.")
+        update.add_argument(
+            "--role", action="append", default=None, choices=Role.values, help="Replaces roles."
+        )
+        update.add_argument("--level", choices=[*Level.values, ""], default=None)
+        update.add_argument("--org", default=None, help="Organisation slug; '' for none.")
+        active = update.add_mutually_exclusive_group()
+        active.add_argument("--activate", dest="active", action="store_true", default=None)
+        active.add_argument("--deactivate", dest="active", action="store_false")
+        deactivate = sub.add_parser("deactivate", help="No more sign-in nor token use.")
+        deactivate.add_argument("username")
         token = sub.add_parser("token", help="Create an API token; prints it once.")
         token.add_argument("username")
         token.add_argument("--name", default="cli")
@@ -43,6 +59,12 @@ class Command(BaseCommand):
         revoke = sub.add_parser("revoke", help="Revoke a token by its prefix.")
         revoke.add_argument("username")
         revoke.add_argument("prefix")
+        tokens = sub.add_parser("tokens", help="List a user's tokens.")
+        tokens.add_argument("username")
+        for verb in (create, listing, show, update, deactivate, token, tokens, revoke):
+            verb.add_argument("--json", action="store_true")
+        for verb in (create, update, deactivate, token, revoke):
+            add_admin_actor_argument(verb)
 
     def handle(self, *args: object, **options: object) -> None:
         getattr(self, f"_{options['verb']}")(options)
@@ -55,9 +77,10 @@ class Command(BaseCommand):
         )
         password = sys.stdin.readline().rstrip("\n") if options["password_stdin"] else None
         first, _, last = options["name"].partition(" ")
+        actor = admin_actor_from(options)
         user = run(
             lambda: services.user_create(
-                actor=None,
+                actor=actor,
                 username=options["username"],
                 email=options["email"],
                 roles=options["role"],
@@ -68,31 +91,108 @@ class Command(BaseCommand):
                 last_name=last,
             )
         )
-        self.stdout.write(f"created {user.username} ({', '.join(options['role'])})")
+        secret = ""
         if options["token"]:
             _, secret = run(
-                lambda: services.token_create(actor=None, user=user, name="cli", scope="write")
+                lambda: services.token_create(actor=actor, user=user, name="cli", scope="write")
             )
+        if options["json"]:
+            print_json({**self._out(user.username), **({"token": secret} if secret else {})})
+            return
+        self.stdout.write(f"created {user.username} ({', '.join(options['role'])})")
+        if secret:
             self.stdout.write(f"token (shown once, store it now): {secret}")
 
+    def _out(self, username: str) -> dict[str, Any]:
+        return UserOut.of(selectors.user_admin_get(None, username)).model_dump()
+
     def _list(self, options: dict[str, Any]) -> None:
-        users = list(selectors.user_list_for(SYSTEM, role=options["role"]))
+        users = list(
+            selectors.user_admin_list(None, role=options["role"], include_inactive=options["all"])
+        )
         if options["json"]:
-            print_json(
-                [
-                    {
-                        "username": u.username,
-                        "email": u.email,
-                        "roles": sorted(u.roles),
-                        "level": u.level or None,
-                    }
-                    for u in users
-                ]
-            )
+            print_json([UserOut.of(u).model_dump() for u in users])
             return
         for u in users:
             level = f" {u.level}" if u.level else ""
-            self.stdout.write(f"{u.username:<20} {','.join(sorted(u.roles))}{level}")
+            inactive = "" if u.is_active else " (inactive)"
+            self.stdout.write(f"{u.username:<20} {','.join(sorted(u.roles))}{level}{inactive}")
+
+    def _show(self, options: dict[str, Any]) -> None:
+        self._user(options["username"])
+        out = self._out(options["username"])
+        if options["json"]:
+            print_json(out)
+            return
+        for key, value in out.items():
+            shown = ", ".join(value) if isinstance(value, list) else value
+            self.stdout.write(f"{key + ':':<14} {shown if shown not in (None, '') else '-'}")
+
+    def _update(self, options: dict[str, Any]) -> None:
+        actor = admin_actor_from(options)
+        user = self._user(options["username"])
+        organisation: Any = services.UNSET
+        if options["org"] is not None:
+            organisation = (
+                run(lambda: selectors.organisation_by_slug(options["org"], field="org"))
+                if options["org"]
+                else None
+            )
+        first = last = None
+        if options["name"] is not None:
+            first, _, last = options["name"].partition(" ")
+        run(
+            lambda: services.user_update(
+                actor=actor,
+                user=user,
+                email=options["email"],
+                first_name=first,
+                last_name=last,
+                roles=options["role"],
+                level=options["level"],
+                organisation=organisation,
+                active=options["active"],
+            )
+        )
+        self._report(user.username, options, "updated")
+
+    def _deactivate(self, options: dict[str, Any]) -> None:
+        actor = admin_actor_from(options)
+        user = self._user(options["username"])
+        run(lambda: services.user_deactivate(actor=actor, user=user))
+        self._report(user.username, options, "deactivated")
+
+    def _report(self, username: str, options: dict[str, Any], done: str) -> None:
+        if options["json"]:
+            print_json(self._out(username))
+        else:
+            self.stdout.write(f"{done} {username}")
+
+    def _tokens(self, options: dict[str, Any]) -> None:
+        user = self._user(options["username"])
+        tokens = list(selectors.tokens_of(None, user))
+        rows = [
+            {
+                "prefix": t.prefix,
+                "name": t.name,
+                "scope": t.scope,
+                "created_at": t.created_at,
+                "expires_at": t.expires_at,
+                "revoked_at": t.revoked_at,
+                "last_used_at": t.last_used_at,
+            }
+            for t in tokens
+        ]
+        if options["json"]:
+            print_json(rows)
+            return
+        for t in tokens:
+            state = (
+                f"revoked {t.revoked_at:%Y-%m-%d}"
+                if t.revoked_at
+                else f"expires {t.expires_at:%Y-%m-%d}"
+            )
+            self.stdout.write(f"{t.prefix}…  {t.name:<20} {t.scope:<5} {state}")
 
     def _user(self, username: str) -> User:
         user = User.objects.filter(username=username).first()
@@ -102,20 +202,34 @@ class Command(BaseCommand):
 
     def _token(self, options: dict[str, Any]) -> None:
         user = self._user(options["username"])
+        actor = admin_actor_from(options)
         token, secret = run(
             lambda: services.token_create(
-                actor=None,
+                actor=actor,
                 user=user,
                 name=options["name"],
                 scope=options["scope"],
                 expires_in_days=options["days"],
             )
         )
+        if options["json"]:
+            print_json(
+                {
+                    "prefix": token.prefix,
+                    "scope": token.scope,
+                    "expires_at": token.expires_at,
+                    "token": secret,
+                }
+            )
+            return
         self.stdout.write(f"{options['scope']} token, expires {token.expires_at:%Y-%m-%d}:")
         self.stdout.write(secret)
 
     def _revoke(self, options: dict[str, Any]) -> None:
         user = self._user(options["username"])
         token = run(lambda: selectors.token_get_for(user, options["prefix"]))
-        run(lambda: services.token_revoke(actor=None, token=token))
+        run(lambda: services.token_revoke(actor=admin_actor_from(options), token=token))
+        if options["json"]:
+            print_json({"prefix": token.prefix, "revoked_at": token.revoked_at})
+            return
         self.stdout.write(f"revoked {token.prefix}")

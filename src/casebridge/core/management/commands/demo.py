@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from casebridge.demo.build import load_demo
+        from casebridge.demo.build import load_demo  # noqa: PLC0415 - the demo builder (every app) loads only when asked for
 
         if User.objects.exists():
             self.stdout.write("The database already has users; demo data not loaded again.")

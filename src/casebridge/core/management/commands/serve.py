@@ -26,9 +26,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from gunicorn.app.base import BaseApplication
+        from gunicorn.app.base import BaseApplication  # noqa: PLC0415 - the server loads only when serving
 
-        from casebridge.wsgi import application
+        from casebridge.wsgi import application  # noqa: PLC0415 - the WSGI application is built only when serving
 
         config = {
             "bind": f"{options['host']}:{options['port']}",

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from django_tasks_db.management.commands.db_worker import Worker
+        from django_tasks_db.management.commands.db_worker import Worker  # noqa: PLC0415 - the task worker loads only when it runs
 
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)

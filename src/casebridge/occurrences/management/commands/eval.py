@@ -41,7 +41,7 @@ class Command(BaseCommand):
         getattr(self, f"_{options['verb']}")(options)
 
     def _logs(self, options: dict[str, Any]) -> None:
-        from casebridge.occurrences.evaluation.logs import evaluate_logs, format_logs_report
+        from casebridge.occurrences.evaluation.logs import evaluate_logs, format_logs_report  # noqa: PLC0415 - a harness loads only when asked for
 
         result = evaluate_logs(options["data"], repeats=options["repeats"])
         if not result["systems"]:
@@ -56,7 +56,7 @@ class Command(BaseCommand):
         if os.environ.get(INSIDE) != "1":
             self._in_fresh_database(options)
             return
-        from casebridge.occurrences.evaluation.duplicates import (
+        from casebridge.occurrences.evaluation.duplicates import (  # noqa: PLC0415 - a harness loads only when asked for
             evaluate_duplicates,
             format_duplicates,
         )

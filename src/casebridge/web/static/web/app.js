@@ -2,6 +2,22 @@
 (function () {
   "use strict";
 
+  // "/" anywhere but in a field focuses the global search box of the header.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    }
+    var target = event.target;
+    if (target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) {
+      return;
+    }
+    var box = document.getElementById("global-search");
+    if (box) {
+      event.preventDefault();
+      box.focus();
+    }
+  });
+
   function openPopovers() {
     return document.querySelectorAll("details.action-pop[open]");
   }
@@ -43,4 +59,20 @@
       }
     });
   });
+
+  // No inline handlers or style attributes (Content-Security-Policy): a form asks for
+  // confirmation through data-confirm, and a meter's fill comes from data-fill (percent).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
+  function fillMeters(root) {
+    root.querySelectorAll("[data-fill]").forEach(function (bar) {
+      bar.style.width = Math.max(0, Math.min(100, parseFloat(bar.dataset.fill) || 0)) + "%";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { fillMeters(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { fillMeters(event.target); });
 })();

@@ -1,5 +1,8 @@
-"""casebridge azure-devops connect|list|show|map|status (administrators; ``--as`` or
-``$CASEBRIDGE_USER``). The sync verbs come with the sync.
+"""casebridge azure-devops connect|list|show|map|status|sync|conflicts|resolve (``--as`` or
+``$CASEBRIDGE_USER``; connections are administrators', conflicts the RTE's).
+
+``sync`` runs the reconcile job now (every connection, or one): processes the stored service
+hooks, then reads what changed since the watermark and pushes what Casebridge changed.
 
 The token is never a command-line argument (it would stay in the shell's history and in ``ps``):
 give the name of the environment variable holding it (``--pat-env``), or pipe it in
@@ -14,10 +17,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
-from casebridge.integrations.azure_devops import selectors, services
+from casebridge.integrations.azure_devops import conflicts, selectors, services
 from casebridge.integrations.azure_devops.clients import token_of, verify
+from casebridge.integrations.azure_devops.existing import work_item_import, work_item_link_existing
+from casebridge.integrations.azure_devops.models import Connection, WorkItemLink
 from casebridge.integrations.azure_devops.processes import CATEGORIES, PROCESSES
-from casebridge.integrations.azure_devops.schemas import ConnectionOut
+from casebridge.integrations.azure_devops.reconcile import reconcile
+from casebridge.integrations.azure_devops.schemas import ConflictOut, ConnectionOut, link_out
+from casebridge.integrations.delivery.processing import process_pending
+from casebridge.workitems.models import WorkItem
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
@@ -28,6 +36,12 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
             raise CommandError(f"{option} takes key=value, not '{value}'", returncode=2)
         pairs[key.strip()] = target.strip()
     return pairs
+
+
+class _Operator:
+    """The operator at the server's shell reads every conflict."""
+
+    is_external = False
 
 
 class Command(BaseCommand):
@@ -76,6 +90,24 @@ class Command(BaseCommand):
         status = sub.add_parser("status", help="The door's backlog, the watermark, last errors.")
         status.add_argument("slug")
         status.add_argument("--check", action="store_true", help="Ask the server now.")
+        sync = sub.add_parser("sync", help="Reconcile now: hooks, changes since the watermark.")
+        sync.add_argument("slug", nargs="?", default="", help="One connection (default: all).")
+        sync.add_argument(
+            "--workers", type=int, default=1, help="Items pushed at once (the initial mirror)."
+        )
+        conflicts = sub.add_parser("conflicts", help="Sync conflicts (open by default).")
+        conflicts.add_argument("--state", default="open", choices=["open", "resolved", "all"])
+        resolve = sub.add_parser("resolve", help="Resolve a sync conflict (RTE).")
+        resolve.add_argument("id", type=int)
+        resolve.add_argument("resolution", choices=["ours", "retry"])
+        resolve.add_argument("--note", default="")
+        imports = sub.add_parser("import", help="Import an existing Azure DevOps item, linked.")
+        imports.add_argument("slug")
+        imports.add_argument("ref", help="123, AB#123 or the item's URL")
+        imports.add_argument("--category", default="bug", choices=CATEGORIES)
+        link = sub.add_parser("link", help="Link a work item to an existing Azure DevOps item.")
+        link.add_argument("key", help="BUG-7, FR-3, IMP-2")
+        link.add_argument("ref", help="123, AB#123 or the item's URL")
         for verb in sub.choices.values():
             add_actor_argument(verb)
             verb.add_argument("--json", action="store_true", help="Print JSON.")
@@ -200,3 +232,94 @@ class Command(BaseCommand):
         for key, value in row.items():
             shown = "ok, acting as " + value["acting_as"] if key == "check" else value
             self.stdout.write(f"{key:<16} {'-' if value in (None, '') else shown}")
+
+    def _sync(self, options: dict[str, Any]) -> None:
+
+        if options["slug"]:
+            chosen = [run(lambda: selectors.connection_get_for(self.actor, options["slug"]))]
+        else:
+            chosen = list(run(lambda: selectors.connection_list_for(self.actor)))
+        hooks = process_pending(limit=1000)
+        workers = max(1, min(16, options["workers"]))
+        results = [reconcile(c, workers=workers) for c in chosen if c.enabled]
+        if options["json"]:
+            print_json({"hooks": hooks, "connections": [vars(r) for r in results]})
+        else:
+            self.stdout.write(f"hooks processed: {hooks}")
+            for r in results:
+                self.stdout.write(
+                    f"{r.connection}: {r.changed} changed there, {r.applied} applied here, "
+                    f"{r.conflicts} new conflicts, {r.pushed} written there, "
+                    f"{r.requests} requests"
+                )
+                for error in r.errors:
+                    self.stderr.write(f"  {error}")
+        if any(r.errors for r in results):
+            raise CommandError("some items did not sync (see above)", returncode=1)
+
+    def _conflicts(self, options: dict[str, Any]) -> None:
+
+        rows = [
+            ConflictOut.of(c)
+            for c in run(lambda: conflicts.conflict_list_for(self.actor, state=options["state"]))
+        ]
+        if options["json"]:
+            print_json([row.dict() for row in rows])
+            return
+        if not rows:
+            self.stdout.write("no conflicts")
+        for row in rows:
+            self.stdout.write(
+                f"{row.id:<6} {row.work_item:<10} #{row.ado_id:<7} {row.summary}"
+                + (f"  [{row.resolution}]" if row.resolution else "")
+            )
+            for reason in row.reasons:
+                self.stdout.write(f"         - {reason['message']}")
+
+    def _resolve(self, options: dict[str, Any]) -> None:
+
+        conflict = run(lambda: conflicts.conflict_get_for(self.actor or _Operator(), options["id"]))
+        done = run(
+            lambda: conflicts.conflict_resolve(
+                actor=self.actor,
+                conflict=conflict,
+                resolution=options["resolution"],
+                note=options["note"],
+            )
+        )
+        out = ConflictOut.of(done)
+        if options["json"]:
+            print_json(out.dict())
+            return
+        self.stdout.write(f"conflict {out.id} resolved: {out.resolution}")
+
+    def _import(self, options: dict[str, Any]) -> None:
+
+        connection = Connection.objects.filter(slug=options["slug"]).first()
+        if connection is None:
+            raise CommandError(f"no connection '{options['slug']}'", returncode=1)
+        item = run(
+            lambda: work_item_import(
+                actor=self.actor,
+                ref=options["ref"],
+                connection=connection,
+                category=options["category"],
+            )
+        )
+        out = link_out(WorkItemLink.objects.get(work_item=item))
+        if options["json"]:
+            print_json(out.dict())
+            return
+        self.stdout.write(f"imported #{out.ado_id} as {out.work_item} ({item.status})")
+
+    def _link(self, options: dict[str, Any]) -> None:
+
+        item = WorkItem.objects.filter(key=options["key"].strip().upper()).first()
+        if item is None:
+            raise CommandError(f"no work item {options['key']}", returncode=1)
+        link = run(lambda: work_item_link_existing(actor=self.actor, item=item, ref=options["ref"]))
+        out = link_out(link)
+        if options["json"]:
+            print_json(out.dict())
+            return
+        self.stdout.write(f"{out.work_item} is linked to #{out.ado_id}")

@@ -1,0 +1,1 @@
+"""E-mail: addresses and threading (``addresses``), sending (``outgoing``), receiving (mailin)."""

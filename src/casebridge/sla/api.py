@@ -1,0 +1,96 @@
+"""/api/v1/sla-calendars and /api/v1/sla-policies: staff read, administrators write."""
+
+from __future__ import annotations
+
+from ninja import Router, Status
+
+from casebridge.core.http import ApiRequest
+from casebridge.core.schemas import ERRORS, WRITE_ERRORS
+from casebridge.sla import configuration, selectors
+from casebridge.sla.schemas import (
+    CalendarIn,
+    CalendarOut,
+    CalendarPatch,
+    DeletedOut,
+    OrderIn,
+    PolicyIn,
+    PolicyOut,
+    PolicyPatch,
+)
+
+calendars_router = Router(tags=["sla"])
+policies_router = Router(tags=["sla"])
+
+
+@calendars_router.get("", response={200: list[CalendarOut], **ERRORS}, summary="Calendars")
+def calendar_list(request: ApiRequest) -> list[CalendarOut]:
+    return [CalendarOut.of(c) for c in selectors.calendar_list_for(request.auth)]
+
+
+@calendars_router.post("", response={201: CalendarOut, **WRITE_ERRORS}, summary="Add a calendar")
+def calendar_create(request: ApiRequest, body: CalendarIn) -> Status[CalendarOut]:
+    values = body.dict()
+    slug = values.pop("slug")
+    calendar = configuration.calendar_create(actor=request.auth, slug=slug, **values)
+    return Status(201, CalendarOut.of(calendar))
+
+
+@calendars_router.get("/{slug}", response={200: CalendarOut, **ERRORS}, summary="A calendar")
+def calendar_show(request: ApiRequest, slug: str) -> CalendarOut:
+    return CalendarOut.of(selectors.calendar_get_for(request.auth, slug))
+
+
+@calendars_router.patch("/{slug}", response={200: CalendarOut, **WRITE_ERRORS}, summary="Change")
+def calendar_update(request: ApiRequest, slug: str, body: CalendarPatch) -> CalendarOut:
+    calendar = selectors.calendar_get_for(request.auth, slug)
+    changes = body.dict(exclude_unset=True)
+    calendar = configuration.calendar_update(actor=request.auth, calendar=calendar, changes=changes)
+    return CalendarOut.of(calendar)
+
+
+@calendars_router.delete("/{slug}", response={200: DeletedOut, **WRITE_ERRORS}, summary="Delete")
+def calendar_delete(request: ApiRequest, slug: str) -> DeletedOut:
+    calendar = selectors.calendar_get_for(request.auth, slug)
+    configuration.calendar_delete(actor=request.auth, calendar=calendar)
+    return DeletedOut(deleted=slug)
+
+
+@policies_router.get("", response={200: list[PolicyOut], **ERRORS}, summary="Policies in order")
+def policy_list(request: ApiRequest) -> list[PolicyOut]:
+    return [PolicyOut.of(p) for p in selectors.policy_list_for(request.auth)]
+
+
+@policies_router.post("", response={201: PolicyOut, **WRITE_ERRORS}, summary="Add a policy")
+def policy_create(request: ApiRequest, body: PolicyIn) -> Status[PolicyOut]:
+    values = body.dict()
+    slug = values.pop("slug")
+    if values.get("position") is None:
+        values.pop("position")
+    policy = configuration.policy_create(actor=request.auth, slug=slug, **values)
+    return Status(201, PolicyOut.of(policy))
+
+
+@policies_router.post("/order", response={200: list[PolicyOut], **WRITE_ERRORS}, summary="Order")
+def policy_order(request: ApiRequest, body: OrderIn) -> list[PolicyOut]:
+    policies = configuration.policies_reorder(actor=request.auth, slugs=body.order)
+    return [PolicyOut.of(p) for p in policies]
+
+
+@policies_router.get("/{slug}", response={200: PolicyOut, **ERRORS}, summary="A policy")
+def policy_show(request: ApiRequest, slug: str) -> PolicyOut:
+    return PolicyOut.of(selectors.policy_get_for(request.auth, slug))
+
+
+@policies_router.patch("/{slug}", response={200: PolicyOut, **WRITE_ERRORS}, summary="Change")
+def policy_update(request: ApiRequest, slug: str, body: PolicyPatch) -> PolicyOut:
+    policy = selectors.policy_get_for(request.auth, slug)
+    changes = body.dict(exclude_unset=True)
+    policy = configuration.policy_update(actor=request.auth, policy=policy, changes=changes)
+    return PolicyOut.of(policy)
+
+
+@policies_router.delete("/{slug}", response={200: DeletedOut, **WRITE_ERRORS}, summary="Delete")
+def policy_delete(request: ApiRequest, slug: str) -> DeletedOut:
+    policy = selectors.policy_get_for(request.auth, slug)
+    configuration.policy_delete(actor=request.auth, policy=policy)
+    return DeletedOut(deleted=slug)

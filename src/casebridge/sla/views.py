@@ -1,0 +1,183 @@
+"""Settings pages of SLAs under /settings/sla/: calendars, policies and their order.
+Administrators only: anyone else gets 404."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casebridge.accounts.models import Role
+from casebridge.core.errors import DomainError
+from casebridge.sla import configuration, selectors
+from casebridge.sla.forms import CalendarForm, PolicyForm
+from casebridge.web.pages import Request, View, Wrapped, attach_errors, page, viewer
+
+
+def admin_page[**P](view: View[P]) -> Wrapped[P]:
+    """A settings page: it does not exist for anyone but administrators."""
+
+    @wraps(view)
+    def only_admins(request: Request, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponseBase:
+        if not viewer(request).has_role(Role.ADMIN):
+            raise Http404("No such page")
+        return view(request, *args, **kwargs)
+
+    return page(internal=True)(only_admins)
+
+
+@require_GET
+@admin_page
+def overview(request: Request) -> HttpResponse:
+    user = viewer(request)
+    context = {
+        "policies": list(selectors.policy_list_for(user)),
+        "calendars": list(selectors.calendar_list_for(user)),
+    }
+    return render(request, "sla/settings.html", context)
+
+
+def _save(
+    request: Request, form: Any, save: Any, template: str, *, context: dict[str, Any], done: str
+) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            # values() may put an unreadable input beside its field; the service still runs, so
+            # every other problem is shown at once (it refuses what values() could not read).
+            try:
+                saved = save(form.values())
+            except DomainError as exc:
+                attach_errors(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, done.format(name=saved.name))
+                return redirect("sla:settings")
+    return render(request, template, {**context, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def calendar_new(request: Request) -> HttpResponse:
+    user = viewer(request)
+    form = CalendarForm(request.POST or None, initial={"timezone": "UTC"})
+
+    def save(values: dict[str, Any]) -> Any:
+        slug = form.cleaned_data.get("slug") or ""
+        return configuration.calendar_create(actor=user, slug=slug, **values)
+
+    return _save(
+        request,
+        form,
+        save,
+        "sla/calendar_form.html",
+        context={"calendar": None},
+        done="Calendar {name} added.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def calendar_edit(request: Request, slug: str) -> HttpResponse:
+    user = viewer(request)
+    calendar = selectors.calendar_get_for(user, slug)
+    form = CalendarForm(
+        request.POST or None, initial=CalendarForm.initial_of(calendar), editing=True
+    )
+
+    def save(values: dict[str, Any]) -> Any:
+        return configuration.calendar_update(actor=user, calendar=calendar, changes=values)
+
+    return _save(
+        request,
+        form,
+        save,
+        "sla/calendar_form.html",
+        context={"calendar": calendar},
+        done="Calendar {name} saved; open cases' clocks follow within a minute.",
+    )
+
+
+@require_POST
+@admin_page
+def calendar_delete(request: Request, slug: str) -> HttpResponse:
+    user = viewer(request)
+    calendar = selectors.calendar_get_for(user, slug)
+    try:
+        configuration.calendar_delete(actor=user, calendar=calendar)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Calendar {calendar.name} deleted.")
+    return redirect("sla:settings")
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def policy_new(request: Request) -> HttpResponse:
+    user = viewer(request)
+    form = PolicyForm(request.POST or None)
+
+    def save(values: dict[str, Any]) -> Any:
+        slug = form.cleaned_data.get("slug") or ""
+        return configuration.policy_create(actor=user, slug=slug, **values)
+
+    return _save(
+        request,
+        form,
+        save,
+        "sla/policy_form.html",
+        context={"policy": None},
+        done="Policy {name} added; open cases' clocks follow within a minute.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def policy_edit(request: Request, slug: str) -> HttpResponse:
+    user = viewer(request)
+    policy = selectors.policy_get_for(user, slug)
+    form = PolicyForm(request.POST or None, initial=PolicyForm.initial_of(policy), editing=True)
+
+    def save(values: dict[str, Any]) -> Any:
+        return configuration.policy_update(actor=user, policy=policy, changes=values)
+
+    return _save(
+        request,
+        form,
+        save,
+        "sla/policy_form.html",
+        context={"policy": policy},
+        done="Policy {name} saved; open cases' clocks follow within a minute.",
+    )
+
+
+@require_POST
+@admin_page
+def policy_delete(request: Request, slug: str) -> HttpResponse:
+    user = viewer(request)
+    policy = selectors.policy_get_for(user, slug)
+    configuration.policy_delete(actor=user, policy=policy)
+    messages.success(request, f"Policy {policy.name} deleted.")
+    return redirect("sla:settings")
+
+
+@require_POST
+@admin_page
+def policy_move(request: Request, slug: str) -> HttpResponse:
+    """Move a policy one place up or down (the first match wins)."""
+    user = viewer(request)
+    order = [p.slug for p in selectors.policy_list_for(user)]
+    if slug not in order:
+        raise Http404("No such policy")
+    i = order.index(slug)
+    j = i - 1 if request.POST.get("direction") == "up" else i + 1
+    if 0 <= j < len(order):
+        order[i], order[j] = order[j], order[i]
+        configuration.policies_reorder(actor=user, slugs=order)
+    return redirect("sla:settings")
