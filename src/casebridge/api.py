@@ -112,7 +112,7 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 SOURCES = ("body", "query", "path", "form", "file", "header", "cookie")
 
 
-def field_name(location: Sequence[Any]) -> str:
+def field_name(location: Sequence[object]) -> str:
     """The input field an error concerns: ``("body", "body", "roles", 0)`` is ``roles.0``.
 
     The location starts with the source; a JSON body then names the view's parameter, which is

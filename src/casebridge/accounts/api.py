@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from ninja import Router, Status
@@ -24,6 +24,9 @@ from casebridge.accounts.schemas import (
 )
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS
+
+if TYPE_CHECKING:
+    from casebridge.accounts.models import ApiToken
 
 router = Router(tags=["users"])
 teams_router = Router(tags=["teams"])
@@ -254,7 +257,7 @@ def update_organisation(request: ApiRequest, slug: str, body: OrganisationPatch)
     return _organisation_out(request.auth, slug)
 
 
-def _token_out(token: Any) -> dict[str, Any]:
+def _token_out(token: ApiToken) -> dict[str, object]:
     return {
         "prefix": token.prefix,
         "name": token.name,
@@ -267,12 +270,12 @@ def _token_out(token: Any) -> dict[str, Any]:
 
 
 @tokens_router.get("", response={200: list[TokenOut], **ERRORS}, summary="Your API tokens")
-def list_tokens(request: ApiRequest) -> list[dict[str, Any]]:
+def list_tokens(request: ApiRequest) -> list[dict[str, object]]:
     return [_token_out(t) for t in selectors.tokens_for(request.auth)]
 
 
 @tokens_router.post("", response={201: TokenCreatedOut, **WRITE_ERRORS}, summary="Create a token")
-def create_token(request: ApiRequest, body: TokenIn) -> Status[dict[str, Any]]:
+def create_token(request: ApiRequest, body: TokenIn) -> Status[dict[str, object]]:
     token, secret = services.token_create(
         actor=request.auth,
         user=request.auth,
@@ -286,6 +289,6 @@ def create_token(request: ApiRequest, body: TokenIn) -> Status[dict[str, Any]]:
 @tokens_router.post(
     "/{prefix}/revoke", response={200: TokenOut, **WRITE_ERRORS}, summary="Revoke a token"
 )
-def revoke_token(request: ApiRequest, prefix: str) -> dict[str, Any]:
+def revoke_token(request: ApiRequest, prefix: str) -> dict[str, object]:
     token = selectors.token_get_for(request.auth, prefix)
     return _token_out(services.token_revoke(actor=request.auth, token=token))

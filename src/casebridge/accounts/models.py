@@ -8,6 +8,8 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from casebridge.core.actors import Actor
+
 
 class Role(models.TextChoices):
     REPORTER = "reporter", "Customer reporter"
@@ -113,6 +115,18 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+def as_user(actor: Actor) -> User:
+    """The user behind ``actor``, where only a person can act (the system actor cannot)."""
+    if not isinstance(actor, User):
+        raise TypeError(f"{actor} is not a user")
+    return actor
+
+
+def user_or_none(actor: Actor | None) -> User | None:
+    """The user behind ``actor``, or None for the system actor (stored as "no one")."""
+    return actor if isinstance(actor, User) else None
 
 
 class UserRole(models.Model):

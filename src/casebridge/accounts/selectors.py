@@ -1,21 +1,26 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 
-from casebridge.accounts.models import ApiToken, Organisation, Role, Team, User
-from casebridge.core.actors import SYSTEM
+from casebridge.accounts.models import (
+    ApiToken,
+    Organisation,
+    Role,
+    Team,
+    User,
+    as_user,
+)
+from casebridge.core.actors import SYSTEM, Actor
 from casebridge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.core.prepared import row_by
 
 
-def user_list_for(viewer: Any, *, role: str = "", level: str = "") -> QuerySet[User]:
+def user_list_for(viewer: Actor, *, role: str = "", level: str = "") -> QuerySet[User]:
     """The directory is internal: customers and partners see only themselves."""
     users = User.objects.filter(is_active=True).prefetch_related("role_grants", "teams")
     users = users.select_related("organisation")
     if viewer.is_external:
-        users = users.filter(pk=viewer.pk)
+        users = users.filter(pk=as_user(viewer).pk)
     if role:
         users = users.filter(role_grants__role=role)
     if level:
@@ -23,7 +28,7 @@ def user_list_for(viewer: Any, *, role: str = "", level: str = "") -> QuerySet[U
     return users.order_by("username").distinct()
 
 
-def user_get_for(viewer: Any, username: str) -> User:
+def user_get_for(viewer: Actor, username: str) -> User:
     user = user_list_for(viewer).filter(username=username).first()
     if user is None:
         raise NotFound(f"No user {username}")
@@ -61,17 +66,17 @@ def organisation_by_slug(slug: str, *, field: str = "organisation") -> Organisat
     return organisation
 
 
-def team_list_for(viewer: Any) -> QuerySet[Team]:
+def team_list_for(viewer: Actor) -> QuerySet[Team]:
     if viewer.is_external:
         return Team.objects.none()
     return Team.objects.prefetch_related("members").order_by("name")
 
 
-def tokens_for(viewer: Any) -> QuerySet[ApiToken]:
+def tokens_for(viewer: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=viewer).order_by("-created_at")
 
 
-def token_get_for(viewer: Any, prefix: str) -> ApiToken:
+def token_get_for(viewer: User, prefix: str) -> ApiToken:
     token = tokens_for(viewer).filter(prefix=prefix).first()
     if token is None:
         raise NotFound(f"No token {prefix}")
@@ -81,16 +86,19 @@ def token_get_for(viewer: Any, prefix: str) -> ApiToken:
 __all__ = ["Role"]
 
 
-def organisation_list_for(viewer: Any) -> QuerySet[Organisation]:
+def organisation_list_for(viewer: Actor) -> QuerySet[Organisation]:
     """Organisations a viewer may report for: staff all, partners those they serve."""
     if not viewer.is_external:
         return Organisation.objects.order_by("name")
     if viewer.has_role(Role.PARTNER):
-        return viewer.served_organisations.order_by("name")  # type: ignore[no-any-return]
-    return Organisation.objects.filter(pk=viewer.organisation_id)
+        return as_user(viewer).served_organisations.order_by("name")
+    organisation = as_user(viewer).organisation_id
+    if organisation is None:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk=organisation)
 
 
-def actor_get(actor_id: int | None) -> Any:
+def actor_get(actor_id: int | None) -> Actor:
     """Who an event says acted (``core.events.actor_id``): the user, or Casebridge itself."""
     if actor_id is None:
         return SYSTEM
@@ -100,12 +108,12 @@ def actor_get(actor_id: int | None) -> Any:
 # --- administration (settings pages, CLI, API): every account, active or not ------------------
 
 
-def _require_admin(viewer: Any) -> None:
+def _require_admin(viewer: Actor | None) -> None:
     if viewer is not None and not viewer.has_role(Role.ADMIN):
         raise PermissionDenied("Only an administrator manages accounts")
 
 
-def organisation_get_for(viewer: Any, slug: str) -> Organisation:
+def organisation_get_for(viewer: Actor, slug: str) -> Organisation:
     """An organisation the viewer may see (staff every one, customers and partners theirs)."""
     organisation = organisation_list_for(viewer).filter(slug=slug).first()
     if organisation is None:
@@ -121,7 +129,7 @@ def organisation_people(organisation: Organisation) -> tuple[list[User], list[Us
 
 
 def user_admin_list(
-    viewer: Any, *, role: str = "", text: str = "", include_inactive: bool = True
+    viewer: Actor | None, *, role: str = "", text: str = "", include_inactive: bool = True
 ) -> QuerySet[User]:
     """Every account, for administrators: active or not, with roles, teams and organisation."""
     _require_admin(viewer)
@@ -137,7 +145,7 @@ def user_admin_list(
     return users.order_by("username").distinct()
 
 
-def user_admin_get(viewer: Any, username: str) -> User:
+def user_admin_get(viewer: Actor | None, username: str) -> User:
     user = user_admin_list(viewer).filter(username=username).first()
     if user is None:
         raise NotFound(f"No user '{username}'")
@@ -154,7 +162,7 @@ def user_by_username_any(username: str, *, field: str = "username") -> User:
     return user
 
 
-def team_get_for(viewer: Any, slug: str) -> Team:
+def team_get_for(viewer: Actor, slug: str) -> Team:
     team = team_list_for(viewer).filter(slug=slug).first()
     if team is None:
         raise NotFound(f"No team '{slug}'")
@@ -168,14 +176,14 @@ def team_by_slug(slug: str, *, field: str = "team") -> Team:
     return team
 
 
-def tokens_of(viewer: Any, user: User) -> QuerySet[ApiToken]:
+def tokens_of(viewer: Actor | None, user: User) -> QuerySet[ApiToken]:
     """A person's tokens: their own, or anyone's for an administrator."""
     if viewer is not None and viewer.pk != user.pk:
         _require_admin(viewer)
     return ApiToken.objects.filter(user=user).order_by("-created_at")
 
 
-def token_of(viewer: Any, user: User, prefix: str) -> ApiToken:
+def token_of(viewer: Actor | None, user: User, prefix: str) -> ApiToken:
     token = tokens_of(viewer, user).filter(prefix=prefix).first()
     if token is None:
         raise NotFound(f"No token {prefix}")

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from casebridge.audit.models import AuditEvent
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.prepared import row_insert
 
 
@@ -29,14 +30,14 @@ def _text(value: object) -> str:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Actor | None,
     subject: Auditable,
     action: str,
     field: str = "",
     old: object = None,
     new: object = None,
     reason: str = "",
-    data: Mapping[str, Any] | None = None,
+    data: Mapping[str, object] | None = None,
     public: bool = False,
 ) -> AuditEvent:
     """Record one event. Must run inside the transaction that makes the change."""
@@ -45,7 +46,7 @@ def audit_record(
     return row_insert(
         AuditEvent(
             at=clock.now(),
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor_id=actor.pk if actor is not None else None,
             subject_type=subject.audit_type,
             subject_key=subject.key,
             action=action,
@@ -61,7 +62,7 @@ def audit_record(
 
 def audit_changes(
     *,
-    actor: Any,
+    actor: Actor | None,
     subject: Auditable,
     action: str,
     changes: Mapping[str, tuple[object, object]],

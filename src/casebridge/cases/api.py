@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
 from django.http import FileResponse, HttpResponseBase
 from ninja import File, Form, Query, Router, Status, UploadedFile
@@ -42,16 +43,21 @@ from casebridge.cases.services import (
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import component_by_slug, service_by_slug
+from casebridge.core.actors import Actor
 from casebridge.core.csvexport import CSV_OPENAPI, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, UserRef
 from casebridge.occurrences.schemas import SimilarOut, occurrence_out
 from casebridge.occurrences.selectors import similar_for_case
 
+if TYPE_CHECKING:
+    from casebridge.accounts.models import User
+    from casebridge.cases.models import Attachment, Comment
+
 router = Router(tags=["cases"])
 
 
-def case_out(viewer: Any, case: Case) -> CaseOut:
+def case_out(viewer: Actor, case: Case) -> CaseOut:
     item = case.work_item
     return CaseOut(
         key=case.key,
@@ -170,7 +176,7 @@ def patch_case(request: ApiRequest, key: str, body: CasePatch) -> CaseOut:
     return _fresh(request, case_update(actor=request.auth, case=case, changes=changes))
 
 
-def _act(request: ApiRequest, key: str, action: str, data: dict[str, Any]) -> CaseOut:
+def _act(request: ApiRequest, key: str, action: str, data: Mapping[str, object]) -> CaseOut:
     case = selectors.case_get_for(request.auth, key)
     return _fresh(request, case_transition(actor=request.auth, case=case, action=action, data=data))
 
@@ -225,7 +231,7 @@ def close(request: ApiRequest, key: str, body: ReasonIn) -> CaseOut:
     return _act(request, key, "close", {"reason": body.reason})
 
 
-def _person_for(viewer: Any, user: Any) -> UserRef:
+def _person_for(viewer: Actor, user: User) -> UserRef:
     """A person as the viewer may know them: customers and partners read the names of their
     side and of support only; anyone else is "Our team" (cases.milestones.public_name)."""
     if viewer.is_external and not nameable(user):
@@ -233,7 +239,7 @@ def _person_for(viewer: Any, user: Any) -> UserRef:
     return UserRef.required(user)
 
 
-def _comment_out(viewer: Any, comment: Any) -> CommentOut:
+def _comment_out(viewer: Actor, comment: Comment) -> CommentOut:
     return CommentOut(
         id=comment.pk,
         author=_person_for(viewer, comment.author),
@@ -256,7 +262,7 @@ def add_comment(request: ApiRequest, key: str, body: CommentIn) -> Status[Commen
     return Status(201, _comment_out(request.auth, comment))
 
 
-def _attachment_out(viewer: Any, case: Case, attachment: Any) -> AttachmentOut:
+def _attachment_out(viewer: Actor, case: Case, attachment: Attachment) -> AttachmentOut:
     return AttachmentOut(
         id=attachment.pk,
         filename=attachment.filename,
@@ -312,7 +318,7 @@ def download(request: ApiRequest, key: str, attachment_id: Id) -> FileResponse:
     return attachment_response(selectors.attachment_get_for(request.auth, case, attachment_id))
 
 
-def attachment_response(attachment: Any) -> FileResponse:
+def attachment_response(attachment: Attachment) -> FileResponse:
     """Always a download, with the sniffed type (or octet-stream) and no sniffing by browsers."""
     response = FileResponse(
         attachment.file.open("rb"),

@@ -16,12 +16,14 @@ from django.conf import settings
 from django.core.files.base import File
 from django.db import transaction
 
+from casebridge.accounts.models import User, as_user
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.events import AttachmentAdded
 from casebridge.cases.models import Attachment, Case, Comment
 from casebridge.cases.services import CaseInput, case_create, case_transition, comment_add
 from casebridge.core import clock, events
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PayloadTooLarge, ValidationFailed
 
 SNIFF_BYTES = 8192
@@ -100,7 +102,7 @@ def _digest(upload: Any) -> tuple[str, int, bytes]:
 
 
 def attachment_add(
-    *, actor: Any, case: Case, upload: Any, filename: str, internal: bool | None = None
+    *, actor: Actor, case: Case, upload: Any, filename: str, internal: bool | None = None
 ) -> Attachment:
     """Store an uploaded file on the case. ``upload`` is any binary file object.
 
@@ -128,7 +130,7 @@ def attachment_add(
         sha256=sha256,
         is_log=is_log,
         internal=internal,
-        uploaded_by=actor,
+        uploaded_by=as_user(actor),
         created_at=clock.now(),
     )
     attachment.file.save(name, File(upload), save=False)
@@ -183,7 +185,9 @@ def _all_or_nothing() -> Iterator[list[Attachment]]:
         raise
 
 
-def _attach_all(actor: Any, case: Case, uploads: Sequence[Upload], into: list[Attachment]) -> None:
+def _attach_all(
+    actor: Actor, case: Case, uploads: Sequence[Upload], into: list[Attachment]
+) -> None:
     for upload in uploads:
         into.append(
             attachment_add(
@@ -197,7 +201,7 @@ def _attach_all(actor: Any, case: Case, uploads: Sequence[Upload], into: list[At
 
 
 def case_create_with_files(
-    *, actor: Any, data: CaseInput, uploads: Sequence[Upload], channel: str = "web"
+    *, actor: User, data: CaseInput, uploads: Sequence[Upload], channel: str = "web"
 ) -> Case:
     """Open a case with its attachments, all or nothing: a file refused (empty, too large)
     leaves no case and no file behind."""
@@ -218,7 +222,7 @@ def comment_add_with_files(
 
 
 def case_escalate_with_files(
-    *, actor: Any, case: Case, data: Mapping[str, Any], uploads: Sequence[Upload]
+    *, actor: Actor, case: Case, data: Mapping[str, object], uploads: Sequence[Upload]
 ) -> Case:
     """Attach log files and escalate, all or nothing: the files count as the gate's log
     evidence, and a refused escalation leaves none of them on the case."""

@@ -51,7 +51,7 @@ def existing_item(key: object) -> WorkItem | None:
     return WorkItem.objects.filter(key=text).first()
 
 
-def check_escalation(ctx: Context) -> Iterator[Reason]:
+def check_escalation(ctx: Context[Case]) -> Iterator[Reason]:
     """The escalation gate: every missing item of the category at once, or a valid work item."""
     if ctx.preview:
         return

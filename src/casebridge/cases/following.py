@@ -4,7 +4,7 @@ and the incident declared from them. The work-item reactions are in-transaction 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casebridge.accounts.selectors import actor_get
 from casebridge.audit.actions import AuditAction
@@ -22,6 +22,9 @@ from casebridge.workflows.engine import StateGroup
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.events import WorkItemSuperseded, WorkItemTransitioned
 from casebridge.workitems.models import WorkItem
+
+if TYPE_CHECKING:
+    from casebridge.incidents.models import Incident
 
 
 def _outcome(action: str, group: StateGroup) -> str:
@@ -147,7 +150,7 @@ def _held_by_development(case: Case) -> bool:
     return case.state == CaseState.ESCALATED or (item is not None and item.closed_at is None)
 
 
-def case_follow_incident(*, incident: Any, action: str, note: str) -> None:
+def case_follow_incident(*, incident: Incident, action: str, note: str) -> None:
     """The case an incident was declared from follows it (the incident workflow's ``after``).
 
     * resolved: the case resolves with the incident's note (resolution ``incident``), unless an
@@ -181,7 +184,7 @@ def case_follow_incident(*, incident: Any, action: str, note: str) -> None:
     )
 
 
-def _resolved_by(case: Case, incident: Any) -> bool:
+def _resolved_by(case: Case, incident: Incident) -> bool:
     return AuditEvent.objects.filter(
         subject_type=case.audit_type,
         subject_key=case.key,
@@ -190,7 +193,7 @@ def _resolved_by(case: Case, incident: Any) -> bool:
     ).exists()
 
 
-def _tell_what_is_left(case: Case, incident: Any, note: str) -> None:
+def _tell_what_is_left(case: Case, incident: Incident, note: str) -> None:
     item = case.work_item
     audit_record(
         actor=SYSTEM,

@@ -21,6 +21,7 @@ from casebridge.accounts.models import Role
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import CaseState
+from casebridge.core.actors import Actor
 
 #: A case's state as a customer reads it.
 CUSTOMER_STATES: dict[str, str] = {
@@ -79,7 +80,7 @@ class Milestone:
     text: str
     who: str = ""  # the person named, when a customer may read their name
     detail: str = ""  # the words of that person (a reason), or a file's name
-    actor: Any = None  # the user named, if any
+    actor: Actor | None = None  # the user named, if any
 
 
 def customer_state(state: str) -> str:
@@ -118,7 +119,7 @@ def _named(event: AuditEvent) -> tuple[str, Any]:
     return (actor.display_name, actor) if actor is not None and nameable(actor) else ("", None)
 
 
-def _step(event: AuditEvent, who: str, actor: Any) -> Milestone | None:
+def _step(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
     """A transition of the case's own workflow."""
     if event.field != "state" or not (event.data or {}).get("transition"):
         return None
@@ -130,28 +131,28 @@ def _step(event: AuditEvent, who: str, actor: Any) -> Milestone | None:
     return Milestone(event.at, code, text, who=who, detail=detail, actor=actor)
 
 
-def _progress(event: AuditEvent, who: str, actor: Any) -> Milestone | None:
+def _progress(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
     """The work item the case follows changed status: its name and its people stay inside."""
     text = progress_text(event.new, str((event.data or {}).get("version") or ""))
     return Milestone(event.at, "development", text) if text else None
 
 
-def _created(event: AuditEvent, who: str, actor: Any) -> Milestone:
+def _created(event: AuditEvent, who: str, actor: Actor) -> Milestone:
     return Milestone(event.at, "received", "Case received", who=who, actor=actor)
 
 
-def _restored(event: AuditEvent, who: str, actor: Any) -> Milestone:
+def _restored(event: AuditEvent, who: str, actor: Actor) -> Milestone:
     return Milestone(event.at, "service_restored", RESTORED)
 
 
-def _message(event: AuditEvent, who: str, actor: Any) -> Milestone | None:
+def _message(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
     if not event.public or (event.data or {}).get("asked"):
         return None  # internal; or the question of "request_info", told as that step
     text = "Wrote in the conversation" if actor is not None else f"{OUR_TEAM} wrote to you"
     return Milestone(event.at, "message", text, who=who, actor=actor)
 
 
-def _file(event: AuditEvent, who: str, actor: Any) -> Milestone | None:
+def _attached(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
     if not event.public:
         return None
     return Milestone(event.at, "file", "File attached", who=who, detail=event.new, actor=actor)
@@ -164,7 +165,7 @@ ACTIONS: dict[str, Teller] = {
     AuditAction.WORK_ITEM_PROGRESS: _progress,
     AuditAction.INCIDENT_RESOLVED: _restored,
     AuditAction.COMMENTED: _message,
-    AuditAction.ATTACHED: _file,
+    AuditAction.ATTACHED: _attached,
 }
 
 

@@ -18,7 +18,7 @@ def case_by_key(key: object) -> Case | None:
     return Case.objects.filter(key=str(key).upper()).first() if key else None
 
 
-def check_resolution(ctx: Context) -> Iterator[Reason]:
+def check_resolution(ctx: Context[Case]) -> Iterator[Reason]:
     data, case = ctx.data, ctx.subject
     resolution = data.get("resolution")
     if ctx.preview or not resolution:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field, field_validator
@@ -165,7 +165,7 @@ class EscalateIn(InputSchema):
     expected_benefit: str = Field(default="", max_length=10_000)
     area: Literal["", "configuration", "performance", "reliability", "automation", "process"] = ""
 
-    def transition_data(self) -> dict[str, Any]:
+    def transition_data(self) -> dict[str, object]:
         docs = self.dict(exclude={"category", "work_item", "title"})
         return {
             "category": self.category,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Q, QuerySet
 
-from casebridge.accounts.models import Role
+from casebridge.accounts.models import Role, as_user
 from casebridge.audit.models import AuditEvent
 from casebridge.audit.selectors import events_for
 from casebridge.cases.models import (
@@ -20,7 +20,11 @@ from casebridge.cases.models import (
     CaseState,
     Comment,
 )
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from casebridge.workitems.models import WorkItem
 
 ROW_RELATIONS = (
     "service",
@@ -40,18 +44,19 @@ QUEUE_SORTS: dict[str, tuple[Any, ...]] = {
 }
 
 
-def _visible(viewer: Any) -> Q:
+def _visible(viewer: Actor) -> Q:
     """Internal staff see every case; customers their organisation's; partners those they serve."""
     if not viewer.is_external:
         return Q()
-    if viewer.has_role(Role.PARTNER):
-        return Q(reporter=viewer) | Q(organisation__in=viewer.served_organisations.all())
-    if viewer.organisation_id is None:
-        return Q(reporter=viewer)
-    return Q(organisation_id=viewer.organisation_id)
+    user = as_user(viewer)
+    if user.has_role(Role.PARTNER):
+        return Q(reporter=user) | Q(organisation__in=user.served_organisations.all())
+    if user.organisation_id is None:
+        return Q(reporter=user)
+    return Q(organisation_id=user.organisation_id)
 
 
-def _cases_for(viewer: Any) -> QuerySet[Case]:
+def _cases_for(viewer: Actor) -> QuerySet[Case]:
     if not getattr(viewer, "is_authenticated", False):
         return Case.objects.none()
     return Case.objects.filter(_visible(viewer))
@@ -75,7 +80,7 @@ class CaseFilters:
         return cls(**kwargs)
 
 
-def case_list_for(viewer: Any, filters: CaseFilters | None = None) -> QuerySet[Case]:
+def case_list_for(viewer: Actor, filters: CaseFilters | None = None) -> QuerySet[Case]:
     f = filters or CaseFilters()
     cases = _cases_for(viewer).select_related(*ROW_RELATIONS)
     if f.states:
@@ -137,7 +142,7 @@ def case_csv_rows_for(viewer: Any, filters: CaseFilters) -> Iterator[tuple[Any, 
 
 
 def case_page_for(
-    viewer: Any, filters: CaseFilters, *, page: str | int | None = 1, per_page: int = 50
+    viewer: Actor, filters: CaseFilters, *, page: str | int | None = 1, per_page: int = 50
 ) -> Page[Case]:
     """One page of the queue, in two steps so that large queues stay fast.
 
@@ -151,14 +156,14 @@ def case_page_for(
 
 
 def case_slice_for(
-    viewer: Any, filters: CaseFilters, *, offset: int, limit: int
+    viewer: Actor, filters: CaseFilters, *, offset: int, limit: int
 ) -> tuple[list[Case], int]:
     """Rows ``offset`` to ``offset + limit`` of the list, and the total, as ``case_page_for``."""
     ids = _ids(viewer, filters)
     return _rows(list(ids[offset : offset + limit])), ids.count()
 
 
-def _ids(viewer: Any, filters: CaseFilters) -> QuerySet[Case, int]:
+def _ids(viewer: Actor, filters: CaseFilters) -> QuerySet[Case, int]:
     return case_list_for(viewer, filters).select_related(None).values_list("id", flat=True)
 
 
@@ -167,7 +172,7 @@ def _rows(ids: list[int]) -> list[Case]:
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def case_get_for(viewer: Any, key: str) -> Case:
+def case_get_for(viewer: Actor, key: str) -> Case:
     """The case, if the viewer may see it; otherwise NotFound, never "forbidden"."""
     case = (
         _cases_for(viewer)
@@ -180,33 +185,33 @@ def case_get_for(viewer: Any, key: str) -> Case:
     return case
 
 
-def case_visible_to(viewer: Any, case: Case) -> bool:
+def case_visible_to(viewer: Actor, case: Case) -> bool:
     """Whether the viewer may see the case (one cheap query; no row is loaded)."""
     return _cases_for(viewer).filter(pk=case.pk).exists()
 
 
-def comments_for(viewer: Any, case: Case) -> QuerySet[Comment]:
+def comments_for(viewer: Actor, case: Case) -> QuerySet[Comment]:
     comments = Comment.objects.filter(case=case).select_related("author")
     if viewer.is_external:  # the authors' roles say who may be named to a customer
         return comments.filter(internal=False).prefetch_related("author__role_grants")
     return comments
 
 
-def attachments_for(viewer: Any, case: Case) -> QuerySet[Attachment]:
+def attachments_for(viewer: Actor, case: Case) -> QuerySet[Attachment]:
     files = Attachment.objects.filter(case=case).select_related("uploaded_by")
     if viewer.is_external:
         return files.filter(internal=False).prefetch_related("uploaded_by__role_grants")
     return files
 
 
-def attachment_get_for(viewer: Any, case: Case, attachment_id: int) -> Attachment:
+def attachment_get_for(viewer: Actor, case: Case, attachment_id: int) -> Attachment:
     attachment = attachments_for(viewer, case).filter(pk=attachment_id).first()
     if attachment is None:
         raise NotFound(f"No attachment {attachment_id} on {case.key}")
     return attachment
 
 
-def timeline_for(viewer: Any, case: Case) -> QuerySet[AuditEvent]:
+def timeline_for(viewer: Actor, case: Case) -> QuerySet[AuditEvent]:
     """The case's events, and those of the work item it follows; customers see public ones."""
     subjects = [("case", case.key)]
     if case.work_item_id is not None and case.work_item is not None:
@@ -215,7 +220,7 @@ def timeline_for(viewer: Any, case: Case) -> QuerySet[AuditEvent]:
     return events.prefetch_related("actor__role_grants")  # who may be named to a customer
 
 
-def state_counts_for(viewer: Any) -> dict[str, int]:
+def state_counts_for(viewer: Actor) -> dict[str, int]:
     rows = _cases_for(viewer).values("state").annotate(n=Count("id"))
     counts = {state.value: 0 for state in CaseState}
     counts.update({row["state"]: row["n"] for row in rows})
@@ -243,7 +248,7 @@ def parse_states(value: str) -> tuple[str, ...]:
     return states
 
 
-def case_list_for_work_item(viewer: Any, work_item: Any) -> QuerySet[Case]:
+def case_list_for_work_item(viewer: Actor, work_item: WorkItem) -> QuerySet[Case]:
     """The cases that follow a work item, as far as the viewer may see them, oldest first."""
     return case_list_for(viewer).filter(work_item=work_item)
 

@@ -19,7 +19,7 @@ from casebridge.cases.models import Case, CasePolicy, CaseState, Comment, Impact
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock, events, keys
-from casebridge.core.actors import SYSTEM, SYSTEM_ROLE
+from casebridge.core.actors import SYSTEM, SYSTEM_ROLE, Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.prepared import row_insert
 from casebridge.integrations.outbox import outbox_enqueue
@@ -213,7 +213,7 @@ def case_update(*, actor: Any, case: Case, changes: Mapping[str, Any]) -> Case:
 
 
 def case_transition(
-    *, actor: Any, case: Case, action: str, data: Mapping[str, Any] | None = None
+    *, actor: Actor, case: Case, action: str, data: Mapping[str, Any] | None = None
 ) -> Case:
     """Apply one L2 workflow action (take, request_info, answer, resolve, escalate, ...)."""
     payload = dict(data or {})

@@ -8,7 +8,7 @@ from casebridge.accounts.models import ROLE_LABELS, Role
 from casebridge.cases.comments import comment_announce, comment_record
 from casebridge.cases.escalation import check_escalation, existing_item
 from casebridge.cases.events import CaseEscalated, CaseTransitioned
-from casebridge.cases.models import Case, CaseState, Resolution
+from casebridge.cases.models import OPEN_STATES, Case, CaseState, Resolution
 from casebridge.cases.resolution import case_by_key, check_resolution, known_resolution_by_key
 from casebridge.core import clock, events
 from casebridge.core.actors import SYSTEM_ROLE
@@ -28,24 +28,25 @@ from casebridge.workitems.models import WorkItem
 S = CaseState
 L2 = Role.L2_ENGINEER
 EXTERNAL = frozenset({Role.REPORTER, Role.PARTNER})
-WORKING = frozenset({S.NEW, S.INVESTIGATING, S.WAITING_ON_REPORTER})
+#: The states in which a case is worked (``cases.models.OPEN_STATES``).
+WORKING = frozenset(OPEN_STATES)
 Changes = Mapping[str, tuple[object, object]]
 
 
 # --- take ---------------------------------------------------------------------------------------
 
 
-def _new_owner(ctx: Context) -> object:
+def _new_owner(ctx: Context[Case]) -> object:
     return ctx.data.get("owner") or ctx.actor
 
 
-def check_owner(ctx: Context) -> Iterator[Reason]:
+def check_owner(ctx: Context[Case]) -> Iterator[Reason]:
     owner = ctx.data.get("owner")
     if owner is not None and not owner.has_role(L2):
         yield Reason("owner_role", f"{owner.display_name} is not an L2 engineer", "owner")
 
 
-def effect_take(ctx: Context) -> Changes:
+def effect_take(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     old, case.owner = case.owner, _new_owner(ctx)  # type: ignore[assignment]
     return {"owner": (old, case.owner)}
@@ -54,7 +55,7 @@ def effect_take(ctx: Context) -> Changes:
 # --- request information ------------------------------------------------------------------------
 
 
-def effect_ask(ctx: Context) -> Changes:
+def effect_ask(ctx: Context[Case]) -> Changes:
     """The question is a public comment, written as every comment is (audit, outbox, event)."""
     case: Case = ctx.subject
     body = str(ctx.data["question"]).strip()
@@ -66,7 +67,7 @@ def effect_ask(ctx: Context) -> Changes:
 # --- resolve ------------------------------------------------------------------------------------
 
 
-def effect_resolve(ctx: Context) -> Changes:
+def effect_resolve(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     data = ctx.data
     before = {f: getattr(case, f) for f in ("resolution", "known_resolution", "duplicate_of")}
@@ -80,7 +81,7 @@ def effect_resolve(ctx: Context) -> Changes:
     return {name: (old, getattr(case, name)) for name, old in before.items()}
 
 
-def effect_reopen(ctx: Context) -> Changes:
+def effect_reopen(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     old = case.resolution
     case.resolution = ""
@@ -91,7 +92,7 @@ def effect_reopen(ctx: Context) -> Changes:
     return {"resolution": (old, ""), "reopen_count": (case.reopen_count - 1, case.reopen_count)}
 
 
-def effect_fix(ctx: Context) -> Changes:
+def effect_fix(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     old = case.resolution
     case.resolution = Resolution.FIXED
@@ -105,7 +106,7 @@ def effect_fix(ctx: Context) -> Changes:
     }
 
 
-def effect_resolve_with_incident(ctx: Context) -> Changes:
+def effect_resolve_with_incident(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     before = (case.resolution, case.resolution_note)
     case.resolution = Resolution.INCIDENT
@@ -123,13 +124,13 @@ def worked_on(case: Case) -> bool:
     return case.owner_id is not None or case.work_item_id is not None or case.comments.exists()
 
 
-def check_untouched(ctx: Context) -> Iterator[Reason]:
+def check_untouched(ctx: Context[Case]) -> Iterator[Reason]:
     """Monitoring resolves a case only if nobody worked on it."""
     if worked_on(ctx.subject):
         yield Reason("worked_on", "Someone worked on the case: a person resolves it")
 
 
-def effect_auto_resolve(ctx: Context) -> Changes:
+def effect_auto_resolve(ctx: Context[Case]) -> Changes:
     case: Case = ctx.subject
     case.resolution = Resolution.NO_FAULT
     case.resolution_note = str(ctx.data.get("note") or "").strip()
@@ -137,12 +138,12 @@ def effect_auto_resolve(ctx: Context) -> Changes:
     return {"resolution": ("", case.resolution), "resolution_note": ("", case.resolution_note)}
 
 
-def check_has_work_item(ctx: Context) -> Iterator[Reason]:
+def check_has_work_item(ctx: Context[Case]) -> Iterator[Reason]:
     if ctx.subject.work_item_id is None:
         yield Reason("no_work_item", "The case is not linked to a work item")
 
 
-def effect_close(ctx: Context) -> Changes:
+def effect_close(ctx: Context[Case]) -> Changes:
     ctx.subject.closed_at = clock.now()
     return {}
 
@@ -157,7 +158,7 @@ def link_work_item(case: Case, item: WorkItem) -> tuple[object, object]:
     return old, item
 
 
-def effect_escalate(ctx: Context) -> Changes:
+def effect_escalate(ctx: Context[Case]) -> Changes:
     """Link the case to its work item, new or existing. A new item carries the documentation
     typed with the escalation, and the case's own description where none was typed; a version
     given with the escalation is the case's version from now on."""
@@ -199,7 +200,7 @@ def effect_escalate(ctx: Context) -> Changes:
     return changes
 
 
-def transitioned(ctx: Context, action: str, old: str, new: str) -> CaseTransitioned:
+def transitioned(ctx: Context[Case], action: str, old: str, new: str) -> CaseTransitioned:
     """The event every case transition publishes."""
     case: Case = ctx.subject
     transition = CASE_WORKFLOW.transition(action)

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from casebridge.accounts.models import Role, Team
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Component, Service
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 
 
@@ -28,7 +29,7 @@ def _name_errors(name: str, errors: dict[str, str], what: str) -> None:
 @transaction.atomic
 def service_create(
     *,
-    actor: Any,
+    actor: Actor | None,
     name: str,
     slug: str = "",
     description: str = "",

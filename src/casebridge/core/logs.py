@@ -14,7 +14,7 @@ import structlog
 SECRET_KEYS = frozenset({"authorization", "password", "token", "secret", "cookie", "api_key"})
 
 
-def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def redact(_: Any, __: str, event: MutableMapping[str, object]) -> MutableMapping[str, object]:
     for key in list(event):
         if key.lower() in SECRET_KEYS:
             event[key] = "***"
@@ -37,7 +37,7 @@ def configure() -> None:
     )
 
 
-def logging_config(level: str) -> dict[str, Any]:
+def logging_config(level: str) -> dict[str, object]:
     """The ``LOGGING`` setting: every record, ours and Django's, as one JSON line on stderr."""
     pre_chain = [
         structlog.stdlib.add_log_level,

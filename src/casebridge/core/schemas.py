@@ -43,7 +43,7 @@ def bounded_int(text: object, *, low: int = 1, high: int = MAX_ID) -> int | None
     return number if low <= number <= high else None
 
 
-def aware_datetime(value: Any) -> Any:
+def aware_datetime(value: object) -> Any:
     """A date or naive time read in the server's zone; out-of-range years refused."""
     if isinstance(value, str):
         text = value.strip().replace("z", "Z")

@@ -3,7 +3,7 @@ action items."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from ninja import Query, Router, Status
 from pydantic import Field
@@ -12,6 +12,7 @@ from casebridge.accounts.selectors import user_by_username
 from casebridge.cases.selectors import case_get_for
 from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import service_by_slug
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, MAX_ID, WRITE_ERRORS, Id, UserRef
@@ -39,7 +40,7 @@ from casebridge.monitoring.selectors import alert_group_get_for
 router = Router(tags=["incidents"])
 
 
-def incident_out(viewer: Any, incident: Incident) -> IncidentOut:
+def incident_out(viewer: Actor, incident: Incident) -> IncidentOut:
     row = IncidentRowOut.of(incident).dict()
     return IncidentOut(
         **row,
@@ -126,7 +127,7 @@ def set_role(request: ApiRequest, key: str, body: RoleIn) -> IncidentOut:
     incident = selectors.incident_get_for(request.auth, key)
     if body.role == "participant":
         action = "remove_participant" if body.remove else "add_participant"
-        data: dict[str, Any] = {"participant": body.user, "guide": body.guide}
+        data: dict[str, object] = {"participant": body.user, "guide": body.guide}
     elif body.remove:
         raise ValidationFailed(
             "Only participants are removed", fields={"remove": "Use it for participants."}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from casebridge.accounts.models import Role
+from casebridge.accounts.models import Role, User
 from casebridge.core.errors import Reason
 from casebridge.incidents import policies
 from casebridge.incidents.models import (
@@ -30,14 +30,14 @@ REVIEW_FIELDS = {
 }
 
 
-def members(incident: Incident) -> list[object]:
+def members(incident: Incident) -> list[User]:
     """The people in the incident: lead, owner and participants."""
-    people: list[object] = [incident.lead, incident.owner]
+    people: list[User | None] = [incident.lead, incident.owner]
     people += [p.user for p in incident.participants.select_related("user")]
     return [p for p in people if p is not None]
 
 
-def check_in_command(ctx: Context) -> Iterator[Reason]:
+def check_in_command(ctx: Context[Incident]) -> Iterator[Reason]:
     """The lead or the accountable owner runs the incident; an admin may step in."""
     incident: Incident = ctx.subject
     actor = ctx.actor
@@ -49,19 +49,19 @@ def check_in_command(ctx: Context) -> Iterator[Reason]:
     )
 
 
-def check_lead(ctx: Context) -> Iterator[Reason]:
+def check_lead(ctx: Context[Incident]) -> Iterator[Reason]:
     """Policy 6 on the new lead; a missing one is the transition's requirement."""
     lead = ctx.data.get("lead")
     if not ctx.preview and lead is not None:
         yield from policies.lead_reasons(lead)
 
 
-def check_owner(ctx: Context) -> Iterator[Reason]:
+def check_owner(ctx: Context[Incident]) -> Iterator[Reason]:
     if not ctx.preview:
         yield from policies.owner_reasons(ctx.subject.severity, ctx.data.get("owner"))
 
 
-def check_severity(ctx: Context) -> Iterator[Reason]:
+def check_severity(ctx: Context[Incident]) -> Iterator[Reason]:
     if ctx.preview:
         return
     severity = ctx.data.get("severity")
@@ -77,12 +77,12 @@ def _internal(user: object, field: str) -> Iterator[Reason]:
         yield Reason("role", f"{user} is not on the incident staff", field)
 
 
-def check_scribe(ctx: Context) -> Iterator[Reason]:
+def check_scribe(ctx: Context[Incident]) -> Iterator[Reason]:
     if not ctx.preview:
         yield from _internal(ctx.data.get("scribe"), "scribe")
 
 
-def check_comms(ctx: Context) -> Iterator[Reason]:
+def check_comms(ctx: Context[Incident]) -> Iterator[Reason]:
     comms = ctx.data.get("comms")
     if ctx.preview or comms is None:
         return
@@ -94,7 +94,7 @@ def check_comms(ctx: Context) -> Iterator[Reason]:
         )
 
 
-def check_participant(ctx: Context) -> Iterator[Reason]:
+def check_participant(ctx: Context[Incident]) -> Iterator[Reason]:
     person = ctx.data.get("participant")
     if ctx.preview or person is None:
         return
@@ -105,7 +105,7 @@ def check_participant(ctx: Context) -> Iterator[Reason]:
     yield from policies.guide_reasons(person, ctx.data.get("guide"), members(incident))
 
 
-def check_leaving(ctx: Context) -> Iterator[Reason]:
+def check_leaving(ctx: Context[Incident]) -> Iterator[Reason]:
     person = ctx.data.get("participant")
     if ctx.preview or person is None:
         return
@@ -121,14 +121,14 @@ def check_leaving(ctx: Context) -> Iterator[Reason]:
         )
 
 
-def check_review_lead(ctx: Context) -> Iterator[Reason]:
+def check_review_lead(ctx: Context[Incident]) -> Iterator[Reason]:
     """Policy 7 on the review's lead; a missing one is the transition's requirement."""
     lead = ctx.data.get("review_lead")
     if not ctx.preview and lead is not None:
         yield from policies.review_lead_reasons(lead)
 
 
-def check_review_done(ctx: Context) -> Iterator[Reason]:
+def check_review_done(ctx: Context[Incident]) -> Iterator[Reason]:
     """An incident closes when its review is written and every action item is a work item with
     an owner (PRODUCT §7, policy 7)."""
     incident: Incident = ctx.subject

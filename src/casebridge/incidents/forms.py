@@ -5,7 +5,7 @@ message lands beside its field."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -122,7 +122,13 @@ FIELDS: dict[str, FieldMaker] = {
 class ActionForm(forms.Form):
     """The input of one incident action: the fields it requires, then those it accepts."""
 
-    def __init__(self, data: Any = None, *, transition: Transition, people: People) -> None:
+    def __init__(
+        self,
+        data: Mapping[str, object] | None = None,
+        *,
+        transition: Transition[Incident],
+        people: People,
+    ) -> None:
         super().__init__(data, prefix=transition.action)
         self.transition = transition
         self.needed = frozenset(r.field for r in transition.requires)
@@ -139,12 +145,14 @@ class ActionForm(forms.Form):
             else:
                 self.fields[name] = FIELDS[name](people, hints.get(name, ""))
 
-    def transition_data(self) -> dict[str, Any]:
+    def transition_data(self) -> dict[str, object]:
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         return {k: v.strip() if isinstance(v, str) else v for k, v in data.items() if v}
 
 
-def action_form(transition: Transition, people: People, data: Any = None) -> ActionForm:
+def action_form(
+    transition: Transition[Incident], people: People, data: Mapping[str, object] | None = None
+) -> ActionForm:
     return ActionForm(data, transition=transition, people=people)
 
 
@@ -164,7 +172,9 @@ class DeclareForm(forms.Form):
     case = forms.CharField(required=False, label="Case", widget=forms.TextInput())
     alert_group = forms.CharField(required=False, label="Alert group", widget=forms.TextInput())
 
-    def __init__(self, data: Any = None, *, people: People, **kwargs: Any) -> None:
+    def __init__(
+        self, data: Mapping[str, object] | None = None, *, people: People, **kwargs: Any
+    ) -> None:
         super().__init__(data, **kwargs)
         self.fields["lead"].widget = _select(people.developers)
         self.fields["owner"].widget = _select(people.owners)
@@ -218,7 +228,7 @@ class ReviewForm(forms.Form):
     went_well = forms.CharField(required=False, label="What went well", widget=_text(3))
     went_badly = forms.CharField(required=False, label="What went badly", widget=_text(3))
 
-    def changes(self) -> dict[str, Any]:
+    def changes(self) -> dict[str, object]:
         return dict(self.cleaned_data)
 
 
@@ -234,7 +244,9 @@ class ActionItemForm(forms.Form):
         help_text="With an owner it becomes a work item at once.",
     )
 
-    def __init__(self, data: Any = None, *, people: People, **kwargs: Any) -> None:
+    def __init__(
+        self, data: Mapping[str, object] | None = None, *, people: People, **kwargs: Any
+    ) -> None:
         super().__init__(data, **kwargs)
         self.fields["owner"].widget = _select(people.action_owners)
 
@@ -242,6 +254,8 @@ class ActionItemForm(forms.Form):
 class OwnerForm(forms.Form):
     owner = forms.CharField(required=False, label="Owner")
 
-    def __init__(self, data: Any = None, *, people: People, **kwargs: Any) -> None:
+    def __init__(
+        self, data: Mapping[str, object] | None = None, *, people: People, **kwargs: Any
+    ) -> None:
         super().__init__(data, **kwargs)
         self.fields["owner"].widget = _select(people.action_owners)

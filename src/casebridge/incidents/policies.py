@@ -14,26 +14,29 @@ Levels and on/off come from ``LadderPolicy`` rows (``workitems.policies.setting`
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from casebridge.accounts.models import Role
 from casebridge.core.errors import Reason
 from casebridge.workitems.models import PolicyCode
 from casebridge.workitems.policies import setting
 
+if TYPE_CHECKING:
+    from casebridge.accounts.models import User
+
 #: The roles that work incidents (staff); QA may also be given a role in the room.
 STAFF = frozenset({Role.DEVELOPER, Role.L2_ENGINEER, Role.DEVOPS, Role.ADMIN})
 
 
-def _who(user: Any) -> str:
+def _who(user: User) -> str:
     return f"{user.display_name} ({user.level or 'no level'})"
 
 
-def _developer_at(user: Any, level: int) -> bool:
+def _developer_at(user: User, level: int) -> bool:
     return bool(user.has_role(Role.DEVELOPER) and user.level_rank >= level)
 
 
-def lead_reasons(lead: Any) -> Iterator[Reason]:
+def lead_reasons(lead: User | None) -> Iterator[Reason]:
     rule = setting(PolicyCode.INCIDENT_LEAD)
     if lead is None:
         yield Reason("required", "Name the incident's lead", "lead")
@@ -45,7 +48,7 @@ def lead_reasons(lead: Any) -> Iterator[Reason]:
         )
 
 
-def owner_reasons(severity: str, owner: Any) -> Iterator[Reason]:
+def owner_reasons(severity: str, owner: User | None) -> Iterator[Reason]:
     rule = setting(PolicyCode.INCIDENT_OWNER)
     if not rule.enabled:
         return
@@ -64,7 +67,7 @@ def owner_reasons(severity: str, owner: Any) -> Iterator[Reason]:
         )
 
 
-def review_lead_reasons(lead: Any) -> Iterator[Reason]:
+def review_lead_reasons(lead: User | None) -> Iterator[Reason]:
     rule = setting(PolicyCode.REVIEW_LEAD)
     if lead is None:
         yield Reason("required", "Name who leads the post-incident review", "review_lead")
@@ -76,7 +79,9 @@ def review_lead_reasons(lead: Any) -> Iterator[Reason]:
         )
 
 
-def guide_reasons(participant: Any, guide: Any, members: Iterable[Any]) -> Iterator[Reason]:
+def guide_reasons(
+    participant: User, guide: User | None, members: Iterable[User]
+) -> Iterator[Reason]:
     """Policy 2 for incidents: an L1 developer participates under a named, senior guide."""
     rule = setting(PolicyCode.JUNIOR_NEEDS_MENTOR)
     if not rule.enabled or participant is None or participant.level_rank != 1:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -87,7 +87,7 @@ class IncidentOut(IncidentRowOut):
 
 class IncidentTransitionIn(InputSchema):
     action: str = Field(description="mitigate, resolve, reopen, start_review, close, ...")
-    data: dict[str, Any] = Field(
+    data: dict[str, object] = Field(
         default_factory=dict, description="note, reason, review_lead, severity, owner, ..."
     )
 

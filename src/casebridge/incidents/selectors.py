@@ -3,12 +3,11 @@ none, and an incident key is a 404 for them."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Q, QuerySet
 
 from casebridge.cases.models import Case
 from casebridge.catalog.models import Service
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.incidents.models import (
     ActionItem,
@@ -28,13 +27,13 @@ OPEN_STATES = (
 RELATED = ("service", "case", "alert_group", "lead", "owner", "scribe", "comms", "declared_by")
 
 
-def _incidents_for(viewer: Any) -> QuerySet[Incident]:
+def _incidents_for(viewer: Actor) -> QuerySet[Incident]:
     incidents = Incident.objects.select_related(*RELATED)
     return incidents.none() if viewer.is_external else incidents
 
 
 def incident_list_for(
-    viewer: Any,
+    viewer: Actor,
     *,
     state: str = "",
     service: Service | None = None,
@@ -54,7 +53,7 @@ def incident_list_for(
     return list(incidents.order_by("-declared_at", "-id")[:limit])
 
 
-def incident_get_for(viewer: Any, key: str) -> Incident:
+def incident_get_for(viewer: Actor, key: str) -> Incident:
     incident = _incidents_for(viewer).filter(key=key.upper()).first()
     if incident is None:
         raise NotFound(f"No incident {key}")
@@ -91,6 +90,6 @@ def case_has_open_incident(case: Case) -> bool:
     return Incident.objects.filter(case=case).exclude(state=IncidentState.CLOSED).exists()
 
 
-def incidents_of_case(viewer: Any, case: Case) -> list[Incident]:
+def incidents_of_case(viewer: Actor, case: Case) -> list[Incident]:
     links = Q(case=case) | Q(alert_group__case=case)
     return list(_incidents_for(viewer).filter(links).distinct().order_by("-declared_at"))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from casebridge.accounts.models import user_or_none
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.incidents.models import EntryKind, Incident, IncidentState, Severity, TimelineEntry
 from casebridge.workflows.engine import Context
 
@@ -15,12 +17,14 @@ def _person(user: Any) -> str:
     return f"{user.display_name} ({user.level})" if getattr(user, "level", "") else str(user)
 
 
-def entry_add(*, incident: Incident, kind: str, text: str, actor: Any = None) -> TimelineEntry:
+def entry_add(
+    *, incident: Incident, kind: str, text: str, actor: Actor | None = None
+) -> TimelineEntry:
     return TimelineEntry.objects.create(
         incident=incident,
         at=clock.now(),
         kind=kind,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=user_or_none(actor),
         text=text,
     )
 
@@ -29,7 +33,7 @@ def _state_label(state: str) -> str:
     return str(IncidentState(state).label)
 
 
-def transition_entry(ctx: Context, action: str, old: str, new: str) -> None:
+def transition_entry(ctx: Context[Incident], action: str, old: str, new: str) -> None:
     """One entry per applied transition of the incident workflow (its ``after`` hook)."""
     incident: Incident = ctx.subject
     data = ctx.data

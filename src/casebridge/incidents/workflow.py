@@ -50,8 +50,8 @@ Changes = Mapping[str, tuple[object, object]]
 # --- effects ------------------------------------------------------------------------------------
 
 
-def _set(field: str) -> Effect:
-    def effect(ctx: Context) -> Changes:
+def _set(field: str) -> Effect[Incident]:
+    def effect(ctx: Context[Incident]) -> Changes:
         incident: Incident = ctx.subject
         old, new = getattr(incident, field), ctx.data.get(field)
         setattr(incident, field, new)
@@ -60,23 +60,23 @@ def _set(field: str) -> Effect:
     return effect
 
 
-def effect_mitigate(ctx: Context) -> Changes:
+def effect_mitigate(ctx: Context[Incident]) -> Changes:
     ctx.subject.mitigated_at = clock.now()
     return {}
 
 
-def effect_resolve(ctx: Context) -> Changes:
+def effect_resolve(ctx: Context[Incident]) -> Changes:
     ctx.subject.resolved_at = clock.now()
     return {}
 
 
-def effect_reopen(ctx: Context) -> Changes:
+def effect_reopen(ctx: Context[Incident]) -> Changes:
     incident: Incident = ctx.subject
     incident.resolved_at = None
     return {}
 
 
-def effect_start_review(ctx: Context) -> Changes:
+def effect_start_review(ctx: Context[Incident]) -> Changes:
     incident: Incident = ctx.subject
     lead = ctx.data["review_lead"]
     review, created = Review.objects.get_or_create(
@@ -93,12 +93,12 @@ def effect_start_review(ctx: Context) -> Changes:
     return {"review_lead": (old, lead)}
 
 
-def effect_close(ctx: Context) -> Changes:
+def effect_close(ctx: Context[Incident]) -> Changes:
     ctx.subject.closed_at = clock.now()
     return {}
 
 
-def effect_add_participant(ctx: Context) -> Changes:
+def effect_add_participant(ctx: Context[Incident]) -> Changes:
     person, guide = ctx.data["participant"], ctx.data.get("guide")
     Participant.objects.create(
         incident=ctx.subject, user=person, guide=guide, joined_at=clock.now()
@@ -106,13 +106,13 @@ def effect_add_participant(ctx: Context) -> Changes:
     return {"participant": ("", person), **({"guide": ("", guide)} if guide else {})}
 
 
-def effect_remove_participant(ctx: Context) -> Changes:
+def effect_remove_participant(ctx: Context[Incident]) -> Changes:
     person = ctx.data["participant"]
     Participant.objects.filter(incident=ctx.subject, user=person).delete()
     return {"participant": (person, "")}
 
 
-def effect_severity(ctx: Context) -> Changes:
+def effect_severity(ctx: Context[Incident]) -> Changes:
     incident: Incident = ctx.subject
     old = incident.severity
     incident.severity = str(ctx.data["severity"])
@@ -125,11 +125,11 @@ def effect_severity(ctx: Context) -> Changes:
     return changes
 
 
-def _timeline(ctx: Context, action: str, old: str, new: str) -> None:
+def _timeline(ctx: Context[Incident], action: str, old: str, new: str) -> None:
     transition_entry(ctx, action, old, new)
 
 
-def _case_follows(ctx: Context, action: str, old: str, new: str) -> None:
+def _case_follows(ctx: Context[Incident], action: str, old: str, new: str) -> None:
     """The case the incident was declared from follows it (``cases.following``): resolved
     with the incident, or told what is left for development; reopened if it is active again."""
     if old == new or action not in ("resolve", "close", "reopen"):
@@ -141,7 +141,7 @@ def _case_follows(ctx: Context, action: str, old: str, new: str) -> None:
     case_follow_incident(incident=incident, action=action, note=note)
 
 
-def transitioned(ctx: Context, action: str, old: str, new: str) -> IncidentChanged:
+def transitioned(ctx: Context[Incident], action: str, old: str, new: str) -> IncidentChanged:
     """The event every incident action publishes."""
     incident: Incident = ctx.subject
     return IncidentChanged(
@@ -169,7 +169,7 @@ def resolution_note(incident: Incident) -> str:
     return event.reason if event is not None and event.reason else incident.title
 
 
-def _stay(action: str, label: str, **kwargs: object) -> Transition:
+def _stay(action: str, label: str, **kwargs: object) -> Transition[Incident]:
     return Transition(action, label, RUNNING, None, STAFF, **kwargs)  # type: ignore[arg-type]
 
 

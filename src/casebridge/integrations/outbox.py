@@ -79,7 +79,7 @@ def _require_transaction(name: str) -> None:
 
 
 def outbox_enqueue(
-    *, topic: str, key: str = "", payload: Mapping[str, Any], destination: str = ""
+    *, topic: str, key: str = "", payload: Mapping[str, object], destination: str = ""
 ) -> OutboxMessage:
     """Add a message in the transaction of the change; it is due at once after the commit."""
     _require_transaction("outbox_enqueue")
@@ -102,7 +102,7 @@ def derived_key(cause: OutboxMessage, destination: str) -> uuid.UUID:
 
 
 def outbox_enqueue_for(
-    *, cause: OutboxMessage, destination: str, topic: str, key: str, payload: Mapping[str, Any]
+    *, cause: OutboxMessage, destination: str, topic: str, key: str, payload: Mapping[str, object]
 ) -> bool:
     """Fan out: add the delivery of ``cause`` to ``destination`` unless it was added before.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -40,7 +40,7 @@ class OutboxMessageOut(Schema):
     delivered_at: datetime | None
     finished_at: datetime | None
     last_error: str
-    payload: dict[str, Any]
+    payload: dict[str, object]
 
     @staticmethod
     def of(message: OutboxMessage, names: dict[str, str]) -> OutboxMessageOut:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Count, Min, QuerySet
 
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.integrations.models import (
     OutboxCircuit,
@@ -22,7 +22,7 @@ from casebridge.integrations.webhooks.services import require_admin
 LIST_MAX = 500
 
 
-def _admin(viewer: Any) -> None:
+def _admin(viewer: Actor) -> None:
     require_admin(viewer)
 
 
@@ -35,7 +35,7 @@ def address_of(value: str) -> str:
 
 
 def outbox_list_for(
-    viewer: Any,
+    viewer: Actor,
     *,
     state: str = OutboxState.DEAD,
     destination: str = "",
@@ -54,7 +54,7 @@ def outbox_list_for(
     return list(messages[: max(1, min(limit, LIST_MAX))])
 
 
-def outbox_get_for(viewer: Any, message_id: int) -> OutboxMessage:
+def outbox_get_for(viewer: Actor, message_id: int) -> OutboxMessage:
     _admin(viewer)
     message = OutboxMessage.objects.filter(pk=message_id).first()
     if message is None:
@@ -69,7 +69,7 @@ class OutboxSummary:
     circuits: list[OutboxCircuit]
 
 
-def outbox_summary_for(viewer: Any) -> OutboxSummary:
+def outbox_summary_for(viewer: Actor) -> OutboxSummary:
     """Messages per state, the oldest pending one's due time, and destinations in trouble."""
     _admin(viewer)
     rows = OutboxMessage.objects.values("state").annotate(n=Count("id")).order_by()
@@ -93,12 +93,12 @@ def _destinations() -> QuerySet[WebhookDestination]:
     return WebhookDestination.objects.defer("url", "signing_secret").prefetch_related("routes")
 
 
-def webhook_list_for(viewer: Any) -> list[WebhookDestination]:
+def webhook_list_for(viewer: Actor) -> list[WebhookDestination]:
     _admin(viewer)
     return list(_destinations())
 
 
-def webhook_get_for(viewer: Any, slug: str) -> WebhookDestination:
+def webhook_get_for(viewer: Actor, slug: str) -> WebhookDestination:
     _admin(viewer)
     destination = _destinations().filter(slug=slug).first()
     if destination is None:
@@ -107,7 +107,7 @@ def webhook_get_for(viewer: Any, slug: str) -> WebhookDestination:
 
 
 def webhook_route_get_for(
-    viewer: Any, destination: WebhookDestination, route_id: int
+    viewer: Actor, destination: WebhookDestination, route_id: int
 ) -> WebhookRoute:
     _admin(viewer)
     route = WebhookRoute.objects.filter(pk=route_id, destination=destination).first()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import Conflict
 from casebridge.integrations.models import OutboxMessage, OutboxState
 from casebridge.integrations.webhooks.services import require_admin
@@ -36,7 +36,7 @@ def _locked(message: OutboxMessage) -> OutboxMessage:
 
 
 @transaction.atomic
-def outbox_retry(*, actor: Any, message: OutboxMessage) -> OutboxMessage:
+def outbox_retry(*, actor: Actor, message: OutboxMessage) -> OutboxMessage:
     """Send a dead, discarded or unheard message again now, with a fresh count of attempts."""
     require_admin(actor)
     message = _locked(message)
@@ -65,7 +65,7 @@ def outbox_retry(*, actor: Any, message: OutboxMessage) -> OutboxMessage:
 
 
 @transaction.atomic
-def outbox_retry_dead(*, actor: Any, destination: str = "") -> int:
+def outbox_retry_dead(*, actor: Actor, destination: str = "") -> int:
     """Send every dead letter (of one destination, if given) again now; returns how many."""
     require_admin(actor)
     dead = OutboxMessage.objects.filter(state=OutboxState.DEAD)
@@ -89,7 +89,7 @@ def outbox_retry_dead(*, actor: Any, destination: str = "") -> int:
 
 
 @transaction.atomic
-def outbox_discard(*, actor: Any, message: OutboxMessage) -> OutboxMessage:
+def outbox_discard(*, actor: Actor, message: OutboxMessage) -> OutboxMessage:
     """Give up on a dead letter (or a pending message): it will not be sent."""
     require_admin(actor)
     message = _locked(message)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBase
@@ -45,7 +44,7 @@ def admin_page[**P](view: View[P]) -> Wrapped[P]:
 # --- the outbox -------------------------------------------------------------------------------
 
 
-def _outbox_context(request: Request) -> dict[str, Any]:
+def _outbox_context(request: Request) -> dict[str, object]:
     user = viewer(request)
     state = request.GET.get("state", OutboxState.DEAD)
     if state not in OutboxState.values:

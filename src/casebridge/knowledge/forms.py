@@ -62,7 +62,7 @@ class KnownResolutionForm(forms.Form):
         signatures.choices = signature_choices or []
 
     @classmethod
-    def initial_of(cls, item: KnownResolution) -> dict[str, Any]:
+    def initial_of(cls, item: KnownResolution) -> dict[str, object]:
         return {
             "title": item.title,
             "symptoms": item.symptoms,

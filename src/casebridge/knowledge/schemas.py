@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from ninja import Schema
 from pydantic import Field
 
 from casebridge.core.schemas import InputSchema
+
+if TYPE_CHECKING:
+    from casebridge.knowledge.models import KnownResolution
 
 FixKindName = Literal[
     "restart_service", "configuration_change", "data_correction", "workaround", "other"
@@ -41,7 +44,7 @@ class KnownResolutionOut(Schema):
     updated_at: datetime
 
     @staticmethod
-    def of(item: Any) -> KnownResolutionOut:
+    def of(item: KnownResolution) -> KnownResolutionOut:
         return KnownResolutionOut(
             key=item.key,
             title=item.title,

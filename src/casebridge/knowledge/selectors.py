@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.knowledge.models import KnownResolution
 
@@ -14,7 +14,7 @@ WORD = re.compile(r"\w+")
 
 
 def known_resolution_list_for(
-    viewer: Any, *, query: str = "", service: str = ""
+    viewer: Actor, *, query: str = "", service: str = ""
 ) -> QuerySet[KnownResolution]:
     """Known resolutions matching every word of ``query``, most applied first."""
     if viewer.is_external:
@@ -29,7 +29,7 @@ def known_resolution_list_for(
     return items.order_by("-applied", "-updated_at", "-id")
 
 
-def known_resolution_get_for(viewer: Any, key: str) -> KnownResolution:
+def known_resolution_get_for(viewer: Actor, key: str) -> KnownResolution:
     item = known_resolution_list_for(viewer).filter(key=key.strip().upper()).first()
     if item is None:
         raise NotFound(f"No known resolution {key}")

@@ -7,8 +7,6 @@ reports an anomaly (``services.anomaly_report``); every case change goes through
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 
 from casebridge.accounts.models import Role, User
@@ -116,7 +114,7 @@ def _open_case_of_same_alert(group: AlertGroup) -> Case | None:
     return Case.objects.filter(pk__in=ids, state__in=CASE_OPEN_STATES).order_by("-id").first()
 
 
-def case_for_group(group: AlertGroup, *, actor: Any = None) -> Case:
+def case_for_group(group: AlertGroup, *, actor: User | None = None) -> Case:
     """Open the group's case, or link it to the open case of the same alert (recorded there)."""
     existing = _open_case_of_same_alert(group)
     if existing is not None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -104,7 +104,7 @@ class AlertGroupOut(Schema):
     severity: str
     fingerprint: str
     labels: dict[str, str]
-    annotations: dict[str, Any]
+    annotations: dict[str, object]
     service: ServiceRef
     environment: str
     integration: str | None

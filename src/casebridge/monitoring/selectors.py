@@ -11,6 +11,7 @@ from django.db.models import Count, IntegerField, QuerySet, Value, When
 from casebridge.accounts.models import Role
 from casebridge.cases.models import Case
 from casebridge.catalog.models import Service
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, PermissionDenied
 from casebridge.core.schemas import bounded_int
 from casebridge.monitoring.models import (
@@ -30,7 +31,7 @@ SEVERITY_RANK = When_(
 )
 
 
-def _groups_for(viewer: Any) -> QuerySet[AlertGroup]:
+def _groups_for(viewer: Actor) -> QuerySet[AlertGroup]:
     groups = AlertGroup.objects.select_related(
         "service", "component", "case", "integration", "responder", "reporter"
     )
@@ -43,7 +44,7 @@ def alert_groups_for(viewer: Any) -> QuerySet[AlertGroup]:
 
 
 def alert_group_list_for(
-    viewer: Any, *, status: str = "open", service: Service | None = None, limit: int = 100
+    viewer: Actor, *, status: str = "open", service: Service | None = None, limit: int = 100
 ) -> list[AlertGroup]:
     groups = _groups_for(viewer)
     if status == "open":
@@ -55,7 +56,7 @@ def alert_group_list_for(
     return list(groups.order_by("-last_seen", "-id")[:limit])
 
 
-def alert_group_get_for(viewer: Any, key: str) -> AlertGroup:
+def alert_group_get_for(viewer: Actor, key: str) -> AlertGroup:
     number = bounded_int(key.upper().removeprefix("AG-"))
     group = _groups_for(viewer).filter(pk=number).first() if number is not None else None
     if group is None:
@@ -63,21 +64,21 @@ def alert_group_get_for(viewer: Any, key: str) -> AlertGroup:
     return group
 
 
-def alert_groups_of_case(viewer: Any, case: Case) -> list[AlertGroup]:
+def alert_groups_of_case(viewer: Actor, case: Case) -> list[AlertGroup]:
     return list(_groups_for(viewer).filter(case=case).order_by("-id")[:10])
 
 
-def _admin(viewer: Any) -> None:
+def _admin(viewer: Actor) -> None:
     if not viewer.has_role(Role.ADMIN):
         raise PermissionDenied("Only administrators see monitoring integrations and payloads")
 
 
-def integration_list_for(viewer: Any) -> QuerySet[Integration]:
+def integration_list_for(viewer: Actor) -> QuerySet[Integration]:
     _admin(viewer)
     return Integration.objects.select_related("service", "reporter").order_by("name")
 
 
-def integration_get_for(viewer: Any, slug: str) -> Integration:
+def integration_get_for(viewer: Actor, slug: str) -> Integration:
     found = integration_list_for(viewer).filter(slug=slug).first()
     if found is None:
         raise NotFound(f"No integration {slug}")
@@ -85,7 +86,7 @@ def integration_get_for(viewer: Any, slug: str) -> Integration:
 
 
 def payload_list_for(
-    viewer: Any, *, state: str = PayloadState.FAILED, limit: int = 100
+    viewer: Actor, *, state: str = PayloadState.FAILED, limit: int = 100
 ) -> list[Payload]:
     _admin(viewer)
     payloads = Payload.objects.select_related("integration").defer("body")
@@ -94,7 +95,7 @@ def payload_list_for(
     return list(payloads.order_by("-id")[:limit])
 
 
-def payload_get_for(viewer: Any, payload_id: int) -> Payload:
+def payload_get_for(viewer: Actor, payload_id: int) -> Payload:
     _admin(viewer)
     found = Payload.objects.select_related("integration").filter(pk=payload_id).first()
     if found is None:
@@ -102,7 +103,7 @@ def payload_get_for(viewer: Any, payload_id: int) -> Payload:
     return found
 
 
-def payload_counts(viewer: Any) -> dict[str, int]:
+def payload_counts(viewer: Actor) -> dict[str, int]:
     _admin(viewer)
     rows = Payload.objects.order_by().values("state").annotate(n=Count("id"))
     counts = dict.fromkeys(PayloadState.values, 0)

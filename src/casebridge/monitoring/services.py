@@ -6,18 +6,18 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.text import slugify
 
-from casebridge.accounts.models import Role, User
+from casebridge.accounts.models import Role, User, as_user
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core import clock, events
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.integrations.models import NotificationKind
 from casebridge.integrations.notifications import notify
@@ -41,7 +41,7 @@ HEADER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 RESPONDER_ROLES = (Role.L2_ENGINEER, Role.DEVELOPER, Role.DEVOPS, Role.ADMIN)
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: Actor | None) -> None:
     """``None`` is the operator at the server's shell (CLI, demo loader)."""
     if actor is not None and not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only an administrator manages monitoring integrations")
@@ -84,7 +84,7 @@ def _integration_errors(
 @transaction.atomic
 def integration_create(
     *,
-    actor: Any,
+    actor: Actor | None,
     kind: str,
     name: str,
     service: Service,
@@ -146,7 +146,9 @@ def integration_create(
 
 
 @transaction.atomic
-def integration_set_enabled(*, actor: Any, integration: Integration, enabled: bool) -> Integration:
+def integration_set_enabled(
+    *, actor: Actor | None, integration: Integration, enabled: bool
+) -> Integration:
     _require_admin(actor)
     if integration.enabled != enabled:
         old, integration.enabled = integration.enabled, enabled
@@ -161,7 +163,7 @@ def integration_set_enabled(*, actor: Any, integration: Integration, enabled: bo
 
 
 @transaction.atomic
-def payload_retry(*, actor: Any, payload: Payload) -> Payload:
+def payload_retry(*, actor: Actor | None, payload: Payload) -> Payload:
     """Put a failed payload back in the queue now, with a fresh count of attempts."""
     _require_admin(actor)
     payload = (
@@ -190,7 +192,7 @@ def payload_retry(*, actor: Any, payload: Payload) -> Payload:
 # --- anomalies and responders (policy 8) --------------------------------------------------------
 
 
-def _may_report(actor: Any) -> bool:
+def _may_report(actor: Actor) -> bool:
     return not actor.is_external and actor.has_role(
         Role.DEVELOPER, Role.L1_AGENT, Role.L2_ENGINEER, Role.DEVOPS, Role.QA, Role.ADMIN
     )
@@ -223,7 +225,7 @@ def route_responder(service: Service) -> User | None:
 @transaction.atomic
 def anomaly_report(
     *,
-    actor: Any,
+    actor: Actor,
     service: Service,
     summary: str,
     details: str = "",
@@ -271,7 +273,7 @@ def anomaly_report(
         first_seen=now,
         last_seen=now,
         firing_count=1,
-        reporter=actor,
+        reporter=as_user(actor),
         responder=responder,
         sync_pending=False,
         synced_status=AlertStatus.FIRING,
@@ -303,7 +305,7 @@ def _tell_responder(group: AlertGroup, responder: User | None) -> None:
 
 
 @transaction.atomic
-def alert_group_assign(*, actor: Any, group: AlertGroup, responder: User) -> AlertGroup:
+def alert_group_assign(*, actor: Actor, group: AlertGroup, responder: User) -> AlertGroup:
     """Name who responds to an alert group; policy 8 holds for anomalies reported by L1 staff."""
     if actor.is_external or not actor.has_role(*RESPONDER_ROLES):
         raise PermissionDenied("Only L2 engineers, developers, DevOps and admins route alerts")

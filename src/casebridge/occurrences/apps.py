@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _reset_fulltext_after_flush(using: str = "default", **kwargs: Any) -> None:
+def _reset_fulltext_after_flush(using: str = "default", **kwargs: object) -> None:
     """``flush`` (tests, ``casebridge flush``) empties the tables Django knows, not the FTS5
     tables beside them: when no document is left, empty those too so ids can be reused."""
     from django.db import connections  # noqa: PLC0415 - apps.py loads before the models

@@ -12,11 +12,11 @@ the query-relative parts and without age, ``Occurrence.likeness``) reaches
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Q
 
 from casebridge.cases.models import OPEN_STATES, CaseState
+from casebridge.core.actors import Actor
 from casebridge.occurrences.logparse.digest import digest_text
 from casebridge.occurrences.models import ClusterState, RecurringCluster
 from casebridge.occurrences.selectors import Occurrence, similar_for_draft
@@ -51,7 +51,7 @@ class SeenBefore:
 
 
 def seen_before_for_draft(
-    viewer: Any,
+    viewer: Actor,
     *,
     title: str,
     description: str = "",

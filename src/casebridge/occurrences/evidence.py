@@ -16,6 +16,7 @@ from django.db.models import Case as DbCase
 from django.db.models import Value, When
 
 from casebridge.cases.models import Attachment
+from casebridge.core.actors import Actor
 from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import SignatureSighting
 from casebridge.workitems.models import WorkItem
@@ -45,7 +46,7 @@ class Evidence:
     signatures: list[LogSignature]
 
 
-def evidence_for(viewer: Any, item: WorkItem) -> Evidence:
+def evidence_for(viewer: Actor, item: WorkItem) -> Evidence:
     """The log files and signatures of the cases that follow ``item``, as far as the viewer may
     see them (work items are internal: customers never reach one)."""
     files = Attachment.objects.filter(case__work_item=item, is_log=True)

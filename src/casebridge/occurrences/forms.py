@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 
 from casebridge.catalog.models import Component, Service
 from casebridge.core.schemas import bounded_int
-from casebridge.workitems.models import ImprovementArea
+from casebridge.workitems.documentation import CATEGORY_DOCS
+from casebridge.workitems.models import Category, ImprovementArea
+
+
+def _docs(form: forms.Form, category: str) -> dict[str, object]:
+    """The documentation of ``category`` (``workitems.documentation``) that this form asks for."""
+    data = form.cleaned_data
+    return {name: data.get(name) or "" for name in CATEGORY_DOCS[category] if name in form.fields}
 
 
 class DraftForm(forms.Form):
@@ -74,12 +79,8 @@ class BugForm(forms.Form):
         label="Log excerpt",
     )
 
-    def docs(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            name: data.get(name) or ""
-            for name in ("steps_to_reproduce", "expected_result", "actual_result", "log_excerpt")
-        }
+    def docs(self) -> dict[str, object]:
+        return _docs(self, Category.BUG)
 
 
 class ImprovementForm(forms.Form):
@@ -90,9 +91,8 @@ class ImprovementForm(forms.Form):
     )
     area = forms.ChoiceField(choices=(("", "Choose…"), *ImprovementArea.choices), required=False)
 
-    def docs(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {name: data.get(name) or "" for name in ("rationale", "expected_benefit", "area")}
+    def docs(self) -> dict[str, object]:
+        return _docs(self, Category.IMPROVEMENT)
 
 
 class DismissForm(forms.Form):

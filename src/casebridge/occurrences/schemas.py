@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ninja import Schema
 from pydantic import Field
 
 from casebridge.core.schemas import Offset
 from casebridge.occurrences.selectors import Occurrence
+
+if TYPE_CHECKING:
+    from casebridge.occurrences.models import SignatureSighting
 
 
 class ReasonsOut(Schema):
@@ -109,7 +112,7 @@ def signature_fields(s: Any, cases: int, services: int) -> dict[str, Any]:
     }
 
 
-def sighting_out(sighting: Any) -> SightingOut:
+def sighting_out(sighting: SignatureSighting) -> SightingOut:
     return SightingOut(
         case=sighting.case.key,
         service=sighting.service.slug,

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Q
 
 from casebridge.cases.selectors import case_list_for
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.knowledge.selectors import known_resolution_list_for
 from casebridge.occurrences.index import search
 from casebridge.occurrences.index.profiles import CaseProfile, analyse, profile_from_json
@@ -42,6 +43,9 @@ from casebridge.occurrences.models import (
 )
 from casebridge.occurrences.services import STATS
 from casebridge.workitems.selectors import work_item_list_for
+
+if TYPE_CHECKING:
+    from casebridge.cases.models import Case
 
 #: Cases (and known fixes) that share a log signature, added to the full-text candidates.
 SIGNATURE_CANDIDATES = 200
@@ -239,7 +243,7 @@ def _ranked(
 
 
 def _occurrences(
-    viewer: Any, kind: str, ranked: list[tuple[CandidateDoc, Hit]]
+    viewer: Actor, kind: str, ranked: list[tuple[CandidateDoc, Hit]]
 ) -> list[Occurrence]:
     if not ranked:
         return []
@@ -260,7 +264,7 @@ def _occurrences(
     ]
 
 
-def occurrences_for_query(viewer: Any, query: Query, *, k: int = 5) -> Occurrences:
+def occurrences_for_query(viewer: Actor, query: Query, *, k: int = 5) -> Occurrences:
     """The top ``k`` earlier cases, and the top ``k`` work items and known resolutions."""
     if viewer.is_external:
         return Occurrences()
@@ -281,7 +285,7 @@ def occurrences_for_query(viewer: Any, query: Query, *, k: int = 5) -> Occurrenc
     )
 
 
-def similar_for_case(viewer: Any, case: Any, *, k: int = 5) -> Occurrences:
+def similar_for_case(viewer: Actor, case: Case, *, k: int = 5) -> Occurrences:
     """Previous occurrences of a saved case: earlier cases, and any work item or known fix."""
     doc = Document.objects.filter(kind=DocumentKind.CASE, object_id=case.pk).first()
     if doc is None:
@@ -294,7 +298,7 @@ def similar_for_case(viewer: Any, case: Any, *, k: int = 5) -> Occurrences:
 
 
 def similar_for_draft(
-    viewer: Any,
+    viewer: Actor,
     *,
     title: str,
     description: str = "",

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Case as DbCase
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Sum, Value, When
 
 from casebridge.cases.selectors import case_get_for, case_list_for
 from casebridge.catalog.models import Service
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.occurrences.logparse.digest import NOISE_LEVELS
 from casebridge.occurrences.models import (
@@ -20,6 +21,10 @@ from casebridge.occurrences.models import (
     Signature,
     SignatureSighting,
 )
+
+if TYPE_CHECKING:
+    from casebridge.cases.models import Case
+    from casebridge.knowledge.models import KnownResolution
 
 #: How many of a case's signatures go into its similarity profile.
 PROFILE_SIGNATURES = 64
@@ -34,7 +39,7 @@ _SEVERITY = DbCase(
 )
 
 
-def signature_ids_for_case(case: Any) -> frozenset[str]:
+def signature_ids_for_case(case: Case) -> frozenset[str]:
     """The notable signatures of a case's logs (errors, warnings, pasted lines), most lines
     first: what makes two cases "the same log signature"."""
     ids = (
@@ -131,7 +136,7 @@ def _reach(ids: list[str]) -> dict[str, tuple[int, int]]:
 
 
 def signature_list_for(
-    viewer: Any, filters: SignatureFilters, *, limit: int = 50, offset: int = 0
+    viewer: Actor, filters: SignatureFilters, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[SignatureRow], int]:
     """Signatures matching the filters, most recently seen first, and how many match."""
     if viewer.is_external:
@@ -165,7 +170,7 @@ def signature_list_for(
     ], total
 
 
-def signature_get_for(viewer: Any, signature_id: str) -> Signature:
+def signature_get_for(viewer: Actor, signature_id: str) -> Signature:
     if viewer.is_external:
         raise NotFound(f"No signature {signature_id}")
     signature = (
@@ -180,7 +185,7 @@ def signature_reach_for(signature: Signature) -> tuple[int, int]:
     return _reach([signature.pk]).get(signature.pk, (0, 0))
 
 
-def sightings_for(viewer: Any, signature: Signature, *, limit: int = 100) -> list[Any]:
+def sightings_for(viewer: Actor, signature: Signature, *, limit: int = 100) -> list[Any]:
     """Where a signature was seen: the cases the viewer may see, most recent first."""
     if viewer.is_external:
         return []
@@ -192,7 +197,7 @@ def sightings_for(viewer: Any, signature: Signature, *, limit: int = 100) -> lis
     )
 
 
-def case_signatures_for(viewer: Any, case: Any, *, limit: int = 30) -> list[SignatureRow]:
+def case_signatures_for(viewer: Actor, case: Case, *, limit: int = 30) -> list[SignatureRow]:
     """The signatures of one case's logs: notable first, errors before warnings, then by lines,
     with their reach."""
     if viewer.is_external:
@@ -218,14 +223,16 @@ def case_signatures_for(viewer: Any, case: Any, *, limit: int = 30) -> list[Sign
     ]
 
 
-def log_sources_for(viewer: Any, case: Any) -> list[LogSource]:
+def log_sources_for(viewer: Actor, case: Case) -> list[LogSource]:
     """The logs of a case and the state of their parsing (internal attachments for staff)."""
     if viewer.is_external:
         return []
     return list(LogSource.objects.filter(case_id=case.pk).order_by("seen_at", "id"))
 
 
-def service_signatures_for(viewer: Any, service: Any, *, limit: int = 15) -> list[SignatureRow]:
+def service_signatures_for(
+    viewer: Actor, service: Service, *, limit: int = 15
+) -> list[SignatureRow]:
     """A service's most frequent notable signatures, by how many of its cases show them."""
     if viewer.is_external:
         return []
@@ -263,7 +270,7 @@ def signatures_of_known_fixes(ids: list[int]) -> dict[int, list[Signature]]:
 
 
 def signature_choices_for(
-    viewer: Any, fix: Any | None, *, case_key: str = ""
+    viewer: Actor, fix: KnownResolution | None, *, case_key: str = ""
 ) -> list[tuple[str, str]]:
     """The signatures a known fix's form offers: those it carries, and those of a case it is
     written from (``?from=CB-12``)."""
@@ -285,7 +292,7 @@ def signature_choices_for(
     return list(chosen.items())
 
 
-def known_fix_draft_from_case(viewer: Any, case_key: str) -> dict[str, Any] | None:
+def known_fix_draft_from_case(viewer: Actor, case_key: str) -> dict[str, Any] | None:
     """A known fix's form filled from a resolved case: its title, symptoms, service, the action
     taken as steps, and its notable signatures checked."""
     try:

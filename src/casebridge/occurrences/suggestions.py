@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import Count
 
 from casebridge.cases.models import Resolution
+from casebridge.core.actors import Actor
 from casebridge.knowledge.selectors import known_resolution_list_for
 from casebridge.occurrences.index.ranking import Reasons
 from casebridge.occurrences.logparse.digest import LEVEL_RANK
@@ -88,7 +89,7 @@ def _signature_evidence(
 
 
 def fix_suggestions_for(
-    viewer: Any,
+    viewer: Actor,
     signature_ids: Iterable[str],
     text_hits: Sequence[Occurrence],
     *,

@@ -4,7 +4,7 @@ partners get 404."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from casebridge.cases.selectors import case_get_for
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.selectors import service_get
+from casebridge.core.actors import Actor
 from casebridge.core.errors import DomainError
 from casebridge.core.text import plural
 from casebridge.incidents.health import service_health_for
@@ -24,6 +25,11 @@ from casebridge.occurrences import recurring
 from casebridge.occurrences.draft import SeenBefore, seen_before_for_draft
 from casebridge.occurrences.forms import CLUSTER_FORMS, DraftForm, RelatedForm
 from casebridge.occurrences.models import ClusterState
+from casebridge.occurrences.panels import (
+    service_overview_for,
+    signature_texts,
+    workbench_for,
+)
 from casebridge.occurrences.selectors import Occurrences
 from casebridge.occurrences.services import case_link_add, case_link_remove
 from casebridge.occurrences.signatures import (
@@ -35,12 +41,10 @@ from casebridge.occurrences.signatures import (
     signature_list_for,
     signature_reach_for,
 )
-from casebridge.occurrences.workbench import (
-    service_overview_for,
-    signature_texts,
-    workbench_for,
-)
 from casebridge.web.pages import Request, attach_errors, page, viewer
+
+if TYPE_CHECKING:
+    from casebridge.occurrences.models import RecurringCluster
 
 PARSED_EVENT = "signatures-parsed"
 
@@ -52,7 +56,7 @@ def _partial(request: Request) -> bool:
 # --- the case workbench -------------------------------------------------------------------------
 
 
-def _workbench_context(request: Request, key: str, **extra: Any) -> dict[str, Any]:
+def _workbench_context(request: Request, key: str, **extra: Any) -> dict[str, object]:
     user = viewer(request)
     case = case_get_for(user, key)
     options = CASE_WORKFLOW.options_for(user, case)
@@ -219,7 +223,7 @@ def cluster_list(request: Request) -> HttpResponse:
     return render(request, "occurrences/clusters.html", context)
 
 
-def _cluster_forms(cluster: Any, bound: dict[str, Any]) -> dict[str, Any]:
+def _cluster_forms(cluster: RecurringCluster, bound: dict[str, object]) -> dict[str, object]:
     signature = cluster.signature
     excerpt = signature.template if signature is not None else ""
     initial = {
@@ -241,7 +245,7 @@ def _cluster_forms(cluster: Any, bound: dict[str, Any]) -> dict[str, Any]:
 
 
 def _render_cluster(
-    request: Request, key: str, *, bound: dict[str, Any] | None = None, status: int = 200
+    request: Request, key: str, *, bound: dict[str, object] | None = None, status: int = 200
 ) -> HttpResponse:
     user = viewer(request)
     cluster = recurring.cluster_get_for(user, key)
@@ -261,7 +265,7 @@ def cluster_detail(request: Request, key: str) -> HttpResponse:
     return _render_cluster(request, key)
 
 
-def _apply(action: str, user: Any, cluster: Any, form: Any) -> Any:
+def _apply(action: str, user: Actor, cluster: RecurringCluster, form: Any) -> Any:
     data = form.cleaned_data
     if action == "link":
         work_item = data.get("work_item") or ""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db.models import Q
 
 from casebridge.accounts.models import Team
 from casebridge.audit.models import AuditEvent
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.expressions import EpochSeconds
 from casebridge.reporting.flow import FlowMetrics, ItemInfo, flow_metrics
@@ -43,7 +43,7 @@ def window(start: datetime | None, end: datetime | None) -> tuple[datetime, date
 
 
 def flow_for(
-    viewer: Any,
+    viewer: Actor,
     *,
     team: Team | None = None,
     category: str = "",

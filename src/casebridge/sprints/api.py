@@ -11,10 +11,11 @@ from typing import Any
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, Offset
-from casebridge.sprints import outputs, selectors, services
+from casebridge.sprints import selectors, serializers, services
 from casebridge.sprints.models import ProgramIncrement
 from casebridge.sprints.schemas import (
     AcceptIn,
@@ -71,7 +72,7 @@ class EditsQuery(Schema):
     left_out_limit: int = Field(default=100, ge=0, le=10_000)
 
 
-def _increment(viewer: Any, increment_id: int | None) -> ProgramIncrement | None:
+def _increment(viewer: Actor, increment_id: int | None) -> ProgramIncrement | None:
     if increment_id is None:
         return None
     try:
@@ -85,7 +86,7 @@ def _increment(viewer: Any, increment_id: int | None) -> ProgramIncrement | None
 @router.get("", response={200: list[SprintOut], **ERRORS}, summary="List sprints")
 def list_sprints(request: ApiRequest, query: Query[SprintQuery]) -> list[SprintOut]:
     sprints = selectors.sprint_list_for(request.auth, team=query.team, state=query.state)
-    return outputs.sprints_out(list(sprints[: query.limit]))
+    return serializers.sprints_out(list(sprints[: query.limit]))
 
 
 @router.post("", response={201: SprintOut, **WRITE_ERRORS}, summary="Create a sprint (RTE)")
@@ -101,19 +102,19 @@ def create_sprint(request: ApiRequest, body: SprintIn) -> Status[SprintOut]:
         goal=body.goal,
         increment=_increment(request.auth, body.increment),
     )
-    return Status(201, outputs.sprint_out(sprint))
+    return Status(201, serializers.sprint_out(sprint))
 
 
 @router.get("/velocity", response={200: VelocityOut, **ERRORS}, summary="A team's velocity")
 def velocity(request: ApiRequest, query: Query[VelocityQuery]) -> VelocityOut:
     found = selectors.team_get_for(request.auth, query.team)
     rows = velocity_for(request.auth, found, last=query.last)
-    return outputs.velocity_out(found.slug, team_unit(found), rows)
+    return serializers.velocity_out(found.slug, team_unit(found), rows)
 
 
 @router.get("/{sprint_id}", response={200: SprintOut, **ERRORS}, summary="One sprint")
 def get_sprint(request: ApiRequest, sprint_id: Id) -> SprintOut:
-    return outputs.sprint_out(selectors.sprint_get_for(request.auth, sprint_id))
+    return serializers.sprint_out(selectors.sprint_get_for(request.auth, sprint_id))
 
 
 @router.patch(
@@ -125,7 +126,7 @@ def update_sprint(request: ApiRequest, sprint_id: Id, body: SprintPatch) -> Spri
     if "increment" in given:
         given["increment"] = _increment(request.auth, given["increment"])
     sprint = services.sprint_update(actor=request.auth, sprint=sprint, **given)
-    return outputs.sprint_out(sprint)
+    return serializers.sprint_out(sprint)
 
 
 @router.get(
@@ -139,7 +140,7 @@ def sprint_proposal(request: ApiRequest, sprint_id: Id, edits: Query[EditsQuery]
         request.auth, sprint.team, sprint=sprint, add=edits.add, remove=edits.remove
     )
     unit = team_unit(sprint.team)
-    return outputs.proposal_out(sprint.team.slug, unit, proposal, edits.left_out_limit)
+    return serializers.proposal_out(sprint.team.slug, unit, proposal, edits.left_out_limit)
 
 
 @router.post(
@@ -159,7 +160,7 @@ def accept(request: ApiRequest, sprint_id: Id, body: AcceptIn) -> AcceptOut:
         over_capacity_ok=body.over_capacity_ok,
     )
     return AcceptOut(
-        sprint=outputs.sprint_out(done.sprint),
+        sprint=serializers.sprint_out(done.sprint),
         scheduled=done.scheduled,
         expedited=done.expedited,
         expedited_into=done.current.pk if done.current and done.expedited else None,
@@ -174,7 +175,7 @@ def accept(request: ApiRequest, sprint_id: Id, body: AcceptIn) -> AcceptOut:
 )
 def start(request: ApiRequest, sprint_id: Id) -> SprintOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
-    return outputs.sprint_out(services.sprint_start(actor=request.auth, sprint=sprint))
+    return serializers.sprint_out(services.sprint_start(actor=request.auth, sprint=sprint))
 
 
 @router.post(
@@ -187,7 +188,7 @@ def close(request: ApiRequest, sprint_id: Id, body: CloseIn) -> CloseOut:
     carry_to = selectors.sprint_get_for(request.auth, body.carry_to) if body.carry_to else None
     done = services.sprint_close(actor=request.auth, sprint=sprint, carry_to=carry_to)
     return CloseOut(
-        sprint=outputs.sprint_out(done.sprint),
+        sprint=serializers.sprint_out(done.sprint),
         carried_to=done.carried_to.pk if done.carried_to else None,
         done=done.done,
         carried_over=done.carried_over,
@@ -201,7 +202,7 @@ def close(request: ApiRequest, sprint_id: Id, body: CloseIn) -> CloseOut:
 @router.get("/{sprint_id}/board", response={200: BoardOut, **ERRORS}, summary="Sprint board")
 def board(request: ApiRequest, sprint_id: Id) -> BoardOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
-    return outputs.board_out(board_for(request.auth, sprint))
+    return serializers.board_out(board_for(request.auth, sprint))
 
 
 @router.get(
@@ -209,7 +210,7 @@ def board(request: ApiRequest, sprint_id: Id) -> BoardOut:
 )
 def burndown(request: ApiRequest, sprint_id: Id) -> BurndownOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
-    return outputs.burndown_out(sprint, burndown_for(request.auth, sprint))
+    return serializers.burndown_out(sprint, burndown_for(request.auth, sprint))
 
 
 @router.get("/teams/{team}", response={200: TeamPlanningOut, **ERRORS}, summary="How a team plans")
@@ -257,7 +258,7 @@ def _backlog_page(request: ApiRequest, team: str, limit: int, offset: int) -> Ba
         count=len(ranked),
         limit=limit,
         offset=offset,
-        items=[outputs.backlog_item_out(r) for r in ranked[offset : offset + limit]],
+        items=[serializers.backlog_item_out(r) for r in ranked[offset : offset + limit]],
     )
 
 
@@ -269,7 +270,7 @@ def _backlog_page(request: ApiRequest, team: str, limit: int, offset: int) -> Ba
 def proposal(request: ApiRequest, team: str, edits: Query[EditsQuery]) -> ProposalOut:
     found = selectors.team_get_for(request.auth, team)
     p = selectors.proposal_for(request.auth, found, add=edits.add, remove=edits.remove)
-    return outputs.proposal_out(found.slug, team_unit(found), p, edits.left_out_limit)
+    return serializers.proposal_out(found.slug, team_unit(found), p, edits.left_out_limit)
 
 
 @backlog_router.post(

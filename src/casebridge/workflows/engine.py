@@ -20,7 +20,7 @@ from django.db import models, transaction
 
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import events
-from casebridge.core.actors import SYSTEM_ROLE
+from casebridge.core.actors import SYSTEM_ROLE, Actor
 from casebridge.core.errors import Reason, TransitionRefused
 from casebridge.integrations.outbox import outbox_enqueue
 
@@ -43,17 +43,18 @@ class Subject(Protocol):
 
 
 @dataclass(frozen=True)
-class Context:
-    """What a rule sees: who acts, on what, with which input. ``preview`` means "no input yet"."""
+class Context[S]:
+    """What a rule sees: who acts, on what subject ``S`` (a case, a work item, an incident),
+    with which input. ``preview`` means "no input yet"."""
 
-    actor: Any
-    subject: Any
+    actor: Actor
+    subject: S
     data: Mapping[str, Any]
     preview: bool = False
 
 
-Check = Callable[[Context], Iterable[Reason]]
-Effect = Callable[[Context], Mapping[str, tuple[object, object]]]
+type Check[S] = Callable[[Context[S]], Iterable[Reason]]
+type Effect[S] = Callable[[Context[S]], Mapping[str, tuple[object, object]]]
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,11 @@ class Requirement:
     message: str
 
 
-Route = Callable[[Context], str]
+type Route[S] = Callable[[Context[S]], str]
 
 
 @dataclass(frozen=True)
-class Transition:
+class Transition[S]:
     """One action. ``target`` None means the status stays (the action records data only);
     ``route`` picks the target at run time among ``routes`` (e.g. "approved once both approve");
     ``requires`` and ``accepts`` name the input it needs and the input it may also take.
@@ -89,12 +90,12 @@ class Transition:
     target: str | None
     roles: frozenset[str]
     requires: tuple[Requirement, ...] = ()
-    checks: tuple[Check, ...] = ()
-    effect: Effect | None = None
+    checks: tuple[Check[S], ...] = ()
+    effect: Effect[S] | None = None
     style: str = "secondary"
     public: bool = False
     description: str = ""
-    route: Route | None = None
+    route: Route[S] | None = None
     routes: frozenset[str] = frozenset()
     #: Optional input the action also takes besides ``requires`` (a mentor with an assignment,
     #: WSJF inputs with an approval): pages build the action's form from both.
@@ -112,17 +113,17 @@ class Transition:
         fixed = {self.target} if self.target else set()
         return frozenset(fixed | set(self.routes))
 
-    def target_for(self, ctx: Context, current: str) -> str:
+    def target_for(self, ctx: Context[S], current: str) -> str:
         if self.route is not None:
             return self.route(ctx)
         return self.target or current
 
 
 @dataclass(frozen=True)
-class Option:
+class Option[S]:
     """A transition as seen by one viewer now: allowed, or the reasons it is not."""
 
-    transition: Transition
+    transition: Transition[S]
     reasons: tuple[Reason, ...]
 
     @property
@@ -135,21 +136,21 @@ def is_blank(value: object) -> bool:
 
 
 @dataclass(frozen=True)
-class Workflow:
+class Workflow[S]:
     name: str
     label: str
     states: tuple[State, ...]
-    transitions: tuple[Transition, ...]
+    transitions: tuple[Transition[S], ...]
     initial: str
     status_field: str = "status"
     role_labels: Mapping[str, str] = field(default_factory=dict)
     #: Called after every successful transition, in the same transaction, with
     #: (context, action, old status, new status), for the subject's own app (the incident's
     #: timeline). Other apps react to the ``transitioned`` event instead.
-    after: tuple[Callable[[Context, str, str, str], None], ...] = ()
+    after: tuple[Callable[[Context[S], str, str, str], None], ...] = ()
     #: The event every successful transition publishes, built from (context, action, old
     #: status, new status) after the change is written: ``WorkItemTransitioned``, ...
-    transitioned: Callable[[Context, str, str, str], events.Event] | None = None
+    transitioned: Callable[[Context[S], str, str, str], events.Event] | None = None
 
     def __post_init__(self) -> None:
         names = {s.name for s in self.states}
@@ -169,7 +170,7 @@ class Workflow:
                 return state
         raise KeyError(name)
 
-    def transition(self, action: str) -> Transition | None:
+    def transition(self, action: str) -> Transition[S] | None:
         return next((t for t in self.transitions if t.action == action), None)
 
     def group_of(self, status: str) -> StateGroup:
@@ -178,7 +179,7 @@ class Workflow:
     def states_in(self, *groups: StateGroup) -> list[str]:
         return [s.name for s in self.states if s.group in groups]
 
-    def evaluate(self, transition: Transition, ctx: Context) -> list[Reason]:
+    def evaluate(self, transition: Transition[S], ctx: Context[S]) -> list[Reason]:
         """Every reason the transition cannot happen now; empty when it can."""
         reasons: list[Reason] = []
         status = getattr(ctx.subject, self.status_field)
@@ -202,13 +203,13 @@ class Workflow:
             reasons.extend(check(ctx))
         return distinct(reasons)
 
-    def who(self, transition: Transition) -> str:
+    def who(self, transition: Transition[S]) -> str:
         """Who takes the action, in words: "RTE", or "automatically, when ..." or both."""
         people = ", ".join(sorted(self.role_labels.get(r, r) for r in transition.people))
         automatic = f"automatically, {transition.automatic}" if transition.automatic else ""
         return "; ".join(part for part in (people, automatic) if part)
 
-    def role_reason(self, transition: Transition) -> Reason:
+    def role_reason(self, transition: Transition[S]) -> Reason:
         """Why the actor may not take the action: the roles that may, or when it happens by
         itself. An action only the system performs is never said to need a role."""
         label = transition.label
@@ -220,7 +221,7 @@ class Workflow:
             message += f" (it also happens automatically, {transition.automatic})"
         return Reason("role", message)
 
-    def options_for(self, actor: Any, subject: Any) -> list[Option]:
+    def options_for(self, actor: Actor, subject: S) -> list[Option[S]]:
         """The transitions leaving the subject's state, each with its reasons for this viewer."""
         status = getattr(subject, self.status_field)
         ctx = Context(actor=actor, subject=subject, data={}, preview=True)
@@ -228,7 +229,7 @@ class Workflow:
             Option(t, tuple(self.evaluate(t, ctx))) for t in self.transitions if status in t.sources
         ]
 
-    def allowed_actions(self, actor: Any, subject: Any) -> list[str]:
+    def allowed_actions(self, actor: Actor, subject: S) -> list[str]:
         """The actions this actor may take now. Unlike ``options_for`` it stops at the first
         reason, and runs a transition's checks (which may query) only when state and role pass."""
         status = getattr(subject, self.status_field)
@@ -262,23 +263,23 @@ def _same(a: Reason, b: Reason) -> bool:
     return a.code == b.code == "required" and a.field is not None and a.field == b.field
 
 
-def _unknown_action(workflow: Workflow, action: str) -> TransitionRefused:
+def _unknown_action[S](workflow: Workflow[S], action: str) -> TransitionRefused:
     known = ", ".join(t.action for t in workflow.transitions)
     return TransitionRefused(
         action, [Reason("unknown_action", f"Unknown action '{action}'. Known: {known}", "action")]
     )
 
 
-def apply_transition(
+def apply_transition[S: Subject](
     *,
-    workflow: Workflow,
-    subject: Subject,
-    actor: Any,
+    workflow: Workflow[S],
+    subject: S,
+    actor: Actor,
     action: str,
     data: Mapping[str, Any],
     reason: str = "",
     extra_reasons: Sequence[Reason] = (),
-) -> Subject:
+) -> S:
     """Apply ``action`` to ``subject`` or raise ``TransitionRefused`` listing every reason.
 
     Runs in one transaction: the subject row is locked and re-read, rules are evaluated on the
@@ -290,7 +291,7 @@ def apply_transition(
         raise _unknown_action(workflow, action)
     with transaction.atomic():
         model = type(subject)
-        locked: Any = model._default_manager.select_for_update().get(pk=subject.pk)  # type: ignore[attr-defined]
+        locked: S = model._default_manager.select_for_update().get(pk=subject.pk)  # type: ignore[attr-defined]
         ctx = Context(actor=actor, subject=locked, data=data)
         named = {r.field for r in extra_reasons if r.field}
         evaluated = workflow.evaluate(transition, ctx)
@@ -331,4 +332,4 @@ def apply_transition(
             events.publish(workflow.transitioned(ctx, action, previous, target))
         for follow in workflow.after:
             follow(ctx, action, previous, target)
-    return locked  # type: ignore[no-any-return]
+    return locked

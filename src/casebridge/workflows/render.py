@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from casebridge.workflows.engine import StateGroup, Transition, Workflow
 
 FINAL = (StateGroup.DONE, StateGroup.REJECTED)
 
 
-def _check_names(transition: Transition) -> list[str]:
+def _check_names[S](transition: Transition[S]) -> list[str]:
     return [
         getattr(c, "__name__", "check").removeprefix("check_").replace("_", " ")
         for c in transition.checks
     ]
 
 
-def as_text(workflow: Workflow) -> str:
+def as_text[S](workflow: Workflow[S]) -> str:
     lines = [f"{workflow.label} workflow (starts in '{workflow.initial}')", "", "States:"]
     lines += [f"  {s.name:<22} {s.group.value:<9} {s.label}" for s in workflow.states]
     lines += ["", "Actions:"]
@@ -31,7 +34,7 @@ def as_text(workflow: Workflow) -> str:
     return "\n".join(lines)
 
 
-def as_mermaid(workflow: Workflow) -> str:
+def as_mermaid[S](workflow: Workflow[S]) -> str:
     lines = ["stateDiagram-v2", f"    [*] --> {workflow.initial}"]
     for t in workflow.transitions:
         targets = sorted(t.targets()) or None
@@ -42,7 +45,7 @@ def as_mermaid(workflow: Workflow) -> str:
     return "\n".join(lines)
 
 
-def workflows_markdown(workflows: dict[str, Workflow]) -> str:
+def workflows_markdown(workflows: Mapping[str, Workflow[Any]]) -> str:
     """docs/workflows.md: one diagram and one table per workflow, generated from the definitions."""
     parts = [
         "# Workflows",

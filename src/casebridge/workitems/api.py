@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -36,7 +34,7 @@ class WorkItemQuery(Schema):
 
 
 @router.get("", response={200: WorkItemPageOut, **ERRORS}, summary="List work items")
-def list_work_items(request: ApiRequest, query: Query[WorkItemQuery]) -> dict[str, Any]:
+def list_work_items(request: ApiRequest, query: Query[WorkItemQuery]) -> dict[str, object]:
     filters = selectors.WorkItemFilters(
         category=query.category,
         statuses=tuple(s for s in query.status.split(",") if s),

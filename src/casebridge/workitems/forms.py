@@ -208,7 +208,7 @@ class ActionForm(forms.Form):
         self,
         data: Any = None,
         *,
-        transition: Transition,
+        transition: Transition[WorkItem],
         choices: Choices,
     ) -> None:
         super().__init__(data, prefix=transition.action)
@@ -227,7 +227,7 @@ class ActionForm(forms.Form):
         field = make(choices, hint) if make else forms.CharField(required=False, label=name)
         self.fields[name] = field
 
-    def transition_data(self) -> dict[str, Any]:
+    def transition_data(self) -> dict[str, object]:
         """The raw input for ``work_item_transition``: what was given, blanks left out."""
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         return {name: value for name, value in data.items() if value not in ("", None, [])}
@@ -246,7 +246,7 @@ def _decides_as_both(viewer: User) -> bool:
     return all(viewer.has_role(role) for role in DECIDERS)
 
 
-def action_form(transition: Transition, choices: Choices, data: Any = None) -> ActionForm:
+def action_form(transition: Transition[WorkItem], choices: Choices, data: Any = None) -> ActionForm:
     return ActionForm(data, transition=transition, choices=choices)
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from casebridge.accounts.models import User
+from casebridge.core.actors import Actor
 from casebridge.core.errors import Reason
 from casebridge.workitems.models import LadderPolicy, PolicyCode, Priority, WorkItem
 
@@ -38,16 +39,16 @@ def setting(code: PolicyCode) -> Setting:
     return Setting(row.enabled, row.min_level) if row else Setting(True, default_level(code))
 
 
-def _senior(users: Sequence[Any], level: int) -> bool:
+def _senior(users: Sequence[User], level: int) -> bool:
     return any(u.level_rank >= level for u in users)
 
 
-def _names(users: Sequence[Any]) -> str:
+def _names(users: Sequence[Actor]) -> str:
     return ", ".join(f"{u.display_name} ({u.level or 'no level'})" for u in users)
 
 
 def assignment_reasons(
-    item: WorkItem, assignees: Sequence[Any], mentor: Any | None
+    item: WorkItem, assignees: Sequence[User], mentor: User | None
 ) -> Iterator[Reason]:
     """Policies 1-4 over a proposed set of assignees and mentor.
 
@@ -62,7 +63,7 @@ def assignment_reasons(
     yield from _critical_component(item, assignees)
 
 
-def _critical_needs_senior(item: WorkItem, assignees: Sequence[Any]) -> Iterator[Reason]:
+def _critical_needs_senior(item: WorkItem, assignees: Sequence[User]) -> Iterator[Reason]:
     rule = setting(PolicyCode.CRITICAL_NEEDS_SENIOR)
     if rule.enabled and item.priority == Priority.CRITICAL and not _senior(assignees, rule.level):
         yield Reason(
@@ -73,7 +74,7 @@ def _critical_needs_senior(item: WorkItem, assignees: Sequence[Any]) -> Iterator
         )
 
 
-def _junior_needs_mentor(assignees: Sequence[Any], mentor: Any | None) -> Iterator[Reason]:
+def _junior_needs_mentor(assignees: Sequence[User], mentor: User | None) -> Iterator[Reason]:
     rule = setting(PolicyCode.JUNIOR_NEEDS_MENTOR)
     juniors = [u for u in assignees if u.level_rank == 1]
     if not rule.enabled or not juniors:
@@ -90,7 +91,7 @@ def _junior_needs_mentor(assignees: Sequence[Any], mentor: Any | None) -> Iterat
         )
 
 
-def _associate_solo(item: WorkItem, assignees: Sequence[Any]) -> Iterator[Reason]:
+def _associate_solo(item: WorkItem, assignees: Sequence[User]) -> Iterator[Reason]:
     """L2 developers take minor and major bugs on their own; with the policy off, they never do."""
     rule = setting(PolicyCode.ASSOCIATE_SOLO)
     if (
@@ -107,7 +108,7 @@ def _associate_solo(item: WorkItem, assignees: Sequence[Any]) -> Iterator[Reason
         )
 
 
-def _critical_component(item: WorkItem, assignees: Sequence[Any]) -> Iterator[Reason]:
+def _critical_component(item: WorkItem, assignees: Sequence[User]) -> Iterator[Reason]:
     rule = setting(PolicyCode.CRITICAL_COMPONENT)
     component = item.component
     if (
@@ -128,13 +129,13 @@ def independent_review() -> bool:
     return setting(PolicyCode.INDEPENDENT_REVIEW).enabled
 
 
-def independence_reasons(reviewer: Any, assignees: Sequence[Any]) -> Iterator[Reason]:
+def independence_reasons(reviewer: Actor, assignees: Sequence[User]) -> Iterator[Reason]:
     """Policy 5's first half for one reviewer: the one reviewing, or the one asked to review."""
     if independent_review() and any(u.pk == reviewer.pk for u in assignees):
         yield Reason("policy_5", "A reviewer is never an assignee of the item", "reviewer")
 
 
-def review_reasons(item: WorkItem, reviewer: Any, assignees: Sequence[Any]) -> Iterator[Reason]:
+def review_reasons(item: WorkItem, reviewer: Actor, assignees: Sequence[User]) -> Iterator[Reason]:
     """Policy 5: independent review, and a senior reviewer for critical items."""
     rule = setting(PolicyCode.INDEPENDENT_REVIEW)
     if not rule.enabled:

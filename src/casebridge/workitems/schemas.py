@@ -7,11 +7,13 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from casebridge.core.actors import Actor
 from casebridge.core.schemas import Id, ReasonOut, UserRef
 from casebridge.occurrences.evidence import evidence_for
 from casebridge.workflows.engine import Option
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.documentation import DOC_NAMES
+from casebridge.workitems.models import WorkItem
 
 
 class SprintRef(Schema):
@@ -134,7 +136,7 @@ def _ref(user: Any) -> UserRef | None:
     return UserRef.of(user)
 
 
-def action_out(option: Option) -> ActionOut:
+def action_out(option: Option[WorkItem]) -> ActionOut:
     t = option.transition
     return ActionOut(
         action=t.action,
@@ -145,7 +147,7 @@ def action_out(option: Option) -> ActionOut:
     )
 
 
-def row_out(item: Any) -> WorkItemRowOut:
+def row_out(item: WorkItem) -> WorkItemRowOut:
     return WorkItemRowOut(
         key=item.key,
         category=item.category,
@@ -161,7 +163,7 @@ def row_out(item: Any) -> WorkItemRowOut:
     )
 
 
-def item_out(viewer: Any, item: Any) -> WorkItemOut:
+def item_out(viewer: Actor, item: WorkItem) -> WorkItemOut:
     workflow = workflow_for(item.category)
     options = workflow.options_for(viewer, item)
     sprint = item.sprint

@@ -11,12 +11,12 @@ from django.db import transaction
 from casebridge.accounts.models import Role
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.workflows.engine import apply_transition
 from casebridge.workitems.creation import work_item_create
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.documentation import ITEMS, requirements_for
-from casebridge.workitems.inputs import normalise
 from casebridge.workitems.models import (
     Category,
     EscalationPolicy,
@@ -25,12 +25,13 @@ from casebridge.workitems.models import (
     WorkItem,
 )
 from casebridge.workitems.policies import default_level
+from casebridge.workitems.references import normalise
 
 __all__ = ["ladder_policy_set", "work_item_create", "work_item_transition"]
 
 
 def work_item_transition(
-    *, actor: Any, item: WorkItem, action: str, data: Mapping[str, Any] | None = None
+    *, actor: Actor, item: WorkItem, action: str, data: Mapping[str, object] | None = None
 ) -> WorkItem:
     """Apply one workflow action to a work item, or refuse with every reason at once.
 
@@ -53,7 +54,7 @@ def work_item_transition(
 
 @transaction.atomic
 def ladder_policy_set(
-    *, actor: Any, code: str, enabled: bool | None = None, min_level: int | None = None
+    *, actor: Actor, code: str, enabled: bool | None = None, min_level: int | None = None
 ) -> LadderPolicy:
     """An administrator tunes one developer-ladder policy (PRODUCT §4, 1-8): on or off, and the
     senior level it asks for. ``None`` is the operator at the server's shell. The next check of

@@ -21,7 +21,7 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.viewer = viewer
 
-    def transition_data(self) -> dict[str, Any]:
+    def transition_data(self) -> dict[str, object]:
         return {name: self.cleaned_data.get(name) for name in self.fields}
 
 
@@ -37,13 +37,13 @@ class TakeForm(ActionForm):
     )
     assign = forms.BooleanField(required=False, widget=forms.HiddenInput, initial=True)
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("assign") and not data.get("owner"):
             self.add_error("owner", "Choose the engineer who takes the case.")
         return data
 
-    def transition_data(self) -> dict[str, Any]:
+    def transition_data(self) -> dict[str, object]:
         return {"owner": self.cleaned_data.get("owner")}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -99,7 +99,7 @@ class ResolveForm(ActionForm):
         items = known_resolution_list_for(self.viewer)[:200]
         field.choices = [("", "Choose…"), *((k.key, f"{k.key} · {k.title}") for k in items)]
 
-    def transition_data(self) -> dict[str, Any]:
+    def transition_data(self) -> dict[str, object]:
         data = super().transition_data()
         data["duplicate_of"] = str(data.get("duplicate_of") or "").strip().upper()
         return data

@@ -28,7 +28,7 @@ CATEGORY_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def _text(label: str, placeholder: str = "", rows: int = 4) -> forms.CharField:
-    attrs: dict[str, Any] = {"rows": rows}
+    attrs: dict[str, object] = {"rows": rows}
     if placeholder:
         attrs["placeholder"] = placeholder
     return forms.CharField(required=False, label=label, widget=forms.Textarea(attrs=attrs))
@@ -80,13 +80,13 @@ class EscalateForm(forms.Form):
         names = CATEGORY_FIELDS.get(self.chosen(), ())
         return {name: self.value(name) for name in names if name not in ("title", "work_item")}
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         if data.get("category") == LINK and not str(data.get("work_item") or "").strip():
             self.add_error("work_item", "Give the key of the work item, e.g. BUG-7.")
         return data
 
-    def transition_data(self) -> dict[str, Any]:
+    def transition_data(self) -> dict[str, object]:
         data = self.cleaned_data
         if data.get("category") == LINK:
             return {"work_item": str(data["work_item"]).strip().upper()}

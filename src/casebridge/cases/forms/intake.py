@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -47,7 +48,7 @@ class QueueFilterForm(forms.Form):
     sort = forms.ChoiceField(choices=SORT_CHOICES, required=False, label="Sort")
     q = forms.CharField(required=False, max_length=200, label="Find")
 
-    def __init__(self, data: Any, *, services: list[Service]) -> None:
+    def __init__(self, data: Mapping[str, object], *, services: list[Service]) -> None:
         super().__init__(data)
         field = self.fields["service"]
         assert isinstance(field, forms.ChoiceField)
@@ -79,7 +80,7 @@ class ComponentField(forms.ChoiceField):
     """A select of components; whether it belongs to the service is the service's call, so that
     its error comes with all the others at once."""
 
-    def validate(self, value: Any) -> None:
+    def validate(self, value: object) -> None:
         forms.Field.validate(self, value)
 
 
@@ -202,9 +203,11 @@ class CaseForm(forms.Form):
         )
 
 
-def reporter_choices(people: QuerySet[User], organisation_slug: str = "") -> list[tuple[str, Any]]:
+def reporter_choices(
+    people: QuerySet[User], organisation_slug: str = ""
+) -> list[tuple[str, object]]:
     """The people of the chosen organisation; without one, all of them grouped by organisation."""
-    blank: list[tuple[str, Any]] = [("", "Me")]
+    blank: list[tuple[str, object]] = [("", "Me")]
 
     def label(user: User) -> str:
         name = user.display_name
@@ -222,9 +225,11 @@ def reporter_choices(people: QuerySet[User], organisation_slug: str = "") -> lis
     return blank + list(groups.items())
 
 
-def component_choices(components: list[Component], service_slug: str = "") -> list[tuple[str, Any]]:
+def component_choices(
+    components: list[Component], service_slug: str = ""
+) -> list[tuple[str, object]]:
     """The components of the chosen service; without one, all of them grouped by service."""
-    blank: list[tuple[str, Any]] = [("", "— not sure —")]
+    blank: list[tuple[str, object]] = [("", "— not sure —")]
     if service_slug:
         return blank + [(str(c.pk), c.name) for c in components if c.service.slug == service_slug]
     groups: dict[str, list[tuple[str, str]]] = {}

@@ -87,7 +87,7 @@ def _label(user: User, action: str) -> str:
 
 
 def _action_views(
-    user: User, options: list[Option], bound: dict[str, forms.Form], opened: str
+    user: User, options: list[Option[Case]], bound: dict[str, forms.Form], opened: str
 ) -> list[ActionView]:
     views = []
     for option in options:

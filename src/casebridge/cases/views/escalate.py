@@ -78,7 +78,7 @@ def escalate_context(
     form: EscalateForm,
     *,
     attachment_form: AttachmentForm | None = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     user = viewer(request)
     option = next(
         (o for o in CASE_WORKFLOW.options_for(user, case) if o.transition.action == "escalate"),

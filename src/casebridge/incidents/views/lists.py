@@ -3,8 +3,6 @@ alert group."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -34,7 +32,7 @@ def incident_list(request: Request) -> HttpResponse:
     user = viewer(request)
     form = FilterForm(request.GET)
     filters = form.filters()
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "form": form,
         "incidents": incident_list_for(user, state=filters["state"], severity=filters["severity"]),
         "filters": filters,

@@ -36,13 +36,13 @@ from casebridge.web.pages import Request, attach_errors, page, viewer
 CLOSING_CODES = frozenset({"review", "action_item"})
 
 
-def _initial(review: Review | None) -> dict[str, Any]:
+def _initial(review: Review | None) -> dict[str, object]:
     if review is None:
         return {}
     return {name: getattr(review, name) for name in ReviewForm.base_fields}
 
 
-def _closing(user: User, incident: Incident) -> dict[str, Any]:
+def _closing(user: User, incident: Incident) -> dict[str, object]:
     """What keeps the incident from closing, and whether the viewer may close it now."""
     option = next(
         (
@@ -65,7 +65,7 @@ def review_context(
     form: ReviewForm | None = None,
     item_form: ActionItemForm | None = None,
     owner_forms: dict[int, OwnerForm] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     user = viewer(request)
     people = People(incident)
     review = review_of(incident)

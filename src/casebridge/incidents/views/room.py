@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from casebridge.accounts.models import User
-from casebridge.core.errors import DomainError, TransitionRefused
+from casebridge.core.errors import DomainError
 from casebridge.core.schemas import bounded_int
 from casebridge.incidents.forms import ActionForm, NoteForm, People, action_form
 from casebridge.incidents.models import Incident, IncidentState
@@ -33,7 +33,7 @@ from casebridge.incidents.selectors import (
 )
 from casebridge.incidents.services import incident_note_add, incident_transition
 from casebridge.incidents.workflow import INCIDENT_WORKFLOW, ROLE_ACTIONS
-from casebridge.web.actions import ActionView, Refusal, Unavailable
+from casebridge.web.actions import ActionView, Refusal, Unavailable, act
 from casebridge.web.pages import Request, attach_errors, page, viewer
 from casebridge.workflows.engine import Option
 
@@ -51,7 +51,7 @@ class Actions:
 
 
 def _actions(
-    options: list[Option], people: People, bound: dict[str, ActionForm], opened: str
+    options: list[Option[Incident]], people: People, bound: dict[str, ActionForm], opened: str
 ) -> Actions:
     found = Actions([], {}, [], ())
     refused_roles: list[str] = []
@@ -82,7 +82,7 @@ def room_context(
     refusal: Refusal | None = None,
     opened: str = "",
     note_form: NoteForm | None = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     user = viewer(request)
     people = People(incident)
     options = INCIDENT_WORKFLOW.options_for(user, incident)
@@ -129,30 +129,24 @@ def incident_act(request: Request, key: str, action: str) -> HttpResponse:
     if transition is None:
         raise Http404(f"{incident.key} has no action {action}")
     form = action_form(transition, People(incident), request.POST)
-    form.is_valid()  # the fields only parse; the workflow decides
-    try:
-        done = incident_transition(
+
+    def done(result: Incident) -> tuple[str, str]:
+        state = INCIDENT_WORKFLOW.state(result.state).label
+        message = f"{transition.label}: {result.key} is {state.lower()}."
+        return message, reverse("incidents:room", kwargs={"key": result.key})
+
+    return act(
+        request,
+        subject=incident,
+        action=action,
+        label=transition.label,
+        form=form,
+        apply=lambda: incident_transition(
             actor=user, incident=incident, action=action, data=form.transition_data()
-        )
-    except DomainError as exc:
-        attach_errors(form, exc)
-        reasons = (
-            tuple(r.message for r in exc.reasons)
-            if isinstance(exc, TransitionRefused)
-            else (exc.message,)
-        )
-        refusal = Refusal(action, transition.label, reasons)
-        return render_room(
-            request,
-            incident,
-            status=exc.status,
-            bound={action: form},
-            refusal=refusal,
-            opened=action,
-        )
-    state = INCIDENT_WORKFLOW.state(done.state).label
-    messages.success(request, f"{transition.label}: {done.key} is {state.lower()}.")
-    return redirect("incidents:room", key=done.key)
+        ),
+        rerender=render_room,
+        done=done,
+    )
 
 
 @require_GET

@@ -15,7 +15,7 @@ from casebridge.integrations.delivery.models import DeliverySource
 from casebridge.integrations.delivery.outcomes import Ignored
 
 
-def hook_project_check(source: DeliverySource, data: Mapping[str, Any]) -> dict[str, str]:
+def hook_project_check(source: DeliverySource, data: Mapping[str, object]) -> dict[str, str]:
     containers = data.get("resourceContainers")
     project = containers.get("project") if isinstance(containers, Mapping) else None
     given = project.get("id") if isinstance(project, Mapping) else None

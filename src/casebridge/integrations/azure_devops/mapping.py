@@ -61,7 +61,7 @@ def check(process: str, category: str, mapping: Any) -> dict[str, str]:
 
 
 def _states(
-    process: str, category: str, type_name: str, mapping: Mapping[str, Any], prefix: str
+    process: str, category: str, type_name: str, mapping: Mapping[str, object], prefix: str
 ) -> dict[str, str]:
     to_ado, from_ado = mapping.get("to_ado"), mapping.get("from_ado")
     errors = {
@@ -87,7 +87,7 @@ def _states(
 
 
 def _to_ado(
-    category: str, to_ado: Mapping[str, Any], theirs: tuple[str, ...], where: str, prefix: str
+    category: str, to_ado: Mapping[str, object], theirs: tuple[str, ...], where: str, prefix: str
 ) -> dict[str, str]:
     ours = casebridge_states(category)
     errors = {
@@ -109,8 +109,8 @@ def _from_ado(
     category: str,
     *,
     type_name: str,
-    to_ado: Mapping[str, Any],
-    from_ado: Mapping[str, Any],
+    to_ado: Mapping[str, object],
+    from_ado: Mapping[str, object],
     theirs: tuple[str, ...],
     where: str,
     prefix: str,

@@ -6,31 +6,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
 
 from casebridge.accounts.models import Role, Team
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.delivery.models import EventState
 
 
-def is_admin(viewer: Any) -> bool:
+def is_admin(viewer: Actor) -> bool:
     return bool(viewer is not None and viewer.has_role(Role.ADMIN))
 
 
-def _admin(viewer: Any) -> None:
+def _admin(viewer: Actor) -> None:
     if not is_admin(viewer):
         raise PermissionDenied("Only administrators manage Azure DevOps connections")
 
 
-def connection_list_for(viewer: Any) -> QuerySet[Connection]:
+def connection_list_for(viewer: Actor) -> QuerySet[Connection]:
     _admin(viewer)
     return Connection.objects.select_related("team", "hook_source").order_by("name")
 
 
-def connection_get_for(viewer: Any, slug: str) -> Connection:
+def connection_get_for(viewer: Actor, slug: str) -> Connection:
     if not is_admin(viewer):
         raise NotFound(f"No Azure DevOps connection '{slug}'")
     found = connection_list_for(viewer).filter(slug=slug).first()
@@ -50,7 +50,7 @@ class ConnectionStatus:
     last_hook_at: datetime | None
 
 
-def connection_status_for(viewer: Any, slug: str) -> ConnectionStatus:
+def connection_status_for(viewer: Actor, slug: str) -> ConnectionStatus:
     """The connection with what its service hook door holds: one aggregate query."""
     connection = connection_get_for(viewer, slug)
     counts = connection.hook_source.events.aggregate(

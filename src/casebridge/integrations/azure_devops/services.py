@@ -22,6 +22,7 @@ from casebridge.accounts.models import Team
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.core.secrets import Sealed, hint
 from casebridge.integrations.azure_devops import addresses, mapping
@@ -127,7 +128,7 @@ def _initial_mapping(
 
 def connection_connect(
     *,
-    actor: Any,
+    actor: Actor,
     name: str,
     organization_url: str,
     project: str,
@@ -220,7 +221,7 @@ def connection_connect(
     return connection, secret
 
 
-def flatten(value: Any, prefix: str) -> dict[str, str]:
+def flatten(value: object, prefix: str) -> dict[str, str]:
     """``{"mapping.bug.to_ado.new": "New", ...}``: one entry per leaf, for audit events."""
     if isinstance(value, Mapping):
         flat: dict[str, str] = {}
@@ -233,7 +234,7 @@ def flatten(value: Any, prefix: str) -> dict[str, str]:
 @transaction.atomic
 def connection_map(
     *,
-    actor: Any,
+    actor: Actor,
     connection: Connection,
     category: str,
     type_name: str = "",

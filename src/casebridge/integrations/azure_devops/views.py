@@ -21,7 +21,7 @@ from casebridge.web.pages import Request, attach_errors, page, viewer
 
 def admin_page(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
     @wraps(view)
-    def wrapper(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: Request, *args: object, **kwargs: object) -> HttpResponse:
         if not selectors.is_admin(viewer(request)):
             raise Http404("This page is for administrators")
         return view(request, *args, **kwargs)

@@ -17,7 +17,7 @@ class PatchOp:
 
     op: str
     path: str
-    value: Any = _MISSING
+    value: object = _MISSING
 
     def json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"op": self.op, "path": self.path}
@@ -26,7 +26,7 @@ class PatchOp:
         return body
 
 
-def set_field(name: str, value: Any) -> PatchOp:
+def set_field(name: str, value: object) -> PatchOp:
     """``add`` sets a field whether it has a value or not (``replace`` needs one)."""
     return PatchOp("add", f"/fields/{name}", value)
 
@@ -59,7 +59,7 @@ def attached_file(url: str, comment: str = "") -> PatchOp:
     return add_relation("AttachedFile", url, comment=comment)
 
 
-def parse_time(value: Any) -> datetime | None:
+def parse_time(value: object) -> datetime | None:
     if not value:
         return None
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

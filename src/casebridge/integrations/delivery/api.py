@@ -42,7 +42,7 @@ STORED = (
 BASIC = " Authenticate with HTTP basic auth, the source's secret as the password."
 
 
-def _body(description: str) -> dict[str, Any]:
+def _body(description: str) -> dict[str, object]:
     schema = {"type": "object", "description": description}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 

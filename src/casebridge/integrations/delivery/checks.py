@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from casebridge.core.errors import ValidationFailed
 from casebridge.core.urls import safe_external_url
@@ -45,7 +44,7 @@ DEPLOYMENT_STATUSES = ("started", "succeeded", "failed", "cancelled")
 WORK_ITEM_REFERENCE = re.compile(r"^(?:(?:BUG|FR|IMP)-\d{1,9}|AB#\d{1,9})$")
 MAX_WORK_ITEMS = 500
 
-ExtraCheck = Callable[[DeliverySource, Mapping[str, Any]], dict[str, str]]
+ExtraCheck = Callable[[DeliverySource, Mapping[str, object]], dict[str, str]]
 _extra: dict[str, list[ExtraCheck]] = {}
 
 
@@ -66,10 +65,12 @@ def _refuse(fields: dict[str, str]) -> ValidationFailed:
     return ValidationFailed(f"The delivery is not in the expected shape ({names})", fields=fields)
 
 
-def _object(data: Mapping[str, Any], path: str, errors: dict[str, str]) -> Mapping[str, Any] | None:
+def _object(
+    data: Mapping[str, object], path: str, errors: dict[str, str]
+) -> Mapping[str, object] | None:
     """``data`` at dotted ``path`` if it is an object; otherwise ``None`` and an error names the
     path."""
-    value: Any = data
+    value: object = data
     for part in path.split("."):
         value = value.get(part) if isinstance(value, Mapping) else None
     if not isinstance(value, Mapping):
@@ -79,7 +80,7 @@ def _object(data: Mapping[str, Any], path: str, errors: dict[str, str]) -> Mappi
 
 
 def _typed(
-    data: Mapping[str, Any], key: str, kind: type, errors: dict[str, str], where: str
+    data: Mapping[str, object], key: str, kind: type, errors: dict[str, str], where: str
 ) -> None:
     value = data.get(key)
     if not isinstance(value, kind) or isinstance(value, bool) or value in ("", None):
@@ -87,7 +88,9 @@ def _typed(
         errors.setdefault(f"{where}.{key}" if where else key, f"Expected {label}.")
 
 
-def check(source: DeliverySource, headers: Mapping[str, str], data: Mapping[str, Any]) -> Checked:
+def check(
+    source: DeliverySource, headers: Mapping[str, str], data: Mapping[str, object]
+) -> Checked:
     if source.kind == SourceKind.GITHUB:
         checked = _github(headers, data)
     elif source.kind == SourceKind.DEPLOYMENTS:
@@ -103,7 +106,7 @@ def check(source: DeliverySource, headers: Mapping[str, str], data: Mapping[str,
     return checked
 
 
-def _azure(kind: str, data: Mapping[str, Any]) -> Checked:
+def _azure(kind: str, data: Mapping[str, object]) -> Checked:
     errors: dict[str, str] = {}
     event = data.get("eventType")
     if not isinstance(event, str) or not event:
@@ -122,7 +125,7 @@ def _azure(kind: str, data: Mapping[str, Any]) -> Checked:
 
 
 def _azure_resource(
-    event: str, resource: Mapping[str, Any], data: Mapping[str, Any], errors: dict[str, str]
+    event: str, resource: Mapping[str, object], data: Mapping[str, object], errors: dict[str, str]
 ) -> None:
     if event.startswith("workitem."):
         if event == "workitem.updated":
@@ -147,7 +150,7 @@ def _azure_resource(
         _object(data, "resource.repository", errors)
 
 
-def _github(headers: Mapping[str, str], data: Mapping[str, Any]) -> Checked:
+def _github(headers: Mapping[str, str], data: Mapping[str, object]) -> Checked:
     event = (headers.get("X-GitHub-Event") or "").strip()
     delivery = (headers.get("X-GitHub-Delivery") or "").strip()
     errors: dict[str, str] = {}
@@ -168,7 +171,7 @@ def _github(headers: Mapping[str, str], data: Mapping[str, Any]) -> Checked:
     return Checked(f"{event}.{action}" if isinstance(action, str) else event, delivery)
 
 
-def _github_shape(event: str, data: Mapping[str, Any], errors: dict[str, str]) -> None:
+def _github_shape(event: str, data: Mapping[str, object], errors: dict[str, str]) -> None:
     if event == "deployment_status":
         status = _object(data, "deployment_status", errors)
         if status is not None:
@@ -188,7 +191,7 @@ def _github_shape(event: str, data: Mapping[str, Any], errors: dict[str, str]) -
     _object(data, "repository", errors)
 
 
-def _deployment(headers: Mapping[str, str], data: Mapping[str, Any]) -> Checked:
+def _deployment(headers: Mapping[str, str], data: Mapping[str, object]) -> Checked:
     errors: dict[str, str] = {}
     for key, most in (("service", 120), ("environment", 64), ("version", 64)):
         value = data.get(key)

@@ -22,7 +22,6 @@ import hmac
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -60,7 +59,7 @@ _DUMMY = "cbd_" + "0" * 43
 @dataclass(frozen=True)
 class Answer:
     status: int
-    body: dict[str, Any]
+    body: dict[str, object]
 
 
 def sign(secret: str, body: bytes, timestamp: str = "") -> str:
@@ -132,7 +131,7 @@ def _too_large(limit: int, size: int | None = None) -> PayloadTooLarge:
     )
 
 
-def _parse(body: bytes) -> tuple[str, Mapping[str, Any]]:
+def _parse(body: bytes) -> tuple[str, Mapping[str, object]]:
     try:
         text = body.decode("utf-8")
         data = json_loads(text)

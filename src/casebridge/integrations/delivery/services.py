@@ -8,7 +8,6 @@ with it (``source_open``), not on its own.
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -18,6 +17,7 @@ from casebridge.accounts.models import Role
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.secrets import Sealed, hint
 from casebridge.integrations.delivery.models import DeliverySource, SourceKind
@@ -26,7 +26,7 @@ SECRET_PREFIX = "cbd_"  # noqa: S105 - a public marker, not a secret
 STANDALONE_KINDS = tuple(k for k in SourceKind.values if k != SourceKind.AZURE_DEVOPS)
 
 
-def require_admin(actor: Any, what: str) -> None:
+def require_admin(actor: Actor | None, what: str) -> None:
     if actor is not None and not actor.has_role(Role.ADMIN):
         raise PermissionDenied(f"Only an administrator manages {what}")
 
@@ -64,7 +64,7 @@ def _errors(
 
 def source_open(
     *,
-    actor: Any,
+    actor: Actor | None,
     kind: str,
     name: str,
     slug: str,
@@ -108,7 +108,7 @@ def source_open(
 @transaction.atomic
 def delivery_source_create(
     *,
-    actor: Any,
+    actor: Actor | None,
     kind: str,
     name: str,
     slug: str = "",
@@ -138,7 +138,7 @@ def delivery_source_create(
 
 
 @transaction.atomic
-def delivery_source_rotate(*, actor: Any, source: DeliverySource) -> str:
+def delivery_source_rotate(*, actor: Actor | None, source: DeliverySource) -> str:
     """A new secret for ``source`` (the old one stops working now); returns it, shown once."""
     require_admin(actor, "delivery sources")
     source = DeliverySource.objects.select_for_update().get(pk=source.pk)

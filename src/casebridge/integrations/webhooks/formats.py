@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
 
 from casebridge.integrations.http import Answer
 from casebridge.integrations.models import OutboxMessage
@@ -51,8 +50,8 @@ def _context(notice: Notice) -> list[str]:
     return [part for part in (notice.key, notice.service, notice.team, notice.topic) if part]
 
 
-def slack_body(notice: Notice) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [
+def slack_body(notice: Notice) -> dict[str, object]:
+    blocks: list[dict[str, object]] = [
         {
             "type": "header",
             "text": {"type": "plain_text", "text": _cut(notice.title, SLACK_HEADER_MAX)},
@@ -85,8 +84,8 @@ def slack_body(notice: Notice) -> dict[str, Any]:
     return {"text": _cut(slack_escape(fallback), SLACK_TEXT_MAX), "blocks": blocks}
 
 
-def teams_body(notice: Notice) -> dict[str, Any]:
-    title: dict[str, Any] = {
+def teams_body(notice: Notice) -> dict[str, object]:
+    title: dict[str, object] = {
         "type": "TextBlock",
         "text": notice.title,
         "size": "Medium",
@@ -95,7 +94,7 @@ def teams_body(notice: Notice) -> dict[str, Any]:
     }
     if notice.severity in URGENT:
         title["color"] = URGENT[notice.severity]
-    body: list[dict[str, Any]] = [title]
+    body: list[dict[str, object]] = [title]
     if notice.text:
         body.append({"type": "TextBlock", "text": notice.text, "wrap": True})
     facts = ([("Severity", notice.severity)] if notice.severity else []) + list(notice.fields)
@@ -104,7 +103,7 @@ def teams_body(notice: Notice) -> dict[str, Any]:
     context = " · ".join(_context(notice))
     if context:
         body.append({"type": "TextBlock", "text": context, "isSubtle": True, "size": "Small"})
-    card: dict[str, Any] = {
+    card: dict[str, object] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
@@ -117,7 +116,7 @@ def teams_body(notice: Notice) -> dict[str, Any]:
     return {"type": "message", "attachments": [attachment]}
 
 
-def generic_body(message: OutboxMessage, notice: Notice) -> dict[str, Any]:
+def generic_body(message: OutboxMessage, notice: Notice) -> dict[str, object]:
     data = notice.as_payload()
     data["url"] = notice.link
     return {
@@ -134,7 +133,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"{SIGNATURE_VERSION}={digest.hexdigest()}"
 
 
-def encode(data: dict[str, Any]) -> bytes:
+def encode(data: dict[str, object]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 

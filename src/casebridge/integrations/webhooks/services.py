@@ -7,7 +7,6 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import connection, transaction
@@ -18,6 +17,7 @@ from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.catalog.models import Service
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.prepared import rows_read
 from casebridge.integrations import http
@@ -42,7 +42,7 @@ SECRET_PREFIX = "cbw_"  # noqa: S105 - a public marker, not a secret
 MAX_ROUTES = 50
 
 
-def require_admin(actor: Any) -> None:
+def require_admin(actor: Actor) -> None:
     """``None`` is the operator at the server's shell."""
     if actor is not None and not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only an administrator manages webhooks and the outbox")
@@ -56,7 +56,7 @@ def url_hint(url: str) -> str:
 
 @transaction.atomic
 def webhook_destination_create(
-    *, actor: Any, kind: str, name: str, url: str, slug: str = ""
+    *, actor: Actor, kind: str, name: str, url: str, slug: str = ""
 ) -> tuple[WebhookDestination, str]:
     """Create a destination; returns it with its signing secret (generic webhooks), shown this
     once, or an empty string."""
@@ -92,7 +92,7 @@ def webhook_destination_create(
 
 
 @transaction.atomic
-def webhook_destination_remove(*, actor: Any, destination: WebhookDestination) -> int:
+def webhook_destination_remove(*, actor: Actor, destination: WebhookDestination) -> int:
     """Remove a destination and its routes; its deliveries still waiting are discarded.
     Returns how many were discarded."""
     require_admin(actor)
@@ -117,7 +117,7 @@ def _unknown(slugs: Sequence[str], model: type[Service] | type[Team]) -> list[st
 @transaction.atomic
 def webhook_route_add(
     *,
-    actor: Any,
+    actor: Actor,
     destination: WebhookDestination,
     topic: str,
     services: Sequence[str] = (),
@@ -166,7 +166,7 @@ def webhook_route_add(
 
 
 @transaction.atomic
-def webhook_route_remove(*, actor: Any, route: WebhookRoute) -> None:
+def webhook_route_remove(*, actor: Actor, route: WebhookRoute) -> None:
     require_admin(actor)
     audit_record(
         actor=actor,
@@ -241,7 +241,7 @@ class TestResult:
     detail: str
 
 
-def webhook_test(*, actor: Any, destination: WebhookDestination) -> TestResult:
+def webhook_test(*, actor: Actor, destination: WebhookDestination) -> TestResult:
     """Post a test notice to the destination now (not through the outbox) and say how it went."""
     require_admin(actor)
     notice = Notice(

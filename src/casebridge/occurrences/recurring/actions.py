@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from casebridge.cases.escalation import missing_reasons
-from casebridge.cases.models import Case
+from casebridge.cases.models import OPEN_STATES, Case
 from casebridge.cases.services import case_transition
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, Reason, TransitionRefused
 from casebridge.occurrences.models import (
     ClusterState,
@@ -21,20 +22,22 @@ from casebridge.occurrences.recurring.detection import ACTORS, cluster_decide
 from casebridge.workitems.models import WorkItem
 from casebridge.workitems.services import work_item_create
 
-# --- actions ------------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from casebridge.cases.models import Case
+    from casebridge.workitems.models import WorkItem
 
-LINKABLE = ("new", "investigating", "waiting_on_reporter")
+# --- actions ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class LinkOutcome:
     cluster: RecurringCluster
-    work_item: Any
+    work_item: WorkItem
     linked: list[str]
     skipped: list[str]
 
 
-def _require_l2(actor: Any) -> None:
+def _require_l2(actor: Actor) -> None:
     if actor.is_external or not actor.has_role(*ACTORS):
         raise PermissionDenied("Only L2 engineers act on recurring clusters")
 
@@ -48,16 +51,16 @@ def _locked_open(cluster: RecurringCluster) -> RecurringCluster:
     return locked
 
 
-def _members(cluster: RecurringCluster) -> list[Any]:
+def _members(cluster: RecurringCluster) -> list[Case]:
     return list(Case.objects.filter(recurring_clusters=cluster).order_by("created_at", "id"))
 
 
-def _link_cases(actor: Any, cases: list[Any], item: Any) -> tuple[list[str], list[str]]:
+def _link_cases(actor: Actor, cases: list[Case], item: WorkItem) -> tuple[list[str], list[str]]:
     linked, skipped = [], []
     for case in cases:
         if case.work_item_id == item.pk:
             linked.append(case.key)
-        elif case.state in LINKABLE:
+        elif case.state in OPEN_STATES:
             case_transition(actor=actor, case=case, action="escalate", data={"work_item": item.key})
             linked.append(case.key)
         else:
@@ -66,7 +69,7 @@ def _link_cases(actor: Any, cases: list[Any], item: Any) -> tuple[list[str], lis
 
 
 @transaction.atomic
-def recurring_link_all(*, actor: Any, cluster: RecurringCluster, work_item: str) -> LinkOutcome:
+def recurring_link_all(*, actor: Actor, cluster: RecurringCluster, work_item: str) -> LinkOutcome:
     """Escalate every open case of the cluster to one existing work item."""
     _require_l2(actor)
     cluster = _locked_open(cluster)
@@ -83,14 +86,14 @@ def recurring_link_all(*, actor: Any, cluster: RecurringCluster, work_item: str)
 
 @transaction.atomic
 def recurring_create_bug(
-    *, actor: Any, cluster: RecurringCluster, title: str, docs: Mapping[str, Any]
+    *, actor: Actor, cluster: RecurringCluster, title: str, docs: Mapping[str, Any]
 ) -> LinkOutcome:
     """Escalate the oldest open case as a new bug (through the escalation gate), then link
     every other open case of the cluster to it."""
     _require_l2(actor)
     cluster = _locked_open(cluster)
     cases = _members(cluster)
-    open_cases = [c for c in cases if c.state in LINKABLE]
+    open_cases = [c for c in cases if c.state in OPEN_STATES]
     if not open_cases:
         raise TransitionRefused(
             "create_bug", [Reason("no_open_case", "No case of the cluster is still open")]
@@ -102,6 +105,7 @@ def recurring_create_bug(
         data={"category": "bug", "title": title or cluster.title, "docs": dict(docs)},
     )
     item = anchor.work_item
+    assert item is not None  # escalating links the case to its new work item
     linked, skipped = _link_cases(actor, _members(cluster), item)
     outcome = {"linked": linked, "skipped": skipped}
     cluster_decide(cluster, actor, ClusterState.LINKED, item, outcome)
@@ -110,7 +114,7 @@ def recurring_create_bug(
 
 @transaction.atomic
 def recurring_propose_improvement(
-    *, actor: Any, cluster: RecurringCluster, title: str, docs: Mapping[str, Any]
+    *, actor: Actor, cluster: RecurringCluster, title: str, docs: Mapping[str, Any]
 ) -> LinkOutcome:
     """Propose an improvement work item from the cluster (rationale, benefit, area required,
     as the escalation gate asks of improvements). The cases stay where they are."""
@@ -136,7 +140,7 @@ def recurring_propose_improvement(
 
 
 @transaction.atomic
-def recurring_dismiss(*, actor: Any, cluster: RecurringCluster, reason: str) -> RecurringCluster:
+def recurring_dismiss(*, actor: Actor, cluster: RecurringCluster, reason: str) -> RecurringCluster:
     """Not a recurring problem (noise, expected warnings): its cases will not cluster again."""
     _require_l2(actor)
     cluster = _locked_open(cluster)

@@ -11,11 +11,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q
 
+from casebridge.accounts.models import user_or_none
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.models import Case
 from casebridge.core import clock, keys
-from casebridge.core.actors import SYSTEM
+from casebridge.core.actors import SYSTEM, Actor
 from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import (
     NEAR_DUPLICATE_SCORE,
@@ -128,14 +129,14 @@ def _retire_everyday_clusters() -> int:
 
 
 def cluster_decide(
-    cluster: RecurringCluster, actor: Any, state: str, work_item: Any, data: dict[str, Any]
+    cluster: RecurringCluster, actor: Actor, state: str, work_item: Any, data: dict[str, Any]
 ) -> None:
     """Record a decision on a cluster (linked or dismissed) with its audit event: the one code
     path of a cluster's state. The caller holds the cluster's row lock."""
     old = cluster.state
     cluster.state = state
     cluster.work_item = work_item
-    cluster.decided_by = actor if getattr(actor, "pk", None) else None
+    cluster.decided_by = user_or_none(actor)
     cluster.decided_at = clock.now()
     cluster.updated_at = cluster.decided_at
     cluster.save()

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from casebridge.cases.selectors import case_list_for
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.occurrences.models import (
     ClusterState,
     RecurringCluster,
 )
 
+if TYPE_CHECKING:
+    from casebridge.catalog.models import Service
+
 # --- reads --------------------------------------------------------------------------------------
 
 
 def cluster_list_for(
-    viewer: Any, *, state: str = ClusterState.OPEN, service: Any = None, limit: int = 10
+    viewer: Actor,
+    *,
+    state: str = ClusterState.OPEN,
+    service: Service | None = None,
+    limit: int = 10,
 ) -> list[RecurringCluster]:
     """Clusters for the queue banner and the service page, most recent first."""
     if viewer.is_external:
@@ -28,7 +36,7 @@ def cluster_list_for(
     return list(clusters.order_by("-last_seen", "-id")[:limit])
 
 
-def cluster_get_for(viewer: Any, key: str) -> RecurringCluster:
+def cluster_get_for(viewer: Actor, key: str) -> RecurringCluster:
     cluster = (
         None
         if viewer.is_external
@@ -41,5 +49,5 @@ def cluster_get_for(viewer: Any, key: str) -> RecurringCluster:
     return cluster
 
 
-def cluster_cases_for(viewer: Any, cluster: RecurringCluster) -> list[Any]:
+def cluster_cases_for(viewer: Actor, cluster: RecurringCluster) -> list[object]:
     return list(case_list_for(viewer).filter(recurring_clusters=cluster).order_by("created_at"))

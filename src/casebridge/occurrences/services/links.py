@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from casebridge.accounts.models import as_user
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.occurrences.models import (
     CaseLink,
 )
+
+if TYPE_CHECKING:
+    from casebridge.cases.models import Case
 
 # --- related cases ------------------------------------------------------------------------------
 
 LINKERS = ("l2_engineer", "l1_agent", "admin")
 
 
-def _require_linker(actor: Any) -> None:
+def _require_linker(actor: Actor) -> None:
     if actor.is_external or not actor.has_role(*LINKERS):
         raise PermissionDenied("Only support staff link cases")
 
 
 @transaction.atomic
-def case_link_add(*, actor: Any, case: Any, other: Any) -> CaseLink:
+def case_link_add(*, actor: Actor, case: Case, other: Case) -> CaseLink:
     """Mark two cases as related; audited on both. Linking twice changes nothing."""
     _require_linker(actor)
     if case.pk == other.pk:
@@ -34,7 +39,7 @@ def case_link_add(*, actor: Any, case: Any, other: Any) -> CaseLink:
     link, created = CaseLink.objects.get_or_create(
         case_a_id=first.pk,
         case_b_id=second.pk,
-        defaults={"created_by": actor, "created_at": clock.now()},
+        defaults={"created_by": as_user(actor), "created_at": clock.now()},
     )
     if created:
         for subject, target in ((case, other), (other, case)):
@@ -43,7 +48,7 @@ def case_link_add(*, actor: Any, case: Any, other: Any) -> CaseLink:
 
 
 @transaction.atomic
-def case_link_remove(*, actor: Any, case: Any, other: Any) -> bool:
+def case_link_remove(*, actor: Actor, case: Case, other: Case) -> bool:
     """Remove the "related" link between two cases; audited on both."""
     _require_linker(actor)
     first, second = sorted((case.pk, other.pk))

@@ -17,6 +17,7 @@ from django.db.models.functions import Greatest, Least
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock, events
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.occurrences.events import LogSignaturesRecorded, LogSourceQueued
 from casebridge.occurrences.logparse.digest import (
@@ -224,7 +225,7 @@ def _upsert_signatures(new: dict[str, Found], old: dict[str, int], seen_at: date
     for sig_id in sorted(old.keys() | new.keys()):
         found = new.get(sig_id)
         delta = (found.lines if found else 0) - old.get(sig_id, 0)
-        changes: dict[str, Any] = {}
+        changes: dict[str, object] = {}
         if delta:
             changes["lines"] = F("lines") + delta
         if found is not None:
@@ -277,7 +278,7 @@ def signatures_from_lines(text: str) -> list[Signature]:
 
 
 def known_fix_signatures_set(
-    *, actor: Any, resolution: Any, ids: Sequence[str] | None, log_lines: str = ""
+    *, actor: Actor, resolution: Any, ids: Sequence[str] | None, log_lines: str = ""
 ) -> bool:
     """Set the signatures a known fix carries: ``ids`` (None keeps the current ones) plus one
     signature per typed log line. Audited as one change; returns whether anything changed."""

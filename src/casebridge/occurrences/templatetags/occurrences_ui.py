@@ -15,7 +15,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("occurrences/_reasons.html")
-def reasons(value: Reasons | None, texts: Mapping[str, str] | None = None) -> dict[str, Any]:
+def reasons(value: Reasons | None, texts: Mapping[str, str] | None = None) -> dict[str, object]:
     """Why a hit is shown: the same log signature, shared terms, same service/component..."""
     order = list(texts or {})
     signatures = sorted(
@@ -38,5 +38,5 @@ def level_badge(level: str) -> SafeString:
 
 
 @register.filter
-def lookup(mapping: Mapping[str, Any] | None, key: str) -> Any:
+def lookup(mapping: Mapping[str, object] | None, key: str) -> Any:
     return (mapping or {}).get(key, "")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Case as DbCase
 from django.db.models import Count, IntegerField, Max, Q, QuerySet, Value, When
@@ -23,6 +22,7 @@ from django.db.models import Count, IntegerField, Max, Q, QuerySet, Value, When
 from casebridge.accounts.models import Team, TeamKind
 from casebridge.cases.models import Case as SupportCase
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.sprints import planner
 from casebridge.sprints.models import BacklogPin, Sprint
@@ -137,7 +137,7 @@ def candidates(team: Team) -> list[Candidate]:
     ]
 
 
-def backlog_for(viewer: Any, team: Team, *, now: datetime | None = None) -> list[Ranked]:
+def backlog_for(viewer: Actor, team: Team, *, now: datetime | None = None) -> list[Ranked]:
     """The team's backlog in order, each with its rank and the reason for its place."""
     require_internal(viewer, "The backlog")
     return rank_backlog(candidates(team), now=now or clock.now())
@@ -176,7 +176,7 @@ def plan_target(team: Team, sprint: Sprint | None) -> Sprint:
 
 
 def proposal_for(
-    viewer: Any,
+    viewer: Actor,
     team: Team,
     *,
     sprint: Sprint | None = None,

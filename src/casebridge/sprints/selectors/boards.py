@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from django.utils import timezone
 
 from casebridge.audit.models import AuditEvent
+from casebridge.core.actors import Actor
 from casebridge.core.expressions import EpochSeconds
 from casebridge.sprints import charts
 from casebridge.sprints.delivery import RELEASE_STATES, groups, initial_status, is_delivered
@@ -93,7 +93,7 @@ def _assignees(item_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def board_for(viewer: Any, sprint: Sprint) -> Board:
+def board_for(viewer: Actor, sprint: Sprint) -> Board:
     """The sprint's items in columns by stage; two queries whatever the size."""
     require_internal(viewer, "The sprint")
     rows = list(
@@ -144,7 +144,7 @@ def status_histories(sprint: Sprint, categories: dict[str, str]) -> dict[str, ch
     }
 
 
-def burndown_for(viewer: Any, sprint: Sprint) -> charts.Burndown:
+def burndown_for(viewer: Actor, sprint: Sprint) -> charts.Burndown:
     require_internal(viewer, "The sprint")
     rows = list(
         SprintEntry.objects.filter(sprint=sprint)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from casebridge.accounts.models import Team
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.schemas import bounded_int
 from casebridge.sprints.models import (
@@ -32,11 +32,11 @@ def today() -> date:
     return timezone.localdate(clock.now())
 
 
-def is_internal(viewer: Any) -> bool:
+def is_internal(viewer: Actor) -> bool:
     return bool(getattr(viewer, "is_authenticated", False)) and not viewer.is_external
 
 
-def require_internal(viewer: Any, what: str = "That") -> None:
+def require_internal(viewer: Actor, what: str = "That") -> None:
     if not is_internal(viewer):
         raise NotFound(f"{what} does not exist")
 
@@ -59,7 +59,7 @@ def _sprints() -> QuerySet[Sprint]:
     return Sprint.objects.select_related("team", "team__planning", "increment", "closed_by")
 
 
-def sprint_list_for(viewer: Any, *, team: str = "", state: str = "") -> QuerySet[Sprint]:
+def sprint_list_for(viewer: Actor, *, team: str = "", state: str = "") -> QuerySet[Sprint]:
     """Sprints, newest first; ``state`` is current, next, future, open or closed."""
     if not is_internal(viewer):
         return Sprint.objects.none()
@@ -93,7 +93,7 @@ def sprint_list_for(viewer: Any, *, team: str = "", state: str = "") -> QuerySet
     return sprints
 
 
-def sprint_get_for(viewer: Any, sprint_id: int) -> Sprint:
+def sprint_get_for(viewer: Actor, sprint_id: int) -> Sprint:
     require_internal(viewer, "The sprint")
     sprint = _sprints().filter(pk=sprint_id).first()
     if sprint is None:
@@ -101,7 +101,7 @@ def sprint_get_for(viewer: Any, sprint_id: int) -> Sprint:
     return sprint
 
 
-def sprint_find_for(viewer: Any, ref: str) -> Sprint:
+def sprint_find_for(viewer: Actor, ref: str) -> Sprint:
     """A sprint by id or by ``team-slug/Sprint name`` (the CLI's way)."""
     require_internal(viewer, "The sprint")
     ref = ref.strip()
@@ -117,7 +117,7 @@ def sprint_find_for(viewer: Any, ref: str) -> Sprint:
     return sprint
 
 
-def team_get_for(viewer: Any, slug: str) -> Team:
+def team_get_for(viewer: Actor, slug: str) -> Team:
     require_internal(viewer, "The team")
     team = Team.objects.select_related("planning").filter(slug=slug).first()
     if team is None:
@@ -218,13 +218,13 @@ def open_entries(sprint: Sprint) -> QuerySet[SprintEntry]:
     return SprintEntry.objects.filter(sprint=sprint, outcome=EntryOutcome.OPEN)
 
 
-def increment_list_for(viewer: Any) -> QuerySet[ProgramIncrement]:
+def increment_list_for(viewer: Actor) -> QuerySet[ProgramIncrement]:
     if not is_internal(viewer):
         return ProgramIncrement.objects.none()
     return ProgramIncrement.objects.prefetch_related("sprints__team").order_by("-start", "name")
 
 
-def increment_get_for(viewer: Any, increment_id: int) -> ProgramIncrement:
+def increment_get_for(viewer: Actor, increment_id: int) -> ProgramIncrement:
     require_internal(viewer, "The program increment")
     increment = increment_list_for(viewer).filter(pk=increment_id).first()
     if increment is None:

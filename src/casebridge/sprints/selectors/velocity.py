@@ -6,9 +6,8 @@ team's recent velocity without importing the workflow definitions.
 
 from __future__ import annotations
 
-from typing import Any
-
 from casebridge.accounts.models import Team
+from casebridge.core.actors import Actor
 from casebridge.sprints import charts
 from casebridge.sprints.models import Sprint, SprintEntry
 from casebridge.sprints.planner import Pace
@@ -18,7 +17,9 @@ from casebridge.sprints.selectors.sprints import require_internal
 VELOCITY_WINDOW = 6
 
 
-def velocity_for(viewer: Any, team: Team, *, last: int = VELOCITY_WINDOW) -> list[charts.Velocity]:
+def velocity_for(
+    viewer: Actor, team: Team, *, last: int = VELOCITY_WINDOW
+) -> list[charts.Velocity]:
     """The team's last ``last`` closed sprints, oldest first."""
     require_internal(viewer, "The team")
     return _velocity(team, last)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from casebridge.accounts.models import Role, Team
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.sprints.models import BacklogPin, EntryOutcome, SprintEntry
 from casebridge.sprints.ranking import position_after_move
@@ -22,13 +21,13 @@ MAX_ESTIMATE = 1000
 ESTIMATORS = (Role.RTE, Role.DEVELOPER, Role.DEVOPS)
 
 
-def _require_rte(actor: Any) -> None:
+def _require_rte(actor: Actor) -> None:
     if not actor.has_role(Role.RTE):
         raise PermissionDenied("Only the RTE orders the backlog")
 
 
 @transaction.atomic
-def backlog_estimate(*, actor: Any, item: WorkItem, estimate: int | None) -> WorkItem:
+def backlog_estimate(*, actor: Actor, item: WorkItem, estimate: int | None) -> WorkItem:
     """Set (or clear) an item's estimate, in its team's unit. A sprint that has not started
     takes the new estimate; a running one keeps the estimate it was planned with, unless it had
     none."""
@@ -64,7 +63,7 @@ def backlog_estimate(*, actor: Any, item: WorkItem, estimate: int | None) -> Wor
 
 @transaction.atomic
 def backlog_pin(
-    *, actor: Any, team: Team, item: WorkItem, position: int, reason: str = ""
+    *, actor: Actor, team: Team, item: WorkItem, position: int, reason: str = ""
 ) -> BacklogPin:
     """Place an item at ``position`` (1 = top) of the team's backlog; recorded and audited."""
     _require_rte(actor)
@@ -99,7 +98,7 @@ def backlog_pin(
 
 
 @transaction.atomic
-def backlog_unpin(*, actor: Any, item: WorkItem, reason: str = "") -> None:
+def backlog_unpin(*, actor: Actor, item: WorkItem, reason: str = "") -> None:
     """Return the item to its natural place in the order."""
     _require_rte(actor)
     pin = (
@@ -123,7 +122,7 @@ def backlog_unpin(*, actor: Any, item: WorkItem, reason: str = "") -> None:
     pin.delete()
 
 
-def backlog_move(*, actor: Any, team: Team, item: WorkItem, offset: int) -> BacklogPin:
+def backlog_move(*, actor: Actor, team: Team, item: WorkItem, offset: int) -> BacklogPin:
     """Move an item ``offset`` places up (negative) or down: pins it at its new position."""
     _require_rte(actor)
     ranked = backlog_for(actor, team)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 
@@ -17,6 +16,7 @@ from casebridge.accounts.models import Role, Team
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import (
     Conflict,
     PermissionDenied,
@@ -40,7 +40,7 @@ class PlanChanged(Conflict):
     code = "plan_changed"
 
 
-def _require_rte(actor: Any, what: str) -> None:
+def _require_rte(actor: Actor, what: str) -> None:
     if not actor.has_role(Role.RTE):
         raise PermissionDenied(f"Only the RTE {what}")
 
@@ -72,7 +72,7 @@ def _check_expected(proposal: Proposal, expect: Collection[str] | None) -> None:
     )
 
 
-def _schedule(actor: Any, choices: Sequence[tuple[WorkItem, Sprint, str]]) -> None:
+def _schedule(actor: Actor, choices: Sequence[tuple[WorkItem, Sprint, str]]) -> None:
     """Schedule every item, or none: every refusal is listed, then everything rolls back."""
     reasons: list[Reason] = []
     for item, sprint, why in choices:
@@ -92,7 +92,7 @@ def _schedule(actor: Any, choices: Sequence[tuple[WorkItem, Sprint, str]]) -> No
 @transaction.atomic
 def sprint_plan_accept(
     *,
-    actor: Any,
+    actor: Actor,
     team: Team,
     sprint: Sprint | None = None,
     add: Collection[str] = (),
@@ -205,7 +205,7 @@ def _outcome(entries: dict[int, SprintEntry], items: list[WorkItem], outcome: st
 
 
 @transaction.atomic
-def sprint_close(*, actor: Any, sprint: Sprint, carry_to: Sprint | None = None) -> Closed:
+def sprint_close(*, actor: Actor, sprint: Sprint, carry_to: Sprint | None = None) -> Closed:
     """Close a sprint: delivered items are done, unfinished ones carry over (recorded on both
     sprints and on each item), rejected ones are dropped."""
     _require_rte(actor, "closes sprints")

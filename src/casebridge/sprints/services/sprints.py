@@ -12,6 +12,7 @@ from casebridge.accounts.models import Role, Team, User
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.sprints.models import (
     CapacityUnit,
@@ -28,13 +29,13 @@ from casebridge.workitems.models import WorkItem
 MAX_CAPACITY = 100_000
 
 
-def require_planner(actor: Any, what: str = "plans sprints") -> None:
+def require_planner(actor: Actor | None, what: str = "plans sprints") -> None:
     """The RTE plans; an admin may set sprints up. ``None`` is the system (demo, migrations)."""
     if actor is not None and not actor.has_role(Role.RTE, Role.ADMIN):
         raise PermissionDenied(f"Only the RTE or an admin {what}")
 
 
-def real_user(actor: Any) -> User | None:
+def real_user(actor: Actor) -> User | None:
     return actor if isinstance(actor, User) else None
 
 
@@ -289,7 +290,7 @@ def entry_kind(item: WorkItem, sprint: Sprint, day: date) -> str:
     return EntryKind.ADDED
 
 
-def sprint_entry_follow(*, actor: Any, item: WorkItem) -> SprintEntry | None:
+def sprint_entry_follow(*, actor: Actor, item: WorkItem) -> SprintEntry | None:
     """Record that ``item`` is now in ``item.sprint`` (and no longer in any other).
 
     Called by ``sprints.subscribers`` inside the schedule / reschedule transaction.

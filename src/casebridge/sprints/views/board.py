@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -25,7 +23,7 @@ def board(request: Request, pk: int) -> HttpResponse:
     user = viewer(request)
     sprint = selectors.sprint_get_for(user, pk)
     chart = burndown_for(user, sprint)
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "labels": chart.labels,
         "scope": [d.scope for d in chart.days],
         "done": [d.done for d in chart.days],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -13,6 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from casebridge.accounts.models import Role, Team
 from casebridge.core.errors import DomainError, TransitionRefused
+
+if TYPE_CHECKING:
+    from casebridge.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def neighbour_moves(ranks: list[int]) -> list[list[tuple[str, int | None, str, s
     ]
 
 
-def abilities(user: Any) -> dict[str, bool]:
+def abilities(user: User) -> dict[str, bool]:
     return {
         "can_plan": user.has_role(Role.RTE),
         "can_estimate": user.has_role(Role.RTE, Role.DEVELOPER, Role.DEVOPS),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from casebridge.accounts.models import Team
+from casebridge.core.actors import Actor
 from casebridge.core.errors import DomainError
 from casebridge.core.text import plural
 from casebridge.sprints import selectors, services
@@ -33,7 +34,7 @@ def _edits(data: QueryDict) -> tuple[list[str], list[str]]:
     return [k for k in add if k not in remove], remove
 
 
-def _sprint(user: object, team: Team, value: str | None) -> Sprint | None:
+def _sprint(user: Actor, team: Team, value: str | None) -> Sprint | None:
     if not value:
         return None
     sprint = selectors.sprint_find_for(user, value)

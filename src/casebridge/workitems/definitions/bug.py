@@ -39,13 +39,13 @@ from casebridge.workitems.models import INITIAL_STATUS, Category, Priority, Work
 G = StateGroup
 
 
-def check_priority(ctx: Context) -> Iterator[Reason]:
+def check_priority(ctx: Context[WorkItem]) -> Iterator[Reason]:
     priority = ctx.data.get("priority")
     if priority and priority not in Priority.values:
         yield Reason("invalid", "Use critical, major or minor", "priority")
 
 
-def effect_triage(ctx: Context) -> Changes:
+def effect_triage(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     before = (item.priority, item.impact)
     item.priority = str(ctx.data["priority"])
@@ -53,7 +53,7 @@ def effect_triage(ctx: Context) -> Changes:
     return {"priority": (before[0], item.priority), "impact": (before[1], item.impact)}
 
 
-def check_sprint(ctx: Context) -> Iterator[Reason]:
+def check_sprint(ctx: Context[WorkItem]) -> Iterator[Reason]:
     """Critical bugs go to the current sprint."""
     sprint = ctx.data.get("sprint")
     if sprint is None or ctx.preview:
@@ -66,7 +66,7 @@ def check_sprint(ctx: Context) -> Iterator[Reason]:
         )
 
 
-def effect_schedule(ctx: Context) -> Changes:
+def effect_schedule(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     old, item.sprint = item.sprint, ctx.data["sprint"]
     old_team, item.team = item.team, item.sprint.team if item.sprint else None
@@ -76,7 +76,7 @@ def effect_schedule(ctx: Context) -> Changes:
     }
 
 
-def effect_reopen(ctx: Context) -> Changes:
+def effect_reopen(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     item.reopen_count += 1
     changes = dict(effect_back_to_work(ctx))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from casebridge.accounts.models import Role
+from casebridge.accounts.models import Role, as_user
 from casebridge.core import clock, events
+from casebridge.core.actors import Actor
 from casebridge.core.errors import Reason
-from casebridge.workflows.engine import Context, Requirement, Transition
+from casebridge.workflows.engine import Context, Effect, Requirement, Transition
 from casebridge.workitems.events import WorkItemTransitioned
 from casebridge.workitems.models import TestRecord, WorkItem
 from casebridge.workitems.policies import (
@@ -28,7 +29,7 @@ L2 = Role.L2_ENGINEER
 ENGINEERS = frozenset({DEV, DEVOPS})
 
 
-def _names(users: Any) -> str:
+def _names(users: Iterable[Actor]) -> str:
     return ", ".join(sorted(u.username for u in users))
 
 
@@ -36,24 +37,24 @@ def assignees_of(item: WorkItem) -> list[Any]:
     return list(item.assignees.all())
 
 
-def _is(user: Any, other: Any) -> bool:
+def _is(user: Actor | None, other: Actor | None) -> bool:
     return other is not None and user is not None and user.pk == other.pk
 
 
 # --- checks --------------------------------------------------------------------------------------
 
 
-def check_is_assignee(ctx: Context) -> Iterator[Reason]:
+def check_is_assignee(ctx: Context[WorkItem]) -> Iterator[Reason]:
     if not any(_is(ctx.actor, u) for u in assignees_of(ctx.subject)):
         yield Reason("not_assignee", "Only an assignee of the item may do this")
 
 
-def check_not_assignee(ctx: Context) -> Iterator[Reason]:
+def check_not_assignee(ctx: Context[WorkItem]) -> Iterator[Reason]:
     """Asking for changes is a review: policy 5 keeps it from the assignees."""
     yield from independence_reasons(ctx.actor, assignees_of(ctx.subject))
 
 
-def check_can_assign(ctx: Context) -> Iterator[Reason]:
+def check_can_assign(ctx: Context[WorkItem]) -> Iterator[Reason]:
     actor = ctx.actor
     if actor.has_role(RTE) or actor.has_role(DEVOPS):
         return
@@ -84,7 +85,7 @@ def _valid_assignees(item: WorkItem, assignees: list[Any]) -> Iterator[Reason]:
         )
 
 
-def check_assignment(ctx: Context) -> Iterator[Reason]:
+def check_assignment(ctx: Context[WorkItem]) -> Iterator[Reason]:
     """A proposed assignment: valid people, and ladder policies 1-4."""
     if ctx.preview:
         return
@@ -96,7 +97,7 @@ def check_assignment(ctx: Context) -> Iterator[Reason]:
     yield from assignment_reasons(ctx.subject, assignees, mentor)
 
 
-def check_ready_to_start(ctx: Context) -> Iterator[Reason]:
+def check_ready_to_start(ctx: Context[WorkItem]) -> Iterator[Reason]:
     """Work starts only with assignees that satisfy the ladder policies."""
     item: WorkItem = ctx.subject
     assignees = assignees_of(item)
@@ -106,11 +107,11 @@ def check_ready_to_start(ctx: Context) -> Iterator[Reason]:
     yield from assignment_reasons(item, assignees, item.mentor)
 
 
-def check_review(ctx: Context) -> Iterator[Reason]:
+def check_review(ctx: Context[WorkItem]) -> Iterator[Reason]:
     yield from review_reasons(ctx.subject, ctx.actor, assignees_of(ctx.subject))
 
 
-def check_requested_reviewer(ctx: Context) -> Iterator[Reason]:
+def check_requested_reviewer(ctx: Context[WorkItem]) -> Iterator[Reason]:
     reviewer = ctx.data.get("reviewer")
     if reviewer is None or ctx.preview:
         return
@@ -119,7 +120,7 @@ def check_requested_reviewer(ctx: Context) -> Iterator[Reason]:
         yield Reason("reviewer_role", f"{reviewer.username} is not a developer", "reviewer")
 
 
-def check_released(ctx: Context) -> Iterator[Reason]:
+def check_released(ctx: Context[WorkItem]) -> Iterator[Reason]:
     if not ctx.subject.release_version:
         yield Reason("not_released", "Record the release (version) before deploying", "version")
 
@@ -127,7 +128,7 @@ def check_released(ctx: Context) -> Iterator[Reason]:
 # --- effects -------------------------------------------------------------------------------------
 
 
-def effect_assign(ctx: Context) -> Changes:
+def effect_assign(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     before, old_mentor = _names(assignees_of(item)), item.mentor
     assignees = list(ctx.data["assignees"])
@@ -136,7 +137,7 @@ def effect_assign(ctx: Context) -> Changes:
     return {"assignees": (before, _names(assignees)), "mentor": (old_mentor, item.mentor)}
 
 
-def effect_submit_review(ctx: Context) -> Changes:
+def effect_submit_review(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     old = item.requested_reviewer
     item.requested_reviewer = ctx.data.get("reviewer")
@@ -144,13 +145,13 @@ def effect_submit_review(ctx: Context) -> Changes:
     return {"requested_reviewer": (old, item.requested_reviewer)}
 
 
-def effect_approve_review(ctx: Context) -> Changes:
+def effect_approve_review(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
-    old, item.reviewed_by = item.reviewed_by, ctx.actor
+    old, item.reviewed_by = item.reviewed_by, as_user(ctx.actor)
     return {"reviewed_by": (old, ctx.actor)}
 
 
-def effect_back_to_work(ctx: Context) -> Changes:
+def effect_back_to_work(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     old = item.reviewed_by
     item.reviewed_by = None
@@ -158,13 +159,15 @@ def effect_back_to_work(ctx: Context) -> Changes:
     return {"reviewed_by": (old, None)}
 
 
-def test_effect(result: str) -> Any:
-    def effect(ctx: Context) -> Changes:
+def record_test(result: str) -> Effect[WorkItem]:
+    """The effect of a test action: a test record with its evidence, whatever ``result`` is."""
+
+    def effect(ctx: Context[WorkItem]) -> Changes:
         TestRecord.objects.create(
             work_item=ctx.subject,
             result=result,
             evidence=str(ctx.data["evidence"]).strip(),
-            recorded_by=ctx.actor,
+            recorded_by=as_user(ctx.actor),
             recorded_at=clock.now(),
         )
         evidence = str(ctx.data["evidence"]).strip()[:200]
@@ -176,24 +179,24 @@ def test_effect(result: str) -> Any:
     return effect
 
 
-def effect_release(ctx: Context) -> Changes:
+def effect_release(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     old, item.release_version = item.release_version, str(ctx.data["version"]).strip()
     return {"release_version": (old, item.release_version)}
 
 
-def effect_deploy(ctx: Context) -> Changes:
+def effect_deploy(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     old, item.deployed_environment = item.deployed_environment, str(ctx.data["environment"])
     return {"deployed_environment": (old, item.deployed_environment)}
 
 
-def effect_finish(ctx: Context) -> Changes:
+def effect_finish(ctx: Context[WorkItem]) -> Changes:
     ctx.subject.closed_at = clock.now()
     return {}
 
 
-def transitioned(ctx: Context, action: str, old: str, new: str) -> WorkItemTransitioned:
+def transitioned(ctx: Context[WorkItem], action: str, old: str, new: str) -> WorkItemTransitioned:
     """The event every development workflow publishes after a transition."""
     item: WorkItem = ctx.subject
     return WorkItemTransitioned(
@@ -219,7 +222,7 @@ def delivery(
     startable: frozenset[str],
     review_target: str,
     reviewers: frozenset[str] = frozenset({DEV}),
-) -> tuple[Transition, ...]:
+) -> tuple[Transition[WorkItem], ...]:
     """assign, start, submit for review, review (approve / request changes)."""
     return (
         Transition(
@@ -278,7 +281,7 @@ def delivery(
     )
 
 
-def testing_and_release(*, deployed_target: str) -> tuple[Transition, ...]:
+def testing_and_release(*, deployed_target: str) -> tuple[Transition[WorkItem], ...]:
     """Test evidence (pass / fail), release with a version, deployment to an environment."""
     evidence = (Requirement("evidence", "Record the test evidence"),)
     return (
@@ -289,7 +292,7 @@ def testing_and_release(*, deployed_target: str) -> tuple[Transition, ...]:
             "in_release",
             frozenset({QA, DEV}),
             requires=evidence,
-            effect=test_effect("pass"),
+            effect=record_test("pass"),
             style="primary",
         ),
         Transition(
@@ -299,7 +302,7 @@ def testing_and_release(*, deployed_target: str) -> tuple[Transition, ...]:
             "in_progress",
             frozenset({QA, DEV}),
             requires=evidence,
-            effect=test_effect("fail"),
+            effect=record_test("fail"),
             style="danger",
         ),
         Transition(

@@ -20,10 +20,9 @@ from casebridge.workitems.definitions.review import (
     DECIDERS,
     WSJF_FIELDS,
     check_decider,
-    check_revisit,
     check_wsjf,
+    defer_and_reconsider,
     effect_decide,
-    effect_reconsider,
     route_both_approve,
 )
 from casebridge.workitems.models import INITIAL_STATUS, Category
@@ -85,28 +84,7 @@ FEATURE = Workflow(
             style="danger",
             description="Any rejection rejects; the linked cases are told why.",
         ),
-        Transition(
-            "defer",
-            "Defer",
-            frozenset({"submitted", "under_review"}),
-            "deferred",
-            DECIDERS,
-            requires=(
-                Requirement("reason", "Say why it is deferred"),
-                Requirement("revisit_on", "Give the date to revisit it"),
-            ),
-            checks=(check_decider, check_revisit),
-            effect=effect_decide("defer"),
-            accepts=AS_ROLE,
-        ),
-        Transition(
-            "reconsider",
-            "Reconsider",
-            frozenset({"deferred"}),
-            "under_review",
-            DECIDERS,
-            effect=effect_reconsider,
-        ),
+        *defer_and_reconsider(frozenset({"submitted", "under_review"})),
         Transition(
             "schedule",
             "Schedule",

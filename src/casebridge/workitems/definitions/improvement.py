@@ -28,17 +28,16 @@ from casebridge.workitems.definitions.review import (
     DECIDERS,
     WSJF_FIELDS,
     check_decider,
-    check_revisit,
     check_team,
+    defer_and_reconsider,
     effect_decide,
-    effect_reconsider,
 )
-from casebridge.workitems.models import INITIAL_STATUS, Category
+from casebridge.workitems.models import INITIAL_STATUS, Category, WorkItem
 
 G = StateGroup
 
 
-def check_verifier(ctx: Context) -> Iterator[Reason]:
+def check_verifier(ctx: Context[WorkItem]) -> Iterator[Reason]:
     """Verified by the proposer or by L2; and only after an independent change review."""
     item = ctx.subject
     proposer = item.created_by_id == ctx.actor.pk
@@ -96,28 +95,7 @@ IMPROVEMENT = Workflow(
             accepts=AS_ROLE,
             style="danger",
         ),
-        Transition(
-            "defer",
-            "Defer",
-            frozenset({"proposed", "under_review"}),
-            "deferred",
-            DECIDERS,
-            requires=(
-                Requirement("reason", "Say why it is deferred"),
-                Requirement("revisit_on", "Give the date to revisit it"),
-            ),
-            checks=(check_decider, check_revisit),
-            effect=effect_decide("defer"),
-            accepts=AS_ROLE,
-        ),
-        Transition(
-            "reconsider",
-            "Reconsider",
-            frozenset({"deferred"}),
-            "under_review",
-            DECIDERS,
-            effect=effect_reconsider,
-        ),
+        *defer_and_reconsider(frozenset({"proposed", "under_review"})),
         schedule_improvement(),
         reschedule(frozenset({"approved", "in_progress", "in_review"}), same_team=True),
         *delivery(

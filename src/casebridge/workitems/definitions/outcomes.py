@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
 
 from casebridge.core import events
 from casebridge.core.errors import Reason
@@ -15,7 +14,7 @@ from casebridge.workitems.events import WorkItemSuperseded
 from casebridge.workitems.models import WorkItem
 
 
-def check_duplicate_target(ctx: Context) -> Iterator[Reason]:
+def check_duplicate_target(ctx: Context[WorkItem]) -> Iterator[Reason]:
     target = ctx.data.get("duplicate_of")
     if target is None or ctx.preview:
         return
@@ -25,7 +24,7 @@ def check_duplicate_target(ctx: Context) -> Iterator[Reason]:
         yield Reason("invalid", f"{target.key} is already a duplicate of this item", "duplicate_of")
 
 
-def _superseded(ctx: Context, item: WorkItem, by: WorkItem, how: str) -> str:
+def _superseded(ctx: Context[WorkItem], item: WorkItem, by: WorkItem, how: str) -> str:
     """Hand the item's cases to ``by`` (``cases`` relinks them, in this transaction); the keys
     of the cases moved, for the item's own audit event."""
     moved = ", ".join(item.cases.order_by("id").values_list("key", flat=True))
@@ -42,7 +41,7 @@ def _superseded(ctx: Context, item: WorkItem, by: WorkItem, how: str) -> str:
     return moved
 
 
-def effect_duplicate(ctx: Context) -> Changes:
+def effect_duplicate(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     target: WorkItem = ctx.data["duplicate_of"]
     item.duplicate_of = target
@@ -56,14 +55,14 @@ def given_by(item: WorkItem) -> Given:
     return Given.of(item, lambda: item.cases.filter(attachments__is_log=True).exists())
 
 
-def recategorised_docs(item: WorkItem, data: Mapping[str, Any]) -> dict[str, str]:
+def recategorised_docs(item: WorkItem, data: Mapping[str, object]) -> dict[str, str]:
     """The item's documentation, with what was typed for the new category over it."""
     docs = {name: str(getattr(item, name)) for name in DOC_NAMES}
     docs.update({name: str(data[name]) for name in RECATEGORISE_DOCS if data.get(name)})
     return docs
 
 
-def check_new_category(ctx: Context) -> Iterator[Reason]:
+def check_new_category(ctx: Context[WorkItem]) -> Iterator[Reason]:
     """The new category is a feature request or an improvement, documented as the escalation
     gate asks for that category: every missing item is named."""
     category = ctx.data.get("category")
@@ -76,7 +75,7 @@ def check_new_category(ctx: Context) -> Iterator[Reason]:
     yield from missing_reasons(given_by(item), str(category), recategorised_docs(item, ctx.data))
 
 
-def effect_recategorise(ctx: Context) -> Changes:
+def effect_recategorise(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     new = work_item_create(
         actor=ctx.actor,

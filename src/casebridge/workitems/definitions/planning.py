@@ -21,13 +21,13 @@ from casebridge.workitems.definitions.common import RTE, Changes
 from casebridge.workitems.models import WorkItem
 
 
-def check_sprint_open(ctx: Context) -> Iterator[Reason]:
+def check_sprint_open(ctx: Context[WorkItem]) -> Iterator[Reason]:
     sprint = ctx.data.get("sprint")
     if sprint is not None and sprint.closed_at is not None:
         yield Reason("sprint_closed", f"{sprint.name} is closed", "sprint")
 
 
-def check_sprint_of_team(ctx: Context) -> Iterator[Reason]:
+def check_sprint_of_team(ctx: Context[WorkItem]) -> Iterator[Reason]:
     """An improvement goes into a sprint of the team that implements it."""
     sprint, item = ctx.data.get("sprint"), ctx.subject
     if sprint is None or item.team_id is None or sprint.team_id == item.team_id:
@@ -39,24 +39,24 @@ def check_sprint_of_team(ctx: Context) -> Iterator[Reason]:
     )
 
 
-def check_not_in_sprint(ctx: Context) -> Iterator[Reason]:
+def check_not_in_sprint(ctx: Context[WorkItem]) -> Iterator[Reason]:
     sprint = ctx.subject.sprint
     if sprint is not None:
         yield Reason("in_sprint", f"Already in {sprint.name}: move it instead")
 
 
-def check_in_sprint(ctx: Context) -> Iterator[Reason]:
+def check_in_sprint(ctx: Context[WorkItem]) -> Iterator[Reason]:
     if ctx.subject.sprint_id is None:
         yield Reason("not_in_sprint", "Not in a sprint yet: schedule it first")
 
 
-def check_other_sprint(ctx: Context) -> Iterator[Reason]:
+def check_other_sprint(ctx: Context[WorkItem]) -> Iterator[Reason]:
     sprint = ctx.data.get("sprint")
     if sprint is not None and sprint.pk == ctx.subject.sprint_id:
         yield Reason("same_sprint", f"Already in {sprint.name}", "sprint")
 
 
-def effect_set_sprint(ctx: Context) -> Changes:
+def effect_set_sprint(ctx: Context[WorkItem]) -> Changes:
     item: WorkItem = ctx.subject
     old, item.sprint = item.sprint, ctx.data["sprint"]
     old_team, item.team = item.team, item.sprint.team if item.sprint else None
@@ -66,7 +66,7 @@ def effect_set_sprint(ctx: Context) -> Changes:
     }
 
 
-def schedule_improvement() -> Transition:
+def schedule_improvement() -> Transition[WorkItem]:
     return Transition(
         "schedule",
         "Schedule",
@@ -81,7 +81,7 @@ def schedule_improvement() -> Transition:
     )
 
 
-def reschedule(sources: frozenset[str], *, same_team: bool = False) -> Transition:
+def reschedule(sources: frozenset[str], *, same_team: bool = False) -> Transition[WorkItem]:
     team_check = (check_sprint_of_team,) if same_team else ()
     return Transition(
         "reschedule",

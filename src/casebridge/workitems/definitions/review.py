@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import Reason
-from casebridge.workflows.engine import Context
+from casebridge.workflows.engine import Context, Requirement, Transition
 from casebridge.workitems.definitions.common import PM, RTE, Changes
 from casebridge.workitems.models import WorkItem
 
@@ -24,7 +25,7 @@ DECIDED = {"approve": "approved", "reject": "rejected", "defer": "deferred"}
 AS_ROLE = ("as_role",)
 
 
-def deciding_role(actor: Any, data: Any, item: WorkItem | None = None) -> str | None:
+def deciding_role(actor: Actor, data: Any, item: WorkItem | None = None) -> str | None:
     """The role the actor decides as: the one they hold, or the one they name if they hold
     both, or (holding both, naming none) the one that has not decided on ``item`` yet."""
     held = [role for role in (PM, RTE) if actor.has_role(role)]
@@ -48,7 +49,7 @@ def _decided(item: WorkItem, role: str) -> Reason:
     )
 
 
-def check_decider(ctx: Context) -> Iterator[Reason]:
+def check_decider(ctx: Context[WorkItem]) -> Iterator[Reason]:
     """The actor decides for a role that has not decided yet in this review round: a decision
     is recorded once (a new round starts when a deferred item is reconsidered)."""
     actor, item = ctx.actor, ctx.subject
@@ -86,7 +87,7 @@ def _decision(item: WorkItem, role: str) -> str:
     return str(getattr(item, ROLE_FIELDS[role][0]))
 
 
-def check_wsjf(ctx: Context) -> Iterator[Reason]:
+def check_wsjf(ctx: Context[WorkItem]) -> Iterator[Reason]:
     """Approval needs every WSJF input, given now or recorded before."""
     if ctx.preview:
         return
@@ -97,13 +98,13 @@ def check_wsjf(ctx: Context) -> Iterator[Reason]:
             yield Reason("required", f"Give the {label} (WSJF input) to approve", name)
 
 
-def check_revisit(ctx: Context) -> Iterator[Reason]:
+def check_revisit(ctx: Context[WorkItem]) -> Iterator[Reason]:
     revisit = ctx.data.get("revisit_on")
     if revisit is not None and not ctx.preview and revisit <= clock.now().date():
         yield Reason("invalid", "The revisit date must be in the future", "revisit_on")
 
 
-def check_team(ctx: Context) -> Iterator[Reason]:
+def check_team(ctx: Context[WorkItem]) -> Iterator[Reason]:
     team = ctx.data.get("team")
     if team is None and not ctx.preview:
         yield Reason(
@@ -111,8 +112,8 @@ def check_team(ctx: Context) -> Iterator[Reason]:
         )
 
 
-def effect_decide(decision: str) -> Callable[[Context], Changes]:
-    def effect(ctx: Context) -> Changes:
+def effect_decide(decision: str) -> Callable[[Context[WorkItem]], Changes]:
+    def effect(ctx: Context[WorkItem]) -> Changes:
         item: WorkItem = ctx.subject
         role = deciding_role(ctx.actor, ctx.data, item)
         assert role is not None
@@ -148,7 +149,7 @@ def effect_decide(decision: str) -> Callable[[Context], Changes]:
     return effect
 
 
-def effect_reconsider(ctx: Context) -> Changes:
+def effect_reconsider(ctx: Context[WorkItem]) -> Changes:
     """A new review round: both roles decide again."""
     item: WorkItem = ctx.subject
     changes: dict[str, tuple[object, object]] = {}
@@ -161,7 +162,37 @@ def effect_reconsider(ctx: Context) -> Changes:
     return changes
 
 
-def route_both_approve(ctx: Context) -> str:
+def route_both_approve(ctx: Context[WorkItem]) -> str:
     item: WorkItem = ctx.subject
     both = item.pm_decision == "approve" and item.rte_decision == "approve"
     return "approved" if both else "under_review"
+
+
+def defer_and_reconsider(
+    undecided: frozenset[str],
+) -> tuple[Transition[WorkItem], Transition[WorkItem]]:
+    """Deferring an undecided request to a date (with the reason), and taking it back under
+    review: the same two actions for feature requests and improvements."""
+    defer = Transition(
+        "defer",
+        "Defer",
+        undecided,
+        "deferred",
+        DECIDERS,
+        requires=(
+            Requirement("reason", "Say why it is deferred"),
+            Requirement("revisit_on", "Give the date to revisit it"),
+        ),
+        checks=(check_decider, check_revisit),
+        effect=effect_decide("defer"),
+        accepts=AS_ROLE,
+    )
+    reconsider = Transition(
+        "reconsider",
+        "Reconsider",
+        frozenset({"deferred"}),
+        "under_review",
+        DECIDERS,
+        effect=effect_reconsider,
+    )
+    return defer, reconsider

@@ -24,6 +24,7 @@ from django.db.models.functions import RowNumber
 
 from casebridge.audit.models import AuditEvent
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.workflows.engine import State, StateGroup
 from casebridge.workitems.definitions import WORKFLOWS
@@ -187,7 +188,7 @@ def _top(items: QuerySet[WorkItem], per_column: int, *order: Any) -> list[Any]:
 
 
 def work_item_board_for(
-    viewer: Any,
+    viewer: Actor,
     category: str,
     filters: BoardFilters | None = None,
     *,

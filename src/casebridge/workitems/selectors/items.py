@@ -4,7 +4,6 @@ see none."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import (
     Prefetch,
@@ -13,6 +12,7 @@ from django.db.models import (
 )
 
 from casebridge.accounts.models import Team, User
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.selectors.sprints import is_current
@@ -31,7 +31,7 @@ class WorkItemFilters:
     team: str = ""
 
 
-def _base(viewer: Any) -> QuerySet[WorkItem]:
+def _base(viewer: Actor) -> QuerySet[WorkItem]:
     if not getattr(viewer, "is_authenticated", False) or viewer.is_external:
         return WorkItem.objects.none()
     return WorkItem.objects.select_related(
@@ -55,7 +55,7 @@ def statuses_in_group(category: str, group: str) -> list[str]:
     return sorted({s.name for c in categories for s in WORKFLOWS[c].states if s.group == group})
 
 
-def work_item_list_for(viewer: Any, filters: WorkItemFilters | None = None) -> QuerySet[WorkItem]:
+def work_item_list_for(viewer: Actor, filters: WorkItemFilters | None = None) -> QuerySet[WorkItem]:
     f = filters or WorkItemFilters()
     if f.category and f.category not in Category.values:
         raise ValidationFailed(
@@ -81,7 +81,7 @@ def work_item_list_for(viewer: Any, filters: WorkItemFilters | None = None) -> Q
     return items.order_by("-created_at", "-id").distinct()
 
 
-def work_item_get_for(viewer: Any, key: str) -> WorkItem:
+def work_item_get_for(viewer: Actor, key: str) -> WorkItem:
     item = (
         _base(viewer)
         .prefetch_related(
@@ -95,20 +95,20 @@ def work_item_get_for(viewer: Any, key: str) -> WorkItem:
     return item
 
 
-def is_staff(viewer: Any) -> bool:
+def is_staff(viewer: Actor) -> bool:
     return bool(getattr(viewer, "is_authenticated", False)) and not viewer.is_external
 
 
-def items_visible_to(viewer: Any) -> QuerySet[WorkItem]:
+def items_visible_to(viewer: Actor) -> QuerySet[WorkItem]:
     return WorkItem.objects.all() if is_staff(viewer) else WorkItem.objects.none()
 
 
-def work_item_rows_for(viewer: Any, filters: WorkItemFilters) -> QuerySet[WorkItem]:
+def work_item_rows_for(viewer: Actor, filters: WorkItemFilters) -> QuerySet[WorkItem]:
     """``work_item_list_for`` without its relations: for pages that show rows (``cards_of``)."""
     return work_item_list_for(viewer, filters).select_related(None).prefetch_related(None)
 
 
-def related_keys_for(viewer: Any, item: WorkItem) -> dict[str, list[str]]:
+def related_keys_for(viewer: Actor, item: WorkItem) -> dict[str, list[str]]:
     """The items that point at this one: its duplicates and the items it supersedes."""
     related: dict[str, list[str]] = {"duplicates": [], "supersedes": []}
     rows = (
@@ -129,7 +129,7 @@ class FilterChoices:
     people: list[tuple[str, str]]
 
 
-def filter_choices_for(viewer: Any, *, sprint: int | None = None) -> FilterChoices:
+def filter_choices_for(viewer: Actor, *, sprint: int | None = None) -> FilterChoices:
     """The options of the board and list filters: teams, open sprints (and the chosen one),
     the people who can be assigned. Three queries."""
     if not is_staff(viewer):

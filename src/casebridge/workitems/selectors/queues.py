@@ -14,7 +14,9 @@ from django.db.models import (
     When,
 )
 
+from casebridge.accounts.models import as_user
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.workflows.engine import StateGroup
 from casebridge.workitems.definitions import WORKFLOWS
 from casebridge.workitems.models import WorkItem
@@ -38,7 +40,7 @@ def _either(conditions: Iterable[Q]) -> Q:
     return combined
 
 
-def triage_queue_for(viewer: Any) -> QuerySet[WorkItem]:
+def triage_queue_for(viewer: Actor) -> QuerySet[WorkItem]:
     """The RTE's triage: bugs still open (new, needs information, triaged) and in no sprint;
     feature requests and improvements waiting for a decision. Oldest first."""
     bugs = Q(category="bug", status__in=WORKFLOWS["bug"].states_in(StateGroup.OPEN))
@@ -52,7 +54,7 @@ def triage_queue_for(viewer: Any) -> QuerySet[WorkItem]:
     )
 
 
-def decision_queue_for(viewer: Any) -> QuerySet[WorkItem]:
+def decision_queue_for(viewer: Actor) -> QuerySet[WorkItem]:
     """Feature requests and improvements waiting for a decision of the viewer's role (PM, RTE),
     and deferred ones whose revisit date has come. Oldest first."""
     undecided = [Q(pm_decision="")] if viewer.has_role("product_manager") else []
@@ -98,7 +100,7 @@ def my_work_for(viewer: Any) -> QuerySet[WorkItem]:
     )
 
 
-def testing_queue_for(viewer: Any) -> QuerySet[WorkItem]:
+def testing_queue_for(viewer: Actor) -> QuerySet[WorkItem]:
     """Items in testing, waiting for test evidence. Highest priority, then oldest."""
     testing = [Q(category=c, status="in_testing") for c in WORKFLOWS if _has_state(c, "in_testing")]
     return (
@@ -131,7 +133,7 @@ def _has_state(category: str, state: str) -> bool:
     return True
 
 
-def review_requests_for(viewer: Any) -> QuerySet[WorkItem]:
+def review_requests_for(viewer: Actor) -> QuerySet[WorkItem]:
     """Items in review, not yet reviewed, where the viewer may review (a reviewer's role, not an
     assignee); those that request the viewer first, then highest priority, then oldest."""
     reviewable = []
@@ -139,7 +141,9 @@ def review_requests_for(viewer: Any) -> QuerySet[WorkItem]:
         transition = workflow.transition("approve_review")
         if transition is not None and viewer.has_role(*transition.roles):
             reviewable.append(Q(category=category, status__in=sorted(transition.sources)))
-    mine = WorkItem.assignees.through.objects.filter(user_id=viewer.pk).values("workitem_id")
+    mine = WorkItem.assignees.through.objects.filter(user_id=as_user(viewer).pk).values(
+        "workitem_id"
+    )
     requested = Case(
         When(requested_reviewer_id=viewer.pk, then=Value(1)),
         default=Value(0),
@@ -158,7 +162,7 @@ def review_requests_for(viewer: Any) -> QuerySet[WorkItem]:
 CONFIRMING_ACTIONS = {"bug": "validate", "feature": "accept", "improvement": "verify"}
 
 
-def validation_queue_for(viewer: Any) -> QuerySet[WorkItem]:
+def validation_queue_for(viewer: Actor) -> QuerySet[WorkItem]:
     """Deliveries waiting for their confirmation by the viewer: bugs awaiting L2 validation,
     feature requests awaiting acceptance (PM, L2), reviewed improvements awaiting verification
     (L2, or the proposer). Oldest first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.urls import reverse
@@ -16,6 +16,9 @@ from casebridge.core import clock
 from casebridge.web.templatetags.ui import exact, relative
 from casebridge.workitems.definitions import WORKFLOWS
 from casebridge.workitems.models import Category, Priority
+
+if TYPE_CHECKING:
+    from casebridge.workitems.models import WorkItem
 
 register = template.Library()
 
@@ -37,7 +40,7 @@ def status_group(category: str, status: str) -> str:
 
 
 @register.filter
-def wi_status(item: Any) -> SafeString:
+def wi_status(item: WorkItem) -> SafeString:
     """The item's status as a badge coloured by its state group (open, active, done, rejected)."""
     category, status = item.category, item.status
     return format_html(
@@ -49,7 +52,7 @@ def wi_status(item: Any) -> SafeString:
 
 
 @register.filter
-def wi_status_label(item: Any) -> str:
+def wi_status_label(item: WorkItem) -> str:
     return status_label(item.category, item.status)
 
 
@@ -111,7 +114,7 @@ def _card(card: Any, base: str, badges: dict[str, str], now: datetime) -> str:
 
 
 @register.filter
-def board_cards(cards: Sequence[Any]) -> SafeString:
+def board_cards(cards: Sequence[object]) -> SafeString:
     """A board column's cards as HTML in one pass, every value escaped: a 10k-item board shows
     a few hundred cards, and through the template engine they took most of the page's time."""
     if not cards:

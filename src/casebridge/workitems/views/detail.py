@@ -12,19 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from casebridge.accounts.models import User
 from casebridge.audit.selectors import events_for
 from casebridge.cases.selectors import case_list_for_work_item
 from casebridge.core.actors import SYSTEM_ROLE
-from casebridge.core.errors import DomainError, TransitionRefused
 from casebridge.occurrences.evidence import evidence_for
-from casebridge.web.actions import ActionView, Refusal, Unavailable
-from casebridge.web.pages import Request, attach_errors, page, viewer
+from casebridge.web.actions import ActionView, Refusal, Unavailable, act
+from casebridge.web.pages import Request, page, viewer
 from casebridge.workflows.engine import Option, Workflow
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.documentation import DOC_FIELDS
@@ -36,7 +35,11 @@ from casebridge.workitems.views.history import history
 
 
 def _actions(
-    user: User, item: WorkItem, options: list[Option], bound: dict[str, ActionForm], opened: str
+    user: User,
+    item: WorkItem,
+    options: list[Option[WorkItem]],
+    bound: dict[str, ActionForm],
+    opened: str,
 ) -> tuple[list[ActionView], list[Unavailable]]:
     choices = Choices(user, item)
     allowed: list[ActionView] = []
@@ -73,9 +76,9 @@ def item_context(
     bound: dict[str, ActionForm] | None = None,
     refusal: Refusal | None = None,
     opened: str = "",
-) -> dict[str, Any]:
+) -> dict[str, object]:
     user = viewer(request)
-    workflow: Workflow = workflow_for(item.category)
+    workflow: Workflow[WorkItem] = workflow_for(item.category)
     allowed, unavailable = _actions(
         user, item, workflow.options_for(user, item), dict(bound or {}), opened
     )
@@ -124,22 +127,21 @@ def work_item_act(request: Request, key: str, action: str) -> HttpResponse:
     if transition is None:
         raise Http404(f"{item.key} has no action {action}")
     form = action_form(transition, Choices(user, item), request.POST)
-    form.is_valid()  # the fields only parse; the service decides
-    try:
-        done = work_item_transition(
+
+    def done(result: WorkItem) -> tuple[str, str]:
+        state = workflow_for(result.category).state(result.status).label
+        message = f"{transition.label}: {result.key} is now {state.lower()}."
+        return message, reverse("workitems:detail", kwargs={"key": result.key})
+
+    return act(
+        request,
+        subject=item,
+        action=action,
+        label=transition.label,
+        form=form,
+        apply=lambda: work_item_transition(
             actor=user, item=item, action=action, data=form.transition_data()
-        )
-    except DomainError as exc:
-        attach_errors(form, exc)
-        reasons = (
-            tuple(r.message for r in exc.reasons)
-            if isinstance(exc, TransitionRefused)
-            else (exc.message,)
-        )
-        refusal = Refusal(action, transition.label, reasons)
-        return render_item(
-            request, item, status=exc.status, bound={action: form}, refusal=refusal, opened=action
-        )
-    state = workflow_for(done.category).state(done.status).label
-    messages.success(request, f"{transition.label}: {done.key} is now {state.lower()}.")
-    return redirect("workitems:detail", key=done.key)
+        ),
+        rerender=render_item,
+        done=done,
+    )

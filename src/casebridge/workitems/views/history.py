@@ -10,6 +10,7 @@ from datetime import datetime
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.models import AuditEvent
 from casebridge.workflows.engine import Workflow
+from casebridge.workitems.models import WorkItem
 
 #: What a changed field is called on the timeline; fields not listed are told by their name.
 FIELD_LABELS = {
@@ -51,7 +52,7 @@ def _short(text: str) -> str:
     return text if len(text) <= LONG else text[: LONG - 1] + "…"
 
 
-def _label(workflow: Workflow, status: str) -> str:
+def _label(workflow: Workflow[WorkItem], status: str) -> str:
     try:
         return workflow.state(status).label
     except KeyError:
@@ -63,7 +64,7 @@ def _change(event: AuditEvent) -> Change:
     return Change(label=label, old=_short(event.old), new=_short(event.new))
 
 
-def history(workflow: Workflow, events: Iterable[AuditEvent]) -> list[HistoryEntry]:
+def history(workflow: Workflow[WorkItem], events: Iterable[AuditEvent]) -> list[HistoryEntry]:
     """Entries oldest first. A transition's field changes join its entry (same action, same
     actor, right after it); other events stand alone."""
     entries: list[HistoryEntry] = []

@@ -66,7 +66,7 @@ class Command(BaseCommand):
         for verb in (create, update, deactivate, token, revoke):
             add_admin_actor_argument(verb)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         getattr(self, f"_{options['verb']}")(options)
 
     def _create(self, options: dict[str, Any]) -> None:

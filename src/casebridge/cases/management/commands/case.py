@@ -157,7 +157,7 @@ class Command(BaseCommand):
         p.add_argument("--duplicate-of", default="", help="Case key (duplicate).")
         p.add_argument("--note", default="")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         self.actor = actor_from(options)
         getattr(self, f"_{options['verb']}")(options)
 

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             add_actor_argument(verb)
             verb.add_argument("--json", action="store_true", help="Print JSON.")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         self.actor = actor_from(options)
         getattr(self, f"_{options['verb']}")(options)
 

@@ -48,7 +48,7 @@ class Command(BaseCommand):
         retry.add_argument("payload", type=int)
         sub.add_parser("process", help="Fold and sync until nothing is due (the worker does it).")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         getattr(self, f"_{options['verb']}")(options)
 
     def _create(self, options: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from casebridge.accounts.models import Team
 from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
 from casebridge.core.text import plural
-from casebridge.sprints import outputs, selectors, services
+from casebridge.sprints import selectors, serializers, services
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.planner import Choice, Proposal, Target
 from casebridge.sprints.selectors.sprints import team_unit, unit_short
@@ -81,7 +81,7 @@ class Command(BaseCommand):
             add_actor_argument(verb)
             verb.add_argument("--json", action="store_true", help="Print JSON.")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         self.actor = actor_from(options)
         getattr(self, f"_{options['verb']}")(options)
 
@@ -93,7 +93,7 @@ class Command(BaseCommand):
                 selectors.sprint_list_for(self.actor, team=options["team"], state=options["state"])
             )
         )
-        rows = outputs.sprints_out(sprints)
+        rows = serializers.sprints_out(sprints)
         if options["json"]:
             print_json([r.dict() for r in rows])
             return
@@ -120,7 +120,7 @@ class Command(BaseCommand):
                 goal=options["goal"],
             )
         )
-        out = outputs.sprint_out(sprint)
+        out = serializers.sprint_out(sprint)
         if options["json"]:
             print_json(out.dict())
         else:
@@ -150,7 +150,9 @@ class Command(BaseCommand):
             )
         )
         if options["json"]:
-            out = outputs.proposal_out(team.slug, team_unit(team), proposal, options["left_out"])
+            out = serializers.proposal_out(
+                team.slug, team_unit(team), proposal, options["left_out"]
+            )
             print_json(out.dict())
             return
         self._print_proposal(team, proposal, options)
@@ -225,7 +227,7 @@ class Command(BaseCommand):
         if options["json"]:
             print_json(
                 {
-                    "sprint": outputs.sprint_out(done.sprint).dict(),
+                    "sprint": serializers.sprint_out(done.sprint).dict(),
                     "scheduled": done.scheduled,
                     "expedited": done.expedited,
                     "expedited_into": done.current.pk if done.current and done.expedited else None,
@@ -247,7 +249,7 @@ class Command(BaseCommand):
     def _start(self, options: dict[str, Any]) -> None:
         sprint = run(lambda: selectors.sprint_find_for(self.actor, options["sprint"]))
         started = run(lambda: services.sprint_start(actor=self.actor, sprint=sprint))
-        out = outputs.sprint_out(started)
+        out = serializers.sprint_out(started)
         if options["json"]:
             print_json(out.dict())
         else:

@@ -10,10 +10,12 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.incidents.workflow import INCIDENT_WORKFLOW
+from casebridge.workflows.engine import Workflow
 from casebridge.workflows.render import as_mermaid, as_text, workflows_markdown
 from casebridge.workitems.definitions import WORKFLOWS
 
-ALL = {"case": CASE_WORKFLOW, **WORKFLOWS, "incident": INCIDENT_WORKFLOW}
+#: Every workflow by name; their subjects differ (a case, a work item, an incident).
+ALL: dict[str, Workflow[Any]] = {"case": CASE_WORKFLOW, **WORKFLOWS, "incident": INCIDENT_WORKFLOW}
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""What the occurrence pages show: the case page's workbench and the service page.
+"""What the occurrence panels show: the case page's workbench (the panel beside a case) and the
+service page.
 
 ``workbench_for`` gathers the suggested known fixes (``suggestions``: what the log signatures
 point to first, then credible text matches, each with why), the earlier cases and work items
@@ -9,19 +10,22 @@ the cases marked related, and the recurring clusters the case belongs to.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from casebridge.cases.models import OPEN_STATES
 from casebridge.cases.selectors import CaseFilters, case_list_for
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.occurrences.logparse.digest import LEVEL_RANK
 from casebridge.occurrences.models import (
     CaseLink,
     ClusterMember,
     LogSource,
+    RecurringCluster,
     Signature,
 )
 from casebridge.occurrences.recurring import cluster_list_for, recurring_policy
+from casebridge.occurrences.recurring.detection import Policy
 from casebridge.occurrences.selectors import Occurrences, similar_for_case
 from casebridge.occurrences.signatures import (
     SignatureRow,
@@ -32,6 +36,10 @@ from casebridge.occurrences.signatures import (
 )
 from casebridge.occurrences.suggestions import Suggestion, fix_suggestions_for
 
+if TYPE_CHECKING:
+    from casebridge.cases.models import Case
+    from casebridge.catalog.models import Service
+
 
 @dataclass(frozen=True)
 class Workbench:
@@ -39,8 +47,8 @@ class Workbench:
     suggestions: list[Suggestion]
     signatures: list[SignatureRow]
     sources: list[LogSource]
-    related: list[Any]
-    clusters: list[Any]
+    related: list[Case]
+    clusters: list[RecurringCluster]
     texts: dict[str, str] = field(default_factory=dict)  # signature id -> template
 
     @property
@@ -53,8 +61,8 @@ class Workbench:
 
 
 def suggestions_for(
-    viewer: Any,
-    case: Any,
+    viewer: Actor,
+    case: Case,
     similar: Occurrences,
     signatures: list[SignatureRow] | None = None,
     *,
@@ -73,7 +81,7 @@ def suggestions_for(
     return fix_suggestions_for(viewer, ids, similar.known_resolutions, k=k, exclude_case=case.pk)
 
 
-def related_for(viewer: Any, case: Any) -> list[Any]:
+def related_for(viewer: Actor, case: Case) -> list[Case]:
     """The cases marked related to this one (those the viewer may see)."""
     if viewer.is_external:
         return []
@@ -83,7 +91,7 @@ def related_for(viewer: Any, case: Any) -> list[Any]:
     return list(case_list_for(viewer).filter(pk__in=ids).order_by("created_at"))
 
 
-def clusters_of(viewer: Any, case: Any) -> list[Any]:
+def clusters_of(viewer: Actor, case: Case) -> list[RecurringCluster]:
     if viewer.is_external:
         return []
     members = ClusterMember.objects.filter(case_id=case.pk).select_related(
@@ -101,7 +109,7 @@ def signature_texts(found: Occurrences) -> dict[str, str]:
     return {sig: template for sig, template, _ in ranked}
 
 
-def workbench_for(viewer: Any, case: Any, *, k: int = 5) -> Workbench:
+def workbench_for(viewer: Actor, case: Case, *, k: int = 5) -> Workbench:
     similar = similar_for_case(viewer, case, k=k)
     texts = signature_texts(similar)
     signatures = case_signatures_for(viewer, case)
@@ -118,16 +126,16 @@ def workbench_for(viewer: Any, case: Any, *, k: int = 5) -> Workbench:
 
 @dataclass(frozen=True)
 class ServiceOverview:
-    service: Any
-    clusters: list[Any]
+    service: Service
+    clusters: list[RecurringCluster]
     signatures: list[SignatureRow]
-    recent: list[Any]
+    recent: list[Case]
     open_count: int
     window_count: int
-    policy: Any
+    policy: Policy
 
 
-def service_overview_for(viewer: Any, service: Any) -> ServiceOverview:
+def service_overview_for(viewer: Actor, service: Service) -> ServiceOverview:
     """A service's recurring clusters, top error signatures, recent and open cases."""
     cases = case_list_for(viewer, CaseFilters(service=service.slug, sort="newest"))
     policy = recurring_policy()

@@ -19,7 +19,7 @@ from casebridge.workflows.engine import is_blank
 from casebridge.workitems.documentation import DOC_FIELDS, RECATEGORISE_DOCS
 from casebridge.workitems.models import WorkItem
 
-Converter = Callable[[Any], Any]
+Converter = Callable[[object], object]
 
 
 class Invalid(Exception):
@@ -28,7 +28,7 @@ class Invalid(Exception):
         self.message = message
 
 
-def _user(value: Any) -> User:
+def _user(value: object) -> User:
     user = (
         User.objects.prefetch_related("role_grants")
         .filter(username=str(value), is_active=True)
@@ -49,7 +49,7 @@ def _users(value: Any) -> list[User]:
     return [found[str(n)] for n in dict.fromkeys(names)]
 
 
-def _sprint(value: Any) -> Sprint:
+def _sprint(value: object) -> Sprint:
     """A sprint by id, or by ``team-slug/Sprint name`` (what a person types at the CLI)."""
     number = bounded_int(value)
     sprints = Sprint.objects.select_related("team")
@@ -65,21 +65,21 @@ def _sprint(value: Any) -> Sprint:
     return sprint
 
 
-def _team(value: Any) -> Team:
+def _team(value: object) -> Team:
     team = Team.objects.filter(slug=str(value)).first()
     if team is None:
         raise Invalid(f"No team '{value}'")
     return team
 
 
-def _item(value: Any) -> WorkItem:
+def _item(value: object) -> WorkItem:
     item = WorkItem.objects.filter(key=str(value).strip().upper()).first()
     if item is None:
         raise Invalid(f"No work item {value}")
     return item
 
 
-def _date(value: Any) -> date:
+def _date(value: object) -> date:
     if isinstance(value, date):
         return value
     try:
@@ -98,14 +98,14 @@ def _score(value: Any) -> int:
     return number
 
 
-def _environment(value: Any) -> str:
+def _environment(value: object) -> str:
     if value not in Environment.values:
         raise Invalid(f"Use one of {', '.join(Environment.values)}")
     return str(value)
 
 
 def _text(limit: int) -> Converter:
-    def convert(value: Any) -> str:
+    def convert(value: object) -> str:
         text = str(value).strip()
         if len(text) > limit:
             raise Invalid(f"Keep it under {limit} characters")
@@ -138,9 +138,9 @@ CONVERTERS: dict[str, Converter] = {
 }
 
 
-def normalise(raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[Reason]]:
+def normalise(raw: Mapping[str, object]) -> tuple[dict[str, object], list[Reason]]:
     """Converted values for the known, non-empty fields, and a reason for each bad one."""
-    data: dict[str, Any] = {}
+    data: dict[str, object] = {}
     reasons: list[Reason] = []
     for name, value in raw.items():
         if is_blank(value):
