@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from ninja import Router, Status
 
 from casebridge.accounts import selectors, services
-from casebridge.accounts.models import Role
+from casebridge.accounts.models import ApiToken, Role
 from casebridge.accounts.schemas import (
     MemberIn,
     OrganisationIn,
@@ -24,9 +24,6 @@ from casebridge.accounts.schemas import (
 )
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS
-
-if TYPE_CHECKING:
-    from casebridge.accounts.models import ApiToken
 
 router = Router(tags=["users"])
 teams_router = Router(tags=["teams"])

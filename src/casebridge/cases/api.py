@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from django.http import FileResponse, HttpResponseBase
 from ninja import File, Form, Query, Router, Status, UploadedFile
 from pydantic import Field
 
+from casebridge.accounts.models import User
 from casebridge.accounts.selectors import organisation_by_slug, user_by_username
 from casebridge.cases import selectors
 from casebridge.cases.attachments import attachment_add, download_type
 from casebridge.cases.milestones import milestone, milestones, nameable, public_name
-from casebridge.cases.models import Case
+from casebridge.cases.models import Attachment, Case, Comment
 from casebridge.cases.schemas import (
     AttachmentOut,
     CaseIn,
@@ -49,10 +50,6 @@ from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, UserRef
 from casebridge.occurrences.schemas import SimilarOut, occurrence_out
 from casebridge.occurrences.selectors import similar_for_case
-
-if TYPE_CHECKING:
-    from casebridge.accounts.models import User
-    from casebridge.cases.models import Attachment, Comment
 
 router = Router(tags=["cases"])
 

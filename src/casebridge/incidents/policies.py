@@ -14,15 +14,11 @@ Levels and on/off come from ``LadderPolicy`` rows (``workitems.policies.setting`
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
-from casebridge.accounts.models import Role
+from casebridge.accounts.models import Role, User
 from casebridge.core.errors import Reason
 from casebridge.workitems.models import PolicyCode
 from casebridge.workitems.policies import setting
-
-if TYPE_CHECKING:
-    from casebridge.accounts.models import User
 
 #: The roles that work incidents (staff); QA may also be given a role in the room.
 STAFF = frozenset({Role.DEVELOPER, Role.L2_ENGINEER, Role.DEVOPS, Role.ADMIN})

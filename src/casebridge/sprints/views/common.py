@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -11,11 +10,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from casebridge.accounts.models import Role, Team
+from casebridge.accounts.models import Role, Team, User
 from casebridge.core.errors import DomainError, TransitionRefused
-
-if TYPE_CHECKING:
-    from casebridge.accounts.models import User
 
 
 @dataclass(frozen=True)
