@@ -6,5 +6,6 @@ app_name = "reporting"
 
 urlpatterns = [
     path("flow/", views.flow, name="flow"),
+    path("flow/export.csv", views.flow_csv, name="flow_csv"),
     path("support/<slug:table>.csv", views.support_csv, name="support_csv"),
 ]

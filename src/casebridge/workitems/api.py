@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponseBase
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from casebridge.core.csvexport import CSV_OPENAPI, ExportFormat, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, Offset
 from casebridge.workitems import selectors
@@ -31,10 +33,21 @@ class WorkItemQuery(Schema):
     team: str = ""
     limit: int = Field(default=50, ge=1, le=200)
     offset: Offset = 0
+    format: ExportFormat = Field(
+        default="json", description="csv: every matching item (no paging), streamed"
+    )
 
 
-@router.get("", response={200: WorkItemPageOut, **ERRORS}, summary="List work items")
-def list_work_items(request: ApiRequest, query: Query[WorkItemQuery]) -> dict[str, object]:
+@router.get(
+    "",
+    response={200: WorkItemPageOut, **ERRORS},
+    summary="List work items",
+    openapi_extra=CSV_OPENAPI,
+)
+def list_work_items(
+    request: ApiRequest, query: Query[WorkItemQuery]
+) -> dict[str, object] | HttpResponseBase:
+    """``sprint`` with ``format=csv`` exports a sprint's contents."""
     filters = selectors.WorkItemFilters(
         category=query.category,
         statuses=tuple(s for s in query.status.split(",") if s),
@@ -44,6 +57,9 @@ def list_work_items(request: ApiRequest, query: Query[WorkItemQuery]) -> dict[st
         sprint=query.sprint,
         team=query.team,
     )
+    if query.format == "csv":
+        rows = selectors.work_item_csv_rows_for(request.auth, filters)
+        return csv_response("work-items", selectors.CSV_HEADER, rows)
     items = selectors.work_item_list_for(request.auth, filters)
     page = items[query.offset : query.offset + query.limit]
     return {

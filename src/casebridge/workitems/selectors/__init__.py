@@ -18,6 +18,7 @@ from casebridge.workitems.selectors.boards import (
     work_item_board_for,
 )
 from casebridge.workitems.selectors.items import (
+    CSV_HEADER,
     FilterChoices,
     WorkItemFilters,
     filter_choices_for,
@@ -25,6 +26,7 @@ from casebridge.workitems.selectors.items import (
     items_visible_to,
     related_keys_for,
     statuses_in_group,
+    work_item_csv_rows_for,
     work_item_get_for,
     work_item_list_for,
     work_item_rows_for,
@@ -42,6 +44,7 @@ from casebridge.workitems.selectors.queues import (
 
 __all__ = [
     "CONFIRMING_ACTIONS",
+    "CSV_HEADER",
     "PRIORITY_ORDER",
     "ROW_FIELDS",
     "Board",
@@ -67,6 +70,7 @@ __all__ = [
     "triage_queue_for",
     "validation_queue_for",
     "work_item_board_for",
+    "work_item_csv_rows_for",
     "work_item_get_for",
     "work_item_list_for",
     "work_item_rows_for",

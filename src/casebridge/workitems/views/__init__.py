@@ -7,6 +7,7 @@ from casebridge.workitems.views.lists import (
     board_home,
     queue,
     queues_for,
+    work_item_export,
     work_item_list,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "queues_for",
     "work_item_act",
     "work_item_detail",
+    "work_item_export",
     "work_item_list",
 ]
