@@ -315,3 +315,17 @@ class WorkItemPageOut(Schema):
     limit: int
     offset: int
     items: list[WorkItemRowOut]
+
+
+class WorkItemEventOut(Schema):
+    """One event of a work item's history, oldest first. ``id`` is the audit event's: outbox
+    messages (notifications, Azure DevOps, webhooks) carry it as ``audit_event``."""
+
+    id: int
+    at: datetime
+    actor: UserRef | None = Field(description="Who; null for the system")
+    action: str = Field(description="A workflow action (triage, start, ...) or an event name")
+    field: str
+    old: str
+    new: str
+    reason: str

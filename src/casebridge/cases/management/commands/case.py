@@ -17,7 +17,23 @@ from casebridge.cases.services import CaseInput, case_transition, comment_add
 from casebridge.catalog.models import Environment
 from casebridge.catalog.selectors import component_by_slug, service_by_slug
 from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.core.idempotency import run_once
 from casebridge.workitems.documentation import DOC_LABELS, ESCALATION_INPUTS
+
+#: What `case create` was asked: with --idempotency-key, the same key must come with the same.
+CREATE_OPTIONS = (
+    "title",
+    "service",
+    "component",
+    "environment",
+    "impact",
+    "case_version",
+    "org",
+    "reporter",
+    "description",
+    "description_file",
+    "attach",
+)
 
 
 def _read(value: str, path: str) -> str:
@@ -126,6 +142,12 @@ class Command(BaseCommand):
             default=[],
             help="File to attach. Repeatable. The case is created only if every file is accepted.",
         )
+        p.add_argument(
+            "--idempotency-key",
+            default=None,
+            help="Retry safely: the same key with the same arguments opens the case once and "
+            "shows it again (kept CASEBRIDGE_IDEMPOTENCY_KEY_HOURS hours).",
+        )
         _visibility_args(p)
 
     @staticmethod
@@ -215,11 +237,19 @@ class Command(BaseCommand):
                 actor=self.actor, data=data, uploads=uploads, channel="cli"
             )
 
+        asked = {name: options[name] for name in CREATE_OPTIONS}
         try:
-            case = run(build)
+            done, _replayed = run_once(
+                f"user:{self.actor.pk}",
+                options["idempotency_key"],
+                asked,
+                lambda: {"key": run(build).key},
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         finally:
             _close(uploads)
-        self._print(case, options)
+        self._print(run(lambda: selectors.case_get_for(self.actor, str(done["key"]))), options)
 
     def _list(self, options: dict[str, Any]) -> None:
         state = "" if options["state"] == "all" else options["state"]
