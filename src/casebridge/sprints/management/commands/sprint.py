@@ -13,6 +13,7 @@ from casebridge.core.text import plural
 from casebridge.sprints import selectors, serializers, services
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.planner import Choice, Proposal, Target
+from casebridge.sprints.selectors.backlog import proposal_for
 from casebridge.sprints.selectors.sprints import team_unit, unit_short
 
 
@@ -141,7 +142,7 @@ class Command(BaseCommand):
     def _plan(self, options: dict[str, Any]) -> None:
         team, sprint = self._target(options)
         proposal = run(
-            lambda: selectors.proposal_for(
+            lambda: proposal_for(
                 self.actor,
                 team,
                 sprint=sprint,
