@@ -56,7 +56,7 @@ def _partial(request: Request) -> bool:
 # --- the case workbench -------------------------------------------------------------------------
 
 
-def _workbench_context(request: Request, key: str, **extra: Any) -> dict[str, object]:
+def _workbench_context(request: Request, key: str, **extra: object) -> dict[str, object]:
     user = viewer(request)
     case = case_get_for(user, key)
     options = CASE_WORKFLOW.options_for(user, case)
@@ -95,12 +95,12 @@ def case_logs(request: Request, key: str) -> HttpResponse:
     return response
 
 
-def _back_to_case(request: Request, key: str, **extra: Any) -> HttpResponse:
+def _back_to_case(
+    request: Request, key: str, *, status: int = 200, **extra: object
+) -> HttpResponse:
     if _partial(request):
-        context = _workbench_context(request, key, **extra)
-        return render(
-            request, "occurrences/_workbench.html", context, status=extra.get("status", 200)
-        )
+        context = _workbench_context(request, key, status=status, **extra)
+        return render(request, "occurrences/_workbench.html", context, status=status)
     return redirect(reverse("cases:detail", kwargs={"key": key}) + "#occurrences")
 
 
