@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
 
 from casebridge.core import clock
 from casebridge.core.actors import Actor
@@ -25,7 +24,9 @@ DECIDED = {"approve": "approved", "reject": "rejected", "defer": "deferred"}
 AS_ROLE = ("as_role",)
 
 
-def deciding_role(actor: Actor, data: Any, item: WorkItem | None = None) -> str | None:
+def deciding_role(
+    actor: Actor, data: Mapping[str, object], item: WorkItem | None = None
+) -> str | None:
     """The role the actor decides as: the one they hold, or the one they name if they hold
     both, or (holding both, naming none) the one that has not decided on ``item`` yet."""
     held = [role for role in (PM, RTE) if actor.has_role(role)]
@@ -35,7 +36,7 @@ def deciding_role(actor: Actor, data: Any, item: WorkItem | None = None) -> str 
     if not wanted and item is not None:
         undecided = [role for role in held if not _decision(item, role)]
         return undecided[0] if len(undecided) == 1 else None
-    return wanted if wanted in held else None
+    return wanted if isinstance(wanted, str) and wanted in held else None
 
 
 def _decided(item: WorkItem, role: str) -> Reason:
