@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Q, QuerySet
@@ -75,10 +75,9 @@ class CaseFilters:
     text: str = ""
 
     @classmethod
-    def queue(cls, **kwargs: Any) -> CaseFilters:
+    def queue(cls, *, states: tuple[str, ...] | None = None, **kwargs: str) -> CaseFilters:
         """The L2 queue's default: open cases, oldest first."""
-        kwargs.setdefault("states", tuple(OPEN_STATES))
-        return cls(**kwargs)
+        return cls(states=tuple(OPEN_STATES) if states is None else states, **kwargs)
 
 
 def case_list_for(viewer: Actor, filters: CaseFilters | None = None) -> QuerySet[Case]:
