@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from casebridge.core.errors import Reason
 from casebridge.core.text import with_article
 from casebridge.workitems.models import Category, EscalationPolicy, ImprovementArea
 
-Docs = Mapping[str, Any]
+Docs = Mapping[str, object]
 
 
 class Documented(Protocol):
@@ -248,4 +248,4 @@ def missing_reasons(given: Given, category: str, docs: Docs) -> list[Reason]:
 
 def doc_values(docs: Docs) -> dict[str, str]:
     """The documentation fields of ``docs``, stripped; other keys and non-text values dropped."""
-    return {name: docs[name].strip() for name in DOC_NAMES if isinstance(docs.get(name), str)}
+    return {name: text_of(docs, name) for name in DOC_NAMES if isinstance(docs.get(name), str)}
