@@ -169,6 +169,24 @@ def route_both_approve(ctx: Context[WorkItem]) -> str:
     return "approved" if both else "under_review"
 
 
+def reject_undecided(undecided: frozenset[str], *, description: str = "") -> Transition[WorkItem]:
+    """Rejecting an undecided request, with the reason: the same action for feature requests
+    and improvements."""
+    return Transition(
+        "reject",
+        "Reject",
+        undecided,
+        "rejected",
+        DECIDERS,
+        requires=(Requirement("reason", "Say why it is rejected"),),
+        checks=(check_decider,),
+        effect=effect_decide("reject"),
+        accepts=AS_ROLE,
+        style="danger",
+        description=description,
+    )
+
+
 def defer_and_reconsider(
     undecided: frozenset[str],
 ) -> tuple[Transition[WorkItem], Transition[WorkItem]]:
