@@ -117,18 +117,20 @@ def _action_views(
     return views
 
 
-class Refusal(TypedDict):
+class RefusedAction(TypedDict):
     """A refused action shown above the page: its name and what was wrong."""
 
     label: str
     messages: list[str]
 
 
-def _refusals(user: User, actions: list[ActionView], bound: dict[str, forms.Form]) -> list[Refusal]:
+def _refusals(
+    user: User, actions: list[ActionView], bound: dict[str, forms.Form]
+) -> list[RefusedAction]:
     """Errors of a posted action that has no form of its own on the page (a plain button, or an
     action not possible from this state): shown above everything, with the action's name."""
     with_form = {a.action for a in actions if a.kind in ("form", "take") and a.allowed}
-    refusals: list[Refusal] = []
+    refusals: list[RefusedAction] = []
     for action, form in bound.items():
         if action in with_form or not form.errors:
             continue
