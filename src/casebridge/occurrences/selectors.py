@@ -287,9 +287,14 @@ def occurrences_for_query(viewer: Actor, query: Query, *, k: int = 5) -> Occurre
     }
     case, item, fix = DocumentKind.CASE, DocumentKind.WORK_ITEM, DocumentKind.KNOWN_RESOLUTION
     return Occurrences(
-        cases=_occurrences(case, ranked[case], case_list_for(viewer).in_bulk),
-        work_items=_occurrences(item, ranked[item], work_item_list_for(viewer).in_bulk),
-        known_resolutions=_occurrences(fix, ranked[fix], known_resolution_list_for(viewer).in_bulk),
+        # each loader runs only when there are hits of its kind, as the viewer may see them
+        cases=_occurrences(case, ranked[case], lambda ids: case_list_for(viewer).in_bulk(ids)),
+        work_items=_occurrences(
+            item, ranked[item], lambda ids: work_item_list_for(viewer).in_bulk(ids)
+        ),
+        known_resolutions=_occurrences(
+            fix, ranked[fix], lambda ids: known_resolution_list_for(viewer).in_bulk(ids)
+        ),
     )
 
 
