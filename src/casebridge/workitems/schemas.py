@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from casebridge.accounts.models import User
 from casebridge.core.actors import Actor
 from casebridge.core.schemas import Id, ReasonOut, UserRef
 from casebridge.occurrences.evidence import evidence_for
@@ -132,7 +133,7 @@ class WorkItemOut(Schema):
     actions: list[ActionOut]
 
 
-def _ref(user: Any) -> UserRef | None:
+def _ref(user: User | None) -> UserRef | None:
     return UserRef.of(user)
 
 
