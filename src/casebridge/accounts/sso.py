@@ -34,7 +34,7 @@ from casebridge.accounts.models import (
     User,
     UserRole,
 )
-from casebridge.accounts.services import _require_admin as require_admin
+from casebridge.accounts.policies import require_admin
 from casebridge.accounts.sso_settings import PROVIDER_ID, providers_setting
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
