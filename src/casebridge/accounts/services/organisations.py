@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from casebridge.accounts.models import Organisation, Role, User
 from casebridge.accounts.policies import require_admin
 from casebridge.audit.services import audit_changes, audit_record
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -46,7 +47,7 @@ def _domains_taken(domains: Sequence[str], other_than: Organisation | None) -> s
 
 @transaction.atomic
 def organisation_create(
-    *, actor: User | None, name: str, slug: str = "", email_domains: Sequence[str] = ()
+    *, actor: Actor | None, name: str, slug: str = "", email_domains: Sequence[str] = ()
 ) -> Organisation:
     require_admin(actor)
     name = name.strip()
@@ -78,7 +79,7 @@ def organisation_create(
 @transaction.atomic
 def organisation_update(
     *,
-    actor: User | None,
+    actor: Actor | None,
     organisation: Organisation,
     name: str | None = None,
     email_domains: Sequence[str] | None = None,
@@ -116,7 +117,7 @@ def organisation_update(
 
 @transaction.atomic
 def organisation_set_partners(
-    *, actor: User | None, organisation: Organisation, partners: Sequence[User]
+    *, actor: Actor | None, organisation: Organisation, partners: Sequence[User]
 ) -> Organisation:
     """The partner accounts that serve an organisation (open and follow cases for it)."""
     require_admin(actor)

@@ -10,6 +10,7 @@ from django.utils.text import slugify
 from casebridge.accounts.models import Team, TeamKind, User
 from casebridge.accounts.policies import require_admin
 from casebridge.audit.services import audit_changes, audit_record
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 
 
@@ -28,7 +29,11 @@ def _team_errors(name: str, kind: str, team: Team | None) -> dict[str, str]:
 
 @transaction.atomic
 def team_create(
-    *, actor: User | None, name: str, kind: str = TeamKind.DEVELOPMENT, members: Sequence[User] = ()
+    *,
+    actor: Actor | None,
+    name: str,
+    kind: str = TeamKind.DEVELOPMENT,
+    members: Sequence[User] = (),
 ) -> Team:
     require_admin(actor)
     name = name.strip()
@@ -48,7 +53,7 @@ def team_create(
 
 @transaction.atomic
 def team_update(
-    *, actor: User | None, team: Team, name: str | None = None, kind: str | None = None
+    *, actor: Actor | None, team: Team, name: str | None = None, kind: str | None = None
 ) -> Team:
     require_admin(actor)
     new_name = team.name if name is None else name.strip()
@@ -64,7 +69,7 @@ def team_update(
 
 
 @transaction.atomic
-def team_member_add(*, actor: User | None, team: Team, user: User) -> Team:
+def team_member_add(*, actor: Actor | None, team: Team, user: User) -> Team:
     require_admin(actor)
     if user.is_external:
         raise ValidationFailed(
@@ -84,7 +89,7 @@ def team_member_add(*, actor: User | None, team: Team, user: User) -> Team:
 
 
 @transaction.atomic
-def team_member_remove(*, actor: User | None, team: Team, user: User) -> Team:
+def team_member_remove(*, actor: Actor | None, team: Team, user: User) -> Team:
     require_admin(actor)
     if team.members.filter(pk=user.pk).exists():
         team.members.remove(user)

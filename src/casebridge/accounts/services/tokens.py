@@ -15,6 +15,7 @@ from casebridge.accounts.policies import require_admin
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.core.prepared import rows_read
 
@@ -29,7 +30,7 @@ def _hash(secret: str) -> str:
 @transaction.atomic
 def token_create(
     *,
-    actor: User | None,
+    actor: Actor | None,
     user: User,
     name: str,
     scope: str = TokenScope.READ,
@@ -66,7 +67,7 @@ def token_create(
 
 
 @transaction.atomic
-def token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
+def token_revoke(*, actor: Actor | None, token: ApiToken) -> ApiToken:
     if actor is not None and actor.pk != token.user_id:
         require_admin(actor)
     if token.revoked_at is None:

@@ -16,6 +16,7 @@ from casebridge.accounts.policies import require_admin
 from casebridge.accounts.services.organisations import organisation_for_email
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{2,150}$")
@@ -68,7 +69,7 @@ def _validate_profile(
 @transaction.atomic
 def user_create(
     *,
-    actor: User | None,
+    actor: Actor | None,
     username: str,
     email: str,
     roles: Sequence[str],
@@ -142,7 +143,7 @@ def _other_active_admins(user: User) -> bool:
 @transaction.atomic
 def user_update(
     *,
-    actor: User | None,
+    actor: Actor | None,
     user: User,
     email: str | None = None,
     first_name: str | None = None,
@@ -212,6 +213,6 @@ def user_update(
     return user
 
 
-def user_deactivate(*, actor: User | None, user: User) -> User:
+def user_deactivate(*, actor: Actor | None, user: User) -> User:
     """The person can no longer sign in nor use their tokens; their history stays."""
     return user_update(actor=actor, user=user, active=False)
