@@ -7,15 +7,15 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
+from casebridge.core.actors import Actor
 from casebridge.core.errors import DomainError, TransitionRefused
 
-T = TypeVar("T")
 ACTOR_ENV = "CASEBRIDGE_USER"
 
 
@@ -100,7 +100,7 @@ class Options(Mapping[str, object]):
         return [str(v) for v in value]
 
 
-def actor_from(options: dict[str, Any]) -> Any:
+def actor_from(options: Mapping[str, object]) -> Any:  # the user model, which core cannot name
     User = get_user_model()  # the user model, without core importing accounts
     username = options.get("actor") or ""
     if not username:
@@ -128,7 +128,7 @@ def run[T](fn: Callable[[], T]) -> T:
         raise CommandError(format_error(exc).removeprefix("error: "), returncode=2) from exc
 
 
-def print_json(data: Any) -> None:
+def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -142,6 +142,6 @@ def add_admin_actor_argument(parser: CommandParser) -> None:
     )
 
 
-def admin_actor_from(options: dict[str, Any]) -> Any:
+def admin_actor_from(options: Mapping[str, object]) -> Actor | None:
     """The user named by ``--as`` (roles checked by the services), or None: the operator."""
     return actor_from(options) if options.get("actor") else None
