@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
@@ -72,3 +72,55 @@ def add_admin_actor_argument(parser: CommandParser) -> None:
 def admin_actor_from(options: dict[str, Any]) -> Any:
     """The user named by ``--as`` (roles checked by the services), or None: the operator."""
     return actor_from(options) if options.get("actor") else None
+
+
+class Options:
+    """A command's parsed options, read as the types its parser gives them.
+
+    ``handle(**options)`` holds plain objects; each read says what it expects, and a value of
+    another type is a bug of the command's parser (``TypeError``), not bad input.
+    """
+
+    def __init__(self, options: Mapping[str, object]) -> None:
+        self._options = options
+
+    def _get[V](self, name: str, kind: type[V]) -> V:
+        value = self._options.get(name)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(f"option {name}: {value!r} is not {kind.__name__}")
+        return value
+
+    def text(self, name: str) -> str:
+        return self._get(name, str)
+
+    def optional_text(self, name: str) -> str | None:
+        return None if self._options.get(name) is None else self.text(name)
+
+    def number(self, name: str) -> int:
+        return self._get(name, int)
+
+    def optional_number(self, name: str) -> int | None:
+        return None if self._options.get(name) is None else self.number(name)
+
+    def flag(self, name: str) -> bool:
+        return bool(self._options.get(name))
+
+    def numbers(self, name: str) -> list[int]:
+        """A list option (``nargs``) of ints; missing is empty."""
+        values = self._options.get(name) or []
+        if not isinstance(values, list):
+            raise TypeError(f"option {name}: {values!r} is not a list")
+        if not all(isinstance(v, int) for v in values):
+            raise TypeError(f"option {name}: {values!r} are not all int")
+        return [int(v) for v in values]
+
+    def texts(self, name: str) -> list[str]:
+        """A list option (``nargs`` or ``append``) of strings; missing is empty."""
+        values = self._options.get(name) or []
+        if not isinstance(values, list):
+            raise TypeError(f"option {name}: {values!r} is not a list")
+        return [str(v) for v in values]
+
+    def raw(self) -> dict[str, object]:
+        """The options as given (for ``actor_from`` and friends)."""
+        return dict(self._options)
