@@ -29,7 +29,6 @@ import random
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -129,7 +128,7 @@ def outbox_enqueue_once(
     idempotency_key: uuid.UUID,
     topic: str,
     key: str = "",
-    payload: Mapping[str, Any],
+    payload: Mapping[str, object],
     destination: str = "",
 ) -> bool:
     """Add a message whose idempotency key is given (an e-mail's, from its Message-ID) unless a
@@ -150,7 +149,7 @@ def _insert_once(
     destination: str,
     topic: str,
     key: str,
-    payload: Mapping[str, Any],
+    payload: Mapping[str, object],
 ) -> bool:
     now = clock.now()
     body = dict(payload)
