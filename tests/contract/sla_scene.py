@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from casebridge.sla.configuration import calendar_create, policy_create
+from casebridge.sla.calendars import calendar_create
+from casebridge.sla.policies import policy_create
 from tests import factories
 
 # fmt: off

@@ -13,7 +13,6 @@ PENDING: dict[str, str] = {
     "accounts/services.py": "issue 11: split the administration services (organisations, teams)",
     "integrations/reactions.py": "issue 11: split the reactions per audience (customers, staff)",
     "integrations/mailin/intake.py": "issue 11: split threading out of the intake",
-    "sla/configuration.py": "issue 11: calendars and policies in two modules",
 }
 
 

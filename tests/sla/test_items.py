@@ -13,7 +13,7 @@ from django.test import Client
 from casebridge.audit.models import AuditEvent
 from casebridge.core import events
 from casebridge.integrations.models import Notification
-from casebridge.sla.configuration import calendar_create
+from casebridge.sla.calendars import calendar_create
 from casebridge.sla.events import ItemSlaBreached, ItemSlaWarningReached
 from casebridge.sla.items import item_policy_create
 from casebridge.sla.models import ItemClock
