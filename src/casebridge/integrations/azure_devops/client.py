@@ -196,6 +196,26 @@ class AzureDevOpsClient:
         path = f"{self._project_path}/_apis/wit/workItems/{int(item_id)}/revisions"
         return [WorkItem.from_json(v) for v in self._json("GET", path, {}).get("value") or ()]
 
+    # --- the recycle bin ------------------------------------------------------------------------
+
+    def deleted_ids(self) -> list[int]:
+        """Ids of the project's items in the recycle bin (deleted, not destroyed)."""
+        data = self._json("GET", f"{self._project_path}/_apis/wit/recyclebin", {})
+        return [int(ref["id"]) for ref in data.get("value") or () if ref.get("id")]
+
+    def in_recycle_bin(self, item_id: int) -> bool:
+        """Whether ``item_id`` is in the recycle bin (False: destroyed, or never seen)."""
+        try:
+            self._json("GET", f"{self._project_path}/_apis/wit/recyclebin/{int(item_id)}", {})
+        except NotFound:
+            return False
+        return True
+
+    def restore(self, item_id: int) -> None:
+        """Take an item out of the recycle bin (``NotFound`` when it is not there)."""
+        path = f"{self._project_path}/_apis/wit/recyclebin/{int(item_id)}"
+        self._json("PATCH", path, {}, body={"isDeleted": False})
+
     # --- comments and attachments ---------------------------------------------------------------
 
     def comments(self, item_id: int) -> list[Comment]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from casebridge.integrations.azure_devops import deletions
 from casebridge.integrations.azure_devops.comments import pull_comments
 from casebridge.integrations.azure_devops.inbound import apply_remote
-from casebridge.integrations.azure_devops.models import Connection, LinkState, WorkItemLink
+from casebridge.integrations.azure_devops.models import Connection, WorkItemLink
 from casebridge.integrations.azure_devops.sync import push_work_item
+from casebridge.integrations.azure_devops.wire import Identity
 from casebridge.integrations.azure_devops.wire import WorkItem as Remote
 from casebridge.integrations.delivery.models import DeliverySource
 from casebridge.integrations.delivery.outcomes import Ignored
@@ -48,10 +50,10 @@ def process_work_item_hook(event: Any, data: Mapping[str, Any], clients: Any) ->
     if link is None:
         raise Ignored(f"Azure DevOps #{item_id} is not linked to a Casebridge work item.")
     if event.event_type == "workitem.deleted":
-        WorkItemLink.objects.filter(pk=link.pk).update(
-            state=LinkState.ERROR, last_error=f"Azure DevOps #{item_id} was deleted there."
-        )
-        return f"#{item_id} deleted in Azure DevOps"
+        fields = resource.get("fields") or {}
+        by = Identity.from_ref(fields.get("System.ChangedBy"))
+        recorded = deletions.deleted_there(link, in_bin=True, by=by, how="service hook")
+        return f"#{item_id} deleted in Azure DevOps" + ("" if recorded else " (known)")
     client = clients.for_connection(connection)
     remote = Remote.from_json({**dict(revision or {}), "id": item_id})
     if event.event_type == "workitem.commented" and remote.rev <= link.rev:

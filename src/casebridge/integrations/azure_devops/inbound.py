@@ -125,7 +125,7 @@ def _apply_changes(
     actor = person(by)
     name = by.display_name if by else "someone"
     if actor is None:
-        _conflict(
+        record_conflict(
             link,
             remote,
             ConflictKind.UNKNOWN_PERSON,
@@ -154,7 +154,7 @@ def _apply_changes(
         problem = step(Change(link, item, remote, wanted[ref], actor))
         if problem is not None:
             kind, summary, reasons = problem
-            _conflict(link, remote, kind, summary, reasons, {ref: wanted[ref]})
+            record_conflict(link, remote, kind, summary, reasons, {ref: wanted[ref]})
             outcome = "conflict"
     return outcome
 
@@ -332,7 +332,7 @@ def _title(change: Change) -> Problem:
     return None
 
 
-def _conflict(  # noqa: PLR0917 - one record, its parts named at each call
+def record_conflict(  # noqa: PLR0917 - one record, its parts named at each call
     link: WorkItemLink,
     remote: Remote,
     kind: str,

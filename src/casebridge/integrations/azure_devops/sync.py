@@ -31,7 +31,7 @@ from django.urls import reverse
 
 from casebridge.cases.models import Attachment
 from casebridge.core import clock
-from casebridge.integrations.azure_devops import clients, values
+from casebridge.integrations.azure_devops import clients, deletions, values
 from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.errors import (
     AzureDevOpsError,
@@ -240,8 +240,11 @@ def _push(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> int:
             _save(link)
     item = WorkItem.objects.get(pk=item.pk)
     for _attempt in range(3):
+        held = held_fields(link)
+        if deletions.is_held(held):  # deleted there: nothing is pushed until the RTE decides
+            return writes
         mine = values.ours(item, link.connection)
-        changes = _changes(link, mine, held_fields(link))
+        changes = _changes(link, mine, held)
         if not changes:
             return writes
         try:
@@ -252,7 +255,7 @@ def _push(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> int:
             link.refresh_from_db()
             continue
         except NotFound:
-            _gone(link)
+            deletions.gone(link, client, how="a change could not be written to it")
             return writes
         except Invalid:
             people = {k: v for k, v in changes.items() if k in values.IDENTITY_FIELDS}
@@ -286,13 +289,6 @@ def _merge_theirs(client: AzureDevOpsClient, link: WorkItemLink) -> None:
     apply_remote(link, client.get(link.ado_id), client=client)
 
 
-def _gone(link: WorkItemLink) -> None:
-    WorkItemLink.objects.filter(pk=link.pk).update(
-        state=LinkState.ERROR,
-        last_error=f"Azure DevOps #{link.ado_id} is gone (deleted, or the token cannot see it).",
-    )
-
-
 CASES = "_cases"
 
 
@@ -301,6 +297,8 @@ def add_case_link(item: WorkItem, case_key: str) -> int:
     once (the case keys sent are kept with the link)."""
     link = link_for(item, create=False)
     if link is None or link.ado_id is None or case_key in link.synced.get(CASES, []):
+        return 0
+    if deletions.is_held(held_fields(link)):
         return 0
     url = str(settings.BASE_URL) + reverse("cases:detail", args=[case_key])
     with clients.client_for(link.connection) as client:
@@ -315,6 +313,9 @@ def add_case_link(item: WorkItem, case_key: str) -> int:
                 _merge_theirs(client, link)
                 link.refresh_from_db()
                 continue
+            except NotFound:
+                deletions.gone(link, client, how="a case link could not be added to it")
+                return 0
             with transaction.atomic():
                 remember(link, remote, {}, own=True)
                 link.synced = {**link.synced, CASES: [*link.synced.get(CASES, []), case_key]}
