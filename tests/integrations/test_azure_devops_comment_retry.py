@@ -83,7 +83,7 @@ def test_a_retry_after_a_post_that_never_arrived_posts_it_once(
 ) -> None:
     link = _linked(world)
     case = link.work_item.cases.get()
-    ado.faults.fail_next(1, status=503)  # the POST is not retried by the client (it may have been made)
+    ado.faults.fail_next(1, status=503)  # a POST is not retried by the client: it may be made
     comment_add(actor=world["l2"], case=case, body="Fails on Visa only")
     outbox_deliver_due()
     assert ado.store.item(link.ado_id).comments == []
