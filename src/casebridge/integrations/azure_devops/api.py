@@ -82,6 +82,7 @@ def map_category(request: ApiRequest, slug: str, category: str, body: MappingIn)
         to_ado=body.to_ado,
         from_ado=body.from_ado,
         fields=body.fields,
+        iterations=body.iterations,
         reset=body.reset,
     )
     return ConnectionOut.of(selectors.connection_get_for(request.auth, connection.slug))

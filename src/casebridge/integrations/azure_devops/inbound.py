@@ -23,7 +23,6 @@ internal notes marked with their origin, each once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -33,8 +32,9 @@ from casebridge.accounts.models import User
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
-from casebridge.core.errors import Reason, TransitionRefused, ValidationFailed
-from casebridge.integrations.azure_devops import values
+from casebridge.core.errors import Reason
+from casebridge.integrations.azure_devops import iterations, values
+from casebridge.integrations.azure_devops.changes import Change, Problem, transition, via
 from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.comments import pull_comments
 from casebridge.integrations.azure_devops.models import (
@@ -49,7 +49,6 @@ from casebridge.integrations.azure_devops.wire import Identity
 from casebridge.integrations.azure_devops.wire import WorkItem as Remote
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.models import WorkItem
-from casebridge.workitems.services import work_item_transition
 
 log = structlog.get_logger("casebridge.azure_devops.inbound")
 
@@ -144,6 +143,7 @@ def _apply_changes(
     steps = [
         (fields.get("assignees"), _assignee),
         (fields.get("priority"), _priority),
+        (fields.get("sprint"), iterations.apply_iteration),
         (values.STATE, _state),
         (fields.get("title"), _title),
     ]
@@ -159,44 +159,10 @@ def _apply_changes(
     return outcome
 
 
-Problem = tuple[str, str, list[Reason]] | None
-
-
-@dataclass(frozen=True)
-class Change:
-    """One field changed in Azure DevOps, to apply to ``item``."""
-
-    link: WorkItemLink
-    item: WorkItem
-    remote: Remote
-    value: Any
-    actor: User
-
-    def unpack(self) -> tuple[WorkItemLink, WorkItem, Remote, Any, User]:
-        return self.link, self.item, self.remote, self.value, self.actor
-
-
-def _via(remote: Remote, actor: User) -> str:
-    reason = str(remote.fields.get("System.Reason") or "").strip()
-    where = f"in Azure DevOps #{remote.id} by {actor.display_name}"
-    return f"{reason} ({where})" if reason else f"Changed {where}"
-
-
-def _transition(item: WorkItem, actor: User, action: str, data: dict[str, Any]) -> Problem:
-    try:
-        work_item_transition(actor=actor, item=item, action=action, data=data)
-    except TransitionRefused as refused:
-        label = action.replace("_", " ")
-        return ConflictKind.REFUSED, f"Casebridge refused to {label}", refused.reasons
-    except ValidationFailed as failed:
-        reasons = [Reason("invalid", m, f) for f, m in failed.fields.items()]
-        return ConflictKind.REFUSED, f"Casebridge refused: {failed}", reasons
-    return None
-
-
 def _assignee(change: Change) -> Problem:
     _, item, remote, value, actor = change.unpack()
-    if value == values.assignee_of(item):
+    current = [u.username for u in sorted(item.assignees.all(), key=lambda u: u.username)]
+    if not value and not current:
         return None
     if not value:
         return (
@@ -211,6 +177,8 @@ def _assignee(change: Change) -> Problem:
             f"Assigned to {value} in Azure DevOps, who is no Casebridge user",
             [Reason("unknown_person", f"No active Casebridge user has the e-mail '{value}'.")],
         )
+    if assignee.username in current:  # now the primary one; the others stay
+        return None
     workflow = workflow_for(item.category)
     assign = workflow.transition("assign")
     if assign is None or item.status not in assign.sources:
@@ -220,10 +188,14 @@ def _assignee(change: Change) -> Problem:
             f"Assigned to {assignee.username} in Azure DevOps",
             [Reason("state", f"Assign is not possible from '{state}'", "assignees")],
         )
-    data: dict[str, Any] = {"assignees": [assignee.username], "reason": _via(remote, actor)}
+    # Added as the primary assignee: the others stay (Azure DevOps has room for one only).
+    data: dict[str, Any] = {
+        "assignees": [*current, assignee.username],
+        "reason": via(remote, actor),
+    }
     if item.mentor_id and item.mentor:
         data["mentor"] = item.mentor.username
-    return _transition(item, actor, "assign", data)
+    return transition(item, actor, "assign", data)
 
 
 def _priority(change: Change) -> Problem:
@@ -247,8 +219,8 @@ def _priority(change: Change) -> Problem:
     impact_ref = values.field_of(link.connection, item.category, "severity")
     severity = str(remote.fields.get(impact_ref) or "") if impact_ref else ""
     impact = item.impact or (f"Severity {severity}, set in Azure DevOps" if severity else "")
-    data = {"priority": priority, "impact": impact, "reason": _via(remote, actor)}
-    return _transition(item, actor, "triage", data)
+    data = {"priority": priority, "impact": impact, "reason": via(remote, actor)}
+    return transition(item, actor, "triage", data)
 
 
 def _state(change: Change) -> Problem:
@@ -279,8 +251,8 @@ def _state(change: Change) -> Problem:
     candidates.sort(key=lambda t: (preferred not in t.targets(), t.style != "primary"))
     data = _data_for(link, item, remote, actor)
     first: Problem = None
-    for transition in candidates:
-        problem = _transition(item, actor, transition.action, data)
+    for candidate in candidates:
+        problem = transition(item, actor, candidate.action, data)
         if problem is None:
             return None
         first = first or problem
@@ -295,10 +267,11 @@ def _state(change: Change) -> Problem:
 
 def _data_for(link: WorkItemLink, item: WorkItem, remote: Remote, actor: User) -> dict[str, Any]:
     """What the mapped transition may need, from the remote item."""
-    data: dict[str, Any] = {"reason": _via(remote, actor)}
+    data: dict[str, Any] = {"reason": via(remote, actor)}
     assigned = values.normalise("System.AssignedTo", remote.fields.get("System.AssignedTo"))
     if assigned and (user := person(Identity("", "", assigned))):
-        data["assignees"] = [user.username]
+        current = [u.username for u in item.assignees.all()]
+        data["assignees"] = [*current, *([] if user.username in current else [user.username])]
     release_ref = values.field_of(link.connection, item.category, "release_version")
     if release_ref and (version := remote.fields.get(release_ref)):
         data["version"] = str(version)
@@ -327,7 +300,7 @@ def _title(change: Change) -> Problem:
             field="title",
             old=old,
             new=title,
-            reason=_via(remote, actor),
+            reason=via(remote, actor),
         )
     return None
 

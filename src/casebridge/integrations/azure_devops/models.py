@@ -145,6 +145,9 @@ class WorkItemLink(models.Model):
     assigned_to = models.CharField(max_length=200, blank=True, default="")
     state = models.CharField(max_length=8, choices=LinkState.choices, default=LinkState.PENDING)
     last_error = models.TextField(blank=True, default="")
+    note = models.CharField(
+        max_length=500, blank=True, default="", help_text="What the sync left out, and why."
+    )
     created_at = models.DateTimeField()
     synced_at = models.DateTimeField(null=True, blank=True)
 

@@ -43,6 +43,11 @@ class MappingIn(InputSchema):
     to_ado: dict[str, str] = Field(default_factory=dict, description="Casebridge state -> ADO")
     from_ado: dict[str, str] = Field(default_factory=dict, description="ADO state -> Casebridge")
     fields: dict[str, str] = Field(default_factory=dict, description="Field -> reference name")
+    iterations: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="The connection's iterations: path -> 'team-slug/Sprint name', '' for no "
+        "sprint, null to drop the entry",
+    )
     reset: bool = False
 
 
@@ -62,6 +67,7 @@ class ConnectionOut(Schema):
     area_path: str
     iteration_path: str
     mapping: dict[str, Any]
+    iterations: dict[str, str] = Field(description="Iteration path -> sprint ('' = no sprint)")
     hook_url: str
     hook_secret_hint: str
     watermark: datetime | None
@@ -93,6 +99,7 @@ class ConnectionOut(Schema):
             project=connection.project,
             project_id=connection.project_id,
             process=connection.process,
+            iterations=dict(connection.iterations or {}),
             token=token_source(connection),
             service_account=connection.service_account,
             area_path=connection.area_path,
@@ -175,6 +182,7 @@ class SyncLinkOut(Schema):
     assigned_to: str
     iteration_path: str
     last_error: str
+    note: str = Field(description="What the sync left out, and why (an unknown iteration, ...)")
     synced_at: datetime | None
     open_conflicts: int
 
@@ -201,6 +209,7 @@ def link_out(link: Any) -> SyncLinkOut:
         assigned_to=link.assigned_to,
         iteration_path=link.iteration_path,
         last_error=link.last_error,
+        note=link.note,
         synced_at=link.synced_at,
         open_conflicts=link.conflicts.filter(resolved_at__isnull=True).count(),
     )

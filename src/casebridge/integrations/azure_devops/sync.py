@@ -196,9 +196,10 @@ def _create(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> Re
     mine = values.ours(item, connection)
     mine.pop(values.STATE)
     ops = _ops({k: v for k, v in mine.items() if v != ""})
+    if "System.IterationPath" not in mine:  # in no sprint: the connection's iteration
+        ops.append(set_field("System.IterationPath", connection.iteration_path))
     ops += [
         set_field("System.AreaPath", connection.area_path),
-        set_field("System.IterationPath", connection.iteration_path),
         set_field("System.Tags", f"Casebridge; {item.key}"),
         *_case_links(item),
         *_attachments(client, item),

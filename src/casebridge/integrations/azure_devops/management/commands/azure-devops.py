@@ -86,6 +86,13 @@ class Command(BaseCommand):
         mapping.add_argument(
             "--field", action="append", default=[], metavar="FIELD=REFERENCE", help="Repeatable."
         )
+        mapping.add_argument(
+            "--iteration",
+            action="append",
+            default=[],
+            metavar="PATH=TEAM/SPRINT",
+            help="Repeatable; the connection's (every category). PATH= means no sprint.",
+        )
         mapping.add_argument("--reset", action="store_true", help="Back to the defaults.")
         status = sub.add_parser("status", help="The door's backlog, the watermark, last errors.")
         status.add_argument("slug")
@@ -194,6 +201,7 @@ class Command(BaseCommand):
                 to_ado=_pairs(options["state"], "--state"),
                 from_ado=_pairs(options["from_ado"], "--from-ado"),
                 fields=_pairs(options["field"], "--field"),
+                iterations=_pairs(options["iteration"], "--iteration"),
                 reset=options["reset"],
             )
         )
