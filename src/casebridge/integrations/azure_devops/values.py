@@ -24,14 +24,16 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from casebridge.integrations.azure_devops.models import Connection
+from casebridge.accounts.models import User
+from casebridge.integrations.azure_devops import iterations
+from casebridge.integrations.azure_devops.models import Connection, WorkItemLink
 from casebridge.integrations.azure_devops.processes import PRIORITY_VALUES, SEVERITY_VALUES
 from casebridge.integrations.azure_devops.wire import Identity, WorkItem
 from casebridge.workitems.models import WorkItem as Item
 
 STATE = "System.State"
 IDENTITY_FIELDS = frozenset({"System.AssignedTo"})
-TWO_WAY_NAMES = ("title", "priority", "assignees")
+TWO_WAY_NAMES = ("title", "priority", "assignees", "sprint")
 PRIORITY_BY_VALUE = {v: k for k, v in PRIORITY_VALUES.items()}
 
 
@@ -107,9 +109,25 @@ def repro_html(item: Item, fields: Mapping[str, str]) -> str:
 
 
 def assignee_of(item: Item) -> str:
-    """Azure DevOps has one assignee: the first of ours (by username), by e-mail."""
-    first = min(item.assignees.all(), key=lambda u: u.username, default=None)
-    return (first.email or first.username).lower() if first is not None else ""
+    """Azure DevOps has one assignee (``System.AssignedTo``), Casebridge several: Azure DevOps
+    shows the *primary* one, by e-mail. The primary assignee is the one Azure DevOps already shows
+    while they are still one of ours (so adding someone never takes the item away from them),
+    else the first by username. An assignee set in Azure DevOps is added to ours (see
+    ``inbound``), the others stay."""
+    people = [(u.email or u.username).lower() for u in sorted(item.assignees.all(), key=_name)]
+    if len(people) > 1:
+        shown = (
+            WorkItemLink.objects.filter(work_item_id=item.pk)
+            .values_list("assigned_to", flat=True)
+            .first()
+        )
+        if shown and shown in people:
+            return shown
+    return people[0] if people else ""
+
+
+def _name(user: User) -> str:
+    return user.username
 
 
 def ours(item: Item, connection: Connection) -> dict[str, Any]:
@@ -133,6 +151,8 @@ def ours(item: Item, connection: Connection) -> dict[str, Any]:
     put("assignees", assignee_of(item))
     put("version", item.version)
     put("release_version", item.release_version)
+    if item.sprint_id and item.sprint:  # an item in no sprint leaves the iteration alone
+        put("sprint", iterations.path_of(connection, item, item.sprint))
     return values
 
 
