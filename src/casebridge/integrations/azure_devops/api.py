@@ -3,7 +3,7 @@ the connections, edit a category's mapping. Administrators only."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Router, Status
 
@@ -122,7 +122,7 @@ def resolve_conflict(request: ApiRequest, conflict_id: Id, body: ConflictResolve
     return ConflictOut.of(done)
 
 
-def _connection(slug: str) -> Any:
+def _connection(slug: str) -> Connection:
 
     found = Connection.objects.filter(slug=slug, enabled=True).first()
     if found is None:
@@ -170,7 +170,7 @@ def get_link(request: ApiRequest, key: str) -> SyncLinkOut:
     return link_out(link)
 
 
-def _work_item(request: ApiRequest, key: str) -> Any:
+def _work_item(request: ApiRequest, key: str) -> WorkItem:
 
     viewer = request.auth
     item = WorkItem.objects.filter(key=key.strip().upper()[:20]).first()

@@ -4,8 +4,8 @@ conflict)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from casebridge.accounts.models import User
 from casebridge.core.errors import Reason, TransitionRefused, ValidationFailed
@@ -24,10 +24,10 @@ class Change:
     link: WorkItemLink
     item: WorkItem
     remote: Remote
-    value: Any
+    value: object
     actor: User
 
-    def unpack(self) -> tuple[WorkItemLink, WorkItem, Remote, Any, User]:
+    def unpack(self) -> tuple[WorkItemLink, WorkItem, Remote, object, User]:
         return self.link, self.item, self.remote, self.value, self.actor
 
 
@@ -37,7 +37,7 @@ def via(remote: Remote, actor: User) -> str:
     return f"{reason} ({where})" if reason else f"Changed {where}"
 
 
-def transition(item: WorkItem, actor: User, action: str, data: dict[str, Any]) -> Problem:
+def transition(item: WorkItem, actor: User, action: str, data: Mapping[str, object]) -> Problem:
     try:
         work_item_transition(actor=actor, item=item, action=action, data=data)
     except TransitionRefused as refused:

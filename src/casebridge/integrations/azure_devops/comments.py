@@ -28,7 +28,7 @@ MARKER = re.compile(r"\bcb:(\d+)\)")
 def pull_comments(link: WorkItemLink, client: AzureDevOpsClient, remote: Remote) -> int:
     """Copy the item's new comments to its cases; returns how many were copied."""
     known = SyncedComment.objects.filter(link=link, ado_comment_id__isnull=False).count()
-    if int(remote.fields.get("System.CommentCount") or 0) <= known:
+    if remote.number("System.CommentCount") <= known:
         return 0
     assert link.ado_id is not None
     copied = 0

@@ -16,15 +16,14 @@ reads it again (restored there meanwhile, it is applied; still deleted, a new co
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import QuerySet
 
-from casebridge.accounts.models import Role
+from casebridge.accounts.models import Role, User
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.integrations.azure_devops import deletions
 from casebridge.integrations.azure_devops.clients import client_for
@@ -42,15 +41,15 @@ from casebridge.integrations.outbox import outbox_enqueue
 RESOLUTIONS = ("ours", "retry")
 
 
-def can_read(viewer: Any) -> bool:
+def can_read(viewer: Actor | None) -> bool:
     return viewer is not None and not viewer.is_external
 
 
-def can_resolve(viewer: Any) -> bool:
+def can_resolve(viewer: Actor | None) -> bool:
     return viewer is None or viewer.has_role(Role.RTE, Role.ADMIN)
 
 
-def conflict_list_for(viewer: Any, *, state: str = "open") -> QuerySet[SyncConflict]:
+def conflict_list_for(viewer: Actor | None, *, state: str = "open") -> QuerySet[SyncConflict]:
     if not can_read(viewer):
         raise PermissionDenied("Only staff see the Azure DevOps sync conflicts")
     found = SyncConflict.objects.select_related(
@@ -63,7 +62,7 @@ def conflict_list_for(viewer: Any, *, state: str = "open") -> QuerySet[SyncConfl
     return found.order_by("-created_at", "-id")
 
 
-def conflict_get_for(viewer: Any, conflict_id: int) -> SyncConflict:
+def conflict_get_for(viewer: Actor | None, conflict_id: int) -> SyncConflict:
     found = (
         conflict_list_for(viewer, state="all").filter(pk=conflict_id).first()
         if can_read(viewer)
@@ -75,7 +74,7 @@ def conflict_get_for(viewer: Any, conflict_id: int) -> SyncConflict:
 
 
 def conflict_resolve(
-    *, actor: Any, conflict: SyncConflict, resolution: str, note: str = ""
+    *, actor: Actor | None, conflict: SyncConflict, resolution: str, note: str = ""
 ) -> SyncConflict:
     if not can_resolve(actor):
         raise PermissionDenied("Only the RTE or an administrator resolves sync conflicts")
@@ -94,7 +93,7 @@ def conflict_resolve(
                 fields={"resolution": f"Resolved already ({locked.resolution})."},
             )
         locked.resolved_at = clock.now()
-        locked.resolved_by = actor if getattr(actor, "pk", None) else None
+        locked.resolved_by = actor if isinstance(actor, User) else None
         locked.resolution = resolution
         locked.save(update_fields=["resolved_at", "resolved_by", "resolution"])
         link = WorkItemLink.objects.select_for_update().get(pk=locked.link_id)

@@ -23,7 +23,6 @@ internal notes marked with their origin, each once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import structlog
 from django.db import transaction
@@ -52,7 +51,7 @@ from casebridge.workitems.models import WorkItem
 
 log = structlog.get_logger("casebridge.azure_devops.inbound")
 
-_UNSET: Any = object()
+_UNSET = object()
 PRIORITY_OF = {v: k for k, v in PRIORITY_VALUES.items()}
 
 
@@ -84,21 +83,19 @@ def apply_remote(
         link.synced = {**link.synced, **now_theirs}
         link.rev = remote.rev
         link.iteration_path = str(remote.fields.get("System.IterationPath") or "")[:400]
-        link.assigned_to = values.normalise(
-            "System.AssignedTo", remote.fields.get("System.AssignedTo")
-        )[:200]
+        link.assigned_to = values.assigned_to(remote)[:200]
         link.synced_at = clock.now()
         _settle_conflicts(link, now_theirs)
         has_open = link.conflicts.filter(resolved_at__isnull=True).exists()
         link.state = LinkState.CONFLICT if has_open else LinkState.SYNCED
         link.last_error = ""
         link.save()
-    if client is not None and int(remote.fields.get("System.CommentCount") or 0):
+    if client is not None and remote.number("System.CommentCount"):
         pull_comments(link, client, remote)
     return outcome
 
 
-def _settle_conflicts(link: WorkItemLink, now_theirs: Mapping[str, Any]) -> None:
+def _settle_conflicts(link: WorkItemLink, now_theirs: Mapping[str, object]) -> None:
     """An open conflict whose fields Azure DevOps has moved away from is over: the item now
     agrees, or a newer change was applied or recorded as its own conflict."""
     for conflict in link.conflicts.select_for_update().filter(resolved_at__isnull=True):
@@ -112,7 +109,7 @@ def _apply_changes(
     link: WorkItemLink,
     item: WorkItem,
     remote: Remote,
-    changed: Mapping[str, Any],
+    changed: Mapping[str, object],
     by: Identity | None,
 ) -> str:
     connection = link.connection
@@ -189,7 +186,7 @@ def _assignee(change: Change) -> Problem:
             [Reason("state", f"Assign is not possible from '{state}'", "assignees")],
         )
     # Added as the primary assignee: the others stay (Azure DevOps has room for one only).
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "assignees": [*current, assignee.username],
         "reason": via(remote, actor),
     }
@@ -231,7 +228,7 @@ def _state(change: Change) -> Problem:
         return None
     workflow = workflow_for(item.category)
     targets = {state for state, theirs in to_ado.items() if theirs == value}
-    preferred = mapping.get("from_ado", {}).get(value)
+    preferred = mapping.get("from_ado", {}).get(str(value))
     candidates = [
         t for t in workflow.transitions if item.status in t.sources and t.targets() & targets
     ]
@@ -265,10 +262,10 @@ def _state(change: Change) -> Problem:
     )
 
 
-def _data_for(link: WorkItemLink, item: WorkItem, remote: Remote, actor: User) -> dict[str, Any]:
+def _data_for(link: WorkItemLink, item: WorkItem, remote: Remote, actor: User) -> dict[str, object]:
     """What the mapped transition may need, from the remote item."""
-    data: dict[str, Any] = {"reason": via(remote, actor)}
-    assigned = values.normalise("System.AssignedTo", remote.fields.get("System.AssignedTo"))
+    data: dict[str, object] = {"reason": via(remote, actor)}
+    assigned = values.assigned_to(remote)
     if assigned and (user := person(Identity("", "", assigned))):
         current = [u.username for u in item.assignees.all()]
         data["assignees"] = [*current, *([] if user.username in current else [user.username])]
@@ -311,7 +308,7 @@ def record_conflict(  # noqa: PLR0917 - one record, its parts named at each call
     kind: str,
     summary: str,
     reasons: list[Reason],
-    theirs: Mapping[str, Any],
+    theirs: Mapping[str, object],
 ) -> None:
     """Record a conflict once (a repeated hook or reconcile pass finds the open one)."""
     item = WorkItem.objects.get(pk=link.work_item_id)

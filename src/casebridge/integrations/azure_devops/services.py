@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -31,6 +31,7 @@ from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.azure_devops.processes import (
     CATEGORIES,
     PROCESSES,
+    CategoryMapping,
     default_mapping,
 )
 from casebridge.integrations.delivery.models import DeliverySource, SourceKind
@@ -115,7 +116,7 @@ def _process_of(process: str, verified: Verified) -> str:
 
 def _initial_mapping(
     process: str, categories: tuple[str, ...], types: Mapping[str, str]
-) -> dict[str, Any]:
+) -> dict[str, CategoryMapping]:
     errors = {
         f"types.{category}": wrong
         for category, type_name in types.items()
@@ -255,7 +256,7 @@ def connection_map(
             f"Connection '{connection.slug}' is not for {category or 'that category'}",
             fields={"category": f"Use {', '.join(connection.categories)}."},
         )
-    current = copy.deepcopy(connection.mapping.get(category) or {})
+    current = cast("CategoryMapping", copy.deepcopy(connection.mapping.get(category) or {}))
     type_name = type_name or str(current.get("type", ""))
     if reset or type_name != current.get("type"):
         if wrong := mapping.type_error(connection.process, category, type_name):
@@ -265,9 +266,9 @@ def connection_map(
         changed = default_mapping(connection.process, category, type_name)
     else:
         changed = copy.deepcopy(current)
-    for part, entries in (("to_ado", to_ado), ("from_ado", from_ado), ("fields", fields)):
-        changed.setdefault(part, {})
-        changed[part].update(dict(entries or {}))
+    changed["to_ado"] = {**changed.get("to_ado", {}), **dict(to_ado or {})}
+    changed["from_ado"] = {**changed.get("from_ado", {}), **dict(from_ado or {})}
+    changed["fields"] = {**changed.get("fields", {}), **dict(fields or {})}
     errors = mapping.check(connection.process, category, changed)
     paths, path_errors = _iterations(connection, iterations or {})
     errors |= path_errors

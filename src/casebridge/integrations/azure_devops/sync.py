@@ -22,7 +22,6 @@ second time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import structlog
 from django.conf import settings
@@ -101,7 +100,7 @@ def held_fields(link: WorkItemLink) -> set[str]:
     return held
 
 
-def remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, Any], *, own: bool) -> None:
+def remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, object], *, own: bool) -> None:
     """The remote's new revision is known, and ``sent`` is agreed (keys of ours only)."""
     link.synced = {k: v for k, v in link.synced.items() if k != CREATING} | dict(sent)
     link.rev = max(link.rev, remote.rev)
@@ -111,9 +110,7 @@ def remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, Any], *, own
     link.iteration_path = str(remote.fields.get("System.IterationPath") or link.iteration_path)[
         :400
     ]
-    link.assigned_to = values.normalise(
-        "System.AssignedTo", remote.fields.get("System.AssignedTo")
-    )[:200]
+    link.assigned_to = values.assigned_to(remote)[:200]
     link.synced_at = clock.now()
     if link.state in (LinkState.PENDING, LinkState.ERROR):
         link.state = LinkState.SYNCED
@@ -129,7 +126,7 @@ def _save(link: WorkItemLink) -> None:
     link.save()
 
 
-def _changes(link: WorkItemLink, mine: Mapping[str, Any], held: set[str]) -> dict[str, Any]:
+def _changes(link: WorkItemLink, mine: Mapping[str, object], held: set[str]) -> dict[str, object]:
     unknown = set(link.synced.get(UNKNOWN, []))
     return {
         k: v
@@ -140,10 +137,10 @@ def _changes(link: WorkItemLink, mine: Mapping[str, Any], held: set[str]) -> dic
     }
 
 
-_UNSET: Any = object()
+_UNSET = object()
 
 
-def _ops(changes: Mapping[str, Any]) -> list[PatchOp]:
+def _ops(changes: Mapping[str, object]) -> list[PatchOp]:
     ops = []
     for name, value in changes.items():
         if name in values.IDENTITY_FIELDS and not value:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
-from typing import Any
+from typing import cast
 
 from django.conf import settings
 from django.urls import reverse
@@ -27,8 +27,12 @@ from django.urls import reverse
 from casebridge.accounts.models import User
 from casebridge.integrations.azure_devops import iterations
 from casebridge.integrations.azure_devops.models import Connection, WorkItemLink
-from casebridge.integrations.azure_devops.processes import PRIORITY_VALUES, SEVERITY_VALUES
-from casebridge.integrations.azure_devops.wire import Identity, WorkItem
+from casebridge.integrations.azure_devops.processes import (
+    PRIORITY_VALUES,
+    SEVERITY_VALUES,
+    CategoryMapping,
+)
+from casebridge.integrations.azure_devops.wire import Identity, WorkItem, as_int
 from casebridge.workitems.models import WorkItem as Item
 
 STATE = "System.State"
@@ -37,11 +41,11 @@ TWO_WAY_NAMES = ("title", "priority", "assignees", "sprint")
 PRIORITY_BY_VALUE = {v: k for k, v in PRIORITY_VALUES.items()}
 
 
-def category_mapping(connection: Connection, category: str) -> Mapping[str, Any]:
+def category_mapping(connection: Connection, category: str) -> CategoryMapping:
     found = connection.mapping.get(category)
     if not isinstance(found, Mapping):
         raise LookupError(f"connection {connection.slug} does not map {category}s")
-    return found
+    return cast("CategoryMapping", found)
 
 
 def field_of(connection: Connection, category: str, name: str) -> str:
@@ -130,13 +134,13 @@ def _name(user: User) -> str:
     return user.username
 
 
-def ours(item: Item, connection: Connection) -> dict[str, Any]:
+def ours(item: Item, connection: Connection) -> dict[str, object]:
     """Casebridge's values of ``item`` as the Azure DevOps fields the mapping names."""
     mapping = category_mapping(connection, item.category)
     fields: Mapping[str, str] = mapping.get("fields") or {}
-    values: dict[str, Any] = {STATE: mapping["to_ado"][item.status]}
+    values: dict[str, object] = {STATE: mapping["to_ado"][item.status]}
 
-    def put(name: str, value: Any) -> None:
+    def put(name: str, value: object) -> None:
         if ref := fields.get(name):
             values[ref] = value
 
@@ -156,20 +160,24 @@ def ours(item: Item, connection: Connection) -> dict[str, Any]:
     return values
 
 
-def normalise(name: str, value: Any) -> Any:
+def normalise(name: str, value: object) -> object:
     if value is None:
         return ""
     if name in IDENTITY_FIELDS:
         identity = Identity.from_ref(value)
         return (identity.unique_name if identity else "").lower()
     if name == "Microsoft.VSTS.Common.Priority":
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return ""
+        number = as_int(value, -1)
+        return number if number >= 0 else ""
     return value
 
 
-def theirs(remote: WorkItem, keys: set[str] | Mapping[str, Any]) -> dict[str, Any]:
+def assigned_to(remote: WorkItem) -> str:
+    """The remote item's assignee, by lowercased unique name ("" for nobody)."""
+    identity = Identity.from_ref(remote.fields.get("System.AssignedTo"))
+    return (identity.unique_name if identity else "").lower()
+
+
+def theirs(remote: WorkItem, keys: set[str] | Mapping[str, object]) -> dict[str, object]:
     """The remote item's values of ``keys``, normalised as ``ours`` gives them."""
     return {name: normalise(name, remote.fields.get(name)) for name in keys}
