@@ -13,6 +13,7 @@ from casebridge.accounts.models import Team
 from casebridge.core.csvexport import csv_response
 from casebridge.core.errors import DomainError, ValidationFailed
 from casebridge.sprints import selectors, serializers, services
+from casebridge.sprints.selectors.backlog import backlog_for
 from casebridge.sprints.selectors.sprints import unit_short
 from casebridge.sprints.views.common import abilities, moves, report, safe_next, tabs
 from casebridge.web.pages import Request, page, viewer
@@ -46,7 +47,7 @@ def index(request: Request) -> HttpResponse:
 def backlog(request: Request, team: str) -> HttpResponse:
     user = viewer(request)
     found = selectors.team_get_for(user, team)
-    ranked = selectors.backlog_for(user, found)
+    ranked = backlog_for(user, found)
     rows = Paginator(ranked, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "team": found,
@@ -76,7 +77,7 @@ def backlog_export(request: Request, team: str) -> HttpResponseBase:
     """The whole ranked backlog as CSV (rank, reason and all), streamed."""
     user = viewer(request)
     found = selectors.team_get_for(user, team)
-    rows = serializers.backlog_csv_rows(selectors.backlog_for(user, found))
+    rows = serializers.backlog_csv_rows(backlog_for(user, found))
     return csv_response(f"backlog-{found.slug}", serializers.BACKLOG_CSV_HEADER, rows)
 
 

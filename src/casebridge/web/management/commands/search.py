@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from casebridge.core.cli import actor_from, add_actor_argument, print_json
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json
 from casebridge.web.api import search_out
 
 MAX_QUERY = 200
@@ -24,17 +22,20 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the API's answer as JSON")
         add_actor_argument(parser)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        text = " ".join(options["query"]).strip()
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
+        words = options["query"]
+        text = " ".join(str(w) for w in words).strip() if isinstance(words, list) else ""
         if not text:
             raise CommandError("QUERY: say what to search for.", returncode=2)
         if len(text) > MAX_QUERY:
             raise CommandError(f"QUERY: at most {MAX_QUERY} characters.", returncode=2)
-        if not 1 <= options["limit"] <= 60:
+        limit = options.number("limit")
+        if not 1 <= limit <= 60:
             raise CommandError("--limit: between 1 and 60.", returncode=2)
         actor = actor_from(options)
-        result = search_out(actor, text, options["limit"])
-        if options["json"]:
+        result = search_out(actor, text, limit)
+        if options.flag("json"):
             print_json(result.dict())
             return
         if result.match is not None:
