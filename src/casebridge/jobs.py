@@ -9,6 +9,7 @@ from django.conf import settings
 
 from casebridge.cases.services import close_quiet_resolved_cases
 from casebridge.core.idempotency import forget_expired as idempotency_keys_forget
+from casebridge.core.tasks import tasks_reclaim
 from casebridge.integrations.azure_devops.reconcile import reconcile_all
 from casebridge.integrations.delivery.processing import process_pending
 from casebridge.integrations.mailin.imap import mailboxes_poll
@@ -34,6 +35,7 @@ def periodic_jobs() -> list[Job]:
         Job("open and update the cases of alert groups", 0, worker_sync),
         Job("forget old intake rate windows", 600, rate_windows_prune),
         Job("forget expired idempotency keys", 600, idempotency_keys_forget),
+        Job("run again the tasks of workers that are gone", 15, tasks_reclaim),
         # e-mail in: new mail of the IMAP mailboxes into the store, stored mail into cases
         Job("poll the IMAP mailboxes", settings.MAIL_POLL_SECONDS, mailboxes_poll),
         Job("turn stored e-mail into cases and comments", 0, mail_process_due),

@@ -323,6 +323,9 @@ TASKS = {
     }
 }
 
+#: A task running under a worker without a heartbeat for this long is run again (core.tasks).
+TASK_LEASE_SECONDS = env.int("CASEBRIDGE_TASK_LEASE_SECONDS", default=120)
+
 NINJA_PAGINATION_PER_PAGE = 50
 #: Requests one API token may make a minute (0: no limit); over it, 429 with Retry-After.
 API_RATE_LIMIT_PER_MINUTE = env.int("CASEBRIDGE_API_RATE_LIMIT_PER_MINUTE", default=600)
