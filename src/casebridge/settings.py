@@ -323,6 +323,12 @@ TASKS = {
     }
 }
 
+#: Processed intake payloads, processed e-mail's bytes and delivered outbox messages are removed
+#: after this many days (0: kept for ever); core.retention.
+RETENTION_DAYS = env.int("CASEBRIDGE_RETENTION_DAYS", default=30)
+#: A task running under a worker without a heartbeat for this long is run again (core.tasks).
+TASK_LEASE_SECONDS = env.int("CASEBRIDGE_TASK_LEASE_SECONDS", default=120)
+
 NINJA_PAGINATION_PER_PAGE = 50
 #: Requests one API token may make a minute (0: no limit); over it, 429 with Retry-After.
 API_RATE_LIMIT_PER_MINUTE = env.int("CASEBRIDGE_API_RATE_LIMIT_PER_MINUTE", default=600)
