@@ -87,6 +87,15 @@ class Options(Mapping[str, object]):
     def path_or_none(self, name: str) -> Path | None:
         return None if self._options.get(name) is None else self.path(name)
 
+    def numbers(self, name: str) -> list[int]:
+        """An ``append`` or ``nargs`` option of ints (absent or ``None`` is no value)."""
+        value = self._options.get(name) or []
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise TypeError(f"option {name!r} is {type(value).__name__}, not a list of int")
+        return [int(v) for v in value]
+
     def texts(self, name: str) -> list[str]:
         """An ``append`` or ``nargs`` option (absent or ``None`` is no value)."""
         return self.texts_or_none(name) or []
