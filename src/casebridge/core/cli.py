@@ -102,6 +102,12 @@ class Options:
     def optional_number(self, name: str) -> int | None:
         return None if self._options.get(name) is None else self.number(name)
 
+    def real(self, name: str) -> float:
+        return self._get(name, float)
+
+    def optional_real(self, name: str) -> float | None:
+        return None if self._options.get(name) is None else self.real(name)
+
     def flag(self, name: str) -> bool:
         return bool(self._options.get(name))
 
