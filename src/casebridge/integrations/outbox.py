@@ -33,7 +33,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
-from casebridge.core import clock
+from casebridge.core import clock, tracing
 from casebridge.core.prepared import row_insert
 from casebridge.integrations.models import OutboxMessage
 
@@ -83,11 +83,15 @@ def outbox_enqueue(
     """Add a message in the transaction of the change; it is due at once after the commit."""
     _require_transaction("outbox_enqueue")
     now = clock.now()
+    body = dict(payload)
+    cause = tracing.current_audit_event()
+    if cause is not None:
+        body.setdefault("audit_event", cause)
     return row_insert(
         OutboxMessage(
             topic=topic,
             key=key,
-            payload=dict(payload),
+            payload=body,
             destination=destination,
             created_at=now,
             available_at=now,
@@ -107,12 +111,15 @@ def outbox_enqueue_for(
 
     Returns whether it was added. Call it inside a transaction (the handler's own)."""
     _require_transaction("outbox_enqueue_for")
+    body = dict(payload)
+    if "audit_event" in cause.payload:  # the fan-out follows the same change
+        body.setdefault("audit_event", cause.payload["audit_event"])
     return _insert_once(
         idempotency_key=derived_key(cause, destination),
         destination=destination,
         topic=topic,
         key=key,
-        payload=payload,
+        payload=body,
     )
 
 
@@ -145,10 +152,14 @@ def _insert_once(
     payload: Mapping[str, object],
 ) -> bool:
     now = clock.now()
+    body = dict(payload)
+    cause = tracing.current_audit_event()
+    if cause is not None:
+        body.setdefault("audit_event", cause)
     message = OutboxMessage(
         topic=topic,
         key=key,
-        payload=dict(payload),
+        payload=body,
         destination=destination,
         idempotency_key=idempotency_key,
         created_at=now,

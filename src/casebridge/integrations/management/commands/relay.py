@@ -54,7 +54,7 @@ class Command(BaseCommand):
         relay = Relay(
             concurrency=max(1, concurrency),
             batch=batch,
-            lease_seconds=opts.optional_real("lease"),
+            lease_seconds=opts.real_or_none("lease"),
             poll_seconds=opts.real("poll"),
         )
         log.info("relay_started", concurrency=concurrency, batch=batch)
