@@ -275,6 +275,15 @@ def _alert_events(data: Mapping[str, object]) -> list[AlertEvent]:
 EVENT_ACTION = {"trigger": "firing", "acknowledge": "acknowledged", "resolve": "resolved"}
 
 
+def _first_href(links: object) -> object:
+    """The ``href`` of an event's first link. The door does not check ``links``: a string (or
+    nothing) has no link, while an object or a number fails the payload, as indexing them does."""
+    if not links or isinstance(links, str):
+        return ""
+    first = _array(links)[0]
+    return first.get("href", "") if isinstance(first, dict) else ""
+
+
 def _generic_events(data: Mapping[str, object], assigned_key: str) -> list[AlertEvent]:
     payload = _object(data.get("payload") or {})
     labels = {
@@ -284,8 +293,7 @@ def _generic_events(data: Mapping[str, object], assigned_key: str) -> list[Alert
     }
     summary = str(payload.get("summary") or "")
     annotations = {"summary": summary} if summary else {}
-    links = _array(data.get("links") or [])
-    first_link = links[0].get("href", "") if links and isinstance(links[0], dict) else ""
+    first_link = _first_href(data.get("links"))
     return [
         AlertEvent(
             fingerprint=str(data.get("dedup_key") or assigned_key),
