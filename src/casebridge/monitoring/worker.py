@@ -22,12 +22,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 
+from casebridge.accounts.models import User
 from casebridge.core import clock
 from casebridge.core import events as domain_events
 from casebridge.core.retention import delete_in_batches, retention_cutoff
@@ -203,7 +203,7 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
 # --- sync -----------------------------------------------------------------------------------------
 
 
-def _sync(group: AlertGroup, account: Any) -> None:
+def _sync(group: AlertGroup, account: User | None) -> None:
     if group.case_id is None:
         group.case = alert_cases.case_for_group(group, actor=account)
     if group.case is not None:
