@@ -144,10 +144,9 @@ def _database(url: str) -> dict[str, object]:
     # database checkpoints it, and reopening costs the PRAGMAs; together ~20 ms a request.
     config.setdefault("CONN_MAX_AGE", env.int("CASEBRIDGE_DB_CONN_MAX_AGE", default=60))
     config["CONN_HEALTH_CHECKS"] = True
-    if (
-        config["ENGINE"] == "django.db.backends.postgresql"
-        and env.str("CASEBRIDGE_DB_POOLER", default="") == "transaction"
-    ):
+    if config["ENGINE"] == "django.db.backends.postgresql" and env.str(
+        "CASEBRIDGE_DB_POOLER", default=""
+    ) == "transaction":
         # PgBouncer in transaction mode: a connection is the server's only for one transaction,
         # so nothing may outlive one: no server-side (WITH HOLD) cursors for .iterator(), no
         # prepared statements kept by psycopg. Casebridge sets no session state otherwise.
