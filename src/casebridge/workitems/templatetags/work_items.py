@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django import template
 from django.urls import reverse
@@ -13,12 +13,14 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.web.templatetags.ui import exact, relative
 from casebridge.workitems.definitions import WORKFLOWS
 from casebridge.workitems.models import Category, Priority
 
 if TYPE_CHECKING:
     from casebridge.workitems.models import WorkItem
+    from casebridge.workitems.selectors.boards import Card
 
 register = template.Library()
 
@@ -76,7 +78,7 @@ def category_label(category: str) -> str:
 
 
 @register.filter
-def person(user: Any) -> str:
+def person(user: Actor | None) -> str:
     """``Sofia Ramos · L3`` (the level only for developers who have one)."""
     if user is None:
         return "—"
@@ -93,7 +95,7 @@ UNASSIGNED = '<span class="unassigned">Unassigned</span>'
 
 
 def _card(
-    card: Any, base: str, badges: dict[str, str], now: datetime, sla: dict[str, tuple[str, str]]
+    card: Card, base: str, badges: dict[str, str], now: datetime, sla: dict[str, tuple[str, str]]
 ) -> str:
     key = escape(card.key)
     level, words = sla.get(card.key, ("", ""))
@@ -119,9 +121,7 @@ def _card(
 
 
 @register.filter
-def board_cards(
-    cards: Sequence[object], sla: dict[str, tuple[str, str]] | None = None
-) -> SafeString:
+def board_cards(cards: Sequence[Card], sla: dict[str, tuple[str, str]] | None = None) -> SafeString:
     """A board column's cards as HTML in one pass, every value escaped: a 10k-item board shows
     a few hundred cards, and through the template engine they took most of the page's time."""
     if not cards:
