@@ -1,5 +1,6 @@
 """casebridge sla calendar|policy list|show|create|update|delete, sla policy order, sla tier,
-sla clocks CASE: SLA calendars and policies (administrators write; staff read)."""
+sla clocks CASE, sla item-target (a fix target for work items): SLA calendars and policies
+(administrators write; staff read)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from casebridge.core.cli import actor_from, add_actor_argument, run
 from casebridge.core.text import plural
 from casebridge.sla import calendars, policies, selectors
 from casebridge.sla.clocks import KIND_LABELS, Kind
+from casebridge.sla.items import item_policy_create
 from casebridge.sla.models import Policy
 from casebridge.sla.schemas import CalendarOut, PolicyOut
 
@@ -113,7 +115,15 @@ class Command(BaseCommand):
         tier.add_argument("tier", help="e.g. gold; empty to remove")
         clocks = things.add_parser("clocks", help="Show a case's clocks.")
         clocks.add_argument("case")
-        for p in (tier, clocks):
+        item = things.add_parser("item-target", help="Add a fix target for work items.")
+        item.add_argument("--name", required=True)
+        item.add_argument("--calendar", required=True, help="The calendar's slug")
+        item.add_argument("--categories", help="Comma-separated: bug, feature, improvement")
+        item.add_argument("--priorities", help="Comma-separated: critical, major, minor")
+        item.add_argument("--fix-minutes", type=int, required=True, help="Business minutes")
+        item.add_argument("--warn-percent", type=int, default=75)
+        item.add_argument("--lead", help="Username told of warnings and breaches")
+        for p in (tier, clocks, item):
             add_actor_argument(p)
             p.add_argument("--json", action="store_true", help="Print JSON.")
 
@@ -121,8 +131,8 @@ class Command(BaseCommand):
         self.actor = actor_from(options)
         self.json = bool(options["json"])
         thing = options["thing"]
-        if thing in ("tier", "clocks"):
-            getattr(self, f"_{thing}")(options)
+        if thing in ("tier", "clocks", "item-target"):
+            getattr(self, f"_{str(thing).replace('-', '_')}")(options)
         else:
             getattr(self, f"_{thing}_{options['verb']}")(options)
 
@@ -324,3 +334,22 @@ class Command(BaseCommand):
             self.stdout.write(f"{r['clock']:<16} {r['state']:<9} {when}")
         if not rows:
             self.stdout.write(f"{case.key}: no SLA clocks (no policy applies)")
+
+    def _item_target(self, options: Options) -> None:
+        fix = options.get("fix_minutes")
+        warn = options.get("warn_percent")
+        p = run(
+            lambda: item_policy_create(
+                actor=self.actor,
+                name=_text(options, "name"),
+                calendar=_text(options, "calendar"),
+                categories=_csv(_opt(options, "categories")) or [],
+                priorities=_csv(_opt(options, "priorities")) or [],
+                fix_minutes=fix if isinstance(fix, int) else None,
+                warn_percent=warn if isinstance(warn, int) else 75,
+                lead=_opt(options, "lead"),
+            )
+        )
+        data = {"slug": p.slug, "categories": p.categories, "priorities": p.priorities,
+                "fix_minutes": p.fix_minutes, "calendar": p.calendar.slug}  # fmt: skip
+        self._print(data, f"created item target {p.slug}: fix within {p.fix_minutes} min")
