@@ -86,6 +86,7 @@ class MappingInput(TypedDict, total=False):
     to_ado: dict[str, str]
     from_ado: dict[str, str]
     fields: dict[str, str]
+    iterations: dict[str, str | None]
 
 
 class MappingForm(forms.Form):
@@ -141,6 +142,29 @@ class MappingForm(forms.Form):
             )
             self.aliases[f"mapping.{category}.fields.{field}"] = name
             self.field_names.append((field, name))
+        self.known_paths = dict(connection.iterations or {})
+        self.fields["iterations"] = forms.CharField(
+            initial="\n".join(f"{path} = {key}" for path, key in self.known_paths.items()),
+            label="Iterations (every category)",
+            required=False,
+            widget=forms.Textarea(attrs={"class": "mono", "rows": 4}),
+            help_text="One per line: Shop\\Iteration 7 = core-team/Sprint 12 (nothing after = "
+            "means no sprint). Other paths: the sprint named like their last part.",
+        )
+        for path in self.known_paths:
+            self.aliases[f"iterations.{path}"] = "iterations"
+
+    def clean_iterations(self) -> dict[str, str]:
+        given: dict[str, str] = {}
+        for line in str(self.cleaned_data.get("iterations") or "").splitlines():
+            if not line.strip():
+                continue
+            path, sep, key = line.partition("=")
+            if not sep or not path.strip():
+                raise forms.ValidationError(f"Write 'PATH = team/Sprint', not '{line.strip()}'.")
+            given[path.strip()] = key.strip()
+            self.aliases[f"iterations.{path.strip()}"] = "iterations"
+        return given
 
     @property
     def to_ado_rows(self) -> list[BoundField]:
@@ -163,4 +187,8 @@ class MappingForm(forms.Form):
             "to_ado": {state: data[name] for state, name in self.to_ado if data[name]},
             "from_ado": {state: data[name] for state, name in self.from_ado if data[name]},
             "fields": {field: data[name].strip() for field, name in self.field_names},
+            "iterations": {
+                **{path: None for path in self.known_paths if path not in data["iterations"]},
+                **data["iterations"],
+            },
         }
