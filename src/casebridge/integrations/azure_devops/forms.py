@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from django import forms
 from django.forms import BoundField
@@ -68,15 +68,46 @@ class ConnectForm(forms.Form):
         assert isinstance(team, forms.ModelChoiceField)
         team.queryset = Team.objects.order_by("name")
 
-    def to_input(self) -> dict[str, Any]:  # the cleaned data, as connection_connect's keywords
-        data = dict(self.cleaned_data)
-        return {key: value if value is not None else "" for key, value in data.items()} | {
-            "team": data.get("team")
-        }
+    def to_input(self) -> ConnectInput:
+        data = self.cleaned_data
+
+        def text(name: str) -> str:
+            return str(data.get(name) or "")
+
+        team = data.get("team")
+        return ConnectInput(
+            name=text("name"),
+            organization_url=text("organization_url"),
+            project=text("project"),
+            pat=text("pat"),
+            pat_env=text("pat_env"),
+            slug=text("slug"),
+            team=team if isinstance(team, Team) else None,
+            category=text("category"),
+            process=text("process"),
+            area_path=text("area_path"),
+            iteration_path=text("iteration_path"),
+        )
 
 
 def _slot(prefix: str, index: int) -> str:
     return f"{prefix}_{index}"
+
+
+class ConnectInput(TypedDict):
+    """``connection_connect``'s keywords, from the connect page."""
+
+    name: str
+    organization_url: str
+    project: str
+    pat: str
+    pat_env: str
+    slug: str
+    team: Team | None
+    category: str
+    process: str
+    area_path: str
+    iteration_path: str
 
 
 class MappingInput(TypedDict, total=False):
