@@ -80,6 +80,9 @@ def test_a_report_and_a_csv_export_read_from_the_replica(pg_replica: PgReplica, 
         body = b"".join(export.streaming_content)
     assert export.status_code == 200 and body.count(b"\n") >= 2
     assert any("cases_case" in q["sql"] for q in on_replica.captured_queries)
+    # who may act is read from the primary: a revoked token or a deactivated user acts no more
+    read_there = " ".join(q["sql"] for q in on_replica.captured_queries)
+    assert 'FROM "accounts_' not in read_there and 'FROM "django_session"' not in read_there
     with CaptureQueriesContext(connections["replica"]) as on_replica:
         assert client.get("/cases/").status_code == 200  # the queue: always the primary
     assert on_replica.captured_queries == []

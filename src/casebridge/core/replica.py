@@ -40,6 +40,12 @@ LAG_SQL = (
     "else coalesce(extract(epoch from now() - pg_last_xact_replay_timestamp()), 0) end"
 )
 
+#: Who may act is always read from the primary: a user deactivated or a token revoked a second
+#: ago must not act through a replica that has not seen it yet.
+PRIMARY_ONLY_APPS = frozenset(
+    {"accounts", "auth", "sessions", "axes", "otp_totp", "otp_static", "account", "socialaccount"}
+)
+
 _reads_from: ContextVar[str | None] = ContextVar("casebridge_lagging_reads", default=None)
 _checked: dict[str, float] = {"at": -1e9, "lag": float("inf")}
 
@@ -90,6 +96,8 @@ class ReplicaRouter:
     """Reads inside :func:`lagging_reads` to the replica; everything else to the primary."""
 
     def db_for_read(self, model: type[Model], **hints: object) -> str | None:
+        if model._meta.app_label in PRIMARY_ONLY_APPS:
+            return PRIMARY
         return _reads_from.get()
 
     def db_for_write(self, model: type[Model], **hints: object) -> str:
