@@ -273,7 +273,7 @@ def on_case_commented(*, key: str, comment_id: int, source: str) -> None:
     notify(
         users=mentioned,
         subject_key=case.key,
-        message=f"{author.display_name} mentioned you on {case.key}: {_excerpt(comment.body)}",
+        message=f"{author.display_name} mentioned you on {case.key}: {excerpt(comment.body)}",
         url=f"/cases/{case.key}/#comment-{comment.pk}",
         kind=Kind.MENTIONED,
         case=case,
@@ -304,7 +304,7 @@ def on_case_commented(*, key: str, comment_id: int, source: str) -> None:
             exclude=author,
         )
     others = [p for p in case_staff(case) if p not in mentioned]
-    message = f"{author.display_name} wrote on {case.key}: {_excerpt(comment.body)}"
+    message = f"{author.display_name} wrote on {case.key}: {excerpt(comment.body)}"
     _staff_among(case, others, message=message, source=source, exclude=author)
 
 
@@ -337,7 +337,7 @@ def _asked(case: Any, comment: Any) -> bool:
     ).exists()
 
 
-def _excerpt(text: str, limit: int = 140) -> str:
+def excerpt(text: str, limit: int = 140) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 

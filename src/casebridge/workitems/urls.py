@@ -11,4 +11,6 @@ urlpatterns = [
     path("queues/<slug:slug>/", views.queue, name="queue"),
     path("<str:key>/", views.work_item_detail, name="detail"),
     path("<str:key>/actions/<slug:action>/", views.work_item_act, name="act"),
+    path("<str:key>/comments/", views.comment_create, name="comment"),
+    path("<str:key>/link/", views.link_set, name="link"),
 ]

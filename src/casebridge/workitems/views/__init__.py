@@ -1,5 +1,6 @@
 """The work-item pages: the item page with its actions, boards, the list, queues per role."""
 
+from casebridge.workitems.views.conversation import comment_create, link_set
 from casebridge.workitems.views.detail import work_item_act, work_item_detail
 from casebridge.workitems.views.lists import (
     QUEUES,
@@ -14,6 +15,8 @@ __all__ = [
     "QUEUES",
     "board",
     "board_home",
+    "comment_create",
+    "link_set",
     "queue",
     "queues_for",
     "work_item_act",
