@@ -10,6 +10,7 @@ from casebridge.workitems.views.lists import (
     queues_for,
     work_item_list,
 )
+from casebridge.workitems.views.lookup import lookup
 
 __all__ = [
     "QUEUES",
@@ -17,6 +18,7 @@ __all__ = [
     "board_home",
     "comment_create",
     "link_set",
+    "lookup",
     "queue",
     "queues_for",
     "work_item_act",

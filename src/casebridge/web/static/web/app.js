@@ -87,6 +87,30 @@
     focusableFrames(event.target);
   });
 
+  // A suggested work item (the escalation form's type-ahead and similar items): a button with
+  // data-pick fills the field named by data-pick-into (and ticks the category of
+  // data-pick-category), then says so with an input event (the live checklist looks again).
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-pick]") : null;
+    if (!button) {
+      return;
+    }
+    var field = document.getElementById(button.dataset.pickInto || "");
+    if (!field) {
+      return;
+    }
+    if (button.dataset.pickCategory) {
+      var radio = document.querySelector("input[name=category][value='" + button.dataset.pickCategory + "']");
+      if (radio && !radio.checked) {
+        radio.checked = true;
+        radio.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    }
+    field.value = button.dataset.pick;
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+    field.focus();
+  });
+
   function openPopovers() {
     return document.querySelectorAll("details.action-pop[open]");
   }
