@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 
@@ -23,7 +24,7 @@ from casebridge.accounts.api import router as accounts_router
 from casebridge.accounts.services import token_authenticate
 from casebridge.cases.api import router as cases_router
 from casebridge.catalog.api import router as catalog_router
-from casebridge.core import ratelimit
+from casebridge.core import idempotency, ratelimit
 from casebridge.core.errors import DomainError, PermissionDenied, TooManyRequests
 from casebridge.core.jsonbody import JsonTooDeep, json_loads
 from casebridge.incidents.api import router as incidents_router
@@ -77,7 +78,35 @@ class BoundedJsonParser(Parser):
         return json_loads(request.body)
 
 
-api = NinjaAPI(
+class CasebridgeAPI(NinjaAPI):
+    """The API; its OpenAPI document names the ``Idempotency-Key`` header on every write."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, object] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for path, operations in schema["paths"].items():
+            if path.startswith(idempotency.EXEMPT_PREFIXES):
+                continue
+            for method, operation in operations.items():
+                if method.upper() in idempotency.WRITE_METHODS:
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+        return schema
+
+
+IDEMPOTENCY_PARAMETER = {
+    "name": idempotency.HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
+    "description": (
+        "Retry safely: the same key with the same request returns the first answer "
+        "(`Idempotent-Replayed: true`) and changes nothing; the same key with another request is "
+        "a 422. Keys are per token and kept CASEBRIDGE_IDEMPOTENCY_KEY_HOURS hours (24)."
+    ),
+}
+
+api = CasebridgeAPI(
     title="Casebridge API",
     version="1.0",
     description=(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from casebridge.cases.services import close_quiet_resolved_cases
+from casebridge.core.idempotency import forget_expired as idempotency_keys_forget
 from casebridge.integrations.azure_devops.reconcile import reconcile_all
 from casebridge.integrations.delivery.processing import process_pending
 from casebridge.integrations.mailin.imap import mailboxes_poll
@@ -32,6 +33,7 @@ def periodic_jobs() -> list[Job]:
         Job("fold monitoring payloads into alert groups", 0, worker_fold),
         Job("open and update the cases of alert groups", 0, worker_sync),
         Job("forget old intake rate windows", 600, rate_windows_prune),
+        Job("forget expired idempotency keys", 600, idempotency_keys_forget),
         # e-mail in: new mail of the IMAP mailboxes into the store, stored mail into cases
         Job("poll the IMAP mailboxes", settings.MAIL_POLL_SECONDS, mailboxes_poll),
         Job("turn stored e-mail into cases and comments", 0, mail_process_due),

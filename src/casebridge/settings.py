@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",
     "casebridge.accounts.mfa.RequireSecondFactor",
+    "casebridge.core.idempotency.IdempotencyMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -325,6 +326,8 @@ TASKS = {
 NINJA_PAGINATION_PER_PAGE = 50
 #: Requests one API token may make a minute (0: no limit); over it, 429 with Retry-After.
 API_RATE_LIMIT_PER_MINUTE = env.int("CASEBRIDGE_API_RATE_LIMIT_PER_MINUTE", default=600)
+#: How long an API write's Idempotency-Key and its answer are kept (core.idempotency).
+IDEMPOTENCY_KEY_HOURS = env.int("CASEBRIDGE_IDEMPOTENCY_KEY_HOURS", default=24)
 #: Rate-limit counters (core.ratelimit). The default is per process; a shared cache
 #: (dbcache://casebridge_cache after `casebridge createcachetable`, or redis://) counts across.
 CACHES = {"default": env.cache_url("CASEBRIDGE_CACHE_URL", default="locmemcache://casebridge")}

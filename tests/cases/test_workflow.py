@@ -280,6 +280,8 @@ def _check_success(
         problems.append("events do not name the actor")
     payload = {"key": case.key, "action": action, "from": case.state, "to": target}
     payload["actor"] = getattr(actor, "username", None)
+    if events:  # the row names the change's last audit event (core.tracing)
+        payload["audit_event"] = events[-1].pk
     if outbox != [("case.transitioned", case.key, payload)]:
         problems.append(f"outbox rows {outbox}")
     return problems

@@ -108,6 +108,7 @@ GET    /cases/{key}/similar                     A           new                 
 GET    /cases/{key}/similar                     B           new                 401  404    200    200 200 200   200 200  200   401
 GET    /work-items                              -           -                   401  200    200    200 200 200   200 200  200   401
 GET    /work-items/{key}                        BUG         -                   401  404    404    200 200 200   200 200  200   401
+GET    /work-items/{key}/timeline               BUG         -                   401  404    404    200 200 200   200 200  200   401
 POST   /work-items/{key}/transition             BUG         needs_info          401  404    404    409 200 403   409 409  409   401
 POST   /work-items/{key}/assign                 BUG         scheduled           401  404    404    409 409 403   200 200  409   401
 GET    /work-items/{key}/comments               BUG         -                   401  404    404    200 200 200   200 200  200   401

@@ -17,7 +17,7 @@ import pytest
 
 from casebridge.audit.models import AuditEvent
 from casebridge.sprints.models import EntryKind, SprintEntry
-from casebridge.sprints.selectors import proposal_for
+from casebridge.sprints.selectors.backlog import proposal_for
 from casebridge.sprints.selectors.boards import burndown_for
 from casebridge.sprints.selectors.velocity import velocity_for
 from casebridge.sprints.services import sprint_close, sprint_create

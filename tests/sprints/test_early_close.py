@@ -15,7 +15,8 @@ from django.core.management import CommandError
 from casebridge.audit.models import AuditEvent
 from casebridge.core.errors import TransitionRefused, ValidationFailed
 from casebridge.sprints.models import EntryKind, Sprint, SprintEntry
-from casebridge.sprints.selectors import current_sprint, proposal_for
+from casebridge.sprints.selectors import current_sprint
+from casebridge.sprints.selectors.backlog import proposal_for
 from casebridge.sprints.services import (
     sprint_close,
     sprint_create,

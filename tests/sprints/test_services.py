@@ -9,7 +9,7 @@ import pytest
 from casebridge.audit.models import AuditEvent
 from casebridge.core.errors import PermissionDenied, TransitionRefused, ValidationFailed
 from casebridge.sprints.models import EntryKind, EntryOutcome, SprintEntry
-from casebridge.sprints.selectors import backlog_for, proposal_for
+from casebridge.sprints.selectors.backlog import backlog_for, proposal_for
 from casebridge.sprints.services import (
     PlanChanged,
     backlog_estimate,

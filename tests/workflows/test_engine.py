@@ -192,6 +192,7 @@ def test_a_transition_saves_audits_and_announces_in_one_go(world: factories.Worl
         "from": "new",
         "to": "investigating",
         "actor": "l2",
+        "audit_event": events[1].pk,  # the change's last audit event (core.tracing)
     }
 
 

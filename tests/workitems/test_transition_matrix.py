@@ -576,6 +576,8 @@ def check_success(
     ]
     payload: dict[str, Any] = {"key": item.key, "action": action, "from": item.status}
     payload |= {"to": target, "actor": getattr(actor, "username", None)}
+    # the row names the change's last audit event (core.tracing)
+    payload["audit_event"] = max(e.pk for e in AuditEvent.objects.filter(id__gt=marks[0]))
     if outbox != [(item.key, payload)]:
         problems.append(f"outbox rows {outbox}")
     return problems

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from django.db import transaction
 
 from casebridge.audit.models import AuditEvent
-from casebridge.core import clock
+from casebridge.core import clock, tracing
 from casebridge.core.actors import Actor
 from casebridge.core.prepared import row_insert
 
@@ -43,7 +43,7 @@ def audit_record(
     """Record one event. Must run inside the transaction that makes the change."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change")
-    return row_insert(
+    event = row_insert(
         AuditEvent(
             at=clock.now(),
             actor_id=actor.pk if actor is not None else None,
@@ -58,6 +58,8 @@ def audit_record(
             public=public,
         )
     )
+    tracing.note_audit_event(event.pk)
+    return event
 
 
 def audit_changes(
@@ -90,7 +92,7 @@ def model_update(
     instance: Any,
     values: Mapping[str, object],
     *,
-    actor: Any,
+    actor: Actor | None,
     action: str,
     subject: Auditable | None = None,
 ) -> dict[str, tuple[object, object]]:

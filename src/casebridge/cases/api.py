@@ -102,7 +102,9 @@ def _fresh(request: ApiRequest, case: Case) -> CaseOut:
     summary="List cases (the L2 queue)",
     openapi_extra=CSV_OPENAPI,
 )
-def list_cases(request: ApiRequest, query: Query[CaseQuery]) -> dict[str, Any] | HttpResponseBase:
+def list_cases(
+    request: ApiRequest, query: Query[CaseQuery]
+) -> dict[str, object] | HttpResponseBase:
     """``state`` takes a comma-separated list, or ``open`` for new, investigating and waiting."""
     filters = selectors.CaseFilters(
         states=selectors.parse_states(query.state),

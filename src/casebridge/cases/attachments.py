@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import IO
 
 import puremagic
 from django.conf import settings
@@ -87,7 +87,7 @@ def download_type(attachment: Attachment) -> str:
     )
 
 
-def _digest(upload: Any) -> tuple[str, int, bytes]:
+def _digest(upload: IO[bytes]) -> tuple[str, int, bytes]:
     sha, size, head = hashlib.sha256(), 0, b""
     upload.seek(0)
     for chunk in iter(lambda: upload.read(1 << 20), b""):
@@ -102,7 +102,7 @@ def _digest(upload: Any) -> tuple[str, int, bytes]:
 
 
 def attachment_add(
-    *, actor: Actor, case: Case, upload: Any, filename: str, internal: bool | None = None
+    *, actor: Actor, case: Case, upload: IO[bytes], filename: str, internal: bool | None = None
 ) -> Attachment:
     """Store an uploaded file on the case. ``upload`` is any binary file object.
 
@@ -167,7 +167,7 @@ def attachment_add(
 class Upload:
     """A file to attach together with another change: ``internal`` as in ``attachment_add``."""
 
-    file: Any
+    file: IO[bytes]
     filename: str
     internal: bool | None = None
 
@@ -212,7 +212,7 @@ def case_create_with_files(
 
 
 def comment_add_with_files(
-    *, actor: Any, case: Case, body: str, uploads: Sequence[Upload], internal: bool = False
+    *, actor: User, case: Case, body: str, uploads: Sequence[Upload], internal: bool = False
 ) -> Comment:
     """Add a comment with its attachments (a reply by e-mail), all or nothing."""
     with _all_or_nothing() as stored:

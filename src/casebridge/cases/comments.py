@@ -4,25 +4,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from casebridge.accounts.models import as_user
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.events import CommentAdded
 from casebridge.cases.models import Case, Comment
 from casebridge.core import clock, events
+from casebridge.core.actors import Actor
 from casebridge.integrations.outbox import outbox_enqueue
 
 
 def comment_record(
-    *, actor: Any, case: Case, body: str, internal: bool, asked: bool = False
+    *, actor: Actor, case: Case, body: str, internal: bool, asked: bool = False
 ) -> Comment:
     """The comment and its audit event. ``asked``: the question of ``request_info``, which the
     customer already reads as that step (``cases.milestones``)."""
     comment = Comment.objects.create(
-        case=case, author=actor, body=body, internal=internal, created_at=clock.now()
+        case=case, author=as_user(actor), body=body, internal=internal, created_at=clock.now()
     )
-    data: dict[str, Any] = {"comment": comment.pk, "internal": internal}
+    data: dict[str, object] = {"comment": comment.pk, "internal": internal}
     if asked:
         data["asked"] = True
     audit_record(
@@ -31,7 +31,7 @@ def comment_record(
     return comment
 
 
-def comment_announce(*, actor: Any, case: Case, comment: Comment) -> None:
+def comment_announce(*, actor: Actor, case: Case, comment: Comment) -> None:
     """The comment's outbox row and event, for whoever is told about comments."""
     outbox_enqueue(
         topic="case.commented", key=case.key, payload={"key": case.key, "comment": comment.pk}

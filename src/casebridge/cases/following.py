@@ -4,8 +4,9 @@ and the incident declared from them. The work-item reactions are in-transaction 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from casebridge.accounts.models import User
 from casebridge.accounts.selectors import actor_get
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.models import AuditEvent
@@ -67,7 +68,7 @@ def cases_relink(event: WorkItemSuperseded) -> None:
         )
 
 
-def _audience(case: Case) -> list[Any]:
+def _audience(case: Case) -> list[User | None]:
     watchers = [w.user for w in Watcher.objects.filter(case=case).select_related("user")]
     return [case.reporter, case.owner, *watchers]
 

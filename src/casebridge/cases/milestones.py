@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from casebridge.accounts.models import Role
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import CaseState
 from casebridge.core.actors import Actor
+from casebridge.workitems.models import WorkItem
 
 #: A case's state as a customer reads it.
 CUSTOMER_STATES: dict[str, str] = {
@@ -87,15 +87,15 @@ def customer_state(state: str) -> str:
     return CUSTOMER_STATES.get(state, state.replace("_", " ").capitalize())
 
 
-def nameable(user: Any) -> bool:
+def nameable(user: Actor | None) -> bool:
     """May a customer read this person's name? Their own side and support, yes."""
     if user is None or getattr(user, "pk", None) is None:
         return False
     return bool(user.is_external or user.has_role(*SUPPORT_ROLES))
 
 
-def public_name(user: Any) -> str:
-    return str(user.display_name) if nameable(user) else OUR_TEAM
+def public_name(user: Actor | None) -> str:
+    return str(user.display_name) if user is not None and nameable(user) else OUR_TEAM
 
 
 def progress_text(status: str, version: str = "") -> str:
@@ -104,7 +104,7 @@ def progress_text(status: str, version: str = "") -> str:
     return text.format(version=f" in {version}" if version else "")
 
 
-def development_note(item: Any) -> str:
+def development_note(item: WorkItem | None) -> str:
     """Where the work item of a case stands, for the customer (the case page's side card)."""
     if item is None:
         return ""
@@ -114,12 +114,12 @@ def development_note(item: Any) -> str:
     return progress_text(item.status, item.release_version) or "With our development team"
 
 
-def _named(event: AuditEvent) -> tuple[str, Any]:
+def _named(event: AuditEvent) -> tuple[str, Actor | None]:
     actor = event.actor
     return (actor.display_name, actor) if actor is not None and nameable(actor) else ("", None)
 
 
-def _step(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
+def _step(event: AuditEvent, who: str, actor: Actor | None) -> Milestone | None:
     """A transition of the case's own workflow."""
     if event.field != "state" or not (event.data or {}).get("transition"):
         return None
@@ -131,34 +131,34 @@ def _step(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
     return Milestone(event.at, code, text, who=who, detail=detail, actor=actor)
 
 
-def _progress(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
+def _progress(event: AuditEvent, who: str, actor: Actor | None) -> Milestone | None:
     """The work item the case follows changed status: its name and its people stay inside."""
     text = progress_text(event.new, str((event.data or {}).get("version") or ""))
     return Milestone(event.at, "development", text) if text else None
 
 
-def _created(event: AuditEvent, who: str, actor: Actor) -> Milestone:
+def _created(event: AuditEvent, who: str, actor: Actor | None) -> Milestone:
     return Milestone(event.at, "received", "Case received", who=who, actor=actor)
 
 
-def _restored(event: AuditEvent, who: str, actor: Actor) -> Milestone:
+def _restored(event: AuditEvent, who: str, actor: Actor | None) -> Milestone:
     return Milestone(event.at, "service_restored", RESTORED)
 
 
-def _message(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
+def _message(event: AuditEvent, who: str, actor: Actor | None) -> Milestone | None:
     if not event.public or (event.data or {}).get("asked"):
         return None  # internal; or the question of "request_info", told as that step
     text = "Wrote in the conversation" if actor is not None else f"{OUR_TEAM} wrote to you"
     return Milestone(event.at, "message", text, who=who, actor=actor)
 
 
-def _attached(event: AuditEvent, who: str, actor: Actor) -> Milestone | None:
+def _attached(event: AuditEvent, who: str, actor: Actor | None) -> Milestone | None:
     if not event.public:
         return None
     return Milestone(event.at, "file", "File attached", who=who, detail=event.new, actor=actor)
 
 
-Teller = Callable[[AuditEvent, str, Any], Milestone | None]
+Teller = Callable[[AuditEvent, str, Actor | None], Milestone | None]
 #: Events told by their action; every other event of a case is a step of its workflow or none.
 ACTIONS: dict[str, Teller] = {
     AuditAction.CREATED: _created,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.expressions import OrderBy
 
 from casebridge.accounts.models import Role, as_user
 from casebridge.audit.models import AuditEvent
@@ -35,7 +36,7 @@ ROW_RELATIONS = (
     "organisation",
     "work_item",
 )
-QUEUE_SORTS: dict[str, tuple[Any, ...]] = {
+QUEUE_SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "oldest": ("created_at", "id"),
     "newest": ("-created_at", "-id"),
     # the SLA clock due first (breached ones lead), cases without a running clock last
@@ -74,10 +75,9 @@ class CaseFilters:
     text: str = ""
 
     @classmethod
-    def queue(cls, **kwargs: Any) -> CaseFilters:
+    def queue(cls, *, states: tuple[str, ...] | None = None, **kwargs: str) -> CaseFilters:
         """The L2 queue's default: open cases, oldest first."""
-        kwargs.setdefault("states", tuple(OPEN_STATES))
-        return cls(**kwargs)
+        return cls(states=tuple(OPEN_STATES) if states is None else states, **kwargs)
 
 
 def case_list_for(viewer: Actor, filters: CaseFilters | None = None) -> QuerySet[Case]:
@@ -119,7 +119,7 @@ CSV_HEADER = (
 )
 
 
-def case_csv_rows_for(viewer: Any, filters: CaseFilters) -> Iterator[tuple[Any, ...]]:
+def case_csv_rows_for(viewer: Actor, filters: CaseFilters) -> Iterator[tuple[object, ...]]:
     """Every case of the list in ``CSV_HEADER``'s columns, read in chunks; a customer's or
     partner's export names no staff and no work item."""
     fields = [
@@ -253,7 +253,7 @@ def case_list_for_work_item(viewer: Actor, work_item: WorkItem) -> QuerySet[Case
     return case_list_for(viewer).filter(work_item=work_item)
 
 
-def recent_cases_logged_by(viewer: Any, *, limit: int = 10) -> list[Case]:
+def recent_cases_logged_by(viewer: Actor, *, limit: int = 10) -> list[Case]:
     """The cases the viewer logged (an L1 agent's calls), newest first."""
     cases = _cases_for(viewer).filter(logged_by_id=viewer.pk).select_related("organisation")
     return list(cases.order_by("-created_at", "-pk")[:limit])

@@ -176,7 +176,7 @@ EDITABLE = ("title", "description", "service", "component", "environment", "vers
 
 
 @transaction.atomic
-def case_update(*, actor: Any, case: Case, changes: Mapping[str, Any]) -> Case:
+def case_update(*, actor: Actor, case: Case, changes: Mapping[str, Any]) -> Case:
     """Correct a case's details (internal staff only); one audit event per changed field."""
     if actor.is_external or not actor.has_role(
         Role.L1_AGENT, Role.L2_ENGINEER, Role.ADMIN, SYSTEM_ROLE
@@ -213,7 +213,7 @@ def case_update(*, actor: Any, case: Case, changes: Mapping[str, Any]) -> Case:
 
 
 def case_transition(
-    *, actor: Actor, case: Case, action: str, data: Mapping[str, Any] | None = None
+    *, actor: Actor, case: Case, action: str, data: Mapping[str, object] | None = None
 ) -> Case:
     """Apply one L2 workflow action (take, request_info, answer, resolve, escalate, ...)."""
     payload = dict(data or {})
@@ -256,7 +256,7 @@ def case_auto_close_days() -> int:
 
 
 @transaction.atomic
-def case_policy_set(*, actor: Any, auto_close_days: int) -> CasePolicy:
+def case_policy_set(*, actor: Actor | None, auto_close_days: int) -> CasePolicy:
     """An administrator sets how many days a resolved case waits before it closes by itself.
     ``None`` is the operator at the server's shell."""
     if actor is not None and not actor.has_role(Role.ADMIN):

@@ -29,12 +29,11 @@ import random
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from casebridge.core import clock
+from casebridge.core import clock, tracing
 from casebridge.core.prepared import row_insert
 from casebridge.integrations.models import OutboxMessage
 
@@ -84,11 +83,15 @@ def outbox_enqueue(
     """Add a message in the transaction of the change; it is due at once after the commit."""
     _require_transaction("outbox_enqueue")
     now = clock.now()
+    body = dict(payload)
+    cause = tracing.current_audit_event()
+    if cause is not None:
+        body.setdefault("audit_event", cause)
     return row_insert(
         OutboxMessage(
             topic=topic,
             key=key,
-            payload=dict(payload),
+            payload=body,
             destination=destination,
             created_at=now,
             available_at=now,
@@ -108,12 +111,15 @@ def outbox_enqueue_for(
 
     Returns whether it was added. Call it inside a transaction (the handler's own)."""
     _require_transaction("outbox_enqueue_for")
+    body = dict(payload)
+    if "audit_event" in cause.payload:  # the fan-out follows the same change
+        body.setdefault("audit_event", cause.payload["audit_event"])
     return _insert_once(
         idempotency_key=derived_key(cause, destination),
         destination=destination,
         topic=topic,
         key=key,
-        payload=payload,
+        payload=body,
     )
 
 
@@ -122,7 +128,7 @@ def outbox_enqueue_once(
     idempotency_key: uuid.UUID,
     topic: str,
     key: str = "",
-    payload: Mapping[str, Any],
+    payload: Mapping[str, object],
     destination: str = "",
 ) -> bool:
     """Add a message whose idempotency key is given (an e-mail's, from its Message-ID) unless a
@@ -143,13 +149,17 @@ def _insert_once(
     destination: str,
     topic: str,
     key: str,
-    payload: Mapping[str, Any],
+    payload: Mapping[str, object],
 ) -> bool:
     now = clock.now()
+    body = dict(payload)
+    cause = tracing.current_audit_event()
+    if cause is not None:
+        body.setdefault("audit_event", cause)
     message = OutboxMessage(
         topic=topic,
         key=key,
-        payload=dict(payload),
+        payload=body,
         destination=destination,
         idempotency_key=idempotency_key,
         created_at=now,

@@ -18,6 +18,7 @@ from casebridge.incidents.events import IncidentChanged
 from casebridge.integrations import reactions
 from casebridge.integrations.models import NotificationKind
 from casebridge.integrations.notifications import notify
+from casebridge.integrations.staff_updates import excerpt, mentions_in
 from casebridge.sla.events import SlaBreached, SlaWarningReached
 from casebridge.workitems.events import WorkItemCommented, WorkItemTransitioned
 from casebridge.workitems.models import WorkItemComment
@@ -59,7 +60,7 @@ def on_work_item_transitioned(event: WorkItemTransitioned) -> None:
 
 def on_work_item_commented(event: WorkItemCommented) -> None:
     """The staff a work item comment @mentions hear it (the case comments' mention rule:
-    ``reactions.mentions_in``; customers and partners never see work items)."""
+    ``staff_updates.mentions_in``; customers and partners never see work items)."""
     comment = (
         WorkItemComment.objects.select_related("author", "work_item")
         .filter(pk=event.comment_id)
@@ -70,12 +71,10 @@ def on_work_item_commented(event: WorkItemCommented) -> None:
     key = comment.work_item.key
     with transaction.atomic():
         notify(
-            users=reactions.mentions_in(
-                comment.body, may_see=lambda person: not person.is_external
-            ),
+            users=mentions_in(comment.body, may_see=lambda person: not person.is_external),
             subject_key=key,
             message=f"{comment.author.display_name} mentioned you on {key}: "
-            f"{reactions.excerpt(comment.body)}",
+            f"{excerpt(comment.body)}",
             url=f"/work-items/{key}/#comment-{comment.pk}",
             kind=NotificationKind.MENTIONED,
             source=event.event_id,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from casebridge.cases.models import OPEN_STATES, CaseState
+from casebridge.cases.models import OPEN_STATES, Case, CaseState
 from casebridge.core.actors import Actor
 from casebridge.occurrences.logparse.digest import digest_text
 from casebridge.occurrences.models import ClusterState, RecurringCluster
@@ -38,15 +38,15 @@ class SeenBefore:
     """What the "Seen before?" panel lists, in order."""
 
     clusters: list[RecurringCluster] = field(default_factory=list)
-    open_cases: list[Occurrence] = field(default_factory=list)
-    cases: list[Occurrence] = field(default_factory=list)
+    open_cases: list[Occurrence[Case]] = field(default_factory=list)
+    cases: list[Occurrence[Case]] = field(default_factory=list)
     fixes: list[Suggestion] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (self.clusters or self.open_cases or self.cases or self.fixes)
 
-    def hits(self) -> list[Occurrence]:
+    def hits(self) -> list[Occurrence[Case]]:
         return [*self.open_cases, *self.cases]
 
 
@@ -88,7 +88,7 @@ def seen_before_for_draft(
     )
 
 
-def _same_problem(hit: Occurrence, distinct: frozenset[str]) -> bool:
+def _same_problem(hit: Occurrence[Case], distinct: frozenset[str]) -> bool:
     shares = bool(distinct.intersection(hit.reasons.shared_log_signatures))
     return shares or hit.likeness >= SAME_PROBLEM_LIKENESS
 

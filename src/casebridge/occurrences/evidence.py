@@ -9,8 +9,8 @@ item's page and API call it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Case as DbCase
 from django.db.models import Value, When
@@ -65,7 +65,7 @@ def evidence_for(viewer: Actor, item: WorkItem) -> Evidence:
     )
 
 
-def _by_signature(sightings: Any) -> list[LogSignature]:
+def _by_signature(sightings: Iterable[SignatureSighting]) -> list[LogSignature]:
     found: dict[str, LogSignature] = {}
     for s in sightings:
         row = found.get(s.signature_id)

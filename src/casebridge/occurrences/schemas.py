@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from ninja import Schema
 from pydantic import Field
@@ -10,7 +10,10 @@ from casebridge.core.schemas import Offset
 from casebridge.occurrences.selectors import Occurrence
 
 if TYPE_CHECKING:
-    from casebridge.occurrences.models import SignatureSighting
+    from casebridge.cases.models import Case
+    from casebridge.knowledge.models import KnownResolution
+    from casebridge.occurrences.models import Signature, SignatureSighting
+    from casebridge.workitems.models import WorkItem
 
 
 class ReasonsOut(Schema):
@@ -39,8 +42,8 @@ class SimilarOut(Schema):
     known_resolutions: list[OccurrenceOut]
 
 
-def occurrence_out(hit: Occurrence) -> OccurrenceOut:
-    obj: Any = hit.object
+def occurrence_out(hit: Occurrence[Case | WorkItem | KnownResolution]) -> OccurrenceOut:
+    obj = hit.object
     r = hit.reasons
     return OccurrenceOut(
         kind=hit.kind,
@@ -78,6 +81,19 @@ class SightingOut(Schema):
     last_seen: datetime
 
 
+class SignatureFields(TypedDict):
+    """The fields of :class:`SignatureOut`, shared with the detail."""
+
+    id: str
+    template: str
+    level: str
+    lines: int
+    cases: int
+    services: int
+    first_seen: datetime
+    last_seen: datetime
+
+
 class SignatureOut(Schema):
     id: str
     template: str
@@ -99,7 +115,7 @@ class SignaturePageOut(Schema):
     items: list[SignatureOut]
 
 
-def signature_fields(s: Any, cases: int, services: int) -> dict[str, Any]:
+def signature_fields(s: Signature, cases: int, services: int) -> SignatureFields:
     return {
         "id": s.pk,
         "template": s.template,

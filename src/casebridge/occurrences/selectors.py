@@ -9,9 +9,9 @@ typed, the API and ``casebridge eval duplicates``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -21,7 +21,12 @@ from casebridge.core import clock
 from casebridge.core.actors import Actor
 from casebridge.knowledge.selectors import known_resolution_list_for
 from casebridge.occurrences.index import search
-from casebridge.occurrences.index.profiles import CaseProfile, analyse, profile_from_json
+from casebridge.occurrences.index.profiles import (
+    CaseProfile,
+    ProfileJson,
+    analyse,
+    profile_from_json,
+)
 from casebridge.occurrences.index.ranking import (
     DEFAULT_WEIGHTS,
     Candidate,
@@ -46,20 +51,22 @@ from casebridge.workitems.selectors import work_item_list_for
 
 if TYPE_CHECKING:
     from casebridge.cases.models import Case
+    from casebridge.knowledge.models import KnownResolution
+    from casebridge.workitems.models import WorkItem
 
 #: Cases (and known fixes) that share a log signature, added to the full-text candidates.
 SIGNATURE_CANDIDATES = 200
 
 
 @dataclass(frozen=True)
-class Occurrence:
+class Occurrence[T]:
     """One hit for the viewer: what it is, its score and why it is shown."""
 
     kind: str
     key: str
     score: float
     reasons: Reasons
-    object: Any
+    object: T
     features: Features | None = None
 
     @property
@@ -75,9 +82,9 @@ class Occurrence:
 
 @dataclass(frozen=True)
 class Occurrences:
-    cases: list[Occurrence] = field(default_factory=list)
-    work_items: list[Occurrence] = field(default_factory=list)
-    known_resolutions: list[Occurrence] = field(default_factory=list)
+    cases: list[Occurrence[Case]] = field(default_factory=list)
+    work_items: list[Occurrence[WorkItem]] = field(default_factory=list)
+    known_resolutions: list[Occurrence[KnownResolution]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -214,7 +221,7 @@ def _documents(ids: Iterable[int], query: CaseProfile) -> list[CandidateDoc]:
     ]
 
 
-def _candidate_profile(data: dict[str, Any], shared: frozenset[str]) -> CaseProfile:
+def _candidate_profile(data: ProfileJson, shared: frozenset[str]) -> CaseProfile:
     """A candidate's profile with only the terms in ``shared`` (the query's terms).
 
     ``ranking`` only ever intersects a candidate's terms with the query's (title) terms, so
@@ -242,19 +249,15 @@ def _ranked(
     return [(by_id[h.case_id], h) for h in hits]
 
 
-def _occurrences(
-    viewer: Actor, kind: str, ranked: list[tuple[CandidateDoc, Hit]]
-) -> list[Occurrence]:
+def _occurrences[T](
+    kind: str,
+    ranked: list[tuple[CandidateDoc, Hit]],
+    visible: Callable[[list[int]], Mapping[int, T]],
+) -> list[Occurrence[T]]:
+    """The ranked hits the viewer may see (``visible`` loads them by id, in one query)."""
     if not ranked:
         return []
-    ids = [doc.object_id for doc, _ in ranked]
-    objects: dict[Any, Any]
-    if kind == DocumentKind.CASE:
-        objects = case_list_for(viewer).in_bulk(ids)
-    elif kind == DocumentKind.WORK_ITEM:
-        objects = work_item_list_for(viewer).in_bulk(ids)
-    else:
-        objects = known_resolution_list_for(viewer).in_bulk(ids)
+    objects = visible([doc.object_id for doc, _ in ranked])
     return [
         Occurrence(
             kind, doc.key, round(hit.score, 3), hit.reasons, objects[doc.object_id], hit.features
@@ -271,17 +274,27 @@ def occurrences_for_query(viewer: Actor, query: Query, *, k: int = 5) -> Occurre
     s = DEFAULT_CANDIDATE_SETTINGS
     cases, titles, others, term_idf = _candidates(query, s)
     docs = _documents(cases.keys() | titles.keys() | others.keys(), query.profile)
-    result: dict[str, list[Occurrence]] = {}
-    for kind in DocumentKind.values:
-        group = [d for d in docs if d.kind == kind]
-        ranked = _ranked(
-            query, docs=group, scores=cases | others, title_scores=titles, term_idf=term_idf, k=k
+    ranked = {
+        kind: _ranked(
+            query,
+            docs=[d for d in docs if d.kind == kind],
+            scores=cases | others,
+            title_scores=titles,
+            term_idf=term_idf,
+            k=k,
         )
-        result[kind] = _occurrences(viewer, kind, ranked)
+        for kind in DocumentKind.values
+    }
+    case, item, fix = DocumentKind.CASE, DocumentKind.WORK_ITEM, DocumentKind.KNOWN_RESOLUTION
     return Occurrences(
-        cases=result[DocumentKind.CASE],
-        work_items=result[DocumentKind.WORK_ITEM],
-        known_resolutions=result[DocumentKind.KNOWN_RESOLUTION],
+        # each loader runs only when there are hits of its kind, as the viewer may see them
+        cases=_occurrences(case, ranked[case], lambda ids: case_list_for(viewer).in_bulk(ids)),
+        work_items=_occurrences(
+            item, ranked[item], lambda ids: work_item_list_for(viewer).in_bulk(ids)
+        ),
+        known_resolutions=_occurrences(
+            fix, ranked[fix], lambda ids: known_resolution_list_for(viewer).in_bulk(ids)
+        ),
     )
 
 

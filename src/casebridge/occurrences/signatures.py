@@ -142,7 +142,7 @@ def signature_list_for(
     if viewer.is_external:
         return [], 0
     signatures = Signature.objects.all()
-    where: dict[str, Any] = {}
+    where: dict[str, object] = {}
     if filters.service:
         where["service__slug"] = filters.service
     if filters.case:
@@ -185,7 +185,9 @@ def signature_reach_for(signature: Signature) -> tuple[int, int]:
     return _reach([signature.pk]).get(signature.pk, (0, 0))
 
 
-def sightings_for(viewer: Actor, signature: Signature, *, limit: int = 100) -> list[Any]:
+def sightings_for(
+    viewer: Actor, signature: Signature, *, limit: int = 100
+) -> list[SignatureSighting]:
     """Where a signature was seen: the cases the viewer may see, most recent first."""
     if viewer.is_external:
         return []
@@ -292,7 +294,7 @@ def signature_choices_for(
     return list(chosen.items())
 
 
-def known_fix_draft_from_case(viewer: Actor, case_key: str) -> dict[str, Any] | None:
+def known_fix_draft_from_case(viewer: Actor, case_key: str) -> dict[str, object] | None:
     """A known fix's form filled from a resolved case: its title, symptoms, service, the action
     taken as steps, and its notable signatures checked."""
     try:

@@ -13,14 +13,14 @@ its sign says whether the fix is about this problem.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Count
 
 from casebridge.cases.models import Resolution
 from casebridge.core.actors import Actor
+from casebridge.knowledge.models import KnownResolution
 from casebridge.knowledge.selectors import known_resolution_list_for
 from casebridge.occurrences.index.ranking import Reasons
 from casebridge.occurrences.logparse.digest import LEVEL_RANK
@@ -38,7 +38,7 @@ class Suggestion:
     """A known fix suggested for a case, and why: the log signatures that link it to the case
     (it carries them, or it fixed earlier cases that showed them), or the text."""
 
-    fix: Any
+    fix: KnownResolution
     signatures: list[Signature] = field(default_factory=list)
     cases: int = 0  # earlier cases with one of ``signatures`` resolved with this fix
     reasons: Reasons | None = None
@@ -91,7 +91,7 @@ def _signature_evidence(
 def fix_suggestions_for(
     viewer: Actor,
     signature_ids: Iterable[str],
-    text_hits: Sequence[Occurrence],
+    text_hits: Sequence[Occurrence[KnownResolution]],
     *,
     k: int = 5,
     exclude_case: int | None = None,
@@ -131,11 +131,11 @@ def fix_suggestions_for(
     return found[:k]
 
 
-def _likeness(hit: Occurrence | None) -> float:
+def _likeness(hit: Occurrence[KnownResolution] | None) -> float:
     return hit.likeness if hit is not None else 0.0
 
 
-def _by_text(text: dict[int, Occurrence]) -> Any:
+def _by_text(text: dict[int, Occurrence[KnownResolution]]) -> Callable[[int], tuple[float, int]]:
     return lambda pk: (-text[pk].likeness, pk)
 
 

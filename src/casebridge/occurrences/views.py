@@ -4,8 +4,9 @@ partners get 404."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -23,13 +24,20 @@ from casebridge.incidents.health import service_health_for
 from casebridge.incidents.workflow import STAFF as INCIDENT_STAFF
 from casebridge.occurrences import recurring
 from casebridge.occurrences.draft import SeenBefore, seen_before_for_draft
-from casebridge.occurrences.forms import CLUSTER_FORMS, DraftForm, RelatedForm
+from casebridge.occurrences.forms import (
+    CLUSTER_FORMS,
+    BugForm,
+    DraftForm,
+    ImprovementForm,
+    RelatedForm,
+)
 from casebridge.occurrences.models import ClusterState
 from casebridge.occurrences.panels import (
     service_overview_for,
     signature_texts,
     workbench_for,
 )
+from casebridge.occurrences.recurring.actions import LinkOutcome
 from casebridge.occurrences.selectors import Occurrences, similar_for_case
 from casebridge.occurrences.services import case_link_add, case_link_remove
 from casebridge.occurrences.signatures import (
@@ -73,7 +81,7 @@ def escalate_similar(request: Request, key: str) -> HttpResponse:
     return render(request, "occurrences/_escalate_similar.html", context)
 
 
-def _workbench_context(request: Request, key: str, **extra: Any) -> dict[str, object]:
+def _workbench_context(request: Request, key: str, **extra: object) -> dict[str, object]:
     user = viewer(request)
     case = case_get_for(user, key)
     options = CASE_WORKFLOW.options_for(user, case)
@@ -112,12 +120,12 @@ def case_logs(request: Request, key: str) -> HttpResponse:
     return response
 
 
-def _back_to_case(request: Request, key: str, **extra: Any) -> HttpResponse:
+def _back_to_case(
+    request: Request, key: str, *, status: int = 200, **extra: object
+) -> HttpResponse:
     if _partial(request):
-        context = _workbench_context(request, key, **extra)
-        return render(
-            request, "occurrences/_workbench.html", context, status=extra.get("status", 200)
-        )
+        context = _workbench_context(request, key, status=status, **extra)
+        return render(request, "occurrences/_workbench.html", context, status=status)
     return redirect(reverse("cases:detail", kwargs={"key": key}) + "#occurrences")
 
 
@@ -282,19 +290,20 @@ def cluster_detail(request: Request, key: str) -> HttpResponse:
     return _render_cluster(request, key)
 
 
-def _apply(action: str, user: Actor, cluster: RecurringCluster, form: Any) -> Any:
+def _apply(
+    action: str, user: Actor, cluster: RecurringCluster, form: forms.Form
+) -> LinkOutcome | RecurringCluster:
     data = form.cleaned_data
+    docs = form.docs() if isinstance(form, BugForm | ImprovementForm) else {}
     if action == "link":
         work_item = data.get("work_item") or ""
         return recurring.recurring_link_all(actor=user, cluster=cluster, work_item=work_item)
     title = data.get("title") or ""
     if action == "bug":
-        return recurring.recurring_create_bug(
-            actor=user, cluster=cluster, title=title, docs=form.docs()
-        )
+        return recurring.recurring_create_bug(actor=user, cluster=cluster, title=title, docs=docs)
     if action == "improvement":
         return recurring.recurring_propose_improvement(
-            actor=user, cluster=cluster, title=title, docs=form.docs()
+            actor=user, cluster=cluster, title=title, docs=docs
         )
     return recurring.recurring_dismiss(actor=user, cluster=cluster, reason=data.get("reason") or "")
 
@@ -318,8 +327,8 @@ def cluster_act(request: Request, key: str, action: str) -> HttpResponse:
     return redirect("occurrences:cluster", key=cluster.key)
 
 
-def _done(action: str, key: str, outcome: Any) -> str:
-    if action == "dismiss":
+def _done(action: str, key: str, outcome: LinkOutcome | RecurringCluster) -> str:
+    if action == "dismiss" or not isinstance(outcome, LinkOutcome):
         return f"{key} dismissed."
     if action == "improvement":
         return f"{outcome.work_item.key} proposed from {key}."

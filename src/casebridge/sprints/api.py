@@ -40,6 +40,7 @@ from casebridge.sprints.schemas import (
     UnpinIn,
     VelocityOut,
 )
+from casebridge.sprints.selectors.backlog import backlog_for, proposal_for
 from casebridge.sprints.selectors.boards import board_for, burndown_for
 from casebridge.sprints.selectors.sprints import require_internal, team_unit
 from casebridge.sprints.selectors.velocity import velocity_for
@@ -136,7 +137,7 @@ def update_sprint(request: ApiRequest, sprint_id: Id, body: SprintPatch) -> Spri
 )
 def sprint_proposal(request: ApiRequest, sprint_id: Id, edits: Query[EditsQuery]) -> ProposalOut:
     sprint = selectors.sprint_get_for(request.auth, sprint_id)
-    proposal = selectors.proposal_for(
+    proposal = proposal_for(
         request.auth, sprint.team, sprint=sprint, add=edits.add, remove=edits.remove
     )
     unit = team_unit(sprint.team)
@@ -251,7 +252,7 @@ def backlog(request: ApiRequest, team: str, page: Query[PageQuery]) -> BacklogPa
 
 def _backlog_page(request: ApiRequest, team: str, limit: int, offset: int) -> BacklogPageOut:
     found = selectors.team_get_for(request.auth, team)
-    ranked = selectors.backlog_for(request.auth, found)
+    ranked = backlog_for(request.auth, found)
     return BacklogPageOut(
         team=found.slug,
         unit=team_unit(found),
@@ -269,7 +270,7 @@ def _backlog_page(request: ApiRequest, team: str, limit: int, offset: int) -> Ba
 )
 def proposal(request: ApiRequest, team: str, edits: Query[EditsQuery]) -> ProposalOut:
     found = selectors.team_get_for(request.auth, team)
-    p = selectors.proposal_for(request.auth, found, add=edits.add, remove=edits.remove)
+    p = proposal_for(request.auth, found, add=edits.add, remove=edits.remove)
     return serializers.proposal_out(found.slug, team_unit(found), p, edits.left_out_limit)
 
 

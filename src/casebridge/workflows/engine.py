@@ -34,12 +34,14 @@ class StateGroup(models.TextChoices):
 
 class Subject(Protocol):
     audit_type: str
-    pk: Any
+
+    @property
+    def pk(self) -> object: ...
 
     @property
     def key(self) -> str: ...
 
-    def save(self, *args: Any, **kwargs: Any) -> None: ...
+    def save(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,7 @@ def apply_transition[S: Subject](
     subject: S,
     actor: Actor,
     action: str,
-    data: Mapping[str, Any],
+    data: Mapping[str, object],
     reason: str = "",
     extra_reasons: Sequence[Reason] = (),
 ) -> S:

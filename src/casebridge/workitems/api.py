@@ -1,12 +1,16 @@
-"""/api/v1/work-items: list, get, transition, assign, comments and the pull request link."""
+"""/api/v1/work-items: list, get, history, transition, assign, comments and the pull request
+link."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from casebridge.audit.selectors import events_for
 from casebridge.core.http import ApiRequest
-from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, Offset
+from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, Offset, UserRef
 from casebridge.workitems import selectors
 from casebridge.workitems.conversation import (
     comments_of,
@@ -17,6 +21,7 @@ from casebridge.workitems.schemas import (
     AssignIn,
     WorkItemCommentIn,
     WorkItemCommentOut,
+    WorkItemEventOut,
     WorkItemLinkIn,
     WorkItemOut,
     WorkItemPageOut,
@@ -66,6 +71,37 @@ def list_work_items(request: ApiRequest, query: Query[WorkItemQuery]) -> dict[st
 @router.get("/{key}", response={200: WorkItemOut, **ERRORS}, summary="One work item")
 def get_work_item(request: ApiRequest, key: str) -> WorkItemOut:
     return item_out(request.auth, selectors.work_item_get_for(request.auth, key))
+
+
+@router.get(
+    "/{key}/timeline",
+    response={200: list[WorkItemEventOut], **ERRORS},
+    summary="The work item's history (audit events, oldest first)",
+)
+def timeline(
+    request: ApiRequest,
+    key: str,
+    after: Id | None = None,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 500,
+) -> list[WorkItemEventOut]:
+    """``after``: only the events after that event id (poll for what is new)."""
+    item = selectors.work_item_get_for(request.auth, key)
+    events = events_for([(item.audit_type, item.key)], public_only=False)
+    if after is not None:
+        events = events.filter(id__gt=after)
+    return [
+        WorkItemEventOut(
+            id=e.pk,
+            at=e.at,
+            actor=UserRef.of(e.actor),
+            action=e.action,
+            field=e.field,
+            old=e.old,
+            new=e.new,
+            reason=e.reason,
+        )
+        for e in events[:limit]
+    ]
 
 
 @router.post(

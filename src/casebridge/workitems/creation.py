@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import transaction
 
+from casebridge.accounts.models import user_or_none
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.catalog.models import Component, Service
 from casebridge.core import clock, events, keys
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.integrations.outbox import outbox_enqueue
 from casebridge.workitems.documentation import doc_values
@@ -21,10 +22,10 @@ from casebridge.workitems.models import INITIAL_STATUS, KEY_PREFIX, Category, Wo
 @transaction.atomic
 def work_item_create(
     *,
-    actor: Any,
+    actor: Actor,
     category: str,
     title: str,
-    docs: Mapping[str, Any],
+    docs: Mapping[str, object],
     service: Service | None = None,
     component: Component | None = None,
     environment: str = "",
@@ -44,7 +45,7 @@ def work_item_create(
         category=category,
         title=title,
         status=INITIAL_STATUS[Category(category)],
-        created_by=actor,
+        created_by=user_or_none(actor),
         created_at=now,
         service=service,
         component=component,

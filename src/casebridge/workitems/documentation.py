@@ -15,13 +15,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from casebridge.core.errors import Reason
 from casebridge.core.text import with_article
 from casebridge.workitems.models import Category, EscalationPolicy, ImprovementArea
 
-Docs = Mapping[str, Any]
+Docs = Mapping[str, object]
+
+
+class Documented(Protocol):
+    """What the escalation gate reads of a case or a work item."""
+
+    @property
+    def description(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def service_id(self) -> int | None: ...
+    @property
+    def environment(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,7 @@ class Given:
     has_log_file: Callable[[], bool] = field(default=lambda: False)
 
     @classmethod
-    def of(cls, subject: Any, has_log_file: Callable[[], bool]) -> Given:
+    def of(cls, subject: Documented, has_log_file: Callable[[], bool]) -> Given:
         """What a case or a work item holds: its description, version, service, environment."""
         return cls(
             description=subject.description,
@@ -235,4 +248,4 @@ def missing_reasons(given: Given, category: str, docs: Docs) -> list[Reason]:
 
 def doc_values(docs: Docs) -> dict[str, str]:
     """The documentation fields of ``docs``, stripped; other keys and non-text values dropped."""
-    return {name: docs[name].strip() for name in DOC_NAMES if isinstance(docs.get(name), str)}
+    return {name: text_of(docs, name) for name in DOC_NAMES if isinstance(docs.get(name), str)}

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from casebridge.accounts.models import User
 from casebridge.core.actors import Actor
 from casebridge.core.schemas import Id, ReasonOut, UserRef
 from casebridge.occurrences.evidence import evidence_for
@@ -133,7 +134,7 @@ class WorkItemOut(Schema):
     actions: list[ActionOut]
 
 
-def _ref(user: Any) -> UserRef | None:
+def _ref(user: User | None) -> UserRef | None:
     return UserRef.of(user)
 
 
@@ -344,3 +345,17 @@ def comment_out(comment: WorkItemComment) -> WorkItemCommentOut:
     return WorkItemCommentOut(
         id=comment.pk, author=_ref(comment.author), body=comment.body, created_at=comment.created_at
     )
+
+
+class WorkItemEventOut(Schema):
+    """One event of a work item's history, oldest first. ``id`` is the audit event's: outbox
+    messages (notifications, Azure DevOps, webhooks) carry it as ``audit_event``."""
+
+    id: int
+    at: datetime
+    actor: UserRef | None = Field(description="Who; null for the system")
+    action: str = Field(description="A workflow action (triage, start, ...) or an event name")
+    field: str
+    old: str
+    new: str
+    reason: str

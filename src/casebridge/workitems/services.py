@@ -4,7 +4,6 @@ re-categorisation files a new item, and the workflows are below this module)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import transaction
 
@@ -54,7 +53,7 @@ def work_item_transition(
 
 @transaction.atomic
 def ladder_policy_set(
-    *, actor: Actor, code: str, enabled: bool | None = None, min_level: int | None = None
+    *, actor: Actor | None, code: str, enabled: bool | None = None, min_level: int | None = None
 ) -> LadderPolicy:
     """An administrator tunes one developer-ladder policy (PRODUCT §4, 1-8): on or off, and the
     senior level it asks for. ``None`` is the operator at the server's shell. The next check of
@@ -87,7 +86,7 @@ def ladder_policy_set(
 
 @transaction.atomic
 def escalation_requirements_set(
-    *, actor: Any, category: str, required: list[str]
+    *, actor: Actor | None, category: str, required: list[str]
 ) -> EscalationPolicy:
     """An administrator sets what a category needs before escalation (the escalation gate):
     the codes of ``workitems.documentation.ITEMS``. The next escalation applies it."""

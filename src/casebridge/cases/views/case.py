@@ -8,7 +8,7 @@ partners get the same data through the portal template, without internal notes a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
 from django.contrib import messages
@@ -117,13 +117,20 @@ def _action_views(
     return views
 
 
+class RefusedAction(TypedDict):
+    """A refused action shown above the page: its name and what was wrong."""
+
+    label: str
+    messages: list[str]
+
+
 def _refusals(
     user: User, actions: list[ActionView], bound: dict[str, forms.Form]
-) -> list[dict[str, Any]]:
+) -> list[RefusedAction]:
     """Errors of a posted action that has no form of its own on the page (a plain button, or an
     action not possible from this state): shown above everything, with the action's name."""
     with_form = {a.action for a in actions if a.kind in ("form", "take") and a.allowed}
-    refusals = []
+    refusals: list[RefusedAction] = []
     for action, form in bound.items():
         if action in with_form or not form.errors:
             continue
@@ -140,7 +147,7 @@ def case_context(
     opened: str = "",
     comment_form: CommentForm | None = None,
     attachment_form: AttachmentForm | None = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     user = viewer(request)
     bound = dict(bound or {})
     apply_key = request.GET.get("apply", "")
@@ -154,7 +161,7 @@ def case_context(
         opened = "resolve"
     options = CASE_WORKFLOW.options_for(user, case)
     actions = _action_views(user, options, bound, opened)
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "case": case,
         "actions": actions,
         "refusals": _refusals(user, actions, bound),

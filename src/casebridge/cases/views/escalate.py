@@ -8,7 +8,6 @@ submit lists every missing item at once, beside the fields and in the checklist.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from casebridge.accounts.models import User
 from casebridge.cases.escalation import ChecklistLine, checklist
 from casebridge.cases.forms import LINK, AttachmentForm, EscalateForm
-from casebridge.cases.models import Case
+from casebridge.cases.models import Attachment, Case
 from casebridge.cases.selectors import attachments_for, case_get_for
 from casebridge.cases.services import case_transition
 from casebridge.cases.workflow import CASE_WORKFLOW
@@ -140,7 +139,7 @@ def escalate_checklist(request: Request, key: str) -> HttpResponse:
 
 
 def evidence_response(
-    request: Request, case: Case, form: AttachmentForm, attachment: Any, status: int
+    request: Request, case: Case, form: AttachmentForm, attachment: Attachment | None, status: int
 ) -> HttpResponse:
     """After an upload from the escalation page: the evidence panel (HTMX) or the page."""
     user = viewer(request)

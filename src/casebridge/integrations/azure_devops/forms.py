@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from django import forms
+from django.forms import BoundField
+from django.http import QueryDict
 
 from casebridge.accounts.models import Team
 from casebridge.integrations.azure_devops.models import Connection
@@ -60,13 +62,13 @@ class ConnectForm(forms.Form):
     area_path = forms.CharField(required=False, help_text="Default: the project's root.")
     iteration_path = forms.CharField(required=False, help_text="Default: the project's root.")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None) -> None:
+        super().__init__(data)
         team = self.fields["team"]
         assert isinstance(team, forms.ModelChoiceField)
         team.queryset = Team.objects.order_by("name")
 
-    def to_input(self) -> dict[str, Any]:
+    def to_input(self) -> dict[str, Any]:  # the cleaned data, as connection_connect's keywords
         data = dict(self.cleaned_data)
         return {key: value if value is not None else "" for key, value in data.items()} | {
             "team": data.get("team")
@@ -77,12 +79,23 @@ def _slot(prefix: str, index: int) -> str:
     return f"{prefix}_{index}"
 
 
+class MappingInput(TypedDict, total=False):
+    """``connection_map``'s keywords, from the mapping page."""
+
+    type_name: str
+    to_ado: dict[str, str]
+    from_ado: dict[str, str]
+    fields: dict[str, str]
+
+
 class MappingForm(forms.Form):
     """One category's mapping: a select per Casebridge state, per Azure DevOps state, and a text
     field per Casebridge field. ``aliases`` turns the service's field names into this form's."""
 
-    def __init__(self, *args: Any, connection: Connection, category: str, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: QueryDict | None = None, *, connection: Connection, category: str
+    ) -> None:
+        super().__init__(data)
         self.category = category
         current = connection.mapping[category]
         self.current_type = str(current["type"])
@@ -130,18 +143,18 @@ class MappingForm(forms.Form):
             self.field_names.append((field, name))
 
     @property
-    def to_ado_rows(self) -> list[Any]:
+    def to_ado_rows(self) -> list[BoundField]:
         return [self[name] for _, name in self.to_ado]
 
     @property
-    def from_ado_rows(self) -> list[Any]:
+    def from_ado_rows(self) -> list[BoundField]:
         return [self[name] for _, name in self.from_ado]
 
     @property
-    def field_rows(self) -> list[Any]:
+    def field_rows(self) -> list[BoundField]:
         return [self[name] for _, name in self.field_names]
 
-    def to_input(self) -> dict[str, Any]:
+    def to_input(self) -> MappingInput:
         data = self.cleaned_data
         if data["type"] != self.current_type:
             return {"type_name": data["type"]}

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from typing import Any
 
 import structlog
 from django.db import transaction
 
 from casebridge.core import clock
+from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.clients import client_for
 from casebridge.integrations.azure_devops.errors import AzureDevOpsError
 from casebridge.integrations.azure_devops.hooks import process_work_item_hook
+from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.delivery import deployments, pulls
 from casebridge.integrations.delivery.models import EventState, InboundEvent, SourceKind
 from casebridge.integrations.delivery.outcomes import Ignored
@@ -42,9 +43,9 @@ class Clients:
 
     def __init__(self, stack: ExitStack) -> None:
         self.stack = stack
-        self._made: dict[int, Any] = {}
+        self._made: dict[int, AzureDevOpsClient] = {}
 
-    def for_connection(self, connection: Any) -> Any:
+    def for_connection(self, connection: Connection) -> AzureDevOpsClient:
 
         if connection.pk not in self._made:
             self._made[connection.pk] = self.stack.enter_context(client_for(connection))

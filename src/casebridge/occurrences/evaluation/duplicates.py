@@ -13,13 +13,15 @@ import re
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import time_machine
 from rank_bm25 import BM25Okapi
 
+from casebridge.accounts.models import User
 from casebridge.accounts.services import user_create
+from casebridge.cases.models import Case
 from casebridge.cases.services import CaseInput, case_create
 from casebridge.catalog.services import service_create
 from casebridge.occurrences.evaluation.dupdata import (
@@ -39,7 +41,18 @@ TITLE_MAX = 200
 TEXT_MAX = 50_000
 
 
-def _import(reports: list[Report]) -> tuple[Any, dict[int, Any]]:
+class DuplicatesResult(TypedDict):
+    """What the evaluation prints (as JSON with ``--json``): figures of ours and of BM25."""
+
+    dataset: str
+    reports: int
+    queries: int
+    skipped: int
+    ours: dict[str, float]
+    bm25: dict[str, float]
+
+
+def _import(reports: list[Report]) -> tuple[User, dict[int, Case]]:
     """Create one case per report, in time order; returns the importer and rowid -> case."""
     importer = user_create(
         actor=None,
@@ -48,7 +61,7 @@ def _import(reports: list[Report]) -> tuple[Any, dict[int, Any]]:
         roles=["l1_agent", "l2_engineer"],
     )
     service = service_create(actor=None, name="Imported")
-    cases: dict[int, Any] = {}
+    cases: dict[int, Case] = {}
     for report in reports:
         title = " ".join(report.title.split())[:TITLE_MAX] or f"Report {report.issue_id}"
         if len(title) < 3:
@@ -67,7 +80,7 @@ def _import(reports: list[Report]) -> tuple[Any, dict[int, Any]]:
 
 
 def _ours(
-    importer: Any, cases: dict[int, Any], queries: list[Query]
+    importer: User, cases: dict[int, Case], queries: list[Query]
 ) -> tuple[list[list[int]], list[float]]:
     rowid_of = {case.pk: rowid for rowid, case in cases.items()}
     rankings, times = [], []
@@ -101,7 +114,7 @@ def _summary(
     return figures
 
 
-def evaluate_duplicates(data_dir: Path) -> dict[str, Any]:
+def evaluate_duplicates(data_dir: Path) -> DuplicatesResult:
     """Run the evaluation in the current (empty, migrated) database."""
     bugs, splits = find_data(data_dir)
     if "combined" not in splits:
@@ -122,14 +135,13 @@ def evaluate_duplicates(data_dir: Path) -> dict[str, Any]:
     }
 
 
-def format_duplicates(result: dict[str, Any]) -> str:
+def format_duplicates(result: DuplicatesResult) -> str:
     lines = [
         f"{result['dataset']}: {result['reports']} reports, {result['queries']} queries, "
         f"{result['skipped']} pairs skipped",
         f"{'':8} {'R@1':>7} {'R@5':>7} {'R@10':>7} {'MAP':>7} {'ms/query':>9}",
     ]
-    for name in ("ours", "bm25"):
-        f = result[name]
+    for name, f in (("ours", result["ours"]), ("bm25", result["bm25"])):
         lines.append(
             f"{name:8} {f['recall@1']:>7.3f} {f['recall@5']:>7.3f} {f['recall@10']:>7.3f} "
             f"{f['map']:>7.3f} {f['ms_per_query']:>9.2f}"

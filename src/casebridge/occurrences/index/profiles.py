@@ -3,12 +3,28 @@ and how objects become profiles."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from casebridge.occurrences.index.text import AnalysedText, analyse_case, extract_signatures
+
+
+class ProfileJson(TypedDict):
+    """A :class:`CaseProfile` as stored in ``Document.profile`` (older rows may lack the
+    optional keys). ``terms`` is a list in JSON; the ranking may narrow it to a set."""
+
+    title_terms: list[str]
+    terms: Collection[str]
+    created_at: str
+    traces: NotRequired[list[str]]
+    log_signatures: NotRequired[list[str]]
+    service: NotRequired[str]
+    component: NotRequired[str]
+    versions: NotRequired[list[str]]
+    priority: NotRequired[str]
+    alert_fingerprint: NotRequired[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +82,7 @@ def _norm(value: str) -> str:
     return " ".join(value.lower().split())
 
 
-def profile_to_json(profile: CaseProfile) -> dict[str, Any]:
+def profile_to_json(profile: CaseProfile) -> ProfileJson:
     return {
         "title_terms": list(profile.title_terms),
         "terms": sorted(profile.terms),
@@ -81,7 +97,7 @@ def profile_to_json(profile: CaseProfile) -> dict[str, Any]:
     }
 
 
-def profile_from_json(data: dict[str, Any]) -> CaseProfile:
+def profile_from_json(data: ProfileJson) -> CaseProfile:
     return CaseProfile(
         title_terms=tuple(data["title_terms"]),
         terms=frozenset(data["terms"]),

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from casebridge.occurrences.index.text import (
     FTS5_TOKENIZE,
@@ -169,7 +169,7 @@ def candidates(
         return {int(row[0]): float(row[1]) for row in cursor.fetchall()}
 
 
-def reset_if_empty(conn: Any) -> None:
+def reset_if_empty(conn: BaseDatabaseWrapper) -> None:
     if conn.vendor != "sqlite":
         return  # PostgreSQL keeps the vectors on the document rows themselves
     with conn.cursor() as cursor:

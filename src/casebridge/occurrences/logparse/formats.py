@@ -29,9 +29,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 SHARE: Final = 0.9
 TSV_MIN_COLUMNS: Final = 4
@@ -89,7 +89,7 @@ def within(
     return cut
 
 
-def _json_object(line: str) -> dict[str, Any] | None:
+def _json_object(line: str) -> dict[str, object] | None:
     text = line.strip()
     if not (text.startswith("{") and text.endswith("}")):
         return None
@@ -106,13 +106,13 @@ def _render(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _with_fields(message: str, fields: Sequence[tuple[str, Any]]) -> str:
+def _with_fields(message: str, fields: Sequence[tuple[str, object]]) -> str:
     """The message followed by the event's own fields (``key=value``), header fields left out."""
     extra = [f"{key}={_render(value)}" for key, value in fields if key not in HEADER_KEYS]
     return " ".join([" ".join(message.split()), *extra]).strip()
 
 
-def _message_key(fields: dict[str, Any]) -> str | None:
+def _message_key(fields: Mapping[str, object]) -> str | None:
     return next((key for key in MESSAGE_KEYS if key in fields), None)
 
 

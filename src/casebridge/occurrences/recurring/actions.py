@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -86,7 +86,7 @@ def recurring_link_all(*, actor: Actor, cluster: RecurringCluster, work_item: st
 
 @transaction.atomic
 def recurring_create_bug(
-    *, actor: Actor, cluster: RecurringCluster, title: str, docs: Mapping[str, Any]
+    *, actor: Actor, cluster: RecurringCluster, title: str, docs: Mapping[str, object]
 ) -> LinkOutcome:
     """Escalate the oldest open case as a new bug (through the escalation gate), then link
     every other open case of the cluster to it."""
@@ -114,7 +114,7 @@ def recurring_create_bug(
 
 @transaction.atomic
 def recurring_propose_improvement(
-    *, actor: Actor, cluster: RecurringCluster, title: str, docs: Mapping[str, Any]
+    *, actor: Actor, cluster: RecurringCluster, title: str, docs: Mapping[str, object]
 ) -> LinkOutcome:
     """Propose an improvement work item from the cluster (rationale, benefit, area required,
     as the escalation gate asks of improvements). The cases stay where they are."""

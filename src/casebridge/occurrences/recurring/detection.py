@@ -6,7 +6,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -35,6 +34,7 @@ from casebridge.occurrences.models import (
 from casebridge.occurrences.selectors import similar_for_case
 from casebridge.occurrences.services import STATS
 from casebridge.occurrences.signatures import everyday_signatures
+from casebridge.workitems.models import WorkItem
 
 #: Pairs kept per case (its best earlier near-duplicates) and the lowest score kept, so that an
 #: admin may lower the threshold later without recomputing.
@@ -95,7 +95,7 @@ def recurring_detect(*, now: datetime | None = None) -> int:
     return changed + _near_duplicate_clusters(policy, since, now)
 
 
-def recurring_detect_for_case(*, case: Any, now: datetime | None = None) -> int:
+def recurring_detect_for_case(*, case: Case, now: datetime | None = None) -> int:
     """Detection limited to the signatures of one case (after its logs were parsed)."""
     policy = recurring_policy()
     now = now or clock.now()
@@ -129,7 +129,11 @@ def _retire_everyday_clusters() -> int:
 
 
 def cluster_decide(
-    cluster: RecurringCluster, actor: Actor, state: str, work_item: Any, data: dict[str, Any]
+    cluster: RecurringCluster,
+    actor: Actor,
+    state: str,
+    work_item: WorkItem | None,
+    data: Mapping[str, object],
 ) -> None:
     """Record a decision on a cluster (linked or dismissed) with its audit event: the one code
     path of a cluster's state. The caller holds the cluster's row lock."""
@@ -147,8 +151,8 @@ def cluster_decide(
         field="state",
         old=old,
         new=state,
-        reason=str(data.pop("reason", "")),
-        data=data,
+        reason=str(data.get("reason", "")),
+        data={name: value for name, value in data.items() if name != "reason"},
     )
 
 

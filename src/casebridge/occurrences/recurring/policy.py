@@ -3,11 +3,10 @@ from which likeness two cases count as near-duplicates."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from casebridge.audit.services import audit_changes
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.occurrences.models import RecurringPolicy
 from casebridge.occurrences.recurring.detection import recurring_policy
@@ -16,7 +15,7 @@ from casebridge.occurrences.recurring.detection import recurring_policy
 @transaction.atomic
 def recurring_policy_set(
     *,
-    actor: Any,
+    actor: Actor | None,
     min_cases: int | None = None,
     window_days: int | None = None,
     near_duplicate_score: float | None = None,

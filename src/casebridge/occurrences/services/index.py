@@ -4,13 +4,19 @@ transaction of the change, so the index never disagrees with what was committed.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from django.db import connection, transaction
 
+from casebridge.cases.models import Case
 from casebridge.core.prepared import row_insert
+from casebridge.knowledge.models import KnownResolution
 from casebridge.occurrences.index import search
-from casebridge.occurrences.index.profiles import CaseProfile, analyse, profile_to_json
+from casebridge.occurrences.index.profiles import (
+    CaseProfile,
+    ProfileJson,
+    analyse,
+    profile_to_json,
+)
 from casebridge.occurrences.index.text import AnalysedText
 from casebridge.occurrences.models import (
     Document,
@@ -18,12 +24,18 @@ from casebridge.occurrences.models import (
     IndexState,
 )
 from casebridge.occurrences.signatures import signature_ids_for_case
+from casebridge.workitems.models import WorkItem
 
 STATS = "case_terms"
 
 
 def _store(
-    kind: str, obj: Any, analysed: AnalysedText, profile: CaseProfile, *, new: bool = False
+    kind: str,
+    obj: Case | WorkItem | KnownResolution,
+    analysed: AnalysedText,
+    profile: CaseProfile,
+    *,
+    new: bool = False,
 ) -> Document:
     columns = analysed.fts_columns()
     doc = None if new else Document.objects.filter(kind=kind, object_id=obj.pk).first()
@@ -44,7 +56,7 @@ def _store(
 
 
 def occurrence_index_case(
-    case: Any, *, log_signatures: frozenset[str] | None = None, new: bool = False
+    case: Case, *, log_signatures: frozenset[str] | None = None, new: bool = False
 ) -> Document:
     """(Re-)index a case from its title, description and structured fields.
 
@@ -59,7 +71,7 @@ def occurrence_index_case(
         case.description,
         case.created_at,
         service=case.service.name if case.service_id else "",
-        component=case.component.name if case.component_id else "",
+        component=component.name if (component := case.component) else "",
         version=case.version,
         log_signatures=log_signatures,
         alert_fingerprint=getattr(case, "alert_fingerprint", "") or "",
@@ -67,12 +79,12 @@ def occurrence_index_case(
     return _store(DocumentKind.CASE, case, analysed, profile, new=new)
 
 
-def _case_signatures(case: Any) -> frozenset[str]:
+def _case_signatures(case: Case) -> frozenset[str]:
     """The notable log signatures seen in the case's logs."""
     return signature_ids_for_case(case)
 
 
-def occurrence_index_work_item(item: Any) -> Document:
+def occurrence_index_work_item(item: WorkItem) -> Document:
     description = "\n".join(
         getattr(item, name)
         for name in ("description", "actual_result", "justification", "rationale", "log_excerpt")
@@ -82,14 +94,14 @@ def occurrence_index_work_item(item: Any) -> Document:
         item.title,
         description,
         item.created_at,
-        service=item.service.name if item.service_id else "",
-        component=item.component.name if item.component_id else "",
+        service=service.name if (service := item.service) else "",
+        component=component.name if (component := item.component) else "",
         version=item.version,
     )
     return _store(DocumentKind.WORK_ITEM, item, analysed, profile)
 
 
-def occurrence_index_known_resolution(resolution: Any) -> Document:
+def occurrence_index_known_resolution(resolution: KnownResolution) -> Document:
     services = " ".join(s.name for s in resolution.services.all())
     signatures = frozenset(resolution.signatures.values_list("id", flat=True))
     analysed, profile = analyse(
@@ -127,7 +139,7 @@ def occurrences_refresh_stats(*, batch: int = 5000) -> int:
             counted += len(docs)
 
 
-def _add_counts(docs: list[tuple[int, dict[str, Any]]]) -> None:
+def _add_counts(docs: list[tuple[int, ProfileJson]]) -> None:
     all_terms: Counter[str] = Counter()
     title_terms: Counter[str] = Counter()
     for _, profile in docs:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from django.db import transaction
@@ -16,9 +15,11 @@ from django.db.models.functions import Greatest, Least
 
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
+from casebridge.cases.models import Attachment, Case
 from casebridge.core import clock, events
 from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
+from casebridge.knowledge.models import KnownResolution
 from casebridge.occurrences.events import LogSignaturesRecorded, LogSourceQueued
 from casebridge.occurrences.logparse.digest import (
     LEVEL_RANK,
@@ -46,7 +47,7 @@ PROGRESS_EVERY_SECONDS = 0.5
 STALLED_AFTER = timedelta(minutes=15)
 
 
-def log_attachment_queue(*, attachment: Any) -> LogSource | None:
+def log_attachment_queue(*, attachment: Attachment) -> LogSource | None:
     """Queue a log attachment for parsing: a ``LogSource`` row now, the task after commit.
 
     Called in the transaction that stores the attachment; files that are not logs are ignored.
@@ -141,7 +142,7 @@ def log_sources_requeue_stalled() -> int:
 
 def signatures_record_text(
     *,
-    case: Any,
+    case: Case,
     kind: str,
     text: str,
     ref: str = "",
@@ -237,7 +238,7 @@ def _upsert_signatures(new: dict[str, Found], old: dict[str, int], seen_at: date
             Signature.objects.filter(pk=sig_id).update(**changes)
 
 
-def _refresh_sightings(case: Any, signature_ids: list[str]) -> None:
+def _refresh_sightings(case: Case, signature_ids: list[str]) -> None:
     """Recompute the case's sightings of these signatures from its logs' contributions."""
     rows = (
         SourceSignature.objects.filter(source__case_id=case.pk, signature_id__in=signature_ids)
@@ -278,7 +279,7 @@ def signatures_from_lines(text: str) -> list[Signature]:
 
 
 def known_fix_signatures_set(
-    *, actor: Actor, resolution: Any, ids: Sequence[str] | None, log_lines: str = ""
+    *, actor: Actor, resolution: KnownResolution, ids: Sequence[str] | None, log_lines: str = ""
 ) -> bool:
     """Set the signatures a known fix carries: ``ids`` (None keeps the current ones) plus one
     signature per typed log line. Audited as one change; returns whether anything changed."""
@@ -293,7 +294,7 @@ def known_fix_signatures_set(
     wanted |= {s.pk for s in signatures_from_lines(log_lines)}
     if wanted == current:
         return False
-    resolution.signatures.set(sorted(wanted))
+    resolution.signatures.set(sorted(wanted))  # type: ignore[arg-type]  # str keys; stubs say int
     audit_record(
         actor=actor,
         subject=resolution,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django import template
 from django.utils.html import format_html
@@ -38,5 +37,5 @@ def level_badge(level: str) -> SafeString:
 
 
 @register.filter
-def lookup(mapping: Mapping[str, object] | None, key: str) -> Any:
+def lookup(mapping: Mapping[str, object] | None, key: str) -> object:
     return (mapping or {}).get(key, "")

@@ -1,6 +1,9 @@
-"""Reads of sprints and the backlog, each knowing the viewer (internal people only)."""
+"""Reads of sprints, each knowing the viewer (internal people only).
 
-from casebridge.sprints.selectors.backlog import backlog_for, in_backlog, proposal_for
+The backlog's reads live in :mod:`casebridge.sprints.selectors.backlog`, not re-exported here:
+they derive readiness from the work-item definitions, which read whether a sprint is current from
+:mod:`.sprints`; re-exporting them would close that loop into an import cycle."""
+
 from casebridge.sprints.selectors.sprints import (
     current_sprint,
     following_sprint,
@@ -18,15 +21,12 @@ from casebridge.sprints.selectors.sprints import (
 )
 
 __all__ = [
-    "backlog_for",
     "current_sprint",
     "following_sprint",
-    "in_backlog",
     "increment_get_for",
     "increment_list_for",
     "is_current",
     "next_sprint",
-    "proposal_for",
     "sprint_find_for",
     "sprint_get_for",
     "sprint_list_for",

@@ -2,7 +2,8 @@
 
 An item is in a team's backlog when it is ready to plan and not in a sprint:
 
-* a bug in ``triaged``, a feature request in ``approved``, an improvement in ``approved``;
+* it is in a state its workflow leaves from the open group for the active one (derived from the
+  definitions: today a bug in ``triaged``, a feature request or an improvement in ``approved``);
 * and it belongs to the team: its team is the team, or it has none and its service is owned by
   the team. Items nobody owns (no team, no owning service) appear in every development team's
   backlog until one schedules them.
@@ -13,8 +14,10 @@ a 10k-item backlog is ranked in well under the planner's budget.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection
 from datetime import datetime
+from functools import reduce
 
 from django.db.models import Case as DbCase
 from django.db.models import Count, IntegerField, Max, Q, QuerySet, Value, When
@@ -36,13 +39,23 @@ from casebridge.sprints.selectors.sprints import (
     unit_short,
 )
 from casebridge.sprints.selectors.velocity import team_pace
+from casebridge.workitems.definitions import WORKFLOWS, ready_states
 from casebridge.workitems.models import WorkItem
 
-READY = (
-    Q(category="bug", status="triaged")
-    | Q(category="feature", status="approved")
-    | Q(category="improvement", status="approved")
-)
+
+def ready() -> Q:
+    """Ready to plan, from the workflow definitions: an item in a state that its workflow leaves
+    from the open group for the active one (``definitions.ready_states``)."""
+    return reduce(
+        operator.or_,
+        (
+            Q(category=category, status=status)
+            for category in WORKFLOWS
+            for status in sorted(ready_states(category))
+        ),
+    )
+
+
 FIELDS = (
     "pk",
     "key",
@@ -69,7 +82,7 @@ def ownership(team: Team) -> Q:
 
 def backlog_items(team: Team) -> QuerySet[WorkItem]:
     """The team's ready, unscheduled items (unordered)."""
-    return WorkItem.objects.filter(READY, ownership(team), sprint__isnull=True)
+    return WorkItem.objects.filter(ready(), ownership(team), sprint__isnull=True)
 
 
 def in_backlog(team: Team, item: WorkItem) -> bool:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from enum import Enum
+from typing import Literal
 
 from django.db import transaction
 from django.db.models import Q
@@ -125,7 +126,13 @@ def sprint_create(
     return sprint
 
 
-_UNSET: Any = object()
+class _Unset(Enum):
+    """Not given (``None`` is a value: no capacity, no increment)."""
+
+    UNSET = "unset"
+
+
+_UNSET = _Unset.UNSET
 
 
 @transaction.atomic
@@ -133,11 +140,11 @@ def sprint_update(
     *,
     actor: User | None,
     sprint: Sprint,
-    capacity: int | None = _UNSET,
+    capacity: int | Literal[_Unset.UNSET] | None = _UNSET,
     goal: str | None = None,
     start: date | None = None,
     end: date | None = None,
-    increment: ProgramIncrement | None = _UNSET,
+    increment: ProgramIncrement | Literal[_Unset.UNSET] | None = _UNSET,
 ) -> Sprint:
     """Change a sprint's capacity, goal, dates or increment; a closed sprint is history."""
     require_planner(actor)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from casebridge.accounts.models import Team
 from casebridge.core.errors import DomainError, ValidationFailed
 from casebridge.sprints import selectors, services
+from casebridge.sprints.selectors.backlog import backlog_for
 from casebridge.sprints.selectors.sprints import unit_short
 from casebridge.sprints.views.common import abilities, moves, report, safe_next, tabs
 from casebridge.web.pages import Request, page, viewer
@@ -45,7 +46,7 @@ def index(request: Request) -> HttpResponse:
 def backlog(request: Request, team: str) -> HttpResponse:
     user = viewer(request)
     found = selectors.team_get_for(user, team)
-    ranked = selectors.backlog_for(user, found)
+    ranked = backlog_for(user, found)
     rows = Paginator(ranked, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "team": found,

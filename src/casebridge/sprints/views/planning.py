@@ -19,7 +19,7 @@ from casebridge.sprints import selectors, services
 from casebridge.sprints.forms import SprintForm
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.planner import Choice, Target
-from casebridge.sprints.selectors.backlog import NoSprintToPlan
+from casebridge.sprints.selectors.backlog import NoSprintToPlan, proposal_for
 from casebridge.sprints.selectors.sprints import unit_short
 from casebridge.sprints.views.common import abilities, neighbour_moves, report, tabs
 from casebridge.web.pages import Request, page, viewer
@@ -86,9 +86,7 @@ def render_plan(
         **can,
     }
     try:
-        proposal = selectors.proposal_for(
-            user, found, sprint=sprint, add=add, remove=remove, strict=False
-        )
+        proposal = proposal_for(user, found, sprint=sprint, add=add, remove=remove, strict=False)
     except NoSprintToPlan as exc:
         context["no_sprint"] = exc
         return render(request, "sprints/plan.html", context, status=status)

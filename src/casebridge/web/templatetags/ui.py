@@ -14,6 +14,7 @@ from django.utils.safestring import SafeString
 from casebridge.cases import milestones
 from casebridge.cases.models import CaseState, Impact, Resolution
 from casebridge.core import clock, text
+from casebridge.core.actors import Actor
 
 register = template.Library()
 
@@ -91,7 +92,7 @@ def customer_state_badge(state: str) -> SafeString:
 
 
 @register.filter
-def public_name(user: object) -> str:
+def public_name(user: Actor | None) -> str:
     """The name a customer reads: a person of their side or of support, else "Our team"."""
     return milestones.public_name(user)
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
-from casebridge.accounts.models import Role, as_user
+from casebridge.accounts.models import Role, User, as_user
 from casebridge.core import clock, events
 from casebridge.core.actors import Actor
 from casebridge.core.errors import Reason
@@ -33,7 +32,7 @@ def _names(users: Iterable[Actor]) -> str:
     return ", ".join(sorted(u.username for u in users))
 
 
-def assignees_of(item: WorkItem) -> list[Any]:
+def assignees_of(item: WorkItem) -> list[User]:
     return list(item.assignees.all())
 
 
@@ -63,7 +62,7 @@ def check_can_assign(ctx: Context[WorkItem]) -> Iterator[Reason]:
     yield Reason("role", "Assignments are made by the RTE or an L3+ developer")
 
 
-def _valid_assignees(item: WorkItem, assignees: list[Any]) -> Iterator[Reason]:
+def _valid_assignees(item: WorkItem, assignees: list[User]) -> Iterator[Reason]:
     allowed = (DEV, DEVOPS) if item.category == "improvement" else (DEV,)
     wrong = [u for u in assignees if not u.has_role(*allowed)]
     if wrong:

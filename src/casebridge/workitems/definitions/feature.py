@@ -23,6 +23,7 @@ from casebridge.workitems.definitions.review import (
     check_wsjf,
     defer_and_reconsider,
     effect_decide,
+    reject_undecided,
     route_both_approve,
 )
 from casebridge.workitems.models import INITIAL_STATUS, Category
@@ -71,17 +72,8 @@ FEATURE = Workflow(
             accepts=(*WSJF_FIELDS, *AS_ROLE, "reason"),
             description="Both the PM and the RTE must approve; WSJF inputs are required.",
         ),
-        Transition(
-            "reject",
-            "Reject",
+        reject_undecided(
             frozenset({"submitted", "under_review"}),
-            "rejected",
-            DECIDERS,
-            requires=(Requirement("reason", "Say why it is rejected"),),
-            checks=(check_decider,),
-            effect=effect_decide("reject"),
-            accepts=AS_ROLE,
-            style="danger",
             description="Any rejection rejects; the linked cases are told why.",
         ),
         *defer_and_reconsider(frozenset({"submitted", "under_review"})),

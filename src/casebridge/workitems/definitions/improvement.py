@@ -8,7 +8,6 @@ from casebridge.accounts.models import ROLE_LABELS
 from casebridge.core.errors import Reason
 from casebridge.workflows.engine import (
     Context,
-    Requirement,
     State,
     StateGroup,
     Transition,
@@ -31,6 +30,7 @@ from casebridge.workitems.definitions.review import (
     check_team,
     defer_and_reconsider,
     effect_decide,
+    reject_undecided,
 )
 from casebridge.workitems.models import INITIAL_STATUS, Category, WorkItem
 
@@ -83,18 +83,7 @@ IMPROVEMENT = Workflow(
             accepts=("team", *WSJF_FIELDS, *AS_ROLE, "reason"),
             description="The RTE or the PM approves and names the implementing team.",
         ),
-        Transition(
-            "reject",
-            "Reject",
-            frozenset({"proposed", "under_review"}),
-            "rejected",
-            DECIDERS,
-            requires=(Requirement("reason", "Say why it is rejected"),),
-            checks=(check_decider,),
-            effect=effect_decide("reject"),
-            accepts=AS_ROLE,
-            style="danger",
-        ),
+        reject_undecided(frozenset({"proposed", "under_review"})),
         *defer_and_reconsider(frozenset({"proposed", "under_review"})),
         schedule_improvement(),
         reschedule(frozenset({"approved", "in_progress", "in_review"}), same_team=True),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
 
 from casebridge.core import clock
 from casebridge.core.actors import Actor
@@ -25,7 +24,9 @@ DECIDED = {"approve": "approved", "reject": "rejected", "defer": "deferred"}
 AS_ROLE = ("as_role",)
 
 
-def deciding_role(actor: Actor, data: Any, item: WorkItem | None = None) -> str | None:
+def deciding_role(
+    actor: Actor, data: Mapping[str, object], item: WorkItem | None = None
+) -> str | None:
     """The role the actor decides as: the one they hold, or the one they name if they hold
     both, or (holding both, naming none) the one that has not decided on ``item`` yet."""
     held = [role for role in (PM, RTE) if actor.has_role(role)]
@@ -35,7 +36,7 @@ def deciding_role(actor: Actor, data: Any, item: WorkItem | None = None) -> str 
     if not wanted and item is not None:
         undecided = [role for role in held if not _decision(item, role)]
         return undecided[0] if len(undecided) == 1 else None
-    return wanted if wanted in held else None
+    return wanted if isinstance(wanted, str) and wanted in held else None
 
 
 def _decided(item: WorkItem, role: str) -> Reason:
@@ -166,6 +167,24 @@ def route_both_approve(ctx: Context[WorkItem]) -> str:
     item: WorkItem = ctx.subject
     both = item.pm_decision == "approve" and item.rte_decision == "approve"
     return "approved" if both else "under_review"
+
+
+def reject_undecided(undecided: frozenset[str], *, description: str = "") -> Transition[WorkItem]:
+    """Rejecting an undecided request, with the reason: the same action for feature requests
+    and improvements."""
+    return Transition(
+        "reject",
+        "Reject",
+        undecided,
+        "rejected",
+        DECIDERS,
+        requires=(Requirement("reason", "Say why it is rejected"),),
+        checks=(check_decider,),
+        effect=effect_decide("reject"),
+        accepts=AS_ROLE,
+        style="danger",
+        description=description,
+    )
 
 
 def defer_and_reconsider(

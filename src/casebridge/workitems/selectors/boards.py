@@ -6,7 +6,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db.models import (
     Case,
@@ -20,6 +19,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 
 from casebridge.audit.models import AuditEvent
@@ -47,6 +47,8 @@ ROW_FIELDS = (
     "closed_at",
     "requested_reviewer_id",
 )
+#: A ``ROW_FIELDS`` tuple: pk, key, category, title, status, priority, created, closed, reviewer.
+type Row = tuple[int, str, str, str, str, str, datetime, datetime | None, int | None]
 PRIORITY_ORDER = Case(
     *(When(priority=name, then=Value(rank)) for name, rank in PRIORITY_RANK.items() if name),
     default=Value(0),
@@ -114,7 +116,7 @@ def entered_status_at(keys: Sequence[str]) -> dict[str, datetime]:
     return dict(rows)
 
 
-def cards_of(rows: Iterable[Sequence[Any]]) -> list[Card]:
+def cards_of(rows: Iterable[Row]) -> list[Card]:
     """Cards from ``ROW_FIELDS`` tuples, with their assignees and time in status (two queries)."""
     rows = list(rows)
     people = people_of([r[0] for r in rows])
@@ -179,7 +181,7 @@ def _filtered(items: QuerySet[WorkItem], f: BoardFilters) -> QuerySet[WorkItem]:
     return items
 
 
-def _top(items: QuerySet[WorkItem], per_column: int, *order: Any) -> list[Any]:
+def _top(items: QuerySet[WorkItem], per_column: int, *order: OrderBy) -> list[Row]:
     """The first ``per_column`` rows of every status, in one query (a window over the statuses)."""
     ranked = items.annotate(
         rank=Window(RowNumber(), partition_by=[F("status")], order_by=[*order, F("pk").asc()])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from django.db.models import (
     Case,
@@ -14,7 +13,7 @@ from django.db.models import (
     When,
 )
 
-from casebridge.accounts.models import as_user
+from casebridge.accounts.models import User, as_user
 from casebridge.core import clock
 from casebridge.core.actors import Actor
 from casebridge.workflows.engine import StateGroup
@@ -78,7 +77,7 @@ def decision_queue_for(viewer: Actor) -> QuerySet[WorkItem]:
     )
 
 
-def my_work_for(viewer: Any) -> QuerySet[WorkItem]:
+def my_work_for(viewer: User) -> QuerySet[WorkItem]:
     """What the viewer is assigned to or mentors, not finished, and what their teams must pick
     up: an unassigned item of one of their teams (a scheduled bug, an improvement routed to
     DevOps). Highest priority, then oldest."""
@@ -110,7 +109,7 @@ def testing_queue_for(viewer: Actor) -> QuerySet[WorkItem]:
     )
 
 
-def devops_queue_for(viewer: Any) -> QuerySet[WorkItem]:
+def devops_queue_for(viewer: User) -> QuerySet[WorkItem]:
     """A DevOps engineer's: unfinished items of their DevOps teams (improvements routed to them)
     and every item being released. Highest priority, then oldest."""
     teams = viewer.teams.filter(kind="devops").values("pk") if getattr(viewer, "pk", None) else []

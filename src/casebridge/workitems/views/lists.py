@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -40,6 +39,7 @@ from casebridge.workitems.selectors import (
     work_item_board_for,
     work_item_rows_for,
 )
+from casebridge.workitems.selectors.boards import Card, Row
 
 CARDS_PER_COLUMN = 25
 FINISHED_DAYS = 14
@@ -106,7 +106,7 @@ def board(request: Request, category: str) -> HttpResponse:
     )
 
 
-def _page(items: QuerySet[WorkItem], number: str | None) -> tuple[Any, list[Any]]:
+def _page(items: QuerySet[WorkItem], number: str | None) -> tuple[Page[Row], list[Card]]:
     paginator = Paginator(items.values_list(*ROW_FIELDS), PAGE_SIZE)
     current = paginator.get_page(number)
     return current, cards_of(current.object_list)

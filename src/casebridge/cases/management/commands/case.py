@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -16,8 +15,24 @@ from casebridge.cases.models import Case, CaseState, Source
 from casebridge.cases.services import CaseInput, case_transition, comment_add
 from casebridge.catalog.models import Environment
 from casebridge.catalog.selectors import component_by_slug, service_by_slug
-from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json, run
+from casebridge.core.idempotency import run_once
 from casebridge.workitems.documentation import DOC_LABELS, ESCALATION_INPUTS
+
+#: What `case create` was asked: with --idempotency-key, the same key must come with the same.
+CREATE_OPTIONS = (
+    "title",
+    "service",
+    "component",
+    "environment",
+    "impact",
+    "case_version",
+    "org",
+    "reporter",
+    "description",
+    "description_file",
+    "attach",
+)
 
 
 def _read(value: str, path: str) -> str:
@@ -47,7 +62,7 @@ def _visibility_args(p: CommandParser) -> None:
     )
 
 
-def _uploads(paths: list[str], options: dict[str, Any]) -> list[Upload]:
+def _uploads(paths: list[str], options: Options) -> list[Upload]:
     """Every file opened before anything is written: one that cannot be read changes nothing."""
     uploads: list[Upload] = []
     for path in paths:
@@ -56,7 +71,7 @@ def _uploads(paths: list[str], options: dict[str, Any]) -> list[Upload]:
         except OSError as exc:
             _close(uploads)
             raise CommandError(f"cannot read {path}: {exc.strerror}", returncode=2) from exc
-        uploads.append(Upload(handle, Path(path).name, options["files_internal"]))
+        uploads.append(Upload(handle, Path(path).name, options.flag_or_none("files_internal")))
     return uploads
 
 
@@ -126,6 +141,12 @@ class Command(BaseCommand):
             default=[],
             help="File to attach. Repeatable. The case is created only if every file is accepted.",
         )
+        p.add_argument(
+            "--idempotency-key",
+            default=None,
+            help="Retry safely: the same key with the same arguments opens the case once and "
+            "shows it again (kept CASEBRIDGE_IDEMPOTENCY_KEY_HOURS hours).",
+        )
         _visibility_args(p)
 
     @staticmethod
@@ -159,9 +180,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         self.actor = actor_from(options)
-        getattr(self, f"_{options['verb']}")(options)
+        getattr(self, f"_{options['verb']}")(Options(options))
 
-    def _print(self, case: Case, options: dict[str, Any]) -> None:
+    def _print(self, case: Case, options: Options) -> None:
         fresh = selectors.case_get_for(self.actor, case.key)
         if options.get("json"):
             print_json(case_out(self.actor, fresh).dict())
@@ -189,25 +210,25 @@ class Command(BaseCommand):
         if fresh.work_item:
             self.stdout.write(f"  work item: {fresh.work_item.key} ({fresh.work_item.status})")
 
-    def _create(self, options: dict[str, Any]) -> None:
-        uploads = _uploads(options["attach"], options)
+    def _create(self, options: Options) -> None:
+        uploads = _uploads(options.texts("attach"), options)
 
         def build() -> Case:
-            service = service_by_slug(options["service"])
+            service = service_by_slug(options.text("service"))
             data = CaseInput(
-                title=options["title"],
-                description=_read(options["description"], options["description_file"]),
+                title=options.text("title"),
+                description=_read(options.text("description"), options.text("description_file")),
                 service=service,
-                component=component_by_slug(service, options["component"])
+                component=component_by_slug(service, options.text("component"))
                 if options["component"]
                 else None,
-                environment=options["environment"],
-                impact=options["impact"],
-                version=options["case_version"],
-                organisation=organisation_by_slug(options["org"], field="org")
+                environment=options.text("environment"),
+                impact=options.text("impact"),
+                version=options.text("case_version"),
+                organisation=organisation_by_slug(options.text("org"), field="org")
                 if options["org"]
                 else None,
-                reporter=user_by_username(options["reporter"], field="reporter")
+                reporter=user_by_username(options.text("reporter"), field="reporter")
                 if options["reporter"]
                 else None,
             )
@@ -215,22 +236,32 @@ class Command(BaseCommand):
                 actor=self.actor, data=data, uploads=uploads, channel="cli"
             )
 
+        asked = {name: options[name] for name in CREATE_OPTIONS}
         try:
-            case = run(build)
+            done, _replayed = run_once(
+                f"user:{self.actor.pk}",
+                options.text_or_none("idempotency_key"),
+                asked,
+                lambda: {"key": run(build).key},
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         finally:
             _close(uploads)
-        self._print(case, options)
+        self._print(run(lambda: selectors.case_get_for(self.actor, str(done["key"]))), options)
 
-    def _list(self, options: dict[str, Any]) -> None:
-        state = "" if options["state"] == "all" else options["state"]
+    def _list(self, options: Options) -> None:
+        state = "" if options.text("state") == "all" else options.text("state")
         filters = selectors.CaseFilters(
             states=run(lambda: selectors.parse_states(state)),
-            service=options["service"],
-            source=options["source"],
-            owner=options["owner"],
-            sort=options["sort"],
+            service=options.text("service"),
+            source=options.text("source"),
+            owner=options.text("owner"),
+            sort=options.text("sort"),
         )
-        cases = list(selectors.case_list_for(self.actor, filters)[: max(1, options["limit"])])
+        cases = list(
+            selectors.case_list_for(self.actor, filters)[: max(1, options.number("limit"))]
+        )
         if options["json"]:
             print_json([case_out(self.actor, c).dict() for c in cases])
             return
@@ -242,8 +273,8 @@ class Command(BaseCommand):
                 f"{c.service.slug:<14} {c.title}"
             )
 
-    def _show(self, options: dict[str, Any]) -> None:
-        case = run(lambda: selectors.case_get_for(self.actor, options["key"]))
+    def _show(self, options: Options) -> None:
+        case = run(lambda: selectors.case_get_for(self.actor, options.text("key")))
         self._print(case, options)
         if not options["json"]:
             self.stdout.write("")
@@ -255,10 +286,10 @@ class Command(BaseCommand):
                 )
                 self.stdout.write(f"  {comment.body}")
 
-    def _take(self, options: dict[str, Any]) -> None:
-        case = run(lambda: selectors.case_get_for(self.actor, options["key"]))
+    def _take(self, options: Options) -> None:
+        case = run(lambda: selectors.case_get_for(self.actor, options.text("key")))
         owner = (
-            run(lambda: user_by_username(options["owner"], field="owner"))
+            run(lambda: user_by_username(options.text("owner"), field="owner"))
             if options["owner"]
             else None
         )
@@ -269,24 +300,27 @@ class Command(BaseCommand):
         )
         self._print(case, options)
 
-    def _comment(self, options: dict[str, Any]) -> None:
-        case = run(lambda: selectors.case_get_for(self.actor, options["key"]))
+    def _comment(self, options: Options) -> None:
+        case = run(lambda: selectors.case_get_for(self.actor, options.text("key")))
         run(
             lambda: comment_add(
-                actor=self.actor, case=case, body=options["body"], internal=options["internal"]
+                actor=self.actor,
+                case=case,
+                body=options.text("body"),
+                internal=options.flag("internal"),
             )
         )
         self.stdout.write(f"commented on {case.key}")
 
-    def _escalate(self, options: dict[str, Any]) -> None:
-        case = run(lambda: selectors.case_get_for(self.actor, options["key"]))
+    def _escalate(self, options: Options) -> None:
+        case = run(lambda: selectors.case_get_for(self.actor, options.text("key")))
         data = {
             "category": options["category"],
             "work_item": options["work_item"],
             "title": options["title"],
             "docs": {name: options[f"doc_{name}"] for name in ESCALATION_INPUTS},
         }
-        uploads = _uploads(options["log_file"], options)
+        uploads = _uploads(options.texts("log_file"), options)
         try:
             case = run(
                 lambda: case_escalate_with_files(
@@ -297,8 +331,8 @@ class Command(BaseCommand):
             _close(uploads)
         self._print(case, options)
 
-    def _resolve(self, options: dict[str, Any]) -> None:
-        case = run(lambda: selectors.case_get_for(self.actor, options["key"]))
+    def _resolve(self, options: Options) -> None:
+        case = run(lambda: selectors.case_get_for(self.actor, options.text("key")))
         data = {
             "resolution": options["resolution"],
             "known_resolution": options["known_resolution"],

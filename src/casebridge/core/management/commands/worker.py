@@ -10,12 +10,12 @@ import signal
 import time
 import uuid
 from types import FrameType
-from typing import Any
 
 import structlog
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from casebridge.core.cli import Options
 from casebridge.integrations.relay import Relay
 from casebridge.jobs import periodic_jobs
 
@@ -35,7 +35,8 @@ class Command(BaseCommand):
             help="Leave the outbox to `casebridge relay` processes.",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         from django_tasks_db.management.commands.db_worker import Worker  # noqa: PLC0415 - the task worker loads only when it runs
 
         self.running = True
@@ -52,7 +53,7 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         last_run: dict[str, float] = {}
-        relay = None if options["no_outbox"] else Relay(concurrency=4, batch=200)
+        relay = None if options.flag("no_outbox") else Relay(concurrency=4, batch=200)
         log.info("worker_started", outbox=relay is not None)
         try:
             while self.running:
@@ -61,10 +62,10 @@ class Command(BaseCommand):
                 tasks.run()
                 work = tasks._run_tasks + (relay.deliver_due(500) if relay else 0)
                 work += self._periodic(last_run)
-                if options["once"]:
+                if options.flag("once"):
                     break
                 if not work:
-                    time.sleep(options["interval"])
+                    time.sleep(options.real("interval"))
         finally:
             if relay is not None:
                 relay.close()

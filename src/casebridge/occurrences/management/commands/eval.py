@@ -8,10 +8,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from casebridge.core.cli import Options
 
 INSIDE = "CASEBRIDGE_EVAL_DATABASE"
 
@@ -35,15 +36,16 @@ class Command(BaseCommand):
         logs.add_argument("--json", action="store_true")
         logs.add_argument("--repeats", type=int, default=3, help="Timing repeats, best kept.")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        if not options["data"].is_dir():
+    def handle(self, *args: object, **options: object) -> None:
+        given = Options(options)
+        if not given.path("data").is_dir():
             raise CommandError(f"--data: {options['data']} is not a directory", returncode=2)
-        getattr(self, f"_{options['verb']}")(options)
+        getattr(self, f"_{options['verb']}")(given)
 
-    def _logs(self, options: dict[str, Any]) -> None:
+    def _logs(self, options: Options) -> None:
         from casebridge.occurrences.evaluation.logs import evaluate_logs, format_logs_report  # noqa: PLC0415 - a harness loads only when asked for
 
-        result = evaluate_logs(options["data"], repeats=options["repeats"])
+        result = evaluate_logs(options.path("data"), repeats=options.number("repeats"))
         if not result["systems"]:
             raise CommandError(
                 f"--data: no <S>/<S>_2k.log systems in {options['data']}", returncode=2
@@ -52,7 +54,7 @@ class Command(BaseCommand):
             json.dumps(result, indent=2) if options["json"] else format_logs_report(result)
         )
 
-    def _duplicates(self, options: dict[str, Any]) -> None:
+    def _duplicates(self, options: Options) -> None:
         if os.environ.get(INSIDE) != "1":
             self._in_fresh_database(options)
             return
@@ -63,17 +65,17 @@ class Command(BaseCommand):
 
         call_command("migrate", verbosity=0, interactive=False)
         try:
-            result = evaluate_duplicates(options["data"])
+            result = evaluate_duplicates(options.path("data"))
         except (FileNotFoundError, KeyError, ValueError) as exc:
             raise CommandError(f"--data: {exc}", returncode=2) from exc
         self.stdout.write(
             json.dumps(result, indent=2) if options["json"] else format_duplicates(result)
         )
 
-    def _in_fresh_database(self, options: dict[str, Any]) -> None:
+    def _in_fresh_database(self, options: Options) -> None:
         """Run again in a child process whose DATABASE_URL is a new, empty database."""
         with tempfile.TemporaryDirectory(prefix="casebridge-eval-") as work:
-            url = options["database_url"] or f"sqlite:///{Path(work) / 'eval.sqlite3'}"
+            url = options.text("database_url") or f"sqlite:///{Path(work) / 'eval.sqlite3'}"
             env = {
                 **os.environ,
                 INSIDE: "1",

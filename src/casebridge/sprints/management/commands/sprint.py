@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebridge.accounts.models import Team
-from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json, run
 from casebridge.core.text import plural
 from casebridge.sprints import selectors, serializers, services
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.planner import Choice, Proposal, Target
+from casebridge.sprints.selectors.backlog import proposal_for
 from casebridge.sprints.selectors.sprints import team_unit, unit_short
 
 
@@ -26,6 +26,14 @@ def _date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"'{value}' is not a date (use YYYY-MM-DD)", returncode=2) from None
+
+
+def _day(options: Options, name: str) -> date:
+    """A ``type=_date`` option."""
+    value = options[name]
+    if not isinstance(value, date):
+        raise TypeError(f"option {name!r} is {type(value).__name__}, not date")
+    return value
 
 
 class Command(BaseCommand):
@@ -83,14 +91,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         self.actor = actor_from(options)
-        getattr(self, f"_{options['verb']}")(options)
+        getattr(self, f"_{options['verb']}")(Options(options))
 
     # --- verbs -------------------------------------------------------------------------------
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, options: Options) -> None:
         sprints = run(
             lambda: list(
-                selectors.sprint_list_for(self.actor, team=options["team"], state=options["state"])
+                selectors.sprint_list_for(
+                    self.actor, team=options.text("team"), state=options.text("state")
+                )
             )
         )
         rows = serializers.sprints_out(sprints)
@@ -107,17 +117,17 @@ class Command(BaseCommand):
                 f"load {r.load.points}/{capacity} {unit}, {plural(r.load.items, 'item')}"
             )
 
-    def _create(self, options: dict[str, Any]) -> None:
-        team = run(lambda: selectors.team_get_for(self.actor, options["team"]))
+    def _create(self, options: Options) -> None:
+        team = run(lambda: selectors.team_get_for(self.actor, options.text("team")))
         sprint = run(
             lambda: services.sprint_create(
                 actor=self.actor,
                 team=team,
-                name=options["name"],
-                start=options["start"],
-                end=options["end"],
-                capacity=options["capacity"],
-                goal=options["goal"],
+                name=options.text("name"),
+                start=_day(options, "start"),
+                end=_day(options, "end"),
+                capacity=options.number_or_none("capacity"),
+                goal=options.text("goal"),
             )
         )
         out = serializers.sprint_out(sprint)
@@ -126,9 +136,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"created sprint {out.id} {out.key}")
 
-    def _target(self, options: dict[str, Any]) -> tuple[Team, Sprint | None]:
+    def _target(self, options: Options) -> tuple[Team, Sprint | None]:
         sprint = (
-            run(lambda: selectors.sprint_find_for(self.actor, options["sprint"]))
+            run(lambda: selectors.sprint_find_for(self.actor, options.text("sprint")))
             if options["sprint"]
             else None
         )
@@ -136,28 +146,28 @@ class Command(BaseCommand):
             return sprint.team, sprint
         if not options["team"]:
             raise CommandError("Say which team: --team SLUG (or --sprint).", returncode=2)
-        return run(lambda: selectors.team_get_for(self.actor, options["team"])), None
+        return run(lambda: selectors.team_get_for(self.actor, options.text("team"))), None
 
-    def _plan(self, options: dict[str, Any]) -> None:
+    def _plan(self, options: Options) -> None:
         team, sprint = self._target(options)
         proposal = run(
-            lambda: selectors.proposal_for(
+            lambda: proposal_for(
                 self.actor,
                 team,
                 sprint=sprint,
-                add=_keys(options["add"]),
-                remove=_keys(options["remove"]),
+                add=_keys(options.texts("add")),
+                remove=_keys(options.texts("remove")),
             )
         )
         if options["json"]:
             out = serializers.proposal_out(
-                team.slug, team_unit(team), proposal, options["left_out"]
+                team.slug, team_unit(team), proposal, options.number("left_out")
             )
             print_json(out.dict())
             return
         self._print_proposal(team, proposal, options)
 
-    def _print_proposal(self, team: Team, p: Proposal, options: dict[str, Any]) -> None:
+    def _print_proposal(self, team: Team, p: Proposal, options: Options) -> None:
         unit = unit_short(team)
         w = self.stdout.write
         cap = "no capacity" if p.sprint.capacity is None else f"capacity {p.sprint.capacity}"
@@ -179,7 +189,7 @@ class Command(BaseCommand):
             self._choice(c, unit)
         if not planned:
             w("  (nothing)")
-        limit = max(0, options["left_out"])
+        limit = max(0, options.number("left_out"))
         if p.left_out and limit:
             w("")
             w(f"Left in the backlog (first {min(limit, len(p.left_out))} of {len(p.left_out)}):")
@@ -210,18 +220,19 @@ class Command(BaseCommand):
         self.stdout.write(f" {flag}#{c.rank:<4} {c.key:<9} {size:>7}  {c.title}")
         self.stdout.write(f"        {c.reason}")
 
-    def _accept(self, options: dict[str, Any]) -> None:
+    def _accept(self, options: Options) -> None:
         team, sprint = self._target(options)
-        expect = _keys([options["expect"]]) if options["expect"] is not None else None
+        reviewed = options.text_or_none("expect")
+        expect = _keys([reviewed]) if reviewed is not None else None
         done = run(
             lambda: services.sprint_plan_accept(
                 actor=self.actor,
                 team=team,
                 sprint=sprint,
-                add=_keys(options["add"]),
-                remove=_keys(options["remove"]),
+                add=_keys(options.texts("add")),
+                remove=_keys(options.texts("remove")),
                 expect=expect,
-                over_capacity_ok=options["over_capacity"],
+                over_capacity_ok=options.flag("over_capacity"),
             )
         )
         if options["json"]:
@@ -246,8 +257,8 @@ class Command(BaseCommand):
         for warning in done.proposal.warnings:
             self.stdout.write(f"  ! {warning}")
 
-    def _start(self, options: dict[str, Any]) -> None:
-        sprint = run(lambda: selectors.sprint_find_for(self.actor, options["sprint"]))
+    def _start(self, options: Options) -> None:
+        sprint = run(lambda: selectors.sprint_find_for(self.actor, options.text("sprint")))
         started = run(lambda: services.sprint_start(actor=self.actor, sprint=sprint))
         out = serializers.sprint_out(started)
         if options["json"]:
@@ -255,10 +266,10 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"started {out.key}: {out.start} .. {out.end}")
 
-    def _close(self, options: dict[str, Any]) -> None:
-        sprint = run(lambda: selectors.sprint_find_for(self.actor, options["sprint"]))
+    def _close(self, options: Options) -> None:
+        sprint = run(lambda: selectors.sprint_find_for(self.actor, options.text("sprint")))
         carry_to = (
-            run(lambda: selectors.sprint_find_for(self.actor, options["carry_to"]))
+            run(lambda: selectors.sprint_find_for(self.actor, options.text("carry_to")))
             if options["carry_to"]
             else None
         )

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json, run
 from casebridge.workitems import selectors
 from casebridge.workitems.schemas import item_out, row_out
 from casebridge.workitems.services import work_item_transition
 
 
-def _data(pairs: list[str]) -> dict[str, Any]:
+def _data(pairs: list[str]) -> dict[str, str | list[str]]:
     """--set name=value pairs; a name given twice (or assignees) becomes a list."""
-    data: dict[str, Any] = {}
+    data: dict[str, str | list[str]] = {}
+    assignees: list[str] = []
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise CommandError(f"--set takes name=value, not '{pair}'", returncode=2)
         if name == "assignees":
-            data.setdefault(name, []).extend(v for v in value.split(",") if v)
+            data[name] = assignees
+            assignees.extend(v for v in value.split(",") if v)
         else:
             data[name] = value
     return data
@@ -59,22 +59,23 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         self.actor = actor_from(options)
-        getattr(self, f"_{options['verb']}")(options)
+        getattr(self, f"_{options['verb']}")(Options(options))
 
-    def _list(self, options: dict[str, Any]) -> None:
-        assignee = self.actor.username if options["assignee"] == "me" else options["assignee"]
+    def _list(self, options: Options) -> None:
+        given = options.text("assignee")
+        assignee = self.actor.username if given == "me" else given
         filters = selectors.WorkItemFilters(
-            category=options["category"],
-            statuses=tuple(s for s in options["status"].split(",") if s),
-            group=options["group"],
+            category=options.text("category"),
+            statuses=tuple(s for s in options.text("status").split(",") if s),
+            group=options.text("group"),
             assignee=assignee,
         )
         items = list(
             run(lambda: selectors.work_item_list_for(self.actor, filters))[
-                : max(1, options["limit"])
+                : max(1, options.number("limit"))
             ]
         )
-        if options["json"]:
+        if options.flag("json"):
             print_json([row_out(i).dict() for i in items])
             return
         if not items:
@@ -85,10 +86,10 @@ class Command(BaseCommand):
                 f"{i.key:<8} {i.status:<20} {i.priority or '-':<8} {who:<16} {i.title}"
             )
 
-    def _show(self, options: dict[str, Any]) -> None:
-        item = run(lambda: selectors.work_item_get_for(self.actor, options["key"]))
+    def _show(self, options: Options) -> None:
+        item = run(lambda: selectors.work_item_get_for(self.actor, options.text("key")))
         out = item_out(self.actor, item)
-        if options["json"]:
+        if options.flag("json"):
             print_json(out.dict())
             return
         self.stdout.write(f"{out.key}  {out.title}")
@@ -109,18 +110,17 @@ class Command(BaseCommand):
                 why = "; ".join(r.message for r in action.reasons)
                 self.stdout.write(f"    - {action.action}: {why}")
 
-    def _transition(self, options: dict[str, Any]) -> None:
-        item = run(lambda: selectors.work_item_get_for(self.actor, options["key"]))
-        data = _data(options["set"])
-        if options["reason"]:
-            data["reason"] = options["reason"]
+    def _transition(self, options: Options) -> None:
+        item = run(lambda: selectors.work_item_get_for(self.actor, options.text("key")))
+        data = _data(options.texts("set"))
+        if reason := options.text("reason"):
+            data["reason"] = reason
+        action = options.text("action")
         item = run(
-            lambda: work_item_transition(
-                actor=self.actor, item=item, action=options["action"], data=data
-            )
+            lambda: work_item_transition(actor=self.actor, item=item, action=action, data=data)
         )
         fresh = selectors.work_item_get_for(self.actor, item.key)
-        if options["json"]:
+        if options.flag("json"):
             print_json(item_out(self.actor, fresh).dict())
         else:
-            self.stdout.write(f"{fresh.key}: {options['action']} -> {fresh.status}")
+            self.stdout.write(f"{fresh.key}: {action} -> {fresh.status}")

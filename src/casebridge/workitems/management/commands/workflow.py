@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from casebridge.cases.workflow import CASE_WORKFLOW
+from casebridge.core.cli import Options
 from casebridge.incidents.workflow import INCIDENT_WORKFLOW
 from casebridge.workflows.engine import Workflow
 from casebridge.workflows.render import as_mermaid, as_text, workflows_markdown
@@ -32,11 +33,13 @@ class Command(BaseCommand):
             "--output", default=str(Path(settings.BASE_DIR) / "docs" / "workflows.md")
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        if options["verb"] == "show":
-            workflow = ALL[options["name"]]
-            render = as_mermaid if options["format"] == "mermaid" else as_text
+    def handle(self, *args: object, **options: object) -> None:
+        given = Options(options)
+        if given.text("verb") == "show":
+            workflow = ALL[given.text("name")]
+            render = as_mermaid if given.text("format") == "mermaid" else as_text
             self.stdout.write(render(workflow))
             return
-        Path(options["output"]).write_text(workflows_markdown(ALL), encoding="utf-8")
-        self.stdout.write(f"wrote {options['output']}")
+        output = given.text("output")
+        Path(output).write_text(workflows_markdown(ALL), encoding="utf-8")
+        self.stdout.write(f"wrote {output}")
