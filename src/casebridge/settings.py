@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -15,6 +14,7 @@ from django.utils.csp import CSP
 
 from casebridge.accounts import sso_settings as _sso
 from casebridge.core import production as _production
+from casebridge.core.databases import database_config as _database
 from casebridge.core.logs import configure as _configure_logs
 from casebridge.core.logs import logging_config
 
@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "casebridge.accounts.mfa.RequireSecondFactor",
     "casebridge.core.idempotency.IdempotencyMiddleware",
+    "casebridge.core.replica.LaggingReadsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -126,29 +127,15 @@ TEMPLATES = [
 ]
 
 
-def _database(url: str) -> dict[str, Any]:
-    """Parse DATABASE_URL; SQLite gets WAL, IMMEDIATE transactions and a busy timeout."""
-    config: dict[str, Any] = environ.Env.db_url_config(url)
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-        config["OPTIONS"] = {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536;"
-            ),
-        }
-        config["TEST"] = {"NAME": str(Path(config["NAME"]).with_suffix(".test.sqlite3"))}
-    # Keep connections between requests on SQLite too: closing the last connection to a WAL
-    # database checkpoints it, and reopening costs the PRAGMAs; together ~20 ms a request.
-    config.setdefault("CONN_MAX_AGE", env.int("CASEBRIDGE_DB_CONN_MAX_AGE", default=60))
-    config["CONN_HEALTH_CHECKS"] = True
-    return config
-
-
 DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'casebridge.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL)}
+#: A streaming replica of DATABASE_URL for reads that may lag (core.replica); none by default.
+REPLICA_URL = env.str("CASEBRIDGE_REPLICA_URL", default="")
+if REPLICA_URL:
+    DATABASES["replica"] = {**_database(REPLICA_URL), "TEST": {"MIRROR": "default"}}
+#: Beyond this lag the replica's reads go to the primary.
+REPLICA_MAX_LAG_SECONDS = env.float("CASEBRIDGE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_ROUTERS = ["casebridge.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -229,7 +216,7 @@ DEFAULT_FROM_EMAIL = MAIL_FROM
 SERVER_EMAIL = MAIL_FROM
 
 
-def _mailer(url: str) -> dict[str, Any]:
+def _mailer(url: str) -> dict[str, object]:
     """EMAIL_URL: ``smtp://user:password@host:25``, ``smtp+tls://...:587`` (STARTTLS),
     ``smtps://...:465`` (TLS from the start), ``console://`` (print, for development) or
     ``memory://`` (keep in ``django.core.mail.outbox``, for tests). A Django ``MAILERS`` entry."""
@@ -322,6 +309,12 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+#: Processed intake payloads, processed e-mail's bytes and delivered outbox messages are removed
+#: after this many days (0: kept for ever); core.retention.
+RETENTION_DAYS = env.int("CASEBRIDGE_RETENTION_DAYS", default=30)
+#: A task running under a worker without a heartbeat for this long is run again (core.tasks).
+TASK_LEASE_SECONDS = env.int("CASEBRIDGE_TASK_LEASE_SECONDS", default=120)
 
 NINJA_PAGINATION_PER_PAGE = 50
 #: Requests one API token may make a minute (0: no limit); over it, 429 with Retry-After.

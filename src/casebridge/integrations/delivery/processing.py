@@ -24,6 +24,7 @@ import structlog
 from django.db import transaction
 
 from casebridge.core import clock
+from casebridge.core.retention import delete_in_batches, retention_cutoff
 from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.clients import client_for
 from casebridge.integrations.azure_devops.errors import AzureDevOpsError
@@ -100,3 +101,16 @@ def process_pending(*, limit: int = 100) -> int:
                 )
             settled += state != EventState.PENDING
     return settled
+
+
+def events_prune() -> int:
+    """Remove processed deliveries (hooks, deployments, pull requests) older than the retention;
+    failed ones stay until an administrator retries or discards them."""
+    cutoff = retention_cutoff()
+    if cutoff is None:
+        return 0
+    return delete_in_batches(
+        InboundEvent.objects.filter(
+            state__in=[EventState.DONE, EventState.IGNORED], processed_at__lt=cutoff
+        )
+    )

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from casebridge.core.cli import Options
+from casebridge.core.tasks import Heartbeat
 from casebridge.integrations.relay import Relay
 from casebridge.jobs import periodic_jobs
 
@@ -42,6 +43,7 @@ class Command(BaseCommand):
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
+        worker_id = f"casebridge-{uuid.uuid4().hex[:8]}"
         tasks = Worker(
             queue_names=["*"],
             interval=0,
@@ -49,12 +51,14 @@ class Command(BaseCommand):
             backend_name="default",
             startup_delay=False,
             max_tasks=50,
-            worker_id=f"casebridge-{uuid.uuid4().hex[:8]}",
+            worker_id=worker_id,
             excluded_queue_names=[],
         )
+        heartbeat = Heartbeat(worker_id)  # the lease on the tasks it claims (core.tasks)
+        heartbeat.start()
         last_run: dict[str, float] = {}
         relay = None if options.flag("no_outbox") else Relay(concurrency=4, batch=200)
-        log.info("worker_started", outbox=relay is not None)
+        log.info("worker_started", outbox=relay is not None, worker=worker_id)
         try:
             while self.running:
                 close_old_connections()
@@ -69,6 +73,7 @@ class Command(BaseCommand):
         finally:
             if relay is not None:
                 relay.close()
+            heartbeat.stop()
         log.info("worker_stopped")
 
     def _periodic(self, last_run: dict[str, float]) -> int:
