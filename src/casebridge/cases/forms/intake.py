@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Unpack
 
 from django import forms
 from django.db.models import QuerySet
@@ -16,6 +16,7 @@ from casebridge.cases.selectors import CaseFilters
 from casebridge.cases.services import CaseInput
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.catalog.selectors import component_list, service_list
+from casebridge.web.pages import FormOptions
 
 STATE_TABS: tuple[tuple[str, str], ...] = (
     ("open", "Open"),
@@ -123,8 +124,14 @@ class CaseForm(forms.Form):
         help_text="The customer who reported it (the caller), if not you.",
     )
 
-    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: Mapping[str, object] | None = None,
+        *,
+        viewer: User,
+        **options: Unpack[FormOptions],
+    ) -> None:
+        super().__init__(data, **options)
         service_field = self.fields["service"]
         assert isinstance(service_field, forms.ModelChoiceField)
         service_field.queryset = service_list()
