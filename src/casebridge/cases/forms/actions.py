@@ -18,8 +18,9 @@ from casebridge.web.pages import FormOptions
 # --- the actions on a case -----------------------------------------------------------------------
 
 
-class ActionForm(forms.Form):
-    """An action's input; ``transition_data`` is what ``case_transition`` receives."""
+class ViewerForm(forms.Form):
+    """A form whose fields depend on who fills it in: ``for_viewer`` adjusts them, and the
+    viewer stays at hand as ``self.viewer``."""
 
     def __init__(
         self,
@@ -30,6 +31,14 @@ class ActionForm(forms.Form):
     ) -> None:
         super().__init__(data, **options)
         self.viewer = viewer
+        self.for_viewer(viewer)
+
+    def for_viewer(self, viewer: User) -> None:
+        """Adjust the fields to the viewer (by default nothing changes)."""
+
+
+class ActionForm(ViewerForm):
+    """An action's input; ``transition_data`` is what ``case_transition`` receives."""
 
     def transition_data(self) -> dict[str, object]:
         return {name: self.cleaned_data.get(name) for name in self.fields}
@@ -56,14 +65,7 @@ class TakeForm(ActionForm):
     def transition_data(self) -> dict[str, object]:
         return {"owner": self.cleaned_data.get("owner")}
 
-    def __init__(
-        self,
-        data: Mapping[str, object] | None = None,
-        *,
-        viewer: User,
-        **options: Unpack[FormOptions],
-    ) -> None:
-        super().__init__(data, viewer=viewer, **options)
+    def for_viewer(self, viewer: User) -> None:
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
         owner.queryset = users_with_role(Role.L2_ENGINEER).exclude(pk=self.viewer.pk)
@@ -108,14 +110,7 @@ class ResolveForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why there is no fault, …"}),
     )
 
-    def __init__(
-        self,
-        data: Mapping[str, object] | None = None,
-        *,
-        viewer: User,
-        **options: Unpack[FormOptions],
-    ) -> None:
-        super().__init__(data, viewer=viewer, **options)
+    def for_viewer(self, viewer: User) -> None:
         field = self.fields["known_resolution"]
         assert isinstance(field, forms.ChoiceField)
         items = known_resolution_list_for(self.viewer)[:200]
@@ -151,7 +146,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 # --- comments and files ---------------------------------------------------------------------------
 
 
-class CommentForm(forms.Form):
+class CommentForm(ViewerForm):
     body = forms.CharField(
         required=False,
         label="Comment",
@@ -161,14 +156,7 @@ class CommentForm(forms.Form):
         required=False, label="Internal note (never shown to the customer)"
     )
 
-    def __init__(
-        self,
-        data: Mapping[str, object] | None = None,
-        *,
-        viewer: User,
-        **options: Unpack[FormOptions],
-    ) -> None:
-        super().__init__(data, **options)
+    def for_viewer(self, viewer: User) -> None:
         if viewer.is_external:
             del self.fields["internal"]
 

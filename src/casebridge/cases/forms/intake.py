@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Unpack
 
 from django import forms
 from django.db.models import QuerySet
@@ -11,12 +10,12 @@ from django.urls import reverse_lazy
 
 from casebridge.accounts.models import Organisation, Role, User
 from casebridge.accounts.selectors import organisation_list_for, user_list_for
+from casebridge.cases.forms.actions import ViewerForm
 from casebridge.cases.models import OPEN_STATES, Impact, Source
 from casebridge.cases.selectors import CaseFilters
 from casebridge.cases.services import CaseInput
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.catalog.selectors import component_list, service_list
-from casebridge.web.pages import FormOptions
 
 STATE_TABS: tuple[tuple[str, str], ...] = (
     ("open", "Open"),
@@ -85,7 +84,7 @@ class ComponentField(forms.ChoiceField):
         forms.Field.validate(self, value)
 
 
-class CaseForm(forms.Form):
+class CaseForm(ViewerForm):
     """A new case. Staff may name the organisation and reporter; customers report for their own
     organisation, partners for one they serve."""
 
@@ -124,14 +123,7 @@ class CaseForm(forms.Form):
         help_text="The customer who reported it (the caller), if not you.",
     )
 
-    def __init__(
-        self,
-        data: Mapping[str, object] | None = None,
-        *,
-        viewer: User,
-        **options: Unpack[FormOptions],
-    ) -> None:
-        super().__init__(data, **options)
+    def for_viewer(self, viewer: User) -> None:
         service_field = self.fields["service"]
         assert isinstance(service_field, forms.ModelChoiceField)
         service_field.queryset = service_list()
