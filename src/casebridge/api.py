@@ -21,6 +21,7 @@ from ninja.security import HttpBearer
 
 from casebridge.accounts.api import organisations_router, teams_router, tokens_router
 from casebridge.accounts.api import router as accounts_router
+from casebridge.accounts.models import User
 from casebridge.accounts.services import token_authenticate
 from casebridge.cases.api import router as cases_router
 from casebridge.catalog.api import router as catalog_router
@@ -53,7 +54,7 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 class BearerAuth(HttpBearer):
     """``Authorization: Bearer <token>``; read-scoped tokens may only read."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         found = token_authenticate(token)
         if found is None:
             return None
@@ -74,7 +75,7 @@ class BearerAuth(HttpBearer):
 class BoundedJsonParser(Parser):
     """Bodies are parsed by ``core.jsonbody.json_loads``: too deep is a 400, never a 500."""
 
-    def parse_body(self, request: HttpRequest) -> Any:
+    def parse_body(self, request: HttpRequest) -> Any:  # ninja says a dict; JSON may be a list
         return json_loads(request.body)
 
 

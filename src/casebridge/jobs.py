@@ -9,12 +9,20 @@ from django.conf import settings
 
 from casebridge.cases.services import close_quiet_resolved_cases
 from casebridge.core.idempotency import forget_expired as idempotency_keys_forget
+from casebridge.core.tasks import tasks_reclaim
 from casebridge.integrations.azure_devops.reconcile import reconcile_all
-from casebridge.integrations.delivery.processing import process_pending
+from casebridge.integrations.delivery.processing import events_prune, process_pending
 from casebridge.integrations.mailin.imap import mailboxes_poll
 from casebridge.integrations.mailin.intake import mail_process_due
+from casebridge.integrations.mailin.store import mail_prune
 from casebridge.integrations.notifications import digests_send
-from casebridge.monitoring.worker import rate_windows_prune, worker_fold, worker_sync
+from casebridge.integrations.outbox import outbox_prune
+from casebridge.monitoring.worker import (
+    payloads_prune,
+    rate_windows_prune,
+    worker_fold,
+    worker_sync,
+)
 from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
 from casebridge.occurrences.services import log_sources_requeue_stalled, occurrences_refresh_stats
 from casebridge.sla.services import sla_tick
@@ -34,6 +42,12 @@ def periodic_jobs() -> list[Job]:
         Job("open and update the cases of alert groups", 0, worker_sync),
         Job("forget old intake rate windows", 600, rate_windows_prune),
         Job("forget expired idempotency keys", 600, idempotency_keys_forget),
+        Job("run again the tasks of workers that are gone", 15, tasks_reclaim),
+        # growth: what the retention (CASEBRIDGE_RETENTION_DAYS) lets go, in batches
+        Job("remove processed monitoring payloads past the retention", 3600, payloads_prune),
+        Job("remove processed deliveries past the retention", 3600, events_prune),
+        Job("drop the bytes of processed e-mail past the retention", 3600, mail_prune),
+        Job("remove delivered outbox messages past the retention", 3600, outbox_prune),
         # e-mail in: new mail of the IMAP mailboxes into the store, stored mail into cases
         Job("poll the IMAP mailboxes", settings.MAIL_POLL_SECONDS, mailboxes_poll),
         Job("turn stored e-mail into cases and comments", 0, mail_process_due),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -126,11 +125,12 @@ TEMPLATES = [
 ]
 
 
-def _database(url: str) -> dict[str, Any]:
+def _database(url: str) -> dict[str, object]:
     """Parse DATABASE_URL; SQLite gets WAL, IMMEDIATE transactions and a busy timeout."""
-    config: dict[str, Any] = environ.Env.db_url_config(url)
+    config: dict[str, object] = environ.Env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        name = Path(str(config["NAME"]))
+        name.parent.mkdir(parents=True, exist_ok=True)
         config["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
@@ -139,11 +139,22 @@ def _database(url: str) -> dict[str, Any]:
                 "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536;"
             ),
         }
-        config["TEST"] = {"NAME": str(Path(config["NAME"]).with_suffix(".test.sqlite3"))}
+        config["TEST"] = {"NAME": str(name.with_suffix(".test.sqlite3"))}
     # Keep connections between requests on SQLite too: closing the last connection to a WAL
     # database checkpoints it, and reopening costs the PRAGMAs; together ~20 ms a request.
     config.setdefault("CONN_MAX_AGE", env.int("CASEBRIDGE_DB_CONN_MAX_AGE", default=60))
     config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.postgresql" and env.str(
+        "CASEBRIDGE_DB_POOLER", default=""
+    ) == "transaction":
+        # PgBouncer in transaction mode: a connection is the server's only for one transaction,
+        # so nothing may outlive one: no server-side (WITH HOLD) cursors for .iterator(), no
+        # prepared statements kept by psycopg. Casebridge sets no session state otherwise.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        existing = config.get("OPTIONS")
+        options: dict[str, object] = dict(existing) if isinstance(existing, dict) else {}
+        options["prepare_threshold"] = None
+        config["OPTIONS"] = options
     return config
 
 
@@ -229,7 +240,7 @@ DEFAULT_FROM_EMAIL = MAIL_FROM
 SERVER_EMAIL = MAIL_FROM
 
 
-def _mailer(url: str) -> dict[str, Any]:
+def _mailer(url: str) -> dict[str, object]:
     """EMAIL_URL: ``smtp://user:password@host:25``, ``smtp+tls://...:587`` (STARTTLS),
     ``smtps://...:465`` (TLS from the start), ``console://`` (print, for development) or
     ``memory://`` (keep in ``django.core.mail.outbox``, for tests). A Django ``MAILERS`` entry."""
@@ -322,6 +333,12 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+#: Processed intake payloads, processed e-mail's bytes and delivered outbox messages are removed
+#: after this many days (0: kept for ever); core.retention.
+RETENTION_DAYS = env.int("CASEBRIDGE_RETENTION_DAYS", default=30)
+#: A task running under a worker without a heartbeat for this long is run again (core.tasks).
+TASK_LEASE_SECONDS = env.int("CASEBRIDGE_TASK_LEASE_SECONDS", default=120)
 
 NINJA_PAGINATION_PER_PAGE = 50
 #: Requests one API token may make a minute (0: no limit); over it, 429 with Retry-After.

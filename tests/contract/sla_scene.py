@@ -1,6 +1,8 @@
 """SLA calendars and policies in the permission matrix: staff read, administrators write.
 
-Objects: CAL = the calendar ``office`` (used by no policy), POL = the policy ``standard``.
+Objects: CAL = the calendar ``office`` (used by no policy), POL = the policy ``standard``, MET = a
+metric of the support report (the cases behind a number). The support report is for the L2 lead
+(L2 engineers), the RTE, the PM and administrators.
 """
 
 # ruff: noqa: E501
@@ -9,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from casebridge.sla.configuration import calendar_create, policy_create
+from casebridge.sla.calendars import calendar_create
+from casebridge.sla.policies import policy_create
 from tests import factories
 
 # fmt: off
@@ -25,7 +28,8 @@ POST   /sla-policies/order                      -           -                   
 GET    /sla-policies/{slug}                     POL         -                   401  403    403    200 200 200   200 200  200   401
 PATCH  /sla-policies/{slug}                     POL         -                   401  403    403    403 403 403   403 403  200   401
 DELETE /sla-policies/{slug}                     POL         -                   401  403    403    403 403 403   403 403  200   401
-GET    /reports/support                         -           -                   401  403    403    200 200 200   200 200  200   401
+GET    /reports/support                         -           -                   401  403    403    403 200 200   200 403  200   401
+GET    /reports/support/cases                   MET         -                   401  403    403    403 200 200   200 403  200   401
 """
 # fmt: on
 
@@ -63,4 +67,6 @@ def substitute(path: str, row_obj: str) -> str:
         return path.replace("{slug}", "office")
     if row_obj == "POL":
         return path.replace("{slug}", "standard")
+    if row_obj == "MET":
+        return path + "?metric=outcomes:resolved"
     return path

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test import Client
 
 from casebridge.cases.selectors import CaseFilters, _ids, case_list_for
-from casebridge.sla.configuration import calendar_create, policy_create, policy_update
+from casebridge.sla.calendars import calendar_create
+from casebridge.sla.policies import policy_create, policy_update
 from casebridge.sla.services import sla_tick
 from tests import factories
 

@@ -11,9 +11,10 @@ from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
 from casebridge.cases.services import case_transition, case_update, comment_add
 from casebridge.core import events
-from casebridge.sla.configuration import calendar_create, policy_create
+from casebridge.sla.calendars import calendar_create
 from casebridge.sla.events import SlaBreached, SlaWarningReached
 from casebridge.sla.models import Clock
+from casebridge.sla.policies import policy_create
 from casebridge.sla.services import clocks_recompute, sla_tick
 from tests import factories
 

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from ninja import Router, Status
 
 from casebridge.accounts import selectors, services
-from casebridge.accounts.models import ApiToken, Role
+from casebridge.accounts.models import ApiToken, Organisation, Role, User
 from casebridge.accounts.schemas import (
     MemberIn,
     OrganisationIn,
@@ -22,6 +20,7 @@ from casebridge.accounts.schemas import (
     UserOut,
     UserPatch,
 )
+from casebridge.core.actors import Actor
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS
 
@@ -57,7 +56,7 @@ def create_user(request: ApiRequest, body: UserIn) -> Status[UserOut]:
     return Status(201, UserOut.of(selectors.user_get_for(request.auth, user.username)))
 
 
-def _user(viewer: Any, username: str) -> Any:
+def _user(viewer: Actor, username: str) -> User:
     """Administrators see deactivated accounts too; everyone else the directory."""
     if viewer.has_role(Role.ADMIN):
         return selectors.user_admin_get(viewer, username)
@@ -77,7 +76,7 @@ def get_user(request: ApiRequest, username: str) -> UserOut:
 def update_user(request: ApiRequest, username: str, body: UserPatch) -> UserOut:
     user = _user(request.auth, username)
     given = body.model_fields_set
-    organisation: Any = services.UNSET
+    organisation: Organisation | object | None = services.UNSET
     if "organisation" in given:
         organisation = (
             selectors.organisation_by_slug(body.organisation) if body.organisation else None
@@ -112,7 +111,7 @@ def deactivate_user(request: ApiRequest, username: str) -> UserOut:
     response={200: list[TokenOut], **ERRORS},
     summary="A user's API tokens (admin, or the user)",
 )
-def list_user_tokens(request: ApiRequest, username: str) -> list[dict[str, Any]]:
+def list_user_tokens(request: ApiRequest, username: str) -> list[dict[str, object]]:
     user = _user(request.auth, username)
     return [_token_out(t) for t in selectors.tokens_of(request.auth, user)]
 
@@ -122,7 +121,9 @@ def list_user_tokens(request: ApiRequest, username: str) -> list[dict[str, Any]]
     response={201: TokenCreatedOut, **WRITE_ERRORS},
     summary="Create a token for a user; its secret is shown this once (admin)",
 )
-def create_user_token(request: ApiRequest, username: str, body: TokenIn) -> Status[dict[str, Any]]:
+def create_user_token(
+    request: ApiRequest, username: str, body: TokenIn
+) -> Status[dict[str, object]]:
     user = _user(request.auth, username)
     token, secret = services.token_create(
         actor=request.auth,
@@ -139,7 +140,7 @@ def create_user_token(request: ApiRequest, username: str, body: TokenIn) -> Stat
     response={200: TokenOut, **WRITE_ERRORS},
     summary="Revoke a user's token (admin, or the user)",
 )
-def revoke_user_token(request: ApiRequest, username: str, prefix: str) -> dict[str, Any]:
+def revoke_user_token(request: ApiRequest, username: str, prefix: str) -> dict[str, object]:
     user = _user(request.auth, username)
     token = selectors.token_of(request.auth, user, prefix)
     return _token_out(services.token_revoke(actor=request.auth, token=token))
@@ -148,7 +149,7 @@ def revoke_user_token(request: ApiRequest, username: str, prefix: str) -> dict[s
 # --- teams --------------------------------------------------------------------------------
 
 
-def _team(viewer: Any, slug: str) -> TeamOut:
+def _team(viewer: Actor, slug: str) -> TeamOut:
     return TeamOut.of(selectors.team_get_for(viewer, slug))
 
 
@@ -201,7 +202,7 @@ def remove_member(request: ApiRequest, slug: str, username: str) -> TeamOut:
 # --- organisations ------------------------------------------------------------------------
 
 
-def _organisation_out(viewer: Any, slug: str) -> OrganisationOut:
+def _organisation_out(viewer: Actor, slug: str) -> OrganisationOut:
     organisation = selectors.organisation_get_for(viewer, slug)
     return OrganisationOut.of(organisation, people=not viewer.is_external)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+
+from casebridge.accounts.models import User
 
 
 class LoginForm(AuthenticationForm):
@@ -16,7 +16,7 @@ class LoginForm(AuthenticationForm):
         )
     )
 
-    def confirm_login_allowed(self, user: Any) -> None:
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         if not settings.STAFF_LOCAL_PASSWORDS and not user.is_external:
             provider = getattr(settings, "OIDC_NAME", "") or "single sign-on"

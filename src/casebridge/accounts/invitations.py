@@ -6,7 +6,6 @@ working when the password changes or the person signs in) and for ``PASSWORD_RES
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -17,6 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from casebridge.accounts.models import Role, User
 from casebridge.audit.services import audit_record
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, PermissionDenied, ValidationFailed
 from casebridge.integrations.mail.outgoing import mail_enqueue, standalone_message_id
 
@@ -28,7 +28,7 @@ def set_password_link(user: User) -> str:
     return f"{settings.BASE_URL}{path}"
 
 
-def user_for_invitation(actor: Any, username: str) -> User:
+def user_for_invitation(actor: Actor | None, username: str) -> User:
     if actor is not None and not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only an administrator may invite people")
     user = User.objects.select_related("organisation").filter(username=username.strip()).first()
@@ -38,7 +38,7 @@ def user_for_invitation(actor: Any, username: str) -> User:
 
 
 @transaction.atomic
-def user_invite(*, actor: Any, user: User) -> str:
+def user_invite(*, actor: Actor | None, user: User) -> str:
     """E-mail ``user`` a link to choose their password; returns the address it goes to."""
     if actor is not None and not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only an administrator may invite people")

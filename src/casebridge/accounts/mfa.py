@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from base64 import b32encode
 from collections.abc import Callable
-from typing import Any
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -156,7 +156,14 @@ def base32_key(device: TOTPDevice) -> str:
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
-def status(user: User) -> dict[str, Any]:
+class Status(TypedDict):
+    """Whether the user has a second factor, and how many recovery codes are left."""
+
+    enrolled: bool
+    codes_left: int
+
+
+def status(user: User) -> Status:
     static = StaticDevice.objects.filter(user=user).first()
     return {
         "enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),

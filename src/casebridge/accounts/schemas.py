@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import Field
 
-from casebridge.accounts.models import Role
+from casebridge.accounts.models import Organisation, Role, Team, User
 from casebridge.core.schemas import InputSchema
 
 RoleName = Literal[
@@ -35,7 +35,7 @@ class UserOut(Schema):
     active: bool = True
 
     @staticmethod
-    def of(user: Any) -> UserOut:
+    def of(user: User) -> UserOut:
         return UserOut(
             active=user.is_active,
             username=user.username,
@@ -43,7 +43,7 @@ class UserOut(Schema):
             email=user.email,
             roles=sorted(user.roles),
             level=user.level or None,
-            organisation=user.organisation.slug if user.organisation_id else None,
+            organisation=user.organisation.slug if user.organisation else None,
             teams=[t.slug for t in user.teams.all()],
         )
 
@@ -65,7 +65,7 @@ class TeamOut(Schema):
     members: list[str]
 
     @staticmethod
-    def of(team: Any) -> TeamOut:
+    def of(team: Team) -> TeamOut:
         return TeamOut(
             slug=team.slug,
             name=team.name,
@@ -99,7 +99,7 @@ class OrganisationOut(Schema):
     partners: list[str] = Field(description="Partners serving it (staff only).")
 
     @staticmethod
-    def of(organisation: Any, *, people: bool) -> OrganisationOut:
+    def of(organisation: Organisation, *, people: bool) -> OrganisationOut:
         return OrganisationOut(
             slug=organisation.slug,
             name=organisation.name,

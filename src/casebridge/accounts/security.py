@@ -7,8 +7,6 @@ password: Django cleanses the credentials before the signal) and the client addr
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
@@ -40,7 +38,7 @@ def _subject(username: str) -> User | SignInName:
     return user if user is not None else SignInName(key=username[:64] or "(blank)")
 
 
-def _record(action: str, username: str, request: HttpRequest | None, **data: Any) -> None:
+def _record(action: str, username: str, request: HttpRequest | None, **data: object) -> None:
     with transaction.atomic():
         subject = _subject(username)
         actor = subject if isinstance(subject, User) else None
@@ -53,7 +51,7 @@ def _record(action: str, username: str, request: HttpRequest | None, **data: Any
     log.info(f"security.{action}", username=username[:64], ip=client_ip(request))
 
 
-def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
+def on_logged_in(sender: object, request: HttpRequest | None, user: User, **kwargs: object) -> None:
 
     if request is not None and hasattr(request, "session") and not mfa.required(user):
         request.session[mfa.SESSION_CLEAR] = user.pk  # pages need not check again
@@ -62,14 +60,21 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: User, **kwargs:
 
 
 def on_login_failed(
-    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+    sender: object,
+    credentials: dict[str, object],
+    request: HttpRequest | None = None,
+    **kwargs: object,
 ) -> None:
     username = str(credentials.get("username") or "")
     _record("sign_in_failed", username, request)
 
 
 def on_locked_out(
-    sender: Any, request: HttpRequest | None, username: str | None, ip_address: str, **kwargs: Any
+    sender: object,
+    request: HttpRequest | None,
+    username: str | None,
+    ip_address: str,
+    **kwargs: object,
 ) -> None:
     _record(
         "locked_out",

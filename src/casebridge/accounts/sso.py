@@ -14,12 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialLogin
+from django import forms
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -34,7 +35,7 @@ from casebridge.accounts.models import (
     User,
     UserRole,
 )
-from casebridge.accounts.services import _require_admin as require_admin
+from casebridge.accounts.policies import require_admin
 from casebridge.accounts.sso_settings import PROVIDER_ID, providers_setting
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
@@ -64,7 +65,7 @@ class Granted:
     groups: list[str] = field(default_factory=list)
 
 
-def groups_of(claims: Mapping[str, Any]) -> list[str]:
+def groups_of(claims: Mapping[str, object]) -> list[str]:
     value = claims.get(str(getattr(settings, "OIDC_GROUPS_CLAIM", "groups")), [])
     if isinstance(value, str):
         value = re.split(r"[,\s]+", value)
@@ -138,14 +139,14 @@ def allow_form_action(response: HttpResponse) -> HttpResponse:
     is allowed on the pages that carry the button."""
     if enabled():
         parts = urlsplit(str(settings.OIDC_ISSUER))
-        configured: dict[str, list[Any]] = dict(settings.SECURE_CSP)  # type: ignore[arg-type]
+        configured: dict[str, list[object]] = dict(settings.SECURE_CSP)  # type: ignore[arg-type]
         policy = {name: [str(source) for source in sources] for name, sources in configured.items()}
         policy["form-action"] = [*policy.get("form-action", []), f"{parts.scheme}://{parts.netloc}"]
         response._csp_config = policy  # type: ignore[attr-defined]  # django.middleware.csp
     return response
 
 
-def login_context() -> dict[str, Any]:
+def login_context() -> dict[str, object]:
     return {"sso_enabled": enabled(), "sso_name": provider_name(), "sso_provider": PROVIDER_ID}
 
 
@@ -155,17 +156,17 @@ class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return False
 
-    def login(self, request: HttpRequest, user: Any) -> None:
+    def login(self, request: HttpRequest, user: User) -> None:
         user.backend = ROLE_BACKEND
         request.casebridge_sign_in_method = "sso"  # type: ignore[attr-defined]
         super().login(request, user)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
-    def is_open_for_signup(self, request: HttpRequest, sociallogin: Any) -> bool:
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return True
 
-    def pre_social_login(self, request: HttpRequest, sociallogin: Any) -> None:
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         claims = sociallogin.account.extra_data or {}
         claims = {**claims.get("id_token", {}), **claims.get("userinfo", {})} or claims
         granted = resolve(groups_of(claims))
@@ -203,8 +204,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
                     data={"provider": PROVIDER_ID},
                 )
 
-    def populate_user(self, request: HttpRequest, sociallogin: Any, data: Any) -> Any:
-        user = super().populate_user(request, sociallogin, data)
+    def populate_user(
+        self, request: HttpRequest, sociallogin: SocialLogin, data: Mapping[str, object]
+    ) -> User:
+        user: User = super().populate_user(request, sociallogin, data)
         wanted = re.sub(r"[^\w.@+-]", "", str(data.get("username") or "")) or "sso-user"
         username, n = wanted[:140], 1
         while User.objects.filter(username__iexact=username).exists():
@@ -213,9 +216,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
         user.username = username
         return user
 
-    def save_user(self, request: HttpRequest, sociallogin: Any, form: Any = None) -> Any:
+    def save_user(
+        self, request: HttpRequest, sociallogin: SocialLogin, form: forms.Form | None = None
+    ) -> User:
         with transaction.atomic():
-            user = super().save_user(request, sociallogin, form)
+            user: User = super().save_user(request, sociallogin, form)
             user.set_unusable_password()
             user.save(update_fields=["password"])
             granted = getattr(request, "casebridge_granted", None) or Granted()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from casebridge.core.jsonbody import JsonValue
 
 PROVIDER_ID = "casebridge"
 
 
 def providers_setting(
     *, issuer: str, client_id: str, client_secret: str, name: str = ""
-) -> dict[str, Any]:
+) -> dict[str, JsonValue]:
     """``SOCIALACCOUNT_PROVIDERS`` for one OpenID Connect provider (settings.py and tests)."""
     return {
         "openid_connect": {

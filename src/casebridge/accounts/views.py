@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseBase
+from django.http import HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -64,8 +62,8 @@ class MappingForm(forms.Form):
     level = forms.ChoiceField(choices=[("", "None"), *Level.choices], required=False)
     organisation = forms.ChoiceField(required=False)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None) -> None:
+        super().__init__(data)
         self.fields["organisation"].choices = [  # type: ignore[attr-defined]
             ("", "None"),
             *Organisation.objects.values_list("slug", "name"),

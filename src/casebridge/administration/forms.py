@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import MutableMapping
 
 from django import forms
+from django.http import QueryDict
 
 from casebridge.accounts.models import Level, Organisation, Role, Team, TeamKind, User
 from casebridge.catalog.models import Environment, Service
@@ -50,8 +51,10 @@ class PartnersForm(forms.Form):
         required=False, widget=forms.CheckboxSelectMultiple, label="Partners serving it"
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: QueryDict | None = None, *, initial: MutableMapping[str, object] | None = None
+    ) -> None:
+        super().__init__(data, initial=initial)
         field = self.fields["partners"]
         assert isinstance(field, forms.MultipleChoiceField)
         partners = User.objects.filter(role_grants__role=Role.PARTNER, is_active=True)
@@ -68,8 +71,10 @@ class ServiceForm(forms.Form):
     )
     owner_team = forms.ChoiceField(required=False, label="Owner team")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: QueryDict | None = None, *, initial: MutableMapping[str, object] | None = None
+    ) -> None:
+        super().__init__(data, initial=initial)
         field = self.fields["owner_team"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = _team_choices()
@@ -100,8 +105,8 @@ class TeamForm(forms.Form):
 class MemberForm(forms.Form):
     username = forms.ChoiceField(label="Add a member")
 
-    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None, *, team: Team) -> None:
+        super().__init__(data)
         field = self.fields["username"]
         assert isinstance(field, forms.ChoiceField)
         staff = (
@@ -142,8 +147,10 @@ class UserForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: QueryDict | None = None, *, initial: MutableMapping[str, object] | None = None
+    ) -> None:
+        super().__init__(data, initial=initial)
         field = self.fields["organisation"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = _organisation_choices()
@@ -206,8 +213,10 @@ class IntegrationForm(forms.Form):
     environment = forms.ChoiceField(choices=Environment.choices, label="Environment")
     auth = forms.ChoiceField(choices=AuthScheme.choices, label="Authentication")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: QueryDict | None = None, *, initial: MutableMapping[str, object] | None = None
+    ) -> None:
+        super().__init__(data, initial=initial)
         field = self.fields["service"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = list(Service.objects.order_by("name").values_list("slug", "name"))
@@ -219,8 +228,8 @@ class AuditFilterForm(forms.Form):
     since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
 
-    def __init__(self, *args: Any, types: dict[str, str], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, data: QueryDict | None = None, *, types: dict[str, str]) -> None:
+        super().__init__(data)
         field = self.fields["subject_type"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "Every setting"), *types.items()]

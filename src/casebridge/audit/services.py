@@ -92,7 +92,7 @@ def model_update(
     instance: Any,
     values: Mapping[str, object],
     *,
-    actor: Any,
+    actor: Actor | None,
     action: str,
     subject: Auditable | None = None,
 ) -> dict[str, tuple[object, object]]:

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from ninja import Schema
 from pydantic import Field
 
+from casebridge.catalog.models import Service
 from casebridge.core.schemas import InputSchema
 
 
@@ -22,12 +21,12 @@ class ServiceOut(Schema):
     components: list[ComponentOut]
 
     @staticmethod
-    def of(service: Any) -> ServiceOut:
+    def of(service: Service) -> ServiceOut:
         return ServiceOut(
             slug=service.slug,
             name=service.name,
             description=service.description,
-            owner_team=service.owner_team.slug if service.owner_team_id else None,
+            owner_team=service.owner_team.slug if service.owner_team else None,
             components=[
                 ComponentOut(slug=c.slug, name=c.name, critical=c.critical)
                 for c in service.components.all()

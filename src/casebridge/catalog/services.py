@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import transaction
 from django.utils.text import slugify
@@ -15,7 +14,7 @@ from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: Actor | None) -> None:
     """``None`` is the operator at the server's shell (CLI, demo loader)."""
     if actor is not None and not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only an administrator manages the service catalogue")
@@ -73,7 +72,7 @@ KEEP = object()
 @transaction.atomic
 def service_update(
     *,
-    actor: Any,
+    actor: Actor | None,
     service: Service,
     name: str | None = None,
     description: str | None = None,
@@ -108,7 +107,7 @@ def service_update(
 
 @transaction.atomic
 def component_create(
-    *, actor: Any, service: Service, name: str, slug: str = "", critical: bool = False
+    *, actor: Actor | None, service: Service, name: str, slug: str = "", critical: bool = False
 ) -> Component:
     """A component of a service; a critical one needs an L3+ assignee (ladder policy 4)."""
     _require_admin(actor)
@@ -134,7 +133,11 @@ def component_create(
 
 @transaction.atomic
 def component_update(
-    *, actor: Any, component: Component, name: str | None = None, critical: bool | None = None
+    *,
+    actor: Actor | None,
+    component: Component,
+    name: str | None = None,
+    critical: bool | None = None,
 ) -> Component:
     _require_admin(actor)
     errors: dict[str, str] = {}

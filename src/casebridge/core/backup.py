@@ -27,15 +27,16 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypedDict
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.db.models import Model
 
 from casebridge.core import clock
 from casebridge.core.errors import DomainError
@@ -51,6 +52,26 @@ HASHED = ("cases_case", "audit_auditevent", "cases_attachment")
 CHUNK = 1 << 20
 
 
+class StoredFile(TypedDict):
+    """A member of the archive in the manifest: its size and checksum."""
+
+    size: int
+    sha256: str
+
+
+class ManifestData(TypedDict):
+    """``manifest.json`` as written and read back."""
+
+    format: str
+    version: int
+    engine: str
+    created_at: str
+    migrations: dict[str, list[str]]
+    tables: dict[str, int]
+    hashes: dict[str, str]
+    files: dict[str, StoredFile]
+
+
 @dataclass
 class Manifest:
     engine: str
@@ -58,10 +79,29 @@ class Manifest:
     migrations: dict[str, list[str]]
     tables: dict[str, int]
     hashes: dict[str, str]
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, StoredFile] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "version": VERSION, **self.__dict__}
+    def as_json(self) -> ManifestData:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "engine": self.engine,
+            "created_at": self.created_at,
+            "migrations": self.migrations,
+            "tables": self.tables,
+            "hashes": self.hashes,
+            "files": self.files,
+        }
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the counts and hashes read (Django's or sqlite3's)."""
+
+    def execute(self, sql: str, /) -> object: ...
+
+    def fetchone(self) -> Sequence[object]: ...
+
+    def fetchmany(self, size: int, /) -> Sequence[Sequence[object]]: ...
 
 
 @dataclass(frozen=True)
@@ -98,16 +138,20 @@ def django_tables() -> list[str]:
     return sorted(names & existing)
 
 
-def _models() -> list[Any]:
+def _models() -> list[type[Model]]:
     return [m for m in apps.get_models(include_auto_created=True) if m._meta.managed]
 
 
-def read_counts_and_hashes(cursor: Any, tables: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+def read_counts_and_hashes(
+    cursor: Cursor, tables: list[str]
+) -> tuple[dict[str, int], dict[str, str]]:
     counts: dict[str, int] = {}
     hashes: dict[str, str] = {}
     for table in tables:
         cursor.execute(f"SELECT count(*) FROM {quote(table)}")  # noqa: S608 - quoted name
-        counts[table] = int(cursor.fetchone()[0])
+        (count,) = cursor.fetchone()
+        assert isinstance(count, int)
+        counts[table] = count
         if table in HASHED:
             cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY 1")  # noqa: S608
             digest = hashlib.sha256()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 
@@ -11,7 +12,9 @@ from casebridge.core.production import GENERATE_KEY, weak_secret_key
 
 
 @register(Tags.security, deploy=True)
-def check_secret_key(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+def check_secret_key(
+    app_configs: Sequence[AppConfig] | None, **kwargs: object
+) -> list[CheckMessage]:
     """The built-in key is public: Django's W009 only knows the ``django-insecure`` prefix."""
     why = weak_secret_key(str(settings.SECRET_KEY))
     if not why:

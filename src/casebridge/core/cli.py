@@ -7,15 +7,15 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
+from casebridge.core.actors import Actor
 from casebridge.core.errors import DomainError, TransitionRefused
 
-T = TypeVar("T")
 ACTOR_ENV = "CASEBRIDGE_USER"
 
 
@@ -87,6 +87,15 @@ class Options(Mapping[str, object]):
     def path_or_none(self, name: str) -> Path | None:
         return None if self._options.get(name) is None else self.path(name)
 
+    def numbers(self, name: str) -> list[int]:
+        """An ``append`` or ``nargs`` option of ints (absent or ``None`` is no value)."""
+        value = self._options.get(name) or []
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise TypeError(f"option {name!r} is {type(value).__name__}, not a list of int")
+        return [int(v) for v in value]
+
     def texts(self, name: str) -> list[str]:
         """An ``append`` or ``nargs`` option (absent or ``None`` is no value)."""
         return self.texts_or_none(name) or []
@@ -100,7 +109,7 @@ class Options(Mapping[str, object]):
         return [str(v) for v in value]
 
 
-def actor_from(options: dict[str, Any]) -> Any:
+def actor_from(options: Mapping[str, object]) -> Any:  # the user model, which core cannot name
     User = get_user_model()  # the user model, without core importing accounts
     username = options.get("actor") or ""
     if not username:
@@ -128,7 +137,7 @@ def run[T](fn: Callable[[], T]) -> T:
         raise CommandError(format_error(exc).removeprefix("error: "), returncode=2) from exc
 
 
-def print_json(data: Any) -> None:
+def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -142,6 +151,6 @@ def add_admin_actor_argument(parser: CommandParser) -> None:
     )
 
 
-def admin_actor_from(options: dict[str, Any]) -> Any:
+def admin_actor_from(options: Mapping[str, object]) -> Actor | None:
     """The user named by ``--as`` (roles checked by the services), or None: the operator."""
     return actor_from(options) if options.get("actor") else None

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
 
 from django.http import StreamingHttpResponse
 
@@ -16,7 +15,7 @@ from casebridge.core import clock
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 #: ``openapi_extra`` of a list endpoint that also answers ``?format=csv``.
-CSV_OPENAPI: dict[str, Any] = {
+CSV_OPENAPI: dict[str, object] = {
     "responses": {
         200: {
             "description": "OK (``format=csv``: the whole list as CSV, streamed)",
@@ -33,7 +32,7 @@ class _Line:
         return value
 
 
-def cell(value: Any) -> str:
+def cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -56,7 +55,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
     writer = csv.writer(_Line())
     yield writer.writerow(header)
     for row in rows:
@@ -64,7 +63,7 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
 
 
 def csv_response(
-    name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+    name: str, header: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> StreamingHttpResponse:
     """A streamed CSV download named ``<name>-<date>.csv``."""
     filename = f"{name}-{clock.now().date().isoformat()}.csv"

@@ -26,15 +26,17 @@ from __future__ import annotations
 import dataclasses
 import typing
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.db import transaction
 
+from casebridge.core.actors import Actor
+from casebridge.core.jsonbody import JsonValue
 from casebridge.integrations.models import OutboxMessage
 from casebridge.integrations.outbox import PermanentFailure, outbox_enqueue
 
@@ -61,7 +63,7 @@ class Event:
     #: The class name, the outbox topic's tail (``event.WorkItemTransitioned``).
     name: ClassVar[str] = ""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         cls.name = cls.__name__
         _types[cls.__name__] = cls
@@ -71,24 +73,26 @@ class Event:
         """The key of the object the event is about (``CB-12``), for logs and the outbox."""
         return str(getattr(self, "key", ""))
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> dict[str, JsonValue]:
         return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> Event:
+    def from_payload(cls, payload: Mapping[str, object]) -> Event:
         hints = typing.get_type_hints(cls)
-        values = {}
+        values: dict[str, object] = {}
         for f in dataclasses.fields(cls):
             if f.name not in payload:
                 continue
             value = payload[f.name]
-            if value is not None and _is_datetime(hints.get(f.name)):
+            if isinstance(value, str) and _is_datetime(hints.get(f.name)):
                 value = datetime.fromisoformat(value)
             values[f.name] = value
-        return cls(**values)
+        construct: Callable[..., Event] = cls  # the dataclass checks the fields it is given
+        return construct(**values)
 
 
-Handler = Callable[[Any], object]
+#: A subscriber as the registry keeps it; ``subscribe`` checks that it takes its event type.
+Handler = Callable[..., object]
 
 
 @dataclass(frozen=True)
@@ -108,12 +112,12 @@ _subscriptions: list[Subscription] = []
 _recording: list[list[Event]] = []
 
 
-def actor_id(actor: Any) -> int | None:
+def actor_id(actor: Actor | None) -> int | None:
     """The id an event records for who acted: a user's pk, None for Casebridge itself."""
-    return getattr(actor, "pk", None)
+    return None if actor is None else actor.pk
 
 
-def subscribe(event: type[Event], handler: Handler, when: When) -> None:
+def subscribe[E: Event](event: type[E], handler: Callable[[E], object], when: When) -> None:
     """Make ``handler`` hear every ``event`` (call it from ``AppConfig.ready()``)."""
     subscription = Subscription(event, handler, When(when))
     if not any(
@@ -171,15 +175,17 @@ def recorded() -> Iterator[list[Event]]:
         _recording.remove(seen)
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> JsonValue:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"an event holds plain values, not {type(value).__name__}")
 
 
-def _is_datetime(hint: Any) -> bool:
+def _is_datetime(hint: object) -> bool:
     return hint is datetime or datetime in typing.get_args(hint)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import FloatField, Func
 from django.db.models.sql.compiler import SQLCompiler
+
+#: What ``as_sql`` returns: the SQL and its parameters.
+type Sql = tuple[str, tuple[str | int, ...]]
 
 
 class EpochSeconds(Func):
@@ -14,7 +16,9 @@ class EpochSeconds(Func):
 
     output_field = FloatField()
 
-    def as_sqlite(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> Any:
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: str
+    ) -> Sql:
         # Stored as 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC: whole seconds + the fraction.
         template = (
             "(CAST(strftime('%%%%s', %(expressions)s) AS REAL)"
@@ -22,6 +26,8 @@ class EpochSeconds(Func):
         )
         return self.as_sql(compiler, connection, template=template, **extra)
 
-    def as_postgresql(self, compiler: SQLCompiler, connection: Any, **extra: Any) -> Any:
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: str
+    ) -> Sql:
         template = "EXTRACT(EPOCH FROM %(expressions)s)::double precision"
         return self.as_sql(compiler, connection, template=template, **extra)

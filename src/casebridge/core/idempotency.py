@@ -32,6 +32,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from casebridge.core import clock
 from casebridge.core.models import IdempotencyKey
+from casebridge.core.retention import delete_in_batches
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -42,7 +43,6 @@ EXEMPT_PREFIXES = ("/api/v1/intake/",)
 NOT_KEPT = frozenset({401, 403, 409, 423, 429})
 #: Answers larger than this are not kept (a write's answer is a small JSON document).
 MAX_STORED_BYTES = 1024 * 1024
-DELETE_BATCH = 1000
 
 
 def _refusal(status: int, code: str, message: str, hint: str) -> JsonResponse:
@@ -220,14 +220,4 @@ def run_once(
 
 def forget_expired() -> int:
     """The worker's job: delete keys older than the retention, in batches. Returns how many."""
-    cutoff = expired_before()
-    removed = 0
-    while True:
-        batch = list(
-            IdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[
-                :DELETE_BATCH
-            ]
-        )
-        if not batch:
-            return removed
-        removed += IdempotencyKey.objects.filter(pk__in=batch).delete()[0]
+    return delete_in_batches(IdempotencyKey.objects.filter(created_at__lt=expired_before()))

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import re
 from itertools import accumulate
-from typing import Any
 
 MAX_JSON_DEPTH = 64
+
+#: A JSON value, as ``json.dumps`` writes it and ``json.loads`` reads it back.
+type JsonValue = str | int | float | bool | list[JsonValue] | dict[str, JsonValue] | None
 
 #: A JSON string, escapes included (the unrolled form, linear on long strings).
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
@@ -36,7 +38,7 @@ def nesting_depth(data: bytes) -> int:
     return max(accumulate(steps), default=0)
 
 
-def json_loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+def json_loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> JsonValue:
     """``json.loads`` that refuses nesting deeper than ``max_depth`` with ``JsonTooDeep``.
 
     Raises ``UnicodeDecodeError`` for bytes that are not UTF-8 and ``json.JSONDecodeError``
@@ -49,6 +51,7 @@ def json_loads(data: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
         if nesting_depth(raw) > max_depth:
             raise JsonTooDeep(max_depth)
     try:
-        return json.loads(text)
+        value: JsonValue = json.loads(text)
     except RecursionError as exc:  # a deeper stack than the interpreter allows, anyway
         raise JsonTooDeep(max_depth) from exc
+    return value

@@ -7,14 +7,13 @@ or bodies, and ``redact`` masks known secret-bearing keys in event dicts.
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from typing import Any
 
 import structlog
 
 SECRET_KEYS = frozenset({"authorization", "password", "token", "secret", "cookie", "api_key"})
 
 
-def redact(_: Any, __: str, event: MutableMapping[str, object]) -> MutableMapping[str, object]:
+def redact(_: object, __: str, event: MutableMapping[str, object]) -> MutableMapping[str, object]:
     for key in list(event):
         if key.lower() in SECRET_KEYS:
             event[key] = "***"
@@ -71,5 +70,7 @@ def logging_config(level: str) -> dict[str, object]:
     }
 
 
-def get_logger(name: str) -> Any:
-    return structlog.get_logger(name)
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    """A logger of the class ``configure`` sets (``wrapper_class``)."""
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
+    return logger

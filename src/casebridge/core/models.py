@@ -42,3 +42,19 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status})"
+
+
+class WorkerHeartbeat(models.Model):
+    """A running ``casebridge worker``: its last sign of life (see ``core.tasks``)."""
+
+    worker_id = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=100, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "core_worker_heartbeat"
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} ({self.seen_at:%H:%M:%S})"

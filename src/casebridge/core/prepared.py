@@ -22,14 +22,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
-from typing import Any
+from typing import Never
 
 from django.core.exceptions import MultipleObjectsReturned
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
+from django.db.models.expressions import Col
+
+#: A field of any model, whatever its values: Field's value to write is contravariant, so the
+#: field that accepts every value type is ``Field[Never, ...]`` (nothing is written through it
+#: here but database values the field itself prepared).
+type ModelField = Field[Never, object]
 
 
-def _fields(model: type[Model], names: Iterable[str]) -> list[Field[Any, Any]]:
+def _fields(model: type[Model], names: Iterable[str]) -> list[ModelField]:
     fields = [model._meta.get_field(name) for name in names]
     concrete = [f for f in fields if isinstance(f, Field) and f.concrete]
     if len(concrete) != len(fields):
@@ -37,12 +44,12 @@ def _fields(model: type[Model], names: Iterable[str]) -> list[Field[Any, Any]]:
     return concrete
 
 
-def _column(field: Field[Any, Any]) -> str:
+def _column(field: ModelField) -> str:
     assert field.column is not None
     return connection.ops.quote_name(field.column)
 
 
-def _values(fields: Sequence[Field[Any, Any]], obj: Model) -> list[Any]:
+def _values(fields: Sequence[ModelField], obj: Model) -> list[object]:
     return [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
 
 
@@ -62,7 +69,7 @@ def rows_update(model: type[Model], objs: Sequence[Model], names: Sequence[str])
 
 
 @cache
-def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
+def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple[ModelField, ...]]:
     """``INSERT`` of every concrete field but an automatic primary key (cached per database)."""
     meta = model._meta
     fields = tuple(f for f in meta.concrete_fields if f is not meta.auto_field)
@@ -72,7 +79,9 @@ def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, 
     return f"INSERT INTO {table} ({columns}) VALUES ({marks})", fields  # noqa: S608 - model names
 
 
-def _insert_values(fields: Sequence[Field[Any, Any]], obj: Model) -> list[Any]:
+def _insert_values(fields: Sequence[ModelField], obj: Model) -> list[object]:
+    """The values as each field prepares them for the driver: plain values or the driver's own
+    adapters (psycopg's ``Jsonb``), wider than the parameter types django-stubs lists."""
     return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
 
 
@@ -86,7 +95,7 @@ def rows_insert(model: type[Model], objs: Sequence[Model]) -> None:
     sql, fields = _insert_sql(model, connection.vendor)
     rows = [_insert_values(fields, obj) for obj in objs]
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(sql, rows)  # type: ignore[arg-type]  # see _insert_values
 
 
 def row_insert[M: Model](obj: M) -> M:
@@ -97,7 +106,7 @@ def row_insert[M: Model](obj: M) -> M:
     auto = meta.auto_field
     returning = f" RETURNING {_column(auto)}" if auto is not None else ""
     with connection.cursor() as cursor:
-        cursor.execute(sql + returning, _insert_values(fields, obj))
+        cursor.execute(sql + returning, _insert_values(fields, obj))  # type: ignore[arg-type]
         if auto is not None:
             setattr(obj, auto.attname, cursor.fetchone()[0])
     obj._state.adding = False
@@ -105,18 +114,19 @@ def row_insert[M: Model](obj: M) -> M:
     return obj
 
 
-Converter = Callable[[Any, Any, Any], Any]
+#: One of the ORM's converters of a value read: (value, column, connection) -> value.
+Converter = Callable[[object, Col, BaseDatabaseWrapper], object]
 
 
 @cache
-def _by_attname(model: type[Model]) -> dict[str, Field[Any, Any]]:
+def _by_attname(model: type[Model]) -> dict[str, ModelField]:
     return {f.attname: f for f in model._meta.concrete_fields}
 
 
 @cache
 def _converters(
     model: type[Model], names: tuple[str, ...], vendor: str
-) -> list[tuple[Any, list[Converter]]]:
+) -> list[tuple[Col, list[Converter]]]:
     """The ORM's converters for each named field's values as the database driver returns them,
     with the column expression they are called with."""
     table = model._meta.db_table
@@ -129,7 +139,7 @@ def _converters(
 
 
 def rows_read[M: Model](
-    model: type[M], names: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[M], names: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> list[M]:
     """Instances of ``model`` from rows of the ``names`` fields' columns (by attribute name, as
     ``user_id``), read on the bare cursor; the values are converted as the ORM converts them and
@@ -149,7 +159,7 @@ def rows_read[M: Model](
 @cache
 def _select_sql(
     model: type[Model], names: tuple[str, ...], vendor: str
-) -> tuple[str, tuple[str, ...], tuple[Field[Any, Any], ...]]:
+) -> tuple[str, tuple[str, ...], tuple[ModelField, ...]]:
     """``SELECT`` of every concrete field where the ``names`` fields equal parameters: the SQL,
     the attribute names of the columns read, and the fields of the parameters."""
     fields = _by_attname(model)
@@ -160,7 +170,7 @@ def _select_sql(
     return sql, tuple(fields), tuple(fields[name] for name in names)
 
 
-def row_by[M: Model](model: type[M], **equals: Any) -> M | None:
+def row_by[M: Model](model: type[M], **equals: object) -> M | None:
     """The one row of ``model`` whose fields (by attribute name) equal the values, or None:
     ``row_by(Service, slug="payments")``. For lookups by a unique key on hot paths."""
     names = tuple(sorted(equals))

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import cast
 
 from django.conf import settings
 from django.db import connection, connections
@@ -31,6 +31,7 @@ from casebridge.core.backup import (
     PGDUMP_MEMBER,
     SQLITE_MEMBER,
     VERSION,
+    ManifestData,
     django_tables,
     engine,
     pg_tool,
@@ -56,7 +57,7 @@ def _safe_member_name(name: str) -> bool:
     return not pure.is_absolute() and ".." not in pure.parts and name == pure.as_posix()
 
 
-def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
+def _read_manifest(archive: tarfile.TarFile) -> ManifestData:
     try:
         member = archive.getmember(MANIFEST)
         handle = archive.extractfile(member)
@@ -74,7 +75,7 @@ def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
     for key in ("engine", "tables", "hashes", "files", "migrations", "created_at"):
         if key not in data:
             raise refuse(f"damaged backup: the manifest has no '{key}'")
-    return data
+    return cast("ManifestData", data)  # json.loads's value, its keys checked above
 
 
 @contextlib.contextmanager
@@ -87,14 +88,14 @@ def _open_archive(path: Path) -> Iterator[tarfile.TarFile]:
         yield archive
 
 
-def backup_verify(path: Path) -> dict[str, Any]:
+def backup_verify(path: Path) -> ManifestData:
     """Check every member of the archive against its manifest; return the manifest."""
     path = Path(path)
     if not path.is_file():
         raise refuse(f"{path} is not a file")
     with _open_archive(path) as archive:
         manifest = _read_manifest(archive)
-        expected: dict[str, dict[str, Any]] = manifest["files"]
+        expected = manifest["files"]
         seen: set[str] = set()
         try:
             for member in archive:

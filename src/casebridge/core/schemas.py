@@ -14,11 +14,13 @@ a 500 on SQLite and PostgreSQL alike), and every time is aware and within a sane
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.utils import timezone
 from ninja import Schema
 from pydantic import BeforeValidator, ConfigDict, Field
+
+from casebridge.core.actors import Actor
 
 MAX_ID = 2**63 - 1
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -43,7 +45,7 @@ def bounded_int(text: object, *, low: int = 1, high: int = MAX_ID) -> int | None
     return number if low <= number <= high else None
 
 
-def aware_datetime(value: object) -> Any:
+def aware_datetime(value: object) -> object:
     """A date or naive time read in the server's zone; out-of-range years refused."""
     if isinstance(value, str):
         text = value.strip().replace("z", "Z")
@@ -99,11 +101,11 @@ class UserRef(Schema):
     name: str
 
     @staticmethod
-    def of(user: Any) -> UserRef | None:
+    def of(user: Actor | None) -> UserRef | None:
         return None if user is None else UserRef.required(user)
 
     @staticmethod
-    def required(user: Any) -> UserRef:
+    def required(user: Actor) -> UserRef:
         return UserRef(username=user.username, name=user.display_name)
 
 

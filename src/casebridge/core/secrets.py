@@ -15,11 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import cache
-from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 PREFIX = "sealed:v1:"
 
@@ -87,20 +87,22 @@ class Sealed(str):
         return "Sealed('***')"
 
 
-class SealedTextField(models.TextField[Any, Any]):
+class SealedTextField(models.TextField[str, str]):
     """A text column holding a sealed secret: sealed on the way in, opened on the way out.
 
     An empty string stays empty (no secret set). Values read back are ``Sealed`` strings, whose
     ``repr`` hides them from logs and tracebacks.
     """
 
-    def get_prep_value(self, value: Any) -> Any:
+    def get_prep_value(self, value: object) -> object:
         value = super().get_prep_value(value)
         if value in (None, ""):
             return value
         return value if str(value).startswith(PREFIX) else seal(str(value))
 
-    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+    def from_db_value(
+        self, value: str | None, expression: object, connection: BaseDatabaseWrapper
+    ) -> str | None:
         if value in (None, ""):
             return value
         return Sealed(unseal(value))

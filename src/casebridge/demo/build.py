@@ -24,7 +24,8 @@ from casebridge.demo.world import DEMO_PASSWORD, KNOWN_FIXES, ORGANISATIONS, PEO
 from casebridge.integrations.models import OutboxMessage
 from casebridge.knowledge.models import KnownResolution
 from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
-from casebridge.sla.configuration import calendar_create, policy_create
+from casebridge.sla.calendars import calendar_create
+from casebridge.sla.policies import policy_create
 from casebridge.sla.services import sla_catch_up, sla_tick
 
 HISTORY_DAYS = 45

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from casebridge.accounts.models import Team, User
 from casebridge.sprints.models import Sprint
@@ -41,7 +41,7 @@ class Step:
     hours: tuple[int, int]
     actor: str
     action: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -230,7 +230,7 @@ def plan_for(rng: random.Random, item: WorkItem, impact: str, start: datetime) -
 _versions = iter(f"4.{minor}.{patch}" for minor in range(3, 9) for patch in range(10))
 
 
-def _resolve(data: dict[str, Any], item: WorkItem, at: datetime) -> dict[str, Any]:
+def _resolve(data: Mapping[str, object], item: WorkItem, at: datetime) -> dict[str, object]:
     resolved = dict(data)
     if resolved.get("sprint") in ("current", "planning"):
         team = Team.objects.get(slug=_team_for(item))
@@ -238,10 +238,9 @@ def _resolve(data: dict[str, Any], item: WorkItem, at: datetime) -> dict[str, An
         resolved["sprint"] = sprint.pk if sprint else None
     if resolved.get("version") == "next":
         resolved["version"] = next(_versions)
-    if str(resolved.get("revisit_on", "")).startswith("+"):
-        resolved["revisit_on"] = (
-            (at + timedelta(days=int(resolved["revisit_on"][1:-1]))).date().isoformat()
-        )
+    revisit = str(resolved.get("revisit_on", ""))
+    if revisit.startswith("+"):
+        resolved["revisit_on"] = (at + timedelta(days=int(revisit[1:-1]))).date().isoformat()
     return {k: v for k, v in resolved.items() if v is not None}
 
 
@@ -263,7 +262,7 @@ def _estimate(item: WorkItem, actor: User) -> None:
         backlog_estimate(actor=actor, item=item, estimate=size)
 
 
-def run_plans(plans: list[Plan], now: datetime, move_to: Any) -> None:
+def run_plans(plans: list[Plan], now: datetime, move_to: Callable[[datetime], object]) -> None:
     """Carry out every step whose time has come, in time order across all items, and close
     the sprints that ended."""
     steps = sorted(

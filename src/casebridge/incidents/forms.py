@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
 
 from django import forms
 
@@ -173,9 +172,14 @@ class DeclareForm(forms.Form):
     alert_group = forms.CharField(required=False, label="Alert group", widget=forms.TextInput())
 
     def __init__(
-        self, data: Mapping[str, object] | None = None, *, people: People, **kwargs: Any
+        self,
+        data: Mapping[str, object] | None = None,
+        *,
+        people: People,
+        initial: Mapping[str, object] | None = None,
+        prefix: str | None = None,
     ) -> None:
-        super().__init__(data, **kwargs)
+        super().__init__(data, initial=None if initial is None else dict(initial), prefix=prefix)
         self.fields["lead"].widget = _select(people.developers)
         self.fields["owner"].widget = _select(people.owners)
         self.needed = frozenset({"title", "severity", "lead"})
@@ -245,9 +249,14 @@ class ActionItemForm(forms.Form):
     )
 
     def __init__(
-        self, data: Mapping[str, object] | None = None, *, people: People, **kwargs: Any
+        self,
+        data: Mapping[str, object] | None = None,
+        *,
+        people: People,
+        initial: Mapping[str, object] | None = None,
+        prefix: str | None = None,
     ) -> None:
-        super().__init__(data, **kwargs)
+        super().__init__(data, initial=None if initial is None else dict(initial), prefix=prefix)
         self.fields["owner"].widget = _select(people.action_owners)
 
 
@@ -255,7 +264,12 @@ class OwnerForm(forms.Form):
     owner = forms.CharField(required=False, label="Owner")
 
     def __init__(
-        self, data: Mapping[str, object] | None = None, *, people: People, **kwargs: Any
+        self,
+        data: Mapping[str, object] | None = None,
+        *,
+        people: People,
+        initial: Mapping[str, object] | None = None,
+        prefix: str | None = None,
     ) -> None:
-        super().__init__(data, **kwargs)
+        super().__init__(data, initial=None if initial is None else dict(initial), prefix=prefix)
         self.fields["owner"].widget = _select(people.action_owners)

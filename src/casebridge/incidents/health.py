@@ -5,11 +5,12 @@ sits in the one above them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from casebridge.cases.models import Case
 from casebridge.cases.selectors import case_list_for
 from casebridge.catalog.models import Service
+from casebridge.core.actors import Actor
+from casebridge.incidents.models import Incident
 from casebridge.incidents.selectors import incident_list_for
 from casebridge.monitoring.models import OPEN_ALERT_STATES, AlertGroup
 from casebridge.monitoring.selectors import SEVERITY_RANK, alert_groups_for
@@ -25,7 +26,7 @@ class Health:
     service: Service
     firing: list[AlertGroup]
     firing_count: int
-    incidents: list[Any]
+    incidents: list[Incident]
     recent_cases: list[Case]
 
     @property
@@ -42,7 +43,7 @@ class Health:
 
 
 def service_health_for(
-    viewer: Any, service: Service, *, exclude_case: Case | None = None
+    viewer: Actor, service: Service, *, exclude_case: Case | None = None
 ) -> Health:
     """Four queries whatever the size of the history: alerts, their count, incidents, cases."""
     firing = alert_groups_for(viewer).filter(service=service, status__in=OPEN_ALERT_STATES)
@@ -52,7 +53,7 @@ def service_health_for(
     cases = case_list_for(viewer).filter(service=service).order_by("-created_at", "-id")
     if exclude_case is not None:
         cases = cases.exclude(pk=exclude_case.pk)
-    incidents = (
+    incidents: list[Incident] = (
         [] if viewer.is_external else incident_list_for(viewer, service=service, open_only=True)
     )
     return Health(service, top, count, incidents[:5], list(cases[:HEALTH_CASES]))

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from casebridge.accounts.models import user_or_none
+from casebridge.accounts.models import User, user_or_none
 from casebridge.core import clock
 from casebridge.core.actors import Actor
 from casebridge.incidents.models import EntryKind, Incident, IncidentState, Severity, TimelineEntry
 from casebridge.workflows.engine import Context
 
 
-def _person(user: Any) -> str:
+def _person(user: object) -> str:
     if user is None:
         return "nobody"
-    return f"{user.display_name} ({user.level})" if getattr(user, "level", "") else str(user)
+    return (
+        f"{user.display_name} ({user.level})"
+        if isinstance(user, User) and user.level
+        else str(user)
+    )
 
 
 def entry_add(

@@ -20,7 +20,6 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -62,7 +61,8 @@ class Outcome:
     pause_until: datetime | None = None
 
 
-def _dt(value: datetime) -> Any:
+def _dt(value: datetime) -> str | datetime | None:
+    """The database's form of a time (a string on SQLite, a datetime on PostgreSQL)."""
     return connection.ops.adapt_datetimefield_value(value)
 
 
@@ -131,7 +131,7 @@ def outbox_record(outcomes: list[Outcome]) -> int:
     now = _dt(clock.now())
     table = connection.ops.quote_name(OutboxMessage._meta.db_table)
     plain: dict[tuple[str, str], list[int]] = defaultdict(list)
-    rows: list[list[Any]] = []
+    rows: list[list[str | int | datetime | None]] = []
     for outcome in outcomes:
         message = outcome.message
         if outcome.state in PLAIN:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from django import forms
 
@@ -45,8 +45,10 @@ class RouteForm(forms.Form):
         label="Severities (none: any)",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: Mapping[str, object] | None = None, *, prefix: str | None = None
+    ) -> None:
+        super().__init__(data, prefix=prefix)
         services = self.fields["services"]
         teams = self.fields["teams"]
         assert isinstance(services, forms.MultipleChoiceField)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from django.conf import settings
 
@@ -18,6 +18,33 @@ TOPIC = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 #: Severities a route may filter on: incidents' and work items' (critical bugs).
 SEVERITIES = ("sev1", "sev2", "sev3", "critical", "major", "minor")
 MAX_FIELDS = 10
+
+
+class NoticePayload(TypedDict):
+    """A notice as JSON (``Notice.as_payload``), in an outbox message or a webhook body."""
+
+    topic: str
+    title: str
+    text: str
+    url: str
+    fields: list[list[str]]
+    severity: str
+    service: str
+    team: str
+    key: str
+
+
+def _pairs(value: object) -> tuple[tuple[str, str], ...]:
+    """``fields`` read back from JSON: a list of [label, value] pairs."""
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"a notice's fields are a list, not {type(value).__name__}")
+    pairs = []
+    for item in value:
+        if not isinstance(item, list | tuple):
+            raise TypeError(f"a notice's field is a pair, not {type(item).__name__}")
+        label, text = item
+        pairs.append((str(label), str(text)))
+    return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -54,7 +81,7 @@ class Notice:
             return str(settings.BASE_URL) + self.url
         return self.url
 
-    def as_payload(self) -> dict[str, Any]:
+    def as_payload(self) -> NoticePayload:
         return {
             "topic": self.topic,
             "title": self.title,
@@ -68,13 +95,13 @@ class Notice:
         }
 
     @classmethod
-    def from_payload(cls, data: Mapping[str, Any]) -> Notice:
+    def from_payload(cls, data: Mapping[str, object]) -> Notice:
         return cls(
             topic=str(data["topic"]),
             title=str(data["title"]),
             text=str(data.get("text", "")),
             url=str(data.get("url", "")),
-            fields=tuple((str(a), str(b)) for a, b in data.get("fields", [])),
+            fields=_pairs(data.get("fields", [])),
             severity=str(data.get("severity", "")),
             service=str(data.get("service", "")),
             team=str(data.get("team", "")),

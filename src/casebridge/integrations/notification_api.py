@@ -9,6 +9,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema
 
 from casebridge.accounts.invitations import user_for_invitation, user_invite
+from casebridge.accounts.models import User
 from casebridge.core.errors import NotFound
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, InputSchema, Offset
@@ -91,7 +92,7 @@ class WatchChangedOut(WatchOut):
     changed: bool
 
 
-def _preferences(user: object) -> list[PreferenceOut]:
+def _preferences(user: User) -> list[PreferenceOut]:
     labels = dict(notifications.Kind.choices)
     return [
         PreferenceOut(kind=kind, label=str(labels[kind]), **vars(channels))

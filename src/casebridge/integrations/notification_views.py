@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casebridge.accounts.models import User
 from casebridge.core.errors import DomainError, NotFound
 from casebridge.core.schemas import bounded_int
 from casebridge.core.text import plural
@@ -105,7 +106,7 @@ def open_one(request: Request, notification_id: int) -> HttpResponse:
     return redirect(url or reverse("notifications:list"))
 
 
-def _choices(request: Request, user: object) -> dict[str, notifications.Channels]:
+def _choices(request: Request, user: User) -> dict[str, notifications.Channels]:
     return {
         kind.value: notifications.Channels(
             in_app=request.POST.get(f"{kind.value}.in_app") == "on",

@@ -10,7 +10,7 @@ one), it looks up each person's preference for the notification's ``kind``
 
 A ``source`` (the outbox message or event that caused it) makes a retried reaction notify once.
 Customers' own case e-mails (milestones in their words, L2's public replies) come from
-``integrations.reactions``; this module never decides what a customer may read.
+``integrations.customer_updates``; this module never decides what a customer may read.
 """
 
 from __future__ import annotations
@@ -18,16 +18,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
+from casebridge.accounts.models import User
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.core.text import plural
 from casebridge.integrations.mail import addresses
+from casebridge.integrations.mail.addresses import MailedCase
 from casebridge.integrations.mail.outgoing import (
     case_subject,
     mail_enqueue,
@@ -56,17 +58,17 @@ class Channels:
         return self.in_app or self.email or self.digest
 
 
-def default_channels(user: Any, kind: str) -> Channels:
+def default_channels(user: User, kind: str) -> Channels:
     email = kind in PERSONAL or (user.is_external and kind in CUSTOMER_MAIL)
     return Channels(in_app=True, email=email, digest=False)
 
 
-def kinds_for(user: Any) -> list[NotificationKind]:
+def kinds_for(user: User) -> list[NotificationKind]:
     """The kinds a person may choose channels for."""
     return list(CUSTOMER_KINDS) if user.is_external else list(Kind)
 
 
-def preferences_of(user: Any) -> dict[str, Channels]:
+def preferences_of(user: User) -> dict[str, Channels]:
     chosen = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
     result = {}
     for kind in kinds_for(user):
@@ -79,7 +81,7 @@ def preferences_of(user: Any) -> dict[str, Channels]:
     return result
 
 
-def channels_for(user: Any, kind: str) -> Channels:
+def channels_for(user: User, kind: str) -> Channels:
     row = NotificationPreference.objects.filter(user=user, kind=kind).first()
     if row is None:
         return default_channels(user, kind)
@@ -87,7 +89,7 @@ def channels_for(user: Any, kind: str) -> Channels:
 
 
 @transaction.atomic
-def preferences_set(*, user: Any, choices: Mapping[str, Channels]) -> dict[str, Channels]:
+def preferences_set(*, user: User, choices: Mapping[str, Channels]) -> dict[str, Channels]:
     """Set a person's channels per kind; unknown kinds are refused (``ValidationFailed``)."""
     allowed = {k.value for k in kinds_for(user)}
     unknown = sorted(set(choices) - allowed)
@@ -112,20 +114,20 @@ def _link(url: str) -> str:
     return f"{settings.BASE_URL}{url}" if url.startswith("/") else url
 
 
-def _settings_link(user: Any) -> str:
+def _settings_link(user: User) -> str:
     return f"{settings.BASE_URL}/notifications/settings/"
 
 
 def notify(
     *,
-    users: Iterable[Any],
+    users: Iterable[User | None],
     subject_key: str,
     message: str,
     url: str = "",
     kind: str = Kind.CASE_CHANGED,
-    case: Any = None,
+    case: MailedCase | None = None,
     source: str = "",
-    exclude: Any = None,
+    exclude: Actor | None = None,
     email: bool = True,
 ) -> int:
     """Notify each distinct active person once, on the channels they chose for ``kind``.
@@ -159,14 +161,14 @@ def notify(
         ):
             continue  # this source notified them before (a retried reaction)
         # Customers' e-mail is written in their words, in their case's thread, by
-        # ``reactions.customer_update``; a plain notification is never mailed to them.
+        # ``customer_updates.customer_update``; a plain notification is never mailed to them.
         if email and channels.email and user.email and not user.is_external:
             _mail(user, message=message, url=url, case=case, subject_key=subject_key, source=source)
     return len(seen)
 
 
 def _note(
-    user: Any,
+    user: User,
     *,
     kind: str,
     subject_key: str,
@@ -196,7 +198,9 @@ def _note(
     return True
 
 
-def _mail(user: Any, *, message: str, url: str, case: Any, subject_key: str, source: str) -> None:
+def _mail(
+    user: User, *, message: str, url: str, case: MailedCase | None, subject_key: str, source: str
+) -> None:
     unique = source or clock.now().strftime("%Y%m%d%H%M%S%f")
     event = f"n-{unique}-{user.pk}"
     if case is not None:
@@ -223,19 +227,19 @@ def _mail(user: Any, *, message: str, url: str, case: Any, subject_key: str, sou
 # -- the notification centre -------------------------------------------------------------------
 
 
-def notifications_for(viewer: Any, *, unread_only: bool = False) -> QuerySet[Notification]:
+def notifications_for(viewer: User, *, unread_only: bool = False) -> QuerySet[Notification]:
     notes = Notification.objects.filter(user=viewer, in_app=True)
     return notes.filter(read_at__isnull=True) if unread_only else notes
 
 
-def unread_count(viewer: Any) -> int:
+def unread_count(viewer: User) -> int:
     if not getattr(viewer, "is_authenticated", False):
         return 0
     return notifications_for(viewer, unread_only=True).count()
 
 
 @transaction.atomic
-def notifications_mark_read(*, viewer: Any, ids: Iterable[int] | None = None) -> int:
+def notifications_mark_read(*, viewer: User, ids: Iterable[int] | None = None) -> int:
     """Mark the viewer's notifications read (all of them, or those of ``ids``); returns how
     many changed. Another person's notification ids are ignored."""
     notes = Notification.objects.filter(user=viewer, read_at__isnull=True)

@@ -29,14 +29,14 @@ import random
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from casebridge.core import clock, tracing
 from casebridge.core.prepared import row_insert
-from casebridge.integrations.models import OutboxMessage
+from casebridge.core.retention import delete_in_batches, retention_cutoff
+from casebridge.integrations.models import OutboxMessage, OutboxState
 
 Handler = Callable[[OutboxMessage], None]
 _handlers: dict[str, list[Handler]] = {}
@@ -129,7 +129,7 @@ def outbox_enqueue_once(
     idempotency_key: uuid.UUID,
     topic: str,
     key: str = "",
-    payload: Mapping[str, Any],
+    payload: Mapping[str, object],
     destination: str = "",
 ) -> bool:
     """Add a message whose idempotency key is given (an e-mail's, from its Message-ID) unless a
@@ -150,7 +150,7 @@ def _insert_once(
     destination: str,
     topic: str,
     key: str,
-    payload: Mapping[str, Any],
+    payload: Mapping[str, object],
 ) -> bool:
     now = clock.now()
     body = dict(payload)
@@ -190,3 +190,13 @@ def backoff(attempts: int) -> timedelta:
     cap = settings.OUTBOX_BACKOFF_CAP_SECONDS
     delay = min(cap, base * 2 ** max(0, attempts - 1))
     return timedelta(seconds=delay / 2 + random.uniform(0, delay / 2))  # noqa: S311 - not security
+
+
+def outbox_prune() -> int:
+    """Remove delivered messages older than the retention; dead letters stay for an operator."""
+    cutoff = retention_cutoff()
+    if cutoff is None:
+        return 0
+    return delete_in_batches(
+        OutboxMessage.objects.filter(state=OutboxState.DELIVERED, delivered_at__lt=cutoff)
+    )

@@ -1,149 +1,62 @@
 """Who hears what when a case, work item or incident changes.
 
-Each reaction runs after the change's commit (an outbox handler, or later an after-commit
-subscriber of the domain event), in its own transaction, with a ``source`` that makes a retried
+Each reaction runs after the change's commit (an after-commit subscriber of the domain event,
+``integrations.subscribers``), in its own transaction, with a ``source`` that makes a retried
 reaction notify each person once and mail them once (Message-IDs derive from it).
 
-**Customers** (a case's reporter, and the customers and partners watching it) hear the
-milestones of their case in their own words (``cases.milestones``) and L2's public replies, in
-the app and by e-mail in the case's thread: received, waiting for you (with the question),
-passed to development, fix released (``cases.following``), resolved: please confirm. Internal
-notes, internal steps and the names of people on the development side never reach them.
-
-**Staff** hear what is addressed to them: a case or work item assigned to them, a review
-requested of them, an incident they are on, an @mention in a comment on something they may
-see, and changes to what they own or watch.
+Each reaction decides who hears the change; what they hear is written per audience:
+``customer_updates`` (a case's reporter and the customers and partners watching it, in their
+own words, never internal notes) and ``staff_updates`` (owners, assignees, reviewers, people on
+an incident, the @mentioned, watchers).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from typing import Any
-
-from django.conf import settings
-from django.db.models import Q
 
 from casebridge.accounts.models import User
-from casebridge.audit.models import AuditEvent
-from casebridge.cases.milestones import (
-    CASE_STEPS,
-    TOLD_REASONS,
-    customer_state,
-    progress_text,
-    public_name,
-)
+from casebridge.cases.milestones import CASE_STEPS, TOLD_REASONS
 from casebridge.cases.models import Case, Comment
 from casebridge.incidents.models import Incident, Participant
-from casebridge.integrations.mail import addresses
-from casebridge.integrations.mail.outgoing import case_subject, mail_enqueue
+from casebridge.integrations.customer_updates import (
+    CONFIRM,
+    MAILED_STEPS,
+    RESOLVED_ACTIONS,
+    author_name,
+    customer_update,
+    fix_released,
+    is_question,
+    question_of,
+    told_reason,
+)
 from casebridge.integrations.models import NotificationKind, WatchSubject
-from casebridge.integrations.notifications import _settings_link, channels_for, notify
-from casebridge.integrations.watching import watchers_of
+from casebridge.integrations.notifications import notify
+from casebridge.integrations.staff_updates import (
+    case_staff,
+    case_staff_tell,
+    case_staff_tell_among,
+    excerpt,
+    mentions_in,
+    watchers_tell,
+)
 from casebridge.workitems.models import WorkItem
 
 Kind = NotificationKind
 
-#: The case actions a customer hears by e-mail, with the words of the message. The text of
-#: the milestone itself comes from ``cases.milestones.CASE_STEPS``.
-MAILED_STEPS: dict[str, str] = {
-    "request_info": "Waiting for you: our support team asked a question",
-    "escalate": "Passed to our development team",
-    "resume_escalation": "Passed to our development team again",
-    "resolve": "Resolved: please confirm",
-    "fix": "Resolved: fixed by our development team. Please confirm",
-    "resolve_with_incident": "Resolved: the service is restored. Please confirm",
-    "auto_resolve": "Resolved: the problem cleared by itself. Please confirm",
-}
-RESOLVED_ACTIONS = frozenset({"resolve", "fix", "resolve_with_incident", "auto_resolve"})
-CONFIRM = (
-    "Please confirm that the problem is gone. If it is not, reply to this e-mail: your reply "
-    "goes to our support team on this case."
-)
-#: ``@username`` in a comment; an address (``a@b``) is not a mention.
-MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.+-]{1,150})")
-MENTIONS_MAX = 20
 
-
-# -- customers -------------------------------------------------------------------------------
-
-
-def case_customers(case: Any) -> list[Any]:
-    """The customers and partners who follow a case and may still see it."""
-    people = [case.reporter] if case.reporter is not None and case.reporter.is_external else []
-    people += [p for p in watchers_of(WatchSubject.CASE, case) if p.is_external]
-    return list({p.pk: p for p in people}.values())
-
-
-def case_staff(case: Any) -> list[Any]:
-    """The staff who follow a case: its owner and its staff watchers."""
-    people = [case.owner] if case.owner is not None else []
-    return people + [p for p in watchers_of(WatchSubject.CASE, case) if not p.is_external]
-
-
-def portal_link(case: Any) -> str:
-    return f"{settings.BASE_URL}/portal/cases/{case.key}/"
-
-
-def customer_update(
-    case: Any,
-    *,
-    headline: str,
-    source: str,
-    detail: str = "",
-    body: str = "",
-    author: str = "",
-    email: bool = True,
-    exclude: Any = None,
-    in_app: bool = True,
-) -> int:
-    """Tell a case's customers one milestone (or reply): in the app (unless ``in_app`` is off:
-    told there already) and, when ``email`` and their preference say so, by e-mail in the
-    case's thread. Call it inside a transaction."""
-    told = 0
-    for person in case_customers(case):
-        if exclude is not None and person.pk == exclude.pk:
-            continue
-        channels = channels_for(person, Kind.CASE_CHANGED)
-        told += in_app and notify(
-            users=[person],
-            subject_key=case.key,
-            message=f"{case.key}: {headline}",
-            url=f"/portal/cases/{case.key}/",
-            kind=Kind.CASE_CHANGED,
-            source=source,
-            email=False,
-        )
-        if not (email and channels.email and person.email and person.is_active):
-            continue
-        mail_enqueue(
-            to=person.email,
-            subject=case_subject(case),
-            template="case_update",
-            context={
-                "recipient_name": person.display_name,
-                "headline": headline,
-                "detail": detail,
-                "body": body,
-                "author": author,
-                "case_key": case.key,
-                "case_title": case.title,
-                "status": customer_state(case.state),
-                "link": portal_link(case),
-                "settings_link": _settings_link(person),
-            },
-            message_id=addresses.message_id_for(case, f"{source}-{person.pk}"),
-            case=case,
-        )
-    return told
-
-
-def _case(key: str) -> Any:
+def _case(key: str) -> Case | None:
     return Case.objects.select_related("reporter", "owner", "organisation").filter(key=key).first()
 
 
-def _user(user_id: int | None) -> Any:
+def _user(user_id: int | None) -> User | None:
     return User.objects.filter(pk=user_id).first() if user_id else None
+
+
+def _by(who: User | None) -> str:
+    return f" by {who.display_name}" if who is not None else ""
+
+
+# -- cases ---------------------------------------------------------------------------------------
 
 
 def on_case_created(*, key: str, source: str) -> None:
@@ -169,9 +82,9 @@ def on_case_transitioned(
         headline = MAILED_STEPS.get(action) or CASE_STEPS[action][1]
         detail, body = "", ""
         if action == "request_info":
-            body = _question(case, who)
+            body = question_of(case, who)
         if action in TOLD_REASONS:
-            detail = reason if reason is not None else _told_reason(case, action)
+            detail = reason if reason is not None else told_reason(case, action)
         elif action == "fix":  # its note names the work item: the release is the customer's
             detail = f"Fixed in {case.fixed_version}." if case.fixed_version else ""
         if action in RESOLVED_ACTIONS:
@@ -181,7 +94,7 @@ def on_case_transitioned(
             headline=headline,
             detail=detail,
             body=body,
-            author=_public_name(who),
+            author=author_name(who),
             source=source,
             email=action in MAILED_STEPS,
             exclude=who,
@@ -198,69 +111,8 @@ def on_case_transitioned(
         )
         return
     label = action.replace("_", " ")
-    by = f" by {who.display_name}" if who is not None else ""
-    message = f"{key}: {label}{by} ({case.get_state_display().lower()})"
-    _staff(case, message=message, source=source, exclude=who)
-
-
-def _staff(case: Any, *, message: str, source: str, exclude: Any) -> None:
-    owner = [case.owner] if case.owner is not None else []
-    notify(
-        users=owner,
-        subject_key=case.key,
-        message=message,
-        url=f"/cases/{case.key}/",
-        kind=Kind.CASE_CHANGED,
-        case=case,
-        source=source,
-        exclude=exclude,
-    )
-    watchers = [p for p in case_staff(case) if p not in owner]
-    notify(
-        users=watchers,
-        subject_key=case.key,
-        message=message,
-        url=f"/cases/{case.key}/",
-        kind=Kind.WATCHING,
-        case=case,
-        source=source,
-        exclude=exclude,
-    )
-
-
-def _public_name(user: Any) -> str:
-    return public_name(user) if user is not None else "Our team"
-
-
-def _question(case: Any, asker: Any) -> str:
-    """The question of the latest ``request_info``: the asker's public comment written with it
-    (the reaction may run after later comments)."""
-
-    asked = (
-        AuditEvent.objects.filter(
-            subject_type=case.audit_type, subject_key=case.key, action="request_info"
-        )
-        .order_by("-at", "-id")
-        .first()
-    )
-    comments = Comment.objects.filter(case=case, internal=False)
-    if asker is not None:
-        comments = comments.filter(author=asker)
-    if asked is not None:
-        comments = comments.filter(created_at__lte=asked.at)
-    last = comments.order_by("-created_at", "-id").first()
-    return last.body if last is not None else ""
-
-
-def _told_reason(case: Any, action: str) -> str:
-    event = (
-        AuditEvent.objects.filter(
-            subject_type=case.audit_type, subject_key=case.key, action=action, field="state"
-        )
-        .order_by("-at", "-id")
-        .first()
-    )
-    return event.reason if event is not None else ""
+    message = f"{key}: {label}{_by(who)} ({case.get_state_display().lower()})"
+    case_staff_tell(case, message=message, source=source, exclude=who)
 
 
 def on_case_commented(*, key: str, comment_id: int, source: str) -> None:
@@ -273,7 +125,7 @@ def on_case_commented(*, key: str, comment_id: int, source: str) -> None:
     notify(
         users=mentioned,
         subject_key=case.key,
-        message=f"{author.display_name} mentioned you on {case.key}: {_excerpt(comment.body)}",
+        message=f"{author.display_name} mentioned you on {case.key}: {excerpt(comment.body)}",
         url=f"/cases/{case.key}/#comment-{comment.pk}",
         kind=Kind.MENTIONED,
         case=case,
@@ -282,14 +134,14 @@ def on_case_commented(*, key: str, comment_id: int, source: str) -> None:
     )
     if comment.internal:
         return  # an internal note never reaches a customer, nor goes beyond those mentioned
-    if _asked(case, comment):
+    if is_question(case, comment):
         pass  # L2's question: the customer hears it once, as the "waiting for you" step
     elif not author.is_external:
         customer_update(
             case,
-            headline=f"{_public_name(author)} wrote to you",
+            headline=f"{author_name(author)} wrote to you",
             body=comment.body,
-            author=_public_name(author),
+            author=author_name(author),
             source=source,
             exclude=author,
         )
@@ -304,75 +156,11 @@ def on_case_commented(*, key: str, comment_id: int, source: str) -> None:
             exclude=author,
         )
     others = [p for p in case_staff(case) if p not in mentioned]
-    message = f"{author.display_name} wrote on {case.key}: {_excerpt(comment.body)}"
-    _staff_among(case, others, message=message, source=source, exclude=author)
-
-
-def _staff_among(case: Any, people: list[Any], *, message: str, source: str, exclude: Any) -> None:
-    owner = [p for p in people if case.owner is not None and p.pk == case.owner.pk]
-    for group, kind in (
-        (owner, Kind.CASE_CHANGED),
-        ([p for p in people if p not in owner], Kind.WATCHING),
-    ):
-        notify(
-            users=group,
-            subject_key=case.key,
-            message=message,
-            url=f"/cases/{case.key}/",
-            kind=kind,
-            case=case,
-            source=source,
-            exclude=exclude,
-        )
-
-
-def _asked(case: Any, comment: Any) -> bool:
-    """Whether the comment is the question of a ``request_info`` (``cases.comments``)."""
-    return AuditEvent.objects.filter(
-        subject_type=case.audit_type,
-        subject_key=case.key,
-        action="commented",
-        data__comment=comment.pk,
-        data__asked=True,
-    ).exists()
-
-
-def _excerpt(text: str, limit: int = 140) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def mentions_in(text: str, *, may_see: Any) -> list[Any]:
-    """The active people named ``@username`` in ``text`` (at most ``MENTIONS_MAX``) who
-    ``may_see`` the object; a name ending a sentence ("@dana.") counts without its dot."""
-    names: list[str] = []
-    for found in MENTION.findall(text or ""):
-        for name in (found, found.rstrip(".")):
-            if name and name.lower() not in names:
-                names.append(name.lower())
-    if not names:
-        return []
-    query = Q()
-    for name in names[: MENTIONS_MAX * 2]:
-        query |= Q(username__iexact=name)
-    people = User.objects.filter(query, is_active=True).prefetch_related("role_grants")
-    return [p for p in people.order_by("username")[:MENTIONS_MAX] if may_see(p)]
+    message = f"{author.display_name} wrote on {case.key}: {excerpt(comment.body)}"
+    case_staff_tell_among(case, others, message=message, source=source, exclude=author)
 
 
 # -- work items and incidents -------------------------------------------------------------------
-
-
-#: Work item statuses a customer hears by e-mail (in the app ``cases.following`` tells every
-#: development milestone): the fix is released.
-MAILED_PROGRESS = frozenset({"awaiting_validation", "awaiting_acceptance"})
-
-
-def _fix_released(item: Any, to_state: str, source: str) -> None:
-    text = progress_text(to_state, item.release_version)
-    if to_state not in MAILED_PROGRESS or not text:
-        return
-    for case in Case.objects.filter(work_item=item).select_related("reporter", "owner"):
-        customer_update(case, headline=text, source=source, in_app=False)
 
 
 def on_work_item_transitioned(
@@ -386,10 +174,10 @@ def on_work_item_transitioned(
     )
     if item is None:
         return
-    _fix_released(item, to_state, source)
+    fix_released(item, to_state, source)
     who = _user(actor_id)
     url = f"/work-items/{key}/"
-    told: list[Any] = []
+    told: list[User] = []
     if action == "assign":
         told = [*item.assignees.all(), *([item.mentor] if item.mentor else [])]
         notify(
@@ -412,9 +200,10 @@ def on_work_item_transitioned(
             source=source,
             exclude=who,
         )
-    by = f" by {who.display_name}" if who is not None else ""
-    message = f"{key}: {action.replace('_', ' ')}{by} ({item.status.replace('_', ' ')})"
-    _watchers(WatchSubject.WORK_ITEM, item, told, message=message, url=url, source=source, who=who)
+    message = f"{key}: {action.replace('_', ' ')}{_by(who)} ({item.status.replace('_', ' ')})"
+    watchers_tell(
+        WatchSubject.WORK_ITEM, item, told, message=message, url=url, source=source, who=who
+    )
 
 
 def on_incident_transitioned(*, key: str, action: str, actor_id: int | None, source: str) -> None:
@@ -423,13 +212,12 @@ def on_incident_transitioned(*, key: str, action: str, actor_id: int | None, sou
         return
     who = _user(actor_id)
     url = f"/incidents/{key}/"
-    on = [incident.lead, incident.owner]
+    on: list[User | None] = [incident.lead, incident.owner]
     on += [p.user for p in Participant.objects.filter(incident=incident).select_related("user")]
-    on = [p for p in on if p is not None]
-    by = f" by {who.display_name}" if who is not None else ""
-    message = f"{key}: {action.replace('_', ' ')}{by} ({incident.state.replace('_', ' ')})"
+    people = [p for p in on if p is not None]
+    message = f"{key}: {action.replace('_', ' ')}{_by(who)} ({incident.state.replace('_', ' ')})"
     notify(
-        users=on,
+        users=people,
         subject_key=key,
         message=message,
         url=url,
@@ -437,28 +225,8 @@ def on_incident_transitioned(*, key: str, action: str, actor_id: int | None, sou
         source=source,
         exclude=who,
     )
-    _watchers(WatchSubject.INCIDENT, incident, on, message=message, url=url, source=source, who=who)
-
-
-def _watchers(
-    subject_type: str,
-    subject: Any,
-    already: Iterable[Any],
-    *,
-    message: str,
-    url: str,
-    source: str,
-    who: Any,
-) -> None:
-    skip = {p.pk for p in already}
-    notify(
-        users=[p for p in watchers_of(subject_type, subject) if p.pk not in skip],
-        subject_key=subject.key,
-        message=message,
-        url=url,
-        kind=Kind.WATCHING,
-        source=source,
-        exclude=who,
+    watchers_tell(
+        WatchSubject.INCIDENT, incident, people, message=message, url=url, source=source, who=who
     )
 
 

@@ -7,23 +7,27 @@ customer side uses too); work items and incidents in ``integrations.Watch``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
+from casebridge.accounts.models import User
 from casebridge.audit.services import audit_record
-from casebridge.cases.models import Watcher
+from casebridge.cases.models import Case, Watcher
 from casebridge.cases.selectors import case_get_for
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
+from casebridge.incidents.models import Incident
 from casebridge.incidents.selectors import incident_get_for
 from casebridge.integrations.models import Watch, WatchSubject
+from casebridge.workitems.models import WorkItem
 from casebridge.workitems.selectors import work_item_get_for
 
 SUBJECTS = {s.value for s in WatchSubject}
+#: What can be watched.
+Watched = Case | WorkItem | Incident
 
 
-def subject_get_for(viewer: Any, subject_type: str, key: str) -> Any:
+def subject_get_for(viewer: Actor, subject_type: str, key: str) -> Watched:
     """The case, work item or incident ``key`` if the viewer may see it (else ``NotFound``)."""
     if subject_type == WatchSubject.CASE:
         return case_get_for(viewer, key)
@@ -36,8 +40,8 @@ def subject_get_for(viewer: Any, subject_type: str, key: str) -> Any:
     )
 
 
-def is_watching(user: Any, subject_type: str, subject: Any) -> bool:
-    if subject_type == WatchSubject.CASE:
+def is_watching(user: User, subject_type: str, subject: Watched) -> bool:
+    if isinstance(subject, Case):
         return Watcher.objects.filter(case=subject, user=user).exists()
     return Watch.objects.filter(
         user=user, subject_type=subject_type, subject_key=subject.key
@@ -45,10 +49,10 @@ def is_watching(user: Any, subject_type: str, subject: Any) -> bool:
 
 
 @transaction.atomic
-def watch_set(*, actor: Any, subject_type: str, key: str, watching: bool) -> bool:
+def watch_set(*, actor: User, subject_type: str, key: str, watching: bool) -> bool:
     """Watch (or stop watching) what the actor may see; returns whether anything changed."""
     subject = subject_get_for(actor, subject_type, key)
-    if subject_type == WatchSubject.CASE:
+    if isinstance(subject, Case):  # subject_type is WatchSubject.CASE
         if watching:
             changed = Watcher.objects.get_or_create(case=subject, user=actor)[1]
         else:
@@ -78,9 +82,9 @@ def watch_set(*, actor: Any, subject_type: str, key: str, watching: bool) -> boo
     return changed
 
 
-def watchers_of(subject_type: str, subject: Any) -> list[Any]:
+def watchers_of(subject_type: str, subject: Watched) -> list[User]:
     """The people watching it who may still see it (a person who lost access hears nothing)."""
-    if subject_type == WatchSubject.CASE:
+    if isinstance(subject, Case):
         people = [w.user for w in Watcher.objects.filter(case=subject).select_related("user")]
     else:
         people = [
@@ -99,7 +103,7 @@ def watchers_of(subject_type: str, subject: Any) -> list[Any]:
     return visible
 
 
-def watched_by(user: Any) -> list[tuple[str, str]]:
+def watched_by(user: User) -> list[tuple[str, str]]:
     """What a person watches, as (subject type, key)."""
     cases = [
         (WatchSubject.CASE.value, key)

@@ -4,8 +4,6 @@ writes a row by itself."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -54,10 +52,18 @@ class IntegrationAdmin(admin.ModelAdmin[Integration]):
     list_filter = ("kind", "enabled")
     actions = ("enable", "disable")
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Integration | None = None) -> Any:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Integration | None = None
+    ) -> tuple[str, ...]:
         return (*CREATE_FIELDS, "enabled", "token_prefix", "created_at") if obj else ()
 
-    def save_model(self, request: HttpRequest, obj: Integration, form: Any, change: bool) -> None:
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: Integration,
+        form: forms.ModelForm[Integration],
+        change: bool,
+    ) -> None:
         if change:
             return
         data = {name: form.cleaned_data[name] for name in CREATE_FIELDS}
@@ -96,7 +102,7 @@ class PayloadAdmin(admin.ModelAdmin[Payload]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Payload | None = None) -> bool:
         return False
 
     @admin.action(description="Retry now")
@@ -117,5 +123,5 @@ class AlertGroupAdmin(admin.ModelAdmin[AlertGroup]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AlertGroup | None = None) -> bool:
         return False

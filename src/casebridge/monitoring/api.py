@@ -4,7 +4,8 @@ anomalies, integrations, failed payloads and service health."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Literal
 
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
@@ -36,7 +37,7 @@ router = Router(tags=["monitoring"])
 integrations_router = Router(tags=["monitoring"])
 health_router = Router(tags=["services"])
 
-INTAKE_ERRORS: dict[int, Any] = {
+INTAKE_ERRORS: dict[int, type[ErrorOut]] = {
     400: ErrorOut,
     401: ErrorOut,
     404: ErrorOut,
@@ -107,7 +108,7 @@ AUTH_NOTE = (
 )
 
 
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
+def _body(schema: Mapping[str, object]) -> dict[str, object]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
@@ -125,7 +126,7 @@ def _accept(request: HttpRequest, kind: str, slug: str) -> JsonResponse:
         response = JsonResponse(exc.as_dict(), status=429)
         response["Retry-After"] = str(exc.retry_after)
         return response
-    body: dict[str, Any] = {
+    body: dict[str, object] = {
         "status": "accepted",
         "payload": accepted.payload_id,
         "alerts": accepted.alerts,

@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Max, QuerySet, Subquery
 
 from casebridge.catalog.models import Component, Environment, Service
@@ -48,7 +47,7 @@ UPDATED_FIELDS = [
 ]
 
 
-def locked[M: Any](query: QuerySet[M]) -> QuerySet[M]:
+def locked[M: models.Model](query: QuerySet[M]) -> QuerySet[M]:
     """The rows of ``query`` locked for this transaction, skipping those another worker holds
     (PostgreSQL); SQLite's IMMEDIATE transaction is the lock there."""
     if connection.features.has_select_for_update_skip_locked:
@@ -71,7 +70,9 @@ class Catalogue:
         components = {(c.service_id, c.slug): c for c in Component.objects.all()}
         return cls(integrations, services, components)
 
-    def place(self, integration: Integration, labels: dict[str, str]) -> tuple[Any, Any, str]:
+    def place(
+        self, integration: Integration, labels: dict[str, str]
+    ) -> tuple[Service, Component | None, str]:
         """The service (a ``service`` label naming one, else the integration's), its component
         (a ``component`` label) and the environment (an ``environment``/``env`` label)."""
         service = self.services.get(labels.get("service", "")) or integration.service

@@ -24,7 +24,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from casebridge.core.errors import ValidationFailed
 from casebridge.core.urls import safe_external_url
@@ -145,7 +144,7 @@ def _check_alerts(errors: _Errors, alerts: object) -> int:
     return len(alerts)
 
 
-def _check_group(errors: _Errors, data: Mapping[str, Any]) -> int:
+def _check_group(errors: _Errors, data: Mapping[str, object]) -> int:
     if data.get("status") not in ALERT_STATUSES:
         errors.add("status", "Use 'firing' or 'resolved'.")
     for name in ("groupLabels", "commonLabels", "commonAnnotations"):
@@ -230,15 +229,37 @@ def title_of(labels: Mapping[str, str], annotations: Mapping[str, str]) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def _alert_events(data: Mapping[str, Any]) -> list[AlertEvent]:
+def _object(value: object) -> dict[str, object]:
+    """A JSON object of a checked payload (``check_*`` ran at the door)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"not an object: {type(value).__name__}")
+    return value
+
+
+def _array(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise TypeError(f"not a list: {type(value).__name__}")
+    return value
+
+
+def _text_map(value: object) -> dict[str, str]:
+    """A checked object of strings (labels, annotations)."""
+    found = _object(value)
+    if not all(isinstance(v, str) for v in found.values()):
+        raise TypeError("not an object of strings")
+    return {k: str(v) for k, v in found.items()}
+
+
+def _alert_events(data: Mapping[str, object]) -> list[AlertEvent]:
     events = []
-    for alert in data["alerts"]:
-        labels = dict(alert["labels"])
-        annotations = dict(alert.get("annotations") or {})
+    for item in _array(data["alerts"]):
+        alert = _object(item)
+        labels = _text_map(alert["labels"])
+        annotations = _text_map(alert.get("annotations") or {})
         events.append(
             AlertEvent(
-                fingerprint=alert.get("fingerprint") or fingerprint_of(labels),
-                action=alert["status"],
+                fingerprint=str(alert.get("fingerprint") or "") or fingerprint_of(labels),
+                action=str(alert["status"]),
                 starts_at=parse_time(alert.get("startsAt")),
                 ends_at=parse_time(alert.get("endsAt")),
                 labels=labels,
@@ -254,8 +275,17 @@ def _alert_events(data: Mapping[str, Any]) -> list[AlertEvent]:
 EVENT_ACTION = {"trigger": "firing", "acknowledge": "acknowledged", "resolve": "resolved"}
 
 
-def _generic_events(data: Mapping[str, Any], assigned_key: str) -> list[AlertEvent]:
-    payload = data.get("payload") or {}
+def _first_href(links: object) -> object:
+    """The ``href`` of an event's first link. The door does not check ``links``: a string (or
+    nothing) has no link, while an object or a number fails the payload, as indexing them does."""
+    if not links or isinstance(links, str):
+        return ""
+    first = _array(links)[0]
+    return first.get("href", "") if isinstance(first, dict) else ""
+
+
+def _generic_events(data: Mapping[str, object], assigned_key: str) -> list[AlertEvent]:
+    payload = _object(data.get("payload") or {})
     labels = {
         name: str(payload[name])
         for name in ("source", "severity", "component", "group", "class")
@@ -263,12 +293,11 @@ def _generic_events(data: Mapping[str, Any], assigned_key: str) -> list[AlertEve
     }
     summary = str(payload.get("summary") or "")
     annotations = {"summary": summary} if summary else {}
-    links = data.get("links") or []
-    first_link = links[0].get("href", "") if links and isinstance(links[0], dict) else ""
+    first_link = _first_href(data.get("links"))
     return [
         AlertEvent(
             fingerprint=str(data.get("dedup_key") or assigned_key),
-            action=EVENT_ACTION[data["event_action"]],
+            action=EVENT_ACTION[str(data["event_action"])],
             starts_at=parse_time(payload.get("timestamp")),
             ends_at=None,
             labels=labels,

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Case as When_
 from django.db.models import Count, IntegerField, QuerySet, Value, When
 
@@ -38,7 +36,7 @@ def _groups_for(viewer: Actor) -> QuerySet[AlertGroup]:
     return groups.none() if viewer.is_external else groups
 
 
-def alert_groups_for(viewer: Any) -> QuerySet[AlertGroup]:
+def alert_groups_for(viewer: Actor) -> QuerySet[AlertGroup]:
     """The alert groups this viewer may read (none for customers and partners)."""
     return _groups_for(viewer)
 

@@ -22,14 +22,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 
+from casebridge.accounts.models import User
 from casebridge.core import clock
 from casebridge.core import events as domain_events
+from casebridge.core.retention import delete_in_batches, retention_cutoff
 from casebridge.monitoring import alert_cases
 from casebridge.monitoring.events import AlertGroupChanged
 from casebridge.monitoring.folding import Catalogue, Fold, locked
@@ -202,7 +203,7 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
 # --- sync -----------------------------------------------------------------------------------------
 
 
-def _sync(group: AlertGroup, account: Any) -> None:
+def _sync(group: AlertGroup, account: User | None) -> None:
     if group.case_id is None:
         group.case = alert_cases.case_for_group(group, actor=account)
     if group.case is not None:
@@ -300,3 +301,13 @@ def rate_windows_prune() -> int:
     minute = int(clock.now().timestamp()) // 60
     deleted, _ = RateWindow.objects.filter(minute__lt=minute - 60).delete()
     return deleted
+
+
+def payloads_prune() -> int:
+    """Remove processed payloads older than the retention (``core.retention``)."""
+    cutoff = retention_cutoff()
+    if cutoff is None:
+        return 0
+    return delete_in_batches(
+        Payload.objects.filter(state=PayloadState.DONE, processed_at__lt=cutoff)
+    )

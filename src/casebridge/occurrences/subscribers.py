@@ -9,8 +9,6 @@ detection after pasted lines) is a task enqueued when the change commits.
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from casebridge.accounts.selectors import actor_get
 from casebridge.cases.events import (
     AttachmentAdded,
@@ -19,6 +17,7 @@ from casebridge.cases.events import (
     CaseUpdated,
 )
 from casebridge.cases.models import Attachment, Case
+from casebridge.core.tasks import enqueue_with_change
 from casebridge.knowledge.events import KnownResolutionChanged
 from casebridge.knowledge.models import KnownResolution
 from casebridge.occurrences.events import LogSignaturesRecorded, LogSourceQueued
@@ -79,21 +78,19 @@ def index_new_work_item(event: WorkItemCreated) -> None:
 
 
 def parse_when_queued(event: LogSourceQueued) -> None:
-    """The parse task, enqueued when the change commits."""
-    source_id = event.source_id
-    transaction.on_commit(lambda: parse_log_source.enqueue(source_id))
+    """The parse task, enqueued with the change (``core.tasks``)."""
+    enqueue_with_change(parse_log_source, event.source_id)
 
 
 def detect_recurring(event: LogSignaturesRecorded) -> None:
     """A parsed log file: detection now (the worker parsed it, nobody waits); pasted lines:
-    the detection task, enqueued when the change commits."""
+    the detection task, enqueued with the change."""
     if event.parsed:
         case = Case.objects.filter(pk=event.case_id).first()
         if case is not None:
             recurring_detect_for_case(case=case)
         return
-    case_id = event.case_id
-    transaction.on_commit(lambda: detect_recurring_for_case.enqueue(case_id))
+    enqueue_with_change(detect_recurring_for_case, event.case_id)
 
 
 def known_fix_signatures(event: KnownResolutionChanged) -> None:

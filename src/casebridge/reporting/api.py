@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, AwareDatetime
+from casebridge.reporting.drill import MAX_ROWS, drill_for
 from casebridge.reporting.schemas import FlowOut, flow_out
 from casebridge.reporting.selectors import flow_for
-from casebridge.reporting.support import filters_for, support_report_for
+from casebridge.reporting.support import DEFINITIONS, filters_for, support_report_for
+from casebridge.reporting.tables import Cell
 from casebridge.sprints.selectors import team_get_for
 
 router = Router(tags=["reports"])
@@ -51,7 +51,10 @@ class TableOut(Schema):
     title: str
     definition: str
     columns: list[str]
-    rows: list[list[Any]]
+    rows: list[list[Cell]]
+    links: list[list[str]] = Field(
+        description="Per cell, the metric whose cases are at /reports/support/cases ('' for none)"
+    )
 
 
 @router.get(
@@ -61,7 +64,43 @@ def support(request: ApiRequest, query: Query[SupportQuery]) -> list[TableOut]:
     f = filters_for(**query.dict())
     return [
         TableOut(
-            name=t.name, title=t.title, definition=t.definition, columns=t.columns, rows=t.rows
+            name=t.name,
+            title=t.title,
+            definition=DEFINITIONS[t.name],
+            columns=t.columns,
+            rows=t.rows,
+            links=t.links,
         )
         for t in support_report_for(request.auth, f)
     ]
+
+
+class DrillQuery(SupportQuery):
+    metric: str = Field(max_length=200, description="A metric from a table's links")
+
+
+class DrillOut(Schema):
+    metric: str
+    title: str
+    count: int
+    kind: str = Field(description="case or work_item")
+    keys: list[str] = Field(description=f"At most {MAX_ROWS}, newest first")
+
+
+@router.get(
+    "/support/cases",
+    response={200: DrillOut, **ERRORS},
+    summary="The cases (or work items) behind one number of the support report",
+)
+def support_cases(request: ApiRequest, query: Query[DrillQuery]) -> DrillOut:
+    values = query.dict()
+    metric = values.pop("metric")
+    drill = drill_for(request.auth, filters_for(**values), metric)
+    if drill.work_items is not None:
+        keys = list(drill.work_items.values_list("key", flat=True))
+        return DrillOut(metric=metric, title=drill.title, count=len(keys), kind="work_item",
+                        keys=keys[:MAX_ROWS])  # fmt: skip
+    cases = drill.cases
+    assert cases is not None
+    return DrillOut(metric=metric, title=drill.title, count=cases.count(), kind="case",
+                    keys=list(cases.values_list("key", flat=True)[:MAX_ROWS]))  # fmt: skip

@@ -6,5 +6,7 @@ app_name = "reporting"
 
 urlpatterns = [
     path("flow/", views.flow, name="flow"),
+    path("support/", views.support, name="support"),
+    path("support/cases/", views.support_cases, name="support_cases"),
     path("support/<slug:table>.csv", views.support_csv, name="support_csv"),
 ]

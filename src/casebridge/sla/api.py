@@ -6,7 +6,7 @@ from ninja import Router, Status
 
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS
-from casebridge.sla import configuration, selectors
+from casebridge.sla import calendars, policies, selectors
 from casebridge.sla.schemas import (
     CalendarIn,
     CalendarOut,
@@ -31,7 +31,7 @@ def calendar_list(request: ApiRequest) -> list[CalendarOut]:
 def calendar_create(request: ApiRequest, body: CalendarIn) -> Status[CalendarOut]:
     values = body.dict()
     slug = values.pop("slug")
-    calendar = configuration.calendar_create(actor=request.auth, slug=slug, **values)
+    calendar = calendars.calendar_create(actor=request.auth, slug=slug, **values)
     return Status(201, CalendarOut.of(calendar))
 
 
@@ -44,14 +44,14 @@ def calendar_show(request: ApiRequest, slug: str) -> CalendarOut:
 def calendar_update(request: ApiRequest, slug: str, body: CalendarPatch) -> CalendarOut:
     calendar = selectors.calendar_get_for(request.auth, slug)
     changes = body.dict(exclude_unset=True)
-    calendar = configuration.calendar_update(actor=request.auth, calendar=calendar, changes=changes)
+    calendar = calendars.calendar_update(actor=request.auth, calendar=calendar, changes=changes)
     return CalendarOut.of(calendar)
 
 
 @calendars_router.delete("/{slug}", response={200: DeletedOut, **WRITE_ERRORS}, summary="Delete")
 def calendar_delete(request: ApiRequest, slug: str) -> DeletedOut:
     calendar = selectors.calendar_get_for(request.auth, slug)
-    configuration.calendar_delete(actor=request.auth, calendar=calendar)
+    calendars.calendar_delete(actor=request.auth, calendar=calendar)
     return DeletedOut(deleted=slug)
 
 
@@ -66,14 +66,14 @@ def policy_create(request: ApiRequest, body: PolicyIn) -> Status[PolicyOut]:
     slug = values.pop("slug")
     if values.get("position") is None:
         values.pop("position")
-    policy = configuration.policy_create(actor=request.auth, slug=slug, **values)
+    policy = policies.policy_create(actor=request.auth, slug=slug, **values)
     return Status(201, PolicyOut.of(policy))
 
 
 @policies_router.post("/order", response={200: list[PolicyOut], **WRITE_ERRORS}, summary="Order")
 def policy_order(request: ApiRequest, body: OrderIn) -> list[PolicyOut]:
-    policies = configuration.policies_reorder(actor=request.auth, slugs=body.order)
-    return [PolicyOut.of(p) for p in policies]
+    ordered = policies.policies_reorder(actor=request.auth, slugs=body.order)
+    return [PolicyOut.of(p) for p in ordered]
 
 
 @policies_router.get("/{slug}", response={200: PolicyOut, **ERRORS}, summary="A policy")
@@ -85,12 +85,12 @@ def policy_show(request: ApiRequest, slug: str) -> PolicyOut:
 def policy_update(request: ApiRequest, slug: str, body: PolicyPatch) -> PolicyOut:
     policy = selectors.policy_get_for(request.auth, slug)
     changes = body.dict(exclude_unset=True)
-    policy = configuration.policy_update(actor=request.auth, policy=policy, changes=changes)
+    policy = policies.policy_update(actor=request.auth, policy=policy, changes=changes)
     return PolicyOut.of(policy)
 
 
 @policies_router.delete("/{slug}", response={200: DeletedOut, **WRITE_ERRORS}, summary="Delete")
 def policy_delete(request: ApiRequest, slug: str) -> DeletedOut:
     policy = selectors.policy_get_for(request.auth, slug)
-    configuration.policy_delete(actor=request.auth, policy=policy)
+    policies.policy_delete(actor=request.auth, policy=policy)
     return DeletedOut(deleted=slug)

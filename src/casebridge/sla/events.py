@@ -31,3 +31,23 @@ class SlaBreached(Event):
     owner: str | None
     lead: str | None
     action: str  # the escalation action taken, "" for none
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemSlaWarningReached(Event):
+    """A work item's fix clock used its policy's warning share of the target."""
+
+    key: str  # the work item
+    policy: str
+    due_at: datetime | None
+    people: list[str]  # usernames told: the assignees and the policy's lead
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemSlaBreached(Event):
+    """A work item's fix target passed; the breach is on the item's timeline."""
+
+    key: str
+    policy: str
+    breached_at: datetime
+    people: list[str]

@@ -9,7 +9,7 @@ from django import forms
 from casebridge.accounts.models import Organisation, User
 from casebridge.cases.models import CaseState, Impact, Source
 from casebridge.catalog.models import Service
-from casebridge.sla.configuration import TIME
+from casebridge.sla.calendars import TIME
 from casebridge.sla.hours import WEEKDAYS
 from casebridge.sla.models import Calendar, EscalationAction, Policy
 

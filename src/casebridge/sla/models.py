@@ -166,3 +166,91 @@ class TickCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.last_id}"
+
+
+class ItemPolicy(models.Model):
+    """A fix target for work items (e.g. a critical bug fixed within 2 business days), chosen by
+    category and priority; the first match by position wins."""
+
+    audit_type = "sla_item_policy"
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, related_name="item_policies")
+    #: empty: any category / any priority
+    categories = models.JSONField(default=list, blank=True)
+    priorities = models.JSONField(default=list, blank=True)
+    fix_minutes = models.PositiveIntegerField(help_text="Business minutes from creation to done.")
+    warn_percent = models.PositiveSmallIntegerField(default=75)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Told of warnings and breaches, besides the assignees.",
+    )
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "item policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(warn_percent__gte=1, warn_percent__lte=99),
+                name="sla_item_policy_warn_percent",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def key(self) -> str:
+        return self.slug
+
+
+class ItemClock(models.Model):
+    """A work item's fix clock, as ``sla.clocks.compute_clock`` last computed it."""
+
+    #: computed as a case's resolution clock is (from creation to done)
+    kind = Kind.RESOLUTION.value
+
+    work_item = models.OneToOneField(
+        "workitems.WorkItem", on_delete=models.CASCADE, related_name="sla_clock"
+    )
+    policy = models.ForeignKey(ItemPolicy, null=True, on_delete=models.SET_NULL, related_name="+")
+    state = models.CharField(max_length=10, choices=[(s.value, s.value) for s in State])
+    target_seconds = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    elapsed_seconds = models.PositiveIntegerField(default=0)
+    remaining_seconds = models.PositiveIntegerField(default=0)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breach_acted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["work_item_id"]
+        indexes = [
+            models.Index(
+                fields=["warn_at"],
+                name="sla_item_warn_due",
+                condition=models.Q(warned_at__isnull=True, state="running"),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="sla_item_breach_due",
+                condition=models.Q(breach_acted_at__isnull=True, state__in=["running", "breached"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_item_id} fix {self.state}"

@@ -17,6 +17,7 @@ from casebridge.core.actors import SYSTEM
 from casebridge.sla.clocks import KIND_LABELS, Kind, Result, State, Target, compute_clock
 from casebridge.sla.events import SlaBreached, SlaWarningReached
 from casebridge.sla.history import calendar_hours, case_history
+from casebridge.sla.items import item_sla_tick
 from casebridge.sla.models import Clock, ContractTier, EscalationAction, Policy, TickCursor
 
 DEFAULT_PAUSE = ("waiting_on_reporter",)
@@ -264,7 +265,7 @@ def sla_tick(*, now: datetime | None = None) -> int:
     acted = 0
     for clock_id in dict.fromkeys([*breach_ids, *warn_ids]):
         acted += _act_on(clock_id, now)
-    return acted
+    return acted + item_sla_tick(now=now)
 
 
 def sla_catch_up(*, now: datetime | None = None, limit: int = 2000) -> int:

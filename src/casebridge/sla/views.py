@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from casebridge.accounts.models import Role
 from casebridge.core.errors import DomainError
-from casebridge.sla import configuration, selectors
+from casebridge.sla import calendars, policies, selectors
 from casebridge.sla.forms import CalendarForm, PolicyForm
 from casebridge.web.pages import Request, View, Wrapped, attach_errors, page, viewer
 
@@ -69,7 +69,7 @@ def calendar_new(request: Request) -> HttpResponse:
 
     def save(values: dict[str, Any]) -> Any:
         slug = form.cleaned_data.get("slug") or ""
-        return configuration.calendar_create(actor=user, slug=slug, **values)
+        return calendars.calendar_create(actor=user, slug=slug, **values)
 
     return _save(
         request,
@@ -91,7 +91,7 @@ def calendar_edit(request: Request, slug: str) -> HttpResponse:
     )
 
     def save(values: dict[str, Any]) -> Any:
-        return configuration.calendar_update(actor=user, calendar=calendar, changes=values)
+        return calendars.calendar_update(actor=user, calendar=calendar, changes=values)
 
     return _save(
         request,
@@ -109,7 +109,7 @@ def calendar_delete(request: Request, slug: str) -> HttpResponse:
     user = viewer(request)
     calendar = selectors.calendar_get_for(user, slug)
     try:
-        configuration.calendar_delete(actor=user, calendar=calendar)
+        calendars.calendar_delete(actor=user, calendar=calendar)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -125,7 +125,7 @@ def policy_new(request: Request) -> HttpResponse:
 
     def save(values: dict[str, Any]) -> Any:
         slug = form.cleaned_data.get("slug") or ""
-        return configuration.policy_create(actor=user, slug=slug, **values)
+        return policies.policy_create(actor=user, slug=slug, **values)
 
     return _save(
         request,
@@ -145,7 +145,7 @@ def policy_edit(request: Request, slug: str) -> HttpResponse:
     form = PolicyForm(request.POST or None, initial=PolicyForm.initial_of(policy), editing=True)
 
     def save(values: dict[str, Any]) -> Any:
-        return configuration.policy_update(actor=user, policy=policy, changes=values)
+        return policies.policy_update(actor=user, policy=policy, changes=values)
 
     return _save(
         request,
@@ -162,7 +162,7 @@ def policy_edit(request: Request, slug: str) -> HttpResponse:
 def policy_delete(request: Request, slug: str) -> HttpResponse:
     user = viewer(request)
     policy = selectors.policy_get_for(user, slug)
-    configuration.policy_delete(actor=user, policy=policy)
+    policies.policy_delete(actor=user, policy=policy)
     messages.success(request, f"Policy {policy.name} deleted.")
     return redirect("sla:settings")
 
@@ -179,5 +179,5 @@ def policy_move(request: Request, slug: str) -> HttpResponse:
     j = i - 1 if request.POST.get("direction") == "up" else i + 1
     if 0 <= j < len(order):
         order[i], order[j] = order[j], order[i]
-        configuration.policies_reorder(actor=user, slugs=order)
+        policies.policies_reorder(actor=user, slugs=order)
     return redirect("sla:settings")

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO
 
 from django.db import transaction
 
+from casebridge.accounts.models import User
 from casebridge.accounts.selectors import organisation_by_slug, user_by_username
 from casebridge.cases.models import Impact
 from casebridge.cases.services import CaseInput, case_create
@@ -70,7 +71,7 @@ def _input_of(row: dict[str, str]) -> CaseInput:
     )
 
 
-def import_cases_csv(handle: IO[str], *, mapping: dict[str, str], actor: Any) -> list[str]:
+def import_cases_csv(handle: IO[str], *, mapping: dict[str, str], actor: User) -> list[str]:
     """Open a case for every row; returns their keys. All rows or none."""
     reader = csv.DictReader(handle)
     columns = set(reader.fieldnames or [])

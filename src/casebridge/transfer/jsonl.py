@@ -15,10 +15,9 @@ key counter moves past the imported keys, so the next new case does not collide.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -28,6 +27,7 @@ from casebridge.accounts.models import Organisation, Team, User
 from casebridge.cases.models import Case, Comment
 from casebridge.catalog.models import Component, Service
 from casebridge.core.errors import ValidationFailed
+from casebridge.core.prepared import ModelField
 from casebridge.core.text import plural
 from casebridge.knowledge.models import KnownResolution
 from casebridge.sprints.models import Sprint
@@ -53,12 +53,7 @@ def _natural(obj: models.Model) -> str:
 
 
 def _find(model: type[models.Model], natural: str) -> models.Model | None:
-    found: models.Model | None = _lookup(model, natural)
-    return found
-
-
-def _lookup(model: type[models.Model], natural: str) -> Any:
-    manager: Any = model._default_manager
+    manager = model._default_manager
     if model is User:
         return manager.filter(username=natural).first()
     if model is Component:
@@ -74,12 +69,12 @@ def _lookup(model: type[models.Model], natural: str) -> Any:
     return None
 
 
-def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+def _fields(model: type[models.Model]) -> list[ModelField]:
     return [f for f in model._meta.concrete_fields if f.name not in SKIPPED_FIELDS]
 
 
-def _record(kind: str, obj: models.Model) -> dict[str, Any]:
-    record: dict[str, Any] = {"type": kind}
+def _record(kind: str, obj: models.Model) -> dict[str, object]:
+    record: dict[str, object] = {"type": kind}
     for f in _fields(type(obj)):
         if f.is_relation:
             target = getattr(obj, f.name)
@@ -92,7 +87,7 @@ def _record(kind: str, obj: models.Model) -> dict[str, Any]:
 
 
 def _rows(model: type[models.Model], since: datetime | None) -> Iterator[models.Model]:
-    rows: Any = model._default_manager.order_by("pk")
+    rows = model._default_manager.order_by("pk")
     if since is not None:
         stamp = (
             "updated_at" if any(f.name == "updated_at" for f in _fields(model)) else "created_at"
@@ -110,7 +105,7 @@ def _rows(model: type[models.Model], since: datetime | None) -> Iterator[models.
 class _Encoder(DjangoJSONEncoder):
     """DjangoJSONEncoder keeps milliseconds only; an export keeps every microsecond."""
 
-    def default(self, o: Any) -> Any:
+    def default(self, o: object) -> object:
         if isinstance(o, datetime):
             return o.isoformat()
         return super().default(o)
@@ -133,7 +128,7 @@ class ImportResult:
 class _Pending:
     line: int
     kind: str
-    values: dict[str, Any]
+    values: dict[str, object]
     later: dict[str, str]  # same-model references, set once every object exists
     many: dict[str, list[models.Model]]
 
@@ -166,7 +161,8 @@ def _parse(lines: Iterable[str], problems: list[str]) -> list[_Pending]:
             )
         for m2m in model._meta.many_to_many:
             names = record.get(m2m.name) or []
-            related: Any = m2m.related_model
+            related = m2m.related_model
+            assert isinstance(related, type)
             found = [_find(related, str(n)) for n in names]
             for name, obj in zip(names, found, strict=True):
                 if obj is None:
@@ -182,8 +178,8 @@ def _read_field(
     item: _Pending,
     *,
     model: type[models.Model],
-    f: models.Field[Any, Any],
-    record: dict[str, Any],
+    f: ModelField,
+    record: Mapping[str, object],
     keys_in_file: dict[type[models.Model], set[str]],
     problems: list[str],
 ) -> None:
@@ -216,13 +212,13 @@ def _read_field(
         item.values[f.name] = target
 
 
-def _comment_exists(values: dict[str, Any]) -> bool:
-    return Comment.objects.filter(
-        case=values["case"],
-        author=values["author"],
-        created_at=values["created_at"],
-        body=values["body"],
-    ).exists()
+#: What makes an imported comment the same as one already there.
+_COMMENT_IDENTITY = ("case", "author", "created_at", "body")
+
+
+def _comment_exists(values: Mapping[str, object]) -> bool:
+    """Whether the comment is there already (its values read from the file, as its fields)."""
+    return Comment.objects.filter(**{name: values[name] for name in _COMMENT_IDENTITY}).exists()
 
 
 def _advance_counters(model: type[models.Model], keys: Iterable[str]) -> None:

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from casebridge.accounts.models import Role, User
+from casebridge.reporting.tables import REPORT_ROLES
 from casebridge.workitems.navigation import work_item_links
 
 #: Roles that may open cases from the internal pages (see cases.services.INTAKE_ROLES).
@@ -35,6 +36,8 @@ def _items(user: User, path: str) -> list[NavItem]:
         if user.has_role(*PLANNERS):
             links.append(("Planning", reverse("sprints:index")))
         links.append(("Incidents", reverse("incidents:list")))
+        if user.has_role(*REPORT_ROLES):
+            links.append(("Support KPIs", reverse("reporting:support")))
         if user.has_role(Role.ADMIN):
             links.append(("Settings", reverse("administration:index")))
     # The longest matching prefix is the active one ("/cases/new/" is not "Queue").

@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
 
 from casebridge.cases.selectors import CaseFilters, case_get_for, case_list_for
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.incidents.selectors import incident_get_for
 from casebridge.knowledge.selectors import known_resolution_get_for, known_resolution_list_for
@@ -34,7 +34,7 @@ class Hit:
 
 
 #: Per key prefix: the selector that checks the viewer may see it, and the page's URL name.
-FINDERS: dict[str, tuple[Callable[[Any, str], object], str]] = {
+FINDERS: dict[str, tuple[Callable[[Actor, str], object], str]] = {
     "KR": (known_resolution_get_for, "knowledge:detail"),
     "INC": (incident_get_for, "incidents:room"),
     "BUG": (work_item_get_for, "workitems:detail"),
@@ -43,14 +43,14 @@ FINDERS: dict[str, tuple[Callable[[Any, str], object], str]] = {
 }
 
 
-def key_url(viewer: Any, text: str) -> str:
+def key_url(viewer: Actor, text: str) -> str:
     """The page of the object a key names, if the viewer may see it; else ""."""
     match = KEY.match(text)
     if match is None:
         return ""
     prefix = match[1].upper()
     key = f"{prefix}-{int(match[2])}"
-    find: Callable[[Any, str], object]
+    find: Callable[[Actor, str], object]
     if prefix == "CB":
         find, name = case_get_for, "portal:detail" if viewer.is_external else "cases:detail"
     elif viewer.is_external:
@@ -70,7 +70,7 @@ def _score(title: str, words: list[str]) -> int:
     return sum(2 if w.lower() in lowered else 1 for w in words)
 
 
-def search_for(viewer: Any, text: str) -> list[Hit]:
+def search_for(viewer: Actor, text: str) -> list[Hit]:
     """Cases, work items and known fixes matching every word, best first (more words in the
     title first, then the newest)."""
     words = WORDS.findall(text)[:10]

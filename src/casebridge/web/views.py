@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
@@ -59,10 +57,10 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
         return {**super().get_context_data(**kwargs), **sso.login_context()}
 
-    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+    def render_to_response(self, context: dict[str, object], **kwargs: object) -> HttpResponse:
         return sso.allow_form_action(super().render_to_response(context, **kwargs))
 
 
@@ -101,7 +99,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 
 
 def locked_out(
-    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+    request: HttpRequest, credentials: object = None, *args: object, **kwargs: object
 ) -> HttpResponse:
     """django-axes' answer while an account or address is locked: the sign-in page, saying so,
     429 with ``Retry-After``. The right password is refused too until the wait is over."""

@@ -53,7 +53,7 @@ def work_item_transition(
 
 @transaction.atomic
 def ladder_policy_set(
-    *, actor: Actor, code: str, enabled: bool | None = None, min_level: int | None = None
+    *, actor: Actor | None, code: str, enabled: bool | None = None, min_level: int | None = None
 ) -> LadderPolicy:
     """An administrator tunes one developer-ladder policy (PRODUCT §4, 1-8): on or off, and the
     senior level it asks for. ``None`` is the operator at the server's shell. The next check of

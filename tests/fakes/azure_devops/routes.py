@@ -106,6 +106,8 @@ class Routes:
         if lowered == ["workitems"] and method == "GET":
             ids = [int(i) for i in call.query.get("ids", "").split(",") if i.strip()]
             return 200, self._many(ids, call.query.get("errorPolicy", "fail"), None)
+        if lowered[:1] == ["recyclebin"]:
+            return self._recycle_bin(call, route[1:])
         if lowered[:1] != ["workitems"] or len(route) < 2:
             raise ServiceError(404, f"VS404: No API at /_apis/wit/{'/'.join(route)}.", "NotFound")
         target = route[1]
@@ -157,6 +159,47 @@ class Routes:
                 )
             return 200, self._comments(item.comments, call.query)
         raise ServiceError(404, "VS404: No such work item resource.", "NotFound")
+
+    def _recycle_bin(self, call: Call, rest: list[str]) -> Answer:
+        """Recycle Bin: list (shallow references), get, restore (PATCH ``{"isDeleted": false}``)
+        and destroy (DELETE) deleted work items."""
+        store = self.store
+        if not rest and call.method == "GET":
+            with store.lock:
+                gone = [i for i in store.items.values() if i.deleted]
+                value = [
+                    {"id": i.id, "url": store.url(i).replace("/workItems/", "/recyclebin/")}
+                    for i in gone
+                ]
+            return 200, {"count": len(value), "value": value}
+        if len(rest) != 1 or not rest[0].isdigit():
+            raise ServiceError(404, "VS404: No such recycle bin resource.", "NotFound")
+        item_id = int(rest[0])
+        with store.lock:
+            item = store.items.get(item_id)
+            if item is None or not item.deleted:
+                raise ServiceError(
+                    404,
+                    f"TF401232: Work item {item_id} does not exist in the recycle bin.",
+                    "WorkItemNotFoundException",
+                )
+            if call.method == "DELETE":
+                del store.items[item_id]
+                return 204, b""
+            if call.method == "PATCH":
+                if (call.json() or {}).get("isDeleted") is not False:
+                    raise ServiceError(400, "VS402300: Give isDeleted: false to restore.")
+                item.deleted = False
+            return 200, {
+                "id": item.id,
+                "code": 200,
+                "deletedBy": str(item.fields.get("System.ChangedBy", {}).get("displayName", "")),
+                "deletedDate": stamp(self.fake.clock()),
+                "name": item.fields.get("System.Title", ""),
+                "project": item.project.name,
+                "type": item.type,
+                "url": store.url(item).replace("/workItems/", "/recyclebin/"),
+            }
 
     # --- bodies ---------------------------------------------------------------------------------
 

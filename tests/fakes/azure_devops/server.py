@@ -306,6 +306,11 @@ class FakeAzureDevOps:
     def delete(self, item_id: int, *, by: Identity) -> None:
         self.store.delete(item_id=item_id, actor=by)
 
+    def destroy(self, item_id: int) -> None:
+        """Delete an item for good (out of the recycle bin too)."""
+        with self.store.lock:
+            self.store.items.pop(item_id, None)
+
     def item(self, item_id: int) -> dict[str, Any]:
         with self.store.lock:
             return self.store.wire(self.store.item(item_id))

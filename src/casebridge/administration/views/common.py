@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import wraps
-from typing import Any
 
 from django import forms
 from django.http import Http404, HttpResponse, HttpResponseBase
@@ -28,7 +28,7 @@ def admin_page[**P](view: View[P]) -> Wrapped[P]:
 
 
 def settings_render(
-    request: Request, template: str, here: str, context: dict[str, Any], *, status: int = 200
+    request: Request, template: str, here: str, context: Mapping[str, object], *, status: int = 200
 ) -> HttpResponse:
     """Render a settings page with the settings navigation, ``here`` marking the current one."""
     return render(

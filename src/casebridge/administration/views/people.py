@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -11,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from casebridge.accounts import selectors as accounts
 from casebridge.accounts import services
-from casebridge.accounts.models import Role, TeamKind
+from casebridge.accounts.models import Organisation, Role, TeamKind, User
 from casebridge.administration.forms import (
     CapacityForm,
     MemberForm,
@@ -110,7 +108,7 @@ def organisation(request: Request, slug: str) -> HttpResponse:
 # --- users --------------------------------------------------------------------------------
 
 
-def _organisation_or_none(slug: str) -> Any:
+def _organisation_or_none(slug: str) -> Organisation | None:
     return accounts.organisation_by_slug(slug) if slug else None
 
 
@@ -118,7 +116,7 @@ def _organisation_or_none(slug: str) -> Any:
 @admin_page
 def users(request: Request) -> HttpResponse:
     user = viewer(request)
-    initial = {"organisation": request.GET.get("org", "")}
+    initial: dict[str, object] = {"organisation": request.GET.get("org", "")}
     form = UserForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -153,7 +151,7 @@ def users(request: Request) -> HttpResponse:
     return settings_render(request, "administration/users.html", "users", context, status=status)
 
 
-def _user_initial(person: Any) -> dict[str, Any]:
+def _user_initial(person: User) -> dict[str, object]:
     return {
         "email": person.email,
         "first_name": person.first_name,

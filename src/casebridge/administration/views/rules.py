@@ -3,8 +3,7 @@ case auto-close)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from django import forms
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -87,9 +86,8 @@ def policies(request: Request) -> HttpResponse:
         request.POST if posted == "auto_close" else None,
         initial={"auto_close_days": case_auto_close_days()},
     )
-    bound: Any = {"recurring": recurring, "auto_close": auto_close}.get(posted) or next(
-        (form for code, form in ladder if code.value == posted), None
-    )
+    named: dict[str, forms.Form] = {"recurring": recurring, "auto_close": auto_close}
+    bound = named.get(posted) or next((form for code, form in ladder if code.value == posted), None)
     if bound is not None and bound.is_valid():
         data = bound.cleaned_data
         try:

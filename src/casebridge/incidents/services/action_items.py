@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
-from casebridge.accounts.models import Role, User
+from casebridge.accounts.models import Role, User, user_or_none
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.incidents.models import ActionItem, ActionKind, EntryKind, Incident
 from casebridge.incidents.services.incidents import NOTE_MAX
@@ -21,7 +20,7 @@ from casebridge.integrations.notifications import notify
 from casebridge.workitems.services import work_item_create
 
 
-def _file_as_work_item(actor: Any, incident: Incident, item: ActionItem) -> None:
+def _file_as_work_item(actor: Actor, incident: Incident, item: ActionItem) -> None:
     """The action item becomes a work item (an improvement or a bug) of the incident's service."""
     origin = f"Action item of the post-incident review of {incident.key}: {incident.title}."
     detail = item.description or item.title
@@ -53,7 +52,7 @@ def _file_as_work_item(actor: Any, incident: Incident, item: ActionItem) -> None
     )
 
 
-def _owner_errors(owner: Any) -> dict[str, str]:
+def _owner_errors(owner: User | None) -> dict[str, str]:
     if owner is not None and (owner.is_external or not owner.has_role(*STAFF, Role.QA, Role.RTE)):
         return {"owner": f"{owner} cannot own development work."}
     return {}
@@ -62,7 +61,7 @@ def _owner_errors(owner: Any) -> dict[str, str]:
 @transaction.atomic
 def action_item_add(
     *,
-    actor: Any,
+    actor: Actor,
     incident: Incident,
     title: str,
     kind: str = ActionKind.IMPROVEMENT,
@@ -87,7 +86,7 @@ def action_item_add(
         kind=kind,
         description=description.strip(),
         owner=owner,
-        created_by=actor,
+        created_by=user_or_none(actor),
         created_at=clock.now(),
     )
     if owner is not None:
@@ -111,7 +110,7 @@ def action_item_add(
 
 
 @transaction.atomic
-def action_item_assign(*, actor: Any, item: ActionItem, owner: User) -> ActionItem:
+def action_item_assign(*, actor: Actor, item: ActionItem, owner: User) -> ActionItem:
     """Give an action item its owner; an unfiled one becomes a work item then."""
     item = (
         ActionItem.objects.select_for_update(of=("self",))

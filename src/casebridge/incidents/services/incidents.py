@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
-from casebridge.accounts.models import Role, User
+from casebridge.accounts.models import Role, User, as_user
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.cases.models import Case
 from casebridge.core import clock, events, keys
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, Reason, ValidationFailed
 from casebridge.core.text import plural
 from casebridge.incidents import policies
@@ -41,7 +41,7 @@ NOTE_MAX = 20_000
 PERSON_FIELDS = ("lead", "owner", "scribe", "comms", "participant", "guide", "review_lead")
 
 
-def _staff(actor: Any) -> None:
+def _staff(actor: Actor) -> None:
     if actor.is_external or not actor.has_role(*STAFF):
         raise PermissionDenied("Only developers, L2 engineers, DevOps and admins run incidents")
 
@@ -88,7 +88,7 @@ def _declaration_errors(data: Declaration) -> dict[str, str]:
 
 
 @transaction.atomic
-def incident_declare(*, actor: Any, data: Declaration) -> Incident:
+def incident_declare(*, actor: Actor, data: Declaration) -> Incident:
     """Declare an incident from a case or an alert group (policy 6 on its lead and owner)."""
     _staff(actor)
     errors = _declaration_errors(data)
@@ -115,7 +115,7 @@ def incident_declare(*, actor: Any, data: Declaration) -> Incident:
         alert_group=group,
         lead=data.lead,
         owner=data.owner,
-        declared_by=actor,
+        declared_by=as_user(actor),
         declared_at=now,
     )
     audit_record(
@@ -188,7 +188,7 @@ def _person(value: object, field: str, reasons: list[Reason]) -> object:
 
 
 def incident_transition(
-    *, actor: Any, incident: Incident, action: str, data: Mapping[str, Any] | None = None
+    *, actor: Actor, incident: Incident, action: str, data: Mapping[str, object] | None = None
 ) -> Incident:
     """Apply one action of the incident workflow (a state change or a role change).
 
@@ -213,7 +213,7 @@ def incident_transition(
 
 
 @transaction.atomic
-def incident_note_add(*, actor: Any, incident: Incident, body: str) -> TimelineEntry:
+def incident_note_add(*, actor: Actor, incident: Incident, body: str) -> TimelineEntry:
     _staff_or_qa(actor)
     body = body.strip()
     if not body or len(body) > NOTE_MAX:
@@ -229,7 +229,7 @@ def incident_note_add(*, actor: Any, incident: Incident, body: str) -> TimelineE
     return entry
 
 
-def _staff_or_qa(actor: Any) -> None:
+def _staff_or_qa(actor: Actor) -> None:
     if actor.is_external or not actor.has_role(*STAFF, Role.QA):
         raise PermissionDenied("Only the incident staff writes on its timeline")
 

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import transaction
 
 from casebridge.accounts.models import Role
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import model_update
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.incidents.models import EntryKind, Incident, IncidentState, Review
 from casebridge.incidents.services.incidents import NOTE_MAX
 from casebridge.incidents.timeline import entry_add
 
 
-def review_editor(actor: Any, incident: Incident, review: Review) -> None:
+def review_editor(actor: Actor, incident: Incident, review: Review) -> None:
     editors = {review.lead_id, incident.lead_id, incident.owner_id, incident.scribe_id}
     if actor.pk not in editors and not actor.has_role(Role.ADMIN):
         raise PermissionDenied(
@@ -42,7 +42,7 @@ NUMBER_FIELDS = ("duration_minutes", "customers_affected")
 
 
 @transaction.atomic
-def review_update(*, actor: Any, incident: Incident, changes: Mapping[str, Any]) -> Review:
+def review_update(*, actor: Actor, incident: Incident, changes: Mapping[str, object]) -> Review:
     """Write the review's fields; one audit event per changed field, one timeline entry."""
     review = review_of(incident)
     review_editor(actor, incident, review)

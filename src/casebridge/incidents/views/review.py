@@ -8,8 +8,6 @@ work item), read from ``INCIDENT_WORKFLOW.options_for``, so the page and the rul
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseRedirect
@@ -86,9 +84,17 @@ def review_context(
 
 
 def _render(
-    request: Request, incident: Incident, *, status: int = 200, **kwargs: Any
+    request: Request,
+    incident: Incident,
+    *,
+    status: int = 200,
+    form: ReviewForm | None = None,
+    item_form: ActionItemForm | None = None,
+    owner_forms: dict[int, OwnerForm] | None = None,
 ) -> HttpResponse:
-    context = review_context(request, incident, **kwargs)
+    context = review_context(
+        request, incident, form=form, item_form=item_form, owner_forms=owner_forms
+    )
     return render(request, "incidents/review.html", context, status=status)
 
 

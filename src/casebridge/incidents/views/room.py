@@ -10,9 +10,10 @@ shown (204 when there is none).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -104,9 +105,21 @@ def room_context(
 
 
 def render_room(
-    request: Request, incident: Incident, *, status: int = 200, **kwargs: Any
+    request: Request,
+    incident: Incident,
+    *,
+    status: int = 200,
+    bound: Mapping[str, forms.Form] | None = None,
+    refusal: Refusal | None = None,
+    opened: str = "",
+    note_form: NoteForm | None = None,
 ) -> HttpResponse:
-    context = room_context(request, incident, **kwargs)
+    """The room again (``web.actions.act``'s ``rerender``: the refused action's form is one of
+    ``action_form``'s)."""
+    actions = {k: f for k, f in (bound or {}).items() if isinstance(f, ActionForm)}
+    context = room_context(
+        request, incident, bound=actions, refusal=refusal, opened=opened, note_form=note_form
+    )
     return render(request, "incidents/room.html", context, status=status)
 
 

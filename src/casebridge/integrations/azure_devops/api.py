@@ -3,7 +3,7 @@ the connections, edit a category's mapping. Administrators only."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Router, Status
 
@@ -82,6 +82,7 @@ def map_category(request: ApiRequest, slug: str, category: str, body: MappingIn)
         to_ado=body.to_ado,
         from_ado=body.from_ado,
         fields=body.fields,
+        iterations=body.iterations,
         reset=body.reset,
     )
     return ConnectionOut.of(selectors.connection_get_for(request.auth, connection.slug))
@@ -121,7 +122,7 @@ def resolve_conflict(request: ApiRequest, conflict_id: Id, body: ConflictResolve
     return ConflictOut.of(done)
 
 
-def _connection(slug: str) -> Any:
+def _connection(slug: str) -> Connection:
 
     found = Connection.objects.filter(slug=slug, enabled=True).first()
     if found is None:
@@ -169,7 +170,7 @@ def get_link(request: ApiRequest, key: str) -> SyncLinkOut:
     return link_out(link)
 
 
-def _work_item(request: ApiRequest, key: str) -> Any:
+def _work_item(request: ApiRequest, key: str) -> WorkItem:
 
     viewer = request.auth
     item = WorkItem.objects.filter(key=key.strip().upper()[:20]).first()

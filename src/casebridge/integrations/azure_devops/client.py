@@ -16,9 +16,9 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -38,9 +38,13 @@ from casebridge.integrations.azure_devops.wire import (
     Attachment,
     Comment,
     Identity,
+    Json,
     PatchOp,
     Project,
     WorkItem,
+    as_int,
+    as_json,
+    as_objects,
     test_rev,
 )
 
@@ -117,9 +121,11 @@ class AzureDevOpsClient:
     def me(self) -> Identity:
         """The identity the token acts as (our own changes come back with it)."""
         data = self._json("GET", "/_apis/connectionData", {}, version=None)
-        user = data.get("authenticatedUser") or {}
-        account = ((user.get("properties") or {}).get("Account") or {}).get("$value", "")
-        return Identity(str(user.get("id", "")), str(user.get("providerDisplayName", "")), account)
+        user = as_json(data.get("authenticatedUser"))
+        account = as_json(as_json(user.get("properties")).get("Account")).get("$value", "")
+        return Identity(
+            str(user.get("id", "")), str(user.get("providerDisplayName", "")), str(account)
+        )
 
     # --- work items -----------------------------------------------------------------------------
 
@@ -159,11 +165,11 @@ class AzureDevOpsClient:
         found: list[WorkItem] = []
         path = f"{self._project_path}/_apis/wit/workitemsbatch"
         for start in range(0, len(wanted), BATCH_SIZE):
-            body: dict[str, Any] = {"ids": wanted[start : start + BATCH_SIZE]}
+            body: dict[str, object] = {"ids": wanted[start : start + BATCH_SIZE]}
             body |= {"fields": list(fields)} if fields else {"$expand": "relations"}
             body["errorPolicy"] = "omit"
             data = self._json("POST", path, {}, body=body)
-            found += [WorkItem.from_json(v) for v in data.get("value") or () if v]
+            found += [WorkItem.from_json(v) for v in as_objects(data.get("value")) if v]
         return found
 
     def query(self, wiql: str, *, top: int | None = None) -> list[int]:
@@ -171,7 +177,7 @@ class AzureDevOpsClient:
         params = {"timePrecision": "true"} | ({"$top": str(top)} if top else {})
         path = f"{self._project_path}/_apis/wit/wiql"
         data = self._json("POST", path, params, body={"query": wiql})
-        return [int(row["id"]) for row in data.get("workItems") or ()]
+        return [as_int(row.get("id")) for row in as_objects(data.get("workItems"))]
 
     def changed_since(self, moment: datetime, *, types: Sequence[str] = ()) -> list[int]:
         """Ids of this project's items changed after ``moment``, oldest change first."""
@@ -188,13 +194,33 @@ class AzureDevOpsClient:
             + " ORDER BY [System.ChangedDate] ASC, [System.Id] ASC"
         )
 
-    def updates(self, item_id: int) -> list[dict[str, Any]]:
+    def updates(self, item_id: int) -> list[Json]:
         path = f"{self._project_path}/_apis/wit/workItems/{int(item_id)}/updates"
-        return list(self._json("GET", path, {}).get("value") or ())
+        return as_objects(self._json("GET", path, {}).get("value"))
 
     def revisions(self, item_id: int) -> list[WorkItem]:
         path = f"{self._project_path}/_apis/wit/workItems/{int(item_id)}/revisions"
-        return [WorkItem.from_json(v) for v in self._json("GET", path, {}).get("value") or ()]
+        return [WorkItem.from_json(v) for v in as_objects(self._json("GET", path, {}).get("value"))]
+
+    # --- the recycle bin ------------------------------------------------------------------------
+
+    def deleted_ids(self) -> list[int]:
+        """Ids of the project's items in the recycle bin (deleted, not destroyed)."""
+        data = self._json("GET", f"{self._project_path}/_apis/wit/recyclebin", {})
+        return [as_int(ref.get("id")) for ref in as_objects(data.get("value")) if ref.get("id")]
+
+    def in_recycle_bin(self, item_id: int) -> bool:
+        """Whether ``item_id`` is in the recycle bin (False: destroyed, or never seen)."""
+        try:
+            self._json("GET", f"{self._project_path}/_apis/wit/recyclebin/{int(item_id)}", {})
+        except NotFound:
+            return False
+        return True
+
+    def restore(self, item_id: int) -> None:
+        """Take an item out of the recycle bin (``NotFound`` when it is not there)."""
+        path = f"{self._project_path}/_apis/wit/recyclebin/{int(item_id)}"
+        self._json("PATCH", path, {}, body={"isDeleted": False})
 
     # --- comments and attachments ---------------------------------------------------------------
 
@@ -206,7 +232,7 @@ class AzureDevOpsClient:
         while True:
             params = {"order": "asc"} | ({"continuationToken": token} if token else {})
             data = self._json("GET", path, params, version=COMMENTS_VERSION)
-            found += [Comment.from_json(c) for c in data.get("comments") or ()]
+            found += [Comment.from_json(c) for c in as_objects(data.get("comments"))]
             token = str(data.get("continuationToken") or "")
             if not token:
                 return found
@@ -237,26 +263,26 @@ class AzureDevOpsClient:
         path: str,
         params: dict[str, str],
         *,
-        body: Any = None,
-        patch: Any = None,
+        body: object = None,
+        patch: object = None,
         raw: bytes | None = None,
         version: str | None = API_VERSION,
         idempotent: bool = True,
-    ) -> dict[str, Any]:
+    ) -> Json:
         query = dict(params) | ({"api-version": version} if version else {})
-        request: dict[str, Any] = {"params": query}
+        request = _Request(query)
         if patch is not None:
-            request |= {"json": patch, "headers": {"Content-Type": PATCH_TYPE}}
+            request = _Request(query, json=patch, content_type=PATCH_TYPE)
         elif raw is not None:
-            request |= {"content": raw, "headers": {"Content-Type": "application/octet-stream"}}
+            request = _Request(query, content=raw, content_type="application/octet-stream")
         elif body is not None:
-            request["json"] = body
+            request = _Request(query, json=body)
         response = self._send(method, path, request, idempotent=idempotent)
         data = response.json()
         return data if isinstance(data, dict) else {"value": data}
 
     def _send(
-        self, method: str, path: str, request: dict[str, Any], *, idempotent: bool
+        self, method: str, path: str, request: _Request, *, idempotent: bool
     ) -> httpx.Response:
         url = self.organization_url + path
         attempt = 0
@@ -266,7 +292,16 @@ class AzureDevOpsClient:
             error: AzureDevOpsError
             try:
                 self.requests += 1
-                response = self._http.request(method, url, **request)
+                response = self._http.request(
+                    method,
+                    url,
+                    params=request.params,
+                    json=request.json,
+                    content=request.content,
+                    headers={"Content-Type": request.content_type}
+                    if request.content_type
+                    else None,
+                )
             except httpx.HTTPError as exc:
                 error = Unavailable(
                     f"Azure DevOps did not answer {method} {path}: {type(exc).__name__}: {exc}"
@@ -338,6 +373,18 @@ class AzureDevOpsClient:
             status=status,
             type_key=type_key,
         )
+
+
+@dataclass(frozen=True)
+class _Request:
+    params: dict[str, str]
+    json: object = None
+    content: bytes | None = None
+    content_type: str = ""
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        return {"Content-Type": self.content_type} if self.content_type else None
 
 
 def _tls(verify: bool | str | Path | ssl.SSLContext) -> bool | ssl.SSLContext:

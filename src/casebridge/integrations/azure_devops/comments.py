@@ -1,8 +1,11 @@
 """Comments both ways, each once, marked with their origin: Azure DevOps comments copied to the
 work item's cases as internal notes (``[Azure DevOps #123] name: ...``), case comments posted to
-the Azure DevOps item (``**[Casebridge]** name on CB-12 (comment): ...``)."""
+the Azure DevOps item (``**[Casebridge]** name on CB-12 (comment, cb:345): ...``, the marker
+naming the case comment so that a retried post finds it instead of posting it twice)."""
 
 from __future__ import annotations
+
+import re
 
 from django.db import transaction
 from django.utils.html import strip_tags
@@ -19,11 +22,13 @@ from casebridge.integrations.azure_devops.wire import Comment
 from casebridge.integrations.azure_devops.wire import WorkItem as Remote
 from casebridge.workitems.models import WorkItem
 
+MARKER = re.compile(r"\bcb:(\d+)\)")
+
 
 def pull_comments(link: WorkItemLink, client: AzureDevOpsClient, remote: Remote) -> int:
     """Copy the item's new comments to its cases; returns how many were copied."""
-    known = SyncedComment.objects.filter(link=link).count()
-    if int(remote.fields.get("System.CommentCount") or 0) <= known:
+    known = SyncedComment.objects.filter(link=link, ado_comment_id__isnull=False).count()
+    if remote.number("System.CommentCount") <= known:
         return 0
     assert link.ado_id is not None
     copied = 0
@@ -40,6 +45,11 @@ def comment_arrived(link: WorkItemLink, comment: Comment) -> int:
     ours = is_service_account(link, comment.created_by)
     with transaction.atomic():
         if ours:
+            pending = SyncedComment.objects.filter(
+                link=link, ado_comment_id__isnull=True, case_comment_id__in=_marked(comment.text)
+            )
+            if pending.update(ado_comment_id=comment.id):  # posted, its id not recorded yet
+                return 0
             SyncedComment.objects.get_or_create(
                 link=link,
                 ado_comment_id=comment.id,
@@ -72,11 +82,27 @@ def comment_arrived(link: WorkItemLink, comment: Comment) -> int:
     return 1
 
 
+def marker(comment: CaseComment) -> str:
+    """What a posted case comment carries so that a retry can find it: ``cb:<comment id>``."""
+    return f"cb:{comment.pk}"
+
+
+def _marked(text: str) -> set[int]:
+    return {int(found) for found in MARKER.findall(text)}
+
+
 def push_comment(comment: CaseComment, client: AzureDevOpsClient | None = None) -> int:
     """Post a case comment to the Azure DevOps item of the case's work item, marked with its
-    origin; once (a comment that came from Azure DevOps is never sent back)."""
+    origin and its id (``cb:<id>``); once, even when the delivery dies between Azure DevOps
+    answering the POST and the comment id being recorded: a pending row is committed first, and a
+    retry that finds it looks for the marker among the item's comments before posting (the
+    lookup costs one GET, and only on a retry). A comment that came from Azure DevOps is never
+    sent back."""
     case = comment.case
-    if case.work_item_id is None or SyncedComment.objects.filter(case_comment=comment).exists():
+    if case.work_item_id is None:
+        return 0
+    done = SyncedComment.objects.filter(case_comment=comment).first()
+    if done is not None and done.ado_comment_id is not None:
         return 0
     link = (
         WorkItemLink.objects.select_related("connection")
@@ -85,21 +111,38 @@ def push_comment(comment: CaseComment, client: AzureDevOpsClient | None = None) 
     )
     if link is None or not link.connection.enabled or comment.body.startswith("[Azure DevOps #"):
         return 0
+    assert link.ado_id is not None
     kind = "internal note" if comment.internal else "comment"
     text = (
-        f"**[Casebridge]** {comment.author.display_name} on {case.key} ({kind}):\n\n{comment.body}"
+        f"**[Casebridge]** {comment.author.display_name} on {case.key} ({kind}, "
+        f"{marker(comment)}):\n\n{comment.body}"
     )
     own = client is None
     client = client or clients.client_for(link.connection)
     try:
-        assert link.ado_id is not None
-        posted = client.add_comment(link.ado_id, text)
+        if done is None:  # committed before the POST: a retry knows it may have been posted
+            done, _ = SyncedComment.objects.get_or_create(
+                case_comment=comment,
+                defaults={"link": link, "origin": "casebridge", "created_at": clock.now()},
+            )
+            posted = client.add_comment(link.ado_id, text)
+        else:
+            found = [c for c in client.comments(link.ado_id) if comment.pk in _marked(c.text)]
+            posted = found[0] if found else client.add_comment(link.ado_id, text)
     finally:
         if own:
             client.close()
-    SyncedComment.objects.get_or_create(
-        link=link,
-        ado_comment_id=posted.id,
-        defaults={"case_comment": comment, "origin": "casebridge", "created_at": clock.now()},
-    )
+    _posted(link, done, posted.id)
     return 1
+
+
+def _posted(link: WorkItemLink, pending: SyncedComment, ado_comment_id: int) -> None:
+    """Record the posted comment's id on the pending row (a hook may have recorded it first)."""
+    with transaction.atomic():
+        echo = SyncedComment.objects.filter(link=link, ado_comment_id=ado_comment_id).first()
+        if echo is not None and echo.pk != pending.pk:
+            case_comment_id = pending.case_comment_id
+            pending.delete()
+            SyncedComment.objects.filter(pk=echo.pk).update(case_comment_id=case_comment_id)
+            return
+        SyncedComment.objects.filter(pk=pending.pk).update(link=link, ado_comment_id=ado_comment_id)

@@ -8,38 +8,48 @@ resolves it one of two ways:
 * ``retry``: apply Azure DevOps' value again, through the workflow engine, now (after fixing what
   refused it: assigning an L3+ developer, recording the evidence, ...). Refused again, it becomes a
   new open conflict with the new reasons.
+
+A deletion (kind ``deleted``, see ``deletions``) resolves the same two ways: ``ours`` restores the
+Azure DevOps item from its recycle bin (or creates a new one when it is gone for good), ``retry``
+reads it again (restored there meanwhile, it is applied; still deleted, a new conflict).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import QuerySet
 
-from casebridge.accounts.models import Role
+from casebridge.accounts.models import Role, User
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, PermissionDenied, ValidationFailed
+from casebridge.integrations.azure_devops import deletions
 from casebridge.integrations.azure_devops.clients import client_for
+from casebridge.integrations.azure_devops.errors import NotFound as Gone
 from casebridge.integrations.azure_devops.inbound import apply_remote
-from casebridge.integrations.azure_devops.models import LinkState, SyncConflict, WorkItemLink
+from casebridge.integrations.azure_devops.models import (
+    ConflictKind,
+    LinkState,
+    SyncConflict,
+    WorkItemLink,
+)
 from casebridge.integrations.azure_devops.sync import PUSH_TOPIC, push_work_item
 from casebridge.integrations.outbox import outbox_enqueue
 
 RESOLUTIONS = ("ours", "retry")
 
 
-def can_read(viewer: Any) -> bool:
+def can_read(viewer: Actor | None) -> bool:
     return viewer is not None and not viewer.is_external
 
 
-def can_resolve(viewer: Any) -> bool:
+def can_resolve(viewer: Actor | None) -> bool:
     return viewer is None or viewer.has_role(Role.RTE, Role.ADMIN)
 
 
-def conflict_list_for(viewer: Any, *, state: str = "open") -> QuerySet[SyncConflict]:
+def conflict_list_for(viewer: Actor | None, *, state: str = "open") -> QuerySet[SyncConflict]:
     if not can_read(viewer):
         raise PermissionDenied("Only staff see the Azure DevOps sync conflicts")
     found = SyncConflict.objects.select_related(
@@ -52,7 +62,7 @@ def conflict_list_for(viewer: Any, *, state: str = "open") -> QuerySet[SyncConfl
     return found.order_by("-created_at", "-id")
 
 
-def conflict_get_for(viewer: Any, conflict_id: int) -> SyncConflict:
+def conflict_get_for(viewer: Actor | None, conflict_id: int) -> SyncConflict:
     found = (
         conflict_list_for(viewer, state="all").filter(pk=conflict_id).first()
         if can_read(viewer)
@@ -64,7 +74,7 @@ def conflict_get_for(viewer: Any, conflict_id: int) -> SyncConflict:
 
 
 def conflict_resolve(
-    *, actor: Any, conflict: SyncConflict, resolution: str, note: str = ""
+    *, actor: Actor | None, conflict: SyncConflict, resolution: str, note: str = ""
 ) -> SyncConflict:
     if not can_resolve(actor):
         raise PermissionDenied("Only the RTE or an administrator resolves sync conflicts")
@@ -83,7 +93,7 @@ def conflict_resolve(
                 fields={"resolution": f"Resolved already ({locked.resolution})."},
             )
         locked.resolved_at = clock.now()
-        locked.resolved_by = actor if getattr(actor, "pk", None) else None
+        locked.resolved_by = actor if isinstance(actor, User) else None
         locked.resolution = resolution
         locked.save(update_fields=["resolved_at", "resolved_by", "resolution"])
         link = WorkItemLink.objects.select_for_update().get(pk=locked.link_id)
@@ -100,17 +110,27 @@ def conflict_resolve(
             reason=note,
             data={"conflict": locked.pk, "resolution": resolution, "summary": locked.summary},
         )
-        if resolution == "ours":
+        deleted = locked.kind == ConflictKind.DELETED
+        if resolution == "ours" and not deleted:
             key = link.work_item.key
             outbox_enqueue(topic=PUSH_TOPIC, key=key, payload={"key": key})
-    if resolution == "retry":
-        _retry(link)
+    if resolution == "retry" or deleted:
+        _again(link, restore=deleted and resolution == "ours")
     return SyncConflict.objects.get(pk=locked.pk)
 
 
-def _retry(link: WorkItemLink) -> None:
-
+def _again(link: WorkItemLink, *, restore: bool) -> None:
+    """Read the item again and apply it (``retry``); a deleted one is restored or created anew
+    first (``ours``). Deleted still, it is a new open conflict."""
     assert link.ado_id is not None
     with client_for(link.connection) as client:
-        apply_remote(link, client.get(link.ado_id), client=client)
+        if restore and deletions.restore_or_recreate(link, client) == "recreated":
+            push_work_item(link.work_item, client=client)
+            return
+        try:
+            remote = client.get(link.ado_id)
+        except Gone:
+            deletions.gone(link, client, how="read again when the RTE retried")
+            return
+        apply_remote(link, remote, client=client)
         push_work_item(link.work_item, client=client)

@@ -4,7 +4,6 @@ or link a Casebridge item that has none yet to one, by id (``123``, ``AB#123``) 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from django.db import transaction
 from django.utils.html import strip_tags
@@ -13,6 +12,7 @@ from casebridge.accounts.models import Role
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.integrations.azure_devops import clients, values
 from casebridge.integrations.azure_devops.errors import NotFound
@@ -23,6 +23,7 @@ from casebridge.integrations.azure_devops.sync import (
     link_for,
     remember,
 )
+from casebridge.integrations.azure_devops.wire import Json, as_json
 from casebridge.integrations.azure_devops.wire import WorkItem as Remote
 from casebridge.integrations.outbox import outbox_enqueue
 from casebridge.workitems.models import WorkItem
@@ -52,7 +53,9 @@ def _ref_error(ref: str) -> ValidationFailed:
     )
 
 
-def _fetch_existing(connection: Connection, number: int, category: str) -> tuple[Remote, Any]:
+def _fetch_existing(
+    connection: Connection, number: int, category: str
+) -> tuple[Remote, list[Json]]:
     with clients.client_for(connection) as client:
         try:
             remote = client.get(number)
@@ -80,7 +83,7 @@ def _taken(connection: Connection, number: int) -> None:
         )
 
 
-def work_item_import(*, actor: Any, ref: str, connection: Connection, category: str) -> WorkItem:
+def work_item_import(*, actor: Actor, ref: str, connection: Connection, category: str) -> WorkItem:
     """Make a Casebridge work item of an existing Azure DevOps one (its title, description, steps
     to reproduce, state as the mapping reads it, and its history as audit events), linked to it.
     Escalate a case to it afterwards (``work_item`` = its key or ``AB#<id>``)."""
@@ -139,16 +142,16 @@ def work_item_import(*, actor: Any, ref: str, connection: Connection, category: 
         link.url = html_url(link, remote)
         link.save()
         for update in history:
-            who = update.get("revisedBy") or {}
+            who = as_json(update.get("revisedBy"))
             audit_record(
                 actor=None,
                 subject=item,
                 action=AuditAction.AZURE_DEVOPS_HISTORY,
                 data={
                     "rev": update.get("rev"),
-                    "by": who.get("displayName", "") if isinstance(who, dict) else "",
+                    "by": str(who.get("displayName", "")),
                     "at": update.get("revisedDate"),
-                    "fields": sorted((update.get("fields") or {}).keys())[:50],
+                    "fields": sorted(as_json(update.get("fields")))[:50],
                 },
             )
         audit_record(
@@ -160,7 +163,7 @@ def work_item_import(*, actor: Any, ref: str, connection: Connection, category: 
     return item
 
 
-def work_item_link_existing(*, actor: Any, item: WorkItem, ref: str) -> WorkItemLink:
+def work_item_link_existing(*, actor: Actor, item: WorkItem, ref: str) -> WorkItemLink:
     """Link a Casebridge work item that has no Azure DevOps item yet to an existing one; from
     then on it is synced (Casebridge's documentation is written there by the next push)."""
     if actor is not None and not actor.has_role(Role.RTE, Role.L2_ENGINEER, Role.ADMIN):

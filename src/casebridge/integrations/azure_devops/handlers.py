@@ -9,7 +9,6 @@ refused token or request is a dead letter an administrator can retry once it is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from casebridge.cases.events import CaseEscalated, CommentAdded
 from casebridge.cases.models import Comment as CaseComment
@@ -27,7 +26,7 @@ from casebridge.workitems.events import WorkItemCreated, WorkItemTransitioned
 from casebridge.workitems.models import WorkItem
 
 
-def _outbox_language(run: Callable[[], Any]) -> None:
+def _outbox_language(run: Callable[[], object]) -> None:
     try:
         run()
     except RateLimited as exc:

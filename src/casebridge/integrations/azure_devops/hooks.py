@@ -4,14 +4,17 @@ from the connection's project (a subscription pointed at the wrong URL is refuse
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Protocol
 
+from casebridge.integrations.azure_devops import deletions
+from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.comments import pull_comments
 from casebridge.integrations.azure_devops.inbound import apply_remote
-from casebridge.integrations.azure_devops.models import Connection, LinkState, WorkItemLink
+from casebridge.integrations.azure_devops.models import Connection, WorkItemLink
 from casebridge.integrations.azure_devops.sync import push_work_item
+from casebridge.integrations.azure_devops.wire import Identity, as_int, as_json
 from casebridge.integrations.azure_devops.wire import WorkItem as Remote
-from casebridge.integrations.delivery.models import DeliverySource
+from casebridge.integrations.delivery.models import DeliverySource, InboundEvent
 from casebridge.integrations.delivery.outcomes import Ignored
 
 
@@ -31,15 +34,25 @@ def hook_project_check(source: DeliverySource, data: Mapping[str, object]) -> di
     return {}
 
 
-def process_work_item_hook(event: Any, data: Mapping[str, Any], clients: Any) -> str:
+class ClientSource(Protocol):
+    """Where a batch of hooks gets the client of a connection (one per connection)."""
+
+    def for_connection(self, connection: Connection) -> AzureDevOpsClient: ...
+
+
+def process_work_item_hook(
+    event: InboundEvent, data: Mapping[str, object], clients: ClientSource
+) -> str:
     """Apply a stored work item hook of a connection (see ``inbound.apply_remote``)."""
 
     connection = Connection.objects.filter(hook_source=event.source).first()
     if connection is None or not connection.enabled:
         raise Ignored("The connection of this door is disabled or gone.")
-    resource = data.get("resource") or {}
-    revision = resource.get("revision") if event.event_type == "workitem.updated" else resource
-    item_id = int(resource.get("workItemId") or resource.get("id") or 0)
+    resource = as_json(data.get("resource"))
+    revision = (
+        as_json(resource.get("revision")) if event.event_type == "workitem.updated" else resource
+    )
+    item_id = as_int(resource.get("workItemId") or resource.get("id"))
     link = (
         WorkItemLink.objects.select_related("connection", "work_item")
         .filter(connection=connection, ado_id=item_id)
@@ -48,12 +61,11 @@ def process_work_item_hook(event: Any, data: Mapping[str, Any], clients: Any) ->
     if link is None:
         raise Ignored(f"Azure DevOps #{item_id} is not linked to a Casebridge work item.")
     if event.event_type == "workitem.deleted":
-        WorkItemLink.objects.filter(pk=link.pk).update(
-            state=LinkState.ERROR, last_error=f"Azure DevOps #{item_id} was deleted there."
-        )
-        return f"#{item_id} deleted in Azure DevOps"
+        by = Identity.from_ref(as_json(resource.get("fields")).get("System.ChangedBy"))
+        recorded = deletions.deleted_there(link, in_bin=True, by=by, how="service hook")
+        return f"#{item_id} deleted in Azure DevOps" + ("" if recorded else " (known)")
     client = clients.for_connection(connection)
-    remote = Remote.from_json({**dict(revision or {}), "id": item_id})
+    remote = Remote.from_json({**revision, "id": item_id})
     if event.event_type == "workitem.commented" and remote.rev <= link.rev:
         pull_comments(link, client, remote)
         return "comments"

@@ -23,8 +23,6 @@ internal notes marked with their origin, each once.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from django.db import transaction
@@ -33,8 +31,9 @@ from casebridge.accounts.models import User
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
 from casebridge.core import clock
-from casebridge.core.errors import Reason, TransitionRefused, ValidationFailed
-from casebridge.integrations.azure_devops import values
+from casebridge.core.errors import Reason
+from casebridge.integrations.azure_devops import iterations, values
+from casebridge.integrations.azure_devops.changes import Change, Problem, transition, via
 from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.comments import pull_comments
 from casebridge.integrations.azure_devops.models import (
@@ -49,11 +48,10 @@ from casebridge.integrations.azure_devops.wire import Identity
 from casebridge.integrations.azure_devops.wire import WorkItem as Remote
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.models import WorkItem
-from casebridge.workitems.services import work_item_transition
 
 log = structlog.get_logger("casebridge.azure_devops.inbound")
 
-_UNSET: Any = object()
+_UNSET = object()
 PRIORITY_OF = {v: k for k, v in PRIORITY_VALUES.items()}
 
 
@@ -85,21 +83,19 @@ def apply_remote(
         link.synced = {**link.synced, **now_theirs}
         link.rev = remote.rev
         link.iteration_path = str(remote.fields.get("System.IterationPath") or "")[:400]
-        link.assigned_to = values.normalise(
-            "System.AssignedTo", remote.fields.get("System.AssignedTo")
-        )[:200]
+        link.assigned_to = values.assigned_to(remote)[:200]
         link.synced_at = clock.now()
         _settle_conflicts(link, now_theirs)
         has_open = link.conflicts.filter(resolved_at__isnull=True).exists()
         link.state = LinkState.CONFLICT if has_open else LinkState.SYNCED
         link.last_error = ""
         link.save()
-    if client is not None and int(remote.fields.get("System.CommentCount") or 0):
+    if client is not None and remote.number("System.CommentCount"):
         pull_comments(link, client, remote)
     return outcome
 
 
-def _settle_conflicts(link: WorkItemLink, now_theirs: Mapping[str, Any]) -> None:
+def _settle_conflicts(link: WorkItemLink, now_theirs: Mapping[str, object]) -> None:
     """An open conflict whose fields Azure DevOps has moved away from is over: the item now
     agrees, or a newer change was applied or recorded as its own conflict."""
     for conflict in link.conflicts.select_for_update().filter(resolved_at__isnull=True):
@@ -113,7 +109,7 @@ def _apply_changes(
     link: WorkItemLink,
     item: WorkItem,
     remote: Remote,
-    changed: Mapping[str, Any],
+    changed: Mapping[str, object],
     by: Identity | None,
 ) -> str:
     connection = link.connection
@@ -125,7 +121,7 @@ def _apply_changes(
     actor = person(by)
     name = by.display_name if by else "someone"
     if actor is None:
-        _conflict(
+        record_conflict(
             link,
             remote,
             ConflictKind.UNKNOWN_PERSON,
@@ -144,6 +140,7 @@ def _apply_changes(
     steps = [
         (fields.get("assignees"), _assignee),
         (fields.get("priority"), _priority),
+        (fields.get("sprint"), iterations.apply_iteration),
         (values.STATE, _state),
         (fields.get("title"), _title),
     ]
@@ -154,49 +151,15 @@ def _apply_changes(
         problem = step(Change(link, item, remote, wanted[ref], actor))
         if problem is not None:
             kind, summary, reasons = problem
-            _conflict(link, remote, kind, summary, reasons, {ref: wanted[ref]})
+            record_conflict(link, remote, kind, summary, reasons, {ref: wanted[ref]})
             outcome = "conflict"
     return outcome
 
 
-Problem = tuple[str, str, list[Reason]] | None
-
-
-@dataclass(frozen=True)
-class Change:
-    """One field changed in Azure DevOps, to apply to ``item``."""
-
-    link: WorkItemLink
-    item: WorkItem
-    remote: Remote
-    value: Any
-    actor: User
-
-    def unpack(self) -> tuple[WorkItemLink, WorkItem, Remote, Any, User]:
-        return self.link, self.item, self.remote, self.value, self.actor
-
-
-def _via(remote: Remote, actor: User) -> str:
-    reason = str(remote.fields.get("System.Reason") or "").strip()
-    where = f"in Azure DevOps #{remote.id} by {actor.display_name}"
-    return f"{reason} ({where})" if reason else f"Changed {where}"
-
-
-def _transition(item: WorkItem, actor: User, action: str, data: dict[str, Any]) -> Problem:
-    try:
-        work_item_transition(actor=actor, item=item, action=action, data=data)
-    except TransitionRefused as refused:
-        label = action.replace("_", " ")
-        return ConflictKind.REFUSED, f"Casebridge refused to {label}", refused.reasons
-    except ValidationFailed as failed:
-        reasons = [Reason("invalid", m, f) for f, m in failed.fields.items()]
-        return ConflictKind.REFUSED, f"Casebridge refused: {failed}", reasons
-    return None
-
-
 def _assignee(change: Change) -> Problem:
     _, item, remote, value, actor = change.unpack()
-    if value == values.assignee_of(item):
+    current = [u.username for u in sorted(item.assignees.all(), key=lambda u: u.username)]
+    if not value and not current:
         return None
     if not value:
         return (
@@ -211,6 +174,8 @@ def _assignee(change: Change) -> Problem:
             f"Assigned to {value} in Azure DevOps, who is no Casebridge user",
             [Reason("unknown_person", f"No active Casebridge user has the e-mail '{value}'.")],
         )
+    if assignee.username in current:  # now the primary one; the others stay
+        return None
     workflow = workflow_for(item.category)
     assign = workflow.transition("assign")
     if assign is None or item.status not in assign.sources:
@@ -220,10 +185,14 @@ def _assignee(change: Change) -> Problem:
             f"Assigned to {assignee.username} in Azure DevOps",
             [Reason("state", f"Assign is not possible from '{state}'", "assignees")],
         )
-    data: dict[str, Any] = {"assignees": [assignee.username], "reason": _via(remote, actor)}
+    # Added as the primary assignee: the others stay (Azure DevOps has room for one only).
+    data: dict[str, object] = {
+        "assignees": [*current, assignee.username],
+        "reason": via(remote, actor),
+    }
     if item.mentor_id and item.mentor:
         data["mentor"] = item.mentor.username
-    return _transition(item, actor, "assign", data)
+    return transition(item, actor, "assign", data)
 
 
 def _priority(change: Change) -> Problem:
@@ -247,8 +216,8 @@ def _priority(change: Change) -> Problem:
     impact_ref = values.field_of(link.connection, item.category, "severity")
     severity = str(remote.fields.get(impact_ref) or "") if impact_ref else ""
     impact = item.impact or (f"Severity {severity}, set in Azure DevOps" if severity else "")
-    data = {"priority": priority, "impact": impact, "reason": _via(remote, actor)}
-    return _transition(item, actor, "triage", data)
+    data = {"priority": priority, "impact": impact, "reason": via(remote, actor)}
+    return transition(item, actor, "triage", data)
 
 
 def _state(change: Change) -> Problem:
@@ -259,7 +228,7 @@ def _state(change: Change) -> Problem:
         return None
     workflow = workflow_for(item.category)
     targets = {state for state, theirs in to_ado.items() if theirs == value}
-    preferred = mapping.get("from_ado", {}).get(value)
+    preferred = mapping.get("from_ado", {}).get(str(value))
     candidates = [
         t for t in workflow.transitions if item.status in t.sources and t.targets() & targets
     ]
@@ -279,8 +248,8 @@ def _state(change: Change) -> Problem:
     candidates.sort(key=lambda t: (preferred not in t.targets(), t.style != "primary"))
     data = _data_for(link, item, remote, actor)
     first: Problem = None
-    for transition in candidates:
-        problem = _transition(item, actor, transition.action, data)
+    for candidate in candidates:
+        problem = transition(item, actor, candidate.action, data)
         if problem is None:
             return None
         first = first or problem
@@ -293,12 +262,13 @@ def _state(change: Change) -> Problem:
     )
 
 
-def _data_for(link: WorkItemLink, item: WorkItem, remote: Remote, actor: User) -> dict[str, Any]:
+def _data_for(link: WorkItemLink, item: WorkItem, remote: Remote, actor: User) -> dict[str, object]:
     """What the mapped transition may need, from the remote item."""
-    data: dict[str, Any] = {"reason": _via(remote, actor)}
-    assigned = values.normalise("System.AssignedTo", remote.fields.get("System.AssignedTo"))
+    data: dict[str, object] = {"reason": via(remote, actor)}
+    assigned = values.assigned_to(remote)
     if assigned and (user := person(Identity("", "", assigned))):
-        data["assignees"] = [user.username]
+        current = [u.username for u in item.assignees.all()]
+        data["assignees"] = [*current, *([] if user.username in current else [user.username])]
     release_ref = values.field_of(link.connection, item.category, "release_version")
     if release_ref and (version := remote.fields.get(release_ref)):
         data["version"] = str(version)
@@ -327,18 +297,18 @@ def _title(change: Change) -> Problem:
             field="title",
             old=old,
             new=title,
-            reason=_via(remote, actor),
+            reason=via(remote, actor),
         )
     return None
 
 
-def _conflict(  # noqa: PLR0917 - one record, its parts named at each call
+def record_conflict(  # noqa: PLR0917 - one record, its parts named at each call
     link: WorkItemLink,
     remote: Remote,
     kind: str,
     summary: str,
     reasons: list[Reason],
-    theirs: Mapping[str, Any],
+    theirs: Mapping[str, object],
 ) -> None:
     """Record a conflict once (a repeated hook or reconcile pass finds the open one)."""
     item = WorkItem.objects.get(pk=link.work_item_id)

@@ -14,8 +14,7 @@ A mapping of one category is ``{"type", "to_ado", "from_ado", "fields"}``:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from casebridge.integrations.azure_devops.processes import (
     FIELDS,
@@ -30,11 +29,11 @@ REFERENCE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
 PARTS = ("type", "to_ado", "from_ado", "fields")
 
 
-def _listing(values: Any) -> str:
+def _listing(values: Iterable[object]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def type_error(process: str, category: str, type_name: Any) -> str:
+def type_error(process: str, category: str, type_name: object) -> str:
     """Why ``type_name`` cannot hold ``category`` in ``process``; empty when it can."""
     allowed = TYPES[process][category]
     if type_name in allowed:
@@ -45,7 +44,7 @@ def type_error(process: str, category: str, type_name: Any) -> str:
     )
 
 
-def check(process: str, category: str, mapping: Any) -> dict[str, str]:
+def check(process: str, category: str, mapping: object) -> dict[str, str]:
     """Every problem of one category's mapping, by field; empty when it is sound."""
     prefix = f"mapping.{category}"
     if not isinstance(mapping, Mapping):
@@ -136,7 +135,7 @@ def _from_ado(
     return errors
 
 
-def _fields(fields: Any, prefix: str) -> dict[str, str]:
+def _fields(fields: object, prefix: str) -> dict[str, str]:
     if not isinstance(fields, Mapping):
         return {f"{prefix}.fields": "Give the fields as an object."}
     errors: dict[str, str] = {}

@@ -51,6 +51,12 @@ class Connection(models.Model):
     area_path = models.CharField(max_length=400)
     iteration_path = models.CharField(max_length=400)
     mapping = models.JSONField(default=dict, help_text="Per category: type, states, fields.")
+    iterations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Iteration path -> sprint ('team-slug/Sprint name'; '' = no sprint). Paths not "
+        "given match a sprint of the item's team by their last segment.",
+    )
     hook_source = models.OneToOneField(
         "delivery.DeliverySource", on_delete=models.PROTECT, related_name="connection"
     )
@@ -139,6 +145,9 @@ class WorkItemLink(models.Model):
     assigned_to = models.CharField(max_length=200, blank=True, default="")
     state = models.CharField(max_length=8, choices=LinkState.choices, default=LinkState.PENDING)
     last_error = models.TextField(blank=True, default="")
+    note = models.CharField(
+        max_length=500, blank=True, default="", help_text="What the sync left out, and why."
+    )
     created_at = models.DateTimeField()
     synced_at = models.DateTimeField(null=True, blank=True)
 
@@ -165,6 +174,7 @@ class ConflictKind(models.TextChoices):
     NO_ACTION = "no_action", "No workflow action leads there"
     UNKNOWN_PERSON = "unknown_person", "Made by someone Casebridge does not know"
     BOTH_CHANGED = "both_changed", "Changed on both sides"
+    DELETED = "deleted", "Deleted in Azure DevOps"
 
 
 class SyncConflict(models.Model):
@@ -205,7 +215,9 @@ class SyncedComment(models.Model):
     copied to the linked cases (each at most once)."""
 
     link = models.ForeignKey(WorkItemLink, on_delete=models.CASCADE, related_name="comments")
-    ado_comment_id = models.PositiveIntegerField()
+    ado_comment_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty while a case comment is being posted."
+    )
     case_comment = models.ForeignKey(
         "cases.Comment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -28,13 +28,23 @@ Azure DevOps, a state maps to the first Casebridge state (in workflow order) tha
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from casebridge.workitems.definitions import WORKFLOWS
 
 PROCESSES = ("agile", "scrum", "basic", "cmmi")
 PROCESS_LABELS = {"agile": "Agile", "scrum": "Scrum", "basic": "Basic", "cmmi": "CMMI"}
 CATEGORIES = ("bug", "feature", "improvement")
+
+
+class CategoryMapping(TypedDict, total=False):
+    """One category's mapping, as ``Connection.mapping`` holds it."""
+
+    type: str
+    to_ado: dict[str, str]
+    from_ado: dict[str, str]
+    fields: dict[str, str]
+
 
 #: Work item type -> its states in workflow order, per process.
 TYPE_STATES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -204,11 +214,13 @@ def default_fields(process: str, category: str) -> dict[str, str]:
     }
 
 
-def default_mapping(process: str, category: str, type_name: str = "") -> dict[str, Any]:
+def default_mapping(process: str, category: str, type_name: str = "") -> CategoryMapping:
     """One category's whole mapping: its type, states both ways and fields."""
     type_name = type_name or default_type(process, category)
+    states = default_states(process, category, type_name)
     return {
         "type": type_name,
-        **default_states(process, category, type_name),
+        "to_ado": states["to_ado"],
+        "from_ado": states["from_ado"],
         "fields": default_fields(process, category),
     }

@@ -18,15 +18,20 @@ from datetime import timedelta
 
 import structlog
 from django import db
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from casebridge.core import clock
 from casebridge.core.errors import DomainError
-from casebridge.integrations.azure_devops import clients
+from casebridge.integrations.azure_devops import clients, deletions
 from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.errors import AzureDevOpsError
 from casebridge.integrations.azure_devops.inbound import apply_remote
-from casebridge.integrations.azure_devops.models import Connection, LinkState, WorkItemLink
+from casebridge.integrations.azure_devops.models import (
+    ConflictKind,
+    Connection,
+    LinkState,
+    WorkItemLink,
+)
 from casebridge.integrations.azure_devops.sync import connection_for, push_work_item
 from casebridge.workflows.engine import StateGroup
 from casebridge.workitems.definitions import WORKFLOWS
@@ -88,18 +93,44 @@ def _pull(connection: Connection, client: AzureDevOpsClient, result: Reconciled)
         since = first
     ids = client.changed_since(since - OVERLAP, types=_types(connection))
     result.changed = len(ids)
-    by_id = {int(link.ado_id or 0): link for link in links.filter(ado_id__in=ids)}
+    back = _recycled(connection, client, links)
+    by_id = {int(link.ado_id or 0): link for link in links.filter(ado_id__in=[*ids, *back])}
     newest = connection.watermark
+    read: set[int] = set()
     for remote in client.get_many(list(by_id)):
+        read.add(remote.id)
         changed = remote.changed_date
         if changed is not None and (newest is None or changed > newest):
             newest = changed
+        if remote.id in back:  # restored in Azure DevOps: readable again
+            deletions.settle(by_id[remote.id])
         outcome = apply_remote(by_id[remote.id], remote, client=client)
         result.applied += outcome in ("applied", "conflict")
         result.conflicts += outcome == "conflict"
+    for ado_id in sorted(set(by_id) - read - set(back)):  # changed, then deleted or destroyed
+        result.conflicts += deletions.gone(
+            by_id[ado_id], client, how="the reconcile job could not read it"
+        )
     if newest is not None and newest != connection.watermark:
         Connection.objects.filter(pk=connection.pk).update(watermark=newest)
         connection.watermark = newest
+
+
+def _recycled(
+    connection: Connection, client: AzureDevOpsClient, links: QuerySet[WorkItemLink]
+) -> list[int]:
+    """Linked items in the recycle bin get their deletion conflict (a missed hook is not a missed
+    deletion); returns the ids of linked items with an open deletion conflict that are no longer
+    there (restored, or destroyed): the caller reads them to tell which."""
+    in_bin = set(client.deleted_ids())
+    marked = set(
+        links.filter(
+            conflicts__resolved_at__isnull=True, conflicts__kind=ConflictKind.DELETED
+        ).values_list("ado_id", flat=True)
+    )
+    for link in links.filter(ado_id__in=in_bin - marked):
+        deletions.deleted_there(link, in_bin=True, how="found in the recycle bin")
+    return sorted(int(i) for i in marked - in_bin if i)
 
 
 def _push(

@@ -5,13 +5,13 @@ made."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
 
 from casebridge.core.schemas import InputSchema
-from casebridge.integrations.azure_devops.models import Connection
+from casebridge.integrations.azure_devops.models import Connection, SyncConflict, WorkItemLink
 from casebridge.integrations.azure_devops.selectors import ConnectionStatus
 
 
@@ -43,6 +43,11 @@ class MappingIn(InputSchema):
     to_ado: dict[str, str] = Field(default_factory=dict, description="Casebridge state -> ADO")
     from_ado: dict[str, str] = Field(default_factory=dict, description="ADO state -> Casebridge")
     fields: dict[str, str] = Field(default_factory=dict, description="Field -> reference name")
+    iterations: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="The connection's iterations: path -> 'team-slug/Sprint name', '' for no "
+        "sprint, null to drop the entry",
+    )
     reset: bool = False
 
 
@@ -61,7 +66,8 @@ class ConnectionOut(Schema):
     service_account: str
     area_path: str
     iteration_path: str
-    mapping: dict[str, Any]
+    mapping: dict[str, object]
+    iterations: dict[str, str] = Field(description="Iteration path -> sprint ('' = no sprint)")
     hook_url: str
     hook_secret_hint: str
     watermark: datetime | None
@@ -75,13 +81,6 @@ class ConnectionOut(Schema):
 
     @staticmethod
     def of(connection: Connection, status: ConnectionStatus | None = None) -> ConnectionOut:
-        extra: dict[str, Any] = {}
-        if status is not None:
-            extra = {
-                "pending_hooks": status.pending_hooks,
-                "failed_hooks": status.failed_hooks,
-                "last_hook_at": status.last_hook_at,
-            }
         return ConnectionOut(
             slug=connection.slug,
             name=connection.name,
@@ -93,6 +92,7 @@ class ConnectionOut(Schema):
             project=connection.project,
             project_id=connection.project_id,
             process=connection.process,
+            iterations=dict(connection.iterations or {}),
             token=token_source(connection),
             service_account=connection.service_account,
             area_path=connection.area_path,
@@ -105,7 +105,9 @@ class ConnectionOut(Schema):
             last_error=connection.last_error,
             enabled=connection.enabled,
             created_at=connection.created_at,
-            **extra,
+            pending_hooks=status.pending_hooks if status else None,
+            failed_hooks=status.failed_hooks if status else None,
+            last_hook_at=status.last_hook_at if status else None,
         )
 
 
@@ -127,9 +129,9 @@ class ConflictOut(Schema):
     ado_url: str
     kind: str
     summary: str
-    reasons: list[dict[str, Any]]
-    theirs: dict[str, Any]
-    ours: dict[str, Any]
+    reasons: list[dict[str, str | None]]
+    theirs: dict[str, object]
+    ours: dict[str, object]
     ado_rev: int
     created_at: datetime
     resolved_at: datetime | None
@@ -137,7 +139,7 @@ class ConflictOut(Schema):
     resolution: str
 
     @classmethod
-    def of(cls, conflict: Any) -> ConflictOut:
+    def of(cls, conflict: SyncConflict) -> ConflictOut:
         link = conflict.link
         return cls(
             id=conflict.pk,
@@ -175,6 +177,7 @@ class SyncLinkOut(Schema):
     assigned_to: str
     iteration_path: str
     last_error: str
+    note: str = Field(description="What the sync left out, and why (an unknown iteration, ...)")
     synced_at: datetime | None
     open_conflicts: int
 
@@ -190,7 +193,7 @@ class LinkIn(InputSchema):
     azure_devops: str = Field(max_length=500, description="123, AB#123 or the item's URL")
 
 
-def link_out(link: Any) -> SyncLinkOut:
+def link_out(link: WorkItemLink) -> SyncLinkOut:
     return SyncLinkOut(
         work_item=link.work_item.key,
         connection=link.connection.slug,
@@ -201,6 +204,7 @@ def link_out(link: Any) -> SyncLinkOut:
         assigned_to=link.assigned_to,
         iteration_path=link.iteration_path,
         last_error=link.last_error,
+        note=link.note,
         synced_at=link.synced_at,
         open_conflicts=link.conflicts.filter(resolved_at__isnull=True).count(),
     )

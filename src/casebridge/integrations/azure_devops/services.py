@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -25,12 +25,13 @@ from casebridge.core import clock
 from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.core.secrets import Sealed, hint
-from casebridge.integrations.azure_devops import addresses, mapping
+from casebridge.integrations.azure_devops import addresses, iterations, mapping
 from casebridge.integrations.azure_devops.clients import Verified, verify
 from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.azure_devops.processes import (
     CATEGORIES,
     PROCESSES,
+    CategoryMapping,
     default_mapping,
 )
 from casebridge.integrations.delivery.models import DeliverySource, SourceKind
@@ -115,7 +116,7 @@ def _process_of(process: str, verified: Verified) -> str:
 
 def _initial_mapping(
     process: str, categories: tuple[str, ...], types: Mapping[str, str]
-) -> dict[str, Any]:
+) -> dict[str, CategoryMapping]:
     errors = {
         f"types.{category}": wrong
         for category, type_name in types.items()
@@ -241,10 +242,13 @@ def connection_map(
     to_ado: Mapping[str, str] | None = None,
     from_ado: Mapping[str, str] | None = None,
     fields: Mapping[str, str] | None = None,
+    iterations: Mapping[str, str | None] | None = None,
     reset: bool = False,
 ) -> Connection:
     """Change one category's mapping: entries given replace those entries; a new ``type_name``
-    (or ``reset``) starts from that type's defaults. Refused whole, naming each wrong field."""
+    (or ``reset``) starts from that type's defaults. ``iterations`` (path -> ``team/Sprint``,
+    ``""`` for no sprint, None to drop the entry) are the connection's, for every category.
+    Refused whole, naming each wrong field."""
     require_admin(actor, WHAT)
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     if category not in connection.categories:
@@ -252,7 +256,7 @@ def connection_map(
             f"Connection '{connection.slug}' is not for {category or 'that category'}",
             fields={"category": f"Use {', '.join(connection.categories)}."},
         )
-    current = copy.deepcopy(connection.mapping.get(category) or {})
+    current = cast("CategoryMapping", copy.deepcopy(connection.mapping.get(category) or {}))
     type_name = type_name or str(current.get("type", ""))
     if reset or type_name != current.get("type"):
         if wrong := mapping.type_error(connection.process, category, type_name):
@@ -262,22 +266,48 @@ def connection_map(
         changed = default_mapping(connection.process, category, type_name)
     else:
         changed = copy.deepcopy(current)
-    for part, entries in (("to_ado", to_ado), ("from_ado", from_ado), ("fields", fields)):
-        changed.setdefault(part, {})
-        changed[part].update(dict(entries or {}))
+    changed["to_ado"] = {**changed.get("to_ado", {}), **dict(to_ado or {})}
+    changed["from_ado"] = {**changed.get("from_ado", {}), **dict(from_ado or {})}
+    changed["fields"] = {**changed.get("fields", {}), **dict(fields or {})}
     errors = mapping.check(connection.process, category, changed)
+    paths, path_errors = _iterations(connection, iterations or {})
+    errors |= path_errors
     if errors:
         raise ValidationFailed("The mapping was not saved", fields=errors)
     before = flatten(current, f"mapping.{category}")
     after = flatten(changed, f"mapping.{category}")
     changes = {k: (before.get(k), after.get(k)) for k in sorted(before.keys() | after.keys())}
+    changes |= {
+        f"iterations.{k}": (connection.iterations.get(k), paths.get(k))
+        for k in sorted(connection.iterations.keys() | paths.keys())
+    }
     changes = {k: v for k, v in changes.items() if v[0] != v[1]}
     if not changes:
         return connection
     connection.mapping = {**connection.mapping, category: changed}
+    connection.iterations = paths
     connection.updated_at = clock.now()
-    connection.save(update_fields=["mapping", "updated_at"])
+    connection.save(update_fields=["mapping", "iterations", "updated_at"])
     audit_changes(
         actor=actor, subject=connection, action=AuditAction.MAPPING_CHANGED, changes=changes
     )
     return connection
+
+
+def _iterations(
+    connection: Connection, given: Mapping[str, str | None]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The connection's iteration entries with ``given`` applied, and what is wrong with them."""
+    paths = dict(connection.iterations or {})
+    errors: dict[str, str] = {}
+    for path, key in given.items():
+        where = f"iterations.{path}"
+        if key is None:
+            paths.pop(path, None)
+        elif error := addresses.tree_path_error(path.strip(), connection.project, "iteration"):
+            errors[where] = error
+        elif key and not iterations.sprint_by_key(key.strip()):
+            errors[where] = f"No sprint '{key}': give it as team-slug/Sprint name."
+        else:
+            paths[path.strip()] = key.strip()
+    return paths, errors

@@ -22,7 +22,6 @@ second time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import structlog
 from django.conf import settings
@@ -31,7 +30,7 @@ from django.urls import reverse
 
 from casebridge.cases.models import Attachment
 from casebridge.core import clock
-from casebridge.integrations.azure_devops import clients, values
+from casebridge.integrations.azure_devops import clients, deletions, values
 from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.errors import (
     AzureDevOpsError,
@@ -101,7 +100,7 @@ def held_fields(link: WorkItemLink) -> set[str]:
     return held
 
 
-def remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, Any], *, own: bool) -> None:
+def remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, object], *, own: bool) -> None:
     """The remote's new revision is known, and ``sent`` is agreed (keys of ours only)."""
     link.synced = {k: v for k, v in link.synced.items() if k != CREATING} | dict(sent)
     link.rev = max(link.rev, remote.rev)
@@ -111,9 +110,7 @@ def remember(link: WorkItemLink, remote: Remote, sent: Mapping[str, Any], *, own
     link.iteration_path = str(remote.fields.get("System.IterationPath") or link.iteration_path)[
         :400
     ]
-    link.assigned_to = values.normalise(
-        "System.AssignedTo", remote.fields.get("System.AssignedTo")
-    )[:200]
+    link.assigned_to = values.assigned_to(remote)[:200]
     link.synced_at = clock.now()
     if link.state in (LinkState.PENDING, LinkState.ERROR):
         link.state = LinkState.SYNCED
@@ -129,7 +126,7 @@ def _save(link: WorkItemLink) -> None:
     link.save()
 
 
-def _changes(link: WorkItemLink, mine: Mapping[str, Any], held: set[str]) -> dict[str, Any]:
+def _changes(link: WorkItemLink, mine: Mapping[str, object], held: set[str]) -> dict[str, object]:
     unknown = set(link.synced.get(UNKNOWN, []))
     return {
         k: v
@@ -140,10 +137,10 @@ def _changes(link: WorkItemLink, mine: Mapping[str, Any], held: set[str]) -> dic
     }
 
 
-_UNSET: Any = object()
+_UNSET = object()
 
 
-def _ops(changes: Mapping[str, Any]) -> list[PatchOp]:
+def _ops(changes: Mapping[str, object]) -> list[PatchOp]:
     ops = []
     for name, value in changes.items():
         if name in values.IDENTITY_FIELDS and not value:
@@ -196,9 +193,10 @@ def _create(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> Re
     mine = values.ours(item, connection)
     mine.pop(values.STATE)
     ops = _ops({k: v for k, v in mine.items() if v != ""})
+    if "System.IterationPath" not in mine:  # in no sprint: the connection's iteration
+        ops.append(set_field("System.IterationPath", connection.iteration_path))
     ops += [
         set_field("System.AreaPath", connection.area_path),
-        set_field("System.IterationPath", connection.iteration_path),
         set_field("System.Tags", f"Casebridge; {item.key}"),
         *_case_links(item),
         *_attachments(client, item),
@@ -240,8 +238,11 @@ def _push(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> int:
             _save(link)
     item = WorkItem.objects.get(pk=item.pk)
     for _attempt in range(3):
+        held = held_fields(link)
+        if deletions.is_held(held):  # deleted there: nothing is pushed until the RTE decides
+            return writes
         mine = values.ours(item, link.connection)
-        changes = _changes(link, mine, held_fields(link))
+        changes = _changes(link, mine, held)
         if not changes:
             return writes
         try:
@@ -252,7 +253,7 @@ def _push(client: AzureDevOpsClient, link: WorkItemLink, item: WorkItem) -> int:
             link.refresh_from_db()
             continue
         except NotFound:
-            _gone(link)
+            deletions.gone(link, client, how="a change could not be written to it")
             return writes
         except Invalid:
             people = {k: v for k, v in changes.items() if k in values.IDENTITY_FIELDS}
@@ -286,13 +287,6 @@ def _merge_theirs(client: AzureDevOpsClient, link: WorkItemLink) -> None:
     apply_remote(link, client.get(link.ado_id), client=client)
 
 
-def _gone(link: WorkItemLink) -> None:
-    WorkItemLink.objects.filter(pk=link.pk).update(
-        state=LinkState.ERROR,
-        last_error=f"Azure DevOps #{link.ado_id} is gone (deleted, or the token cannot see it).",
-    )
-
-
 CASES = "_cases"
 
 
@@ -301,6 +295,8 @@ def add_case_link(item: WorkItem, case_key: str) -> int:
     once (the case keys sent are kept with the link)."""
     link = link_for(item, create=False)
     if link is None or link.ado_id is None or case_key in link.synced.get(CASES, []):
+        return 0
+    if deletions.is_held(held_fields(link)):
         return 0
     url = str(settings.BASE_URL) + reverse("cases:detail", args=[case_key])
     with clients.client_for(link.connection) as client:
@@ -315,6 +311,9 @@ def add_case_link(item: WorkItem, case_key: str) -> int:
                 _merge_theirs(client, link)
                 link.refresh_from_db()
                 continue
+            except NotFound:
+                deletions.gone(link, client, how="a case link could not be added to it")
+                return 0
             with transaction.atomic():
                 remember(link, remote, {}, own=True)
                 link.synced = {**link.synced, CASES: [*link.synced.get(CASES, []), case_key]}

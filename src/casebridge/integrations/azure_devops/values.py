@@ -19,27 +19,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
-from typing import Any
+from typing import cast
 
 from django.conf import settings
 from django.urls import reverse
 
-from casebridge.integrations.azure_devops.models import Connection
-from casebridge.integrations.azure_devops.processes import PRIORITY_VALUES, SEVERITY_VALUES
-from casebridge.integrations.azure_devops.wire import Identity, WorkItem
+from casebridge.accounts.models import User
+from casebridge.integrations.azure_devops import iterations
+from casebridge.integrations.azure_devops.models import Connection, WorkItemLink
+from casebridge.integrations.azure_devops.processes import (
+    PRIORITY_VALUES,
+    SEVERITY_VALUES,
+    CategoryMapping,
+)
+from casebridge.integrations.azure_devops.wire import Identity, WorkItem, as_int
 from casebridge.workitems.models import WorkItem as Item
 
 STATE = "System.State"
 IDENTITY_FIELDS = frozenset({"System.AssignedTo"})
-TWO_WAY_NAMES = ("title", "priority", "assignees")
+TWO_WAY_NAMES = ("title", "priority", "assignees", "sprint")
 PRIORITY_BY_VALUE = {v: k for k, v in PRIORITY_VALUES.items()}
 
 
-def category_mapping(connection: Connection, category: str) -> Mapping[str, Any]:
+def category_mapping(connection: Connection, category: str) -> CategoryMapping:
     found = connection.mapping.get(category)
     if not isinstance(found, Mapping):
         raise LookupError(f"connection {connection.slug} does not map {category}s")
-    return found
+    return cast("CategoryMapping", found)
 
 
 def field_of(connection: Connection, category: str, name: str) -> str:
@@ -107,18 +113,34 @@ def repro_html(item: Item, fields: Mapping[str, str]) -> str:
 
 
 def assignee_of(item: Item) -> str:
-    """Azure DevOps has one assignee: the first of ours (by username), by e-mail."""
-    first = min(item.assignees.all(), key=lambda u: u.username, default=None)
-    return (first.email or first.username).lower() if first is not None else ""
+    """Azure DevOps has one assignee (``System.AssignedTo``), Casebridge several: Azure DevOps
+    shows the *primary* one, by e-mail. The primary assignee is the one Azure DevOps already shows
+    while they are still one of ours (so adding someone never takes the item away from them),
+    else the first by username. An assignee set in Azure DevOps is added to ours (see
+    ``inbound``), the others stay."""
+    people = [(u.email or u.username).lower() for u in sorted(item.assignees.all(), key=_name)]
+    if len(people) > 1:
+        shown = (
+            WorkItemLink.objects.filter(work_item_id=item.pk)
+            .values_list("assigned_to", flat=True)
+            .first()
+        )
+        if shown and shown in people:
+            return shown
+    return people[0] if people else ""
 
 
-def ours(item: Item, connection: Connection) -> dict[str, Any]:
+def _name(user: User) -> str:
+    return user.username
+
+
+def ours(item: Item, connection: Connection) -> dict[str, object]:
     """Casebridge's values of ``item`` as the Azure DevOps fields the mapping names."""
     mapping = category_mapping(connection, item.category)
     fields: Mapping[str, str] = mapping.get("fields") or {}
-    values: dict[str, Any] = {STATE: mapping["to_ado"][item.status]}
+    values: dict[str, object] = {STATE: mapping["to_ado"][item.status]}
 
-    def put(name: str, value: Any) -> None:
+    def put(name: str, value: object) -> None:
         if ref := fields.get(name):
             values[ref] = value
 
@@ -133,23 +155,29 @@ def ours(item: Item, connection: Connection) -> dict[str, Any]:
     put("assignees", assignee_of(item))
     put("version", item.version)
     put("release_version", item.release_version)
+    if item.sprint_id and item.sprint:  # an item in no sprint leaves the iteration alone
+        put("sprint", iterations.path_of(connection, item, item.sprint))
     return values
 
 
-def normalise(name: str, value: Any) -> Any:
+def normalise(name: str, value: object) -> object:
     if value is None:
         return ""
     if name in IDENTITY_FIELDS:
         identity = Identity.from_ref(value)
         return (identity.unique_name if identity else "").lower()
     if name == "Microsoft.VSTS.Common.Priority":
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return ""
+        number = as_int(value, -1)
+        return number if number >= 0 else ""
     return value
 
 
-def theirs(remote: WorkItem, keys: set[str] | Mapping[str, Any]) -> dict[str, Any]:
+def assigned_to(remote: WorkItem) -> str:
+    """The remote item's assignee, by lowercased unique name ("" for nobody)."""
+    identity = Identity.from_ref(remote.fields.get("System.AssignedTo"))
+    return (identity.unique_name if identity else "").lower()
+
+
+def theirs(remote: WorkItem, keys: set[str] | Mapping[str, object]) -> dict[str, object]:
     """The remote item's values of ``keys``, normalised as ``ours`` gives them."""
     return {name: normalise(name, remote.fields.get(name)) for name in keys}

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casebridge.core.actors import Actor
 from casebridge.core.errors import DomainError
 from casebridge.integrations.azure_devops import conflicts, selectors, services
 from casebridge.integrations.azure_devops.forms import ConnectForm, MappingForm
@@ -19,7 +19,7 @@ from casebridge.integrations.azure_devops.schemas import token_source
 from casebridge.web.pages import Request, attach_errors, page, viewer
 
 
-def admin_page(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
+def admin_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponseBase]:
     @wraps(view)
     def wrapper(request: Request, *args: object, **kwargs: object) -> HttpResponse:
         if not selectors.is_admin(viewer(request)):
@@ -59,7 +59,7 @@ def connection_new(request: Request) -> HttpResponse:
     return render(request, "azure_devops/new.html", {"form": form}, status=status)
 
 
-def _detail(user: Any, slug: str) -> dict[str, Any]:
+def _detail(user: Actor, slug: str) -> dict[str, object]:
     status = selectors.connection_status_for(user, slug)
     connection = status.connection
     return {

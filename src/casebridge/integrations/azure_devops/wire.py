@@ -6,9 +6,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-_MISSING: Any = object()
+_MISSING = object()
+
+#: A JSON object as the REST API answers it (values narrowed where they are read).
+Json = Mapping[str, object]
+
+
+def as_int(value: object, default: int = 0) -> int:
+    """A JSON number (or a numeric string) as an int; ``default`` for anything else."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return default
+
+
+def as_json(value: object) -> Json:
+    """A JSON object, or an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_objects(value: object) -> list[Json]:
+    """The JSON objects of a JSON array (anything else: none)."""
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
 
 
 @dataclass(frozen=True)
@@ -19,8 +42,8 @@ class PatchOp:
     path: str
     value: object = _MISSING
 
-    def json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"op": self.op, "path": self.path}
+    def json(self) -> dict[str, object]:
+        body: dict[str, object] = {"op": self.op, "path": self.path}
         if self.value is not _MISSING:
             body["value"] = self.value
         return body
@@ -40,12 +63,12 @@ def test_rev(rev: int) -> PatchOp:
 
 
 def add_relation(
-    rel: str, url: str, *, comment: str = "", attributes: Mapping[str, Any] | None = None
+    rel: str, url: str, *, comment: str = "", attributes: Mapping[str, object] | None = None
 ) -> PatchOp:
     extra = dict(attributes or {})
     if comment:
         extra["comment"] = comment
-    value: dict[str, Any] = {"rel": rel, "url": url}
+    value: dict[str, object] = {"rel": rel, "url": url}
     if extra:
         value["attributes"] = extra
     return PatchOp("add", "/relations/-", value)
@@ -72,7 +95,7 @@ class Identity:
     unique_name: str
 
     @classmethod
-    def from_ref(cls, ref: Any) -> Identity | None:
+    def from_ref(cls, ref: object) -> Identity | None:
         """An IdentityRef object, or the ``"Name <mail>"`` string some answers carry."""
         if isinstance(ref, Mapping):
             return cls(
@@ -90,22 +113,31 @@ class Identity:
 class WorkItem:
     id: int
     rev: int
-    fields: Mapping[str, Any]
-    relations: tuple[Mapping[str, Any], ...] = ()
+    fields: Json
+    relations: tuple[Json, ...] = ()
     url: str = ""
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> WorkItem:
+    def from_json(cls, data: Json) -> WorkItem:
+        relations = data.get("relations")
         return cls(
-            id=int(data["id"]),
-            rev=int(data.get("rev", 0)),
-            fields=dict(data.get("fields") or {}),
-            relations=tuple(data.get("relations") or ()),
+            id=as_int(data.get("id")),
+            rev=as_int(data.get("rev")),
+            fields=dict(as_json(data.get("fields"))),
+            relations=tuple(as_json(r) for r in relations) if isinstance(relations, list) else (),
             url=str(data.get("url", "")),
         )
 
-    def get(self, name: str, default: Any = None) -> Any:
+    def get(self, name: str, default: object = None) -> object:
         return self.fields.get(name, default)
+
+    def text(self, name: str) -> str:
+        """A field as text ("" when it has no value)."""
+        value = self.fields.get(name)
+        return "" if value is None else str(value)
+
+    def number(self, name: str) -> int:
+        return as_int(self.fields.get(name))
 
     @property
     def type(self) -> str:
@@ -138,12 +170,12 @@ class Comment:
     created_date: datetime | None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Comment:
+    def from_json(cls, data: Json) -> Comment:
         return cls(
-            id=int(data.get("id") or data.get("commentId") or 0),
-            work_item_id=int(data.get("workItemId", 0)),
+            id=as_int(data.get("id") or data.get("commentId")),
+            work_item_id=as_int(data.get("workItemId")),
             text=str(data.get("text", "")),
-            version=int(data.get("version", 1)),
+            version=as_int(data.get("version"), 1),
             created_by=Identity.from_ref(data.get("createdBy")),
             created_date=parse_time(data.get("createdDate")),
         )
@@ -160,11 +192,11 @@ class Project:
     id: str
     name: str
     process: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Json = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Project:
-        template = (data.get("capabilities") or {}).get("processTemplate") or {}
+    def from_json(cls, data: Json) -> Project:
+        template = as_json(as_json(data.get("capabilities")).get("processTemplate"))
         return cls(
             id=str(data.get("id", "")),
             name=str(data.get("name", "")),

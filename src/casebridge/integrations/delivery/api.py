@@ -3,7 +3,7 @@ of the development side, opened by the source's own secret (not a user's token).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from django.http import HttpRequest, JsonResponse
 from ninja import Router, Schema
@@ -24,7 +24,7 @@ class DeliveryOut(Schema):
     reason: str = ""
 
 
-ANSWERS: dict[int, Any] = {
+ANSWERS: dict[int, type[Schema]] = {
     200: DeliveryOut,
     202: DeliveryOut,
     400: ErrorOut,

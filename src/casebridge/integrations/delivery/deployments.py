@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
 
 from casebridge.core.errors import DomainError
 from casebridge.integrations.delivery.models import InboundEvent, SourceKind
@@ -38,17 +37,27 @@ def is_production(environment: str) -> bool:
     return name.startswith("prod") or name in ("live", "prd")
 
 
-def _get(data: Any, *path: str) -> Any:
+def _get(data: object, *path: str) -> object:
     for part in path:
         data = data.get(part) if isinstance(data, Mapping) else None
     return data
 
 
-def _parse(event: InboundEvent, data: Mapping[str, Any]) -> tuple[str, str, str, list[str], str]:
+def _obj(data: object, *path: str) -> Mapping[str, object]:
+    """The JSON object at ``path`` (an empty one when there is none)."""
+    found = _get(data, *path)
+    return found if isinstance(found, Mapping) else {}
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _parse(event: InboundEvent, data: Mapping[str, object]) -> tuple[str, str, str, list[str], str]:
     """(status, environment, version, references, who)."""
     kind = event.source.kind
     if kind == SourceKind.DEPLOYMENTS:
-        refs = [str(r) for r in data.get("work_items") or []]
+        refs = [str(r) for r in _list(data.get("work_items"))]
         return (
             str(data["status"]),
             str(data["environment"]),
@@ -57,7 +66,7 @@ def _parse(event: InboundEvent, data: Mapping[str, Any]) -> tuple[str, str, str,
             f"{data['service']} deployment",
         )
     if kind == SourceKind.GITHUB:
-        deployment = data.get("deployment") or {}
+        deployment = _obj(data, "deployment")
         payload = deployment.get("payload")
         extra = json.dumps(payload) if isinstance(payload, Mapping | list) else str(payload or "")
         refs = references_in(deployment.get("description"), deployment.get("ref"), extra)
@@ -72,16 +81,15 @@ def _parse(event: InboundEvent, data: Mapping[str, Any]) -> tuple[str, str, str,
             refs,
             f"GitHub deployment of {repo}",
         )
-    resource = data.get("resource") or {}
+    resource = _obj(data, "resource")
     if event.event_type == "ms.vss-release.deployment-completed-event":
-        environment = resource.get("environment") or {}
+        environment = _obj(resource, "environment")
         release = (
-            resource.get("release")
-            or environment.get("release")
-            or _get(resource, "deployment", "release")
-            or {}
+            _obj(resource, "release")
+            or _obj(environment, "release")
+            or _obj(resource, "deployment", "release")
         )
-        artifacts = release.get("artifacts") or []
+        artifacts = release.get("artifacts")
         texts = [release.get("name"), release.get("description"), _get(data, "message", "text")]
         for artifact in artifacts if isinstance(artifacts, list) else []:
             ref = artifact.get("definitionReference") if isinstance(artifact, Mapping) else None
@@ -94,14 +102,14 @@ def _parse(event: InboundEvent, data: Mapping[str, Any]) -> tuple[str, str, str,
             references_in(*texts),
             "Azure Pipelines release",
         )
-    run = resource.get("run") or {}
-    stage = resource.get("stage") or {}
+    run = _obj(resource, "run")
+    stage = _obj(resource, "stage")
     state = str(run.get("result") or stage.get("result") or "")
-    environment = str(stage.get("name") or _get(run, "variables", "environment", "value") or "")
+    where = str(stage.get("name") or _get(run, "variables", "environment", "value") or "")
     texts = [run.get("name"), _get(resource, "pipeline", "name"), _get(data, "message", "text")]
     return (
         state,
-        environment,
+        where,
         str(run.get("name") or "")[:64],
         references_in(*texts),
         "Azure Pipelines run",
@@ -140,7 +148,7 @@ def move_to_validation(item: WorkItem, *, environment: str, version: str, who: s
     return f"{item.key}: awaiting validation"
 
 
-def process(event: InboundEvent, data: Mapping[str, Any]) -> str:
+def process(event: InboundEvent, data: Mapping[str, object]) -> str:
 
     status, environment, version, refs, who = _parse(event, data)
     if status.lower() not in SUCCESS:

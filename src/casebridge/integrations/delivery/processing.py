@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import json
 from contextlib import ExitStack
-from typing import Any
 
 import structlog
 from django.db import transaction
 
 from casebridge.core import clock
+from casebridge.core.retention import delete_in_batches, retention_cutoff
+from casebridge.integrations.azure_devops.client import AzureDevOpsClient
 from casebridge.integrations.azure_devops.clients import client_for
 from casebridge.integrations.azure_devops.errors import AzureDevOpsError
 from casebridge.integrations.azure_devops.hooks import process_work_item_hook
+from casebridge.integrations.azure_devops.models import Connection
 from casebridge.integrations.delivery import deployments, pulls
 from casebridge.integrations.delivery.models import EventState, InboundEvent, SourceKind
 from casebridge.integrations.delivery.outcomes import Ignored
@@ -42,9 +44,9 @@ class Clients:
 
     def __init__(self, stack: ExitStack) -> None:
         self.stack = stack
-        self._made: dict[int, Any] = {}
+        self._made: dict[int, AzureDevOpsClient] = {}
 
-    def for_connection(self, connection: Any) -> Any:
+    def for_connection(self, connection: Connection) -> AzureDevOpsClient:
 
         if connection.pk not in self._made:
             self._made[connection.pk] = self.stack.enter_context(client_for(connection))
@@ -99,3 +101,16 @@ def process_pending(*, limit: int = 100) -> int:
                 )
             settled += state != EventState.PENDING
     return settled
+
+
+def events_prune() -> int:
+    """Remove processed deliveries (hooks, deployments, pull requests) older than the retention;
+    failed ones stay until an administrator retries or discards them."""
+    cutoff = retention_cutoff()
+    if cutoff is None:
+        return 0
+    return delete_in_batches(
+        InboundEvent.objects.filter(
+            state__in=[EventState.DONE, EventState.IGNORED], processed_at__lt=cutoff
+        )
+    )

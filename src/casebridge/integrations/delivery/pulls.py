@@ -14,7 +14,6 @@ name).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import transaction
 
@@ -38,19 +37,33 @@ def _user(name: str) -> User | None:
     return users.filter(email__iexact=name).first() or users.filter(username__iexact=name).first()
 
 
-def _get(data: Any, *path: str) -> Any:
+def _get(data: object, *path: str) -> object:
     for part in path:
         data = data.get(part) if isinstance(data, Mapping) else None
     return data
 
 
+def _obj(data: object, *path: str) -> Mapping[str, object]:
+    """The JSON object at ``path`` (an empty one when there is none)."""
+    found = _get(data, *path)
+    return found if isinstance(found, Mapping) else {}
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
+
+
 class Pull:
-    def __init__(self, event: InboundEvent, data: Mapping[str, Any]) -> None:
+    def __init__(self, event: InboundEvent, data: Mapping[str, object]) -> None:
         self.approved_by = ""
         if event.source.kind == SourceKind.GITHUB:
-            pull = data.get("pull_request") or {}
+            pull = _obj(data, "pull_request")
             self.repository = str(_get(data, "repository", "full_name") or "")
-            self.number = int(pull.get("number") or 0)
+            self.number = _int(pull.get("number"))
             self.title = str(pull.get("title") or "")
             self.body = str(pull.get("body") or "")
             self.branch = str(_get(pull, "head", "ref") or "")
@@ -59,13 +72,13 @@ class Pull:
             merged = bool(pull.get("merged")) or bool(pull.get("merged_at"))
             closed = pull.get("state") == "closed"
             self.state = "merged" if merged else "closed" if closed else "open"
-            review = data.get("review") or {}
+            review = _obj(data, "review")
             if str(review.get("state") or "").lower() == "approved":
                 self.approved_by = str(_get(review, "user", "login") or "")
         else:
-            resource = data.get("resource") or {}
+            resource = _obj(data, "resource")
             self.repository = str(_get(resource, "repository", "name") or "")
-            self.number = int(resource.get("pullRequestId") or 0)
+            self.number = _int(resource.get("pullRequestId"))
             self.title = str(resource.get("title") or "")
             self.body = str(resource.get("description") or "")
             self.branch = str(resource.get("sourceRefName") or "")
@@ -74,7 +87,7 @@ class Pull:
             status = str(resource.get("status") or "")
             merged = event.event_type == "git.pullrequest.merged" or status == "completed"
             self.state = "merged" if merged else "closed" if status == "abandoned" else "open"
-            for reviewer in resource.get("reviewers") or []:
+            for reviewer in _list(resource.get("reviewers")):
                 if isinstance(reviewer, Mapping) and reviewer.get("vote") == 10:
                     self.approved_by = str(reviewer.get("uniqueName") or "")
                     break
@@ -144,7 +157,7 @@ def _move(item: WorkItem, pull: Pull) -> str:
     return f"{item.key}: linked"
 
 
-def process(event: InboundEvent, data: Mapping[str, Any]) -> str:
+def process(event: InboundEvent, data: Mapping[str, object]) -> str:
 
     if event.event_type.startswith("deployment"):
         raise Ignored("Not a pull request event.")

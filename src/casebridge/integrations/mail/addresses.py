@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import re
 from email.utils import parseaddr
-from typing import Any
+from typing import Protocol
 
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -39,6 +39,16 @@ _ID = re.compile(
 )
 
 
+class MailedCase(Protocol):
+    """What e-mail needs of a case (``cases.Case``, which this kernel module does not import)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+
 def support_address() -> str:
     """The support mailbox's own address, e.g. ``support@example.com``."""
     return str(settings.SUPPORT_ADDRESS).strip()
@@ -53,11 +63,11 @@ def mail_domain() -> str:
     return _split(support_address())[1]
 
 
-def _case_key(case: Any) -> str:
+def _case_key(case: MailedCase | str) -> str:
     return str(case if isinstance(case, str) else case.key).upper()
 
 
-def reply_token(case: Any) -> str:
+def reply_token(case: MailedCase | str) -> str:
     """The token of a case (or of a case key): lower-case base32, ``TOKEN_LENGTH`` long."""
     digest = salted_hmac(_SALT, _case_key(case), algorithm="sha256").digest()
     return base64.b32encode(digest).decode("ascii").lower()[:TOKEN_LENGTH]
@@ -67,7 +77,7 @@ def token_valid(case_key: str, token: str) -> bool:
     return constant_time_compare(reply_token(case_key), token.lower())
 
 
-def reply_address(case: Any) -> str:
+def reply_address(case: MailedCase | str) -> str:
     """``support+CB-12.k7f3m2qa@example.com``: a reply to it finds its case."""
     local, domain = _split(support_address())
     return f"{local}+{_case_key(case)}.{reply_token(case)}@{domain}"
@@ -92,12 +102,12 @@ def parse_reply_address(address: str) -> tuple[str, str] | None:
     return (case_key, token) if token_valid(case_key, token) else None
 
 
-def thread_root_id(case: Any) -> str:
+def thread_root_id(case: MailedCase | str) -> str:
     """The Message-ID every message of the case refers to: ``<CB-12.k7f3m2qa@example.com>``."""
     return f"<{_case_key(case)}.{reply_token(case)}@{mail_domain()}>"
 
 
-def message_id_for(case: Any, event_id: str | int) -> str:
+def message_id_for(case: MailedCase | str, event_id: str | int) -> str:
     """The Message-ID of one message about a case, e.g. ``message_id_for(case, "comment-55")``.
 
     The same case and event give the same Message-ID: it is the message's idempotency key."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import smtplib
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TypedDict
 
 import structlog
 from django.conf import settings
@@ -41,11 +41,21 @@ _NAMESPACE = uuid.UUID("6f1d2b2e-6b8e-4c55-9a43-3c1f0e7d9b41")
 SUBJECT_MAX = 200
 
 
+class MailPayload(TypedDict):
+    """The outbox payload of one e-mail (topic ``mail.send``)."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+
+
 def idempotency_key(message_id: str) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, message_id)
 
 
-def case_subject(case: Any) -> str:
+def case_subject(case: addresses.MailedCase) -> str:
     """The subject of every message of a case: the same one, so clients keep one thread."""
     return f"[{case.key}] {case.title}"[:SUBJECT_MAX]
 
@@ -60,9 +70,9 @@ def mail_enqueue(
     to: str,
     subject: str,
     template: str,
-    context: Mapping[str, Any],
+    context: Mapping[str, object],
     message_id: str,
-    case: Any = None,
+    case: addresses.MailedCase | None = None,
     automatic: bool = True,
 ) -> bool:
     """Add one e-mail to the outbox, inside the change's transaction; returns whether it was
@@ -77,7 +87,7 @@ def mail_enqueue(
     if automatic:
         headers["Auto-Submitted"] = "auto-generated"
         headers["X-Auto-Response-Suppress"] = "All"
-    payload = {
+    payload: MailPayload = {
         "to": to,
         "subject": " ".join(subject.split())[:SUBJECT_MAX],
         "text": render_to_string(f"integrations/mail/{template}.txt", ctx),
@@ -87,13 +97,13 @@ def mail_enqueue(
     return outbox_enqueue_once(
         idempotency_key=idempotency_key(message_id),
         topic=TOPIC,
-        key=(getattr(case, "key", "") or template)[:64],
+        key=((case.key if case is not None else "") or template)[:64],
         payload=payload,
         destination=DESTINATION,
     )
 
 
-def message_of(payload: Mapping[str, Any]) -> EmailMultiAlternatives:
+def message_of(payload: MailPayload) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=payload["subject"],
         body=payload["text"],
@@ -113,13 +123,13 @@ def _refusal(code: int, text: str) -> Exception:
     return PermanentFailure(reason)
 
 
-def _text(raw: Any) -> str:
+def _text(raw: bytes | str) -> str:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
 
 
 def mail_deliver(outbox_message: OutboxMessage) -> None:
     """The outbox handler of ``mail.send``: hand the message to the mail server once."""
-    payload = outbox_message.payload
+    payload: MailPayload = outbox_message.payload
     message = message_of(payload)
     try:
         message.send()

@@ -16,7 +16,6 @@ import contextlib
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 from django.conf import settings
@@ -112,23 +111,34 @@ def _watermark(mailbox: Mailbox, validity: int, last_uid: int) -> None:
     Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=validity, last_uid=last_uid)
 
 
+def _bytes(value: object) -> bytes:
+    """A fetched message part (bytes), or nothing."""
+    if not value:
+        return b""
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise TypeError(f"IMAP gave {type(value).__name__}, not bytes")
+    return bytes(value)
+
+
 def _store_batch(client: IMAPClient, mailbox: Mailbox, uids: list[int], result: PollResult) -> None:
     limit = settings.MAIL_MAX_BYTES
     sizes = client.fetch(uids, ["RFC822.SIZE"])
     small = [u for u in uids if int(sizes.get(u, {}).get(b"RFC822.SIZE", 0)) <= limit]
     large = [u for u in uids if u not in small and u in sizes]
-    bodies: dict[int, Any] = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-    heads: dict[int, Any] = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+    bodies: dict[int, dict[bytes, object]] = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
+    heads: dict[int, dict[bytes, object]] = (
+        client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+    )
     for uid in uids:
         if uid in bodies:
-            raw = bytes(bodies[uid].get(b"BODY[]") or b"")
+            raw = _bytes(bodies[uid].get(b"BODY[]"))
             if not raw.strip():
                 continue
             stored = mail_store(raw=raw, mailbox=mailbox, via="imap", imap_uid=uid)
         elif uid in heads:
             result.too_large += 1
             stored = mail_store_too_large(
-                head=bytes(heads[uid].get(b"BODY[HEADER]") or b""),
+                head=_bytes(heads[uid].get(b"BODY[HEADER]")),
                 size=int(sizes[uid][b"RFC822.SIZE"]),
                 mailbox=mailbox,
                 via="imap",

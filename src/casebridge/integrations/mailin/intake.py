@@ -12,15 +12,15 @@ The rules, in order:
    ``X-Auto-Response-Suppress``, bounces (DSN reports, MAILER-DAEMON, an empty Return-Path), our
    own Message-IDs or address (``parsing.noise_of``);
 2. a sender over ``MAIL_SENDER_PER_HOUR`` messages in the last hour: ignored;
-3. the case it answers: the reply address token of a recipient, then ``In-Reply-To`` and
-   ``References`` (our Message-IDs, or an earlier message stored here), then a ``[CB-12]`` tag in
-   the subject, only when the sender may see that case; the sender's new text (quotes and
-   signature cut) becomes a public comment by the sender, with the attachments; a case waiting
-   on its reporter goes back to L2 through the case workflow (``comment_add``);
+3. the case it answers (``threads``): the reply address token of a recipient, then
+   ``In-Reply-To`` and ``References`` (our Message-IDs, or an earlier message stored here), then
+   a ``[CB-12]`` tag in the subject, only when the sender may see that case; the sender's new
+   text (quotes and signature cut) becomes a public comment by the sender, with the attachments;
+   a case waiting on its reporter goes back to L2 through the case workflow (``comment_add``);
 4. a message answering a closed case opens a new case that names it (a follow-up), since nobody
    works on a closed case any more;
 5. else a new case, reported by the user with the sender's address, or a new reporter of the
-   organisation owning the sender's domain when it enrols senders (``MailDomain``);
+   organisation owning the sender's domain when it enrols senders (``MailDomain``, ``senders``);
 6. else the sender is told once (``MAIL_UNKNOWN_REPLY_HOURS``) through the outbox, politely, that
    their address is not known.
 """
@@ -30,37 +30,29 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from casebridge.accounts.models import Organisation, Role, User
-from casebridge.accounts.services import user_create
+from casebridge.accounts.models import User
 from casebridge.cases.attachments import Upload, case_create_with_files, comment_add_with_files
 from casebridge.cases.models import Case, CaseState, Comment, Source
-from casebridge.cases.selectors import case_visible_to
 from casebridge.cases.services import TEXT_MAX, TITLE_MAX, CaseInput
 from casebridge.core import clock
 from casebridge.core.errors import DomainError
 from casebridge.core.text import plural
-from casebridge.integrations.mail.addresses import case_key_from_message_id, parse_reply_address
-from casebridge.integrations.mailin.models import (
-    InboundMail,
-    MailDomain,
-    MailState,
-    Outcome,
-)
+from casebridge.integrations.mailin.models import InboundMail, MailState, Outcome
 from casebridge.integrations.mailin.parsing import (
     ParsedMail,
     clean_subject,
     full_parse,
     mail_parse,
     noise_of,
-    subject_tag,
 )
+from casebridge.integrations.mailin.senders import enrol, known_sender, may_see
+from casebridge.integrations.mailin.threads import answered_case
 from casebridge.integrations.outbox import outbox_enqueue
 
 log = structlog.get_logger("casebridge.mailin")
@@ -102,99 +94,6 @@ def _locked(query: QuerySet[InboundMail]) -> QuerySet[InboundMail]:
     return query
 
 
-# --- who ----------------------------------------------------------------------------------------
-
-
-def _known_sender(address: str) -> User | None:
-    if not address:
-        return None
-    return (
-        User.objects.filter(email__iexact=address, is_active=True)
-        .select_related("organisation")
-        .prefetch_related("role_grants")
-        .order_by("id")
-        .first()
-    )
-
-
-def _enrolling_domain(address: str, organisation: Organisation | None) -> MailDomain | None:
-    domain = address.rpartition("@")[2].lower()
-    if not domain:
-        return None
-    found = MailDomain.objects.filter(domain=domain, enrol_senders=True).select_related(
-        "organisation"
-    )
-    if organisation is not None:
-        found = found.filter(organisation=organisation)
-    return found.first()
-
-
-def _free_username(address: str) -> str:
-    base = address[:140]
-    name, n = base, 1
-    while User.objects.filter(username__iexact=name).exists():
-        n += 1
-        name = f"{base}-{n}"
-    return name
-
-
-def _enrol(parsed: ParsedMail, organisation: Organisation | None) -> User | None:
-    """A new reporter for an unknown sender of an organisation's enrolling domain, or None."""
-    domain = _enrolling_domain(parsed.sender, organisation)
-    if domain is None:
-        return None
-    first, _, last = parsed.sender_name.partition(" ")
-    user = user_create(
-        actor=None,
-        username=_free_username(parsed.sender),
-        email=parsed.sender,
-        roles=[Role.REPORTER],
-        organisation=domain.organisation,
-        first_name=first[:150],
-        last_name=last[:150],
-    )
-    log.info("mail_sender_enrolled", user=user.pk, organisation=domain.organisation.slug)
-    return User.objects.prefetch_related("role_grants").get(pk=user.pk)
-
-
-def _may_see(user: User, case: Case) -> bool:
-    return case_visible_to(user, case)
-
-
-# --- which case ----------------------------------------------------------------------------------
-
-
-def _case(key: str | None) -> Case | None:
-    if not key:
-        return None
-    return Case.objects.select_related("organisation", "service").filter(key=key).first()
-
-
-def _answered_case(mail: InboundMail, parsed: ParsedMail, sender: User | None) -> Case | None:
-    """The case this message answers: reply address, then threading headers, then subject tag."""
-    for address in parsed.recipients:
-        found = parse_reply_address(address)
-        if found and (case := _case(found[0])):
-            return case
-    for reference in parsed.references:
-        if case := _case(case_key_from_message_id(reference)):
-            return case
-    if parsed.references:
-        earlier = (
-            InboundMail.objects.filter(message_id__in=parsed.references, case__isnull=False)
-            .exclude(pk=mail.pk)
-            .select_related("case__organisation")
-            .order_by("-id")
-            .first()
-        )
-        if earlier is not None and earlier.case is not None:
-            return earlier.case
-    tag = subject_tag(parsed.subject)
-    if tag and sender is not None and (case := _case(tag)) and _may_see(sender, case):
-        return case
-    return None
-
-
 # --- what ---------------------------------------------------------------------------------------
 
 
@@ -227,8 +126,8 @@ def _text(parsed: ParsedMail, notes: list[str], empty: str) -> str:
 
 
 def _comment(mail: InboundMail, parsed: ParsedMail, case: Case, sender: User | None) -> Result:
-    author = sender or _enrol(parsed, case.organisation)
-    if author is None or not _may_see(author, case):
+    author = sender or enrol(parsed, case.organisation)
+    if author is None or not may_see(author, case):
         return _ignored(
             Outcome.NOT_ALLOWED, f"{parsed.sender or 'The sender'} may not see {case.key}"
         )
@@ -254,10 +153,11 @@ def _new_case(
     """A new case; ``follow_up`` is the closed case the message answered (its service and
     environment are taken, and the new case names it when the reporter may see it)."""
     mailbox = mail.mailbox
-    if mailbox is None and follow_up is None:
+    origin = follow_up if follow_up is not None else mailbox
+    if origin is None:
         return _ignored(Outcome.REFUSED, "Its mailbox was removed: no service for a new case")
     only = mailbox.organisation if mailbox else None
-    reporter = sender or _enrol(parsed, only or (follow_up.organisation if follow_up else None))
+    reporter = sender or enrol(parsed, only or (follow_up.organisation if follow_up else None))
     if reporter is None:
         return _unknown_sender(mail, parsed)
     if only is not None and reporter.is_external and reporter.organisation_id != only.pk:
@@ -266,9 +166,8 @@ def _new_case(
         )
     uploads, notes = _uploads(parsed)
     description = _text(parsed, notes, "(The e-mail had no text.)")
-    if follow_up is not None and _may_see(reporter, follow_up):
+    if follow_up is not None and may_see(reporter, follow_up):
         description = f"Follow-up of {follow_up.key}, which is closed.\n\n{description}"
-    origin: Any = follow_up if follow_up is not None else mailbox
     data = CaseInput(
         title=_title(parsed),
         description=description[:TEXT_MAX],
@@ -320,8 +219,8 @@ def _process(mail: InboundMail) -> Result:
         limit = settings.MAIL_SENDER_PER_HOUR
         return _ignored(Outcome.RATE_LIMITED, f"More than {plural(limit, 'message')} an hour")
     parsed = mail_parse(message)
-    sender = _known_sender(parsed.sender)
-    case = _answered_case(mail, parsed, sender)
+    sender = known_sender(parsed.sender)
+    case = answered_case(mail, parsed, sender)
     try:
         if case is not None and case.state == CaseState.CLOSED:
             return _new_case(mail, parsed, sender, follow_up=case)
@@ -399,7 +298,3 @@ def mail_process_due(*, limit: int = BATCH) -> int:
     """Process up to ``limit`` due messages, oldest first; returns how many were handled."""
     ids = list(due_mail(clock.now()).values_list("pk", flat=True)[:limit])
     return sum(1 for pk in ids if mail_process_one(pk))
-
-
-def worker_mail(*args: Any) -> int:
-    return mail_process_due()

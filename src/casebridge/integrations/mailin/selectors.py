@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.integrations.mailin.intake import MAX_ATTEMPTS
 from casebridge.integrations.mailin.models import InboundMail, Mailbox, MailDomain, MailState
@@ -31,7 +31,7 @@ LIST_FIELDS = (
 )
 
 
-def mailbox_list_for(viewer: Any) -> QuerySet[Mailbox]:
+def mailbox_list_for(viewer: Actor | None) -> QuerySet[Mailbox]:
     require_admin(viewer, "mailboxes")
     return (
         Mailbox.objects.select_related("organisation", "service")
@@ -43,19 +43,19 @@ def mailbox_list_for(viewer: Any) -> QuerySet[Mailbox]:
     )
 
 
-def mailbox_get_for(viewer: Any, name: str) -> Mailbox:
+def mailbox_get_for(viewer: Actor | None, name: str) -> Mailbox:
     found = mailbox_list_for(viewer).filter(name=name).first()
     if found is None:
         raise NotFound(f"No mailbox '{name}'", fields={"mailbox": f"No mailbox '{name}'."})
     return found
 
 
-def mail_domain_list_for(viewer: Any) -> QuerySet[MailDomain]:
+def mail_domain_list_for(viewer: Actor | None) -> QuerySet[MailDomain]:
     require_admin(viewer, "e-mail domains")
     return MailDomain.objects.select_related("organisation").order_by("domain")
 
 
-def mail_domain_get_for(viewer: Any, domain: str) -> MailDomain:
+def mail_domain_get_for(viewer: Actor | None, domain: str) -> MailDomain:
     found = mail_domain_list_for(viewer).filter(domain=domain.strip().lower()).first()
     if found is None:
         raise NotFound(f"No e-mail domain '{domain}'", fields={"domain": f"No domain '{domain}'."})
@@ -63,7 +63,7 @@ def mail_domain_get_for(viewer: Any, domain: str) -> MailDomain:
 
 
 def mail_list_for(
-    viewer: Any, *, state: str = "", mailbox: str = "", limit: int = 100
+    viewer: Actor | None, *, state: str = "", mailbox: str = "", limit: int = 100
 ) -> QuerySet[InboundMail]:
     """Stored messages, newest first, without their bytes."""
     require_admin(viewer, "e-mail in")
@@ -75,7 +75,7 @@ def mail_list_for(
     return found[: max(1, min(limit, 1000))]
 
 
-def mail_get_for(viewer: Any, mail_id: int) -> InboundMail:
+def mail_get_for(viewer: Actor | None, mail_id: int) -> InboundMail:
     require_admin(viewer, "e-mail in")
     found = (
         InboundMail.objects.select_related("mailbox", "case")
@@ -102,7 +102,7 @@ class MailCounts:
     ignored: int
 
 
-def mail_counts_for(viewer: Any) -> MailCounts:
+def mail_counts_for(viewer: Actor | None) -> MailCounts:
     require_admin(viewer, "e-mail in")
     counts = InboundMail.objects.aggregate(
         pending=Count("id", filter=Q(state=MailState.PENDING)),

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from django.db import transaction
@@ -17,6 +16,7 @@ from casebridge.accounts.models import Organisation, Role
 from casebridge.audit.services import audit_record
 from casebridge.catalog.models import Environment, Service
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from casebridge.integrations.mailin.models import (
     InboundMail,
@@ -29,7 +29,7 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
-def require_admin(actor: Any, what: str) -> None:
+def require_admin(actor: Actor | None, what: str) -> None:
     if actor is not None and not actor.has_role(Role.ADMIN):
         raise PermissionDenied(f"Only an administrator manages {what}")
 
@@ -107,7 +107,7 @@ def _service(slug: str) -> Service:
 @transaction.atomic
 def mailbox_add(
     *,
-    actor: Any,
+    actor: Actor | None,
     name: str,
     imap_url: str = "",
     password: str = "",
@@ -171,7 +171,7 @@ def mailbox_add(
 
 
 @transaction.atomic
-def mailbox_remove(*, actor: Any, mailbox: Mailbox) -> None:
+def mailbox_remove(*, actor: Actor | None, mailbox: Mailbox) -> None:
     """Remove a mailbox; the messages it stored stay (without their mailbox)."""
     require_admin(actor, "mailboxes")
     audit_record(actor=actor, subject=mailbox, action="removed", data={"name": mailbox.name})
@@ -180,7 +180,7 @@ def mailbox_remove(*, actor: Any, mailbox: Mailbox) -> None:
 
 @transaction.atomic
 def mail_domain_set(
-    *, actor: Any, domain: str, organisation: str, enrol_senders: bool
+    *, actor: Actor | None, domain: str, organisation: str, enrol_senders: bool
 ) -> MailDomain:
     """Say which organisation an e-mail domain belongs to, and whether mail from an unknown
     address of it opens a case for a new reporter of the organisation."""
@@ -218,14 +218,14 @@ def mail_domain_set(
 
 
 @transaction.atomic
-def mail_domain_remove(*, actor: Any, domain: MailDomain) -> None:
+def mail_domain_remove(*, actor: Actor | None, domain: MailDomain) -> None:
     require_admin(actor, "e-mail domains")
     audit_record(actor=actor, subject=domain, action="removed", data={"domain": domain.domain})
     domain.delete()
 
 
 @transaction.atomic
-def mail_retry(*, actor: Any, mail: InboundMail) -> InboundMail:
+def mail_retry(*, actor: Actor | None, mail: InboundMail) -> InboundMail:
     """Put a failed message back in the queue now, with a fresh count of attempts."""
     require_admin(actor, "e-mail in")
     mail = InboundMail.objects.select_for_update().get(pk=mail.pk)

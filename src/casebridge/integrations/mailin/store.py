@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from casebridge.core import clock
 from casebridge.core.errors import PayloadTooLarge, ValidationFailed
+from casebridge.core.retention import retention_cutoff, update_in_batches
 from casebridge.integrations.mailin.models import InboundMail, Mailbox, MailState, Outcome
 from casebridge.integrations.mailin.parsing import header, header_parse, message_key, sender_of
 
@@ -95,4 +96,18 @@ def mail_store_too_large(
         outcome=Outcome.TOO_LARGE,
         error=str(too_large(size)),
         processed_at=clock.now(),
+    )
+
+
+def mail_prune() -> int:
+    """Drop the bytes of processed e-mail older than the retention. The row stays (its
+    Message-ID keeps a late duplicate from opening a case; its case and comment are kept)."""
+    cutoff = retention_cutoff()
+    if cutoff is None:
+        return 0
+    return update_in_batches(
+        InboundMail.objects.filter(
+            state__in=[MailState.DONE, MailState.IGNORED], processed_at__lt=cutoff, size__gt=0
+        ),
+        {"raw": b"", "size": 0},
     )

@@ -4,8 +4,6 @@ anyone else gets 404."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +24,7 @@ STATES = [
 PAGE_ROWS = 200
 
 
-def _context(request: Request) -> dict[str, Any]:
+def _context(request: Request) -> dict[str, object]:
     user = viewer(request)
     state = request.GET.get("state", MailState.FAILED)
     if state not in MailState.values:

@@ -4,16 +4,15 @@ response says ``HX-Trigger: notifications-changed``."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
+from django.template.context import Context
 from django.template.loader import render_to_string
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def notification_bell(context: Any) -> str:
+def notification_bell(context: Context) -> str:
     user = context.get("user")
     if user is None or not getattr(user, "is_authenticated", False):
         return ""

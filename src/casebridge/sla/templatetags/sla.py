@@ -8,11 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from django import template
+from django.db.models import F
 from django.utils import timezone
 
 from casebridge.core import clock
 from casebridge.sla.clocks import KIND_LABELS, Kind, State
+from casebridge.sla.models import ItemClock
 from casebridge.sla.selectors import clocks_for
+from casebridge.workitems.models import WorkItem
 
 register = template.Library()
 
@@ -82,3 +85,30 @@ def sla_clocks(context: template.Context, case: Any) -> dict[str, Any]:
     now = clock.now()
     external = viewer.is_external
     return {"rows": [_row(c, now, external) for c in found], "external": external}
+
+
+def item_badges(keys: list[str], now: datetime | None = None) -> dict[str, tuple[str, str]]:
+    """The fix clock of each work item key as (level, words), in one query (the board)."""
+    now = now or clock.now()
+    found = ItemClock.objects.filter(work_item__key__in=keys).annotate(key=F("work_item__key"))
+    return {c.key: (str(r["level"]), str(r["words"])) for c in found for r in [_row(c, now, True)]}
+
+
+@register.simple_tag
+def board_sla(board: object) -> dict[str, tuple[str, str]]:
+    """The fix clocks of every card of a board, in one query: ``{% board_sla board as sla %}``
+    then ``{{ col.cards|board_cards:sla }}``."""
+    columns = getattr(board, "columns", [])
+    keys = [str(c.key) for col in columns for c in getattr(col, "cards", [])]
+    return item_badges(keys) if keys else {}
+
+
+@register.inclusion_tag("sla/_clocks.html", takes_context=True)
+def item_sla_clock(context: template.Context, item: WorkItem) -> dict[str, object]:
+    """A work item's fix clock on its page (staff only: work items are internal)."""
+    found = ItemClock.objects.filter(work_item=item).select_related("policy__calendar").first()
+    if found is None:
+        return {"rows": [], "external": False}
+    row = _row(found, clock.now(), False)
+    row["kind"] = "Fix"
+    return {"rows": [row], "external": False}

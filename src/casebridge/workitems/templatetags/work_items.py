@@ -94,8 +94,13 @@ def thousands(value: int | None) -> str:
 UNASSIGNED = '<span class="unassigned">Unassigned</span>'
 
 
-def _card(card: Card, base: str, badges: dict[str, str], now: datetime) -> str:
+def _card(
+    card: Card, base: str, badges: dict[str, str], now: datetime, sla: dict[str, tuple[str, str]]
+) -> str:
     key = escape(card.key)
+    level, words = sla.get(card.key, ("", ""))
+    fix = f'<span class="sla sla-{escape(level)}" title="Fix target">{escape(words)}</span>'
+
     url = f"{base}{key}/"
     people = "".join(
         f'<span class="avatar tiny" title="{escape(p.name)}">{escape(p.initials)}</span>'
@@ -106,7 +111,7 @@ def _card(card: Card, base: str, badges: dict[str, str], now: datetime) -> str:
     return (
         f'<li class="wi-card prio-edge-{escape(card.priority or "none")}" data-key="{key}">'
         f'<div class="card-top"><a class="card-key" href="{url}">{key}</a>'
-        f"{badges.get(card.priority, '')}</div>"
+        f"{badges.get(card.priority, '')}{fix if words else ''}</div>"
         f'<a class="card-title" href="{url}">{escape(card.title)}</a>'
         f'<div class="card-foot"><span class="avatars">'
         f"{people}</span>"
@@ -116,7 +121,7 @@ def _card(card: Card, base: str, badges: dict[str, str], now: datetime) -> str:
 
 
 @register.filter
-def board_cards(cards: Sequence[Card]) -> SafeString:
+def board_cards(cards: Sequence[Card], sla: dict[str, tuple[str, str]] | None = None) -> SafeString:
     """A board column's cards as HTML in one pass, every value escaped: a 10k-item board shows
     a few hundred cards, and through the template engine they took most of the page's time."""
     if not cards:
@@ -124,4 +129,5 @@ def board_cards(cards: Sequence[Card]) -> SafeString:
     base = escape(reverse("workitems:detail", args=["KEY"]).removesuffix("KEY/"))
     badges = {p.value: str(priority_badge(p.value)) for p in Priority}
     now = clock.now()
-    return mark_safe("".join(_card(c, base, badges, now) for c in cards))  # noqa: S308 - escaped  # nosec B308, B703
+    fix = sla or {}
+    return mark_safe("".join(_card(c, base, badges, now, fix) for c in cards))  # noqa: S308 - escaped  # nosec B308, B703

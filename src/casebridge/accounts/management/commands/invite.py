@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 
 from casebridge.accounts.invitations import user_for_invitation, user_invite
-from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json, run
 
 
 class Command(BaseCommand):
@@ -19,11 +17,12 @@ class Command(BaseCommand):
         add_actor_argument(parser)
         parser.add_argument("--json", action="store_true", help="Print JSON.")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         actor = actor_from(options)
-        user = run(lambda: user_for_invitation(actor, options["username"]))
+        user = run(lambda: user_for_invitation(actor, options.text("username")))
         address = run(lambda: user_invite(actor=actor, user=user))
-        if options["json"]:
+        if options.flag("json"):
             print_json({"username": user.username, "sent_to": address})
         else:
             self.stdout.write(f"invitation for {user.username} written to {address}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -11,7 +10,7 @@ from django.db import transaction
 from casebridge.accounts import selectors, services
 from casebridge.accounts.schemas import OrganisationOut
 from casebridge.core.actors import SYSTEM
-from casebridge.core.cli import add_admin_actor_argument, admin_actor_from, print_json, run
+from casebridge.core.cli import Options, add_admin_actor_argument, admin_actor_from, print_json, run
 
 
 def _domains(values: list[str]) -> list[str]:
@@ -48,12 +47,13 @@ class Command(BaseCommand):
         for verb in (create, update):
             add_admin_actor_argument(verb)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         getattr(self, f"_{options['verb']}")(options)
 
-    def _print(self, slug: str, options: dict[str, Any]) -> None:
+    def _print(self, slug: str, options: Options) -> None:
         out = OrganisationOut.of(selectors.organisation_get_for(SYSTEM, slug), people=True)
-        if options["json"]:
+        if options.flag("json"):
             print_json(out.model_dump())
             return
         self.stdout.write(f"{out.name} ({out.slug})")
@@ -61,51 +61,51 @@ class Command(BaseCommand):
         self.stdout.write(f"  people:         {', '.join(out.members) or '-'}")
         self.stdout.write(f"  partners:       {', '.join(out.partners) or '-'}")
 
-    def _create(self, options: dict[str, Any]) -> None:
+    def _create(self, options: Options) -> None:
         actor = admin_actor_from(options)
         organisation = run(
             lambda: services.organisation_create(
                 actor=actor,
-                name=options["name"],
-                slug=options["slug"],
-                email_domains=_domains(options["domain"]),
+                name=options.text("name"),
+                slug=options.text("slug"),
+                email_domains=_domains(options.texts("domain")),
             )
         )
-        if not options["json"]:
+        if not options.flag("json"):
             self.stdout.write(f"created organisation {organisation.slug}")
         self._print(organisation.slug, options)
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, options: Options) -> None:
         rows = selectors.organisation_list_for(SYSTEM).prefetch_related("members", "partners")
         outs = [OrganisationOut.of(o, people=True) for o in rows]
-        if options["json"]:
+        if options.flag("json"):
             print_json([o.model_dump() for o in outs])
             return
         for o in outs:
             domains = ", ".join(o.email_domains) or "-"
             self.stdout.write(f"{o.slug:<20} {o.name:<30} {domains}")
 
-    def _show(self, options: dict[str, Any]) -> None:
-        run(lambda: selectors.organisation_get_for(SYSTEM, options["slug"]))
-        self._print(options["slug"], options)
+    def _show(self, options: Options) -> None:
+        run(lambda: selectors.organisation_get_for(SYSTEM, options.text("slug")))
+        self._print(options.text("slug"), options)
 
     @transaction.atomic
-    def _update(self, options: dict[str, Any]) -> None:
+    def _update(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        organisation = run(lambda: selectors.organisation_get_for(SYSTEM, options["slug"]))
-        domains = options["domain"]
+        organisation = run(lambda: selectors.organisation_get_for(SYSTEM, options.text("slug")))
+        domains = options.texts_or_none("domain")
         run(
             lambda: services.organisation_update(
                 actor=actor,
                 organisation=organisation,
-                name=options["name"],
+                name=options.text_or_none("name"),
                 email_domains=_domains(domains) if domains is not None else None,
             )
         )
-        if options["partner"] is not None:
+        if (named := options.texts_or_none("partner")) is not None:
             partners = [
                 run(partial(selectors.user_by_username, name, field="partner"))
-                for name in _domains(options["partner"])
+                for name in _domains(named)
             ]
             run(
                 lambda: services.organisation_set_partners(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 
 from casebridge.accounts import sso
 from casebridge.accounts.models import Level, Role, SsoGroupMapping
-from casebridge.core.cli import print_json, run
+from casebridge.core.cli import Options, print_json, run
 
 
 class Command(BaseCommand):
@@ -29,22 +27,23 @@ class Command(BaseCommand):
         remove = verbs.add_parser("remove", help="Stop mapping a group.")
         remove.add_argument("group")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         verb = options["verb"]
         if verb == "add":
             row = run(
                 lambda: sso.mapping_add(
                     actor=None,
-                    group=options["group"],
-                    role=options["role"],
-                    level=options["level"],
-                    organisation=options["org"],
+                    group=options.text("group"),
+                    role=options.text("role"),
+                    level=options.text("level"),
+                    organisation=options.text("org"),
                 )
             )
             self.stdout.write(f"Group '{row.group}' maps to {row.role}.")
         elif verb == "remove":
-            run(lambda: sso.mapping_remove(actor=None, group=options["group"]))
-            self.stdout.write(f"Group '{options['group']}' is no longer mapped.")
+            run(lambda: sso.mapping_remove(actor=None, group=options.text("group")))
+            self.stdout.write(f"Group '{options.text('group')}' is no longer mapped.")
         else:
             rows = [
                 {
@@ -55,7 +54,7 @@ class Command(BaseCommand):
                 }
                 for m in SsoGroupMapping.objects.select_related("organisation")
             ]
-            if options["json"]:
+            if options.flag("json"):
                 print_json(rows)
                 return
             for r in rows:

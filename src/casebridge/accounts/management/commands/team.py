@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -12,7 +11,7 @@ from casebridge.accounts import selectors, services
 from casebridge.accounts.models import TeamKind
 from casebridge.accounts.schemas import TeamOut
 from casebridge.core.actors import SYSTEM
-from casebridge.core.cli import add_admin_actor_argument, admin_actor_from, print_json, run
+from casebridge.core.cli import Options, add_admin_actor_argument, admin_actor_from, print_json, run
 
 
 class Command(BaseCommand):
@@ -42,67 +41,71 @@ class Command(BaseCommand):
         for verb in (create, update, add, remove):
             add_admin_actor_argument(verb)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['verb'].replace('-', '_')}")(options)
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
+        getattr(self, f"_{options.text('verb').replace('-', '_')}")(options)
 
-    def _print(self, slug: str, options: dict[str, Any]) -> None:
+    def _print(self, slug: str, options: Options) -> None:
         out = TeamOut.of(selectors.team_get_for(SYSTEM, slug))
-        if options["json"]:
+        if options.flag("json"):
             print_json(out.model_dump())
         else:
             self.stdout.write(f"{out.slug:<20} {out.kind:<12} {', '.join(out.members) or '-'}")
 
-    def _create(self, options: dict[str, Any]) -> None:
+    def _create(self, options: Options) -> None:
         actor = admin_actor_from(options)
         members = [
             run(partial(selectors.user_by_username, name, field="member"))
-            for name in options["member"]
+            for name in options.texts("member")
         ]
         team = run(
             lambda: services.team_create(
-                actor=actor, name=options["name"], kind=options["kind"], members=members
+                actor=actor, name=options.text("name"), kind=options.text("kind"), members=members
             )
         )
-        if not options["json"]:
+        if not options.flag("json"):
             self.stdout.write(f"created team {team.slug}")
         self._print(team.slug, options)
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, options: Options) -> None:
         outs = [TeamOut.of(t) for t in selectors.team_list_for(SYSTEM)]
-        if options["json"]:
+        if options.flag("json"):
             print_json([o.model_dump() for o in outs])
             return
         for o in outs:
             self.stdout.write(f"{o.slug:<20} {o.kind:<12} {', '.join(o.members) or '-'}")
 
-    def _show(self, options: dict[str, Any]) -> None:
-        team = run(lambda: selectors.team_get_for(SYSTEM, options["team"]))
+    def _show(self, options: Options) -> None:
+        team = run(lambda: selectors.team_get_for(SYSTEM, options.text("team")))
         self._print(team.slug, options)
 
-    def _update(self, options: dict[str, Any]) -> None:
+    def _update(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        team = run(lambda: selectors.team_get_for(SYSTEM, options["team"]))
+        team = run(lambda: selectors.team_get_for(SYSTEM, options.text("team")))
         run(
             lambda: services.team_update(
-                actor=actor, team=team, name=options["name"], kind=options["kind"]
+                actor=actor,
+                team=team,
+                name=options.text_or_none("name"),
+                kind=options.text_or_none("kind"),
             )
         )
         self._print(team.slug, options)
 
     @transaction.atomic
-    def _add_member(self, options: dict[str, Any]) -> None:
+    def _add_member(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        team = run(lambda: selectors.team_get_for(SYSTEM, options["team"]))
-        for name in options["username"]:
+        team = run(lambda: selectors.team_get_for(SYSTEM, options.text("team")))
+        for name in options.texts("username"):
             user = run(partial(selectors.user_by_username, name, field="username"))
             run(partial(services.team_member_add, actor=actor, team=team, user=user))
         self._print(team.slug, options)
 
     @transaction.atomic
-    def _remove_member(self, options: dict[str, Any]) -> None:
+    def _remove_member(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        team = run(lambda: selectors.team_get_for(SYSTEM, options["team"]))
-        for name in options["username"]:
+        team = run(lambda: selectors.team_get_for(SYSTEM, options.text("team")))
+        for name in options.texts("username"):
             user = run(partial(selectors.user_by_username_any, name))
             run(partial(services.team_member_remove, actor=actor, team=team, user=user))
         self._print(team.slug, options)

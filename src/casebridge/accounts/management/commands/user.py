@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebridge.accounts import selectors, services
-from casebridge.accounts.models import Level, Role, User
+from casebridge.accounts.models import Level, Organisation, Role, User
 from casebridge.accounts.schemas import UserOut
-from casebridge.core.cli import add_admin_actor_argument, admin_actor_from, print_json, run
+from casebridge.core.cli import Options, add_admin_actor_argument, admin_actor_from, print_json, run
 
 
 class Command(BaseCommand):
@@ -66,25 +65,26 @@ class Command(BaseCommand):
         for verb in (create, update, deactivate, token, revoke):
             add_admin_actor_argument(verb)
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         getattr(self, f"_{options['verb']}")(options)
 
-    def _create(self, options: dict[str, Any]) -> None:
+    def _create(self, options: Options) -> None:
         organisation = (
-            run(lambda: selectors.organisation_by_slug(options["org"], field="org"))
-            if options["org"]
+            run(lambda: selectors.organisation_by_slug(options.text("org"), field="org"))
+            if options.text("org")
             else None
         )
-        password = sys.stdin.readline().rstrip("\n") if options["password_stdin"] else None
-        first, _, last = options["name"].partition(" ")
+        password = sys.stdin.readline().rstrip("\n") if options.flag("password_stdin") else None
+        first, _, last = options.text("name").partition(" ")
         actor = admin_actor_from(options)
         user = run(
             lambda: services.user_create(
                 actor=actor,
-                username=options["username"],
-                email=options["email"],
-                roles=options["role"],
-                level=options["level"],
+                username=options.text("username"),
+                email=options.text("email"),
+                roles=options.texts("role"),
+                level=options.text("level"),
                 organisation=organisation,
                 password=password,
                 first_name=first,
@@ -92,25 +92,27 @@ class Command(BaseCommand):
             )
         )
         secret = ""
-        if options["token"]:
+        if options.flag("token"):
             _, secret = run(
                 lambda: services.token_create(actor=actor, user=user, name="cli", scope="write")
             )
-        if options["json"]:
+        if options.flag("json"):
             print_json({**self._out(user.username), **({"token": secret} if secret else {})})
             return
-        self.stdout.write(f"created {user.username} ({', '.join(options['role'])})")
+        self.stdout.write(f"created {user.username} ({', '.join(options.texts('role'))})")
         if secret:
             self.stdout.write(f"token (shown once, store it now): {secret}")
 
-    def _out(self, username: str) -> dict[str, Any]:
+    def _out(self, username: str) -> dict[str, object]:
         return UserOut.of(selectors.user_admin_get(None, username)).model_dump()
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, options: Options) -> None:
         users = list(
-            selectors.user_admin_list(None, role=options["role"], include_inactive=options["all"])
+            selectors.user_admin_list(
+                None, role=options.text("role"), include_inactive=options.flag("all")
+            )
         )
-        if options["json"]:
+        if options.flag("json"):
             print_json([UserOut.of(u).model_dump() for u in users])
             return
         for u in users:
@@ -118,58 +120,59 @@ class Command(BaseCommand):
             inactive = "" if u.is_active else " (inactive)"
             self.stdout.write(f"{u.username:<20} {','.join(sorted(u.roles))}{level}{inactive}")
 
-    def _show(self, options: dict[str, Any]) -> None:
-        self._user(options["username"])
-        out = self._out(options["username"])
-        if options["json"]:
+    def _show(self, options: Options) -> None:
+        self._user(options.text("username"))
+        out = self._out(options.text("username"))
+        if options.flag("json"):
             print_json(out)
             return
         for key, value in out.items():
             shown = ", ".join(value) if isinstance(value, list) else value
             self.stdout.write(f"{key + ':':<14} {shown if shown not in (None, '') else '-'}")
 
-    def _update(self, options: dict[str, Any]) -> None:
+    def _update(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        user = self._user(options["username"])
-        organisation: Any = services.UNSET
-        if options["org"] is not None:
+        user = self._user(options.text("username"))
+        organisation: Organisation | object | None = services.UNSET
+        if options.text_or_none("org") is not None:
             organisation = (
-                run(lambda: selectors.organisation_by_slug(options["org"], field="org"))
-                if options["org"]
+                run(lambda: selectors.organisation_by_slug(options.text("org"), field="org"))
+                if options.text("org")
                 else None
             )
-        first = last = None
-        if options["name"] is not None:
-            first, _, last = options["name"].partition(" ")
+        first: str | None = None
+        last: str | None = None
+        if (name := options.text_or_none("name")) is not None:
+            first, _, last = name.partition(" ")
         run(
             lambda: services.user_update(
                 actor=actor,
                 user=user,
-                email=options["email"],
+                email=options.text_or_none("email"),
                 first_name=first,
                 last_name=last,
-                roles=options["role"],
-                level=options["level"],
+                roles=options.texts_or_none("role"),
+                level=options.text_or_none("level"),
                 organisation=organisation,
-                active=options["active"],
+                active=options.flag_or_none("active"),
             )
         )
         self._report(user.username, options, "updated")
 
-    def _deactivate(self, options: dict[str, Any]) -> None:
+    def _deactivate(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        user = self._user(options["username"])
+        user = self._user(options.text("username"))
         run(lambda: services.user_deactivate(actor=actor, user=user))
         self._report(user.username, options, "deactivated")
 
-    def _report(self, username: str, options: dict[str, Any], done: str) -> None:
-        if options["json"]:
+    def _report(self, username: str, options: Options, done: str) -> None:
+        if options.flag("json"):
             print_json(self._out(username))
         else:
             self.stdout.write(f"{done} {username}")
 
-    def _tokens(self, options: dict[str, Any]) -> None:
-        user = self._user(options["username"])
+    def _tokens(self, options: Options) -> None:
+        user = self._user(options.text("username"))
         tokens = list(selectors.tokens_of(None, user))
         rows = [
             {
@@ -183,7 +186,7 @@ class Command(BaseCommand):
             }
             for t in tokens
         ]
-        if options["json"]:
+        if options.flag("json"):
             print_json(rows)
             return
         for t in tokens:
@@ -200,19 +203,19 @@ class Command(BaseCommand):
             raise CommandError(f"No user '{username}'.", returncode=2)
         return user
 
-    def _token(self, options: dict[str, Any]) -> None:
-        user = self._user(options["username"])
+    def _token(self, options: Options) -> None:
+        user = self._user(options.text("username"))
         actor = admin_actor_from(options)
         token, secret = run(
             lambda: services.token_create(
                 actor=actor,
                 user=user,
-                name=options["name"],
-                scope=options["scope"],
-                expires_in_days=options["days"],
+                name=options.text("name"),
+                scope=options.text("scope"),
+                expires_in_days=options.number_or_none("days"),
             )
         )
-        if options["json"]:
+        if options.flag("json"):
             print_json(
                 {
                     "prefix": token.prefix,
@@ -222,14 +225,14 @@ class Command(BaseCommand):
                 }
             )
             return
-        self.stdout.write(f"{options['scope']} token, expires {token.expires_at:%Y-%m-%d}:")
+        self.stdout.write(f"{options.text('scope')} token, expires {token.expires_at:%Y-%m-%d}:")
         self.stdout.write(secret)
 
-    def _revoke(self, options: dict[str, Any]) -> None:
-        user = self._user(options["username"])
-        token = run(lambda: selectors.token_get_for(user, options["prefix"]))
+    def _revoke(self, options: Options) -> None:
+        user = self._user(options.text("username"))
+        token = run(lambda: selectors.token_get_for(user, options.text("prefix")))
         run(lambda: services.token_revoke(actor=admin_actor_from(options), token=token))
-        if options["json"]:
+        if options.flag("json"):
             print_json({"prefix": token.prefix, "revoked_at": token.revoked_at})
             return
         self.stdout.write(f"revoked {token.prefix}")

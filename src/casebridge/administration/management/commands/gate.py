@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 
-from casebridge.core.cli import add_admin_actor_argument, admin_actor_from, print_json, run
+from casebridge.core.cli import Options, add_admin_actor_argument, admin_actor_from, print_json, run
 from casebridge.workitems.documentation import ITEMS, requirements_for
 from casebridge.workitems.models import Category
 from casebridge.workitems.services import escalation_requirements_set
@@ -39,19 +37,20 @@ class Command(BaseCommand):
             verb.add_argument("--json", action="store_true")
         add_admin_actor_argument(change)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         if options["verb"] == "set":
             actor = admin_actor_from(options)
             run(
                 lambda: escalation_requirements_set(
                     actor=actor,
-                    category=options["category"],
-                    required=_codes(options["require"]),
+                    category=options.text("category"),
+                    required=_codes(options.texts("require")),
                 )
             )
-        categories = [options["category"]] if options["category"] else Category.values
+        categories = [options.text("category")] if options.text("category") else Category.values
         gate = {c: [item.code for item in requirements_for(c)] for c in categories}
-        if options["json"]:
+        if options.flag("json"):
             print_json(gate)
             return
         for category, codes in gate.items():

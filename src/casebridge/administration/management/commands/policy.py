@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebridge.cases.services import case_auto_close_days, case_policy_set
-from casebridge.core.cli import add_admin_actor_argument, admin_actor_from, print_json, run
+from casebridge.core.cli import Options, add_admin_actor_argument, admin_actor_from, print_json, run
 from casebridge.occurrences.recurring import recurring_policy
 from casebridge.occurrences.recurring.policy import recurring_policy_set
 from casebridge.workitems.models import PolicyCode
 from casebridge.workitems.policies import setting
 from casebridge.workitems.services import ladder_policy_set
 
-RECURRING = ("min_cases", "window_days", "near_duplicate_score")
 NAMES = [*PolicyCode.values, "recurring", "auto_close"]
 
 
-def policies() -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+def policies() -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
     for code in PolicyCode:
         current = setting(code)
         rows.append(
@@ -84,38 +81,51 @@ class Command(BaseCommand):
             verb.add_argument("--json", action="store_true")
         add_admin_actor_argument(change)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         if options["verb"] == "set":
             self._set(options)
         rows = policies()
         if options["verb"] == "set":
-            rows = [r for r in rows if r["policy"] == options["policy"]]
-        if options["json"]:
+            rows = [r for r in rows if r["policy"] == options.text("policy")]
+        if options.flag("json"):
             print_json(rows if options["verb"] == "list" else rows[0])
             return
         for row in rows:
             values = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("policy", "label"))
             self.stdout.write(f"{row['policy']:<22} {values:<50} {row['label']}")
 
-    def _set(self, options: dict[str, Any]) -> None:
+    def _set(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        name = options["policy"]
+        name = options.text("policy")
         if name == "auto_close":
-            if options["days"] is None:
+            if options.number_or_none("days") is None:
                 raise CommandError("Give --days", returncode=2)
-            run(lambda: case_policy_set(actor=actor, auto_close_days=options["days"]))
+            run(lambda: case_policy_set(actor=actor, auto_close_days=options.number("days")))
         elif name == "recurring":
-            values = {k: options[k] for k in RECURRING if options[k] is not None}
-            if not values:
+            min_cases = options.number_or_none("min_cases")
+            window_days = options.number_or_none("window_days")
+            score = options.real_or_none("near_duplicate_score")
+            if min_cases is None and window_days is None and score is None:
                 raise CommandError(
                     "Give --min-cases, --window-days or --near-duplicate-score", returncode=2
                 )
-            run(lambda: recurring_policy_set(actor=actor, **values))
+            run(
+                lambda: recurring_policy_set(
+                    actor=actor,
+                    min_cases=min_cases,
+                    window_days=window_days,
+                    near_duplicate_score=score,
+                )
+            )
         else:
-            if options["enabled"] is None and options["level"] is None:
+            if options.flag_or_none("enabled") is None and options.number_or_none("level") is None:
                 raise CommandError("Give --enabled on|off or --level 1-4", returncode=2)
             run(
                 lambda: ladder_policy_set(
-                    actor=actor, code=name, enabled=options["enabled"], min_level=options["level"]
+                    actor=actor,
+                    code=name,
+                    enabled=options.flag_or_none("enabled"),
+                    min_level=options.number_or_none("level"),
                 )
             )

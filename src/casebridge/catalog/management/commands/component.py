@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 
 from casebridge.catalog import selectors, services
 from casebridge.catalog.management.commands.service import print_service
 from casebridge.core.actors import SYSTEM
-from casebridge.core.cli import add_admin_actor_argument, admin_actor_from, print_json, run
+from casebridge.core.cli import Options, add_admin_actor_argument, admin_actor_from, print_json, run
 
 
 class Command(BaseCommand):
@@ -37,48 +35,49 @@ class Command(BaseCommand):
         for verb in (create, update):
             add_admin_actor_argument(verb)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         getattr(self, f"_{options['verb']}")(options)
 
-    def _create(self, options: dict[str, Any]) -> None:
+    def _create(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        service = run(lambda: selectors.service_get_for(SYSTEM, options["service"]))
+        service = run(lambda: selectors.service_get_for(SYSTEM, options.text("service")))
         run(
             lambda: services.component_create(
                 actor=actor,
                 service=service,
-                name=options["name"],
-                slug=options["slug"],
-                critical=options["critical"],
+                name=options.text("name"),
+                slug=options.text("slug"),
+                critical=options.flag("critical"),
             )
         )
-        print_service(self, service.slug, options["json"])
+        print_service(self, service.slug, options.flag("json"))
 
-    def _update(self, options: dict[str, Any]) -> None:
+    def _update(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        service = run(lambda: selectors.service_get_for(SYSTEM, options["service"]))
-        component = run(lambda: selectors.component_get(service, options["component"]))
+        service = run(lambda: selectors.service_get_for(SYSTEM, options.text("service")))
+        component = run(lambda: selectors.component_get(service, options.text("component")))
         run(
             lambda: services.component_update(
                 actor=actor,
                 component=component,
-                name=options["name"],
-                critical=options["critical"],
+                name=options.text_or_none("name"),
+                critical=options.flag_or_none("critical"),
             )
         )
-        print_service(self, service.slug, options["json"])
+        print_service(self, service.slug, options.flag("json"))
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, options: Options) -> None:
         service = (
-            run(lambda: selectors.service_get_for(SYSTEM, options["service"]))
-            if options["service"]
+            run(lambda: selectors.service_get_for(SYSTEM, options.text("service")))
+            if options.text("service")
             else None
         )
         rows = [
             {"service": c.service.slug, "slug": c.slug, "name": c.name, "critical": c.critical}
             for c in selectors.component_list(service)
         ]
-        if options["json"]:
+        if options.flag("json"):
             print_json(rows)
             return
         for r in rows:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 
 from casebridge.accounts.selectors import team_by_slug
 from casebridge.catalog import selectors, services
 from casebridge.catalog.schemas import ServiceOut
 from casebridge.core.actors import SYSTEM
-from casebridge.core.cli import add_admin_actor_argument, admin_actor_from, print_json, run
+from casebridge.core.cli import Options, add_admin_actor_argument, admin_actor_from, print_json, run
 
 
 def print_service(command: BaseCommand, slug: str, as_json: bool) -> None:
@@ -53,56 +51,57 @@ class Command(BaseCommand):
         for verb in (create, update):
             add_admin_actor_argument(verb)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         getattr(self, f"_{options['verb']}")(options)
 
-    def _create(self, options: dict[str, Any]) -> None:
+    def _create(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        owner = options["owner_team"]
+        owner = options.text("owner_team")
         team = run(lambda: team_by_slug(owner, field="owner_team")) if owner else None
-        components = [(name, False) for name in options["component"]]
-        components += [(name, True) for name in options["critical"]]
+        components = [(name, False) for name in options.texts("component")]
+        components += [(name, True) for name in options.texts("critical")]
         service = run(
             lambda: services.service_create(
                 actor=actor,
-                name=options["name"],
-                slug=options["slug"],
-                description=options["description"],
+                name=options.text("name"),
+                slug=options.text("slug"),
+                description=options.text("description"),
                 owner_team=team,
                 components=components,
             )
         )
-        if not options["json"]:
+        if not options.flag("json"):
             self.stdout.write(f"created service {service.slug}")
-        print_service(self, service.slug, options["json"])
+        print_service(self, service.slug, options.flag("json"))
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, options: Options) -> None:
         outs = [ServiceOut.of(s) for s in selectors.service_list()]
-        if options["json"]:
+        if options.flag("json"):
             print_json([o.model_dump() for o in outs])
             return
         for o in outs:
             names = ", ".join(c.name + ("*" if c.critical else "") for c in o.components)
             self.stdout.write(f"{o.slug:<20} {o.owner_team or '-':<16} {names or '-'}")
 
-    def _show(self, options: dict[str, Any]) -> None:
-        run(lambda: selectors.service_get_for(SYSTEM, options["slug"]))
-        print_service(self, options["slug"], options["json"])
+    def _show(self, options: Options) -> None:
+        run(lambda: selectors.service_get_for(SYSTEM, options.text("slug")))
+        print_service(self, options.text("slug"), options.flag("json"))
 
-    def _update(self, options: dict[str, Any]) -> None:
+    def _update(self, options: Options) -> None:
         actor = admin_actor_from(options)
-        service = run(lambda: selectors.service_get_for(SYSTEM, options["slug"]))
+        service = run(lambda: selectors.service_get_for(SYSTEM, options.text("slug")))
         owner: object = services.KEEP
-        if options["owner_team"] is not None:
-            slug = options["owner_team"]
+        if options.text_or_none("owner_team") is not None:
+            slug = options.text_or_none("owner_team")
             owner = run(lambda: team_by_slug(slug, field="owner_team")) if slug else None
         run(
             lambda: services.service_update(
                 actor=actor,
                 service=service,
-                name=options["name"],
-                description=options["description"],
+                name=options.text_or_none("name"),
+                description=options.text_or_none("description"),
                 owner_team=owner,
             )
         )
-        print_service(self, service.slug, options["json"])
+        print_service(self, service.slug, options.flag("json"))

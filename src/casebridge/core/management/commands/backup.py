@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from casebridge.core.backup import backup_create
-from casebridge.core.cli import print_json, run
+from casebridge.core.cli import Options, print_json, run
 from casebridge.core.text import plural
 
 
@@ -24,14 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path, help="the archive to write, e.g. backup.tar")
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         started = time.monotonic()
-        result = run(lambda: backup_create(options["path"]))
+        result = run(lambda: backup_create(options.path("path")))
         seconds = round(time.monotonic() - started, 2)
         manifest = result.manifest
         rows = sum(manifest.tables.values())
         files = len(manifest.files) - 1
-        if options["json"]:
+        if options.flag("json"):
             print_json(
                 {
                     "path": str(result.path),

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 
 from casebridge.accounts.models import User
+from casebridge.core.cli import Options
 from casebridge.core.text import plural
 
 
@@ -18,12 +17,13 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=200)
         parser.add_argument("--seed", type=int, default=7)
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         from casebridge.demo.build import load_demo  # noqa: PLC0415 - the demo builder (every app) loads only when asked for
 
         if User.objects.exists():
             self.stdout.write("The database already has users; demo data not loaded again.")
             return
-        counts = load_demo(cases=options["cases"], seed=options["seed"])
+        counts = load_demo(cases=options.number("cases"), seed=options.number("seed"))
         summary = ", ".join(f"{n} {state}" for state, n in counts.items())
         self.stdout.write(f"Demo loaded: {plural(sum(counts.values()), 'case')} ({summary}).")

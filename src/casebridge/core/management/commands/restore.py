@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from casebridge.core.cli import print_json, run
+from casebridge.core.cli import Options, print_json, run
 from casebridge.core.restore import backup_restore, backup_verify
 from casebridge.core.text import plural
 
@@ -32,13 +31,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        path = options["path"]
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
+        path = options.path("path")
         started = time.monotonic()
-        if options["check"]:
+        if options.flag("check"):
             manifest = run(lambda: backup_verify(path))
             rows = sum(manifest["tables"].values())
-            if options["json"]:
+            if options.flag("json"):
                 print_json(
                     {
                         "path": str(path),
@@ -54,9 +54,9 @@ class Command(BaseCommand):
                     f"{manifest['created_at']} with {plural(rows, 'row')}."
                 )
             return
-        result = run(lambda: backup_restore(path, replace=options["replace"]))
+        result = run(lambda: backup_restore(path, replace=options.flag("replace")))
         seconds = round(time.monotonic() - started, 2)
-        if options["json"]:
+        if options.flag("json"):
             print_json({**result.__dict__, "path": str(path), "seconds": seconds})
             return
         self.stdout.write(

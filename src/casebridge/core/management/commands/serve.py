@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+
+from casebridge.core.cli import Options
 
 
 class Command(BaseCommand):
@@ -25,17 +26,18 @@ class Command(BaseCommand):
             help="Also run one `casebridge worker` beside the server (single-host setups).",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         from gunicorn.app.base import BaseApplication  # noqa: PLC0415 - the server loads only when serving
 
         from casebridge.wsgi import application  # noqa: PLC0415 - the WSGI application is built only when serving
 
         config = {
-            "bind": f"{options['host']}:{options['port']}",
-            "workers": options["workers"],
-            "threads": options["threads"],
-            "worker_class": "gthread" if options["threads"] > 1 else "sync",
-            "timeout": options["timeout"],
+            "bind": f"{options.text('host')}:{options.number('port')}",
+            "workers": options.number("workers"),
+            "threads": options.number("threads"),
+            "worker_class": "gthread" if options.number("threads") > 1 else "sync",
+            "timeout": options.number("timeout"),
             "graceful_timeout": 20,
             "accesslog": None,
             "errorlog": "-",
@@ -48,11 +50,11 @@ class Command(BaseCommand):
                 for key, value in config.items():
                     self.cfg.set(key, value)
 
-            def load(self) -> Any:
+            def load(self) -> object:
                 return application
 
         self.stdout.write(f"Casebridge on http://{config['bind']} ({config['workers']} workers)")
-        worker = _start_worker() if options["with_worker"] else None
+        worker = _start_worker() if options.flag("with_worker") else None
         try:
             Server().run()
         finally:

@@ -10,12 +10,13 @@ import signal
 import time
 import uuid
 from types import FrameType
-from typing import Any
 
 import structlog
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from casebridge.core.cli import Options
+from casebridge.core.tasks import Heartbeat
 from casebridge.integrations.relay import Relay
 from casebridge.jobs import periodic_jobs
 
@@ -35,12 +36,14 @@ class Command(BaseCommand):
             help="Leave the outbox to `casebridge relay` processes.",
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
         from django_tasks_db.management.commands.db_worker import Worker  # noqa: PLC0415 - the task worker loads only when it runs
 
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
+        worker_id = f"casebridge-{uuid.uuid4().hex[:8]}"
         tasks = Worker(
             queue_names=["*"],
             interval=0,
@@ -48,12 +51,14 @@ class Command(BaseCommand):
             backend_name="default",
             startup_delay=False,
             max_tasks=50,
-            worker_id=f"casebridge-{uuid.uuid4().hex[:8]}",
+            worker_id=worker_id,
             excluded_queue_names=[],
         )
+        heartbeat = Heartbeat(worker_id)  # the lease on the tasks it claims (core.tasks)
+        heartbeat.start()
         last_run: dict[str, float] = {}
-        relay = None if options["no_outbox"] else Relay(concurrency=4, batch=200)
-        log.info("worker_started", outbox=relay is not None)
+        relay = None if options.flag("no_outbox") else Relay(concurrency=4, batch=200)
+        log.info("worker_started", outbox=relay is not None, worker=worker_id)
         try:
             while self.running:
                 close_old_connections()
@@ -61,13 +66,14 @@ class Command(BaseCommand):
                 tasks.run()
                 work = tasks._run_tasks + (relay.deliver_due(500) if relay else 0)
                 work += self._periodic(last_run)
-                if options["once"]:
+                if options.flag("once"):
                     break
                 if not work:
-                    time.sleep(options["interval"])
+                    time.sleep(options.real("interval"))
         finally:
             if relay is not None:
                 relay.close()
+            heartbeat.stop()
         log.info("worker_stopped")
 
     def _periodic(self, last_run: dict[str, float]) -> int:

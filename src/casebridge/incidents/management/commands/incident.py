@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandParser
 
+from casebridge.accounts.models import User
 from casebridge.accounts.selectors import user_by_username
 from casebridge.cases.selectors import case_get_for
-from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json, run
 from casebridge.incidents import selectors
 from casebridge.incidents.api import incident_out
 from casebridge.incidents.models import Incident, IncidentState, Severity
@@ -42,15 +41,22 @@ class Command(BaseCommand):
             verb.add_argument("--json", action="store_true", help="Print JSON.")
 
     def handle(self, *args: object, **options: object) -> None:
-        self.actor = actor_from(options)
-        getattr(self, f"_{options['verb']}")(options)
+        self.actor: User = actor_from(options)
+        opts = Options(options)
+        verb = opts.text("verb")
+        if verb == "list":
+            self._list(opts)
+        elif verb == "show":
+            self._show(opts)
+        else:
+            self._declare(opts)
 
-    def _list(self, options: dict[str, Any]) -> None:
-        state = "" if options["state"] == "all" else options["state"]
+    def _list(self, opts: Options) -> None:
+        state = "" if opts.text("state") == "all" else opts.text("state")
         incidents = selectors.incident_list_for(
-            self.actor, state=state, severity=options["severity"]
+            self.actor, state=state, severity=opts.text("severity")
         )
-        if options["json"]:
+        if opts.flag("json"):
             print_json([incident_out(self.actor, i).dict() for i in incidents])
             return
         for i in incidents:
@@ -61,11 +67,12 @@ class Command(BaseCommand):
         if not incidents:
             self.stdout.write("no incidents")
 
-    def _show(self, options: dict[str, Any]) -> None:
-        incident = run(lambda: selectors.incident_get_for(self.actor, options["key"]))
+    def _show(self, opts: Options) -> None:
+        key = opts.text("key")
+        incident = run(lambda: selectors.incident_get_for(self.actor, key))
         out = incident_out(self.actor, incident).dict()
         timeline = selectors.timeline_of(incident)
-        if options["json"]:
+        if opts.flag("json"):
             out["timeline"] = [
                 {
                     "at": e.at,
@@ -94,25 +101,23 @@ class Command(BaseCommand):
         if links:
             self.stdout.write(f"  from {', '.join(links)}")
 
-    def _declare(self, options: dict[str, Any]) -> None:
+    def _declare(self, opts: Options) -> None:
+        owner, case, group = opts.text("owner"), opts.text("case"), opts.text("alert_group")
+
         def declare() -> Incident:
             data = Declaration(
-                title=options["title"],
-                severity=options["severity"],
-                lead=user_by_username(options["lead"], field="lead"),
-                owner=user_by_username(options["owner"], field="owner")
-                if options["owner"]
-                else None,
-                case=case_get_for(self.actor, options["case"]) if options["case"] else None,
-                group=alert_group_get_for(self.actor, options["alert_group"])
-                if options["alert_group"]
-                else None,
-                summary=options["summary"],
+                title=opts.text("title"),
+                severity=opts.text("severity"),
+                lead=user_by_username(opts.text("lead"), field="lead"),
+                owner=user_by_username(owner, field="owner") if owner else None,
+                case=case_get_for(self.actor, case) if case else None,
+                group=alert_group_get_for(self.actor, group) if group else None,
+                summary=opts.text("summary"),
             )
             return incident_declare(actor=self.actor, data=data)
 
         incident = run(declare)
-        if options["json"]:
+        if opts.flag("json"):
             print_json(incident_out(self.actor, incident).dict())
             return
         self._print(incident)

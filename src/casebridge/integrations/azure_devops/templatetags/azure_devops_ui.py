@@ -3,18 +3,17 @@ state, open sync conflicts) and the pull requests that name it, on the work item
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 
 from casebridge.integrations.azure_devops.models import WorkItemLink
 from casebridge.integrations.delivery.models import PullRequestLink
+from casebridge.workitems.models import WorkItem
 
 register = template.Library()
 
 
 @register.inclusion_tag("azure_devops/_panel.html")
-def azure_devops_panel(item: Any) -> dict[str, Any]:
+def azure_devops_panel(item: WorkItem) -> dict[str, object]:
 
     link = WorkItemLink.objects.select_related("connection").filter(work_item=item).first()
     conflicts = list(link.conflicts.filter(resolved_at__isnull=True)) if link else []

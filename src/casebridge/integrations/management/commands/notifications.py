@@ -3,11 +3,10 @@ and what they watch (acting as --as USER, who sees only their own)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.accounts.models import User
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json, run
 from casebridge.core.text import plural
 from casebridge.integrations import notifications, watching
 from casebridge.integrations.models import WatchSubject
@@ -39,20 +38,30 @@ class Command(BaseCommand):
                 add_actor_argument(parser_of)
             parser_of.add_argument("--json", action="store_true", help="Print JSON.")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        verb = options["verb"]
-        self.actor = None if verb == "digest" else actor_from(options)
-        getattr(self, f"_{verb}")(options)
+    def handle(self, *args: object, **options: object) -> None:
+        opts = Options(options)
+        verb = opts.text("verb")
+        if verb == "digest":
+            self._digest(opts)
+            return
+        actor: User = actor_from(options)
+        if verb == "list":
+            self._list(actor, opts)
+        elif verb == "read":
+            self._read(actor, opts)
+        elif verb in ("watch", "unwatch"):
+            self._watch(actor, opts, on=verb == "watch")
+        else:
+            self._watches(actor, opts)
 
-    def _list(self, options: dict[str, Any]) -> None:
-        if not 1 <= options["limit"] <= 500:
+    def _list(self, actor: User, opts: Options) -> None:
+        limit = opts.number("limit")
+        if not 1 <= limit <= 500:
             raise CommandError("--limit: between 1 and 500.", returncode=2)
         notes = list(
-            notifications.notifications_for(self.actor, unread_only=options["unread"])[
-                : options["limit"]
-            ]
+            notifications.notifications_for(actor, unread_only=opts.flag("unread"))[:limit]
         )
-        if options["json"]:
+        if opts.flag("json"):
             print_json(
                 [
                     {
@@ -74,32 +83,27 @@ class Command(BaseCommand):
         if not notes:
             self.stdout.write("no notifications")
 
-    def _read(self, options: dict[str, Any]) -> None:
-        if options["all"] == bool(options["ids"]):
+    def _read(self, actor: User, opts: Options) -> None:
+        every, given = opts.flag("all"), opts.numbers("ids")
+        if every == bool(given):
             raise CommandError("Give notification ids or --all (not both).", returncode=2)
-        ids = None if options["all"] else options["ids"]
-        count = notifications.notifications_mark_read(viewer=self.actor, ids=ids)
-        self._say(options, {"marked": count}, f"{plural(count, 'notification')} marked read")
+        count = notifications.notifications_mark_read(viewer=actor, ids=None if every else given)
+        self._say(opts, {"marked": count}, f"{plural(count, 'notification')} marked read")
 
-    def _watch(self, options: dict[str, Any], on: bool = True) -> None:
+    def _watch(self, actor: User, opts: Options, *, on: bool) -> None:
+        key = opts.text("key")
         changed = run(
             lambda: watching.watch_set(
-                actor=self.actor,
-                subject_type=options["subject_type"],
-                key=options["key"][:64],
-                watching=on,
+                actor=actor, subject_type=opts.text("subject_type"), key=key[:64], watching=on
             )
         )
-        key = options["key"].upper()
+        key = key.upper()
         text = ("watching " if on else "not watching ") + key + ("" if changed else " (already)")
-        self._say(options, {"key": key, "watching": on, "changed": changed}, text)
+        self._say(opts, {"key": key, "watching": on, "changed": changed}, text)
 
-    def _unwatch(self, options: dict[str, Any]) -> None:
-        self._watch(options, on=False)
-
-    def _watches(self, options: dict[str, Any]) -> None:
-        found = watching.watched_by(self.actor)
-        if options["json"]:
+    def _watches(self, actor: User, opts: Options) -> None:
+        found = watching.watched_by(actor)
+        if opts.flag("json"):
             print_json([{"subject_type": t, "key": k} for t, k in found])
             return
         for subject_type, key in found:
@@ -107,12 +111,12 @@ class Command(BaseCommand):
         if not found:
             self.stdout.write("watching nothing")
 
-    def _digest(self, options: dict[str, Any]) -> None:
-        count = notifications.digests_send(limit=options["limit"])
-        self._say(options, {"digests": count}, f"{plural(count, 'digest')} written")
+    def _digest(self, opts: Options) -> None:
+        count = notifications.digests_send(limit=opts.number("limit"))
+        self._say(opts, {"digests": count}, f"{plural(count, 'digest')} written")
 
-    def _say(self, options: dict[str, Any], data: dict[str, Any], text: str) -> None:
-        if options["json"]:
+    def _say(self, opts: Options, data: dict[str, object], text: str) -> None:
+        if opts.flag("json"):
             print_json(data)
         else:
             self.stdout.write(text)

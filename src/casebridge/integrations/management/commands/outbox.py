@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import get_args
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.accounts.models import User
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json, run
 from casebridge.integrations import selectors, services
 from casebridge.integrations.models import OutboxMessage
 from casebridge.integrations.schemas import OutboxMessageOut, StateFilter
@@ -37,22 +38,29 @@ class Command(BaseCommand):
             verb.add_argument("--json", action="store_true", help="Print JSON.")
 
     def handle(self, *args: object, **options: object) -> None:
-        self.actor = actor_from(options)
-        getattr(self, f"_{options['verb']}")(options)
+        self.actor: User = actor_from(options)
+        opts = Options(options)
+        verb = opts.text("verb")
+        if verb == "list":
+            self._list(opts)
+        elif verb == "retry":
+            self._retry(opts)
+        else:
+            self._discard(opts)
 
-    def _list(self, options: dict[str, Any]) -> None:
-        state = "" if options["state"] == "all" else options["state"]
+    def _list(self, opts: Options) -> None:
+        state = "" if opts.text("state") == "all" else opts.text("state")
         found = run(
             lambda: selectors.outbox_list_for(
                 self.actor,
                 state=state,
-                destination=options["destination"],
-                topic=options["topic"],
-                limit=options["limit"],
+                destination=opts.text("destination"),
+                topic=opts.text("topic"),
+                limit=opts.number("limit"),
             )
         )
         names = selectors.destination_names()
-        if options["json"]:
+        if opts.flag("json"):
             print_json([OutboxMessageOut.of(m, names).dict() for m in found])
             return
         for m in found:
@@ -62,31 +70,31 @@ class Command(BaseCommand):
                 f"{m.last_error[:70]}"
             )
         if not found:
-            self.stdout.write(f"no {options['state'].replace('_', ' ')} messages")
+            self.stdout.write(f"no {opts.text('state').replace('_', ' ')} messages")
 
     def _each(self, change: Callable[..., OutboxMessage], message_id: int) -> int:
         message = run(lambda: selectors.outbox_get_for(self.actor, message_id))
         return run(lambda: change(actor=self.actor, message=message)).pk
 
-    def _retry(self, options: dict[str, Any]) -> None:
-        if options["all_dead"] == bool(options["ids"]):
+    def _retry(self, opts: Options) -> None:
+        if opts.flag("all_dead") == bool(opts.numbers("ids")):
             raise CommandError("Give message ids or --all-dead (not both).", returncode=2)
-        if options["all_dead"]:
-            destination = selectors.address_of(options["destination"])
+        if opts.flag("all_dead"):
+            destination = selectors.address_of(opts.text("destination"))
             count = run(
                 lambda: services.outbox_retry_dead(actor=self.actor, destination=destination)
             )
-            self._say(options, {"retried": count}, f"{count} dead letters queued again")
+            self._say(opts, {"retried": count}, f"{count} dead letters queued again")
             return
-        done = [self._each(services.outbox_retry, m) for m in options["ids"]]
-        self._say(options, {"retried": done}, f"queued again: {', '.join(map(str, done))}")
+        done = [self._each(services.outbox_retry, m) for m in opts.numbers("ids")]
+        self._say(opts, {"retried": done}, f"queued again: {', '.join(map(str, done))}")
 
-    def _discard(self, options: dict[str, Any]) -> None:
-        done = [self._each(services.outbox_discard, m) for m in options["ids"]]
-        self._say(options, {"discarded": done}, f"discarded: {', '.join(map(str, done))}")
+    def _discard(self, opts: Options) -> None:
+        done = [self._each(services.outbox_discard, m) for m in opts.numbers("ids")]
+        self._say(opts, {"discarded": done}, f"discarded: {', '.join(map(str, done))}")
 
-    def _say(self, options: dict[str, Any], data: dict[str, Any], text: str) -> None:
-        if options["json"]:
+    def _say(self, opts: Options, data: dict[str, object], text: str) -> None:
+        if opts.flag("json"):
             print_json(data)
         else:
             self.stdout.write(text)

@@ -6,11 +6,11 @@ import os
 import signal
 import threading
 from types import FrameType
-from typing import Any
 
 import structlog
 from django.core.management.base import BaseCommand, CommandParser
 
+from casebridge.core.cli import Options
 from casebridge.integrations.relay import Relay
 
 log = structlog.get_logger("casebridge.relay")
@@ -40,7 +40,8 @@ class Command(BaseCommand):
             "--poll", type=float, default=0.2, help="Seconds between looks when idle."
         )
 
-    def handle(self, *args: Any, **options: Any) -> None:
+    def handle(self, *args: object, **options: object) -> None:
+        opts = Options(options)
         stop = threading.Event()
 
         def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -49,14 +50,15 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        concurrency, batch = opts.number("concurrency"), opts.number("batch")
         relay = Relay(
-            concurrency=max(1, options["concurrency"]),
-            batch=options["batch"],
-            lease_seconds=options["lease"],
-            poll_seconds=options["poll"],
+            concurrency=max(1, concurrency),
+            batch=batch,
+            lease_seconds=opts.real_or_none("lease"),
+            poll_seconds=opts.real("poll"),
         )
-        log.info("relay_started", concurrency=options["concurrency"], batch=options["batch"])
-        self.stdout.write(f"relay {os.getpid()} ready: {options['concurrency']} threads")
+        log.info("relay_started", concurrency=concurrency, batch=batch)
+        self.stdout.write(f"relay {os.getpid()} ready: {concurrency} threads")
         self.stdout.flush()
         try:
             handled = relay.run(stop)

@@ -4,11 +4,11 @@ destinations and their routes. Acts as --as USER (an administrator)."""
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.accounts.models import User
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json, run
 from casebridge.integrations import selectors
 from casebridge.integrations.models import WebhookKind
 from casebridge.integrations.notices import SEVERITIES
@@ -56,22 +56,35 @@ class Command(BaseCommand):
             verb.add_argument("--json", action="store_true", help="Print JSON.")
 
     def handle(self, *args: object, **options: object) -> None:
-        self.actor = actor_from(options)
-        getattr(self, f"_{options['verb']}")(options)
+        self.actor: User = actor_from(options)
+        opts = Options(options)
+        verb = opts.text("verb")
+        if verb == "add":
+            self._add(opts)
+        elif verb == "list":
+            self._list(opts)
+        elif verb == "remove":
+            self._remove(opts)
+        elif verb == "test":
+            self._test(opts)
+        elif verb == "route":
+            self._route(opts)
+        else:
+            self._unroute(opts)
 
-    def _add(self, options: dict[str, Any]) -> None:
-        url = sys.stdin.readline().strip() if options["url_stdin"] else options["url"]
+    def _add(self, opts: Options) -> None:
+        url = sys.stdin.readline().strip() if opts.flag("url_stdin") else opts.text("url")
         destination, secret = run(
             lambda: services.webhook_destination_create(
                 actor=self.actor,
-                kind=options["kind"],
-                name=options["name"],
+                kind=opts.text("kind"),
+                name=opts.text("name"),
                 url=url,
-                slug=options["slug"],
+                slug=opts.text("slug"),
             )
         )
         out = WebhookOut.of(selectors.webhook_get_for(self.actor, destination.slug)).dict()
-        if options["json"]:
+        if opts.flag("json"):
             print_json({**out, "signing_secret": secret or None})
             return
         self.stdout.write(f"added {destination.slug} ({destination.kind}, {destination.url_hint})")
@@ -81,9 +94,9 @@ class Command(BaseCommand):
             f"route events to it: casebridge webhook route {destination.slug} --topic ..."
         )
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, opts: Options) -> None:
         found = run(lambda: selectors.webhook_list_for(self.actor))
-        if options["json"]:
+        if opts.flag("json"):
             print_json([WebhookOut.of(d).dict() for d in found])
             return
         for d in found:
@@ -102,50 +115,50 @@ class Command(BaseCommand):
         if not found:
             self.stdout.write("no webhooks")
 
-    def _remove(self, options: dict[str, Any]) -> None:
-        destination = run(lambda: selectors.webhook_get_for(self.actor, options["slug"]))
+    def _remove(self, opts: Options) -> None:
+        destination = run(lambda: selectors.webhook_get_for(self.actor, opts.text("slug")))
         count = run(
             lambda: services.webhook_destination_remove(actor=self.actor, destination=destination)
         )
-        if options["json"]:
-            print_json({"removed": options["slug"], "discarded": count})
+        if opts.flag("json"):
+            print_json({"removed": opts.text("slug"), "discarded": count})
         else:
-            self.stdout.write(f"removed {options['slug']} ({count} waiting deliveries discarded)")
+            self.stdout.write(f"removed {opts.text('slug')} ({count} waiting deliveries discarded)")
 
-    def _test(self, options: dict[str, Any]) -> None:
-        destination = run(lambda: selectors.webhook_get_for(self.actor, options["slug"]))
+    def _test(self, opts: Options) -> None:
+        destination = run(lambda: selectors.webhook_get_for(self.actor, opts.text("slug")))
         result = run(lambda: services.webhook_test(actor=self.actor, destination=destination))
-        if options["json"]:
+        if opts.flag("json"):
             print_json({"ok": result.ok, "status": result.status, "detail": result.detail})
         else:
             self.stdout.write(f"{'delivered' if result.ok else 'failed'}: {result.detail}")
         if not result.ok:
-            raise CommandError(f"the test to {options['slug']} failed", returncode=1)
+            raise CommandError(f"the test to {opts.text('slug')} failed", returncode=1)
 
-    def _route(self, options: dict[str, Any]) -> None:
-        destination = run(lambda: selectors.webhook_get_for(self.actor, options["slug"]))
+    def _route(self, opts: Options) -> None:
+        destination = run(lambda: selectors.webhook_get_for(self.actor, opts.text("slug")))
         route = run(
             lambda: services.webhook_route_add(
                 actor=self.actor,
                 destination=destination,
-                topic=options["topic"],
-                services=options["service"],
-                teams=options["team"],
-                severities=options["severity"],
+                topic=opts.text("topic"),
+                services=opts.texts("service"),
+                teams=opts.texts("team"),
+                severities=opts.texts("severity"),
             )
         )
-        if options["json"]:
+        if opts.flag("json"):
             print_json(RouteOut.of(route).dict())
         else:
             self.stdout.write(f"route {route.pk}: {route.topic} -> {destination.slug}")
 
-    def _unroute(self, options: dict[str, Any]) -> None:
-        destination = run(lambda: selectors.webhook_get_for(self.actor, options["slug"]))
+    def _unroute(self, opts: Options) -> None:
+        destination = run(lambda: selectors.webhook_get_for(self.actor, opts.text("slug")))
         route = run(
-            lambda: selectors.webhook_route_get_for(self.actor, destination, options["route"])
+            lambda: selectors.webhook_route_get_for(self.actor, destination, opts.number("route"))
         )
         run(lambda: services.webhook_route_remove(actor=self.actor, route=route))
-        if options["json"]:
-            print_json({"removed": options["route"]})
+        if opts.flag("json"):
+            print_json({"removed": opts.number("route")})
         else:
-            self.stdout.write(f"route {options['route']} removed")
+            self.stdout.write(f"route {opts.number('route')} removed")

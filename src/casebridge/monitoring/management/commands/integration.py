@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TypedDict
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebridge.catalog.models import Environment
 from casebridge.catalog.selectors import service_by_slug
-from casebridge.core.cli import print_json, run
+from casebridge.core.cli import Options, print_json, run
 from casebridge.core.text import plural
 from casebridge.monitoring import services, worker
 from casebridge.monitoring.intake import signature_header
 from casebridge.monitoring.models import Integration, IntegrationKind, Payload, PayloadState
+
+
+class IntegrationRow(TypedDict):
+    slug: str
+    name: str
+    kind: str
+    auth: str
+    url: str
+    service: str
+    environment: str
+    signature_header: str
+    max_body_bytes: int
+    rate_limit_per_minute: int
+    enabled: bool
+
+
+class PayloadRow(TypedDict):
+    id: int
+    integration: str
+    received_at: datetime
+    alerts: int
+    state: str
+    attempts: int
+    error: str
 
 
 class Command(BaseCommand):
@@ -49,27 +74,38 @@ class Command(BaseCommand):
         sub.add_parser("process", help="Fold and sync until nothing is due (the worker does it).")
 
     def handle(self, *args: object, **options: object) -> None:
-        getattr(self, f"_{options['verb']}")(options)
+        opts = Options(options)
+        verb = opts.text("verb")
+        if verb == "create":
+            self._create(opts)
+        elif verb == "list":
+            self._list(opts)
+        elif verb == "payloads":
+            self._payloads(opts)
+        elif verb == "retry":
+            self._retry(opts)
+        else:
+            self._process()
 
-    def _create(self, options: dict[str, Any]) -> None:
-        service = run(lambda: service_by_slug(options["service"]))
+    def _create(self, opts: Options) -> None:
+        service = run(lambda: service_by_slug(opts.text("service")))
         integration, secret = run(
             lambda: services.integration_create(
                 actor=None,
-                kind=options["kind"],
-                name=options["name"],
-                slug=options["slug"],
+                kind=opts.text("kind"),
+                name=opts.text("name"),
+                slug=opts.text("slug"),
                 service=service,
-                environment=options["environment"],
-                auth=options["auth"],
-                signature_header=options["signature_header"],
-                timestamp_header=options["timestamp_header"],
-                max_body_bytes=options["max_bytes"],
-                rate_limit_per_minute=options["rate_limit"],
+                environment=opts.text("environment"),
+                auth=opts.text("auth"),
+                signature_header=opts.text("signature_header"),
+                timestamp_header=opts.text("timestamp_header"),
+                max_body_bytes=opts.number("max_bytes"),
+                rate_limit_per_minute=opts.number("rate_limit"),
             )
         )
         row = _row(integration)
-        if options["json"]:
+        if opts.flag("json"):
             print_json({**row, "secret": secret})
             return
         self.stdout.write(f"created {integration.slug}: POST {row['url']}")
@@ -79,9 +115,9 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"bearer token (shown once, store it now): {secret}")
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, opts: Options) -> None:
         rows = [_row(i) for i in Integration.objects.select_related("service").order_by("name")]
-        if options["json"]:
+        if opts.flag("json"):
             print_json(rows)
             return
         for row in rows:
@@ -91,11 +127,12 @@ class Command(BaseCommand):
                 f"{row['rate_limit_per_minute']:>6}/min {row['max_body_bytes']:>9} B{state}"
             )
 
-    def _payloads(self, options: dict[str, Any]) -> None:
+    def _payloads(self, opts: Options) -> None:
         payloads = Payload.objects.select_related("integration").defer("body").order_by("-id")
-        if options["state"] != "all":
-            payloads = payloads.filter(state=options["state"])
-        rows: list[dict[str, Any]] = [
+        state = opts.text("state")
+        if state != "all":
+            payloads = payloads.filter(state=state)
+        rows: list[PayloadRow] = [
             {
                 "id": p.pk,
                 "integration": p.integration.slug,
@@ -105,9 +142,9 @@ class Command(BaseCommand):
                 "attempts": p.attempts,
                 "error": p.error,
             }
-            for p in payloads[: options["limit"]]
+            for p in payloads[: opts.number("limit")]
         ]
-        if options["json"]:
+        if opts.flag("json"):
             print_json(rows)
             return
         for row in rows:
@@ -117,18 +154,19 @@ class Command(BaseCommand):
                 f"{row['error'][:80]}"
             )
 
-    def _retry(self, options: dict[str, Any]) -> None:
-        payload = Payload.objects.filter(pk=options["payload"]).first()
+    def _retry(self, opts: Options) -> None:
+        pk = opts.number("payload")
+        payload = Payload.objects.filter(pk=pk).first()
         if payload is None:
-            raise CommandError(f"no payload {options['payload']}", returncode=2)
+            raise CommandError(f"no payload {pk}", returncode=2)
         run(lambda: services.payload_retry(actor=None, payload=payload))
         self.stdout.write(f"payload {payload.pk} queued again")
 
-    def _process(self, options: dict[str, Any]) -> None:
+    def _process(self) -> None:
         self.stdout.write(f"processed {worker.intake_drain()} alerts and groups")
 
 
-def _row(integration: Integration) -> dict[str, Any]:
+def _row(integration: Integration) -> IntegrationRow:
     return {
         "slug": integration.slug,
         "name": integration.name,

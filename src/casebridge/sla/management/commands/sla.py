@@ -13,7 +13,7 @@ from casebridge.accounts.models import Organisation
 from casebridge.cases.selectors import case_get_for
 from casebridge.core.cli import actor_from, add_actor_argument, run
 from casebridge.core.text import plural
-from casebridge.sla import configuration, selectors
+from casebridge.sla import calendars, policies, selectors
 from casebridge.sla.clocks import KIND_LABELS, Kind
 from casebridge.sla.schemas import CalendarOut, PolicyOut
 
@@ -161,9 +161,7 @@ class Command(BaseCommand):
 
     def _calendar_create(self, options: dict[str, Any]) -> None:
         values = self._calendar_values(options)
-        c = run(
-            lambda: configuration.calendar_create(actor=self.actor, slug=options["slug"], **values)
-        )
+        c = run(lambda: calendars.calendar_create(actor=self.actor, slug=options["slug"], **values))
         self._print(CalendarOut.of(c).dict(), f"created calendar {c.slug}")
 
     def _calendar_update(self, options: dict[str, Any]) -> None:
@@ -171,14 +169,12 @@ class Command(BaseCommand):
         changes = self._calendar_values(options)
         if not changes:
             raise CommandError("Nothing to change: give at least one option.", returncode=2)
-        c = run(
-            lambda: configuration.calendar_update(actor=self.actor, calendar=c, changes=changes)
-        )
+        c = run(lambda: calendars.calendar_update(actor=self.actor, calendar=c, changes=changes))
         self._print(CalendarOut.of(c).dict(), f"updated calendar {c.slug}")
 
     def _calendar_delete(self, options: dict[str, Any]) -> None:
         c = run(lambda: selectors.calendar_get_for(self.actor, options["slug"]))
-        run(lambda: configuration.calendar_delete(actor=self.actor, calendar=c))
+        run(lambda: calendars.calendar_delete(actor=self.actor, calendar=c))
         self._print({"deleted": options["slug"]}, f"deleted calendar {options['slug']}")
 
     # --- policies -------------------------------------------------------------------------------
@@ -239,9 +235,7 @@ class Command(BaseCommand):
 
     def _policy_create(self, options: dict[str, Any]) -> None:
         values = self._policy_values(options)
-        p = run(
-            lambda: configuration.policy_create(actor=self.actor, slug=options["slug"], **values)
-        )
+        p = run(lambda: policies.policy_create(actor=self.actor, slug=options["slug"], **values))
         self._print(PolicyOut.of(p).dict(), f"created policy {p.slug}: {self._policy_line(p)}")
 
     def _policy_update(self, options: dict[str, Any]) -> None:
@@ -249,18 +243,16 @@ class Command(BaseCommand):
         changes = self._policy_values(options)
         if not changes:
             raise CommandError("Nothing to change: give at least one option.", returncode=2)
-        p = run(lambda: configuration.policy_update(actor=self.actor, policy=p, changes=changes))
+        p = run(lambda: policies.policy_update(actor=self.actor, policy=p, changes=changes))
         self._print(PolicyOut.of(p).dict(), f"updated policy {p.slug}")
 
     def _policy_delete(self, options: dict[str, Any]) -> None:
         p = run(lambda: selectors.policy_get_for(self.actor, options["slug"]))
-        run(lambda: configuration.policy_delete(actor=self.actor, policy=p))
+        run(lambda: policies.policy_delete(actor=self.actor, policy=p))
         self._print({"deleted": options["slug"]}, f"deleted policy {options['slug']}")
 
     def _policy_order(self, options: dict[str, Any]) -> None:
-        found = run(
-            lambda: configuration.policies_reorder(actor=self.actor, slugs=options["slugs"])
-        )
+        found = run(lambda: policies.policies_reorder(actor=self.actor, slugs=options["slugs"]))
         self._print(
             [PolicyOut.of(p).dict() for p in found],
             "\n".join(self._policy_line(p) for p in found),
@@ -273,7 +265,7 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"No organisation '{options['organisation']}'.", returncode=2)
         run(
-            lambda: configuration.contract_tier_set(
+            lambda: policies.contract_tier_set(
                 actor=self.actor, organisation=org, tier=options["tier"]
             )
         )

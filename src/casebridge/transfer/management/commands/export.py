@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from datetime import datetime, time
 from pathlib import Path
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from casebridge.core.cli import Options
 from casebridge.transfer.jsonl import export_lines
 
 
@@ -39,9 +39,10 @@ class Command(BaseCommand):
         parser.add_argument("--since", default="", help="only what changed since this date")
         parser.add_argument("--output", "-o", type=Path, help="write here instead of stdout")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        since = since_value(options["since"]) if options["since"] else None
-        target = options["output"]
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
+        since = since_value(options.text("since")) if options.text("since") else None
+        target = options.path_or_none("output")
         count = 0
         if target is not None:
             partial = target.with_name(target.name + ".partial")

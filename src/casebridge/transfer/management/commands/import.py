@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
+from casebridge.core.cli import Options, actor_from, add_actor_argument, print_json, run
 from casebridge.transfer.csvcases import CASE_COLUMNS, import_cases_csv, parse_mapping
 from casebridge.transfer.jsonl import import_lines
 
@@ -35,25 +34,28 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         add_actor_argument(parser)
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        name = options["file"]
+    def handle(self, *args: object, **raw: object) -> None:
+        options = Options(raw)
+        name = options.text("file")
         if name != "-" and not Path(name).is_file():
             raise CommandError(f"file: no file '{name}'", returncode=2)
         handle = sys.stdin if name == "-" else Path(name).open(encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
         with handle:
-            if options["format"] == "csv":
-                mapping = run(lambda: parse_mapping(options["map"]))
+            if options.text("format") == "csv":
+                mapping = run(lambda: parse_mapping(options.texts("map")))
                 actor = actor_from(options)
                 result = run(lambda: import_cases_csv(handle, mapping=mapping, actor=actor))
-                data: dict[str, Any] = {"created": {"case": len(result)}, "keys": result}
+                counts: dict[str, dict[str, int]] = {"created": {"case": len(result)}}
+                data: dict[str, object] = {**counts, "keys": result}
             else:
                 done = run(lambda: import_lines(handle))
-                data = {"created": done.created, "unchanged": done.unchanged}
-        if options["json"]:
+                counts = {"created": done.created, "unchanged": done.unchanged}
+                data = {**counts}
+        if options.flag("json"):
             print_json(data)
             return
-        created = ", ".join(f"{n} {kind}" for kind, n in data["created"].items())
-        unchanged = ", ".join(f"{n} {kind}" for kind, n in data.get("unchanged", {}).items())
+        created = ", ".join(f"{n} {kind}" for kind, n in counts["created"].items())
+        unchanged = ", ".join(f"{n} {kind}" for kind, n in counts.get("unchanged", {}).items())
         self.stdout.write(
             f"Imported: {created}." + (f" Already there: {unchanged}." if unchanged else "")
         )

@@ -12,16 +12,17 @@ give the name of the environment variable holding it (``--pat-env``), or pipe it
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TypedDict, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from casebridge.core.actors import SYSTEM
 from casebridge.core.cli import actor_from, add_actor_argument, print_json, run
 from casebridge.integrations.azure_devops import conflicts, selectors, services
 from casebridge.integrations.azure_devops.clients import token_of, verify
 from casebridge.integrations.azure_devops.existing import work_item_import, work_item_link_existing
 from casebridge.integrations.azure_devops.models import Connection, WorkItemLink
-from casebridge.integrations.azure_devops.processes import CATEGORIES, PROCESSES
+from casebridge.integrations.azure_devops.processes import CATEGORIES, PROCESSES, CategoryMapping
 from casebridge.integrations.azure_devops.reconcile import reconcile
 from casebridge.integrations.azure_devops.schemas import ConflictOut, ConnectionOut, link_out
 from casebridge.integrations.delivery.processing import process_pending
@@ -38,10 +39,37 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
-class _Operator:
-    """The operator at the server's shell reads every conflict."""
+class Options(TypedDict, total=False):
+    """What the subcommands' arguments parse to."""
 
-    is_external = False
+    verb: str
+    json: bool
+    slug: str
+    name: str
+    url: str
+    project: str
+    pat_env: str
+    pat_stdin: bool
+    team: str
+    category: str
+    process: str
+    area_path: str
+    iteration_path: str
+    type: str
+    types: list[str]
+    state: list[str]
+    from_ado: list[str]
+    field: list[str]
+    iteration: list[str]
+    reset: bool
+    check: bool
+    workers: int
+    which: str
+    id: int
+    resolution: str
+    note: str
+    ref: str
+    key: str
 
 
 class Command(BaseCommand):
@@ -68,7 +96,12 @@ class Command(BaseCommand):
         connect.add_argument("--area-path", default="")
         connect.add_argument("--iteration-path", default="")
         connect.add_argument(
-            "--type", action="append", default=[], metavar="CATEGORY=TYPE", help="Repeatable."
+            "--type",
+            dest="types",
+            action="append",
+            default=[],
+            metavar="CATEGORY=TYPE",
+            help="Repeatable.",
         )
         sub.add_parser("list", help="List the connections.")
         show = sub.add_parser("show", help="Show a connection and its mapping.")
@@ -86,6 +119,13 @@ class Command(BaseCommand):
         mapping.add_argument(
             "--field", action="append", default=[], metavar="FIELD=REFERENCE", help="Repeatable."
         )
+        mapping.add_argument(
+            "--iteration",
+            action="append",
+            default=[],
+            metavar="PATH=TEAM/SPRINT",
+            help="Repeatable; the connection's (every category). PATH= means no sprint.",
+        )
         mapping.add_argument("--reset", action="store_true", help="Back to the defaults.")
         status = sub.add_parser("status", help="The door's backlog, the watermark, last errors.")
         status.add_argument("slug")
@@ -96,7 +136,9 @@ class Command(BaseCommand):
             "--workers", type=int, default=1, help="Items pushed at once (the initial mirror)."
         )
         conflicts = sub.add_parser("conflicts", help="Sync conflicts (open by default).")
-        conflicts.add_argument("--state", default="open", choices=["open", "resolved", "all"])
+        conflicts.add_argument(
+            "--state", dest="which", default="open", choices=["open", "resolved", "all"]
+        )
         resolve = sub.add_parser("resolve", help="Resolve a sync conflict (RTE).")
         resolve.add_argument("id", type=int)
         resolve.add_argument("resolution", choices=["ours", "retry"])
@@ -116,7 +158,7 @@ class Command(BaseCommand):
         self.actor = actor_from(options)
         getattr(self, f"_{options['verb']}")(options)
 
-    def _connect(self, options: dict[str, Any]) -> None:
+    def _connect(self, options: Options) -> None:
         pat = sys.stdin.readline().strip() if options["pat_stdin"] else ""
         team = run(lambda: selectors.team_by_slug(options["team"]))
         connection, secret = run(
@@ -133,7 +175,7 @@ class Command(BaseCommand):
                 process=options["process"],
                 area_path=options["area_path"],
                 iteration_path=options["iteration_path"],
-                types=_pairs(options["type"], "--type"),
+                types=_pairs(options["types"], "--type"),
             )
         )
         out = ConnectionOut.of(connection)
@@ -147,7 +189,7 @@ class Command(BaseCommand):
         self.stdout.write(f"service hooks: POST {out.hook_url} with basic authentication")
         self.stdout.write(f"hook password (shown once, store it now): {secret}")
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, options: Options) -> None:
         rows = [ConnectionOut.of(c) for c in run(lambda: selectors.connection_list_for(self.actor))]
         if options["json"]:
             print_json([row.dict() for row in rows])
@@ -160,7 +202,7 @@ class Command(BaseCommand):
                 f"{row.scope}  token {row.token}{'' if row.enabled else '  (disabled)'}"
             )
 
-    def _show(self, options: dict[str, Any]) -> None:
+    def _show(self, options: Options) -> None:
         status = run(lambda: selectors.connection_status_for(self.actor, options["slug"]))
         out = ConnectionOut.of(status.connection, status)
         if options["json"]:
@@ -174,7 +216,8 @@ class Command(BaseCommand):
         for category, mapping in out.mapping.items():
             self._mapping(category, mapping)
 
-    def _mapping(self, category: str, mapping: dict[str, Any]) -> None:
+    def _mapping(self, category: str, given: object) -> None:
+        mapping = cast("CategoryMapping", given)
         self.stdout.write(f"  {category} -> {mapping['type']}")
         for ours, theirs in mapping["to_ado"].items():
             self.stdout.write(f"    {ours:<22} -> {theirs}")
@@ -183,7 +226,7 @@ class Command(BaseCommand):
         for name, reference in mapping["fields"].items():
             self.stdout.write(f"    field {name:<16} -> {reference or '(in the description)'}")
 
-    def _map(self, options: dict[str, Any]) -> None:
+    def _map(self, options: Options) -> None:
         connection = run(lambda: selectors.connection_get_for(self.actor, options["slug"]))
         connection = run(
             lambda: services.connection_map(
@@ -194,6 +237,7 @@ class Command(BaseCommand):
                 to_ado=_pairs(options["state"], "--state"),
                 from_ado=_pairs(options["from_ado"], "--from-ado"),
                 fields=_pairs(options["field"], "--field"),
+                iterations=_pairs(options["iteration"], "--iteration"),
                 reset=options["reset"],
             )
         )
@@ -203,10 +247,10 @@ class Command(BaseCommand):
             return
         self._mapping(options["category"], mapping)
 
-    def _status(self, options: dict[str, Any]) -> None:
+    def _status(self, options: Options) -> None:
         status = run(lambda: selectors.connection_status_for(self.actor, options["slug"]))
         connection = status.connection
-        row: dict[str, Any] = {
+        row: dict[str, object] = {
             "slug": connection.slug,
             "enabled": connection.enabled,
             "pending_hooks": status.pending_hooks,
@@ -230,10 +274,11 @@ class Command(BaseCommand):
             print_json(row)
             return
         for key, value in row.items():
-            shown = "ok, acting as " + value["acting_as"] if key == "check" else value
+            check = value if isinstance(value, dict) else {}
+            shown = f"ok, acting as {check.get('acting_as')}" if key == "check" else value
             self.stdout.write(f"{key:<16} {'-' if value in (None, '') else shown}")
 
-    def _sync(self, options: dict[str, Any]) -> None:
+    def _sync(self, options: Options) -> None:
 
         if options["slug"]:
             chosen = [run(lambda: selectors.connection_get_for(self.actor, options["slug"]))]
@@ -257,11 +302,11 @@ class Command(BaseCommand):
         if any(r.errors for r in results):
             raise CommandError("some items did not sync (see above)", returncode=1)
 
-    def _conflicts(self, options: dict[str, Any]) -> None:
+    def _conflicts(self, options: Options) -> None:
 
         rows = [
             ConflictOut.of(c)
-            for c in run(lambda: conflicts.conflict_list_for(self.actor, state=options["state"]))
+            for c in run(lambda: conflicts.conflict_list_for(self.actor, state=options["which"]))
         ]
         if options["json"]:
             print_json([row.dict() for row in rows])
@@ -276,9 +321,9 @@ class Command(BaseCommand):
             for reason in row.reasons:
                 self.stdout.write(f"         - {reason['message']}")
 
-    def _resolve(self, options: dict[str, Any]) -> None:
+    def _resolve(self, options: Options) -> None:
 
-        conflict = run(lambda: conflicts.conflict_get_for(self.actor or _Operator(), options["id"]))
+        conflict = run(lambda: conflicts.conflict_get_for(self.actor or SYSTEM, options["id"]))
         done = run(
             lambda: conflicts.conflict_resolve(
                 actor=self.actor,
@@ -293,7 +338,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"conflict {out.id} resolved: {out.resolution}")
 
-    def _import(self, options: dict[str, Any]) -> None:
+    def _import(self, options: Options) -> None:
 
         connection = Connection.objects.filter(slug=options["slug"]).first()
         if connection is None:
@@ -312,7 +357,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"imported #{out.ado_id} as {out.work_item} ({item.status})")
 
-    def _link(self, options: dict[str, Any]) -> None:
+    def _link(self, options: Options) -> None:
 
         item = WorkItem.objects.filter(key=options["key"].strip().upper()).first()
         if item is None:

@@ -3,7 +3,7 @@ Azure Pipelines, Azure Repos, GitHub and generic deployment events, and what the
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -30,7 +30,34 @@ HOW = {
 }
 
 
-def _row(source: DeliverySource) -> dict[str, Any]:
+class Options(TypedDict, total=False):
+    """What the subcommands' arguments parse to."""
+
+    verb: str
+    json: bool
+    kind: str
+    name: str
+    slug: str
+    max_bytes: int
+    rate_limit: int
+    tolerance: int
+    state: str
+    limit: int
+
+
+class SourceRow(TypedDict):
+    kind: str
+    slug: str
+    name: str
+    url: str
+    secret_hint: str
+    max_body_bytes: int
+    rate_limit_per_minute: int
+    tolerance_seconds: int
+    enabled: bool
+
+
+def _row(source: DeliverySource) -> SourceRow:
     return {
         "kind": source.kind,
         "slug": source.slug,
@@ -70,7 +97,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         getattr(self, f"_{options['verb']}")(options)
 
-    def _create(self, options: dict[str, Any]) -> None:
+    def _create(self, options: Options) -> None:
         source, secret = run(
             lambda: delivery_source_create(
                 actor=None,
@@ -84,9 +111,7 @@ class Command(BaseCommand):
         )
         self._secret(source, secret, options, "created")
 
-    def _secret(
-        self, source: DeliverySource, secret: str, options: dict[str, Any], did: str
-    ) -> None:
+    def _secret(self, source: DeliverySource, secret: str, options: Options, did: str) -> None:
         if options["json"]:
             print_json({**_row(source), "secret": secret})
             return
@@ -94,7 +119,7 @@ class Command(BaseCommand):
         self.stdout.write(f"how: {HOW[SourceKind(source.kind)]}")
         self.stdout.write(f"secret (shown once, store it now): {secret}")
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, options: Options) -> None:
         rows = [_row(s) for s in DeliverySource.objects.order_by("kind", "slug")]
         if options["json"]:
             print_json(rows)
@@ -106,14 +131,14 @@ class Command(BaseCommand):
                 f"{row['rate_limit_per_minute']:>6}/min {row['max_body_bytes']:>9} B{state}"
             )
 
-    def _rotate(self, options: dict[str, Any]) -> None:
+    def _rotate(self, options: Options) -> None:
         source = DeliverySource.objects.filter(kind=options["kind"], slug=options["slug"]).first()
         if source is None:
             raise CommandError(f"no {options['kind']} source {options['slug']}", returncode=2)
         secret = run(lambda: delivery_source_rotate(actor=None, source=source))
         self._secret(source, secret, options, "rotated the secret of")
 
-    def _events(self, options: dict[str, Any]) -> None:
+    def _events(self, options: Options) -> None:
         events = InboundEvent.objects.select_related("source").defer("body").order_by("-id")
         if options["state"]:
             events = events.filter(state=options["state"])

@@ -11,16 +11,17 @@ database is unreachable: the server keeps it and tries again).
 from __future__ import annotations
 
 import sys
-from typing import Any
+from datetime import datetime
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from casebridge.core.cli import print_json, run
+from casebridge.core.cli import Options, print_json, run
 from casebridge.core.errors import DomainError
 from casebridge.integrations.mailin.intake import mail_process_due, mail_process_one
-from casebridge.integrations.mailin.models import Mailbox, MailState
+from casebridge.integrations.mailin.models import InboundMail, Mailbox, MailState
 from casebridge.integrations.mailin.selectors import is_poison, mail_get_for, mail_list_for
 from casebridge.integrations.mailin.services import mail_retry
 from casebridge.integrations.mailin.store import mail_store
@@ -46,6 +47,36 @@ def _mailbox(name: str) -> Mailbox:
     return mailboxes[0]
 
 
+class MailRow(TypedDict):
+    id: int
+    mailbox: str | None
+    message_id: str
+    sender: str
+    subject: str
+    received_at: datetime
+    state: str
+    outcome: str
+    case: str | None
+    attempts: int
+    error: str
+
+
+def _row(m: InboundMail) -> MailRow:
+    return {
+        "id": m.pk,
+        "mailbox": m.mailbox.name if m.mailbox else None,
+        "message_id": m.message_id,
+        "sender": m.sender,
+        "subject": m.subject,
+        "received_at": m.received_at,
+        "state": "poison" if is_poison(m) else m.state,
+        "outcome": m.outcome,
+        "case": m.case.key if m.case else None,
+        "attempts": m.attempts,
+        "error": m.error,
+    }
+
+
 class Command(BaseCommand):
     help = "E-mail in: ingest one message from stdin, list stored messages, retry failed ones."
     requires_system_checks: list[str] = []
@@ -65,63 +96,58 @@ class Command(BaseCommand):
         for verb in sub.choices.values():
             verb.add_argument("--json", action="store_true", help="Print JSON.")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['verb']}")(options)
+    def handle(self, *args: object, **options: object) -> None:
+        opts = Options(options)
+        verb = opts.text("verb")
+        if verb == "ingest":
+            self._ingest(opts)
+        elif verb == "list":
+            self._list(opts)
+        elif verb == "retry":
+            self._retry(opts)
+        else:
+            self._process(opts)
 
-    def _ingest(self, options: dict[str, Any]) -> None:
+    def _ingest(self, opts: Options) -> None:
         raw = sys.stdin.buffer.read(settings.MAIL_MAX_BYTES + 1)
         try:
-            mailbox = _mailbox(options["mailbox"])
+            mailbox = _mailbox(opts.text("mailbox"))
             stored = mail_store(raw=raw, mailbox=mailbox, via="pipe")
         except DomainError as exc:
             raise CommandError(exc.message, returncode=EX_DATAERR) from exc
         except DatabaseError as exc:
             raise CommandError(f"not stored, try again: {exc}", returncode=EX_TEMPFAIL) from exc
         mail = stored.mail
-        if not stored.duplicate and not options["no_process"]:
+        if not stored.duplicate and not opts.flag("no_process"):
             mail_process_one(mail.pk)
             mail.refresh_from_db()
-        row: dict[str, Any] = {
-            "id": mail.pk,
-            "duplicate": stored.duplicate,
-            "state": mail.state,
-            "outcome": mail.outcome,
-            "case": mail.case.key if mail.case else None,
-            "error": mail.error,
-        }
-        if options["json"]:
-            print_json(row)
+        case = mail.case.key if mail.case else None
+        if opts.flag("json"):
+            print_json(
+                {
+                    "id": mail.pk,
+                    "duplicate": stored.duplicate,
+                    "state": mail.state,
+                    "outcome": mail.outcome,
+                    "case": case,
+                    "error": mail.error,
+                }
+            )
             return
         again = " (already stored)" if stored.duplicate else ""
-        what = f"{mail.outcome or mail.state}" + (f" {row['case']}" if row["case"] else "")
+        what = f"{mail.outcome or mail.state}" + (f" {case}" if case else "")
         self.stdout.write(f"stored message {mail.pk}{again}: {what}")
 
-    def _list(self, options: dict[str, Any]) -> None:
-        state = options["state"]
+    def _list(self, opts: Options) -> None:
+        state = opts.text("state")
         mails = mail_list_for(
             None,
             state="failed" if state == "poison" else state,
-            mailbox=options["mailbox"],
-            limit=options["limit"],
+            mailbox=opts.text("mailbox"),
+            limit=opts.number("limit"),
         )
-        rows: list[dict[str, Any]] = [
-            {
-                "id": m.pk,
-                "mailbox": m.mailbox.name if m.mailbox else None,
-                "message_id": m.message_id,
-                "sender": m.sender,
-                "subject": m.subject,
-                "received_at": m.received_at,
-                "state": "poison" if is_poison(m) else m.state,
-                "outcome": m.outcome,
-                "case": m.case.key if m.case else None,
-                "attempts": m.attempts,
-                "error": m.error,
-            }
-            for m in mails
-            if state != "poison" or is_poison(m)
-        ]
-        if options["json"]:
+        rows = [_row(m) for m in mails if state != "poison" or is_poison(m)]
+        if opts.flag("json"):
             print_json(rows)
             return
         for row in rows:
@@ -131,16 +157,17 @@ class Command(BaseCommand):
                 + (f"\n        {row['error'][:120]}" if row["error"] else "")
             )
 
-    def _retry(self, options: dict[str, Any]) -> None:
-        mail = run(lambda: mail_get_for(None, options["id"]))
+    def _retry(self, opts: Options) -> None:
+        mail_id = opts.number("id")
+        mail = run(lambda: mail_get_for(None, mail_id))
         run(lambda: mail_retry(actor=None, mail=mail))
         self.stdout.write(f"message {mail.pk} will be processed again")
 
-    def _process(self, options: dict[str, Any]) -> None:
+    def _process(self, opts: Options) -> None:
         total = 0
         while done := mail_process_due():
             total += done
-        if options["json"]:
+        if opts.flag("json"):
             print_json({"processed": total})
             return
         self.stdout.write(f"processed {total}")

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from datetime import datetime
+from typing import TypedDict
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from casebridge.catalog.models import Environment
-from casebridge.core.cli import print_json, run
+from casebridge.core.cli import Options, print_json, run
 from casebridge.integrations.mailin import imap
 from casebridge.integrations.mailin.models import Mailbox
 from casebridge.integrations.mailin.selectors import (
@@ -34,7 +35,24 @@ from casebridge.integrations.mailin.services import (
 PASSWORD_ENV = "CASEBRIDGE_IMAP_PASSWORD"  # noqa: S105 - the name of a variable
 
 
-def _row(mailbox: Mailbox) -> dict[str, Any]:
+class MailboxRow(TypedDict):
+    name: str
+    imap_url: str
+    folder: str
+    processed_folder: str
+    organisation: str | None
+    service: str
+    environment: str
+    enabled: bool
+    uidvalidity: int | None
+    last_uid: int
+    last_polled_at: datetime | None
+    last_error: str
+    pending: int | None
+    failed: int | None
+
+
+def _row(mailbox: Mailbox) -> MailboxRow:
     return {
         "name": mailbox.name,
         "imap_url": mailbox.imap_url,
@@ -98,29 +116,42 @@ class Command(BaseCommand):
         for verb in sub.choices.values():
             verb.add_argument("--json", action="store_true", help="Print JSON.")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['verb']}")(options)
+    def handle(self, *args: object, **options: object) -> None:
+        opts = Options(options)
+        verb = opts.text("verb")
+        if verb == "add":
+            self._add(opts)
+        elif verb == "list":
+            self._list(opts)
+        elif verb == "remove":
+            self._remove(opts)
+        elif verb == "status":
+            self._status(opts)
+        elif verb == "poll":
+            self._poll(opts)
+        else:
+            self._domain(opts)
 
-    def _password(self, options: dict[str, Any]) -> str:
-        if options["password_stdin"]:
+    def _password(self, opts: Options) -> str:
+        if opts.flag("password_stdin"):
             return sys.stdin.readline().rstrip("\r\n")
         return os.environ.get(PASSWORD_ENV, "")
 
-    def _add(self, options: dict[str, Any]) -> None:
+    def _add(self, opts: Options) -> None:
         mailbox = run(
             lambda: mailbox_add(
                 actor=None,
-                name=options["name"],
-                imap_url=options["imap_url"],
-                password=self._password(options),
-                folder=options["folder"],
-                processed_folder=options["processed_folder"],
-                organisation=options["org"],
-                service=options["service"],
-                environment=options["environment"],
+                name=opts.text("name"),
+                imap_url=opts.text("imap_url"),
+                password=self._password(opts),
+                folder=opts.text("folder"),
+                processed_folder=opts.text("processed_folder"),
+                organisation=opts.text("org"),
+                service=opts.text("service"),
+                environment=opts.text("environment"),
             )
         )
-        if mailbox.host and not options["no_check"]:
+        if mailbox.host and not opts.flag("no_check"):
             try:
                 validity = imap.folder_check(mailbox)
             except imap.IMAP_ERRORS as exc:
@@ -131,15 +162,15 @@ class Command(BaseCommand):
                     returncode=1,
                 ) from exc
             self.stdout.write(f"logged in to {mailbox.imap_url} (UIDVALIDITY {validity})")
-        if options["json"]:
+        if opts.flag("json"):
             print_json(_row(mailbox))
             return
         door = mailbox.imap_url or "casebridge mail ingest --mailbox " + mailbox.name
         self.stdout.write(f"added mailbox {mailbox.name}: {door}")
 
-    def _list(self, options: dict[str, Any]) -> None:
+    def _list(self, opts: Options) -> None:
         rows = [_row(m) for m in mailbox_list_for(None)]
-        if options["json"]:
+        if opts.flag("json"):
             print_json(rows)
             return
         if not rows:
@@ -151,27 +182,30 @@ class Command(BaseCommand):
                 f"pending {row['pending']:>5}  failed {row['failed']:>4}{error}"
             )
 
-    def _remove(self, options: dict[str, Any]) -> None:
-        mailbox = run(lambda: mailbox_get_for(None, options["name"]))
+    def _remove(self, opts: Options) -> None:
+        name = opts.text("name")
+        mailbox = run(lambda: mailbox_get_for(None, name))
         run(lambda: mailbox_remove(actor=None, mailbox=mailbox))
-        self.stdout.write(f"removed mailbox {options['name']}")
+        self.stdout.write(f"removed mailbox {name}")
 
-    def _status(self, options: dict[str, Any]) -> None:
-        row = _row(run(lambda: mailbox_get_for(None, options["name"])))
-        if options["json"]:
+    def _status(self, opts: Options) -> None:
+        name = opts.text("name")
+        row = _row(run(lambda: mailbox_get_for(None, name)))
+        if opts.flag("json"):
             print_json(row)
             return
         for name, value in row.items():
             self.stdout.write(f"{name:<17} {'' if value is None else value}")
 
-    def _poll(self, options: dict[str, Any]) -> None:
-        mailbox = run(lambda: mailbox_get_for(None, options["name"]))
+    def _poll(self, opts: Options) -> None:
+        name = opts.text("name")
+        mailbox = run(lambda: mailbox_get_for(None, name))
         if not mailbox.host:
             raise CommandError(f"mailbox {mailbox.name} has no IMAP URL", returncode=2)
         result = imap.mailbox_poll_recorded(mailbox)
         if result is None:
             raise CommandError(f"poll failed: {mailbox.last_error}", returncode=1)
-        if options["json"]:
+        if opts.flag("json"):
             print_json(vars(result))
             return
         self.stdout.write(
@@ -179,19 +213,20 @@ class Command(BaseCommand):
             f"{result.duplicates}, too large {result.too_large}"
         )
 
-    def _domain(self, options: dict[str, Any]) -> None:
-        if options["remove"]:
-            found = run(lambda: mail_domain_get_for(None, options["domain"]))
+    def _domain(self, opts: Options) -> None:
+        domain = opts.text("domain")
+        if opts.flag("remove"):
+            found = run(lambda: mail_domain_get_for(None, domain))
             run(lambda: mail_domain_remove(actor=None, domain=found))
             self.stdout.write(f"removed e-mail domain {found.domain}")
             return
-        if options["domain"]:
+        if domain:
             run(
                 lambda: mail_domain_set(
                     actor=None,
-                    domain=options["domain"],
-                    organisation=options["org"],
-                    enrol_senders=options["enrol"],
+                    domain=domain,
+                    organisation=opts.text("org"),
+                    enrol_senders=opts.flag("enrol"),
                 )
             )
         rows = [
@@ -202,7 +237,7 @@ class Command(BaseCommand):
             }
             for d in mail_domain_list_for(None)
         ]
-        if options["json"]:
+        if opts.flag("json"):
             print_json(rows)
             return
         for row in rows:
