@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "casebridge.accounts.mfa.RequireSecondFactor",
     "casebridge.core.idempotency.IdempotencyMiddleware",
+    "casebridge.core.replica.LaggingReadsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -144,9 +145,10 @@ def _database(url: str) -> dict[str, object]:
     # database checkpoints it, and reopening costs the PRAGMAs; together ~20 ms a request.
     config.setdefault("CONN_MAX_AGE", env.int("CASEBRIDGE_DB_CONN_MAX_AGE", default=60))
     config["CONN_HEALTH_CHECKS"] = True
-    if config["ENGINE"] == "django.db.backends.postgresql" and env.str(
-        "CASEBRIDGE_DB_POOLER", default=""
-    ) == "transaction":
+    if (
+        config["ENGINE"] == "django.db.backends.postgresql"
+        and env.str("CASEBRIDGE_DB_POOLER", default="") == "transaction"
+    ):
         # PgBouncer in transaction mode: a connection is the server's only for one transaction,
         # so nothing may outlive one: no server-side (WITH HOLD) cursors for .iterator(), no
         # prepared statements kept by psycopg. Casebridge sets no session state otherwise.
@@ -160,6 +162,13 @@ def _database(url: str) -> dict[str, object]:
 
 DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'casebridge.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL)}
+#: A streaming replica of DATABASE_URL for reads that may lag (core.replica); none by default.
+REPLICA_URL = env.str("CASEBRIDGE_REPLICA_URL", default="")
+if REPLICA_URL:
+    DATABASES["replica"] = {**_database(REPLICA_URL), "TEST": {"MIRROR": "default"}}
+#: Beyond this lag the replica's reads go to the primary.
+REPLICA_MAX_LAG_SECONDS = env.float("CASEBRIDGE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_ROUTERS = ["casebridge.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
