@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Unpack
 
 from django import forms
 from django.urls import reverse_lazy
 
+from casebridge.web.pages import FormOptions
 from casebridge.workitems.documentation import CATEGORY_DOCS
 from casebridge.workitems.models import Category, ImprovementArea
 
@@ -71,8 +73,10 @@ class EscalateForm(forms.Form):
         choices=(("", "Choose…"), *ImprovementArea.choices), required=False, label="Area"
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: Mapping[str, object] | None = None, **options: Unpack[FormOptions]
+    ) -> None:
+        super().__init__(data, **options)
         self.fields["log_excerpt"].widget.attrs["class"] = "mono"
 
     def value(self, name: str) -> str:
