@@ -14,6 +14,7 @@ from django.utils.csp import CSP
 
 from casebridge.accounts import sso_settings as _sso
 from casebridge.core import production as _production
+from casebridge.core.databases import database_config as _database
 from casebridge.core.logs import configure as _configure_logs
 from casebridge.core.logs import logging_config
 
@@ -96,6 +97,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "casebridge.accounts.mfa.RequireSecondFactor",
     "casebridge.core.idempotency.IdempotencyMiddleware",
+    "casebridge.core.replica.LaggingReadsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -125,41 +127,15 @@ TEMPLATES = [
 ]
 
 
-def _database(url: str) -> dict[str, object]:
-    """Parse DATABASE_URL; SQLite gets WAL, IMMEDIATE transactions and a busy timeout."""
-    config: dict[str, object] = environ.Env.db_url_config(url)
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        name = Path(str(config["NAME"]))
-        name.parent.mkdir(parents=True, exist_ok=True)
-        config["OPTIONS"] = {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536;"
-            ),
-        }
-        config["TEST"] = {"NAME": str(name.with_suffix(".test.sqlite3"))}
-    # Keep connections between requests on SQLite too: closing the last connection to a WAL
-    # database checkpoints it, and reopening costs the PRAGMAs; together ~20 ms a request.
-    config.setdefault("CONN_MAX_AGE", env.int("CASEBRIDGE_DB_CONN_MAX_AGE", default=60))
-    config["CONN_HEALTH_CHECKS"] = True
-    if config["ENGINE"] == "django.db.backends.postgresql" and env.str(
-        "CASEBRIDGE_DB_POOLER", default=""
-    ) == "transaction":
-        # PgBouncer in transaction mode: a connection is the server's only for one transaction,
-        # so nothing may outlive one: no server-side (WITH HOLD) cursors for .iterator(), no
-        # prepared statements kept by psycopg. Casebridge sets no session state otherwise.
-        config["DISABLE_SERVER_SIDE_CURSORS"] = True
-        existing = config.get("OPTIONS")
-        options: dict[str, object] = dict(existing) if isinstance(existing, dict) else {}
-        options["prepare_threshold"] = None
-        config["OPTIONS"] = options
-    return config
-
-
 DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'casebridge.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL)}
+#: A streaming replica of DATABASE_URL for reads that may lag (core.replica); none by default.
+REPLICA_URL = env.str("CASEBRIDGE_REPLICA_URL", default="")
+if REPLICA_URL:
+    DATABASES["replica"] = {**_database(REPLICA_URL), "TEST": {"MIRROR": "default"}}
+#: Beyond this lag the replica's reads go to the primary.
+REPLICA_MAX_LAG_SECONDS = env.float("CASEBRIDGE_REPLICA_MAX_LAG_SECONDS", default=5.0)
+DATABASE_ROUTERS = ["casebridge.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

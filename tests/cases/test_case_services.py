@@ -87,7 +87,7 @@ def test_a_created_case_is_audited_publicly_and_announced(world: factories.World
     message = OutboxMessage.objects.exclude(topic__startswith="event.").get(key=case.key)
     assert (message.topic, message.payload) == (
         "case.created",
-        {"key": case.key, "source": "portal"},
+        {"key": case.key, "source": "portal", "audit_event": event.pk},  # its change's event
     )
 
 

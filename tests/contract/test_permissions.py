@@ -111,6 +111,9 @@ GET    /work-items/{key}                        BUG         -                   
 GET    /work-items/{key}/timeline               BUG         -                   401  404    404    200 200 200   200 200  200   401
 POST   /work-items/{key}/transition             BUG         needs_info          401  404    404    409 200 403   409 409  409   401
 POST   /work-items/{key}/assign                 BUG         scheduled           401  404    404    409 409 403   200 200  409   401
+GET    /work-items/{key}/comments               BUG         -                   401  404    404    200 200 200   200 200  200   401
+POST   /work-items/{key}/comments               BUG         -                   401  404    404    201 201 403   201 201  201   401
+PUT    /work-items/{key}/link                   BUG         -                   401  404    404    200 200 403   200 200  200   401
 GET    /sprints                                 -           -                   401  200    200    200 200 200   200 200  200   401
 POST   /sprints                                 -           -                   401  404    404    403 403 403   201 403  201   401
 GET    /sprints/velocity                        T           -                   401  404    404    200 200 200   200 200  200   401
@@ -231,6 +234,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "data": {"reason": "Version 4.2.1, logs attached to CB-1."},
     },
     ("POST", "/work-items/{key}/assign"): {"assignees": ["dev3"]},
+    ("POST", "/work-items/{key}/comments"): {"body": "@dev3 the gateway logs are on CB-1."},
+    ("PUT", "/work-items/{key}/link"): {"url": "https://git.example.com/shop/pull/7"},
     ("POST", "/sprints"): {
         "team": "core-team",
         "name": "Sprint 3",

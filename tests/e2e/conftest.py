@@ -28,6 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 PASSWORD = "correct-horse-battery"  # tests/factories.py gives every person this password
+#: axe-core's browser bundle: `npm ci --prefix tests/e2e/axe` installs it (.ci/run does).
+AXE_SCRIPT = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = Path(os.environ.get("CASEBRIDGE_SHOTS", "/tmp/shots"))
 
 
@@ -74,6 +76,18 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """The path of axe.min.js, for ``context.add_init_script(path=...)`` (an init script is not
+    subject to the pages' Content-Security-Policy, so the pages are tested as served)."""
+    if not AXE_SCRIPT.exists():
+        message = f"{AXE_SCRIPT} is missing: npm ci --prefix tests/e2e/axe"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE_SCRIPT
 
 
 def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:

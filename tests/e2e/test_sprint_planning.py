@@ -80,7 +80,7 @@ def test_rte_plans_a_sprint_from_the_proposal(e2e_world: factories.World, new_pa
 
     # Keyboard: focus the wallet feature's row and take it into the sprint with Alt+ArrowLeft.
     outside.filter(has_text=wallet.key).get_by_role(
-        "button", name=f"Take {wallet.key} into the sprint"
+        "button", name=f"Add {wallet.key} to the sprint"
     ).focus()
     page.keyboard.press("Alt+ArrowLeft")
     expect(page).to_have_url(re.compile(rf"add={wallet.key}"))

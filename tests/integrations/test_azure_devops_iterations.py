@@ -22,6 +22,7 @@ from casebridge.workitems.models import WorkItem
 from casebridge.workitems.services import work_item_transition
 from tests import factories
 from tests.fakes.azure_devops import FakeAzureDevOps
+from tests.integrations.test_azure_devops_edges import signed_in
 from tests.integrations.test_azure_devops_sync import escalate, people
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +167,25 @@ def test_a_developer_cannot_plan_a_sprint_from_azure_devops(
     assert conflict.kind == "refused" and conflict.theirs == {
         "System.IterationPath": "Shop\\Sprint 12"
     }
+
+
+def test_the_mapping_page_edits_the_iterations(
+    world: factories.World, connection: tuple[Connection, str], sprints: tuple[Sprint, Sprint]
+) -> None:
+    admin = signed_in(world, "admin")
+    url = "/settings/azure-devops/shop/mapping/bug/"
+    form = admin.get(url).context["form"]
+    data = {name: field.initial for name, field in form.fields.items()}
+    data["iterations"] = "Shop\\Iteration 7 = core-team/Sprint 99"
+    refused = admin.post(url, data)
+    assert refused.status_code == 422
+    assert "No sprint 'core-team/Sprint 99'" in refused.context["form"].errors["iterations"][0]
+    data["iterations"] = "Shop\\Iteration 7 = core-team/Sprint 12\nShop\\Hackathon ="
+    assert admin.post(url, data).status_code == 302
+    assert Connection.objects.get().iterations == {
+        "Shop\\Iteration 7": "core-team/Sprint 12",
+        "Shop\\Hackathon": "",
+    }
+    data["iterations"] = "Shop\\Hackathon ="  # a line taken away drops its entry
+    assert admin.post(url, data).status_code == 302
+    assert Connection.objects.get().iterations == {"Shop\\Hackathon": ""}

@@ -60,3 +60,17 @@ def test_errors_name_the_field_and_exit_non_zero(world: factories.World) -> None
     with pytest.raises(CommandError) as unknown:
         sla("policy", "show", "nope", "--as", "admin")
     assert "No policy nope" in str(unknown.value)
+
+
+def test_admin_adds_a_fix_target_for_work_items(world: factories.World) -> None:
+    sla("calendar", "create", "--as", "admin", "--name", "24x7", "--always-open", "yes")
+    out = json.loads(sla("item-target", "--as", "admin", "--name", "Critical bugs",
+                         "--calendar", "24x7", "--categories", "bug", "--priorities", "critical",
+                         "--fix-minutes", "2880", "--json"))  # fmt: skip
+    assert out == {"slug": "critical-bugs", "categories": ["bug"], "priorities": ["critical"],
+                   "fix_minutes": 2880, "calendar": "24x7"}  # fmt: skip
+    with pytest.raises(CommandError, match="administrator"):
+        sla("item-target", "--as", "l2", "--name", "X", "--calendar", "24x7", "--fix-minutes", "60")
+    with pytest.raises(CommandError, match="priorities"):
+        sla("item-target", "--as", "admin", "--name", "Y", "--calendar", "24x7",
+            "--priorities", "urgent", "--fix-minutes", "60")  # fmt: skip

@@ -16,8 +16,12 @@ from casebridge.cases.events import CaseCreated, CaseTransitioned, CommentAdded
 from casebridge.core import events
 from casebridge.incidents.events import IncidentChanged
 from casebridge.integrations import reactions
+from casebridge.integrations.models import NotificationKind
+from casebridge.integrations.notifications import notify
+from casebridge.integrations.staff_updates import excerpt, mentions_in
 from casebridge.sla.events import SlaBreached, SlaWarningReached
-from casebridge.workitems.events import WorkItemTransitioned
+from casebridge.workitems.events import WorkItemCommented, WorkItemTransitioned
+from casebridge.workitems.models import WorkItemComment
 
 
 def on_case_created(event: CaseCreated) -> None:
@@ -54,6 +58,30 @@ def on_work_item_transitioned(event: WorkItemTransitioned) -> None:
         )
 
 
+def on_work_item_commented(event: WorkItemCommented) -> None:
+    """The staff a work item comment @mentions hear it (the case comments' mention rule:
+    ``staff_updates.mentions_in``; customers and partners never see work items)."""
+    comment = (
+        WorkItemComment.objects.select_related("author", "work_item")
+        .filter(pk=event.comment_id)
+        .first()
+    )
+    if comment is None:
+        return
+    key = comment.work_item.key
+    with transaction.atomic():
+        notify(
+            users=mentions_in(comment.body, may_see=lambda person: not person.is_external),
+            subject_key=key,
+            message=f"{comment.author.display_name} mentioned you on {key}: "
+            f"{excerpt(comment.body)}",
+            url=f"/work-items/{key}/#comment-{comment.pk}",
+            kind=NotificationKind.MENTIONED,
+            source=event.event_id,
+            exclude=comment.author,
+        )
+
+
 def on_incident_changed(event: IncidentChanged) -> None:
     with transaction.atomic():
         reactions.on_incident_transitioned(
@@ -82,6 +110,7 @@ def subscribe_all() -> None:
     events.subscribe(CaseTransitioned, on_case_transitioned, events.AFTER_COMMIT)
     events.subscribe(CommentAdded, on_comment_added, events.AFTER_COMMIT)
     events.subscribe(WorkItemTransitioned, on_work_item_transitioned, events.AFTER_COMMIT)
+    events.subscribe(WorkItemCommented, on_work_item_commented, events.AFTER_COMMIT)
     events.subscribe(IncidentChanged, on_incident_changed, events.AFTER_COMMIT)
     events.subscribe(SlaWarningReached, on_sla_event, events.AFTER_COMMIT)
     events.subscribe(SlaBreached, on_sla_event, events.AFTER_COMMIT)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Unpack
 
 from django import forms
 
@@ -10,6 +11,7 @@ from casebridge.catalog.models import Service
 from casebridge.catalog.selectors import service_list
 from casebridge.knowledge.models import FixKind, KnownResolution
 from casebridge.knowledge.services import KnownResolutionInput
+from casebridge.web.pages import FormOptions
 
 
 class KnownResolutionForm(forms.Form):
@@ -51,9 +53,13 @@ class KnownResolutionForm(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, signature_choices: list[tuple[str, str]] | None = None, **kwargs: Any
+        self,
+        data: Mapping[str, object] | None = None,
+        *,
+        signature_choices: list[tuple[str, str]] | None = None,
+        **options: Unpack[FormOptions],
     ) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(data, **options)
         services = self.fields["services"]
         assert isinstance(services, forms.ModelMultipleChoiceField)
         services.queryset = service_list()

@@ -9,11 +9,10 @@ from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS
 from casebridge.occurrences.schemas import (
     SignatureDetailOut,
-    SignatureOut,
     SignaturePageOut,
     SignatureQuery,
     sighting_out,
-    signature_fields,
+    signature_out,
 )
 from casebridge.occurrences.signatures import (
     SignatureFilters,
@@ -34,7 +33,7 @@ def list_signatures(request: ApiRequest, query: Query[SignatureQuery]) -> Signat
         service=query.service, case=query.case, q=query.q, notable=query.notable
     )
     rows, total = signature_list_for(request.auth, filters, limit=query.limit, offset=query.offset)
-    items = [SignatureOut(**signature_fields(r.signature, r.cases, r.services)) for r in rows]
+    items = [signature_out(r.signature, r.cases, r.services) for r in rows]
     return SignaturePageOut(count=total, items=items)
 
 
@@ -47,7 +46,7 @@ def get_signature(request: ApiRequest, signature_id: str) -> SignatureDetailOut:
     signature = signature_get_for(request.auth, signature_id)
     cases, services = signature_reach_for(signature)
     return SignatureDetailOut(
-        **signature_fields(signature, cases, services),
+        **signature_out(signature, cases, services).model_dump(),
         seen_in=[sighting_out(s) for s in sightings_for(request.auth, signature)],
         known_resolutions=[k.key for k in signature.known_resolutions.all()],
     )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
 from ninja import Schema
 from pydantic import Field
@@ -81,19 +81,6 @@ class SightingOut(Schema):
     last_seen: datetime
 
 
-class SignatureFields(TypedDict):
-    """The fields of :class:`SignatureOut`, shared with the detail."""
-
-    id: str
-    template: str
-    level: str
-    lines: int
-    cases: int
-    services: int
-    first_seen: datetime
-    last_seen: datetime
-
-
 class SignatureOut(Schema):
     id: str
     template: str
@@ -115,17 +102,17 @@ class SignaturePageOut(Schema):
     items: list[SignatureOut]
 
 
-def signature_fields(s: Signature, cases: int, services: int) -> SignatureFields:
-    return {
-        "id": s.pk,
-        "template": s.template,
-        "level": s.level,
-        "lines": s.lines,
-        "cases": cases,
-        "services": services,
-        "first_seen": s.first_seen,
-        "last_seen": s.last_seen,
-    }
+def signature_out(s: Signature, cases: int, services: int) -> SignatureOut:
+    return SignatureOut(
+        id=s.pk,
+        template=s.template,
+        level=s.level,
+        lines=s.lines,
+        cases=cases,
+        services=services,
+        first_seen=s.first_seen,
+        last_seen=s.last_seen,
+    )
 
 
 def sighting_out(sighting: SignatureSighting) -> SightingOut:

@@ -16,6 +16,11 @@ urlpatterns = [
         name="unrelated",
     ),
     path("occurrences/draft/", views.draft_similar, name="draft"),
+    path(
+        "cases/<str:key>/occurrences/similar-items/",
+        views.escalate_similar,
+        name="escalate_similar",
+    ),
     path("services/<slug:slug>/", views.service_page, name="service"),
     path("signatures/", views.signature_list, name="signatures"),
     path("signatures/<str:signature_id>/", views.signature_detail, name="signature"),

@@ -38,7 +38,7 @@ from casebridge.occurrences.panels import (
     workbench_for,
 )
 from casebridge.occurrences.recurring.actions import LinkOutcome
-from casebridge.occurrences.selectors import Occurrences
+from casebridge.occurrences.selectors import Occurrences, similar_for_case
 from casebridge.occurrences.services import case_link_add, case_link_remove
 from casebridge.occurrences.signatures import (
     SignatureFilters,
@@ -50,6 +50,7 @@ from casebridge.occurrences.signatures import (
     signature_reach_for,
 )
 from casebridge.web.pages import Request, attach_errors, page, viewer
+from casebridge.workitems.definitions import workflow_for
 
 if TYPE_CHECKING:
     from casebridge.occurrences.models import RecurringCluster
@@ -62,6 +63,22 @@ def _partial(request: Request) -> bool:
 
 
 # --- the case workbench -------------------------------------------------------------------------
+
+
+@require_GET
+@page(internal=True)
+def escalate_similar(request: Request, key: str) -> HttpResponse:
+    """Beside the escalation checklist: the work items most like the case, each with its state;
+    a warning when the most similar one is finished (a regression?)."""
+    user = viewer(request)
+    case = case_get_for(user, key)
+    rows = []
+    for hit in similar_for_case(user, case, k=5).work_items:
+        workflow = workflow_for(hit.object.category)
+        group = workflow.group_of(hit.object.status)
+        rows.append((hit, workflow.state(hit.object.status).label, group in ("done", "rejected")))
+    context = {"case": case, "rows": rows, "regression": rows[0] if rows and rows[0][2] else None}
+    return render(request, "occurrences/_escalate_similar.html", context)
 
 
 def _workbench_context(request: Request, key: str, **extra: object) -> dict[str, object]:

@@ -27,7 +27,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -188,6 +187,15 @@ def _order(labels: Mapping[str, str]) -> dict[str, int]:
     return {status: n for n, status in enumerate(labels)}
 
 
+def _count(value: object) -> int:
+    """A count stored in an audit event's data (a number, or its text)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float | str) and str(value).strip():
+        return int(float(value))
+    return 0
+
+
 def flow_metrics(
     *,
     items: Mapping[str, ItemInfo],
@@ -197,7 +205,7 @@ def flow_metrics(
     work_stages: frozenset[str],
     start: datetime,
     end: datetime,
-    closed_sprints: Iterable[tuple[str, datetime, Mapping[str, Any]]] = (),
+    closed_sprints: Iterable[tuple[str, datetime, Mapping[str, object]]] = (),
 ) -> FlowMetrics:
     s, e = seconds(start), seconds(end)
     lines = timelines(items, events)
@@ -232,8 +240,8 @@ def flow_metrics(
         SprintPredictability(
             sprint=name,
             closed_at=at,
-            committed=int(data.get("committed_points") or 0),
-            committed_done=int(data.get("committed_done_points") or 0),
+            committed=_count(data.get("committed_points")),
+            committed_done=_count(data.get("committed_done_points")),
         )
         for name, at, data in closed_sprints
         if start <= at < end

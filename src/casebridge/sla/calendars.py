@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
 from zoneinfo import available_timezones
 
 import holidays as holidays_lib
@@ -18,6 +17,7 @@ from django.utils.text import slugify
 from casebridge.accounts.models import Role
 from casebridge.audit.services import audit_changes, audit_record
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import Conflict, PermissionDenied, ValidationFailed
 from casebridge.sla.hours import WEEKDAYS, to_minutes
 from casebridge.sla.models import Calendar, Policy
@@ -39,7 +39,7 @@ CALENDAR_FIELDS = (
 )
 
 
-def require_admin(actor: Any) -> None:
+def require_admin(actor: Actor | None) -> None:
     """``None`` is the operator at the server's shell (``casebridge demo``)."""
     if actor is not None and not actor.has_role(Role.ADMIN):
         raise PermissionDenied("Only an administrator manages SLA calendars and policies")
@@ -92,7 +92,7 @@ def _hours_errors(hours: object) -> str | None:
     return None
 
 
-def _calendar_errors(values: Mapping[str, Any]) -> dict[str, str]:
+def _calendar_errors(values: Mapping[str, object]) -> dict[str, str]:
     errors: dict[str, str] = {}
     name = str(values.get("name") or "").strip()
     if not name or len(name) > 120:
@@ -130,20 +130,22 @@ def _calendar_errors(values: Mapping[str, Any]) -> dict[str, str]:
     return errors
 
 
-def _calendar_values(values: Mapping[str, Any]) -> dict[str, Any]:
+def _calendar_values(values: Mapping[str, object]) -> dict[str, object]:
+    hours = values.get("hours")
+    extra = values.get("extra_holidays")
     return {
         "name": str(values.get("name") or "").strip(),
         "timezone": values.get("timezone") or "UTC",
         "always_open": bool(values.get("always_open")),
-        "hours": dict(values.get("hours") or {}),
+        "hours": dict(hours) if isinstance(hours, dict) else {},
         "holiday_country": str(values.get("holiday_country") or "").upper(),
         "holiday_subdivision": str(values.get("holiday_subdivision") or "").upper(),
-        "extra_holidays": sorted({str(d) for d in values.get("extra_holidays") or []}),
+        "extra_holidays": sorted({str(d) for d in extra}) if isinstance(extra, list) else [],
     }
 
 
 @transaction.atomic
-def calendar_create(*, actor: Any, slug: str = "", **values: Any) -> Calendar:
+def calendar_create(*, actor: Actor | None, slug: str = "", **values: object) -> Calendar:
     require_admin(actor)
     unknown = set(values) - set(CALENDAR_FIELDS)
     values.setdefault("timezone", "UTC")
@@ -163,7 +165,9 @@ def calendar_create(*, actor: Any, slug: str = "", **values: Any) -> Calendar:
 
 
 @transaction.atomic
-def calendar_update(*, actor: Any, calendar: Calendar, changes: Mapping[str, Any]) -> Calendar:
+def calendar_update(
+    *, actor: Actor | None, calendar: Calendar, changes: Mapping[str, object]
+) -> Calendar:
     require_admin(actor)
     unknown = set(changes) - set(CALENDAR_FIELDS)
     if unknown:
@@ -189,7 +193,7 @@ def calendar_update(*, actor: Any, calendar: Calendar, changes: Mapping[str, Any
 
 
 @transaction.atomic
-def calendar_delete(*, actor: Any, calendar: Calendar) -> None:
+def calendar_delete(*, actor: Actor | None, calendar: Calendar) -> None:
     require_admin(actor)
     in_use = list(calendar.policies.values_list("slug", flat=True)[:5])
     if in_use:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
+from django.http import QueryDict
 
 from casebridge.accounts.models import Organisation, User
 from casebridge.cases.models import CaseState, Impact, Source
@@ -76,8 +75,14 @@ class CalendarForm(forms.Form):
         max_length=4000,
     )
 
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        initial: dict[str, object] | None = None,
+        editing: bool = False,
+    ) -> None:
+        super().__init__(data, initial=initial)
         if editing:
             del self.fields["slug"]
         for day in WEEKDAYS:
@@ -89,8 +94,8 @@ class CalendarForm(forms.Form):
             )
 
     @staticmethod
-    def initial_of(c: Calendar) -> dict[str, Any]:
-        initial: dict[str, Any] = {
+    def initial_of(c: Calendar) -> dict[str, object]:
+        initial: dict[str, object] = {
             "name": c.name,
             "timezone": c.timezone,
             "always_open": c.always_open,
@@ -102,9 +107,9 @@ class CalendarForm(forms.Form):
             initial[f"hours_{day}"] = _spans_text(c.hours.get(day, []))
         return initial
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> dict[str, object]:
         data = self.cleaned_data
-        hours: dict[str, Any] = {}
+        hours: dict[str, object] = {}
         for day in WEEKDAYS:
             spans = _spans(data.get(f"hours_{day}", ""))
             if spans is None:
@@ -183,8 +188,14 @@ class PolicyForm(forms.Form):
     )
     lead = forms.ChoiceField(required=False, label="L2 lead (told of warnings and breaches)")
 
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        initial: dict[str, object] | None = None,
+        editing: bool = False,
+    ) -> None:
+        super().__init__(data, initial=initial)
         if editing:
             del self.fields["slug"]
         field = self.fields["calendar"]
@@ -205,7 +216,7 @@ class PolicyForm(forms.Form):
         ]
 
     @staticmethod
-    def initial_of(p: Policy) -> dict[str, Any]:
+    def initial_of(p: Policy) -> dict[str, object]:
         return {
             "name": p.name,
             "calendar": p.calendar.slug,
@@ -225,7 +236,7 @@ class PolicyForm(forms.Form):
             "lead": p.lead.username if p.lead else "",
         }
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> dict[str, object]:
         data = dict(self.cleaned_data)
         data.pop("slug", None)
         data["tiers"] = [t.strip().lower() for t in data["tiers"].split(",") if t.strip()]

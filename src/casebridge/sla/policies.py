@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django.db import transaction
 from django.utils.text import slugify
@@ -14,6 +13,7 @@ from casebridge.audit.services import audit_changes, audit_record
 from casebridge.cases.models import CaseState, Impact, Source
 from casebridge.catalog.models import Service
 from casebridge.core import clock
+from casebridge.core.actors import Actor
 from casebridge.core.errors import ValidationFailed
 from casebridge.sla.calendars import MAX_LIST, MAX_MINUTES, require_admin, slug_errors
 from casebridge.sla.models import Calendar, ContractTier, EscalationAction, Policy
@@ -61,13 +61,13 @@ def _minutes(value: object, field: str, errors: dict[str, str]) -> int | None:
     return value
 
 
-def _policy_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _policy_values(values: Mapping[str, object]) -> tuple[dict[str, object], dict[str, str]]:
     errors: dict[str, str] = {}
     name = str(values.get("name") or "").strip()
     if not name or len(name) > 120:
         errors["name"] = "Name the policy (at most 120 characters)."
     calendar, lead = _policy_refs(values, errors)
-    clean: dict[str, Any] = {
+    clean: dict[str, object] = {
         "name": name,
         "calendar": calendar,
         "lead": lead or None,
@@ -100,6 +100,8 @@ def _policy_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
         ),
     }
     tiers = values.get("tiers") or []
+    if not isinstance(tiers, list):
+        tiers = [None]
     if (
         not isinstance(tiers, list)
         or len(tiers) > MAX_LIST
@@ -135,7 +137,9 @@ def _policy_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str,
     return clean, errors
 
 
-def _policy_refs(values: Mapping[str, Any], errors: dict[str, str]) -> tuple[Any, Any]:
+def _policy_refs(
+    values: Mapping[str, object], errors: dict[str, str]
+) -> tuple[Calendar | None, User | None]:
     """The calendar and the lead, given as objects or by slug and username."""
     calendar = values.get("calendar")
     if isinstance(calendar, str):
@@ -144,6 +148,7 @@ def _policy_refs(values: Mapping[str, Any], errors: dict[str, str]) -> tuple[Any
             errors["calendar"] = f"No calendar '{values.get('calendar')}'."
     elif not isinstance(calendar, Calendar):
         errors["calendar"] = "Choose the calendar the targets count in."
+        calendar = None
     lead = values.get("lead") or None
     if isinstance(lead, str):
         lead = User.objects.prefetch_related("role_grants").filter(username=lead).first()
@@ -151,11 +156,11 @@ def _policy_refs(values: Mapping[str, Any], errors: dict[str, str]) -> tuple[Any
             errors["lead"] = f"No active user '{values.get('lead')}'."
     if isinstance(lead, User) and lead.is_external:
         errors["lead"] = "The L2 lead is a member of staff."
-    return calendar, lead
+    return calendar, lead if isinstance(lead, User) else None
 
 
 @transaction.atomic
-def policy_create(*, actor: Any, slug: str = "", **values: Any) -> Policy:
+def policy_create(*, actor: Actor | None, slug: str = "", **values: object) -> Policy:
     require_admin(actor)
     unknown = set(values) - set(POLICY_FIELDS)
     if "position" not in values:
@@ -163,7 +168,7 @@ def policy_create(*, actor: Any, slug: str = "", **values: Any) -> Policy:
         values["position"] = (last or 0) + 10
     clean, errors = _policy_values(values)
     errors |= dict.fromkeys(unknown, "Unknown field.")
-    slug = slug or slugify(clean["name"])[:60]
+    slug = slug or slugify(str(clean["name"]))[:60]
     problem = slug_errors(slug, Policy)
     if problem:
         errors["slug"] = problem
@@ -177,7 +182,7 @@ def policy_create(*, actor: Any, slug: str = "", **values: Any) -> Policy:
 
 
 @transaction.atomic
-def policy_update(*, actor: Any, policy: Policy, changes: Mapping[str, Any]) -> Policy:
+def policy_update(*, actor: Actor | None, policy: Policy, changes: Mapping[str, object]) -> Policy:
     require_admin(actor)
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
@@ -202,7 +207,7 @@ def policy_update(*, actor: Any, policy: Policy, changes: Mapping[str, Any]) -> 
 
 
 @transaction.atomic
-def policy_delete(*, actor: Any, policy: Policy) -> None:
+def policy_delete(*, actor: Actor | None, policy: Policy) -> None:
     require_admin(actor)
     audit_record(actor=actor, subject=policy, action="deleted", old=policy.name)
     policy.delete()
@@ -210,7 +215,7 @@ def policy_delete(*, actor: Any, policy: Policy) -> None:
 
 
 @transaction.atomic
-def policies_reorder(*, actor: Any, slugs: list[str]) -> list[Policy]:
+def policies_reorder(*, actor: Actor | None, slugs: list[str]) -> list[Policy]:
     """Put the policies in this order (the first match wins); unnamed ones keep theirs, after."""
     require_admin(actor)
     policies = {p.slug: p for p in Policy.objects.select_for_update()}
@@ -240,7 +245,7 @@ def policies_reorder(*, actor: Any, slugs: list[str]) -> list[Policy]:
 
 
 @transaction.atomic
-def contract_tier_set(*, actor: Any, organisation: Organisation, tier: str) -> None:
+def contract_tier_set(*, actor: Actor | None, organisation: Organisation, tier: str) -> None:
     """Give an organisation a contract tier (empty: none)."""
     require_admin(actor)
     tier = tier.strip().lower()

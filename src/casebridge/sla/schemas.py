@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from ninja import Schema
 from pydantic import Field
@@ -48,7 +48,7 @@ class CalendarOut(Schema):
     name: str
     timezone: str
     always_open: bool
-    hours: dict[str, Any]
+    hours: dict[str, list[list[str]]]
     holiday_country: str
     holiday_subdivision: str
     extra_holidays: list[str]

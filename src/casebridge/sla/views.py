@@ -3,8 +3,8 @@ Administrators only: anyone else gets 404."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBase
@@ -15,6 +15,7 @@ from casebridge.accounts.models import Role
 from casebridge.core.errors import DomainError
 from casebridge.sla import calendars, policies, selectors
 from casebridge.sla.forms import CalendarForm, PolicyForm
+from casebridge.sla.models import Calendar, Policy
 from casebridge.web.pages import Request, View, Wrapped, attach_errors, page, viewer
 
 
@@ -42,7 +43,13 @@ def overview(request: Request) -> HttpResponse:
 
 
 def _save(
-    request: Request, form: Any, save: Any, template: str, *, context: dict[str, Any], done: str
+    request: Request,
+    form: CalendarForm | PolicyForm,
+    save: Callable[[dict[str, object]], Calendar | Policy],
+    template: str,
+    *,
+    context: dict[str, object],
+    done: str,
 ) -> HttpResponse:
     status = 200
     if request.method == "POST":
@@ -67,7 +74,7 @@ def calendar_new(request: Request) -> HttpResponse:
     user = viewer(request)
     form = CalendarForm(request.POST or None, initial={"timezone": "UTC"})
 
-    def save(values: dict[str, Any]) -> Any:
+    def save(values: dict[str, object]) -> Calendar:
         slug = form.cleaned_data.get("slug") or ""
         return calendars.calendar_create(actor=user, slug=slug, **values)
 
@@ -90,7 +97,7 @@ def calendar_edit(request: Request, slug: str) -> HttpResponse:
         request.POST or None, initial=CalendarForm.initial_of(calendar), editing=True
     )
 
-    def save(values: dict[str, Any]) -> Any:
+    def save(values: dict[str, object]) -> Calendar:
         return calendars.calendar_update(actor=user, calendar=calendar, changes=values)
 
     return _save(
@@ -123,7 +130,7 @@ def policy_new(request: Request) -> HttpResponse:
     user = viewer(request)
     form = PolicyForm(request.POST or None)
 
-    def save(values: dict[str, Any]) -> Any:
+    def save(values: dict[str, object]) -> Policy:
         slug = form.cleaned_data.get("slug") or ""
         return policies.policy_create(actor=user, slug=slug, **values)
 
@@ -144,7 +151,7 @@ def policy_edit(request: Request, slug: str) -> HttpResponse:
     policy = selectors.policy_get_for(user, slug)
     form = PolicyForm(request.POST or None, initial=PolicyForm.initial_of(policy), editing=True)
 
-    def save(values: dict[str, Any]) -> Any:
+    def save(values: dict[str, object]) -> Policy:
         return policies.policy_update(actor=user, policy=policy, changes=values)
 
     return _save(

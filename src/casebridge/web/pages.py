@@ -7,16 +7,18 @@ page (an object the viewer may not see does not exist for them), ``PermissionDen
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from functools import update_wrapper
-from typing import Concatenate, ParamSpec, cast
+from typing import Concatenate, ParamSpec, TypedDict, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import resolve_url
+from django.utils.datastructures import MultiValueDict
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
@@ -24,6 +26,15 @@ from casebridge.accounts.models import User
 from casebridge.core.errors import DomainError, NotFound, PermissionDenied, TransitionRefused
 
 P = ParamSpec("P")
+
+
+class FormOptions(TypedDict, total=False):
+    """What a page gives a form besides its data: the uploaded files, the prefix of its fields
+    (several forms on one page), the initial values of an unbound form."""
+
+    files: MultiValueDict[str, UploadedFile[bytes]] | None
+    prefix: str | None
+    initial: MutableMapping[str, object] | None
 
 
 class Request(HttpRequest):

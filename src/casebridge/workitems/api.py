@@ -1,11 +1,12 @@
-"""/api/v1/work-items: list, get, history, transition and assign."""
+"""/api/v1/work-items: list, get, history, transition, assign, comments and the pull request
+link."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from django.http import HttpResponseBase
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from casebridge.audit.selectors import events_for
@@ -13,12 +14,21 @@ from casebridge.core.csvexport import CSV_OPENAPI, ExportFormat, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, Offset, UserRef
 from casebridge.workitems import selectors
+from casebridge.workitems.conversation import (
+    comments_of,
+    work_item_comment_add,
+    work_item_link_set,
+)
 from casebridge.workitems.schemas import (
     AssignIn,
+    WorkItemCommentIn,
+    WorkItemCommentOut,
     WorkItemEventOut,
+    WorkItemLinkIn,
     WorkItemOut,
     WorkItemPageOut,
     WorkItemTransitionIn,
+    comment_out,
     item_out,
     row_out,
 )
@@ -131,4 +141,38 @@ def assign(request: ApiRequest, key: str, body: AssignIn) -> WorkItemOut:
     item = selectors.work_item_get_for(request.auth, key)
     data = body.dict(exclude_none=True)
     item = work_item_transition(actor=request.auth, item=item, action="assign", data=data)
+    return item_out(request.auth, selectors.work_item_get_for(request.auth, item.key))
+
+
+@router.get(
+    "/{key}/comments",
+    response={200: list[WorkItemCommentOut], **ERRORS},
+    summary="The item's comments, oldest first (staff only)",
+)
+def list_comments(request: ApiRequest, key: str) -> list[WorkItemCommentOut]:
+    item = selectors.work_item_get_for(request.auth, key)
+    return [comment_out(c) for c in comments_of(request.auth, item)]
+
+
+@router.post(
+    "/{key}/comments",
+    response={201: WorkItemCommentOut, **WRITE_ERRORS},
+    summary="Comment on a work item (@username notifies that person)",
+)
+def add_comment(
+    request: ApiRequest, key: str, body: WorkItemCommentIn
+) -> Status[WorkItemCommentOut]:
+    item = selectors.work_item_get_for(request.auth, key)
+    comment = work_item_comment_add(actor=request.auth, item=item, body=body.body)
+    return Status(201, comment_out(comment))
+
+
+@router.put(
+    "/{key}/link",
+    response={200: WorkItemOut, **WRITE_ERRORS},
+    summary="Set the pull request or branch link (an http(s) URL; '' clears it)",
+)
+def set_link(request: ApiRequest, key: str, body: WorkItemLinkIn) -> WorkItemOut:
+    item = selectors.work_item_get_for(request.auth, key)
+    work_item_link_set(actor=request.auth, item=item, url=body.url)
     return item_out(request.auth, selectors.work_item_get_for(request.auth, item.key))

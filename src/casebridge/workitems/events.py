@@ -49,3 +49,14 @@ class WorkItemSuperseded(Event):
     #: "duplicate" or "recategorised".
     how: str
     actor_id: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkItemCommented(Event):
+    """A member of staff commented on a work item; the text is ``WorkItemComment(comment_id)
+    .body`` (for its @mentions)."""
+
+    key: str
+    work_item_id: int
+    comment_id: int
+    author_id: int | None

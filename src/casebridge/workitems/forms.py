@@ -221,6 +221,9 @@ class ActionForm(forms.Form):
             if name == "as_role" and not _decides_as_both(choices.viewer):
                 continue  # only someone who is both PM and RTE says which role decides
             self._add(name, choices, "")
+        if transition.action == "approve_review" and "reason" in self.fields:
+            self.fields["reason"].label = "Review note (optional)"
+            self.fields["reason"].widget.attrs["placeholder"] = "What you checked, what is good"
 
     def _add(self, name: str, choices: Choices, hint: str) -> None:
         make = FIELDS.get(name)

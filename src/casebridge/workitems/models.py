@@ -119,6 +119,10 @@ class WorkItem(models.Model):
     reopen_count = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    #: A pull request or branch where the work happens (an http(s) URL set by hand; pull
+    #: requests reported by a repository are ``integrations.delivery.PullRequestLink`` rows).
+    dev_link = models.CharField(max_length=1000, blank=True, default="")
+
     # Outcomes that point elsewhere.
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
@@ -199,6 +203,22 @@ class TestRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work_item_id} {self.result}"
+
+
+class WorkItemComment(models.Model):
+    """A comment on a work item: the development side's conversation, internal to staff
+    (customers and partners never see work items). ``@username`` mentions are notified."""
+
+    work_item = models.ForeignKey(WorkItem, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.work_item_id} comment {self.pk}"
 
 
 class PolicyCode(models.TextChoices):

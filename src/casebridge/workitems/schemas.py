@@ -14,7 +14,7 @@ from casebridge.occurrences.evidence import evidence_for
 from casebridge.workflows.engine import Option
 from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.documentation import DOC_NAMES
-from casebridge.workitems.models import WorkItem
+from casebridge.workitems.models import WorkItem, WorkItemComment
 
 
 class SprintRef(Schema):
@@ -105,6 +105,7 @@ class WorkItemOut(Schema):
     release_version: str
     deployed_environment: str
     reopen_count: int
+    dev_link: str = Field(description="The pull request or branch where the work happens")
     pm_decision: str
     pm_decision_reason: str
     rte_decision: str
@@ -236,6 +237,7 @@ _PLAIN = (
     "release_version",
     "deployed_environment",
     "reopen_count",
+    "dev_link",
     "pm_decision",
     "pm_decision_reason",
     "rte_decision",
@@ -316,6 +318,33 @@ class WorkItemPageOut(Schema):
     limit: int
     offset: int
     items: list[WorkItemRowOut]
+
+
+class WorkItemCommentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=10_000, description="Text; @username mentions")
+
+
+class WorkItemCommentOut(Schema):
+    id: int
+    author: UserRef | None
+    body: str
+    created_at: datetime
+
+
+class WorkItemLinkIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        max_length=1000, description="An http(s) URL of a pull request or branch; '' clears"
+    )
+
+
+def comment_out(comment: WorkItemComment) -> WorkItemCommentOut:
+    return WorkItemCommentOut(
+        id=comment.pk, author=_ref(comment.author), body=comment.body, created_at=comment.created_at
+    )
 
 
 class WorkItemEventOut(Schema):

@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Unpack
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.datastructures import MultiValueDict
 
 from casebridge.accounts.models import Role, User
 from casebridge.accounts.selectors import users_with_role
 from casebridge.cases.models import Resolution
 from casebridge.knowledge.selectors import known_resolution_list_for
+from casebridge.web.pages import FormOptions
 
 # --- the actions on a case -----------------------------------------------------------------------
 
 
-class ActionForm(forms.Form):
-    """An action's input; ``transition_data`` is what ``case_transition`` receives."""
+class ViewerForm(forms.Form):
+    """A form whose fields depend on who fills it in: ``for_viewer`` adjusts them, and the
+    viewer stays at hand as ``self.viewer``."""
 
-    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: Mapping[str, object] | None = None,
+        *,
+        viewer: User,
+        **options: Unpack[FormOptions],
+    ) -> None:
+        super().__init__(data, **options)
         self.viewer = viewer
+        self.for_viewer(viewer)
+
+    def for_viewer(self, viewer: User) -> None:
+        """Adjust the fields to the viewer (by default nothing changes)."""
+
+
+class ActionForm(ViewerForm):
+    """An action's input; ``transition_data`` is what ``case_transition`` receives."""
 
     def transition_data(self) -> dict[str, object]:
         return {name: self.cleaned_data.get(name) for name in self.fields}
@@ -46,8 +65,7 @@ class TakeForm(ActionForm):
     def transition_data(self) -> dict[str, object]:
         return {"owner": self.cleaned_data.get("owner")}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def for_viewer(self, viewer: User) -> None:
         owner = self.fields["owner"]
         assert isinstance(owner, forms.ModelChoiceField)
         owner.queryset = users_with_role(Role.L2_ENGINEER).exclude(pk=self.viewer.pk)
@@ -92,8 +110,7 @@ class ResolveForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why there is no fault, …"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def for_viewer(self, viewer: User) -> None:
         field = self.fields["known_resolution"]
         assert isinstance(field, forms.ChoiceField)
         items = known_resolution_list_for(self.viewer)[:200]
@@ -129,7 +146,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 # --- comments and files ---------------------------------------------------------------------------
 
 
-class CommentForm(forms.Form):
+class CommentForm(ViewerForm):
     body = forms.CharField(
         required=False,
         label="Comment",
@@ -139,8 +156,7 @@ class CommentForm(forms.Form):
         required=False, label="Internal note (never shown to the customer)"
     )
 
-    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def for_viewer(self, viewer: User) -> None:
         if viewer.is_external:
             del self.fields["internal"]
 
@@ -164,8 +180,14 @@ class AttachmentForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
-    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data: Mapping[str, object] | None = None,
+        files: MultiValueDict[str, UploadedFile[bytes]] | None = None,
+        *,
+        viewer: User,
+    ) -> None:
+        super().__init__(data, files)
         if viewer.is_external:
             del self.fields["internal"]
 
@@ -174,8 +196,8 @@ class AttachmentForm(forms.Form):
         value = self.cleaned_data.get("internal")
         return {"internal": True, "public": False}.get(str(value or ""))
 
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data.get("file")
+    def clean_file(self) -> UploadedFile[bytes]:
+        upload: UploadedFile[bytes] | None = self.cleaned_data.get("file")
         if not upload:
             raise forms.ValidationError("Choose a file to upload.")
         return upload

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Unpack
 
 from django import forms
+from django.urls import reverse_lazy
 
+from casebridge.web.pages import FormOptions
 from casebridge.workitems.documentation import CATEGORY_DOCS
 from casebridge.workitems.models import Category, ImprovementArea
 
@@ -41,7 +44,19 @@ class EscalateForm(forms.Form):
     work_item = forms.CharField(
         required=False,
         label="Work item",
-        widget=forms.TextInput(attrs={"placeholder": "BUG-7", "autocomplete": "off"}),
+        # a type-ahead over open work items (workitems:lookup answers with a datalist and a list)
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": "BUG-7, or words of its title",
+                "autocomplete": "off",
+                "list": "work-item-options",
+                "hx-get": reverse_lazy("workitems:lookup"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": "#work-item-matches",
+                "hx-swap": "outerHTML",
+                "hx-sync": "this:replace",
+            }
+        ),
     )
     title = forms.CharField(required=False, label="Title")
     description = _text("Description", rows=4)
@@ -58,8 +73,10 @@ class EscalateForm(forms.Form):
         choices=(("", "Choose…"), *ImprovementArea.choices), required=False, label="Area"
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, data: Mapping[str, object] | None = None, **options: Unpack[FormOptions]
+    ) -> None:
+        super().__init__(data, **options)
         self.fields["log_excerpt"].widget.attrs["class"] = "mono"
 
     def value(self, name: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
@@ -11,6 +10,7 @@ from django.urls import reverse_lazy
 
 from casebridge.accounts.models import Organisation, Role, User
 from casebridge.accounts.selectors import organisation_list_for, user_list_for
+from casebridge.cases.forms.actions import ViewerForm
 from casebridge.cases.models import OPEN_STATES, Impact, Source
 from casebridge.cases.selectors import CaseFilters
 from casebridge.cases.services import CaseInput
@@ -84,7 +84,7 @@ class ComponentField(forms.ChoiceField):
         forms.Field.validate(self, value)
 
 
-class CaseForm(forms.Form):
+class CaseForm(ViewerForm):
     """A new case. Staff may name the organisation and reporter; customers report for their own
     organisation, partners for one they serve."""
 
@@ -123,8 +123,7 @@ class CaseForm(forms.Form):
         help_text="The customer who reported it (the caller), if not you.",
     )
 
-    def __init__(self, *args: Any, viewer: User, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def for_viewer(self, viewer: User) -> None:
         service_field = self.fields["service"]
         assert isinstance(service_field, forms.ModelChoiceField)
         service_field.queryset = service_list()

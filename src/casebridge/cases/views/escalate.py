@@ -67,7 +67,7 @@ def checklist_for(user: User, case: Case, form: EscalateForm) -> Checklist:
     return Checklist(category, str(Category(category).label), lines)
 
 
-def _initial(case: Case) -> dict[str, str]:
+def _initial(case: Case) -> dict[str, object]:
     return {"title": case.title, "description": case.description, "version": case.version}
 
 

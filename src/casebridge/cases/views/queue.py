@@ -87,7 +87,8 @@ def queue_export(request: Request) -> HttpResponseBase:
 @page(internal=True)
 def new_case(request: Request) -> HttpResponse:
     user = viewer(request)
-    form = CaseForm(request.POST or None, viewer=user, initial=request.GET.dict())
+    initial: dict[str, object] = {**request.GET.dict()}  # the fields a link prefills
+    form = CaseForm(request.POST or None, viewer=user, initial=initial)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from django import forms
 from django.forms import BoundField
@@ -68,15 +68,46 @@ class ConnectForm(forms.Form):
         assert isinstance(team, forms.ModelChoiceField)
         team.queryset = Team.objects.order_by("name")
 
-    def to_input(self) -> dict[str, Any]:  # the cleaned data, as connection_connect's keywords
-        data = dict(self.cleaned_data)
-        return {key: value if value is not None else "" for key, value in data.items()} | {
-            "team": data.get("team")
-        }
+    def to_input(self) -> ConnectInput:
+        data = self.cleaned_data
+
+        def text(name: str) -> str:
+            return str(data.get(name) or "")
+
+        team = data.get("team")
+        return ConnectInput(
+            name=text("name"),
+            organization_url=text("organization_url"),
+            project=text("project"),
+            pat=text("pat"),
+            pat_env=text("pat_env"),
+            slug=text("slug"),
+            team=team if isinstance(team, Team) else None,
+            category=text("category"),
+            process=text("process"),
+            area_path=text("area_path"),
+            iteration_path=text("iteration_path"),
+        )
 
 
 def _slot(prefix: str, index: int) -> str:
     return f"{prefix}_{index}"
+
+
+class ConnectInput(TypedDict):
+    """``connection_connect``'s keywords, from the connect page."""
+
+    name: str
+    organization_url: str
+    project: str
+    pat: str
+    pat_env: str
+    slug: str
+    team: Team | None
+    category: str
+    process: str
+    area_path: str
+    iteration_path: str
 
 
 class MappingInput(TypedDict, total=False):
@@ -86,6 +117,7 @@ class MappingInput(TypedDict, total=False):
     to_ado: dict[str, str]
     from_ado: dict[str, str]
     fields: dict[str, str]
+    iterations: dict[str, str | None]
 
 
 class MappingForm(forms.Form):
@@ -141,6 +173,29 @@ class MappingForm(forms.Form):
             )
             self.aliases[f"mapping.{category}.fields.{field}"] = name
             self.field_names.append((field, name))
+        self.known_paths = dict(connection.iterations or {})
+        self.fields["iterations"] = forms.CharField(
+            initial="\n".join(f"{path} = {key}" for path, key in self.known_paths.items()),
+            label="Iterations (every category)",
+            required=False,
+            widget=forms.Textarea(attrs={"class": "mono", "rows": 4}),
+            help_text="One per line: Shop\\Iteration 7 = core-team/Sprint 12 (nothing after = "
+            "means no sprint). Other paths: the sprint named like their last part.",
+        )
+        for path in self.known_paths:
+            self.aliases[f"iterations.{path}"] = "iterations"
+
+    def clean_iterations(self) -> dict[str, str]:
+        given: dict[str, str] = {}
+        for line in str(self.cleaned_data.get("iterations") or "").splitlines():
+            if not line.strip():
+                continue
+            path, sep, key = line.partition("=")
+            if not sep or not path.strip():
+                raise forms.ValidationError(f"Write 'PATH = team/Sprint', not '{line.strip()}'.")
+            given[path.strip()] = key.strip()
+            self.aliases[f"iterations.{path.strip()}"] = "iterations"
+        return given
 
     @property
     def to_ado_rows(self) -> list[BoundField]:
@@ -163,4 +218,8 @@ class MappingForm(forms.Form):
             "to_ado": {state: data[name] for state, name in self.to_ado if data[name]},
             "from_ado": {state: data[name] for state, name in self.from_ado if data[name]},
             "fields": {field: data[name].strip() for field, name in self.field_names},
+            "iterations": {
+                **{path: None for path in self.known_paths if path not in data["iterations"]},
+                **data["iterations"],
+            },
         }

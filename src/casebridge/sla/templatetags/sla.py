@@ -5,15 +5,15 @@ time, time left and paused total; a customer sees only the commitments of a poli
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django import template
 from django.db.models import F
 from django.utils import timezone
 
+from casebridge.cases.models import Case
 from casebridge.core import clock
 from casebridge.sla.clocks import KIND_LABELS, Kind, State
-from casebridge.sla.models import ItemClock
+from casebridge.sla.models import Clock, ItemClock
 from casebridge.sla.selectors import clocks_for
 from casebridge.workitems.models import WorkItem
 
@@ -48,7 +48,7 @@ def duration(seconds: int) -> str:
     return " ".join(p for p in parts if p)[:40] or "0 min"
 
 
-def _row(c: Any, now: datetime, external: bool) -> dict[str, Any]:
+def _row(c: Clock | ItemClock, now: datetime, external: bool) -> dict[str, str]:
     due: datetime | None = c.due_at
     level, words = c.state, ""
     if c.state == State.MET:
@@ -79,7 +79,7 @@ def _row(c: Any, now: datetime, external: bool) -> dict[str, Any]:
 
 
 @register.inclusion_tag("sla/_clocks.html", takes_context=True)
-def sla_clocks(context: template.Context, case: Any) -> dict[str, Any]:
+def sla_clocks(context: template.Context, case: Case) -> dict[str, object]:
     viewer = context["user"]
     found = sorted(clocks_for(viewer, case), key=lambda c: ORDER.get(Kind(c.kind), 9))
     now = clock.now()

@@ -264,6 +264,8 @@ def delivery(
             reviewers,
             checks=(check_review,),
             effect=effect_approve_review,
+            # an optional note of the review, recorded as the event's reason (the timeline)
+            accepts=("reason",),
             style="primary",
         ),
         Transition(

@@ -98,6 +98,24 @@ def work_item_get_for(viewer: Actor, key: str) -> WorkItem:
     return item
 
 
+def open_work_items_matching(viewer: Actor, text: str, *, limit: int = 8) -> list[WorkItem]:
+    """Open and active work items whose key starts with, or whose title contains, ``text``:
+    the type-ahead of "link to an existing work item". Keys first, then the newest."""
+    words = text.strip()
+    if not words or not is_staff(viewer):
+        return []
+    live = Q()
+    for category, workflow in WORKFLOWS.items():
+        statuses = [s.name for s in workflow.states if s.group in ("open", "active")]
+        live |= Q(category=category, status__in=statuses)
+    items = WorkItem.objects.filter(live).filter(
+        Q(key__istartswith=words) | Q(title__icontains=words)
+    )
+    found = list(items.select_related("sprint").order_by("-created_at", "-id")[: limit * 3])
+    found.sort(key=lambda i: not i.key.upper().startswith(words.upper()))
+    return found[:limit]
+
+
 def is_staff(viewer: Actor) -> bool:
     return bool(getattr(viewer, "is_authenticated", False)) and not viewer.is_external
 

@@ -1,5 +1,6 @@
 """The work-item pages: the item page with its actions, boards, the list, queues per role."""
 
+from casebridge.workitems.views.conversation import comment_create, link_set
 from casebridge.workitems.views.detail import work_item_act, work_item_detail
 from casebridge.workitems.views.lists import (
     QUEUES,
@@ -10,11 +11,15 @@ from casebridge.workitems.views.lists import (
     work_item_export,
     work_item_list,
 )
+from casebridge.workitems.views.lookup import lookup
 
 __all__ = [
     "QUEUES",
     "board",
     "board_home",
+    "comment_create",
+    "link_set",
+    "lookup",
     "queue",
     "queues_for",
     "work_item_act",

@@ -31,6 +31,7 @@ from casebridge.workitems.forms import ActionForm, Choices, action_form
 from casebridge.workitems.models import WorkItem
 from casebridge.workitems.selectors import related_keys_for, work_item_get_for
 from casebridge.workitems.services import work_item_transition
+from casebridge.workitems.views.conversation import conversation_context, link_context
 from casebridge.workitems.views.history import history
 
 
@@ -97,6 +98,8 @@ def item_context(
         "history": list(reversed(history(workflow, events))),
         "related": related_keys_for(user, item),
         "decides": item.category in ("feature", "improvement"),
+        **conversation_context(request, item),
+        **link_context(item),
     }
 
 

@@ -1,0 +1,309 @@
+"""Benchmark: the periodic SLA tick over open cases with clocks (issue 15: p95 <= 1 s at 100,000),
+and the support dashboard over the cases' history (issue 15: p95 <= 500 ms at 1M cases and 5M
+audit events).
+
+    .venv/bin/python benchmarks/sla.py [--open 100000] [--cases 1000000] [--events 5000000] [--json]
+    .venv/bin/python benchmarks/sla.py --database-url postgres://postgres@127.0.0.1:5432/casebridge_bench_sla
+
+Seeding is bulk (``bulk_create``, raw ``executemany``) and never measured. The history: ``--cases``
+cases over 365 days, five audit events per closed case (created, taken, a public reply by staff,
+resolved, closed) up to ``--events``; the newest ``--open`` cases are open, each with a 24x7
+policy's first-response (1 h) and resolution (7 d) clocks stored as ``compute_clock`` gives them.
+Measured, in the same run:
+  tick_floor    a bare SELECT of the clocks whose warning or breach is due (the tick's index read);
+  tick          ``sla_tick`` passes 15 s apart: each recomputes and acts on the clocks that came
+                due in those 15 s (about 10 at 100k open cases spread over a week);
+  tick_burst    one pass with the tick's whole batch due (500 warnings and 500 breaches);
+  report_floor  a bare SELECT of the keys of the cases opened in the window (28 days);
+  report        ``support_report_for``: every table of the dashboard (28 days, per week);
+  page          GET /reports/support/ (the page: every chart and table), as an administrator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sprint_common import emit, machine, setup_django, timed
+
+FIRST_RESPONSE = timedelta(hours=1)
+RESOLUTION = timedelta(days=7)
+BATCH = 20_000
+
+
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return ""
+
+
+def seed_world() -> dict[str, Any]:
+    from casebridge.accounts.services import organisation_create, user_create
+    from casebridge.catalog.models import Component, Service
+    from casebridge.sla.calendars import calendar_create
+    from casebridge.sla.policies import policy_create
+
+    org = organisation_create(actor=None, name="Acme Retail", slug="acme")
+    services = []
+    for slug in ("payments", "identity", "search", "notifications", "reporting"):
+        service = Service.objects.create(name=slug.title(), slug=slug)
+        Component.objects.create(service=service, name="Core", slug="core")
+        services.append(service)
+    l2 = user_create(actor=None, username="l2", email="l2@x.test", roles=["l2_engineer"])
+    admin = user_create(actor=None, username="admin", email="a@x.test", roles=["admin"])
+    reporter = user_create(
+        actor=None, username="cust", email="c@x.test", roles=["reporter"], organisation=org
+    )
+    always = calendar_create(actor=None, name="24x7", always_open=True)
+    policy = policy_create(
+        actor=None,
+        name="Every case",
+        calendar=always,
+        first_response_minutes=int(FIRST_RESPONSE.total_seconds() // 60),
+        resolution_minutes=int(RESOLUTION.total_seconds() // 60),
+    )
+    return {"org": org, "services": services, "l2": l2, "admin": admin, "reporter": reporter,
+            "policy": policy}  # fmt: skip
+
+
+def _clock_rows(case_id: int, created: datetime, now: datetime, policy_id: int) -> list[tuple]:
+    """The two clocks of an open case with no reply yet, as compute_clock gives them (24x7)."""
+    rows = []
+    for kind, target in (("first_response", FIRST_RESPONSE), ("resolution", RESOLUTION)):
+        due, warn = created + target, created + target * 0.75
+        breached = due <= now
+        elapsed = min(target, now - created) if not breached else now - created
+        rows.append((
+            case_id, kind, policy_id, "breached" if breached else "running",
+            int(target.total_seconds()), created, due, warn, None, due if breached else None,
+            int(elapsed.total_seconds()),
+            0 if breached else int((target - (now - created)).total_seconds()),
+            0, now, warn if warn <= now else None, due if breached else None,
+        ))  # fmt: skip
+    return rows
+
+
+def seed_history(world: dict[str, Any], cases: int, events: int, open_cases: int) -> None:
+    from django.db import connection
+
+    from casebridge.audit.models import AuditEvent
+    from casebridge.cases.models import Case, Resolution
+    from casebridge.core import clock
+    from casebridge.sla.models import TickCursor
+
+    rng = random.Random(15)
+    now = clock.now()
+    span = timedelta(days=365)
+    per_case = max(1, min(5, events // max(1, cases)))
+    audit_sql = (
+        "INSERT INTO audit_auditevent (at, actor_id, subject_type, subject_key, action, field, "
+        "old, new, reason, data, public) VALUES (%s, %s, 'case', %s, %s, %s, %s, %s, '', '{}', %s)"
+    )
+    clock_sql = (
+        "INSERT INTO sla_clock (case_id, kind, policy_id, state, target_seconds, started_at, "
+        "due_at, warn_at, stopped_at, breached_at, elapsed_seconds, remaining_seconds, "
+        "paused_seconds, computed_at, warned_at, breach_acted_at) VALUES "
+        "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    )
+    l2, services = world["l2"].pk, world["services"]
+    made = 0
+    # The open cases are the newest: created over the last 7 days (their resolution clocks run).
+    first_open = cases - open_cases + 1
+    for start in range(1, cases + 1, BATCH):
+        numbers = range(start, min(cases, start + BATCH - 1) + 1)
+        batch, audit = [], []
+        for number in numbers:
+            is_open = number >= first_open
+            if is_open:
+                created = now - RESOLUTION * ((cases - number + rng.random()) / max(1, open_cases))
+            else:
+                created = now - span * ((cases - number + rng.random()) / cases)
+            service = services[number % len(services)]
+            resolved = None if is_open else created + timedelta(hours=rng.uniform(1, 120))
+            closed = None if is_open else resolved + timedelta(days=3)  # type: ignore[operator]
+            batch.append(Case(
+                key=f"CB-{number}", number=number, title=f"Checkout fails ({number})",
+                description="Customers see an error.", source="portal",
+                state="investigating" if is_open else "closed",
+                resolution="" if is_open else Resolution.NO_FAULT,
+                reporter=world["reporter"], organisation=world["org"], owner_id=l2,
+                service=service, environment="production",
+                impact=rng.choice(["low", "medium", "high", "critical"]),
+                created_at=created, resolved_at=resolved, closed_at=closed,
+            ))  # fmt: skip
+            key = f"CB-{number}"
+            steps = [(created, None, "created", "", "", "new", True),
+                     (created + timedelta(minutes=5), l2, "take", "state", "new", "investigating",
+                      False)]  # fmt: skip
+            if not is_open:
+                reply = created + timedelta(minutes=rng.uniform(6, 600))
+                steps += [
+                    (reply, l2, "commented", "", "", "", True),
+                    (resolved, l2, "resolve", "state", "investigating", "resolved", True),
+                    (closed, None, "close", "state", "resolved", "closed", False),
+                ]
+            for step in steps[: per_case if made < events else 0]:
+                audit.append((step[0], step[1], key, *step[2:]))
+                made += 1
+        Case.objects.bulk_create(batch, batch_size=5000)
+        with connection.cursor() as cursor:
+            cursor.executemany(audit_sql, audit)
+    ids = dict(Case.objects.filter(number__gte=first_open).values_list("number", "id"))
+    created_at = dict(Case.objects.filter(number__gte=first_open).values_list("id", "created_at"))
+    rows: list[tuple] = []
+    with connection.cursor() as cursor:
+        for case_id in ids.values():
+            rows += _clock_rows(case_id, created_at[case_id], now, world["policy"].pk)
+            if len(rows) >= BATCH:
+                cursor.executemany(clock_sql, rows)
+                rows = []
+        cursor.executemany(clock_sql, rows)
+        cursor.execute("UPDATE core_sequence SET value = %s WHERE name = 'CB'", [cases])
+        if cursor.rowcount == 0:
+            cursor.execute("INSERT INTO core_sequence (name, value) VALUES ('CB', %s)", [cases])
+        cursor.execute("ANALYZE")
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    for name in ("audit", "items"):
+        TickCursor.objects.update_or_create(name=name, defaults={"last_id": last})
+    TickCursor.objects.filter(name="policies").delete()  # the policy's recompute is done above
+
+
+def measure_tick(repeat: int) -> dict[str, Any]:
+    from casebridge.core import clock
+    from casebridge.sla.models import Clock
+    from casebridge.sla.services import sla_tick
+
+    start = clock.now()
+    step = {"i": 0}
+
+    def floor() -> None:
+        now = start + timedelta(seconds=15 * step["i"])
+        list(Clock.objects.filter(state="running", warned_at__isnull=True, warn_at__lte=now)
+             .values_list("id", flat=True)[:500])  # fmt: skip
+        list(Clock.objects.filter(state__in=["running", "breached"], breach_acted_at__isnull=True,
+                                  due_at__lte=now).values_list("id", flat=True)[:500])  # fmt: skip
+
+    acted: list[int] = []
+
+    def tick() -> None:
+        step["i"] += 1
+        acted.append(sla_tick(now=start + timedelta(seconds=15 * step["i"])))
+
+    result = {"tick_floor": timed(floor, repeat), "tick": timed(tick, repeat, warmup=2)}
+    result["tick"]["acted_per_pass_mean"] = round(sum(acted) / max(1, len(acted)), 1)
+    # A burst: every clock due in the next hours at once (the tick's batch caps the pass).
+    burst_at = start + timedelta(seconds=15 * step["i"]) + timedelta(hours=3)
+    began = time.perf_counter()
+    n = sla_tick(now=burst_at)
+    result["tick_burst"] = {"acted": n, "ms": round((time.perf_counter() - began) * 1000, 1)}
+    return result
+
+
+def measure_report(world: dict[str, Any], repeat: int) -> dict[str, Any]:
+    from django.test import Client
+
+    from casebridge.cases.models import Case
+    from casebridge.core import clock
+    from casebridge.reporting.support import BUILDERS, filters_for, support_report_for
+
+    end = clock.now()
+    f = filters_for(start=end - timedelta(days=28), end=end, period="week")
+    admin = world["admin"]
+
+    def floor() -> None:
+        list(Case.objects.filter(created_at__gte=f.start, created_at__lt=f.end)
+             .values_list("key", flat=True))  # fmt: skip
+
+    out: dict[str, Any] = {
+        "window_cases": Case.objects.filter(created_at__gte=f.start, created_at__lt=f.end).count(),
+        "report_floor": timed(floor, repeat, warmup=1),
+    }
+    out["report"] = timed(lambda: support_report_for(admin, f), repeat, warmup=1)
+    out["tables_ms"] = {}
+    for name in BUILDERS:
+        began = time.perf_counter()
+        support_report_for(admin, f, [name])
+        out["tables_ms"][name] = round((time.perf_counter() - began) * 1000, 1)
+    client = Client()
+    client.force_login(admin)
+    out["page"] = timed(lambda: client.get("/reports/support/"), max(3, repeat // 2), warmup=1)
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
+    setup_django()
+    from django.db import connection
+
+    world = seed_world()
+    began = time.perf_counter()
+    seed_history(world, args.cases, args.events, args.open)
+    seeded = round(time.perf_counter() - began, 1)
+    from casebridge.audit.models import AuditEvent
+    from casebridge.sla.models import Clock
+
+    result: dict[str, Any] = {
+        "benchmark": "sla",
+        "database": connection.vendor,
+        "cases": args.cases,
+        "open_cases": args.open,
+        "audit_events": AuditEvent.objects.count(),
+        "clocks": Clock.objects.count(),
+        "seed_seconds": seeded,
+        "machine": machine(),
+        "loadavg_before": _loadavg(),
+    }
+    result |= measure_tick(args.repeat)
+    result |= measure_report(world, args.repeat)
+    result["loadavg_after"] = _loadavg()
+    result["targets"] = {
+        "tick_p95_ms<=1000": result["tick"]["p95_ms"] <= 1000,
+        "report_p95_ms<=500": result["report"]["p95_ms"] <= 500,
+    }
+    return result
+
+
+def render(r: dict[str, Any]) -> str:
+    lines = [
+        f"SLA benchmark on {r['database']}: {r['cases']:,} cases ({r['open_cases']:,} open, "
+        f"{r['clocks']:,} clocks), {r['audit_events']:,} audit events; seeded in "
+        f"{r['seed_seconds']} s; load {r['loadavg_before']}",
+        f"  tick floor   p95 {r['tick_floor']['p95_ms']} ms (bare SELECT of due clocks)",
+        f"  tick         p95 {r['tick']['p95_ms']} ms, p50 {r['tick']['p50_ms']} ms, "
+        f"{r['tick']['acted_per_pass_mean']} clocks acted on per pass",
+        f"  tick burst   {r['tick_burst']['acted']} clocks in {r['tick_burst']['ms']} ms",
+        f"  report floor p95 {r['report_floor']['p95_ms']} ms "
+        f"({r['window_cases']:,} cases in 28 d)",
+        f"  report       p95 {r['report']['p95_ms']} ms; per table {r['tables_ms']}",
+        f"  page         p95 {r['page']['p95_ms']} ms",
+        f"  targets      {r['targets']}",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--open", type=int, default=100_000)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.open > args.cases:
+        parser.error("--open must not exceed --cases")
+    emit(run(args), args.json, render)
+
+
+if __name__ == "__main__":
+    main()
