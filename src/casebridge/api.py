@@ -46,6 +46,7 @@ from casebridge.reporting.api import router as reports_router
 from casebridge.sla.api import calendars_router, policies_router
 from casebridge.sprints.api import backlog_router, increments_router
 from casebridge.sprints.api import router as sprints_router
+from casebridge.web.api import router as search_router
 from casebridge.workitems.api import router as workitems_router
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -227,6 +228,7 @@ def _mount() -> None:
     api.add_router("/backlog", backlog_router)
     api.add_router("/program-increments", increments_router)
     api.add_router("/reports", reports_router)
+    api.add_router("/search", search_router)
     api.add_router("/known-resolutions", knowledge_router)
     api.add_router("/signatures", signatures_router)
     api.add_router("/services", catalog_router)

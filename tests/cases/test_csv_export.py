@@ -79,3 +79,28 @@ def test_the_export_page_is_for_staff(world: factories.World, cases: list[Case])
     client = Client()
     client.force_login(world["cust_a"])
     assert client.get("/cases/export.csv").status_code in {302, 403, 404}
+
+
+def test_an_export_holds_sqlite_page_cache_small_and_restores_it(
+    api: Any, world: factories.World, cases: list[Case], monkeypatch: Any
+) -> None:
+    from django.db import connection
+
+    from casebridge.core import csvexport
+
+    monkeypatch.setattr(csvexport, "BLOCK_ROWS", 1)
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's page cache only")
+
+    def cache_size() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return int(cursor.fetchone()[0])
+
+    before = cache_size()
+    response = api("l2").get("/cases", format="csv")
+    blocks = iter(response.streaming_content)
+    next(blocks)
+    assert cache_size() == -2048  # while the rows stream
+    assert sum(b.count(b"\n") for b in blocks) == 60
+    assert cache_size() == before

@@ -136,6 +136,7 @@ POST   /backlog/items/{key}/estimate            BUG         triaged             
 GET    /program-increments                      -           -                   401  200    200    200 200 200   200 200  200   401
 POST   /program-increments                      -           -                   401  404    404    403 403 403   201 403  201   401
 GET    /reports/flow                            -           -                   401  404    404    200 200 200   200 200  200   401
+GET    /search                                  -           -                   401  200    200    200 200 200   200 200  200   401
 GET    /known-resolutions                       -           -                   401  200    200    200 200 200   200 200  200   401
 POST   /known-resolutions                       -           -                   401  403    403    403 201 403   403 201  201   401
 GET    /known-resolutions/{key}                 KR          -                   401  404    404    200 200 200   200 200  200   401
@@ -263,7 +264,7 @@ BODIES.update(notify_scene.BODIES)
 BODIES.update(sla_scene.BODIES)
 
 #: Query strings some reads need.
-QUERIES = {("GET", "/sprints/velocity"): "?team=core-team"}
+QUERIES = {("GET", "/sprints/velocity"): "?team=core-team", ("GET", "/search"): "?q=checkout"}
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from django.http import HttpResponseBase
 from ninja import Query, Router, Status
 from pydantic import Field
 
@@ -13,6 +14,7 @@ from casebridge.cases.selectors import case_get_for
 from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import service_by_slug
 from casebridge.core.actors import Actor
+from casebridge.core.csvexport import CSV_OPENAPI, csv_response
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, MAX_ID, WRITE_ERRORS, Id, UserRef
@@ -64,9 +66,22 @@ def _fresh(request: ApiRequest, key: str) -> IncidentOut:
     return incident_out(request.auth, selectors.incident_get_for(request.auth, key))
 
 
-@router.get("", response={200: list[IncidentRowOut], **ERRORS}, summary="List incidents")
-def list_incidents(request: ApiRequest, query: Query[IncidentQuery]) -> list[IncidentRowOut]:
+@router.get(
+    "",
+    response={200: list[IncidentRowOut], **ERRORS},
+    summary="List incidents",
+    openapi_extra=CSV_OPENAPI,
+)
+def list_incidents(
+    request: ApiRequest, query: Query[IncidentQuery]
+) -> list[IncidentRowOut] | HttpResponseBase:
+    """At most 200, newest first; ``format=csv`` gives every matching incident."""
     service = service_by_slug(query.service) if query.service else None
+    if query.format == "csv":
+        rows = selectors.incident_csv_rows_for(
+            request.auth, state=query.state, service=service, severity=query.severity
+        )
+        return csv_response("incidents", selectors.CSV_HEADER, rows)
     incidents = selectors.incident_list_for(
         request.auth, state=query.state, service=service, severity=query.severity
     )

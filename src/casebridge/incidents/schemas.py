@@ -7,6 +7,7 @@ from ninja import Schema
 from pydantic import Field
 
 from casebridge.catalog.schemas import ServiceRef
+from casebridge.core.csvexport import ExportFormat
 from casebridge.core.schemas import BoundedInt, InputSchema, UserRef
 from casebridge.incidents.models import ActionItem, Incident, Participant, Review, TimelineEntry
 
@@ -17,6 +18,9 @@ class IncidentQuery(Schema):
     state: str = Field(default="", description="A state, or 'open' for every state but closed")
     service: str = Field(default="", description="Service slug")
     severity: str = ""
+    format: ExportFormat = Field(
+        default="json", description="csv: every matching incident (no limit), streamed"
+    )
 
 
 class DeclareIn(InputSchema):

@@ -3,11 +3,14 @@ none, and an incident key is a 404 for them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.db.models import Q, QuerySet
 
 from casebridge.cases.models import Case
 from casebridge.catalog.models import Service
 from casebridge.core.actors import Actor
+from casebridge.core.csvexport import CHUNK
 from casebridge.core.errors import NotFound
 from casebridge.incidents.models import (
     ActionItem,
@@ -41,6 +44,13 @@ def incident_list_for(
     open_only: bool = False,
     limit: int = 200,
 ) -> list[Incident]:
+    incidents = _filtered(viewer, state, service, severity, open_only=open_only)
+    return list(incidents[:limit])
+
+
+def _filtered(
+    viewer: Actor, state: str, service: Service | None, severity: str, *, open_only: bool = False
+) -> QuerySet[Incident]:
     incidents = _incidents_for(viewer)
     if open_only or state == "open":
         incidents = incidents.filter(state__in=OPEN_STATES)
@@ -50,7 +60,52 @@ def incident_list_for(
         incidents = incidents.filter(service=service)
     if severity:
         incidents = incidents.filter(severity=severity)
-    return list(incidents.order_by("-declared_at", "-id")[:limit])
+    return incidents.order_by("-declared_at", "-id")
+
+
+CSV_HEADER = (
+    "key",
+    "title",
+    "severity",
+    "priority",
+    "state",
+    "service",
+    "lead",
+    "owner",
+    "case",
+    "alert_group",
+    "declared_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+)
+_CSV_FIELDS = (
+    "key",
+    "title",
+    "severity",
+    "priority",
+    "state",
+    "service__slug",
+    "lead__username",
+    "owner__username",
+    "case__key",
+    "alert_group_id",
+    "declared_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+)
+
+
+def incident_csv_rows_for(
+    viewer: Actor, *, state: str = "", service: Service | None = None, severity: str = ""
+) -> Iterator[tuple[object, ...]]:
+    """Every incident of the list (no limit) in ``CSV_HEADER``'s columns, read in chunks (an
+    alert group's key is ``AG-<id>``)."""
+    rows = _filtered(viewer, state, service, severity).select_related(None)
+    for row in rows.values_list(*_CSV_FIELDS).iterator(CHUNK):
+        group = row[9]
+        yield (*row[:9], f"AG-{group}" if group else None, *row[10:])
 
 
 def incident_get_for(viewer: Actor, key: str) -> Incident:

@@ -8,6 +8,7 @@ app_name = "incidents"
 
 urlpatterns = [
     path("", views.incident_list, name="list"),
+    path("export.csv", views.incident_export, name="export"),
     path("declare/", views.incident_declare_page, name="declare"),
     path("<str:key>/", views.incident_room, name="room"),
     path("<str:key>/actions/<slug:action>/", views.incident_act, name="act"),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponseBase
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from casebridge.core.csvexport import CSV_OPENAPI, ExportFormat, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, AwareDatetime
 from casebridge.reporting.drill import MAX_ROWS, drill_for
-from casebridge.reporting.schemas import FlowOut, flow_out
+from casebridge.reporting.schemas import FLOW_CSV_HEADER, FlowOut, flow_csv_rows, flow_out
 from casebridge.reporting.selectors import flow_for
 from casebridge.reporting.support import DEFINITIONS, filters_for, support_report_for
 from casebridge.reporting.tables import Cell
@@ -26,14 +28,24 @@ class FlowQuery(Schema):
     end: AwareDatetime | None = Field(
         default=None, description="Default: now; a date is in the server's zone"
     )
+    format: ExportFormat = Field(
+        default="json", description="csv: one figure a row (metric, subject, at, value)"
+    )
 
 
-@router.get("/flow", response={200: FlowOut, **ERRORS}, summary="Flow metrics")
-def flow(request: ApiRequest, query: Query[FlowQuery]) -> FlowOut:
+@router.get(
+    "/flow",
+    response={200: FlowOut, **ERRORS},
+    summary="Flow metrics",
+    openapi_extra=CSV_OPENAPI,
+)
+def flow(request: ApiRequest, query: Query[FlowQuery]) -> FlowOut | HttpResponseBase:
     team = team_get_for(request.auth, query.team) if query.team else None
     metrics = flow_for(
         request.auth, team=team, category=query.category, start=query.start, end=query.end
     )
+    if query.format == "csv":
+        return csv_response("flow", FLOW_CSV_HEADER, flow_csv_rows(metrics))
     return flow_out(metrics)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from ninja import Schema
@@ -83,3 +84,35 @@ def flow_out(m: FlowMetrics) -> FlowOut:
         ],
         predictability_overall=m.predictability_overall,
     )
+
+
+#: Flow metrics as CSV, one figure a row: ``metric`` names the figure, ``subject`` the stage
+#: (status) or sprint it is about, ``at`` the week or day of a series point.
+FLOW_CSV_HEADER = ("metric", "subject", "at", "value")
+
+
+def flow_csv_rows(m: FlowMetrics) -> Iterator[tuple[object, ...]]:
+    yield ("window_start", "", "", m.start)
+    yield ("window_end", "", "", m.end)
+    yield ("throughput", "", "", m.throughput)
+    for at, n in m.throughput_weekly:
+        yield ("throughput_weekly", "", at, n)
+    yield from _summary_rows("cycle_time_hours", "", m.cycle_time)
+    for s in m.stages:
+        yield from _summary_rows("stage_hours", s.status, s.hours)
+        yield ("stage_wip", s.status, "", s.wip)
+    yield ("wip", "", "", m.wip)
+    yield ("wip_average", "", "", m.wip_average)
+    for at, n in m.wip_daily:
+        yield ("wip_daily", "", at, n)
+    yield ("flow_efficiency", "", "", m.flow_efficiency)
+    for p in m.predictability:
+        yield ("sprint_committed", p.sprint, p.closed_at, p.committed)
+        yield ("sprint_committed_done", p.sprint, p.closed_at, p.committed_done)
+        yield ("sprint_predictability", p.sprint, p.closed_at, p.ratio)
+    yield ("predictability_overall", "", "", m.predictability_overall)
+
+
+def _summary_rows(metric: str, subject: str, s: Summary) -> Iterator[tuple[object, ...]]:
+    for name, value in (("n", s.n), ("mean", s.mean), ("median", s.median), ("p85", s.p85)):
+        yield (f"{metric}_{name}", subject, "", value)

@@ -17,10 +17,12 @@ from django.views.decorators.http import require_GET
 from casebridge.accounts.models import Organisation, Team
 from casebridge.catalog.models import Service
 from casebridge.core import clock
+from casebridge.core.csvexport import csv_response
 from casebridge.core.errors import DomainError, ValidationFailed
 from casebridge.core.schemas import aware_datetime, bounded_int
 from casebridge.reporting.charts import Chart, chart_of
 from casebridge.reporting.drill import MAX_ROWS, drill_for
+from casebridge.reporting.schemas import FLOW_CSV_HEADER, flow_csv_rows
 from casebridge.reporting.selectors import flow_for
 from casebridge.reporting.support import DEFINITIONS, filters_for, support_report_for
 from casebridge.reporting.tables import Cell, Filters, Table, report_allowed
@@ -73,6 +75,28 @@ def flow(request: Request) -> HttpResponse:
         }
     )
     return render(request, "reporting/flow.html", context)
+
+
+@require_GET
+@page(internal=True)
+def flow_csv(request: Request) -> HttpResponseBase:
+    """The page's flow metrics (same ``team``, ``category``, ``days``) as CSV."""
+    user = viewer(request)
+    slug = request.GET.get("team", "")
+    days = bounded_int(request.GET.get("days", ""))
+    end = clock.now()
+    try:
+        team = team_get_for(user, slug) if slug else None
+        metrics = flow_for(
+            user,
+            team=team,
+            category=request.GET.get("category", ""),
+            start=end - timedelta(days if days in WINDOWS else 28),
+            end=end,
+        )
+    except DomainError as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+    return csv_response("flow", FLOW_CSV_HEADER, flow_csv_rows(metrics))
 
 
 class _Echo:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponseBase
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from casebridge.core.actors import Actor
+from casebridge.core.csvexport import CSV_OPENAPI, ExportFormat, csv_response
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, Offset
@@ -65,6 +67,12 @@ class VelocityQuery(Schema):
 class PageQuery(Schema):
     limit: int = Field(default=100, ge=1, le=1000)
     offset: Offset = 0
+
+
+class BacklogQuery(PageQuery):
+    format: ExportFormat = Field(
+        default="json", description="csv: the whole backlog (no paging), streamed"
+    )
 
 
 class EditsQuery(Schema):
@@ -244,9 +252,18 @@ def set_team_planning(request: ApiRequest, team: str, body: TeamPlanningIn) -> T
 
 
 @backlog_router.get(
-    "/{team}", response={200: BacklogPageOut, **ERRORS}, summary="A team's backlog, ranked"
+    "/{team}",
+    response={200: BacklogPageOut, **ERRORS},
+    summary="A team's backlog, ranked",
+    openapi_extra=CSV_OPENAPI,
 )
-def backlog(request: ApiRequest, team: str, page: Query[PageQuery]) -> BacklogPageOut:
+def backlog(
+    request: ApiRequest, team: str, page: Query[BacklogQuery]
+) -> BacklogPageOut | HttpResponseBase:
+    if page.format == "csv":
+        found = selectors.team_get_for(request.auth, team)
+        rows = serializers.backlog_csv_rows(backlog_for(request.auth, found))
+        return csv_response(f"backlog-{found.slug}", serializers.BACKLOG_CSV_HEADER, rows)
     return _backlog_page(request, team, page.limit, page.offset)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from casebridge.sprints import charts
 from casebridge.sprints.models import Sprint
@@ -112,6 +112,40 @@ def backlog_item_out(r: Ranked) -> BacklogItemOut:
         pinned=c.pin.position if c.pin else None,
         reason=r.reason,
     )
+
+
+BACKLOG_CSV_HEADER = (
+    "rank",
+    "key",
+    "title",
+    "category",
+    "priority",
+    "estimate",
+    "wsjf",
+    "cases",
+    "impact",
+    "pinned",
+    "reason",
+)
+
+
+def backlog_csv_rows(ranked: Iterable[Ranked]) -> Iterator[tuple[object, ...]]:
+    """The ranked backlog in ``BACKLOG_CSV_HEADER``'s columns (reasons made row by row)."""
+    for r in ranked:
+        out = backlog_item_out(r)
+        yield (
+            out.rank,
+            out.key,
+            out.title,
+            out.category,
+            out.priority,
+            out.estimate,
+            out.wsjf,
+            out.cases,
+            out.impact,
+            out.pinned,
+            out.reason,
+        )
 
 
 def board_out(board: Board) -> BoardOut:

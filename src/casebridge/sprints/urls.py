@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/start/", lifecycle.start, name="start"),
     path("<int:pk>/edit/", lifecycle.edit, name="edit"),
     path("<slug:team>/backlog/", backlog.backlog, name="backlog"),
+    path("<slug:team>/backlog/export.csv", backlog.backlog_export, name="backlog_export"),
     path("<slug:team>/backlog/move/", backlog.move, name="move"),
     path("<slug:team>/backlog/unpin/", backlog.unpin, name="unpin"),
     path("<slug:team>/plan/", planning.plan, name="plan"),

@@ -23,6 +23,17 @@ WORDS = re.compile(r"\w+")
 PER_KIND = 20
 
 
+#: The kind of object a key prefix names, as the API and the CLI spell it.
+KINDS = {
+    "CB": "case",
+    "BUG": "bug",
+    "FR": "feature",
+    "IMP": "improvement",
+    "KR": "known_fix",
+    "INC": "incident",
+}
+
+
 @dataclass(frozen=True)
 class Hit:
     kind: str
@@ -31,6 +42,24 @@ class Hit:
     url: str
     detail: str
     score: int
+
+    @property
+    def kind_slug(self) -> str:
+        return KINDS[self.key.split("-", 1)[0]]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a key names: its prefix, the key as stored, the object and its page."""
+
+    prefix: str
+    key: str
+    obj: object
+    url: str
+
+    @property
+    def kind(self) -> str:
+        return KINDS[self.prefix]
 
 
 #: Per key prefix: the selector that checks the viewer may see it, and the page's URL name.
@@ -43,25 +72,31 @@ FINDERS: dict[str, tuple[Callable[[Actor, str], object], str]] = {
 }
 
 
-def key_url(viewer: Actor, text: str) -> str:
-    """The page of the object a key names, if the viewer may see it; else ""."""
+def find_key(viewer: Actor, text: str) -> Found | None:
+    """The object a key names, if ``text`` is a key and the viewer may see it; else None."""
     match = KEY.match(text)
     if match is None:
-        return ""
+        return None
     prefix = match[1].upper()
     key = f"{prefix}-{int(match[2])}"
     find: Callable[[Actor, str], object]
     if prefix == "CB":
         find, name = case_get_for, "portal:detail" if viewer.is_external else "cases:detail"
     elif viewer.is_external:
-        return ""
+        return None
     else:
         find, name = FINDERS[prefix]
     try:
-        find(viewer, key)
+        found = find(viewer, key)
     except NotFound:
-        return ""
-    return reverse(name, args=[key])
+        return None
+    return Found(prefix, key, found, reverse(name, args=[key]))
+
+
+def key_url(viewer: Actor, text: str) -> str:
+    """The page of the object a key names, if the viewer may see it; else ""."""
+    found = find_key(viewer, text)
+    return found.url if found else ""
 
 
 def _score(title: str, words: list[str]) -> int:

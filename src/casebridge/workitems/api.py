@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from django.http import HttpResponseBase
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from casebridge.audit.selectors import events_for
+from casebridge.core.csvexport import CSV_OPENAPI, ExportFormat, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, Id, Offset, UserRef
 from casebridge.workitems import selectors
@@ -45,10 +47,21 @@ class WorkItemQuery(Schema):
     team: str = ""
     limit: int = Field(default=50, ge=1, le=200)
     offset: Offset = 0
+    format: ExportFormat = Field(
+        default="json", description="csv: every matching item (no paging), streamed"
+    )
 
 
-@router.get("", response={200: WorkItemPageOut, **ERRORS}, summary="List work items")
-def list_work_items(request: ApiRequest, query: Query[WorkItemQuery]) -> dict[str, object]:
+@router.get(
+    "",
+    response={200: WorkItemPageOut, **ERRORS},
+    summary="List work items",
+    openapi_extra=CSV_OPENAPI,
+)
+def list_work_items(
+    request: ApiRequest, query: Query[WorkItemQuery]
+) -> dict[str, object] | HttpResponseBase:
+    """``sprint`` with ``format=csv`` exports a sprint's contents."""
     filters = selectors.WorkItemFilters(
         category=query.category,
         statuses=tuple(s for s in query.status.split(",") if s),
@@ -58,6 +71,9 @@ def list_work_items(request: ApiRequest, query: Query[WorkItemQuery]) -> dict[st
         sprint=query.sprint,
         team=query.team,
     )
+    if query.format == "csv":
+        rows = selectors.work_item_csv_rows_for(request.auth, filters)
+        return csv_response("work-items", selectors.CSV_HEADER, rows)
     items = selectors.work_item_list_for(request.auth, filters)
     page = items[query.offset : query.offset + query.limit]
     return {

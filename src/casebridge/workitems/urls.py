@@ -6,6 +6,7 @@ app_name = "workitems"
 
 urlpatterns = [
     path("", views.work_item_list, name="list"),
+    path("export.csv", views.work_item_export, name="export"),
     path("board/", views.board_home, name="boards"),
     path("board/<slug:category>/", views.board, name="board"),
     path("queues/<slug:slug>/", views.queue, name="queue"),

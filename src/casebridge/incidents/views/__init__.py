@@ -1,7 +1,11 @@
 """The incident pages: the list, declaring, the incident room with its live timeline, and the
 post-incident review editor. Internal: customers and partners get 404 under every address."""
 
-from casebridge.incidents.views.lists import incident_declare_page, incident_list
+from casebridge.incidents.views.lists import (
+    incident_declare_page,
+    incident_export,
+    incident_list,
+)
 from casebridge.incidents.views.review import (
     action_item_create,
     action_item_owner,
@@ -20,6 +24,7 @@ __all__ = [
     "action_item_owner",
     "incident_act",
     "incident_declare_page",
+    "incident_export",
     "incident_list",
     "incident_note",
     "incident_room",

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from casebridge.accounts.models import Team
+from casebridge.core.csvexport import csv_response
 from casebridge.core.errors import DomainError, ValidationFailed
-from casebridge.sprints import selectors, services
+from casebridge.sprints import selectors, serializers, services
 from casebridge.sprints.selectors.backlog import backlog_for
 from casebridge.sprints.selectors.sprints import unit_short
 from casebridge.sprints.views.common import abilities, moves, report, safe_next, tabs
@@ -68,6 +69,16 @@ def backlog(request: Request, team: str) -> HttpResponse:
         **abilities(user),
     }
     return render(request, "sprints/backlog.html", context)
+
+
+@require_GET
+@page(internal=True)
+def backlog_export(request: Request, team: str) -> HttpResponseBase:
+    """The whole ranked backlog as CSV (rank, reason and all), streamed."""
+    user = viewer(request)
+    found = selectors.team_get_for(user, team)
+    rows = serializers.backlog_csv_rows(backlog_for(user, found))
+    return csv_response(f"backlog-{found.slug}", serializers.BACKLOG_CSV_HEADER, rows)
 
 
 def _int(value: str | None, field: str) -> int:

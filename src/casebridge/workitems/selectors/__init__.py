@@ -18,6 +18,7 @@ from casebridge.workitems.selectors.boards import (
     work_item_board_for,
 )
 from casebridge.workitems.selectors.items import (
+    CSV_HEADER,
     FilterChoices,
     WorkItemFilters,
     filter_choices_for,
@@ -26,6 +27,7 @@ from casebridge.workitems.selectors.items import (
     open_work_items_matching,
     related_keys_for,
     statuses_in_group,
+    work_item_csv_rows_for,
     work_item_get_for,
     work_item_list_for,
     work_item_rows_for,
@@ -43,6 +45,7 @@ from casebridge.workitems.selectors.queues import (
 
 __all__ = [
     "CONFIRMING_ACTIONS",
+    "CSV_HEADER",
     "PRIORITY_ORDER",
     "ROW_FIELDS",
     "Board",
@@ -69,6 +72,7 @@ __all__ = [
     "triage_queue_for",
     "validation_queue_for",
     "work_item_board_for",
+    "work_item_csv_rows_for",
     "work_item_get_for",
     "work_item_list_for",
     "work_item_rows_for",

@@ -3,6 +3,8 @@ see none."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import (
@@ -13,6 +15,7 @@ from django.db.models import (
 
 from casebridge.accounts.models import Team, User
 from casebridge.core.actors import Actor
+from casebridge.core.csvexport import CHUNK, Row, chunked
 from casebridge.core.errors import NotFound, ValidationFailed
 from casebridge.sprints.models import Sprint
 from casebridge.sprints.selectors.sprints import is_current
@@ -124,6 +127,57 @@ def items_visible_to(viewer: Actor) -> QuerySet[WorkItem]:
 def work_item_rows_for(viewer: Actor, filters: WorkItemFilters) -> QuerySet[WorkItem]:
     """``work_item_list_for`` without its relations: for pages that show rows (``cards_of``)."""
     return work_item_list_for(viewer, filters).select_related(None).prefetch_related(None)
+
+
+CSV_HEADER = (
+    "key",
+    "category",
+    "title",
+    "status",
+    "priority",
+    "service",
+    "component",
+    "team",
+    "sprint",
+    "assignees",
+    "estimate",
+    "created_at",
+    "updated_at",
+    "closed_at",
+)
+_CSV_FIELDS = (
+    "pk",
+    "key",
+    "category",
+    "title",
+    "status",
+    "priority",
+    "service__slug",
+    "component__slug",
+    "team__slug",
+    "sprint__name",
+    "estimate",
+    "created_at",
+    "updated_at",
+    "closed_at",
+)
+
+
+def work_item_csv_rows_for(viewer: Actor, filters: WorkItemFilters) -> Iterator[Row]:
+    """Every item of the list in ``CSV_HEADER``'s columns, read in chunks, with the assignees'
+    usernames (space-separated) looked up once per chunk. None for customers and partners."""
+    rows = work_item_rows_for(viewer, filters).values_list(*_CSV_FIELDS).iterator(CHUNK)
+    return chunked(rows, _with_assignees)
+
+
+def _with_assignees(block: list[tuple[object, ...]]) -> list[Row]:
+    names: dict[object, list[str]] = defaultdict(list)
+    through = WorkItem.assignees.through.objects.filter(workitem_id__in=[r[0] for r in block])
+    for item_id, username in through.order_by("user__username").values_list(
+        "workitem_id", "user__username"
+    ):
+        names[item_id].append(username)
+    return [(*r[1:10], " ".join(names.get(r[0], ())), *r[10:]) for r in block]
 
 
 def related_keys_for(viewer: Actor, item: WorkItem) -> dict[str, list[str]]:

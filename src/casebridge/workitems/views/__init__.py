@@ -8,6 +8,7 @@ from casebridge.workitems.views.lists import (
     board_home,
     queue,
     queues_for,
+    work_item_export,
     work_item_list,
 )
 from casebridge.workitems.views.lookup import lookup
@@ -23,5 +24,6 @@ __all__ = [
     "queues_for",
     "work_item_act",
     "work_item_detail",
+    "work_item_export",
     "work_item_list",
 ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -19,11 +19,13 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from casebridge.accounts.models import Role, User
+from casebridge.core.csvexport import csv_response
 from casebridge.web.pages import Request, page, viewer
 from casebridge.workitems.definitions import WORKFLOWS
 from casebridge.workitems.forms import BoardFilterForm
 from casebridge.workitems.models import Category, Priority, WorkItem
 from casebridge.workitems.selectors import (
+    CSV_HEADER,
     ROW_FIELDS,
     BoardFilters,
     WorkItemFilters,
@@ -37,6 +39,7 @@ from casebridge.workitems.selectors import (
     triage_queue_for,
     validation_queue_for,
     work_item_board_for,
+    work_item_csv_rows_for,
     work_item_rows_for,
 )
 from casebridge.workitems.selectors.boards import Card, Row
@@ -118,24 +121,16 @@ def _page(items: QuerySet[WorkItem], number: str | None) -> tuple[Page[Row], lis
 def work_item_list(request: Request) -> HttpResponse:
     """Every work item matching the filters, newest first: where a board's "+ more" leads."""
     user = viewer(request)
-    form = _filter_form(request, user)
-    f = form.filters()
-    category = request.GET.get("category", "")
-    statuses = tuple(s for s in request.GET.get("status", "").split(",") if s)
-    priority = request.GET.get("priority", "")
-    filters = WorkItemFilters(
-        category=category if category in WORKFLOWS else "",
-        statuses=statuses,
-        assignee=f.assignee,
-        priority=priority if priority in Priority.values else "",
-        sprint=f.sprint,
-        team=f.team,
-    )
+    form, filters = _list_filters(request, user)
+    statuses = filters.statuses
     current, cards = _page(work_item_rows_for(user, filters), request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "form": form,
         "page": current,
         "cards": cards,
+        "export_query": query.urlencode(),
         "category": filters.category,
         "statuses": statuses,
         "status_labels": _status_labels(filters.category, statuses),
@@ -144,6 +139,31 @@ def work_item_list(request: Request) -> HttpResponse:
     return render(
         request, _partial(request, "workitems/list.html", "workitems/_list.html"), context
     )
+
+
+def _list_filters(request: Request, user: User) -> tuple[BoardFilterForm, WorkItemFilters]:
+    form = _filter_form(request, user)
+    f = form.filters()
+    category = request.GET.get("category", "")
+    priority = request.GET.get("priority", "")
+    filters = WorkItemFilters(
+        category=category if category in WORKFLOWS else "",
+        statuses=tuple(s for s in request.GET.get("status", "").split(",") if s),
+        assignee=f.assignee,
+        priority=priority if priority in Priority.values else "",
+        sprint=f.sprint,
+        team=f.team,
+    )
+    return form, filters
+
+
+@require_GET
+@page(internal=True)
+def work_item_export(request: Request) -> HttpResponseBase:
+    """The list as CSV with the page's filters (``?sprint=`` is a sprint's contents), streamed."""
+    user = viewer(request)
+    _, filters = _list_filters(request, user)
+    return csv_response("work-items", CSV_HEADER, work_item_csv_rows_for(user, filters))
 
 
 def _status_labels(category: str, statuses: tuple[str, ...]) -> list[str]:
