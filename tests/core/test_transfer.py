@@ -17,7 +17,8 @@ from casebridge.cases.models import Case, Comment
 from casebridge.cases.services import comment_add
 from casebridge.core.errors import ValidationFailed
 from casebridge.transfer.jsonl import export_lines, import_lines
-from casebridge.workitems.models import WorkItem
+from casebridge.workitems.conversation import work_item_comment_add, work_item_link_set
+from casebridge.workitems.models import WorkItem, WorkItemComment
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,14 @@ def _snapshot() -> dict[str, Any]:
                 "case__key", "author__username", "body", "internal", "created_at"
             )
         ),
-        "items": list(WorkItem.objects.order_by("key").values_list("key", "title", "status")),
+        "items": list(
+            WorkItem.objects.order_by("key").values_list("key", "title", "status", "dev_link")
+        ),
+        "item_comments": list(
+            WorkItemComment.objects.order_by("work_item__key", "created_at").values_list(
+                "work_item__key", "author__username", "body", "created_at"
+            )
+        ),
     }
 
 
@@ -63,22 +71,33 @@ def test_an_export_comes_back_the_same_in_an_empty_database(world: factories.Wor
     other = factories.make_case(world, title="Login slow")
     comment_add(actor=world["l2"], case=other, body="Looking at it", internal=True)
     comment_add(actor=world["cust_a"], case=other, body="Thanks!")
-    before = _snapshot()
     assert escalated.work_item is not None
+    item = escalated.work_item
+    work_item_comment_add(actor=world["dev3"], item=item, body="Reproduced, @l2 thanks")
+    work_item_link_set(actor=world["dev3"], item=item, url="https://git.example.com/shop/pull/7")
+    before = _snapshot()
+    assert before["item_comments"] and before["items"][0][3]
     lines = list(export_lines())
     kinds = [json.loads(line)["type"] for line in lines]
-    assert kinds == sorted(kinds, key=["work_item", "case", "comment"].index)
+    order = ["work_item", "case", "comment", "work_item_comment"]
+    assert kinds == sorted(kinds, key=order.index)
 
+    WorkItemComment.objects.all().delete()
     Comment.objects.all().delete()
     Case.objects.all().delete()
     WorkItem.objects.all().delete()
 
     result = import_lines(lines)
-    assert result.created == {"work_item": 1, "case": 2, "comment": len(before["comments"])}
+    assert result.created == {
+        "work_item": 1,
+        "case": 2,
+        "comment": len(before["comments"]),
+        "work_item_comment": 1,
+    }
     assert _snapshot() == before
 
     again = import_lines(lines)
-    assert again.created == {"work_item": 0, "case": 0, "comment": 0}
+    assert again.created == dict.fromkeys(order, 0)
     assert _snapshot() == before
 
     fresh = factories.make_case(world, title="After the import")

@@ -1,10 +1,11 @@
 """Moving cases, their comments and work items between Casebridge installations as JSON lines.
 
-``export_lines`` writes one JSON object per line: ``{"type": "work_item" | "case" | "comment",
-...fields}``. Keys are kept (``CB-12``, ``BUG-7``); a reference to another object is written by
-its natural key (a user's username, an organisation's, service's or team's slug, a component as
-``service/component``, a sprint as ``team/name``, a case or work item by its key), so the file
-means the same thing in another installation. Work items come first, then cases, then comments.
+``export_lines`` writes one JSON object per line: ``{"type": "work_item" | "case" | "comment" |
+"work_item_comment", ...fields}``. Keys are kept (``CB-12``, ``BUG-7``); a reference to another
+object is written by its natural key (a user's username, an organisation's, service's or team's
+slug, a component as ``service/component``, a sprint as ``team/name``, a case or work item by its
+key), so the file means the same thing in another installation. Work items come first, then
+cases, then the cases' comments, then the work items' (staff-only) comments.
 
 ``import_lines`` reads such a file in one transaction: every line is checked first (a missing
 user, service or case names its line and field, and nothing is written); then objects whose key
@@ -31,10 +32,15 @@ from casebridge.core.prepared import ModelField
 from casebridge.core.text import plural
 from casebridge.knowledge.models import KnownResolution
 from casebridge.sprints.models import Sprint
-from casebridge.workitems.models import WorkItem
+from casebridge.workitems.models import WorkItem, WorkItemComment
 
 #: The records, in the order they are written and read.
-KINDS: dict[str, type[models.Model]] = {"work_item": WorkItem, "case": Case, "comment": Comment}
+KINDS: dict[str, type[models.Model]] = {
+    "work_item": WorkItem,
+    "case": Case,
+    "comment": Comment,
+    "work_item_comment": WorkItemComment,
+}
 SKIPPED_FIELDS = {"id"}
 MAX_PROBLEMS = 20
 
@@ -212,13 +218,18 @@ def _read_field(
         item.values[f.name] = target
 
 
-#: What makes an imported comment the same as one already there.
-_COMMENT_IDENTITY = ("case", "author", "created_at", "body")
+#: Comments have no key: what makes an imported one the same as one already there, per model
+#: (its parent first).
+_COMMENT_IDENTITY: dict[type[models.Model], tuple[str, ...]] = {
+    Comment: ("case", "author", "created_at", "body"),
+    WorkItemComment: ("work_item", "author", "created_at", "body"),
+}
 
 
-def _comment_exists(values: Mapping[str, object]) -> bool:
+def _comment_exists(model: type[models.Model], values: Mapping[str, object]) -> bool:
     """Whether the comment is there already (its values read from the file, as its fields)."""
-    return Comment.objects.filter(**{name: values[name] for name in _COMMENT_IDENTITY}).exists()
+    names = _COMMENT_IDENTITY[model]
+    return model._default_manager.filter(**{name: values[name] for name in names}).exists()
 
 
 def _advance_counters(model: type[models.Model], keys: Iterable[str]) -> None:
@@ -252,16 +263,14 @@ def import_lines(lines: Iterable[str]) -> ImportResult:
         for item in pending:
             model = KINDS[item.kind]
             key = item.values.get("key")
-            exists = (
-                _comment_exists(
-                    {
-                        **item.values,
-                        "case": item.values.get("case") or _find(Case, item.later.get("case", "")),
-                    }
-                )
-                if model is Comment
-                else model._default_manager.filter(key=key).exists()
-            )
+            if model in _COMMENT_IDENTITY:
+                parent = _COMMENT_IDENTITY[model][0]
+                parent_model = model._meta.get_field(parent).related_model
+                assert isinstance(parent_model, type)
+                found = item.values.get(parent) or _find(parent_model, item.later.get(parent, ""))
+                exists = _comment_exists(model, {**item.values, parent: found})
+            else:
+                exists = model._default_manager.filter(key=key).exists()
             if exists:
                 result.unchanged[item.kind] += 1
                 continue
