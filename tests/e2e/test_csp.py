@@ -37,11 +37,12 @@ def watch(page: Any) -> list[str]:
 
 def links(page: Any, prefix: str, limit: int = 2) -> list[str]:
     hrefs = page.eval_on_selector_all(
-        f"main a[href^='{prefix}']", "els => els.map(e => e.getAttribute('href'))"
+        f"main a[href^='{prefix}']:not([download])", "els => els.map(e => e.getAttribute('href'))"
     )
     seen: list[str] = []
     for href in hrefs:
-        if href not in seen and href.rstrip("/") != prefix.rstrip("/"):
+        is_export = ".csv" in href  # a download, not a page
+        if href not in seen and href.rstrip("/") != prefix.rstrip("/") and not is_export:
             seen.append(href)
     return seen[:limit]
 
