@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from django.http import HttpResponseBase
 from ninja import Router, Status
 from pydantic import Field
 
 from casebridge.catalog.selectors import service_by_slug
+from casebridge.core.csvexport import CSV_OPENAPI, ExportFormat, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS
 from casebridge.knowledge import selectors, services
@@ -15,14 +17,23 @@ router = Router(tags=["known-resolutions"])
 
 
 @router.get(
-    "", response={200: list[KnownResolutionOut], **ERRORS}, summary="Search known resolutions"
+    "",
+    response={200: list[KnownResolutionOut], **ERRORS},
+    summary="Search known resolutions",
+    openapi_extra=CSV_OPENAPI,
 )
 def list_known(
     request: ApiRequest,
     q: str = "",
     service: str = "",
     limit: Annotated[int, Field(ge=1, le=200)] = 50,
-) -> list[KnownResolutionOut]:
+    format: Annotated[
+        ExportFormat, Field(description="csv: every match (no limit), streamed")
+    ] = "json",
+) -> list[KnownResolutionOut] | HttpResponseBase:
+    if format == "csv":
+        rows = selectors.known_resolution_csv_rows_for(request.auth, query=q, service=service)
+        return csv_response("known-resolutions", selectors.CSV_HEADER, rows)
     items = selectors.known_resolution_list_for(request.auth, query=q, service=service)
     return [KnownResolutionOut.of(i) for i in items[:limit]]
 

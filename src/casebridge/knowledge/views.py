@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from casebridge.core.csvexport import csv_response
 from casebridge.core.errors import DomainError
 from casebridge.knowledge.forms import KnownResolutionForm
 from casebridge.knowledge.models import KnownResolution
-from casebridge.knowledge.selectors import known_resolution_get_for, known_resolution_list_for
+from casebridge.knowledge.selectors import (
+    CSV_HEADER,
+    known_resolution_csv_rows_for,
+    known_resolution_get_for,
+    known_resolution_list_for,
+)
 from casebridge.knowledge.services import known_resolution_create, known_resolution_update
 from casebridge.occurrences.signatures import known_fix_draft_from_case, signature_choices_for
 from casebridge.web.pages import Request, attach_errors, page, viewer
@@ -31,6 +37,15 @@ def known_list(request: Request) -> HttpResponse:
     if request.htmx and not request.htmx.boosted:
         template = "knowledge/_results.html"
     return render(request, template, context)
+
+
+@require_GET
+@page(internal=True)
+def known_export(request: Request) -> HttpResponseBase:
+    """Every known resolution matching the page's search, as CSV (no limit), streamed."""
+    query = request.GET.get("q", "").strip()
+    rows = known_resolution_csv_rows_for(viewer(request), query=query)
+    return csv_response("known-resolutions", CSV_HEADER, rows)
 
 
 @require_GET

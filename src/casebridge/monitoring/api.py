@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from ninja import Query, Router, Status
 
 from casebridge.accounts.selectors import user_by_username
 from casebridge.catalog.schemas import ServiceRef
 from casebridge.catalog.selectors import component_by_slug, service_by_slug, service_get
+from casebridge.core.csvexport import CSV_OPENAPI, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, ErrorOut, Id
 from casebridge.incidents.health import service_health_for
@@ -191,9 +192,21 @@ def report_anomaly(request: ApiRequest, body: AnomalyIn) -> Status[AlertGroupOut
     return Status(201, AlertGroupOut.of(selectors.alert_group_get_for(request.auth, group.key)))
 
 
-@router.get("", response={200: list[AlertGroupOut], **ERRORS}, summary="List alert groups")
-def list_groups(request: ApiRequest, query: Query[AlertGroupQuery]) -> list[AlertGroupOut]:
+@router.get(
+    "",
+    response={200: list[AlertGroupOut], **ERRORS},
+    summary="List alert groups",
+    openapi_extra=CSV_OPENAPI,
+)
+def list_groups(
+    request: ApiRequest, query: Query[AlertGroupQuery]
+) -> list[AlertGroupOut] | HttpResponseBase:
     service = service_by_slug(query.service) if query.service else None
+    if query.format == "csv":
+        rows = selectors.alert_group_csv_rows_for(
+            request.auth, status=query.status, service=service
+        )
+        return csv_response("alert-groups", selectors.CSV_HEADER, rows)
     groups = selectors.alert_group_list_for(
         request.auth, status=query.status, service=service, limit=query.limit
     )

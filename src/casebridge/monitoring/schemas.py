@@ -7,6 +7,7 @@ from ninja import Schema
 from pydantic import Field
 
 from casebridge.catalog.schemas import ServiceRef
+from casebridge.core.csvexport import ExportFormat
 from casebridge.core.schemas import BoundedInt, InputSchema, UserRef
 from casebridge.monitoring.intake import signature_header
 from casebridge.monitoring.models import AlertGroup, Integration, Payload
@@ -150,6 +151,9 @@ class AlertGroupQuery(Schema):
     )
     service: str = Field(default="", description="Service slug")
     limit: int = Field(default=50, ge=1, le=200)
+    format: ExportFormat = Field(
+        default="json", description="csv: every matching group (no limit), streamed"
+    )
 
 
 class ResponderIn(InputSchema):

@@ -3,8 +3,10 @@ partners get an empty list and 404s."""
 
 from __future__ import annotations
 
+from django.http import HttpResponseBase
 from ninja import Query, Router
 
+from casebridge.core.csvexport import CSV_OPENAPI, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS
 from casebridge.occurrences.schemas import (
@@ -15,8 +17,10 @@ from casebridge.occurrences.schemas import (
     signature_out,
 )
 from casebridge.occurrences.signatures import (
+    CSV_HEADER,
     SignatureFilters,
     sightings_for,
+    signature_csv_rows_for,
     signature_get_for,
     signature_list_for,
     signature_reach_for,
@@ -25,13 +29,22 @@ from casebridge.occurrences.signatures import (
 router = Router(tags=["signatures"])
 
 
-@router.get("", response={200: SignaturePageOut, **ERRORS}, summary="Log signatures")
-def list_signatures(request: ApiRequest, query: Query[SignatureQuery]) -> SignaturePageOut:
+@router.get(
+    "",
+    response={200: SignaturePageOut, **ERRORS},
+    summary="Log signatures",
+    openapi_extra=CSV_OPENAPI,
+)
+def list_signatures(
+    request: ApiRequest, query: Query[SignatureQuery]
+) -> SignaturePageOut | HttpResponseBase:
     """Most recently seen first, each with how many cases and services show it; filter by
     service slug, case key, words of the template, or only errors, warnings and pasted lines."""
     filters = SignatureFilters(
         service=query.service, case=query.case, q=query.q, notable=query.notable
     )
+    if query.format == "csv":
+        return csv_response("signatures", CSV_HEADER, signature_csv_rows_for(request.auth, filters))
     rows, total = signature_list_for(request.auth, filters, limit=query.limit, offset=query.offset)
     items = [signature_out(r.signature, r.cases, r.services) for r in rows]
     return SignaturePageOut(count=total, items=items)

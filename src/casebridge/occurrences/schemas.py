@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from ninja import Schema
 from pydantic import Field
 
+from casebridge.core.csvexport import ExportFormat
 from casebridge.core.schemas import Offset
 from casebridge.occurrences.selectors import Occurrence
 
@@ -71,6 +72,9 @@ class SignatureQuery(Schema):
     notable: bool = Field(default=False, description="Only errors, warnings and pasted lines")
     limit: int = Field(default=50, ge=1, le=200)
     offset: Offset = 0
+    format: ExportFormat = Field(
+        default="json", description="csv: every matching signature (no paging), streamed"
+    )
 
 
 class SightingOut(Schema):

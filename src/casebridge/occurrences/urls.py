@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("services/<slug:slug>/", views.service_page, name="service"),
     path("signatures/", views.signature_list, name="signatures"),
+    path("signatures/export.csv", views.signature_export, name="signatures_export"),
     path("signatures/<str:signature_id>/", views.signature_detail, name="signature"),
     path("recurring/", views.cluster_list, name="clusters"),
     path("recurring/banner/", views.queue_clusters, name="banner"),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +18,7 @@ from casebridge.cases.selectors import case_get_for
 from casebridge.cases.workflow import CASE_WORKFLOW
 from casebridge.catalog.selectors import service_get
 from casebridge.core.actors import Actor
+from casebridge.core.csvexport import csv_response
 from casebridge.core.errors import DomainError
 from casebridge.core.text import plural
 from casebridge.incidents.health import service_health_for
@@ -41,10 +42,12 @@ from casebridge.occurrences.recurring.actions import LinkOutcome
 from casebridge.occurrences.selectors import Occurrences, similar_for_case
 from casebridge.occurrences.services import case_link_add, case_link_remove
 from casebridge.occurrences.signatures import (
+    CSV_HEADER,
     SignatureFilters,
     case_signatures_for,
     log_sources_for,
     sightings_for,
+    signature_csv_rows_for,
     signature_get_for,
     signature_list_for,
     signature_reach_for,
@@ -181,17 +184,29 @@ def draft_similar(request: Request) -> HttpResponse:
 @vary_on_headers("HX-Request")
 @page(internal=True)
 def signature_list(request: Request) -> HttpResponse:
-    filters = SignatureFilters(
-        service=request.GET.get("service", ""),
-        q=request.GET.get("q", "").strip(),
-        notable=request.GET.get("all") != "1",
-    )
+    filters = _signature_filters(request)
     rows, total = signature_list_for(viewer(request), filters, limit=100)
     context = {"rows": rows, "total": total, "filters": filters}
     template = (
         "occurrences/_signature_rows.html" if _partial(request) else "occurrences/signatures.html"
     )
     return render(request, template, context)
+
+
+def _signature_filters(request: Request) -> SignatureFilters:
+    return SignatureFilters(
+        service=request.GET.get("service", ""),
+        q=request.GET.get("q", "").strip(),
+        notable=request.GET.get("all") != "1",
+    )
+
+
+@require_GET
+@page(internal=True)
+def signature_export(request: Request) -> HttpResponseBase:
+    """The list as CSV with the page's filters, every match (not the page's 100), streamed."""
+    rows = signature_csv_rows_for(viewer(request), _signature_filters(request))
+    return csv_response("signatures", CSV_HEADER, rows)
 
 
 @require_GET

@@ -62,6 +62,7 @@ class SprintQuery(Schema):
 class VelocityQuery(Schema):
     team: str = Field(description="Team slug")
     last: int = Field(default=6, ge=1, le=50, description="How many closed sprints")
+    format: ExportFormat = Field(default="json", description="csv: one sprint a row")
 
 
 class PageQuery(Schema):
@@ -114,10 +115,18 @@ def create_sprint(request: ApiRequest, body: SprintIn) -> Status[SprintOut]:
     return Status(201, serializers.sprint_out(sprint))
 
 
-@router.get("/velocity", response={200: VelocityOut, **ERRORS}, summary="A team's velocity")
-def velocity(request: ApiRequest, query: Query[VelocityQuery]) -> VelocityOut:
+@router.get(
+    "/velocity",
+    response={200: VelocityOut, **ERRORS},
+    summary="A team's velocity",
+    openapi_extra=CSV_OPENAPI,
+)
+def velocity(request: ApiRequest, query: Query[VelocityQuery]) -> VelocityOut | HttpResponseBase:
     found = selectors.team_get_for(request.auth, query.team)
     rows = velocity_for(request.auth, found, last=query.last)
+    if query.format == "csv":
+        csv_rows = serializers.velocity_csv_rows(rows)
+        return csv_response(f"velocity-{found.slug}", serializers.VELOCITY_CSV_HEADER, csv_rows)
     return serializers.velocity_out(found.slug, team_unit(found), rows)
 
 

@@ -204,3 +204,30 @@ def velocity_out(team: str, unit: str, rows: Iterable[charts.Velocity]) -> Veloc
             for v in rows
         ],
     )
+
+
+VELOCITY_CSV_HEADER = (
+    "sprint_id",
+    "sprint",
+    "committed",
+    "committed_done",
+    "done",
+    "added",
+    "carried_over",
+    "predictability",
+)
+
+
+def velocity_csv_rows(rows: Iterable[charts.Velocity]) -> Iterator[tuple[object, ...]]:
+    """The velocity report in ``VELOCITY_CSV_HEADER``'s columns, oldest sprint first."""
+    for v in rows:
+        yield (
+            v.sprint_id,
+            v.name,
+            v.committed,
+            v.committed_done,
+            v.done,
+            v.added,
+            v.carried_over,
+            v.predictability,
+        )

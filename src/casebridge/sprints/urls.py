@@ -19,4 +19,5 @@ urlpatterns = [
     path("<slug:team>/plan/accept/", planning.accept, name="accept"),
     path("<slug:team>/sprints/new/", lifecycle.create, name="create"),
     path("<slug:team>/velocity/", board.velocity, name="velocity"),
+    path("<slug:team>/velocity/export.csv", board.velocity_export, name="velocity_export"),
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("board/", views.board_home, name="boards"),
     path("board/<slug:category>/", views.board, name="board"),
     path("queues/<slug:slug>/", views.queue, name="queue"),
+    path("queues/<slug:slug>/export.csv", views.queue_export, name="queue_export"),
     path("lookup/", views.lookup, name="lookup"),
     path("<str:key>/", views.work_item_detail, name="detail"),
     path("<str:key>/actions/<slug:action>/", views.work_item_act, name="act"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from casebridge.core.csvexport import csv_response
 from casebridge.core.errors import DomainError
-from casebridge.sprints import selectors, services
+from casebridge.sprints import selectors, serializers, services
 from casebridge.sprints.planner import Pace
 from casebridge.sprints.selectors.boards import board_for, burndown_for
 from casebridge.sprints.selectors.sprints import unit_short
@@ -92,3 +93,13 @@ def velocity(request: Request, team: str) -> HttpResponse:
         **abilities(user),
     }
     return render(request, "sprints/velocity.html", context)
+
+
+@require_GET
+@page(internal=True)
+def velocity_export(request: Request, team: str) -> HttpResponseBase:
+    """The page's velocity table as CSV (one closed sprint a row, oldest first)."""
+    user = viewer(request)
+    found = selectors.team_get_for(user, team)
+    rows = serializers.velocity_csv_rows(velocity_for(user, found))
+    return csv_response(f"velocity-{found.slug}", serializers.VELOCITY_CSV_HEADER, rows)

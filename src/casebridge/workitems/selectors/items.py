@@ -166,8 +166,14 @@ _CSV_FIELDS = (
 def work_item_csv_rows_for(viewer: Actor, filters: WorkItemFilters) -> Iterator[Row]:
     """Every item of the list in ``CSV_HEADER``'s columns, read in chunks, with the assignees'
     usernames (space-separated) looked up once per chunk. None for customers and partners."""
-    rows = work_item_rows_for(viewer, filters).values_list(*_CSV_FIELDS).iterator(CHUNK)
-    return chunked(rows, _with_assignees)
+    return work_item_csv_rows_of(work_item_rows_for(viewer, filters))
+
+
+def work_item_csv_rows_of(items: QuerySet[WorkItem]) -> Iterator[Row]:
+    """``items`` (already narrowed to what the viewer may see: a list or a queue) in
+    ``CSV_HEADER``'s columns, in their order, read in chunks with the assignees per chunk."""
+    rows = items.select_related(None).prefetch_related(None).values_list(*_CSV_FIELDS)
+    return chunked(rows.iterator(CHUNK), _with_assignees)
 
 
 def _with_assignees(block: list[tuple[object, ...]]) -> list[Row]:

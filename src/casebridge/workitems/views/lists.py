@@ -40,6 +40,7 @@ from casebridge.workitems.selectors import (
     validation_queue_for,
     work_item_board_for,
     work_item_csv_rows_for,
+    work_item_csv_rows_of,
     work_item_rows_for,
 )
 from casebridge.workitems.selectors.boards import Card, Row
@@ -292,3 +293,14 @@ def queue(request: Request, slug: str) -> HttpResponse:
     ]
     context = {"queue": spec, "tabs": tabs, "page": current, "cards": cards, "viewer": user}
     return render(request, "workitems/queue.html", context)
+
+
+@require_GET
+@page(internal=True)
+def queue_export(request: Request, slug: str) -> HttpResponseBase:
+    """One queue as CSV: every item in it (no paging), in the page's order, streamed."""
+    spec = QUEUE_BY_SLUG.get(slug)
+    if spec is None:
+        raise Http404("No such queue")
+    rows = work_item_csv_rows_of(spec.select(viewer(request)))
+    return csv_response(f"queue-{slug}", CSV_HEADER, rows)
