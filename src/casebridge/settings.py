@@ -131,6 +131,7 @@ DATABASE_URL = env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'casebridg
 DATABASES = {"default": _database(DATABASE_URL)}
 #: A streaming replica of DATABASE_URL for reads that may lag (core.replica); none by default.
 REPLICA_URL = env.str("CASEBRIDGE_REPLICA_URL", default="")
+REPLICA_ENABLED = bool(REPLICA_URL)
 if REPLICA_URL:
     DATABASES["replica"] = {**_database(REPLICA_URL), "TEST": {"MIRROR": "default"}}
 #: Beyond this lag the replica's reads go to the primary.

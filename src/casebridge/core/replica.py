@@ -50,6 +50,11 @@ _reads_from: ContextVar[str | None] = ContextVar("casebridge_lagging_reads", def
 _checked: dict[str, float] = {"at": -1e9, "lag": float("inf")}
 
 
+def _configured() -> bool:
+    """A replica is set up (``CASEBRIDGE_REPLICA_URL``) and Django has its connection."""
+    return bool(settings.REPLICA_ENABLED) and REPLICA in connections.settings
+
+
 def forget_lag() -> None:
     """Measure the lag again at the next read (tests, and after a failover)."""
     _checked.update(at=-1e9, lag=float("inf"))
@@ -57,7 +62,7 @@ def forget_lag() -> None:
 
 def replica_lag() -> float | None:
     """Seconds the replica is behind (cached a second); ``None`` without a usable replica."""
-    if REPLICA not in connections.settings:
+    if not _configured():
         return None
     now = time.monotonic()
     if now - _checked["at"] >= LAG_CHECK_SECONDS:
@@ -131,7 +136,7 @@ class LaggingReadsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if REPLICA not in connections.settings or request.method != "GET":
+        if not _configured() or request.method != "GET":
             return self.get_response(request)
         if not (request.path.startswith(LAGGING_PATHS) or request.GET.get("format") == "csv"):
             return self.get_response(request)
