@@ -17,6 +17,7 @@ from casebridge.integrations.mailin.intake import mail_process_due
 from casebridge.integrations.mailin.store import mail_prune
 from casebridge.integrations.notifications import digests_send
 from casebridge.integrations.outbox import outbox_prune
+from casebridge.monitoring.storms import storms_end
 from casebridge.monitoring.worker import (
     payloads_prune,
     rate_windows_prune,
@@ -40,6 +41,7 @@ def periodic_jobs() -> list[Job]:
         # every pass: stored alert payloads into groups, then the groups' cases
         Job("fold monitoring payloads into alert groups", 0, worker_fold),
         Job("open and update the cases of alert groups", 0, worker_sync),
+        Job("end alert storms quiet for their period", 30, storms_end),
         Job("forget old intake rate windows", 600, rate_windows_prune),
         Job("forget expired idempotency keys", 600, idempotency_keys_forget),
         Job("run again the tasks of workers that are gone", 15, tasks_reclaim),

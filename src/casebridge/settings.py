@@ -172,6 +172,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 #: The most any monitoring integration may post at once (each integration has its own, lower limit).
 INTAKE_MAX_BYTES = env.int("CASEBRIDGE_INTAKE_MAX_BYTES", default=8 * 1024 * 1024)
+#: Alert storms (docs/integrations.md#storms): more new alert groups a minute on one service than
+#: this (an integration may set its own) fold into one storm case; the storm ends after this many
+#: minutes without a new group. An alert that fires again more than FLAP_LIMIT times within
+#: FLAP_WINDOW_MINUTES is flapping: it reopens no case.
+STORM_GROUPS_PER_MINUTE = env.int("CASEBRIDGE_STORM_GROUPS_PER_MINUTE", default=5)
+STORM_QUIET_MINUTES = env.int("CASEBRIDGE_STORM_QUIET_MINUTES", default=10)
+FLAP_LIMIT = env.int("CASEBRIDGE_FLAP_LIMIT", default=3)
+FLAP_WINDOW_MINUTES = env.int("CASEBRIDGE_FLAP_WINDOW_MINUTES", default=60)
 
 # E-mail in (docs/operations.md): the largest message stored (bigger ones are recorded, not
 # read), how many messages one sender may send an hour before the rest are ignored, how often an

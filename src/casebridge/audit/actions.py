@@ -22,6 +22,9 @@ class AuditAction(StrEnum):
     INCIDENT_DECLARED = "incident_declared"
     INCIDENT_RESOLVED = "incident_resolved"
     ALERT_FIRED_AGAIN = "alert_fired_again"
+    ALERT_FLAPPING = "alert_flapping"
+    ALERT_STORM_JOINED = "alert_storm_joined"
+    ALERT_STORM_ENDED = "alert_storm_ended"
     # incidents
     DECLARED = "declared"
     NOTED = "noted"

@@ -207,3 +207,38 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ProposalState(models.TextChoices):
+    OPEN = "open", "Open"
+    DECLARED = "declared", "Declared"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class IncidentProposal(models.Model):
+    """An incident the system suggests (an alert storm on a service), for the incident staff to
+    declare from its case or dismiss; one per storm."""
+
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    storm = models.OneToOneField(
+        "monitoring.AlertStorm",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="proposal",
+    )
+    title = models.CharField(max_length=200)
+    reason = models.TextField()
+    state = models.CharField(max_length=10, choices=ProposalState.choices, default="open")
+    proposed_at = models.DateTimeField()
+    storm_ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        indexes = [models.Index(fields=["state", "proposed_at"], name="proposal_state")]
+
+    def __str__(self) -> str:
+        return f"proposal {self.pk}: {self.title}"

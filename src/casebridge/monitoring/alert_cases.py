@@ -17,6 +17,7 @@ from casebridge.cases.models import Case, CaseState, Impact
 from casebridge.cases.services import CaseInput, case_create, case_transition
 from casebridge.cases.workflow import worked_on
 from casebridge.core.actors import SYSTEM
+from casebridge.monitoring import storms
 from casebridge.monitoring.models import OPEN_ALERT_STATES, AlertGroup, AlertStatus
 
 MONITORING_USERNAME = "monitoring"
@@ -96,7 +97,8 @@ def case_input_for(group: AlertGroup, reporter: User | None) -> CaseInput:
 
 
 def _open_case_of_same_alert(group: AlertGroup) -> Case | None:
-    """A case still open for an earlier group of the same alert: a flapping alert stays one case."""
+    """A case still open for an earlier group of the same key: the alerts of one rule on one
+    service stay one case while it is open."""
     if group.integration_id is None:
         return None
     earlier = (
@@ -114,8 +116,20 @@ def _open_case_of_same_alert(group: AlertGroup) -> Case | None:
     return Case.objects.filter(pk__in=ids, state__in=CASE_OPEN_STATES).order_by("-id").first()
 
 
+def _last_case_of_same_alert(group: AlertGroup) -> Case | None:
+    if group.integration_id is None:
+        return None
+    earlier = AlertGroup.objects.filter(
+        integration_id=group.integration_id, fingerprint=group.fingerprint
+    ).exclude(pk=group.pk)
+    last = earlier.exclude(case=None).order_by("-id").values_list("case_id", flat=True).first()
+    return Case.objects.filter(pk=last).first() if last else None
+
+
 def case_for_group(group: AlertGroup, *, actor: User | None = None) -> Case:
-    """Open the group's case, or link it to the open case of the same alert (recorded there)."""
+    """Open the group's case; or link it to the open case of the same group key (recorded
+    there); or, flapping, to the last case of it, which it does not reopen; or, in a storm of its
+    service, to the storm's case (``storms``)."""
     existing = _open_case_of_same_alert(group)
     if existing is not None:
         audit_record(
@@ -128,7 +142,22 @@ def case_for_group(group: AlertGroup, *, actor: User | None = None) -> Case:
             reason=f"{group.title} fired again ({group.key})",
         )
         return existing
+    last = _last_case_of_same_alert(group) if group.flapping else None
+    if last is not None:
+        audit_record(
+            actor=None,
+            subject=last,
+            action=AuditAction.ALERT_FLAPPING,
+            field="alert",
+            new="flapping",
+            reason=f"{group.title} is flapping ({group.key}): it fired again and does not "
+            f"reopen this case",
+        )
+        return last
     account = actor or monitoring_account()
+    in_storm = storms.storm_case_for(group, actor=account)
+    if in_storm is not None:
+        return in_storm
     reporter = group.reporter or (group.integration.reporter if group.integration else None)
     return case_create(actor=account, data=case_input_for(group, reporter), channel="monitoring")
 

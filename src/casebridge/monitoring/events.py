@@ -25,3 +25,30 @@ class AlertGroupChanged(Event):
     case_id: int | None
     responder_id: int | None
     actor_id: int | None
+    #: An alert of the group fires again and again: it reopens no case.
+    flapping: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertStormStarted(Event):
+    """More new alert groups on a service in a minute than the threshold: from now on they fold
+    into the storm's case (``case_id``) until no new group came for the quiet period."""
+
+    storm_id: int
+    service_id: int
+    service: str
+    case_id: int | None
+    groups: int
+    threshold: int
+    started_at: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertStormEnded(Event):
+    """No new alert group on the service for the quiet period: the storm is over."""
+
+    storm_id: int
+    service_id: int
+    case_id: int | None
+    groups: int
+    ended_at: str

@@ -60,6 +60,8 @@ class AlertEvent:
     source_url: str
     title: str
     severity: str
+    #: The names of the webhook's ``groupLabels`` (Alertmanager, Grafana), if it has any.
+    group_labels: tuple[str, ...] = ()
 
 
 class _Errors:
@@ -252,6 +254,8 @@ def _text_map(value: object) -> dict[str, str]:
 
 def _alert_events(data: Mapping[str, object]) -> list[AlertEvent]:
     events = []
+    grouped = data.get("groupLabels")
+    group_labels = tuple(sorted(grouped)) if isinstance(grouped, dict) else ()
     for item in _array(data["alerts"]):
         alert = _object(item)
         labels = _text_map(alert["labels"])
@@ -267,6 +271,7 @@ def _alert_events(data: Mapping[str, object]) -> list[AlertEvent]:
                 source_url=safe_external_url(alert.get("generatorURL")) or "",
                 title=title_of(labels, annotations),
                 severity=labels.get("severity", ""),
+                group_labels=group_labels,
             )
         )
     return events

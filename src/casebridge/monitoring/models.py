@@ -13,6 +13,14 @@ from django.db import models
 
 from casebridge.catalog.models import Environment
 
+#: The labels an integration groups its alerts by unless told otherwise: one rule on one service
+#: in one environment is one group (and one case), however many instances fire.
+DEFAULT_GROUPING_LABELS = ("alertname", "service", "environment")
+
+
+def default_grouping_labels() -> list[str]:
+    return list(DEFAULT_GROUPING_LABELS)
+
 
 class IntegrationKind(models.TextChoices):
     ALERTMANAGER = "alertmanager", "Prometheus Alertmanager"
@@ -62,6 +70,19 @@ class Integration(models.Model):
     )
     max_body_bytes = models.PositiveIntegerField(default=1024 * 1024)
     rate_limit_per_minute = models.PositiveIntegerField(default=1200)
+    grouping_labels = models.JSONField(
+        default=default_grouping_labels,
+        help_text="Alerts with the same values of these labels are one alert group (one case); "
+        "an alert with none of them is a group of its own.",
+    )
+    use_group_labels = models.BooleanField(
+        default=True, help_text="Group by Alertmanager's groupLabels when a webhook has them."
+    )
+    storm_threshold = models.PositiveIntegerField(
+        default=0,
+        help_text="New alert groups a minute on one service above which they fold into one "
+        "storm case; 0 uses CASEBRIDGE_STORM_GROUPS_PER_MINUTE.",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField()
 
@@ -153,7 +174,10 @@ class GroupKind(models.TextChoices):
 
 
 class AlertGroup(models.Model):
-    """One alert from its first firing to its resolve, with how often it was seen.
+    """The alerts of one grouping key (the integration's grouping labels: one rule on one
+    service) from the first firing to the resolve of the last of them, with how often they were
+    seen; each alert's own state is an ``Alert``. ``fingerprint`` is the grouping key (``g:`` and
+    a hash of the label values), or the alert's own fingerprint when it has none of the labels.
 
     ``sync_pending`` marks a group whose case has not caught up yet (no case, or a status change
     not yet recorded on it); the worker clears it in the transaction that catches up.
@@ -184,11 +208,24 @@ class AlertGroup(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     firing_count = models.PositiveIntegerField(default=0)
     resolved_count = models.PositiveIntegerField(default=0)
+    alerts_open = models.PositiveIntegerField(default=0, help_text="Its alerts still firing.")
+    alerts_total = models.PositiveIntegerField(default=0, help_text="Its alerts (fingerprints).")
+    flapping = models.BooleanField(
+        default=False, help_text="An alert of it fired again too often: it reopens no case."
+    )
     last_payload = models.ForeignKey(
         Payload, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="alert_groups"
+    )
+    case_at = models.DateTimeField(null=True, blank=True, help_text="When it got its case.")
+    storm = models.ForeignKey(
+        "monitoring.AlertStorm",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="groups",
     )
     synced_status = models.CharField(max_length=12, blank=True, default="")
     sync_pending = models.BooleanField(default=True)
@@ -249,3 +286,75 @@ class AlertGroup(models.Model):
     @property
     def count(self) -> int:
         return self.firing_count + self.resolved_count
+
+
+class Alert(models.Model):
+    """One alert (fingerprint or dedup key) of a group, from its firing to its resolve.
+
+    At most one is open per fingerprint (the database enforces it). ``flips`` counts how often
+    the alert fired again after a resolve since ``flips_since``; above the flapping limit in the
+    window (``CASEBRIDGE_FLAP_LIMIT``, ``CASEBRIDGE_FLAP_WINDOW_MINUTES``) it is ``flapping``.
+    """
+
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey(AlertGroup, on_delete=models.PROTECT, related_name="alerts")
+    fingerprint = models.CharField(max_length=255)
+    status = models.CharField(max_length=12, choices=AlertStatus.choices)
+    labels = models.JSONField(default=dict)
+    starts_at = models.DateTimeField()
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    firing_count = models.PositiveIntegerField(default=0)
+    resolved_count = models.PositiveIntegerField(default=0)
+    flips = models.PositiveIntegerField(default=0)
+    flips_since = models.DateTimeField(null=True, blank=True)
+    flapping = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["integration", "fingerprint", "status"], name="alert_fp"),
+            models.Index(fields=["group", "status"], name="alert_group"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "fingerprint"],
+                condition=models.Q(status__in=["firing", "acknowledged"]),
+                name="alert_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.fingerprint} of AG-{self.group_id} ({self.status})"
+
+
+class AlertStorm(models.Model):
+    """More new alert groups on one service in a minute than the threshold: they fold into one
+    storm case instead of one case each, until no new group came for the quiet period."""
+
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    last_group_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    group_count = models.PositiveIntegerField(default=0)
+    threshold = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service"], condition=models.Q(ended_at=None), name="alert_storm_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"storm on {self.service_id} since {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None

@@ -132,8 +132,16 @@ def _fold_batch(batch: Batch, now: datetime) -> int:
     for payload, error in batch.unreadable:
         _fail(payload, error, now)
     read = batch.read
-    fold = Fold(now=now, catalogue=batch.catalogue)
-    fold.load({(p.integration_id, e.fingerprint) for p, events in read for e in events})
+    catalogue = batch.catalogue
+    fold = Fold(now=now, catalogue=catalogue)
+    fold.load(
+        {(p.integration_id, e.fingerprint) for p, events in read for e in events},
+        {
+            (p.integration_id, catalogue.group_key(p.integration_id, e))
+            for p, ev in read
+            for e in ev
+        },
+    )
     for payload, events in read:
         for event in events:
             fold.apply(payload, event)
@@ -206,12 +214,13 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
 def _sync(group: AlertGroup, account: User | None) -> None:
     if group.case_id is None:
         group.case = alert_cases.case_for_group(group, actor=account)
-    if group.case is not None:
+        group.case_at = clock.now()
+    if group.case is not None and group.storm_id is None:
         alert_cases.record_status(group, group.case)
     previous = group.synced_status
     group.synced_status = group.status
     group.sync_pending = False
-    group.save(update_fields=["case", "synced_status", "sync_pending"])
+    group.save(update_fields=["case", "case_at", "storm", "synced_status", "sync_pending"])
     domain_events.publish(
         AlertGroupChanged(
             key=group.key,
@@ -225,6 +234,7 @@ def _sync(group: AlertGroup, account: User | None) -> None:
             case_id=group.case_id,
             responder_id=group.responder_id,
             actor_id=domain_events.actor_id(account),
+            flapping=group.flapping,
         )
     )
 
