@@ -40,15 +40,39 @@ from typing import Any
 from _common import ROOT, emit, machine, percentiles, setup_django
 
 CONNECTIONS = 32
+#: Tens of alerting rules (a real Prometheus rule set) on a handful of services, firing on many
+#: instances: the storm of one bad deploy or a network partition, not 14,000 unrelated problems.
 NAMES = [
     "HighErrorRate",
     "HighLatency",
     "PodCrashLooping",
+    "PodNotReady",
     "DiskFull",
+    "DiskWillFillIn4Hours",
     "QueueBacklog",
     "CertificateExpiry",
     "ReplicaLag",
     "MemoryPressure",
+    "CPUThrottlingHigh",
+    "NodeNotReady",
+    "TargetDown",
+    "InstanceDown",
+    "HTTP5xxRatio",
+    "SLOBurnRateFast",
+    "SLOBurnRateSlow",
+    "ConnectionPoolExhausted",
+    "DatabaseDeadlocks",
+    "CacheHitRatioLow",
+    "KafkaConsumerLag",
+    "JobFailed",
+    "CronJobMissed",
+    "TooManyRestarts",
+    "OOMKilled",
+    "DNSFailures",
+    "TLSHandshakeErrors",
+    "UpstreamTimeouts",
+    "RateLimited",
+    "HeapUsageHigh",
 ]
 SERVICES = ["payments", "identity", "search", "notifications", "reporting"]
 
@@ -62,7 +86,7 @@ def seed() -> dict[str, str]:
     from casebridge.catalog.models import Service
 
     secrets = {}
-    for slug in ("warmup", "storm", "single"):
+    for slug in ("warmup", "storm", "single", "fold"):
         _, secrets[slug] = integration_create(
             actor=None,
             kind="alertmanager",
@@ -80,6 +104,7 @@ def _alert(rng: random.Random, n: int, now: datetime) -> dict[str, Any]:
         "alertname": rng.choice(NAMES),
         "service": rng.choice(SERVICES),
         "severity": rng.choice(["critical", "warning", "info"]),
+        "environment": "production",
         "instance": f"host-{n}",
         "job": "node",
     }
@@ -240,30 +265,135 @@ def drain(timeout: float) -> dict[str, float | int | None]:
     return {"folded_s": folded, "cases_s": cases, "unsynced": unsynced}
 
 
-def check(slug: str, notes: list[dict[str, Any]]) -> dict[str, int]:
+def check(slug: str, notes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Lost alerts (every alert sent counted on an alert and its group, every fingerprint
+    present), duplicates (a fingerprint or a grouping key open twice), groups, cases, and the
+    time from each alert's first arrival at the door to its case existing."""
     from django.db.models import Count, Sum
 
-    from casebridge.monitoring.models import AlertGroup
+    from casebridge.monitoring.models import Alert, AlertGroup
 
     groups = AlertGroup.objects.filter(integration__slug=slug)
-    counted = groups.aggregate(f=Sum("firing_count"), r=Sum("resolved_count"))
+    alerts = Alert.objects.filter(integration__slug=slug)
+    counted = alerts.aggregate(f=Sum("firing_count"), r=Sum("resolved_count"))
     reflected = (counted["f"] or 0) + (counted["r"] or 0)
+    in_groups = groups.aggregate(f=Sum("firing_count"), r=Sum("resolved_count"))
+    grouped_count = (in_groups["f"] or 0) + (in_groups["r"] or 0)
     fingerprints = {n["fingerprint"] for n in notes}
-    grouped = set(groups.values_list("fingerprint", flat=True))
-    duplicates = (
-        groups.filter(status__in=["firing", "acknowledged"])
-        .values("fingerprint")
-        .annotate(n=Count("id"))
-        .filter(n__gt=1)
-        .count()
-    )
+    present = set(alerts.values_list("fingerprint", flat=True))
+
+    def twice(query: Any) -> int:
+        open_ = query.filter(status__in=["firing", "acknowledged"])
+        return int(open_.values("fingerprint").annotate(n=Count("id")).filter(n__gt=1).count())
+
+    waits, no_case = [], 0
+    case_at = dict(groups.values_list("id", "case_at"))
+    for group_id, first_seen, created_at in alerts.values_list(
+        "group_id", "first_seen", "created_at"
+    ):
+        at = case_at.get(group_id)
+        if at is None:
+            no_case += 1
+            continue
+        waits.append((max(at, created_at) - first_seen).total_seconds() * 1000)
     return {
         "sent": len(notes),
         "reflected": reflected,
-        "lost": len(notes) - reflected + len(fingerprints - grouped),
+        "lost": len(notes) - reflected + len(fingerprints - present),
+        "lost_in_groups": len(notes) - grouped_count,
+        "alerts": alerts.count(),
         "groups": groups.count(),
+        "groups_in_storms": groups.exclude(storm=None).count(),
         "cases": groups.exclude(case=None).values("case").distinct().count(),
-        "duplicate_open_groups": duplicates,
+        "duplicate_open_groups": twice(groups),
+        "duplicate_open_alerts": twice(alerts),
+        "alerts_without_case": no_case,
+        "first_case_ms": percentiles(waits) if waits else {},
+    }
+
+
+def floor_pg(bodies: list[bytes], alerts: list[int]) -> dict[str, float]:
+    """PostgreSQL: a bare bulk INSERT of the same payload rows, one transaction, into a
+    temporary copy of the table (same columns, defaults and indexes)."""
+    from django.db import connection, transaction
+
+    now = datetime.now(UTC)
+    rows = [
+        (1, now, body.decode(), n, "", "pending", 0, now, None, "")
+        for body, n in zip(bodies, alerts, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS floor_payload")
+        cursor.execute(
+            "CREATE TABLE floor_payload (LIKE monitoring_payload INCLUDING DEFAULTS "
+            "INCLUDING INDEXES)"
+        )
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO floor_payload (integration_id, received_at, body, alerts, dedup_key,"
+            " state, attempts, available_at, processed_at, error)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE floor_payload")
+    return {
+        "seconds": round(seconds, 4),
+        "payloads_per_s": round(len(bodies) / seconds),
+        "alerts_per_s": round(sum(alerts) / seconds),
+    }
+
+
+def fold_alone(notes: list[dict[str, Any]], bodies: list[bytes]) -> dict[str, Any]:
+    """The fold's own throughput: the storm's payloads stored for one more integration with
+    the worker stopped, then folded in this process (``payloads_fold``, the worker's batches)
+    until none is due; then their groups' cases caught up (``groups_sync``)."""
+    from django.db import connection
+
+    from casebridge.core import clock
+    from casebridge.monitoring.intake import PAYLOAD_INSERT
+    from casebridge.monitoring.models import Integration
+    from casebridge.monitoring.worker import WORKER_FOLD_ALERTS, groups_sync, payloads_fold
+
+    integration = Integration.objects.get(slug="fold")
+    counts = _counts(bodies)
+    now = connection.ops.adapt_datetimefield_value(clock.now())
+    with connection.cursor() as cursor:
+        for body, n in zip(bodies, counts, strict=True):
+            cursor.execute(PAYLOAD_INSERT, [integration.pk, now, body.decode(), n, "", now])
+    connection.close()
+    batch = WORKER_FOLD_ALERTS.get(connection.vendor, 2000)
+    started = time.perf_counter()
+    folded = 0
+    while True:
+        done = payloads_fold(max_alerts=batch)
+        if not done:
+            break
+        folded += done
+    fold_s = time.perf_counter() - started
+    started = time.perf_counter()
+    synced = 0
+    while True:
+        done = groups_sync(budget_seconds=0.5, limit=500)
+        if not done:
+            break
+        synced += done
+    sync_s = time.perf_counter() - started
+    found = check("fold", notes)
+    return {
+        "alerts": folded,
+        "batch_alerts": batch,
+        "fold_s": round(fold_s, 2),
+        "alerts_per_s": round(folded / fold_s),
+        "groups_synced": synced,
+        "sync_s": round(sync_s, 2),
+        "lost": found["lost"],
+        "duplicate_open_groups": found["duplicate_open_groups"],
+        "groups": found["groups"],
+        "cases": found["cases"],
+        "load_1min_after": round(os.getloadavg()[0], 2),
     }
 
 
@@ -310,7 +440,23 @@ def floor(db: Path, bodies: list[bytes], alerts: list[int], name: str) -> dict[s
     }
 
 
+def _storms() -> list[dict[str, Any]]:
+    from casebridge.monitoring.models import AlertStorm
+
+    return [
+        {"service": s.service.slug, "groups": s.group_count, "case": s.case.key if s.case else None}
+        for s in AlertStorm.objects.select_related("service", "case").order_by("id")
+    ]
+
+
+def _cases_total() -> int:
+    from casebridge.cases.models import Case
+
+    return Case.objects.count()
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    load_before = Path("/proc/loadavg").read_text().strip()
     workdir = setup_django(args.database_url)
     db = Path(os.environ["DATABASE_URL"].removeprefix("sqlite:///"))
     secrets = seed()
@@ -350,9 +496,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             worker.terminate()
             worker.wait(timeout=60)
         log.close()
+    fold_notes = storm(args.alerts, random.Random(7), prefix=20_000_000)
+    folded_alone = fold_alone(fold_notes, payloads(fold_notes, random.Random(7), sizes=(1, 100)))
+    sqlite = "sqlite" in os.environ["DATABASE_URL"]
+    storm_counts, single_counts = _counts(storm_bodies), [1] * len(single_bodies)
+    if sqlite:
+        floors = {
+            "batched": floor(db, storm_bodies, storm_counts, "batched"),
+            "single": floor(db, single_bodies, single_counts, "single"),
+        }
+    else:
+        floors = {
+            "batched": floor_pg(storm_bodies, storm_counts),
+            "single": floor_pg(single_bodies, single_counts),
+        }
     result = {
         "machine": machine(),
-        "database": "sqlite" if "sqlite" in os.environ["DATABASE_URL"] else "postgresql",
+        "load_before": load_before,
+        "database": "sqlite" if sqlite else "postgresql",
         "batched": {
             "payloads": len(storm_bodies),
             "alerts": len(storm_notes),
@@ -374,10 +535,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **check("single", single_notes),
         },
         "drain_after_posting": drained,
-        "floor_bulk_insert": {
-            "batched": floor(db, storm_bodies, _counts(storm_bodies), "batched"),
-            "single": floor(db, single_bodies, [1] * len(single_bodies), "single"),
-        },
+        "storms": _storms(),
+        "cases_total": _cases_total(),
+        "fold_alone": folded_alone,
+        "floor_bulk_insert": floors,
+        "load_after": Path("/proc/loadavg").read_text().strip(),
         "failures_sample": (batched["failures"] + single["failures"])[:5],
     }
     return result
@@ -387,26 +549,42 @@ def _counts(bodies: list[bytes]) -> list[int]:
     return [len(json.loads(body)["alerts"]) for body in bodies]
 
 
+def _line(name: str, c: dict[str, Any]) -> str:
+    first = c["first_case_ms"]
+    return (
+        f"           {name}: lost {c['lost']}, duplicate open groups "
+        f"{c['duplicate_open_groups']} (alerts {c['duplicate_open_alerts']}), alerts "
+        f"{c['alerts']}, groups {c['groups']} ({c['groups_in_storms']} in storms), cases "
+        f"{c['cases']}; first alert to its case p50 {first.get('p50_ms')} ms, p95 "
+        f"{first.get('p95_ms')} ms, p99 {first.get('p99_ms')} ms"
+    )
+
+
 def render(r: dict[str, Any]) -> str:
     b, s, f = r["batched"], r["single"], r["floor_bulk_insert"]
-    d = r["drain_after_posting"]
+    d, a = r["drain_after_posting"], r["fold_alone"]
     lines = [
-        f"alert storm on {r['database']} ({r['machine']['cpus']} CPUs, {r['machine']['date']})",
+        f"alert storm on {r['database']} ({r['machine']['cpus']} CPUs, {r['machine']['date']}), "
+        f"load before {r['load_before']}",
         f"  batched: {b['alerts']} alerts in {b['payloads']} payloads, {b['seconds']} s: "
         f"{b['alerts_per_s']} alerts/s, p50 {b['latency_ms']['p50_ms']} ms, "
         f"p99 {b['latency_ms']['p99_ms']} ms, failed {b['failed_requests']}, "
         f"load {b['load_1min_after']}",
-        f"           lost {b['lost']}, duplicate open groups {b['duplicate_open_groups']}, "
-        f"groups {b['groups']}, cases {b['cases']}",
+        _line("batched", b),
         f"  single:  {s['payloads']} payloads, {s['seconds']} s: {s['payloads_per_s']} payloads/s, "
         f"p50 {s['latency_ms']['p50_ms']} ms, p99 {s['latency_ms']['p99_ms']} ms, "
         f"failed {s['failed_requests']}, load {s['load_1min_after']}",
-        f"           lost {s['lost']}, duplicate open groups {s['duplicate_open_groups']}, "
-        f"groups {s['groups']}, cases {s['cases']}",
+        _line("single", s),
         f"  worker, after the last post: every alert in a group in {d['folded_s']} s, every "
         f"group's case caught up in {d['cases_s']} s ({d['unsynced']} groups still pending)",
+        f"  storms: {r['storms']}; cases in the database: {r['cases_total']}",
+        f"  fold alone (in-process, {a['batch_alerts']}-alert batches): {a['alerts']} alerts in "
+        f"{a['fold_s']} s = {a['alerts_per_s']} alerts/s; {a['groups_synced']} groups synced in "
+        f"{a['sync_s']} s; lost {a['lost']}, duplicates {a['duplicate_open_groups']}, groups "
+        f"{a['groups']}, cases {a['cases']}",
         f"  floor (bare bulk insert of the same rows): batched {f['batched']['alerts_per_s']} "
         f"alerts/s, single {f['single']['payloads_per_s']} payloads/s",
+        f"  load after {r['load_after']}",
     ]
     return "\n".join(lines)
 

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from casebridge.monitoring.models import AlertGroup
 from casebridge.monitoring.worker import intake_drain
@@ -14,6 +15,13 @@ from tests import factories
 from tests.monitoring.helpers import Sender, alert, event, make_integration, webhook
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_storm() -> Iterator[None]:
+    """Twelve alerts at once on one service would be a storm: here each opens its own case."""
+    with override_settings(STORM_GROUPS_PER_MINUTE=100):
+        yield
 
 PAYLOADS = [
     "javascript:alert(1)",

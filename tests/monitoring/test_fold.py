@@ -10,7 +10,7 @@ from django.db import connection
 
 from casebridge.core import clock
 from casebridge.monitoring import worker
-from casebridge.monitoring.models import AlertGroup, Payload
+from casebridge.monitoring.models import Alert, AlertGroup, Payload
 from casebridge.monitoring.worker import intake_drain, payloads_fold
 from tests import factories
 from tests.monitoring.helpers import Sender, alert, later, make_integration, webhook
@@ -93,4 +93,5 @@ def test_an_unreadable_payload_read_ahead_is_failed_and_the_rest_folded(am: Send
     broken.refresh_from_db()
     assert broken.state == "failed" and broken.attempts == 1
     assert broken.error.startswith("unreadable:")
-    assert AlertGroup.objects.count() == 2
+    assert Alert.objects.count() == 2
+    assert AlertGroup.objects.count() == 1  # the same rule on the same service: one group

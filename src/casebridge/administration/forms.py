@@ -222,6 +222,26 @@ class IntegrationForm(forms.Form):
         field.choices = list(Service.objects.order_by("name").values_list("slug", "name"))
 
 
+class GroupingForm(forms.Form):
+    grouping_labels = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Group by labels",
+        help_text="Label names, comma-separated (default alertname, service, environment); "
+        "empty: each alert its own group.",
+    )
+    use_group_labels = forms.BooleanField(
+        required=False,
+        label="Use Alertmanager's groupLabels when a notification has them",
+    )
+    storm_threshold = forms.IntegerField(
+        min_value=0,
+        max_value=100_000,
+        label="Storm threshold (new groups a minute on one service)",
+        help_text="0: the server's CASEBRIDGE_STORM_GROUPS_PER_MINUTE.",
+    )
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(required=False, max_length=150, label="Who")
     subject_type = forms.ChoiceField(required=False, label="What")

@@ -38,4 +38,9 @@ urlpatterns = [
     path(
         "monitoring/<slug:slug>/enable/", monitoring.integration_enable, name="integration_enable"
     ),
+    path(
+        "monitoring/<slug:slug>/grouping/",
+        monitoring.integration_grouping,
+        name="integration_grouping",
+    ),
 ]

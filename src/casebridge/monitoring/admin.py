@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from casebridge.accounts.models import User
 from casebridge.core.errors import DomainError
 from casebridge.core.text import plural
+from casebridge.monitoring import rules
 from casebridge.monitoring.models import AlertGroup, Integration, Payload, PayloadState
 from casebridge.monitoring.services import (
     integration_create,
@@ -31,6 +32,8 @@ CREATE_FIELDS = (
     "max_body_bytes",
     "rate_limit_per_minute",
 )
+#: What an administrator may change on an existing integration (``rules``).
+GROUPING_FIELDS = ("grouping_labels", "use_group_labels", "storm_threshold")
 
 
 def _admin(request: HttpRequest) -> User:
@@ -42,7 +45,7 @@ def _admin(request: HttpRequest) -> User:
 class IntegrationForm(forms.ModelForm[Integration]):
     class Meta:
         model = Integration
-        fields = CREATE_FIELDS
+        fields = (*CREATE_FIELDS, *GROUPING_FIELDS)
 
 
 @admin.register(Integration)
@@ -65,6 +68,7 @@ class IntegrationAdmin(admin.ModelAdmin[Integration]):
         change: bool,
     ) -> None:
         if change:
+            self._grouping_set(request, obj, form)
             return
         data = {name: form.cleaned_data[name] for name in CREATE_FIELDS}
         try:
@@ -80,6 +84,20 @@ class IntegrationAdmin(admin.ModelAdmin[Integration]):
             f"{what}, shown once: {secret}",
             messages.WARNING,
         )
+
+    def _grouping_set(
+        self, request: HttpRequest, obj: Integration, form: forms.ModelForm[Integration]
+    ) -> None:
+        """The grouping rules through their service (the form's instance is not saved)."""
+        current = Integration.objects.get(pk=obj.pk)
+        try:
+            rules.integration_grouping_set(
+                actor=_admin(request),
+                integration=current,
+                **{name: form.cleaned_data[name] for name in GROUPING_FIELDS},
+            )
+        except DomainError as exc:
+            self.message_user(request, f"{exc.message}: {exc.fields}", messages.ERROR)
 
     @admin.action(description="Enable")
     def enable(self, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
@@ -116,7 +134,17 @@ class PayloadAdmin(admin.ModelAdmin[Payload]):
 
 @admin.register(AlertGroup)
 class AlertGroupAdmin(admin.ModelAdmin[AlertGroup]):
-    list_display = ("key", "title", "status", "service", "firing_count", "last_seen", "case")
+    list_display = (
+        "key",
+        "title",
+        "status",
+        "service",
+        "alerts_total",
+        "firing_count",
+        "flapping",
+        "last_seen",
+        "case",
+    )
     list_filter = ("status", "kind", "service")
     readonly_fields = [f.name for f in AlertGroup._meta.fields]
 

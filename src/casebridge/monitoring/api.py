@@ -17,13 +17,14 @@ from casebridge.core.csvexport import CSV_OPENAPI, csv_response
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS, ErrorOut, Id
 from casebridge.incidents.health import service_health_for
-from casebridge.monitoring import selectors, services
+from casebridge.monitoring import rules, selectors, services
 from casebridge.monitoring.intake import RateLimited, intake_accept
 from casebridge.monitoring.schemas import (
     AcceptedOut,
     AlertGroupOut,
     AlertGroupQuery,
     AnomalyIn,
+    GroupingIn,
     HealthOut,
     IncidentRefOut,
     IntegrationCreatedOut,
@@ -251,6 +252,17 @@ def create_integration(request: ApiRequest, body: IntegrationIn) -> Status[Integ
     integration, secret = services.integration_create(actor=request.auth, **data)
     out = IntegrationOut.of(integration).dict()
     return Status(201, IntegrationCreatedOut(**out, secret=secret))
+
+
+@integrations_router.patch(
+    "/{slug}/grouping",
+    response={200: IntegrationOut, **WRITE_ERRORS},
+    summary="Change an integration's grouping rules and storm threshold (admin)",
+)
+def set_grouping(request: ApiRequest, slug: str, body: GroupingIn) -> IntegrationOut:
+    integration = selectors.integration_get_for(request.auth, slug)
+    rules.integration_grouping_set(actor=request.auth, integration=integration, **body.dict())
+    return IntegrationOut.of(selectors.integration_get_for(request.auth, slug))
 
 
 @integrations_router.get(

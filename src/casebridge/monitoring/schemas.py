@@ -47,6 +47,9 @@ class IntegrationOut(Schema):
     timestamp_header: str
     max_body_bytes: int
     rate_limit_per_minute: int
+    grouping_labels: list[str]
+    use_group_labels: bool
+    storm_threshold: int = Field(description="0: CASEBRIDGE_STORM_GROUPS_PER_MINUTE")
     enabled: bool
     created_at: datetime
 
@@ -64,9 +67,27 @@ class IntegrationOut(Schema):
             timestamp_header=integration.timestamp_header,
             max_body_bytes=integration.max_body_bytes,
             rate_limit_per_minute=integration.rate_limit_per_minute,
+            grouping_labels=list(integration.grouping_labels or []),
+            use_group_labels=integration.use_group_labels,
+            storm_threshold=integration.storm_threshold,
             enabled=integration.enabled,
             created_at=integration.created_at,
         )
+
+
+class GroupingIn(InputSchema):
+    """What to change of an integration's grouping rules; a field left out stays as it is."""
+
+    grouping_labels: list[str] | None = Field(
+        default=None,
+        description="Label names whose values make one alert group (empty: one group per alert)",
+    )
+    use_group_labels: bool | None = Field(
+        default=None, description="Group by a webhook's groupLabels when it has them"
+    )
+    storm_threshold: BoundedInt | None = Field(
+        default=None, description="New groups a minute on a service that start a storm; 0: global"
+    )
 
 
 class IntegrationCreatedOut(IntegrationOut):
@@ -115,6 +136,10 @@ class AlertGroupOut(Schema):
     resolved_at: datetime | None
     firing_count: int
     resolved_count: int
+    alerts_open: int = Field(description="Its alerts (fingerprints) still firing")
+    alerts_total: int = Field(description="Its alerts (fingerprints)")
+    flapping: bool = Field(description="An alert of it fires again and again: no case reopened")
+    storm: bool = Field(description="It joined the storm case of its service")
     case: str | None
     reporter: UserRef | None
     responder: UserRef | None
@@ -139,6 +164,10 @@ class AlertGroupOut(Schema):
             resolved_at=group.resolved_at,
             firing_count=group.firing_count,
             resolved_count=group.resolved_count,
+            alerts_open=group.alerts_open,
+            alerts_total=group.alerts_total,
+            flapping=group.flapping,
+            storm=group.storm_id is not None,
             case=group.case.key if group.case else None,
             reporter=UserRef.of(group.reporter),
             responder=UserRef.of(group.responder),

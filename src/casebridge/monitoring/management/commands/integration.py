@@ -1,4 +1,4 @@
-"""casebridge integration create|list|payloads|retry|process (as the server's operator)."""
+"""casebridge integration create|list|grouping|payloads|retry|process (as the server's operator)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from casebridge.catalog.models import Environment
 from casebridge.catalog.selectors import service_by_slug
 from casebridge.core.cli import Options, print_json, run
 from casebridge.core.text import plural
-from casebridge.monitoring import services, worker
+from casebridge.monitoring import rules, services, worker
 from casebridge.monitoring.intake import signature_header
 from casebridge.monitoring.models import Integration, IntegrationKind, Payload, PayloadState
 
@@ -27,6 +27,9 @@ class IntegrationRow(TypedDict):
     signature_header: str
     max_body_bytes: int
     rate_limit_per_minute: int
+    grouping_labels: list[str]
+    use_group_labels: bool
+    storm_threshold: int
     enabled: bool
 
 
@@ -58,6 +61,25 @@ class Command(BaseCommand):
         create.add_argument("--max-bytes", type=int, default=1024 * 1024)
         create.add_argument("--rate-limit", type=int, default=1200, help="Payloads a minute.")
         create.add_argument("--json", action="store_true")
+        grouping = sub.add_parser(
+            "grouping", help="Show or change the grouping rules and storm threshold."
+        )
+        grouping.add_argument("slug")
+        grouping.add_argument(
+            "--labels",
+            default=None,
+            help="Label names, comma-separated; '' for one group per alert.",
+        )
+        grouping.add_argument(
+            "--group-labels",
+            default=None,
+            choices=["on", "off"],
+            help="Group by a webhook's groupLabels when it has them.",
+        )
+        grouping.add_argument(
+            "--storm-threshold", type=int, default=None, help="New groups a minute; 0: global."
+        )
+        grouping.add_argument("--json", action="store_true")
         listing = sub.add_parser("list", help="List integrations.")
         listing.add_argument("--json", action="store_true")
         payloads = sub.add_parser("payloads", help="List stored payloads (failed by default).")
@@ -80,6 +102,8 @@ class Command(BaseCommand):
             self._create(opts)
         elif verb == "list":
             self._list(opts)
+        elif verb == "grouping":
+            self._grouping(opts)
         elif verb == "payloads":
             self._payloads(opts)
         elif verb == "retry":
@@ -126,6 +150,33 @@ class Command(BaseCommand):
                 f"{row['slug']:<24} {row['kind']:<13} {row['auth']:<7} {row['service']:<16} "
                 f"{row['rate_limit_per_minute']:>6}/min {row['max_body_bytes']:>9} B{state}"
             )
+
+    def _grouping(self, opts: Options) -> None:
+        slug = opts.text("slug")
+        integration = Integration.objects.select_related("service").filter(slug=slug).first()
+        if integration is None:
+            raise CommandError(f"no integration '{slug}'", returncode=2)
+        labels = _labels(opts.text_or_none("labels"))
+        use = opts.text_or_none("group_labels")
+        threshold = opts.number_or_none("storm_threshold")
+        run(
+            lambda: rules.integration_grouping_set(
+                actor=None,
+                integration=integration,
+                grouping_labels=labels,
+                use_group_labels=None if use is None else use == "on",
+                storm_threshold=threshold,
+            )
+        )
+        row = _row(integration)
+        if opts.flag("json"):
+            print_json(row)
+            return
+        self.stdout.write(
+            f"{row['slug']}: group by {', '.join(row['grouping_labels']) or '(each alert alone)'}"
+            f"; groupLabels {'on' if row['use_group_labels'] else 'off'}; storm threshold "
+            f"{row['storm_threshold'] or 'global'} new groups a minute"
+        )
 
     def _payloads(self, opts: Options) -> None:
         payloads = Payload.objects.select_related("integration").defer("body").order_by("-id")
@@ -178,5 +229,15 @@ def _row(integration: Integration) -> IntegrationRow:
         "signature_header": signature_header(integration) if integration.auth == "hmac" else "",
         "max_body_bytes": integration.max_body_bytes,
         "rate_limit_per_minute": integration.rate_limit_per_minute,
+        "grouping_labels": list(integration.grouping_labels or []),
+        "use_group_labels": integration.use_group_labels,
+        "storm_threshold": integration.storm_threshold,
         "enabled": integration.enabled,
     }
+
+
+def _labels(value: str | None) -> list[str] | None:
+    """``--labels a,b`` as a list; ``None`` when left out."""
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
