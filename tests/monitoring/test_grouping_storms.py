@@ -139,7 +139,7 @@ def test_a_storm_folds_new_groups_into_one_case_with_an_incident_proposal(
     assert storm.case.title == "[Storm] Payments: 8 new alert groups in a minute"
     assert storm.group_count == 6 and storm.ended_at is None
     assert set(storm.groups.values_list("case", flat=True)) == {storm.case.pk}
-    joined = AuditEvent.objects.filter(action="alert_storm_joined", subject_id=storm.case.pk)
+    joined = AuditEvent.objects.filter(action="alert_storm_joined", subject_key=storm.case.key)
     assert joined.count() == 6
     # AlertStormStarted reached the incidents app: an incident proposed, pointing at the case
     proposal = IncidentProposal.objects.get()
@@ -195,7 +195,7 @@ def test_a_flapping_alert_is_marked_and_reopens_no_case(
     assert cases[3] == cases[2] and len(set(cases)) == 3
     last = Case.objects.get(pk=cases[3])
     assert last.state == "resolved"
-    assert AuditEvent.objects.filter(action="alert_flapping", subject_id=last.pk).count() == 1
+    assert AuditEvent.objects.filter(action="alert_flapping", subject_key=last.key).count() == 1
     no_loss(8)
 
 
@@ -208,5 +208,5 @@ def test_no_alert_lost_when_resolves_come_before_their_firings(am: Sender) -> No
     am.post(plain(*notes[:15], *resolves[5:]))
     am.post(plain(*notes[15:], *notes[:5]))
     intake_drain()
-    no_loss(50)
+    no_loss(45)
     assert Alert.objects.values("fingerprint").distinct().count() == 30

@@ -45,7 +45,7 @@ def quiet_period() -> timedelta:
 def _open_storm(service_id: int, now: datetime) -> AlertStorm | None:
     """The service's open storm, locked; one past its quiet period ends first."""
     storm = (
-        AlertStorm.objects.select_for_update()
+        AlertStorm.objects.select_for_update(of=("self",))
         .select_related("case", "service")
         .filter(service_id=service_id, ended_at=None)
         .first()
@@ -110,7 +110,7 @@ def storm_start(group: AlertGroup, count: int, actor: User) -> AlertStorm:
                 threshold=threshold,
             )
     except IntegrityError:
-        return AlertStorm.objects.select_for_update().get(
+        return AlertStorm.objects.select_for_update(of=("self",)).get(
             service_id=group.service_id, ended_at=None
         )
     domain_events.publish(
@@ -187,7 +187,7 @@ def storms_end() -> int:
     cutoff = clock.now() - quiet_period()
     ended = 0
     with transaction.atomic():
-        quiet = AlertStorm.objects.select_for_update().select_related("case")
+        quiet = AlertStorm.objects.select_for_update(of=("self",)).select_related("case")
         for storm in quiet.filter(ended_at=None, last_group_at__lte=cutoff).order_by("id"):
             storm_end(storm)
             ended += 1
