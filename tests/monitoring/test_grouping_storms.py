@@ -209,4 +209,8 @@ def test_no_alert_lost_when_resolves_come_before_their_firings(am: Sender) -> No
     am.post(plain(*notes[15:], *notes[:5]))
     intake_drain()
     no_loss(45)
+    # a resolve of an alert never seen, into a group already stored: counted there too
+    am.post(plain(alert("R0", status="resolved", ends=later(2), instance="never-seen")))
+    intake_drain()
+    no_loss(46)
     assert Alert.objects.values("fingerprint").distinct().count() == 30

@@ -269,6 +269,7 @@ class Fold:
         group.resolved_count += 1
         if group.pk is None and group.status == AlertStatus.RESOLVED:
             group.resolved_at = max(group.resolved_at or ended, ended)
+        self._touch(group, payload)
         self.last_resolved[key] = alert
 
     def _group_resolves(self, group: AlertGroup, ended: datetime) -> None:
