@@ -286,6 +286,10 @@ def check(slug: str, notes: list[dict[str, Any]]) -> dict[str, Any]:
         open_ = query.filter(status__in=["firing", "acknowledged"])
         return int(open_.values("fingerprint").annotate(n=Count("id")).filter(n__gt=1).count())
 
+    group_waits = [
+        (at - first).total_seconds() * 1000
+        for first, at in groups.exclude(case_at=None).values_list("first_seen", "case_at")
+    ]
     waits, no_case = [], 0
     case_at = dict(groups.values_list("id", "case_at"))
     for group_id, first_seen, created_at in alerts.values_list(
@@ -309,6 +313,7 @@ def check(slug: str, notes: list[dict[str, Any]]) -> dict[str, Any]:
         "duplicate_open_alerts": twice(alerts),
         "alerts_without_case": no_case,
         "first_case_ms": percentiles(waits) if waits else {},
+        "group_first_case_ms": percentiles(group_waits) if group_waits else {},
     }
 
 
@@ -550,13 +555,14 @@ def _counts(bodies: list[bytes]) -> list[int]:
 
 
 def _line(name: str, c: dict[str, Any]) -> str:
-    first = c["first_case_ms"]
+    first, group = c["first_case_ms"], c["group_first_case_ms"]
     return (
         f"           {name}: lost {c['lost']}, duplicate open groups "
         f"{c['duplicate_open_groups']} (alerts {c['duplicate_open_alerts']}), alerts "
         f"{c['alerts']}, groups {c['groups']} ({c['groups_in_storms']} in storms), cases "
         f"{c['cases']}; first alert to its case p50 {first.get('p50_ms')} ms, p95 "
-        f"{first.get('p95_ms')} ms, p99 {first.get('p99_ms')} ms"
+        f"{first.get('p95_ms')} ms, p99 {first.get('p99_ms')} ms; a group's first alert to its "
+        f"case p50 {group.get('p50_ms')} ms, p95 {group.get('p95_ms')} ms"
     )
 
 

@@ -3,7 +3,7 @@ matrix (they authenticate an integration's secret, not a user's token).
 
 Objects: AG = a firing alert group of Payments (no incident), INC = an incident declared from
 another group, led by dev3 (L3), brought into <state> by dev3 (``in_review`` also has an action item
-without an owner: ``{item_id}``), PAY = a payload whose processing failed. ``{AG}`` in a body is
+without an owner: ``{item_id}``), PAY = a payload whose processing failed, INT = its integration. ``{AG}`` in a body is
 AG's key.
 """
 
@@ -48,6 +48,7 @@ GET    /alert-groups/{key}                      AG          -                   
 POST   /alert-groups/{key}/responder            AG          -                   401  404    404    403 200 403   403 200  200   401
 GET    /integrations                            -           -                   401  403    403    403 403 403   403 403  200   401
 POST   /integrations                            -           -                   401  403    403    403 403 403   403 403  201   401
+PATCH  /integrations/{slug}/grouping            INT         -                   401  403    403    403 403 403   403 403  200   401
 GET    /integrations/payloads                   -           -                   401  403    403    403 403 403   403 403  200   401
 POST   /integrations/payloads/{payload_id}/retry PAY        -                   401  403    403    403 403 403   403 403  200   401
 GET    /services/{slug}/health                  -           -                   401  200    200    200 200 200   200 200  200   401
@@ -84,6 +85,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "service": "payments",
     },
     ("POST", "/integrations/payloads/{payload_id}/retry"): {},
+    ("PATCH", "/integrations/{slug}/grouping"): {"storm_threshold": 5},
 }
 
 
@@ -133,6 +135,8 @@ def substitute(path: str, row_obj: str) -> str:
         path = path.replace("{key}", STATE["group"])
     elif row_obj == "PAY":
         path = path.replace("{payload_id}", str(STATE["payload"]))
+    elif row_obj == "INT":
+        path = path.replace("{slug}", "prom-prod")
     return path.replace("{slug}", "payments")
 
 

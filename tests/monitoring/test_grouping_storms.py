@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.core.management.base import CommandError
 from django.db.models import Count, Sum
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
@@ -214,3 +214,22 @@ def test_no_alert_lost_when_resolves_come_before_their_firings(am: Sender) -> No
     intake_drain()
     no_loss(46)
     assert Alert.objects.values("fingerprint").distinct().count() == 30
+
+
+def test_the_settings_page_edits_the_grouping(am: Sender, world: factories.World) -> None:
+    client = Client()
+    client.force_login(world["admin"])
+    path = "/settings/monitoring/prom-storm/grouping/"
+    page = client.get(path)
+    assert page.status_code == 200
+    assert 'value="alertname, service, environment"' in page.content.decode()
+    bad = client.post(path, {"grouping_labels": "alertname, bad-name", "storm_threshold": "4"})
+    assert bad.status_code == 422 and "is not a label name" in bad.content.decode()
+    good = client.post(path, {"grouping_labels": "alertname", "storm_threshold": "4"})
+    assert good.status_code == 302
+    am.integration.refresh_from_db()
+    assert am.integration.grouping_labels == ["alertname"]
+    assert (am.integration.storm_threshold, am.integration.use_group_labels) == (4, False)
+    listing = client.get("/settings/monitoring/").content.decode()
+    assert "storm above 4 new groups/min" in listing
+    assert client.get(path.replace("prom-storm", "nope")).status_code == 404
