@@ -15,8 +15,20 @@ the same run: a bare
 bulk INSERT of the same payload rows into the same table schema (one transaction,
 ``executemany``) — what storing them costs without HTTP, authentication, checks or rate limits.
 
-Targets on SQLite: >= 5,000 alerts/s batched, >= 500 payloads/s single, p99 <= 250 ms,
-0 lost and 0 duplicates.
+The alerts are those of a handful of services (5) and tens of rules (30 alertnames) on
+many instances (14,000 fingerprints): grouped by ``alertname``, ``service``, ``environment``
+(issue 17) they are 150 groups per integration, and the new groups of a service beyond the storm
+threshold fold into one storm case. The benchmark reports, per phase, the cases opened, the time
+from each alert's first arrival at the door to its case existing (the later of its fold and its
+group's case), and from each group's first alert to its case. Then the fold alone: the storm's
+payloads stored again for another integration with the worker stopped and folded in-process,
+timed (the fold's throughput). On PostgreSQL the floor is the same bulk INSERT into a copy of
+the table made with ``CREATE TABLE ... (LIKE monitoring_payload INCLUDING DEFAULTS INCLUDING
+INDEXES)``.
+
+Targets (SQLite and PostgreSQL): >= 5,000 alerts/s batched, >= 500 payloads/s single, p99 <=
+250 ms, 0 lost and 0 duplicates; issue 17: at most a few dozen cases for the 20,000-alert storm,
+first alert to its case p50/p95 <= 2 s.
 """
 
 from __future__ import annotations
