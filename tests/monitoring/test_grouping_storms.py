@@ -148,6 +148,10 @@ def test_a_storm_folds_new_groups_into_one_case_with_an_incident_proposal(
         storm.case.pk,
         "open",
     )
+    client = Client()
+    client.force_login(world["l2"])
+    page = client.get("/incidents/").content.decode()
+    assert "Proposed incidents" in page and storm.case.key in page
     no_loss(32)
 
 

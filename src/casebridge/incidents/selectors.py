@@ -15,8 +15,10 @@ from casebridge.core.errors import NotFound
 from casebridge.incidents.models import (
     ActionItem,
     Incident,
+    IncidentProposal,
     IncidentState,
     Participant,
+    ProposalState,
     Review,
     TimelineEntry,
 )
@@ -148,3 +150,11 @@ def case_has_open_incident(case: Case) -> bool:
 def incidents_of_case(viewer: Actor, case: Case) -> list[Incident]:
     links = Q(case=case) | Q(alert_group__case=case)
     return list(_incidents_for(viewer).filter(links).distinct().order_by("-declared_at"))
+
+
+def proposals_open_for(viewer: Actor) -> list[IncidentProposal]:
+    """Incidents the system proposes (alert storms) not yet declared or dismissed, for staff."""
+    if viewer.is_external:
+        return []
+    query = IncidentProposal.objects.filter(state=ProposalState.OPEN)
+    return list(query.select_related("service", "case").order_by("-proposed_at", "-id")[:20])

@@ -17,7 +17,12 @@ from casebridge.core.csvexport import csv_response
 from casebridge.core.errors import DomainError, NotFound
 from casebridge.incidents.forms import DeclareForm, FilterForm, People
 from casebridge.incidents.models import Incident
-from casebridge.incidents.selectors import CSV_HEADER, incident_csv_rows_for, incident_list_for
+from casebridge.incidents.selectors import (
+    CSV_HEADER,
+    incident_csv_rows_for,
+    incident_list_for,
+    proposals_open_for,
+)
 from casebridge.incidents.services import Declaration, incident_declare
 from casebridge.incidents.workflow import STAFF
 from casebridge.monitoring.models import AlertGroup
@@ -39,6 +44,7 @@ def incident_list(request: Request) -> HttpResponse:
         "filters": filters,
         "can_declare": user.has_role(*STAFF),
         "failed_payloads": payload_counts(user)["failed"] if user.has_role(Role.ADMIN) else 0,
+        "proposals": proposals_open_for(user),
     }
     status = 422 if form.errors else 200
     partial = request.htmx and not request.htmx.boosted
