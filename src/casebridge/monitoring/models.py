@@ -1,9 +1,11 @@
 """Monitoring intake: integrations, the raw payloads they post, and the alert groups made of them.
 
 A payload is stored exactly as it arrived (one INSERT, committed) before the endpoint answers; the
-worker folds its alerts into alert groups afterwards. A group is one alert (one fingerprint or
-dedup key) from its first firing to its resolve; at most one group per fingerprint is open, which
-the database enforces. Each group opens (or follows) one case.
+worker folds its alerts afterwards. An ``Alert`` is one fingerprint (or dedup key) from its
+firing to its resolve; an ``AlertGroup`` is the alerts of one grouping key (the integration's
+grouping labels, by default ``alertname``, ``service``, ``environment``) while any of them fires.
+At most one alert per fingerprint and one group per key is open, which the database enforces.
+Each group opens (or follows) one case, or joins its service's ``AlertStorm`` case.
 """
 
 from __future__ import annotations
