@@ -343,7 +343,7 @@ def floor_pg(bodies: list[bytes], alerts: list[int]) -> dict[str, float]:
         cursor.execute("DROP TABLE IF EXISTS floor_payload")
         cursor.execute(
             "CREATE TABLE floor_payload (LIKE monitoring_payload INCLUDING DEFAULTS "
-            "INCLUDING INDEXES)"
+            "INCLUDING IDENTITY INCLUDING INDEXES)"
         )
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
