@@ -217,7 +217,7 @@ def test_no_alert_lost_when_resolves_come_before_their_firings(am: Sender) -> No
     am.post(plain(alert("R0", status="resolved", ends=later(2), instance="never-seen")))
     intake_drain()
     no_loss(46)
-    assert Alert.objects.values("fingerprint").distinct().count() == 30
+    assert Alert.objects.values("fingerprint").distinct().count() == 31
 
 
 def test_the_settings_page_edits_the_grouping(am: Sender, world: factories.World) -> None:
