@@ -23,6 +23,7 @@ def _no_storm() -> Iterator[None]:
     with override_settings(STORM_GROUPS_PER_MINUTE=100):
         yield
 
+
 PAYLOADS = [
     "javascript:alert(1)",
     "JAVASCRIPT:alert(document.domain)",
