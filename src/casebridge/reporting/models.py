@@ -35,14 +35,17 @@ class CaseFact(models.Model):
     hours_investigating = models.FloatField(null=True, blank=True)
     hours_waiting_on_reporter = models.FloatField(null=True, blank=True)
     hours_escalated = models.FloatField(null=True, blank=True)
-    #: the state the case is in and since when (its last state change, or its creation)
+    #: the state the case is in and since when (its last state change, or its creation), in
+    #: microseconds since 1970 (exact: the report subtracts it from its horizon)
     state = models.CharField(max_length=20)
-    since = models.DateTimeField()
+    since_us = models.BigIntegerField()
 
     class Meta:
         indexes = [
             models.Index(fields=["day"], name="report_fact_day"),
             models.Index(fields=["resolved_day"], name="report_fact_resolved_day"),
+            models.Index(fields=["created_at"], name="report_fact_created"),
+            models.Index(fields=["resolved_at"], name="report_fact_resolved"),
         ]
 
     def __str__(self) -> str:

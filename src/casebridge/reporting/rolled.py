@@ -1,45 +1,34 @@
-"""The support report's numbers for whole past days, read from the rollup (``reporting.rollup``);
-``support`` adds what it computes live (today, and the partial days at the window's edges) with
-the same predicates, so the sum equals the live computation over the whole window."""
+"""The support report's numbers read from the rollup (``reporting.rollup``), once it has read
+every audit event: the counts of the window's whole days from ``DailyRollup``, those of its
+partial days (the edges) and the per-case times from ``CaseFact``, with the live computation's
+predicates, so the figures equal it (``tests/reporting/test_rollup.py``)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from casebridge.accounts.models import Organisation, Team
+from casebridge.audit.models import AuditEvent
 from casebridge.catalog.models import Service
-from casebridge.core import clock
 from casebridge.reporting.models import CaseFact, DailyRollup, EscalationDay
-from casebridge.reporting.rollup import HOURS, local_day, midnight, rollup_current
+from casebridge.reporting.rollup import HOURS, epoch_us, local_day, midnight, rollup_current
 from casebridge.reporting.tables import Filters
+
+Span = tuple[datetime, datetime]
 
 
 @dataclass(frozen=True)
-class Split:
-    """A window as whole past days read from the rollup (``days``: first, after last) and the
-    sub-windows computed live."""
+class Window:
+    """The report's window as whole days (first, after the last; maybe empty) and the partial
+    days at its edges; ``ids`` are the filters as fact columns."""
 
-    days: tuple[date, date] | None
-    live: list[Filters] = field(default_factory=list)
-
-
-def split(f: Filters) -> Split:
-    first = local_day(f.start)
-    if midnight(first) < f.start:
-        first += timedelta(days=1)
-    after = min(local_day(f.end), local_day(clock.now()))
-    if first >= after or not rollup_current():
-        return Split(None, [f])
-    live = []
-    if f.start < midnight(first):
-        live.append(replace(f, end=midnight(first)))
-    if midnight(after) < f.end:
-        live.append(replace(f, start=midnight(after)))
-    return Split((first, after), live)
+    days: tuple[date, date]
+    edges: list[Span]
+    ids: dict[str, int]
 
 
 def _ids(f: Filters) -> dict[str, int]:
@@ -53,13 +42,28 @@ def _ids(f: Filters) -> dict[str, int]:
     return out
 
 
-def facts(f: Filters, days: tuple[date, date], column: str = "day") -> QuerySet[CaseFact]:
-    lo, hi = days
-    return CaseFact.objects.filter(**{f"{column}__gte": lo, f"{column}__lt": hi}, **_ids(f))
+def window(f: Filters) -> Window | None:
+    """``f`` for the rollup, or None when the rollup is not built or far behind (read live)."""
+    if not rollup_current():
+        return None
+    first = local_day(f.start)
+    if midnight(first) < f.start:
+        first += timedelta(days=1)
+    after = local_day(f.end)
+    if first >= after:
+        return Window((first, first), [(f.start, f.end)], _ids(f))
+    edges = [(f.start, midnight(first))] if f.start < midnight(first) else []
+    if midnight(after) < f.end:
+        edges.append((midnight(after), f.end))
+    return Window((first, after), edges, _ids(f))
 
 
-def rollups(f: Filters, days: tuple[date, date]) -> QuerySet[DailyRollup]:
-    return DailyRollup.objects.filter(day__gte=days[0], day__lt=days[1], **_ids(f))
+def _facts(w: Window, **span: datetime) -> QuerySet[CaseFact]:
+    return CaseFact.objects.filter(**span, **w.ids)
+
+
+def _rollups(w: Window) -> QuerySet[DailyRollup]:
+    return DailyRollup.objects.filter(day__gte=w.days[0], day__lt=w.days[1], **w.ids)
 
 
 def period_of(f: Filters, day: date) -> date:
@@ -70,80 +74,107 @@ def period_of(f: Filters, day: date) -> date:
     return day
 
 
-def volume(f: Filters, days: tuple[date, date]) -> tuple[Counter[date], Counter[date]]:
+def volume(f: Filters, w: Window) -> tuple[Counter[date], Counter[date]]:
     opened: Counter[date] = Counter()
     resolved: Counter[date] = Counter()
-    for day, o, r in rollups(f, days).values_list("day", "opened", "resolved"):
+    for day, o, r in _rollups(w).values_list("day", "opened", "resolved"):
         opened[period_of(f, day)] += o
         resolved[period_of(f, day)] += r
-    return opened, resolved
+    for lo, hi in w.edges:
+        p = period_of(f, local_day(lo))
+        opened[p] += _facts(w, created_at__gte=lo, created_at__lt=hi).count()
+        resolved[p] += _facts(w, resolved_at__gte=lo, resolved_at__lt=hi).count()
+    return +opened, +resolved
 
 
-def outcomes(f: Filters, days: tuple[date, date]) -> Counter[str]:
+def outcomes(w: Window) -> Counter[str]:
     counts: Counter[str] = Counter()
-    for r, l2, reopened in rollups(f, days).values_list(
+    for r, l2, reopened in _rollups(w).values_list(
         "resolved", "resolved_at_l2", "resolved_reopened"
     ):
-        counts["total"] += r
-        counts["at_l2"] += l2
-        counts["reopened"] += reopened
+        counts.update({"total": r, "at_l2": l2, "reopened": reopened})
+    for lo, hi in w.edges:
+        counts.update(
+            _facts(w, resolved_at__gte=lo, resolved_at__lt=hi).aggregate(
+                total=Count("pk"),
+                at_l2=Count("pk", filter=Q(category="")),
+                reopened=Count("pk", filter=Q(reopened=True)),
+            )
+        )
     return counts
 
 
-def escalated(f: Filters, days: tuple[date, date]) -> dict[int, bool]:
-    """The cases escalated on these days: whether each was returned for missing information."""
-    found = EscalationDay.objects.filter(day__gte=days[0], day__lt=days[1]).values("case_id")
-    return dict(
-        CaseFact.objects.filter(case_id__in=found, **_ids(f)).values_list("case_id", "returned")
+def escalated(w: Window) -> dict[int, bool]:
+    """The cases escalated in the window: whether each was returned for missing information."""
+    days = EscalationDay.objects.filter(day__gte=w.days[0], day__lt=w.days[1]).values("case_id")
+    found = dict(
+        CaseFact.objects.filter(case_id__in=days, **w.ids).values_list("case_id", "returned")
     )
+    for lo, hi in w.edges:
+        keys = AuditEvent.objects.filter(
+            subject_type="case", action="escalate", field="state", at__gte=lo, at__lt=hi
+        ).values("subject_key")
+        found |= dict(
+            CaseFact.objects.filter(case__key__in=keys, **w.ids).values_list("case_id", "returned")
+        )
+    return found
 
 
-def escalations(f: Filters, days: tuple[date, date]) -> tuple[int, Counter[str]]:
+def escalations(w: Window) -> tuple[int, Counter[str]]:
     total = 0
     per: Counter[str] = Counter()
-    for opened, by_category in rollups(f, days).values_list("opened", "escalated"):
+    for opened, by_category in _rollups(w).values_list("opened", "escalated"):
         total += opened
         per.update(by_category or {})
+    for lo, hi in w.edges:
+        edge = _facts(w, created_at__gte=lo, created_at__lt=hi)
+        total += edge.count()
+        per.update(
+            dict(
+                edge.exclude(category="")
+                .values_list("category")
+                .annotate(n=Count("pk"))
+                .values_list("category", "n")
+            )
+        )
     return total, per
 
 
-def first_responses(f: Filters, days: tuple[date, date]) -> list[float]:
+def first_responses(f: Filters, w: Window) -> list[float]:
     return list(
-        facts(f, days)
-        .filter(first_response_hours__isnull=False)
+        _facts(w, created_at__gte=f.start, created_at__lt=f.end, first_response_hours__isnull=False)
         .values_list("first_response_hours", flat=True)
-    )
+    )  # fmt: skip
 
 
-def resolutions(f: Filters, days: tuple[date, date]) -> list[float]:
+def resolutions(f: Filters, w: Window) -> list[float]:
     return list(
-        facts(f, days, "resolved_day")
-        .filter(resolution_hours__isnull=False)
+        _facts(w, resolved_at__gte=f.start, resolved_at__lt=f.end, resolution_hours__isnull=False)
         .values_list("resolution_hours", flat=True)
-    )
+    )  # fmt: skip
 
 
 def state_hours(
-    f: Filters, days: tuple[date, date], horizon: datetime, into: dict[str, list[float]]
+    f: Filters, w: Window, horizon: datetime, into: dict[str, list[float]]
 ) -> list[int]:
-    """Append each case's hours per open state up to ``horizon`` to ``into``; returns the ids of
-    the cases whose last state change comes after ``horizon`` (the caller walks them live)."""
-    columns = list(HOURS.values())
+    """Append each case's hours per open state up to ``horizon`` to ``into`` (the cases opened in
+    the window); returns the ids of the cases whose last state change comes after ``horizon``
+    (the caller walks them live)."""
+    names = list(HOURS)
+    until = epoch_us(horizon)
     later: list[int] = []
-    for cid, state, since, *hours in (
-        facts(f, days)
-        .values_list("case_id", "state", "since", *columns)
-        .iterator(chunk_size=10_000)
-    ):
-        if since > horizon:
+    rows = _facts(w, created_at__gte=f.start, created_at__lt=f.end).values_list(
+        "case_id", "state", "since_us", *HOURS.values()
+    )
+    for cid, state, since, *hours in rows.iterator(chunk_size=20_000):
+        if since > until:
             later.append(cid)
             continue
-        extra = (
-            {state: max(0.0, (horizon - since).total_seconds() / 3600)} if (state in HOURS) else {}
-        )
-        for (name, _), value in zip(HOURS.items(), hours, strict=True):
-            if name in extra:
-                into.setdefault(name, []).append((value or 0.0) + extra[name])
+        for name, value in zip(names, hours, strict=True):
+            if name == state:
+                into.setdefault(name, []).append(
+                    (value or 0.0) + max(0.0, (until - since) / 1_000_000 / 3600)
+                )
             elif value is not None:
                 into.setdefault(name, []).append(value)
     return later

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import Min, Q
@@ -49,6 +49,15 @@ def local_day(at: datetime) -> date:
 
 def midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time()), timezone.get_current_timezone())
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_us(at: datetime) -> int:
+    """Microseconds since 1970: exact, so ``(b - a) / 10**6`` equals ``timedelta.total_seconds``."""
+    delta = at - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def walk(
@@ -119,7 +128,7 @@ def facts_for(case_ids: Iterable[int]) -> tuple[list[CaseFact], list[EscalationD
             returned=key in returned,
             first_response_hours=t.hours(first - created) if first is not None else None,
             resolution_hours=t.hours(resolved - created) if resolved is not None else None,
-            state=state, since=done[-1][0] if done else created,
+            state=state, since_us=epoch_us(done[-1][0] if done else created),
             **{column: spent.get(s) for s, column in HOURS.items()},
         ))  # fmt: skip
         days += [EscalationDay(case_id=cid, day=d) for d in sorted(escalated.get(key, ()))]

@@ -106,12 +106,8 @@ def _volume_live(g: Filters) -> tuple[Counter[date], Counter[date]]:
 
 
 def volume(f: Filters) -> Table:
-    s = rolled.split(f)
-    opened, resolved = rolled.volume(f, s.days) if s.days else (Counter(), Counter())
-    for g in s.live:
-        more_opened, more_resolved = _volume_live(g)
-        opened.update(more_opened)
-        resolved.update(more_resolved)
+    w = rolled.window(f)
+    opened, resolved = rolled.volume(f, w) if w else _volume_live(f)
     table = _title("volume", "Cases in and out", ["period", "opened", "resolved"])
     for p in sorted(set(opened) | set(resolved)):
         day = p.isoformat()
@@ -121,20 +117,20 @@ def volume(f: Filters) -> Table:
 
 
 def outcomes(f: Filters) -> Table:
-    s = rolled.split(f)
-    counts = rolled.outcomes(f, s.days) if s.days else Counter()
-    escalated = rolled.escalated(f, s.days) if s.days else {}
-    for g in s.live:
-        counts.update(
-            t.resolved(g).aggregate(
+    w = rolled.window(f)
+    if w is not None:
+        counts, escalated = rolled.outcomes(w), rolled.escalated(w)
+    else:
+        counts = Counter(
+            t.resolved(f).aggregate(
                 total=Count("id"),
                 at_l2=Count("id", filter=Q(work_item__isnull=True)),
                 reopened=Count("id", filter=Q(reopen_count__gt=0)),
             )
         )
-        found = t.cases(g).filter(t.escalated_in(g))
+        found = t.cases(f).filter(t.escalated_in(f))
         returned = set(found.filter(t.returned_for_info()).values_list("id", flat=True))
-        escalated |= {cid: cid in returned for cid in found.values_list("id", flat=True)}
+        escalated = {cid: cid in returned for cid in found.values_list("id", flat=True)}
     n_escalated, returned_n = len(escalated), sum(escalated.values())
     table = _title("outcomes", "Outcomes", ["measure", "count", "of", "percent"])
     total = counts["total"]
@@ -149,10 +145,10 @@ def outcomes(f: Filters) -> Table:
 
 
 def escalations(f: Filters) -> Table:
-    s = rolled.split(f)
-    total, per = rolled.escalations(f, s.days) if s.days else (0, Counter())
-    for g in s.live:
-        opened = t.opened(g)
+    w = rolled.window(f)
+    total, per = rolled.escalations(w) if w else (0, Counter())
+    if w is None:
+        opened = t.opened(f)
         total += opened.count()
         per.update(
             dict(
@@ -192,14 +188,14 @@ def _first_live(g: Filters) -> list[float]:
 
 
 def times(f: Filters) -> Table:
-    s = rolled.split(f)
-    first = rolled.first_responses(f, s.days) if s.days else []
-    resolution = rolled.resolutions(f, s.days) if s.days else []
-    for g in s.live:
-        first += _first_live(g)
-        resolution += [
+    w = rolled.window(f)
+    if w is not None:
+        first, resolution = rolled.first_responses(f, w), rolled.resolutions(f, w)
+    else:
+        first = _first_live(f)
+        resolution = [
             t.hours(r - c)
-            for c, r in t.resolved(g).values_list("created_at", "resolved_at")
+            for c, r in t.resolved(f).values_list("created_at", "resolved_at")
             if r is not None
         ]
     table = _title("times", "Response and resolution times (hours)",
@@ -229,15 +225,13 @@ def _walk_live(cases: QuerySet[Case], horizon: datetime, spent: dict[str, list[f
 
 
 def states(f: Filters) -> Table:
-    s = rolled.split(f)
+    w = rolled.window(f)
     spent: dict[str, list[float]] = {}
     horizon = min(f.end, clock.now())
-    if s.days:
-        later = rolled.state_hours(f, s.days, horizon, spent)
-        if later:
-            _walk_live(Case.objects.filter(pk__in=later), horizon, spent)
-    for g in s.live:
-        _walk_live(t.opened(g), horizon, spent)
+    if w is None:
+        _walk_live(t.opened(f), horizon, spent)
+    elif later := rolled.state_hours(f, w, horizon, spent):
+        _walk_live(Case.objects.filter(pk__in=later), horizon, spent)
     table = _title("states", "Time in each state (hours)", ["state", "cases", "median", "p90"])
     for state in CaseState:
         if spent.get(state.value):
