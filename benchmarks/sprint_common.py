@@ -31,10 +31,12 @@ def _fresh_postgres(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def setup_django() -> Path:
-    """A fresh SQLite file, or the PostgreSQL database DATABASE_URL names (reset), migrated."""
+def setup_django(database_url: str | None = None) -> Path:
+    """A fresh SQLite file, or the PostgreSQL database ``database_url`` (else DATABASE_URL)
+    names (dropped and created: its name must contain 'bench'), migrated."""
     workdir = Path(tempfile.mkdtemp(prefix="casebridge-bench-"))
-    url = os.environ.get("DATABASE_URL", "")
+    url = database_url or os.environ.get("DATABASE_URL", "")
+    os.environ["DATABASE_URL"] = url
     if url.startswith("postgres"):
         _fresh_postgres(url)
     else:
