@@ -38,6 +38,7 @@ def overview(request: Request) -> HttpResponse:
     context = {
         "policies": list(selectors.policy_list_for(user)),
         "calendars": list(selectors.calendar_list_for(user)),
+        "item_targets": list(selectors.item_policy_list_for(user)),
     }
     return render(request, "sla/settings.html", context)
 
