@@ -60,7 +60,7 @@ def window(f: Filters) -> Window | None:
     return Window((first, after), edges, _ids(f))
 
 
-def _facts(w: Window, **span: datetime) -> QuerySet[CaseFact]:
+def _facts(w: Window, **span: object) -> QuerySet[CaseFact]:
     return CaseFact.objects.filter(**span, **w.ids)
 
 
@@ -142,7 +142,7 @@ def escalations(w: Window) -> tuple[int, Counter[str]]:
     return total, per
 
 
-def _floats(qs: QuerySet[CaseFact]) -> list[float]:
+def _floats[R](qs: QuerySet[CaseFact, R]) -> list[float]:
     """The one float column ``qs`` selects, fetched raw (no per-row ORM work: 100,000s of rows)."""
     sql, params = qs.query.sql_with_params()
     with connections[qs.db].cursor() as cursor:

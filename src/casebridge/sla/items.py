@@ -219,7 +219,10 @@ def _clean(values: Mapping[str, object]) -> tuple[dict[str, object], dict[str, s
         errors["warn_percent"] = "Give a share of the target from 1 to 99 (percent)."
     lead = values.get("lead") or None
     if isinstance(lead, str):
-        lead = User.objects.filter(username=lead, is_active=True).first()
+        found = User.objects.filter(username=lead, is_active=True).first()
+        if found is None:
+            errors["lead"] = "No such active user."
+        lead = found
     if lead is not None and not isinstance(lead, User):
         errors["lead"] = "No such active user."
     clean = {"name": name, "calendar": calendar, "categories": categories,

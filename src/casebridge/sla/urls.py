@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from casebridge.sla import views, views_items
+from casebridge.sla import views
 
 app_name = "sla"
 
@@ -15,11 +15,11 @@ urlpatterns = [
     path("policies/<slug:slug>/", views.policy_edit, name="policy_edit"),
     path("policies/<slug:slug>/delete/", views.policy_delete, name="policy_delete"),
     path("policies/<slug:slug>/move/", views.policy_move, name="policy_move"),
-    path("item-targets/new/", views_items.item_target_new, name="item_target_new"),
-    path("item-targets/<slug:slug>/", views_items.item_target_edit, name="item_target_edit"),
+    path("item-targets/new/", views.item_target_new, name="item_target_new"),
+    path("item-targets/<slug:slug>/", views.item_target_edit, name="item_target_edit"),
     path(
         "item-targets/<slug:slug>/delete/",
-        views_items.item_target_delete,
+        views.item_target_delete,
         name="item_target_delete",
     ),
 ]
