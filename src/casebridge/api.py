@@ -43,7 +43,7 @@ from casebridge.monitoring.api import health_router, intake_router, integrations
 from casebridge.monitoring.api import router as alert_groups_router
 from casebridge.occurrences.api import router as signatures_router
 from casebridge.reporting.api import router as reports_router
-from casebridge.sla.api import calendars_router, policies_router
+from casebridge.sla.api import calendars_router, item_targets_router, policies_router
 from casebridge.sprints.api import backlog_router, increments_router
 from casebridge.sprints.api import router as sprints_router
 from casebridge.web.api import router as search_router
@@ -251,6 +251,7 @@ def _mount() -> None:
     api.add_router("/mail-in", mail_router)
     api.add_router("/sla-calendars", calendars_router)
     api.add_router("/sla-policies", policies_router)
+    api.add_router("/sla-item-targets", item_targets_router)
 
 
 _mount()

@@ -26,6 +26,7 @@ from casebridge.monitoring.worker import (
 )
 from casebridge.occurrences.recurring import near_duplicates_refresh, recurring_detect
 from casebridge.occurrences.services import log_sources_requeue_stalled, occurrences_refresh_stats
+from casebridge.reporting.rollup import rollup_tick
 from casebridge.sla.services import sla_tick
 
 
@@ -63,4 +64,5 @@ def periodic_jobs() -> list[Job]:
         Job("process service hooks, deployments and pull requests", 0, process_pending),
         Job("reconcile Azure DevOps (changes since the watermark)", 120, reconcile_all),
         Job("keep SLA clocks current; act on warnings and breaches", 15, sla_tick),
+        Job("keep the support report's daily rollup current", 15, rollup_tick),
     ]

@@ -1,4 +1,5 @@
-"""/api/v1/sla-calendars and /api/v1/sla-policies: staff read, administrators write."""
+"""/api/v1/sla-calendars, /api/v1/sla-policies and /api/v1/sla-item-targets (fix targets for
+work items): staff read, administrators write."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from ninja import Router, Status
 
 from casebridge.core.http import ApiRequest
 from casebridge.core.schemas import ERRORS, WRITE_ERRORS
-from casebridge.sla import calendars, policies, selectors
+from casebridge.sla import calendars, items, policies, selectors
 from casebridge.sla.schemas import (
     CalendarIn,
     CalendarOut,
     CalendarPatch,
     DeletedOut,
+    ItemTargetIn,
+    ItemTargetOut,
+    ItemTargetPatch,
     OrderIn,
     PolicyIn,
     PolicyOut,
@@ -20,6 +24,7 @@ from casebridge.sla.schemas import (
 
 calendars_router = Router(tags=["sla"])
 policies_router = Router(tags=["sla"])
+item_targets_router = Router(tags=["sla"])
 
 
 @calendars_router.get("", response={200: list[CalendarOut], **ERRORS}, summary="Calendars")
@@ -93,4 +98,46 @@ def policy_update(request: ApiRequest, slug: str, body: PolicyPatch) -> PolicyOu
 def policy_delete(request: ApiRequest, slug: str) -> DeletedOut:
     policy = selectors.policy_get_for(request.auth, slug)
     policies.policy_delete(actor=request.auth, policy=policy)
+    return DeletedOut(deleted=slug)
+
+
+# --- /api/v1/sla-item-targets: fix targets for work items ------------------------------------
+
+
+@item_targets_router.get("", response={200: list[ItemTargetOut], **ERRORS}, summary="Fix targets")
+def item_target_list(request: ApiRequest) -> list[ItemTargetOut]:
+    return [ItemTargetOut.of(p) for p in selectors.item_policy_list_for(request.auth)]
+
+
+@item_targets_router.post(
+    "", response={201: ItemTargetOut, **WRITE_ERRORS}, summary="Add a fix target"
+)
+def item_target_create(request: ApiRequest, body: ItemTargetIn) -> Status[ItemTargetOut]:
+    values = body.dict()
+    slug = values.pop("slug")
+    policy = items.item_policy_create(actor=request.auth, slug=slug, **values)
+    return Status(201, ItemTargetOut.of(policy))
+
+
+@item_targets_router.get("/{slug}", response={200: ItemTargetOut, **ERRORS}, summary="A target")
+def item_target_show(request: ApiRequest, slug: str) -> ItemTargetOut:
+    return ItemTargetOut.of(selectors.item_policy_get_for(request.auth, slug))
+
+
+@item_targets_router.patch(
+    "/{slug}", response={200: ItemTargetOut, **WRITE_ERRORS}, summary="Change a fix target"
+)
+def item_target_update(request: ApiRequest, slug: str, body: ItemTargetPatch) -> ItemTargetOut:
+    policy = selectors.item_policy_get_for(request.auth, slug)
+    changes = body.dict(exclude_unset=True)
+    policy = items.item_policy_update(actor=request.auth, policy=policy, changes=changes)
+    return ItemTargetOut.of(policy)
+
+
+@item_targets_router.delete(
+    "/{slug}", response={200: DeletedOut, **WRITE_ERRORS}, summary="Delete a fix target"
+)
+def item_target_delete(request: ApiRequest, slug: str) -> DeletedOut:
+    policy = selectors.item_policy_get_for(request.auth, slug)
+    items.item_policy_delete(actor=request.auth, policy=policy)
     return DeletedOut(deleted=slug)

@@ -1,16 +1,17 @@
-"""Forms of the SLA settings pages: a calendar and a policy."""
+"""Forms of the SLA settings pages: a calendar, a policy and a fix target for work items."""
 
 from __future__ import annotations
 
 from django import forms
 from django.http import QueryDict
 
-from casebridge.accounts.models import Organisation, User
+from casebridge.accounts.models import EXTERNAL_ROLES, Organisation, User
 from casebridge.cases.models import CaseState, Impact, Source
 from casebridge.catalog.models import Service
 from casebridge.sla.calendars import TIME
 from casebridge.sla.hours import WEEKDAYS
-from casebridge.sla.models import Calendar, EscalationAction, Policy
+from casebridge.sla.models import Calendar, EscalationAction, ItemPolicy, Policy
+from casebridge.workitems.models import Category, Priority
 
 DAY_LABELS = dict(
     zip(
@@ -242,4 +243,72 @@ class PolicyForm(forms.Form):
         data["tiers"] = [t.strip().lower() for t in data["tiers"].split(",") if t.strip()]
         data["lead"] = data["lead"] or None
         data["warn_percent"] = data["warn_percent"] or 75
+        return data
+
+
+class ItemTargetForm(forms.Form):
+    """A fix target for work items (``sla.items``)."""
+
+    name = forms.CharField(max_length=120, label="Name")
+    slug = forms.SlugField(
+        max_length=60, required=False, label="Slug", help_text="Default: from the name."
+    )
+    active = forms.BooleanField(required=False, initial=True, label="Active")
+    categories = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Categories (none: any)",
+        choices=Category.choices,
+    )
+    priorities = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Priorities (none: any)",
+        choices=Priority.choices,
+    )
+    calendar = forms.ChoiceField(label="Counts in the calendar")
+    fix_minutes = forms.IntegerField(
+        min_value=1, max_value=527040, label="Fixed within (business minutes)"
+    )
+    warn_percent = forms.IntegerField(
+        min_value=1, max_value=99, initial=75, label="Warn at (% of the target)"
+    )
+    lead = forms.ChoiceField(required=False, label="Lead (told of warnings and breaches)")
+
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        initial: dict[str, object] | None = None,
+        editing: bool = False,
+    ) -> None:
+        super().__init__(data, initial=initial)
+        if editing:
+            del self.fields["slug"]
+        field = self.fields["calendar"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(c.slug, c.name) for c in Calendar.objects.order_by("name")]
+        lead = self.fields["lead"]
+        assert isinstance(lead, forms.ChoiceField)
+        staff = User.objects.filter(is_active=True, role_grants__isnull=False).exclude(
+            role_grants__role__in=EXTERNAL_ROLES
+        )
+        lead.choices = [("", "Nobody")] + [
+            (u.username, u.get_full_name() or u.username)
+            for u in staff.distinct().order_by("username")
+        ]
+
+    @staticmethod
+    def initial_of(p: ItemPolicy) -> dict[str, object]:
+        return {
+            "name": p.name, "calendar": p.calendar.slug, "active": p.active,
+            "categories": p.categories, "priorities": p.priorities,
+            "fix_minutes": p.fix_minutes, "warn_percent": p.warn_percent,
+            "lead": p.lead.username if p.lead else "",
+        }  # fmt: skip
+
+    def values(self) -> dict[str, object]:
+        data = dict(self.cleaned_data)
+        data.pop("slug", None)
+        data["lead"] = data["lead"] or None
         return data

@@ -219,7 +219,10 @@ def _clean(values: Mapping[str, object]) -> tuple[dict[str, object], dict[str, s
         errors["warn_percent"] = "Give a share of the target from 1 to 99 (percent)."
     lead = values.get("lead") or None
     if isinstance(lead, str):
-        lead = User.objects.filter(username=lead, is_active=True).first()
+        found = User.objects.filter(username=lead, is_active=True).first()
+        if found is None:
+            errors["lead"] = "No such active user."
+        lead = found
     if lead is not None and not isinstance(lead, User):
         errors["lead"] = "No such active user."
     clean = {"name": name, "calendar": calendar, "categories": categories,
@@ -247,3 +250,46 @@ def item_policy_create(*, actor: Actor | None, slug: str = "", **values: object)
     audit_record(actor=actor, subject=policy, action="created", new=policy.name)
     TickCursor.objects.update_or_create(name="items", defaults={"pending": True})
     return policy
+
+
+def _require_admin(actor: Actor | None) -> None:
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("Only an administrator manages SLA policies")
+
+
+@transaction.atomic
+def item_policy_update(
+    *, actor: Actor | None, policy: ItemPolicy, changes: Mapping[str, object]
+) -> ItemPolicy:
+    """Change a fix target (the fields given); every open item's clock is recomputed."""
+    _require_admin(actor)
+    current: dict[str, object] = {
+        "name": policy.name, "calendar": policy.calendar, "categories": policy.categories,
+        "priorities": policy.priorities, "fix_minutes": policy.fix_minutes,
+        "warn_percent": policy.warn_percent, "lead": policy.lead, "active": policy.active,
+    }  # fmt: skip
+    unknown = set(changes) - set(current)
+    if unknown:
+        raise ValidationFailed(
+            "Unknown field", fields=dict.fromkeys(unknown, "Not a field of a fix target.")
+        )
+    clean, errors = _clean({**current, **changes})
+    if errors:
+        raise ValidationFailed("The item policy could not be changed", fields=errors)
+    old = policy.name
+    for name, value in clean.items():
+        setattr(policy, name, value)
+    policy.updated_at = wall.now()
+    policy.save()
+    audit_record(actor=actor, subject=policy, action="updated", old=old, new=policy.name)
+    TickCursor.objects.update_or_create(name="items", defaults={"pending": True})
+    return policy
+
+
+@transaction.atomic
+def item_policy_delete(*, actor: Actor | None, policy: ItemPolicy) -> None:
+    """Remove a fix target; the clocks it gave keep their history (their policy is cleared)."""
+    _require_admin(actor)
+    audit_record(actor=actor, subject=policy, action="deleted", old=policy.name)
+    policy.delete()
+    TickCursor.objects.update_or_create(name="items", defaults={"pending": True})

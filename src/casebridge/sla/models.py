@@ -150,6 +150,9 @@ class Clock(models.Model):
                 condition=models.Q(breach_acted_at__isnull=True, state__in=["running", "breached"]),
             ),
             models.Index(fields=["policy", "kind", "state"], name="sla_clock_policy"),
+            # the support report's compliance: clocks that ended (met or breached) in a window
+            models.Index(fields=["state", "stopped_at"], name="sla_clock_stopped"),
+            models.Index(fields=["state", "breached_at"], name="sla_clock_breached"),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 from ninja import Schema
 from pydantic import Field
 
-from casebridge.sla.models import Calendar, Policy
+from casebridge.sla.models import Calendar, ItemPolicy, Policy
 
 Short = Annotated[str, Field(max_length=120)]
 Slug = Annotated[str, Field(max_length=60)]
@@ -162,3 +162,59 @@ class OrderIn(Schema):
 
 class DeletedOut(Schema):
     deleted: str
+
+
+Choices = Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=10)]
+
+
+class ItemTargetIn(Schema):
+    name: Short
+    slug: Slug = ""
+    calendar: Slug
+    categories: Choices = Field(default_factory=list, description="Empty: any category.")
+    priorities: Choices = Field(default_factory=list, description="Empty: any priority.")
+    fix_minutes: Minutes = Field(description="Business minutes from creation to done.")
+    warn_percent: Annotated[int, Field(ge=1, le=99)] = 75
+    lead: Annotated[str, Field(max_length=150)] = ""
+    active: bool = True
+
+
+class ItemTargetPatch(Schema):
+    name: Short | None = None
+    calendar: Slug | None = None
+    categories: Choices | None = None
+    priorities: Choices | None = None
+    fix_minutes: Minutes | None = None
+    warn_percent: Annotated[int, Field(ge=1, le=99)] | None = None
+    lead: Annotated[str, Field(max_length=150)] | None = None
+    active: bool | None = None
+
+
+class ItemTargetOut(Schema):
+    slug: str
+    name: str
+    position: int
+    active: bool
+    calendar: str
+    categories: list[str]
+    priorities: list[str]
+    fix_minutes: int
+    warn_percent: int
+    lead: str | None
+    updated_at: datetime
+
+    @staticmethod
+    def of(p: ItemPolicy) -> ItemTargetOut:
+        return ItemTargetOut(
+            slug=p.slug,
+            name=p.name,
+            position=p.position,
+            active=p.active,
+            calendar=p.calendar.slug,
+            categories=list(p.categories),
+            priorities=list(p.priorities),
+            fix_minutes=p.fix_minutes,
+            warn_percent=p.warn_percent,
+            lead=p.lead.username if p.lead else None,
+            updated_at=p.updated_at,
+        )

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from casebridge.cases.models import Case
 from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, PermissionDenied
-from casebridge.sla.models import Calendar, Clock, Policy
+from casebridge.sla.models import Calendar, Clock, ItemPolicy, Policy
 
 
 def _require_staff(viewer: Actor) -> None:
@@ -46,3 +46,16 @@ def clocks_for(viewer: Actor, case: Case) -> list[Clock]:
     if viewer.is_external:
         return [c for c in clocks if c.policy is not None and c.policy.customer_visible]
     return clocks
+
+
+def item_policy_list_for(viewer: Actor) -> QuerySet[ItemPolicy]:
+    """The work items' fix targets in order (staff read them)."""
+    _require_staff(viewer)
+    return ItemPolicy.objects.select_related("calendar", "lead").order_by("position", "id")
+
+
+def item_policy_get_for(viewer: Actor, slug: str) -> ItemPolicy:
+    found = item_policy_list_for(viewer).filter(slug=slug).first()
+    if found is None:
+        raise NotFound(f"No fix target {slug}")
+    return found

@@ -3,6 +3,7 @@ per clock on warnings and breaches."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -211,7 +212,10 @@ def _breach(c: Clock, case: Case, policy: Policy | None, now: datetime) -> None:
 
 # --- the periodic tick ---------------------------------------------------------------------------
 
-TICK_BATCH = 500
+#: At most this many due clocks per pass, and no new one once a pass has run this long: after a
+#: worker outage the backlog drains over several short passes (each act happens once anyway).
+TICK_BATCH = 100
+PASS_SECONDS = 0.5
 #: Audit events may commit out of id order under concurrency; the catch-up rereads this much.
 CATCH_UP_OVERLAP = timedelta(minutes=2)
 
@@ -259,16 +263,21 @@ def sla_tick(*, now: datetime | None = None) -> int:
     """The worker's periodic job: first catch up with cases changed since the last pass, then
     act on due warnings and breaches. Returns how many clocks it acted on."""
     now = now or wall.now()
-    sla_catch_up(now=now)
+    deadline = time.monotonic() + PASS_SECONDS
+    sla_catch_up(now=now, deadline=deadline)
     sla_recompute_pending(now=now)
     warn_ids, breach_ids = due_clocks(now)
     acted = 0
-    for clock_id in dict.fromkeys([*breach_ids, *warn_ids]):
+    for clock_id in list(dict.fromkeys([*breach_ids, *warn_ids]))[:TICK_BATCH]:
         acted += _act_on(clock_id, now)
-    return acted + item_sla_tick(now=now)
+        if time.monotonic() > deadline:
+            break
+    return acted + item_sla_tick(now=now, limit=TICK_BATCH)
 
 
-def sla_catch_up(*, now: datetime | None = None, limit: int = 2000) -> int:
+def sla_catch_up(
+    *, now: datetime | None = None, limit: int = 2000, deadline: float | None = None
+) -> int:
     """Recompute the clocks of cases with audit events since the last pass (and of cases whose
     work item's priority was set). Until every change publishes an event, this keeps clocks
     current within one worker pass; after that it is the safety net."""
@@ -284,14 +293,26 @@ def sla_catch_up(*, now: datetime | None = None, limit: int = 2000) -> int:
         return 0
     case_keys = {key for _, kind, key in rows if kind == "case"}
     item_keys = {key for _, kind, key in rows if kind == "work_item"}
-    if item_keys:
-        case_keys |= set(
-            Case.objects.filter(work_item__key__in=item_keys).values_list("key", flat=True)
-        )
-    for case in Case.objects.filter(key__in=case_keys):
-        clocks_recompute(case=case, now=now)
-    TickCursor.objects.filter(name="audit").update(last_id=rows[-1][0])
-    return len(case_keys)
+    of_item: dict[str, set[str]] = {}
+    for case_key, item_key in Case.objects.filter(work_item__key__in=item_keys).values_list(
+        "key", "work_item__key"
+    ):
+        of_item.setdefault(item_key, set()).add(case_key)
+    wanted = case_keys.union(*of_item.values())
+    cases = {c.key: c for c in Case.objects.filter(key__in=wanted)}
+    done: set[str] = set()
+    last = cursor.last_id
+    # in event order, so that a pass cut short by the deadline resumes after its last event
+    for event_id, kind, key in rows:
+        for case_key in sorted(({key} if kind == "case" else of_item.get(key, set())) - done):
+            if case_key in cases:
+                clocks_recompute(case=cases[case_key], now=now)
+            done.add(case_key)
+        last = event_id
+        if deadline is not None and time.monotonic() > deadline:
+            break
+    TickCursor.objects.filter(name="audit").update(last_id=last)
+    return len(done)
 
 
 RECOMPUTE_BATCH = 500

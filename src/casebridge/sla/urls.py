@@ -15,4 +15,11 @@ urlpatterns = [
     path("policies/<slug:slug>/", views.policy_edit, name="policy_edit"),
     path("policies/<slug:slug>/delete/", views.policy_delete, name="policy_delete"),
     path("policies/<slug:slug>/move/", views.policy_move, name="policy_move"),
+    path("item-targets/new/", views.item_target_new, name="item_target_new"),
+    path("item-targets/<slug:slug>/", views.item_target_edit, name="item_target_edit"),
+    path(
+        "item-targets/<slug:slug>/delete/",
+        views.item_target_delete,
+        name="item_target_delete",
+    ),
 ]

@@ -9,13 +9,14 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from casebridge.accounts.models import Role
 from casebridge.core.errors import DomainError
-from casebridge.sla import calendars, policies, selectors
-from casebridge.sla.forms import CalendarForm, PolicyForm
-from casebridge.sla.models import Calendar, Policy
+from casebridge.sla import calendars, items, policies, selectors
+from casebridge.sla.forms import CalendarForm, ItemTargetForm, PolicyForm
+from casebridge.sla.models import Calendar, ItemPolicy, Policy
 from casebridge.web.pages import Request, View, Wrapped, attach_errors, page, viewer
 
 
@@ -38,6 +39,7 @@ def overview(request: Request) -> HttpResponse:
     context = {
         "policies": list(selectors.policy_list_for(user)),
         "calendars": list(selectors.calendar_list_for(user)),
+        "item_targets": list(selectors.item_policy_list_for(user)),
     }
     return render(request, "sla/settings.html", context)
 
@@ -187,4 +189,75 @@ def policy_move(request: Request, slug: str) -> HttpResponse:
     if 0 <= j < len(order):
         order[i], order[j] = order[j], order[i]
         policies.policies_reorder(actor=user, slugs=order)
+    return redirect("sla:settings")
+
+
+# --- fix targets for work items: the form posts with HTMX (refused: 422 with each error beside
+# its field; saved: the browser goes back to the settings) ---------------------------------------
+
+TARGET_TEMPLATE = "sla/item_target_form.html"
+
+
+def _save_target(
+    request: Request,
+    form: ItemTargetForm,
+    save: Callable[[dict[str, object]], ItemPolicy],
+    policy: ItemPolicy | None,
+) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                saved = save(form.values())
+            except DomainError as exc:
+                attach_errors(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, f"Fix target {saved.name} saved.")
+                if request.headers.get("HX-Request"):
+                    done = HttpResponse(status=204)
+                    done["HX-Redirect"] = reverse("sla:settings")
+                    return done
+                return redirect("sla:settings")
+    partial = request.method == "POST" and bool(request.headers.get("HX-Request"))
+    template = "sla/_item_target_form.html" if partial else TARGET_TEMPLATE
+    return render(request, template, {"form": form, "policy": policy}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def item_target_new(request: Request) -> HttpResponse:
+    user = viewer(request)
+    form = ItemTargetForm(request.POST or None)
+
+    def save(values: dict[str, object]) -> ItemPolicy:
+        slug = form.cleaned_data.get("slug") or ""
+        return items.item_policy_create(actor=user, slug=slug, **values)
+
+    return _save_target(request, form, save, None)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_page
+def item_target_edit(request: Request, slug: str) -> HttpResponse:
+    user = viewer(request)
+    policy = selectors.item_policy_get_for(user, slug)
+    form = ItemTargetForm(
+        request.POST or None, initial=ItemTargetForm.initial_of(policy), editing=True
+    )
+
+    def save(values: dict[str, object]) -> ItemPolicy:
+        return items.item_policy_update(actor=user, policy=policy, changes=values)
+
+    return _save_target(request, form, save, policy)
+
+
+@require_POST
+@admin_page
+def item_target_delete(request: Request, slug: str) -> HttpResponse:
+    user = viewer(request)
+    policy = selectors.item_policy_get_for(user, slug)
+    items.item_policy_delete(actor=user, policy=policy)
+    messages.success(request, f"Fix target {policy.name} deleted.")
     return redirect("sla:settings")
