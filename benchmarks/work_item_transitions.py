@@ -24,13 +24,14 @@ one transaction. Measured, in the same run:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sprint_common import emit, machine, setup_django
+from sprint_common import database_option, emit, machine, setup_django
 
 WARMUP_BUGS = 20
 DOCS = {"description": "Checkout fails", "steps_to_reproduce": "Pay", "actual_result": "502"}
@@ -199,7 +200,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bugs", type=int, default=1000, help="Bugs walked (10 steps each).")
     parser.add_argument("--json", action="store_true")
+    database_option(parser)
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     setup_django()
     from django.db import connection
 
