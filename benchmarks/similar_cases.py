@@ -64,8 +64,8 @@ from _common import ROOT, emit, machine, percentiles, setup_django
 sys.path.insert(0, str(ROOT / "src"))
 
 from casebridge.occurrences.evaluation.dupdata import load_reports
+from casebridge.occurrences.index import postings as pg_postings
 from casebridge.occurrences.index.profiles import analyse, profile_to_json
-from casebridge.occurrences.index.text import AnalysedText, tsvector_literal
 
 GENERATOR_VERSION = 1
 DATA = Path("/work/shared/data/gitbugs_hadoop/hadoop_bugs.csv")
@@ -243,11 +243,8 @@ def build_chunk(job: tuple[int, int, int, bool]) -> Chunk:
         stored = profile_to_json(profile)
         all_terms.update(stored["terms"])
         title_terms.update(set(stored["title_terms"]))
-        vectors: tuple[str, str] = ("", "")
-        if postgres:
-            title_only = AnalysedText(analysed.title, (), ())
-            vectors = (tsvector_literal(analysed), tsvector_literal(title_only))
-        rows.append((number, draft, json.dumps(stored), analysed.fts_columns(), vectors))
+        postings = pg_postings.rows(analysed, is_case=True) if postgres else []
+        rows.append((number, draft, json.dumps(stored), analysed.fts_columns(), postings))
     return Chunk(start, rows, all_terms, title_terms)
 
 
@@ -318,8 +315,8 @@ def _insert_chunk(chunk: Chunk, world: dict[str, Any], total: int, rng: random.R
     docs: list[tuple[Any, ...]] = []
     fts: list[tuple[Any, ...]] = []
     titles: list[tuple[Any, ...]] = []
-    vectors: list[tuple[Any, ...]] = []
-    for number, draft, profile, columns, vector in chunk.rows:
+    postings: list[tuple[Any, ...]] = []
+    for number, draft, profile, columns, rows in chunk.rows:
         service, components = world["services"][draft.service]
         state = rng.choice(STATES)
         done = state in ("resolved", "closed")
@@ -352,7 +349,7 @@ def _insert_chunk(chunk: Chunk, world: dict[str, Any], total: int, rng: random.R
         )
         fts.append((number, *columns))
         titles.append((number, columns[0]))
-        vectors.append((*vector, number))
+        postings.extend((scope, term, number, weight) for scope, term, weight in rows)
     with transaction.atomic(), connection.cursor() as cursor:
         Case.objects.bulk_create(cases)
         json_cast = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
@@ -367,11 +364,11 @@ def _insert_chunk(chunk: Chunk, world: dict[str, Any], total: int, rng: random.R
             )
             cursor.executemany("INSERT INTO occ_case_title(rowid, title) VALUES (%s, %s)", titles)
         else:
-            cursor.executemany(
-                "UPDATE occurrences_document SET vector = %s::tsvector, "
-                "title_vector = %s::tsvector WHERE id = %s",
-                vectors,
-            )
+            with cursor.cursor.copy(
+                f"COPY {pg_postings.TABLE} (scope, term, doc_id, weight) FROM STDIN"
+            ) as copy:
+                for row in postings:
+                    copy.write_row(row)
 
 
 def build(total: int, world: dict[str, Any], workers: int) -> float:
@@ -383,8 +380,10 @@ def build(total: int, world: dict[str, Any], workers: int) -> float:
 
     started = time.perf_counter()
     postgres = connection.vendor == "postgresql"
-    if not postgres:
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if postgres:  # a bulk load: the postings' primary key is built once, at the end
+            cursor.execute(f"ALTER TABLE {pg_postings.TABLE} DROP CONSTRAINT occ_posting_pk")
+        else:
             cursor.execute("PRAGMA synchronous=OFF")
     jobs = [(s, min(s + CHUNK, total + 1), total, postgres) for s in range(1, total + 1, CHUNK)]
     all_terms: Counter[str] = Counter()
@@ -419,7 +418,11 @@ def build(total: int, world: dict[str, Any], workers: int) -> float:
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence('occurrences_document', 'id'), %s)", [total]
             )
-            cursor.execute("ANALYZE")
+            cursor.execute(
+                f"ALTER TABLE {pg_postings.TABLE} ADD CONSTRAINT occ_posting_pk "
+                "PRIMARY KEY (scope, term, doc_id) INCLUDE (weight)"
+            )
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would: the visibility map too
         else:
             cursor.execute("INSERT INTO core_sequence (name, value) VALUES ('CB', %s)", [total])
             cursor.execute("ANALYZE")
@@ -443,10 +446,20 @@ def check_documents(sample: list[int], verify_stats: bool) -> dict[str, Any]:
     class Rollback(Exception):
         pass
 
+    def posting_rows() -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT scope, term, doc_id, weight FROM {pg_postings.TABLE} "
+                "WHERE doc_id = ANY(%s) ORDER BY 1, 2, 3",
+                [sample],
+            )
+            return cursor.fetchall()
+
     try:
         with transaction.atomic():
             mine = Document.objects.filter(object_id__in=sample)
             before = {d["object_id"]: d for d in mine.values("object_id", *fields)}
+            posted = posting_rows() if connection.vendor == "postgresql" else []
             cases = Case.objects.select_related("service", "component").in_bulk(sample)
             for number in sample:
                 # The generated cases have no logs, hence no log signatures.
@@ -454,6 +467,9 @@ def check_documents(sample: list[int], verify_stats: bool) -> dict[str, Any]:
             after = {d["object_id"]: d for d in mine.values("object_id", *fields)}
             for number in sample:
                 assert before[number] == after[number], f"document of case {number} differs"
+            if connection.vendor == "postgresql":
+                assert posted and posted == posting_rows(), "postings differ from the product's"
+                checked["postings"] = len(posted)
             if connection.vendor == "sqlite":
                 with connection.cursor() as cursor:
                     for number in sample[:20]:
@@ -557,8 +573,7 @@ def raw_fts(calls: list[tuple[tuple[str, ...], dict[str, Any]]]) -> Callable[[],
     """The candidate statements of ``search.candidates`` alone, on the bare DB-API cursor."""
     from django.db import connection
 
-    from casebridge.occurrences.index.search import PG_WEIGHTS
-    from casebridge.occurrences.index.text import fts5_match_expression, tsquery_expression
+    from casebridge.occurrences.index.text import fts5_match_expression
 
     statements: list[tuple[str, list[Any]]] = []
     for terms, kw in calls:
@@ -580,14 +595,14 @@ def raw_fts(calls: list[tuple[tuple[str, ...], dict[str, Any]]]) -> Callable[[],
                 )
             )
         else:
-            column = "title_vector" if title_only else "vector"
-            kind = "kind = 'case'" if kw["cases"] else "kind <> 'case'"
+            scope = pg_postings.SCOPE_CASE_TITLE if title_only else pg_postings.SCOPE_CASE
             statements.append(
-                (
-                    f"SELECT id, ts_rank_cd(CAST(%s AS float4[]), {column}, q, 2) AS score "
-                    f"FROM occurrences_document, CAST(%s AS tsquery) AS q WHERE {kind} AND "
-                    f"{column} @@ q AND id < %s ORDER BY score DESC, id DESC LIMIT %s",
-                    [PG_WEIGHTS, tsquery_expression(terms), bound, limit],
+                pg_postings.statement(
+                    terms,
+                    kw.get("idf") or {},
+                    scope=scope if kw["cases"] else pg_postings.SCOPE_OTHER,
+                    before=bound,
+                    limit=limit,
                 )
             )
     connection.ensure_connection()

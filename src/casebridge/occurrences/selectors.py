@@ -151,14 +151,12 @@ def _candidates(
     title_terms = _terms(query, title_freq, n_docs, s.title_max_postings, s)
     term_idf = {term: idf(df, n_docs) for term, df in doc_freq.items()}
     title_idf = {term: idf(title_freq[term], n_docs) for term in title_terms}
-    cases = search.candidates(
-        main_terms, cases=True, before=query.before, settings=s, idf=term_idf
-    )
+    cases = search.candidates(main_terms, cases=True, before=query.before, settings=s, idf=term_idf)
     titles = search.candidates(
         title_terms, cases=True, before=query.before, settings=s, title_only=True, idf=title_idf
     )
     others = search.candidates(
-        main_terms or title_terms, cases=False, before=None, settings=s, idf=term_idf | title_idf
+        main_terms or title_terms, cases=False, before=None, settings=s, idf=term_idf
     )
     for doc_id in _signature_candidates(query):
         cases.setdefault(doc_id, 0.0)  # a known fix's own score in ``others`` wins the merge

@@ -31,8 +31,10 @@ def _documents(connection):  # type: ignore[no-untyped-def]
         if not rows:
             return
         for doc_id, kind, title, body, extra in rows:
-            yield doc_id, kind == "case", AnalysedText(
-                tuple(title.split()), tuple(body.split()), tuple(extra.split())
+            yield (
+                doc_id,
+                kind == "case",
+                AnalysedText(tuple(title.split()), tuple(body.split()), tuple(extra.split())),
             )
         last = rows[-1][0]
 
@@ -60,7 +62,7 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
     from casebridge.occurrences.index import postings
-    from casebridge.occurrences.index.text import tsvector_literal, AnalysedText
+    from casebridge.occurrences.index.text import AnalysedText, tsvector_literal
 
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
