@@ -432,6 +432,121 @@ def build(total: int, world: dict[str, Any], workers: int) -> float:
     return time.perf_counter() - started
 
 
+def load_from_sqlite(path: Path, total: int, world: dict[str, Any]) -> float:
+    """Copy a cached SQLite build of ``total`` cases into the (migrated, empty) PostgreSQL
+    database instead of generating it again: the cases, their documents and term statistics as
+    they are, the postings computed from each document's stored analysed columns (as migration
+    0006 indexes existing documents); returns seconds. ``check_documents`` then re-indexes a
+    sample through the product and compares."""
+    import sqlite3
+
+    from django.db import connection, transaction
+
+    from casebridge.cases.models import Case
+    from casebridge.occurrences.index.text import AnalysedText
+    from casebridge.occurrences.models import IndexState
+    from casebridge.occurrences.services import STATS
+
+    started = time.perf_counter()
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    services = dict(source.execute("SELECT id, name FROM catalog_service"))
+    components = dict(source.execute("SELECT id, name FROM catalog_component"))
+    pg_services = {s.name: (s, {c.name: c for c in cs}) for s, cs in world["services"]}
+    users = dict(source.execute("SELECT id, username FROM accounts_user"))
+    pg_users = {"l2": world["l2"], "cust": world["reporter"]}
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {pg_postings.TABLE} DROP CONSTRAINT occ_posting_pk")
+    case_columns = (
+        "id, key, number, title, description, source, state, resolution, environment, version, "
+        "impact, created_at, resolved_at, service_id, component_id, owner_id"
+    )
+    cases_read = source.execute(f"SELECT {case_columns} FROM cases_case ORDER BY id")
+    docs_read = source.execute(
+        "SELECT id, kind, object_id, key, created_at, profile, fts_title, fts_body, fts_extra "
+        "FROM occurrences_document ORDER BY id"
+    )
+    parse = connection.ops.adapt_datetimefield_value
+    done = 0
+    while rows := cases_read.fetchmany(5000):
+        cases = []
+        for row in rows:
+            service, by_name = pg_services[services[row[13]]]
+            cases.append(
+                Case(
+                    id=row[0],
+                    key=row[1],
+                    number=row[2],
+                    title=row[3],
+                    description=row[4],
+                    source=row[5],
+                    state=row[6],
+                    resolution=row[7],
+                    environment=row[8],
+                    version=row[9],
+                    impact=row[10],
+                    created_at=datetime.fromisoformat(row[11]).replace(tzinfo=UTC),
+                    resolved_at=(
+                        datetime.fromisoformat(row[12]).replace(tzinfo=UTC) if row[12] else None
+                    ),
+                    service=service,
+                    component=by_name[components[row[14]]] if row[14] else None,
+                    owner=pg_users[users[row[15]]] if row[15] else None,
+                    reporter=world["reporter"],
+                    organisation=world["org"],
+                )
+            )
+        docs = docs_read.fetchmany(len(rows))
+        assert [d[2] for d in docs] == [c.id for c in cases], "documents out of step with cases"
+        with transaction.atomic(), connection.cursor() as cursor:
+            Case.objects.bulk_create(cases)
+            raw = cursor.cursor
+            with raw.copy(
+                "COPY occurrences_document (id, kind, object_id, key, created_at, profile, "
+                "fts_title, fts_body, fts_extra) FROM STDIN"
+            ) as copy:
+                for d in docs:
+                    stamp = parse(datetime.fromisoformat(d[4]).replace(tzinfo=UTC))
+                    copy.write_row((*d[:4], stamp, *d[5:]))
+            with raw.copy(
+                f"COPY {pg_postings.TABLE} (scope, term, doc_id, weight) FROM STDIN"
+            ) as copy:
+                for d in docs:
+                    analysed = AnalysedText(
+                        tuple(d[6].split()), tuple(d[7].split()), tuple(d[8].split())
+                    )
+                    for scope, term, weight in pg_postings.rows(analysed, d[1] == "case"):
+                        copy.write_row((scope, term, d[0], weight))
+        done += len(rows)
+        if done % 100_000 == 0:
+            elapsed = time.perf_counter() - started
+            print(f"  loaded {done:,} cases in {elapsed:.0f}s", file=sys.stderr)
+    stats = source.execute("SELECT scope, term, docs FROM occurrences_termstat").fetchall()
+    source.close()
+    with connection.cursor() as cursor:
+        for start in range(0, len(stats), 10_000):
+            cursor.executemany(
+                "INSERT INTO occurrences_termstat (scope, term, docs) VALUES (%s, %s, %s)",
+                stats[start : start + 10_000],
+            )
+        IndexState.objects.update_or_create(
+            name=STATS, defaults={"counted_through": total, "documents": total}
+        )
+        cursor.execute("UPDATE core_sequence SET value = %s WHERE name = 'CB'", [total])
+        if cursor.rowcount == 0:
+            cursor.execute("INSERT INTO core_sequence (name, value) VALUES ('CB', %s)", [total])
+        cursor.execute("SELECT setval(pg_get_serial_sequence('cases_case', 'id'), %s)", [total])
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('occurrences_document', 'id'), %s)", [total]
+        )
+        print(f"  loaded in {time.perf_counter() - started:.0f}s; key, vacuum", file=sys.stderr)
+        cursor.execute(
+            f"ALTER TABLE {pg_postings.TABLE} ADD CONSTRAINT occ_posting_pk "
+            "PRIMARY KEY (scope, term, doc_id) INCLUDE (weight)"
+        )
+        cursor.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
 def check_documents(sample: list[int], verify_stats: bool) -> dict[str, Any]:
     """The bulk-built index equals what the product writes (checked, then rolled back)."""
     from django.db import connection, transaction
@@ -746,7 +861,12 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], C
             admin.execute(f'CREATE DATABASE "{name}"')
         setup_django(f"{server}/{name}")
         world = seed_world()
-        facts["build_s"] = round(build(args.cases, world, args.workers), 1)
+        cached = cache_path(Path(args.cache_dir), args.cases)
+        if args.from_cache and cached.with_suffix(".complete").exists():
+            facts["build_s"] = round(load_from_sqlite(cached, args.cases, world), 1)
+            facts["loaded_from"] = str(cached)
+        else:
+            facts["build_s"] = round(build(args.cases, world, args.workers), 1)
         facts["cached"] = False
 
         def drop() -> None:
@@ -880,6 +1000,11 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="PostgreSQL server (scratch database)")
     parser.add_argument("--cache-dir", default=str(CACHE_DIR))
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--from-cache",
+        action="store_true",
+        help="PostgreSQL: copy the complete cached SQLite build of --cases instead of building",
+    )
     parser.add_argument("--verify", action="store_true", help="also recount the term statistics")
     parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     parser.add_argument(
