@@ -58,6 +58,7 @@ PLAN: list[tuple[str, list[str], tuple[str, ...]]] = [
         ("sqlite",),
     ),
     ("sla", ["sla.py"], ("sqlite", "postgresql")),
+    ("audit_growth", ["audit_growth.py"], ("sqlite", "postgresql")),
 ]
 
 

@@ -142,8 +142,7 @@ def run(n: int, repeat: int) -> dict[str, Any]:
     from casebridge.core import clock
     from casebridge.sprints import planner
     from casebridge.sprints.ranking import rank_backlog
-    from casebridge.sprints.selectors import proposal_for
-    from casebridge.sprints.selectors.backlog import backlog_items, candidates
+    from casebridge.sprints.selectors.backlog import backlog_items, candidates, proposal_for
 
     world = seed(n, random.Random(4))
     team, rte = world["team"], world["rte"]
