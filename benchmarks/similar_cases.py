@@ -868,6 +868,7 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], C
         else:
             facts["build_s"] = round(build(args.cases, world, args.workers), 1)
         facts["cached"] = False
+        facts["sizes_mb"] = postgres_sizes()
 
         def drop() -> None:
             from django.db import connections
@@ -897,6 +898,26 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], C
     facts["path"] = str(path)
     facts["size_gb"] = round(path.stat().st_size / 1e9, 2)
     return world, facts, lambda: None
+
+
+def postgres_sizes() -> dict[str, float]:
+    """MB on disk of the tables (with TOAST and indexes) the similar-cases query reads, and
+    the number of postings (millions)."""
+    from django.db import connection
+
+    sizes: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        for name, expression in (
+            ("postings_table", f"pg_total_relation_size('{pg_postings.TABLE}')"),
+            ("postings_key", "pg_relation_size('occ_posting_pk')"),
+            ("documents_table", "pg_total_relation_size('occurrences_document')"),
+            ("cases_table", "pg_total_relation_size('cases_case')"),
+        ):
+            cursor.execute(f"SELECT {expression}")
+            sizes[name] = round(float(cursor.fetchone()[0]) / 1e6, 1)
+        cursor.execute(f"SELECT count(*) FROM {pg_postings.TABLE}")
+        sizes["postings_rows_millions"] = round(cursor.fetchone()[0] / 1e6, 2)
+    return sizes
 
 
 def warm_file(path: str) -> float:
