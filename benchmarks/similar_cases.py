@@ -258,7 +258,9 @@ def analyser_fingerprint() -> str:
     """
     digest = hashlib.sha256(f"v{GENERATOR_VERSION}".encode())
     for row in build_chunk((1, 60, 1000, False)).rows:
-        digest.update(repr(row[2:]).encode())
+        # ("", "") stood for the PostgreSQL vectors a SQLite build left empty: kept, so that
+        # the caches built before the postings table stay valid.
+        digest.update(repr((*row[2:4], ("", ""))).encode())
     return digest.hexdigest()[:12]
 
 
