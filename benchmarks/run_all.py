@@ -9,7 +9,8 @@ benchmarks and test runs that take the same lock wait). For each run the runner 
 ``<out>/<name>-<database>.json``: the benchmark's own JSON under ``result``, and around it the
 command, the start and end time, the wall time, the exit status and the load average read once
 the lock is held and just after (the benchmark's own processes count in the second). A failing
-benchmark is recorded and the next one runs. ``--list`` prints the plan.
+benchmark is recorded and the next one runs. ``--hold-lock`` keeps the lock from the first
+run to the last (nothing else runs in between); ``--list`` prints the plan.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +81,20 @@ def command_for(script_args: list[str], database: str, server: str, name: str) -
     return command
 
 
-def run_one(name: str, command: list[str], out: Path, database: str) -> dict[str, Any]:
+@contextmanager
+def bench_lock(held: bool) -> Iterator[None]:
+    """The shared lock for one run, unless this runner already holds it for the whole series."""
+    if held:
+        yield
+        return
+    with Path(LOCK).open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits for other benchmarks and locked test runs
+        yield
+
+
+def run_one(
+    name: str, command: list[str], out: Path, database: str, *, held: bool = False
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         "benchmark": name,
         "database": database,
@@ -86,8 +102,7 @@ def run_one(name: str, command: list[str], out: Path, database: str) -> dict[str
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    with Path(LOCK).open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # waits for other benchmarks and locked test runs
+    with bench_lock(held):
         record["load_before"] = loadavg()
         began = time.monotonic()
         with subprocess.Popen(
@@ -118,6 +133,11 @@ def main() -> int:
     parser.add_argument("--skip", default="")
     parser.add_argument("--postgres-server", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument(
+        "--hold-lock",
+        action="store_true",
+        help="take the lock once and keep it for the whole series (nothing else runs between)",
+    )
     args = parser.parse_args()
     if not args.postgres_server.startswith(("postgres://", "postgresql://")):
         parser.error("--postgres-server: a postgres:// URL without a database name")
@@ -140,12 +160,15 @@ def main() -> int:
             print(f"{name:26} {database:11} {' '.join(command)}")
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    failed = 0
-    for name, database, command in runs:
-        print(f"{time.strftime('%H:%M:%S')} {name} on {database} (load {loadavg()})", flush=True)
-        record = run_one(name, command, args.out, database)
-        failed += bool(record["returncode"])
-        print(f"  {record['seconds']} s, exit {record['returncode']}", flush=True)
+    with ExitStack() as stack:
+        if args.hold_lock:
+            stack.enter_context(bench_lock(held=False))
+        failed = 0
+        for name, database, command in runs:
+            print(f"{time.strftime('%H:%M:%S')} {name} on {database}", flush=True)
+            record = run_one(name, command, args.out, database, held=args.hold_lock)
+            failed += bool(record["returncode"])
+            print(f"  {record['seconds']} s, exit {record['returncode']}", flush=True)
     return 1 if failed else 0
 
 
