@@ -46,6 +46,8 @@ SCHEMA = [
 DROP = [f"DROP TABLE IF EXISTS {TABLE}"]
 
 Row = tuple[int, str, float]
+#: What the candidate statement binds.
+Param = str | int | float | list[str] | list[float]
 
 
 def _bm25_tf(frequency: float, length: int, reference: float) -> float:
@@ -54,12 +56,12 @@ def _bm25_tf(frequency: float, length: int, reference: float) -> float:
 
 def rows(analysed: AnalysedText, is_case: bool) -> list[Row]:
     """(scope, term, weight) of one document: the case and title scopes, or the other one."""
-    weighted: Counter[str] = Counter()
+    weighted: dict[str, float] = {}
     for weight, terms in zip(
         COLUMN_WEIGHTS, (analysed.title, analysed.body, analysed.extra), strict=True
     ):
         for term in terms:
-            weighted[term] += weight
+            weighted[term] = weighted.get(term, 0.0) + weight
     length = len(analysed.title) + len(analysed.body) + len(analysed.extra)
     scope = SCOPE_CASE if is_case else SCOPE_OTHER
     out = [
@@ -102,7 +104,7 @@ def statement(
     scope: int,
     before: int,
     limit: int,
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[Param]]:
     """The candidate query: the ``limit`` best documents of ``scope`` below id ``before``."""
     sql = (
         "SELECT p.doc_id, sum(p.weight * q.idf) AS score "  # noqa: S608 - constant names
