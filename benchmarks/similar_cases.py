@@ -64,8 +64,8 @@ from _common import ROOT, emit, machine, percentiles, setup_django
 sys.path.insert(0, str(ROOT / "src"))
 
 from casebridge.occurrences.evaluation.dupdata import load_reports
+from casebridge.occurrences.index import postings as pg_postings
 from casebridge.occurrences.index.profiles import analyse, profile_to_json
-from casebridge.occurrences.index.text import AnalysedText, tsvector_literal
 
 GENERATOR_VERSION = 1
 DATA = Path("/work/shared/data/gitbugs_hadoop/hadoop_bugs.csv")
@@ -243,11 +243,8 @@ def build_chunk(job: tuple[int, int, int, bool]) -> Chunk:
         stored = profile_to_json(profile)
         all_terms.update(stored["terms"])
         title_terms.update(set(stored["title_terms"]))
-        vectors: tuple[str, str] = ("", "")
-        if postgres:
-            title_only = AnalysedText(analysed.title, (), ())
-            vectors = (tsvector_literal(analysed), tsvector_literal(title_only))
-        rows.append((number, draft, json.dumps(stored), analysed.fts_columns(), vectors))
+        postings = pg_postings.rows(analysed, is_case=True) if postgres else []
+        rows.append((number, draft, json.dumps(stored), analysed.fts_columns(), postings))
     return Chunk(start, rows, all_terms, title_terms)
 
 
@@ -261,7 +258,9 @@ def analyser_fingerprint() -> str:
     """
     digest = hashlib.sha256(f"v{GENERATOR_VERSION}".encode())
     for row in build_chunk((1, 60, 1000, False)).rows:
-        digest.update(repr(row[2:]).encode())
+        # ("", "") stood for the PostgreSQL vectors a SQLite build left empty: kept, so that
+        # the caches built before the postings table stay valid.
+        digest.update(repr((*row[2:4], ("", ""))).encode())
     return digest.hexdigest()[:12]
 
 
@@ -318,8 +317,8 @@ def _insert_chunk(chunk: Chunk, world: dict[str, Any], total: int, rng: random.R
     docs: list[tuple[Any, ...]] = []
     fts: list[tuple[Any, ...]] = []
     titles: list[tuple[Any, ...]] = []
-    vectors: list[tuple[Any, ...]] = []
-    for number, draft, profile, columns, vector in chunk.rows:
+    postings: list[tuple[Any, ...]] = []
+    for number, draft, profile, columns, rows in chunk.rows:
         service, components = world["services"][draft.service]
         state = rng.choice(STATES)
         done = state in ("resolved", "closed")
@@ -352,7 +351,7 @@ def _insert_chunk(chunk: Chunk, world: dict[str, Any], total: int, rng: random.R
         )
         fts.append((number, *columns))
         titles.append((number, columns[0]))
-        vectors.append((*vector, number))
+        postings.extend((scope, term, number, weight) for scope, term, weight in rows)
     with transaction.atomic(), connection.cursor() as cursor:
         Case.objects.bulk_create(cases)
         json_cast = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
@@ -367,11 +366,11 @@ def _insert_chunk(chunk: Chunk, world: dict[str, Any], total: int, rng: random.R
             )
             cursor.executemany("INSERT INTO occ_case_title(rowid, title) VALUES (%s, %s)", titles)
         else:
-            cursor.executemany(
-                "UPDATE occurrences_document SET vector = %s::tsvector, "
-                "title_vector = %s::tsvector WHERE id = %s",
-                vectors,
-            )
+            with cursor.cursor.copy(
+                f"COPY {pg_postings.TABLE} (scope, term, doc_id, weight) FROM STDIN"
+            ) as copy:
+                for row in postings:
+                    copy.write_row(row)
 
 
 def build(total: int, world: dict[str, Any], workers: int) -> float:
@@ -383,8 +382,10 @@ def build(total: int, world: dict[str, Any], workers: int) -> float:
 
     started = time.perf_counter()
     postgres = connection.vendor == "postgresql"
-    if not postgres:
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if postgres:  # a bulk load: the postings' primary key is built once, at the end
+            cursor.execute(f"ALTER TABLE {pg_postings.TABLE} DROP CONSTRAINT occ_posting_pk")
+        else:
             cursor.execute("PRAGMA synchronous=OFF")
     jobs = [(s, min(s + CHUNK, total + 1), total, postgres) for s in range(1, total + 1, CHUNK)]
     all_terms: Counter[str] = Counter()
@@ -419,13 +420,132 @@ def build(total: int, world: dict[str, Any], workers: int) -> float:
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence('occurrences_document', 'id'), %s)", [total]
             )
-            cursor.execute("ANALYZE")
+            cursor.execute(
+                f"ALTER TABLE {pg_postings.TABLE} ADD CONSTRAINT occ_posting_pk "
+                "PRIMARY KEY (scope, term, doc_id) INCLUDE (weight)"
+            )
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would: the visibility map too
         else:
             cursor.execute("INSERT INTO core_sequence (name, value) VALUES ('CB', %s)", [total])
             cursor.execute("ANALYZE")
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             cursor.execute("PRAGMA synchronous=NORMAL")
     print(f"  {len(all_terms):,} distinct terms", file=sys.stderr)
+    return time.perf_counter() - started
+
+
+def load_from_sqlite(path: Path, total: int, world: dict[str, Any]) -> float:
+    """Copy a cached SQLite build of ``total`` cases into the (migrated, empty) PostgreSQL
+    database instead of generating it again: the cases, their documents and term statistics as
+    they are, the postings computed from each document's stored analysed columns (as migration
+    0006 indexes existing documents); returns seconds. ``check_documents`` then re-indexes a
+    sample through the product and compares."""
+    import sqlite3
+
+    from django.db import connection, transaction
+
+    from casebridge.cases.models import Case
+    from casebridge.occurrences.index.text import AnalysedText
+    from casebridge.occurrences.models import IndexState
+    from casebridge.occurrences.services import STATS
+
+    started = time.perf_counter()
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    services = dict(source.execute("SELECT id, name FROM catalog_service"))
+    components = dict(source.execute("SELECT id, name FROM catalog_component"))
+    pg_services = {s.name: (s, {c.name: c for c in cs}) for s, cs in world["services"]}
+    users = dict(source.execute("SELECT id, username FROM accounts_user"))
+    pg_users = {"l2": world["l2"], "cust": world["reporter"]}
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {pg_postings.TABLE} DROP CONSTRAINT occ_posting_pk")
+    case_columns = (
+        "id, key, number, title, description, source, state, resolution, environment, version, "
+        "impact, created_at, resolved_at, service_id, component_id, owner_id"
+    )
+    cases_read = source.execute(f"SELECT {case_columns} FROM cases_case ORDER BY id")
+    docs_read = source.execute(
+        "SELECT id, kind, object_id, key, created_at, profile, fts_title, fts_body, fts_extra "
+        "FROM occurrences_document ORDER BY id"
+    )
+    parse = connection.ops.adapt_datetimefield_value
+    done = 0
+    while rows := cases_read.fetchmany(5000):
+        cases = []
+        for row in rows:
+            service, by_name = pg_services[services[row[13]]]
+            cases.append(
+                Case(
+                    id=row[0],
+                    key=row[1],
+                    number=row[2],
+                    title=row[3],
+                    description=row[4],
+                    source=row[5],
+                    state=row[6],
+                    resolution=row[7],
+                    environment=row[8],
+                    version=row[9],
+                    impact=row[10],
+                    created_at=datetime.fromisoformat(row[11]).replace(tzinfo=UTC),
+                    resolved_at=(
+                        datetime.fromisoformat(row[12]).replace(tzinfo=UTC) if row[12] else None
+                    ),
+                    service=service,
+                    component=by_name[components[row[14]]] if row[14] else None,
+                    owner=pg_users[users[row[15]]] if row[15] else None,
+                    reporter=world["reporter"],
+                    organisation=world["org"],
+                )
+            )
+        docs = docs_read.fetchmany(len(rows))
+        assert [d[2] for d in docs] == [c.id for c in cases], "documents out of step with cases"
+        with transaction.atomic(), connection.cursor() as cursor:
+            Case.objects.bulk_create(cases)
+            raw = cursor.cursor
+            with raw.copy(
+                "COPY occurrences_document (id, kind, object_id, key, created_at, profile, "
+                "fts_title, fts_body, fts_extra) FROM STDIN"
+            ) as copy:
+                for d in docs:
+                    stamp = parse(datetime.fromisoformat(d[4]).replace(tzinfo=UTC))
+                    copy.write_row((*d[:4], stamp, *d[5:]))
+            with raw.copy(
+                f"COPY {pg_postings.TABLE} (scope, term, doc_id, weight) FROM STDIN"
+            ) as copy:
+                for d in docs:
+                    analysed = AnalysedText(
+                        tuple(d[6].split()), tuple(d[7].split()), tuple(d[8].split())
+                    )
+                    for scope, term, weight in pg_postings.rows(analysed, d[1] == "case"):
+                        copy.write_row((scope, term, d[0], weight))
+        done += len(rows)
+        if done % 100_000 == 0:
+            elapsed = time.perf_counter() - started
+            print(f"  loaded {done:,} cases in {elapsed:.0f}s", file=sys.stderr)
+    stats = source.execute("SELECT scope, term, docs FROM occurrences_termstat").fetchall()
+    source.close()
+    with connection.cursor() as cursor:
+        for start in range(0, len(stats), 10_000):
+            cursor.executemany(
+                "INSERT INTO occurrences_termstat (scope, term, docs) VALUES (%s, %s, %s)",
+                stats[start : start + 10_000],
+            )
+        IndexState.objects.update_or_create(
+            name=STATS, defaults={"counted_through": total, "documents": total}
+        )
+        cursor.execute("UPDATE core_sequence SET value = %s WHERE name = 'CB'", [total])
+        if cursor.rowcount == 0:
+            cursor.execute("INSERT INTO core_sequence (name, value) VALUES ('CB', %s)", [total])
+        cursor.execute("SELECT setval(pg_get_serial_sequence('cases_case', 'id'), %s)", [total])
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('occurrences_document', 'id'), %s)", [total]
+        )
+        print(f"  loaded in {time.perf_counter() - started:.0f}s; key, vacuum", file=sys.stderr)
+        cursor.execute(
+            f"ALTER TABLE {pg_postings.TABLE} ADD CONSTRAINT occ_posting_pk "
+            "PRIMARY KEY (scope, term, doc_id) INCLUDE (weight)"
+        )
+        cursor.execute("VACUUM ANALYZE")
     return time.perf_counter() - started
 
 
@@ -443,10 +563,20 @@ def check_documents(sample: list[int], verify_stats: bool) -> dict[str, Any]:
     class Rollback(Exception):
         pass
 
+    def posting_rows() -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT scope, term, doc_id, weight FROM {pg_postings.TABLE} "
+                "WHERE doc_id = ANY(%s) ORDER BY 1, 2, 3",
+                [sample],
+            )
+            return cursor.fetchall()
+
     try:
         with transaction.atomic():
             mine = Document.objects.filter(object_id__in=sample)
             before = {d["object_id"]: d for d in mine.values("object_id", *fields)}
+            posted = posting_rows() if connection.vendor == "postgresql" else []
             cases = Case.objects.select_related("service", "component").in_bulk(sample)
             for number in sample:
                 # The generated cases have no logs, hence no log signatures.
@@ -454,6 +584,9 @@ def check_documents(sample: list[int], verify_stats: bool) -> dict[str, Any]:
             after = {d["object_id"]: d for d in mine.values("object_id", *fields)}
             for number in sample:
                 assert before[number] == after[number], f"document of case {number} differs"
+            if connection.vendor == "postgresql":
+                assert posted and posted == posting_rows(), "postings differ from the product's"
+                checked["postings"] = len(posted)
             if connection.vendor == "sqlite":
                 with connection.cursor() as cursor:
                     for number in sample[:20]:
@@ -557,8 +690,7 @@ def raw_fts(calls: list[tuple[tuple[str, ...], dict[str, Any]]]) -> Callable[[],
     """The candidate statements of ``search.candidates`` alone, on the bare DB-API cursor."""
     from django.db import connection
 
-    from casebridge.occurrences.index.search import PG_WEIGHTS
-    from casebridge.occurrences.index.text import fts5_match_expression, tsquery_expression
+    from casebridge.occurrences.index.text import fts5_match_expression
 
     statements: list[tuple[str, list[Any]]] = []
     for terms, kw in calls:
@@ -580,14 +712,14 @@ def raw_fts(calls: list[tuple[tuple[str, ...], dict[str, Any]]]) -> Callable[[],
                 )
             )
         else:
-            column = "title_vector" if title_only else "vector"
-            kind = "kind = 'case'" if kw["cases"] else "kind <> 'case'"
+            scope = pg_postings.SCOPE_CASE_TITLE if title_only else pg_postings.SCOPE_CASE
             statements.append(
-                (
-                    f"SELECT id, ts_rank_cd(CAST(%s AS float4[]), {column}, q, 2) AS score "
-                    f"FROM occurrences_document, CAST(%s AS tsquery) AS q WHERE {kind} AND "
-                    f"{column} @@ q AND id < %s ORDER BY score DESC, id DESC LIMIT %s",
-                    [PG_WEIGHTS, tsquery_expression(terms), bound, limit],
+                pg_postings.statement(
+                    terms,
+                    kw.get("idf") or {},
+                    scope=scope if kw["cases"] else pg_postings.SCOPE_OTHER,
+                    before=bound,
+                    limit=limit,
                 )
             )
     connection.ensure_connection()
@@ -731,8 +863,14 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], C
             admin.execute(f'CREATE DATABASE "{name}"')
         setup_django(f"{server}/{name}")
         world = seed_world()
-        facts["build_s"] = round(build(args.cases, world, args.workers), 1)
+        cached = cache_path(Path(args.cache_dir), args.cases)
+        if args.from_cache and cached.with_suffix(".complete").exists():
+            facts["build_s"] = round(load_from_sqlite(cached, args.cases, world), 1)
+            facts["loaded_from"] = str(cached)
+        else:
+            facts["build_s"] = round(build(args.cases, world, args.workers), 1)
         facts["cached"] = False
+        facts["sizes_mb"] = postgres_sizes()
 
         def drop() -> None:
             from django.db import connections
@@ -762,6 +900,26 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], C
     facts["path"] = str(path)
     facts["size_gb"] = round(path.stat().st_size / 1e9, 2)
     return world, facts, lambda: None
+
+
+def postgres_sizes() -> dict[str, float]:
+    """MB on disk of the tables (with TOAST and indexes) the similar-cases query reads, and
+    the number of postings (millions)."""
+    from django.db import connection
+
+    sizes: dict[str, float] = {}
+    with connection.cursor() as cursor:
+        for name, expression in (
+            ("postings_table", f"pg_total_relation_size('{pg_postings.TABLE}')"),
+            ("postings_key", "pg_relation_size('occ_posting_pk')"),
+            ("documents_table", "pg_total_relation_size('occurrences_document')"),
+            ("cases_table", "pg_total_relation_size('cases_case')"),
+        ):
+            cursor.execute(f"SELECT {expression}")
+            sizes[name] = round(float(cursor.fetchone()[0]) / 1e6, 1)
+        cursor.execute(f"SELECT count(*) FROM {pg_postings.TABLE}")
+        sizes["postings_rows_millions"] = round(cursor.fetchone()[0] / 1e6, 2)
+    return sizes
 
 
 def warm_file(path: str) -> float:
@@ -865,6 +1023,11 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="PostgreSQL server (scratch database)")
     parser.add_argument("--cache-dir", default=str(CACHE_DIR))
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--from-cache",
+        action="store_true",
+        help="PostgreSQL: copy the complete cached SQLite build of --cases instead of building",
+    )
     parser.add_argument("--verify", action="store_true", help="also recount the term statistics")
     parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     parser.add_argument(

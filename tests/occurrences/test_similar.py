@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from casebridge.cases.services import CaseInput, case_create
+from casebridge.cases.services import CaseInput, case_create, case_update
 from casebridge.knowledge.services import KnownResolutionInput, known_resolution_create
+from casebridge.occurrences.index import search
+from casebridge.occurrences.index.search import DEFAULT_CANDIDATE_SETTINGS
+from casebridge.occurrences.models import Document
 from casebridge.occurrences.selectors import similar_for_case, similar_for_draft
 from casebridge.occurrences.services import occurrences_refresh_stats
 
@@ -99,3 +102,22 @@ def test_api_similar_gives_scores_and_reasons_to_staff_only(api, world, history)
         "work_items": [],
         "known_resolutions": [],
     }
+
+
+@pytest.mark.django_db
+def test_an_edited_case_is_indexed_with_its_new_words_only(world, history):
+    doc = Document.objects.get(kind="case", object_id=history[2].pk)
+
+    def found(term, **kw):
+        return doc.pk in search.candidates(
+            [term], cases=True, before=None, settings=DEFAULT_CANDIDATE_SETTINGS, **kw
+        )
+
+    assert found("indexer") and found("search", title_only=True)
+    case_update(
+        actor=world["l2"],
+        case=history[2],
+        changes={"title": "Avatar upload crashes", "description": "avatar upload crash"},
+    )
+    assert not found("indexer") and not found("search", title_only=True)
+    assert found("crash") and found("avatar", title_only=True)

@@ -1,8 +1,8 @@
 """The occurrence index: what Casebridge remembers of every case, work item and known fix.
 
 Each indexed object is a ``Document`` row holding its analysed profile (``ranking.CaseProfile``);
-the database's full-text engine indexes the same analysed terms (SQLite FTS5 tables, or
-PostgreSQL tsvector columns on this table, created by the migration for the running vendor).
+the database's full-text engine indexes the same analysed terms (SQLite FTS5 tables, or the
+PostgreSQL postings table of ``index.postings``, created by the migrations for the running vendor).
 Document ids grow with time, so "earlier cases" is ``id < the query's id``.
 """
 

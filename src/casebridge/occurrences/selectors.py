@@ -147,14 +147,17 @@ def _candidates(
     doc_freq, title_freq = _doc_freqs(query.analysed.all_terms())
     main_terms = _terms(query, doc_freq, n_docs, s.max_postings, s)
     title_terms = _terms(query, title_freq, n_docs, s.title_max_postings, s)
-    cases = search.candidates(main_terms, cases=True, before=query.before, settings=s)
+    term_idf = {term: idf(df, n_docs) for term, df in doc_freq.items()}
+    title_idf = {term: idf(title_freq[term], n_docs) for term in title_terms}
+    cases = search.candidates(main_terms, cases=True, before=query.before, settings=s, idf=term_idf)
     titles = search.candidates(
-        title_terms, cases=True, before=query.before, settings=s, title_only=True
+        title_terms, cases=True, before=query.before, settings=s, title_only=True, idf=title_idf
     )
-    others = search.candidates(main_terms or title_terms, cases=False, before=None, settings=s)
+    others = search.candidates(
+        main_terms or title_terms, cases=False, before=None, settings=s, idf=term_idf
+    )
     for doc_id in _signature_candidates(query):
         cases.setdefault(doc_id, 0.0)  # a known fix's own score in ``others`` wins the merge
-    term_idf = {term: idf(df, n_docs) for term, df in doc_freq.items()}
     return cases, titles, others, term_idf
 
 

@@ -4,8 +4,8 @@ Method
 ------
 Candidate generation (in the database, see :class:`CandidateSettings`) returns
 for a query case at most a few hundred earlier cases that share informative
-terms with it, with their full-text scores (FTS5 ``-bm25()``, PostgreSQL
-``ts_rank_cd``).  This module re-scores them with a linear model over cheap
+terms with it, with their full-text scores (FTS5 ``-bm25()``, PostgreSQL the
+same BM25 sum over ``index.postings``).  This module re-scores them with a linear model over cheap
 features of what is stored per case at write time (a :class:`CaseProfile`):
 
 ``fts`` / ``fts_title``

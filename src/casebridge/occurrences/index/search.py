@@ -2,24 +2,24 @@
 
 SQLite: contentless FTS5 tables (``occ_case`` with title/body/extra columns, ``occ_case_title``,
 and ``occ_other`` for work items and known resolutions), rowid = ``Document.id``.
-PostgreSQL: ``vector`` and ``title_vector`` tsvector columns on ``occurrences_document``
-with GIN indexes. Both index the analysed terms of ``text.analyse_case``, never raw text.
+PostgreSQL: the ``occurrences_posting`` table of ``index.postings`` (one row per scope, term and
+document, scored like ``bm25()``). Both index the analysed terms of ``text.analyse_case``, never
+raw text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from casebridge.occurrences.index import postings
 from casebridge.occurrences.index.text import (
     FTS5_TOKENIZE,
     AnalysedText,
     fts5_match_expression,
-    tsquery_expression,
-    tsvector_literal,
 )
 
 Columns = tuple[str, str, str]
@@ -37,20 +37,8 @@ SQLITE_DROP = [
     "DROP TABLE IF EXISTS occ_case_title",
     "DROP TABLE IF EXISTS occ_other",
 ]
-POSTGRES_SCHEMA = [
-    "ALTER TABLE occurrences_document ADD COLUMN vector tsvector",
-    "ALTER TABLE occurrences_document ADD COLUMN title_vector tsvector",
-    "CREATE INDEX occ_case_vector ON occurrences_document USING gin (vector) WHERE kind = 'case'",
-    "CREATE INDEX occ_case_title_vector ON occurrences_document USING gin (title_vector) "
-    "WHERE kind = 'case'",
-    "CREATE INDEX occ_other_vector ON occurrences_document USING gin (vector) WHERE kind <> 'case'",
-]
-POSTGRES_DROP = [
-    "ALTER TABLE occurrences_document DROP COLUMN IF EXISTS vector",
-    "ALTER TABLE occurrences_document DROP COLUMN IF EXISTS title_vector",
-]
-#: ts_rank_cd weights for {D, C, B, A} = {-, extra, body, title}; normalisation 2 (by length).
-PG_WEIGHTS = "{0.1, 0.333, 0.333, 1.0}"
+POSTGRES_SCHEMA = postings.SCHEMA
+POSTGRES_DROP = postings.DROP
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +49,7 @@ class CandidateSettings:
     ``text.select_query_terms`` (document frequencies of the main index, at
     most ``max_postings`` postings) against the ``(title, body, extra)`` index,
     ranked by ``bm25()`` with the ``*_weight`` column weights (PostgreSQL: the
-    A/B/C entries of the ``ts_rank_cd`` weight array), ``limit`` rows.
+    weights of ``postings.COLUMN_WEIGHTS``, applied when a document is written), ``limit`` rows.
     The title query does the same against a title-only index, with title
     document frequencies and ``title_max_postings``, ``title_limit`` rows: on
     large corpora the posting budget drops common words from the main query,
@@ -101,12 +89,8 @@ def write(doc_id: int, is_case: bool, analysed: AnalysedText, old: Columns | Non
     columns = analysed.fts_columns()
     with connection.cursor() as cursor:
         if connection.vendor != "sqlite":
-            title_only = AnalysedText(analysed.title, (), ())
-            cursor.execute(
-                "UPDATE occurrences_document SET vector = %s::tsvector, "
-                "title_vector = %s::tsvector WHERE id = %s",
-                [tsvector_literal(analysed), tsvector_literal(title_only), doc_id],
-            )
+            old_terms = " ".join(old).split() if old is not None else []
+            postings.write(cursor, doc_id, analysed, is_case, old_terms)
             return
         for table in _sqlite_tables(is_case):
             values = list(columns) if table != "occ_case_title" else [columns[0]]
@@ -132,11 +116,13 @@ def candidates(
     before: int | None,
     settings: CandidateSettings,
     title_only: bool = False,
+    idf: Mapping[str, float] | None = None,
 ) -> dict[int, float]:
     """Document id -> full-text score (larger is better) for an OR of ``terms``.
 
     ``cases`` searches case documents (earlier than document ``before`` when given), otherwise
-    work items and known resolutions. ``title_only`` uses the title index (cases).
+    work items and known resolutions. ``title_only`` uses the title index (cases). ``idf``:
+    the terms' IDF from the term statistics (PostgreSQL; FTS5 counts its own).
     """
     if not terms:
         return {}
@@ -157,21 +143,28 @@ def candidates(
                 [*rank_args, fts5_match_expression(terms), bound, limit],
             )
             return {int(row[0]): -float(row[1]) for row in cursor.fetchall()}
-        else:
-            column = "title_vector" if title_only else "vector"
-            kind = "kind = 'case'" if cases else "kind <> 'case'"
-            cursor.execute(
-                f"SELECT id, ts_rank_cd(CAST(%s AS float4[]), {column}, q, 2) AS score "  # noqa: S608
-                f"FROM occurrences_document, CAST(%s AS tsquery) AS q "
-                f"WHERE {kind} AND {column} @@ q AND id < %s ORDER BY score DESC, id DESC LIMIT %s",
-                [PG_WEIGHTS, tsquery_expression(terms), bound, limit],
-            )
+        scope = postings.SCOPE_CASE_TITLE if title_only else postings.SCOPE_CASE
+        sql, params = postings.statement(
+            terms,
+            idf or {},
+            scope=scope if cases else postings.SCOPE_OTHER,
+            before=bound,
+            limit=limit,
+        )
+        cursor.execute(sql, params)
         return {int(row[0]): float(row[1]) for row in cursor.fetchall()}
 
 
 def reset_if_empty(conn: BaseDatabaseWrapper) -> None:
     if conn.vendor != "sqlite":
-        return  # PostgreSQL keeps the vectors on the document rows themselves
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT to_regclass(%s)", [postings.TABLE])
+            if cursor.fetchone()[0] is None:
+                return
+            cursor.execute("SELECT 1 FROM occurrences_document LIMIT 1")
+            if cursor.fetchone() is None:
+                cursor.execute(f"TRUNCATE {postings.TABLE}")
+        return
     with conn.cursor() as cursor:
         cursor.execute("SELECT name FROM sqlite_master WHERE name = 'occ_case'")
         if cursor.fetchone() is None:
