@@ -1,8 +1,8 @@
 """Benchmark: 10,000 transitions through ``work_item_transition`` (issue 3).
 
     .venv/bin/python benchmarks/work_item_transitions.py [--bugs 1000] [--json]
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/casebridge_bench \\
-        .venv/bin/python benchmarks/work_item_transitions.py   # a database named *bench* (reset)
+    .venv/bin/python benchmarks/work_item_transitions.py \\
+        --database-url postgres://postgres@127.0.0.1:5432/casebridge_bench  # named *bench*: reset
 
 1,000 bugs (after 20 for warm-up) are each walked through the whole bug workflow, one call of
 the service per step, with raw input as the API and the CLI pass it (usernames, a sprint id):
@@ -24,6 +24,7 @@ one transaction. Measured, in the same run:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections import defaultdict
@@ -199,7 +200,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bugs", type=int, default=1000, help="Bugs walked (10 steps each).")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="A PostgreSQL database whose name contains 'bench' (dropped and created). "
+        "Default: DATABASE_URL when it names PostgreSQL, else a fresh SQLite file.",
+    )
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     setup_django()
     from django.db import connection
 
