@@ -177,6 +177,48 @@ def run_floor(world: dict[str, Any], n: int) -> dict[str, Any]:
     return percentiles(samples)
 
 
+def run_concurrent(world: dict[str, Any], n: int, clients: int) -> dict[str, Any]:
+    """The same walk over ``n`` other bugs from ``clients`` threads (a connection each) at once:
+    transitions per second of the whole, as concurrent API or CLI callers see it."""
+    import threading
+
+    from django.db import connection
+
+    from casebridge.workitems.services import work_item_transition
+
+    people, steps = world["people"], walk(world)
+    items = bugs(n, people["l2"])
+    samples: list[float] = []
+    lock = threading.Lock()
+
+    def client(share: list[Any]) -> None:
+        mine: list[float] = []
+        try:
+            for bug in share:
+                item = bug
+                for who, action, data in steps:
+                    t0 = time.perf_counter()
+                    item = work_item_transition(
+                        actor=people[who], item=item, action=action, data=data
+                    )
+                    mine.append((time.perf_counter() - t0) * 1000)
+                assert item.status == "closed", item.status
+        finally:
+            connection.close()
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(items[c::clients],)) for c in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    assert len(samples) == n * len(steps), "a client failed"
+    return {"clients": clients, **percentiles(samples), "per_second": round(len(samples) / wall)}
+
+
 def render(result: dict[str, Any]) -> str:
     service, floor = result["service"], result["floor"]
     lines = [
@@ -193,6 +235,12 @@ def render(result: dict[str, Any]) -> str:
         f"    {action:<15} {s['p50_ms']:>7} {s['p95_ms']:>7} {s['mean_ms']:>7}"
         for action, s in service["per_action"].items()
     ]
+    if "concurrent" in result:
+        c = result["concurrent"]
+        lines.append(
+            f"  {c['clients']} clients at once: {c['per_second']} transitions/s "
+            f"(p50 {c['p50_ms']} ms, p95 {c['p95_ms']} ms)"
+        )
     return "\n".join(lines)
 
 
@@ -200,6 +248,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bugs", type=int, default=1000, help="Bugs walked (10 steps each).")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=0,
+        help="Also walk --bugs other bugs from this many threads at once (0: not).",
+    )
     parser.add_argument(
         "--database-url",
         default=None,
@@ -224,6 +278,8 @@ def main() -> None:
         "floor": floor,
         "ratio_mean": round(service["mean_ms"] / floor["mean_ms"], 1),
     }
+    if args.clients:
+        result["concurrent"] = run_concurrent(world, args.bugs, args.clients)
     emit(result, args.json, render)
 
 
