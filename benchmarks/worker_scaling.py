@@ -45,7 +45,6 @@ def start_workers(count: int, workdir: Path) -> list[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "CASEBRIDGE_WEBHOOK_ALLOW_LOOPBACK_HTTP": "true",
-        "CASEBRIDGE_SECRET_KEY": "scaling-" + "k3y-" * 14,
         "CASEBRIDGE_LOG_LEVEL": "WARNING",
         "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT / "src")]),
     }
@@ -58,7 +57,7 @@ def start_workers(count: int, workdir: Path) -> list[subprocess.Popen[bytes]]:
     ]
 
 
-def wait(condition: Any, seconds: float = 900) -> float:
+def wait(condition: Any, seconds: float = 300) -> float:
     started = time.monotonic()
     while not condition():
         if time.monotonic() - started > seconds:
@@ -212,6 +211,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
+    os.environ["CASEBRIDGE_WEBHOOK_ALLOW_LOOPBACK_HTTP"] = "true"  # the receiver is local
+    os.environ["CASEBRIDGE_SECRET_KEY"] = "scaling-" + "k3y-" * 14  # seals the webhook's secret
     if args.one:  # one worker count, in a process of its own (a fresh database and settings)
         print(json.dumps(run_one(args.one, args)))
         return

@@ -145,6 +145,7 @@ def test_two_workers_process_each_task_message_and_payload_once_and_share_the_wo
     settings: Any, tmp_path: Path
 ) -> None:
     settings.TASKS = DB_TASKS
+    settings.WEBHOOK_ALLOW_LOOPBACK_HTTP = True  # the receiver is on 127.0.0.1
     assert connection.vendor == "postgresql"
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
     receiver_app = Slow()
