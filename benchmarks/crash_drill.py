@@ -40,6 +40,7 @@ import random
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -327,6 +328,26 @@ def main() -> None:
         "server": Process(serve, env, logs),
         "worker": Process(["worker", "--interval", "0.2"], env, logs),
     }
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout still stops them
+    try:
+        result = drill(args, world, vendor, procs, port, load_before)
+    finally:
+        for proc in procs.values():
+            if proc.popen is not None and proc.popen.poll() is None:
+                os.killpg(proc.popen.pid, signal.SIGKILL)
+    emit(result, args.json, render)
+    if result["lost"] or result["inconsistent"]:
+        raise SystemExit(1)
+
+
+def drill(
+    args: argparse.Namespace,
+    world: dict[str, Any],
+    vendor: str,
+    procs: dict[str, Process],
+    port: int,
+    load_before: list[str],
+) -> dict[str, Any]:
     for proc in procs.values():
         proc.start()
     wait_ready(port)
@@ -375,9 +396,7 @@ def main() -> None:
         "inconsistent": checks["inconsistent"] + len(floor_tally.refused) + len(tally.refused),
         "refusals": (floor_tally.refused + tally.refused)[:5],
     }
-    emit(result, args.json, render)
-    if result["lost"] or result["inconsistent"]:
-        raise SystemExit(1)
+    return result
 
 
 def render(result: dict[str, Any]) -> str:
