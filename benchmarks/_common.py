@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -16,10 +17,47 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def fresh_postgres(url: str) -> None:
+    """Drop and create the PostgreSQL database ``url`` names (its name must contain 'bench')."""
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    if "bench" not in name:
+        raise SystemExit(f"refusing to reset {name!r}: use a database named like casebridge_bench")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def database_option(parser: argparse.ArgumentParser) -> None:
+    """``--database-url``: a PostgreSQL database to drop, create and use (default: a SQLite file).
+
+    Without it, a ``DATABASE_URL`` in the environment that points at PostgreSQL is used the same
+    way; any other ``DATABASE_URL`` is ignored (a fresh SQLite file)."""
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="postgres://.../<name containing 'bench'> (dropped and created); default SQLite",
+    )
+
+
+def database_kind() -> str:
+    return "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
+
+
 def setup_django(database_url: str | None = None) -> Path:
-    """Point Django at a fresh SQLite file (or ``database_url``), migrate, and return the dir."""
+    """Migrate a fresh database and return a scratch directory.
+
+    The database is ``database_url``, else a PostgreSQL ``DATABASE_URL`` from the environment
+    (either is dropped and created again: its name must contain 'bench'), else a new SQLite file.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="casebridge-bench-"))
-    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    url = database_url or os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        fresh_postgres(url)
+    elif not url.startswith("sqlite") or database_url is None:
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    os.environ["DATABASE_URL"] = url
     os.environ["CASEBRIDGE_MEDIA_ROOT"] = str(workdir / "media")
     os.environ["CASEBRIDGE_LOG_LEVEL"] = "WARNING"
     os.environ["CASEBRIDGE_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"

@@ -49,7 +49,7 @@ def _prepare(megabytes: int) -> dict[str, Any]:
     from benchmarks._common import setup_django
     from benchmarks.log_memory import generate
 
-    workdir = setup_django(os.environ.get("DATABASE_URL"))
+    workdir = setup_django()
     from django.core.files import File
 
     from casebridge.accounts.services import user_create
@@ -149,11 +149,16 @@ def _run_child(mode: str, prepared: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
+    from benchmarks._common import database_option
+
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--megabytes", type=int, default=100)
     options.add_argument("--json", action="store_true")
+    database_option(options)
     options.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = options.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     if args.child:
         mode, attachment_id, source_id = args.child
         print(json.dumps(_child(mode, int(attachment_id), int(source_id))))

@@ -140,9 +140,8 @@ def main() -> int:
     options.add_argument("--database-url", default=None)
     options.add_argument("--json", action="store_true")
     args = options.parse_args()
-    from _common import machine, setup_django
+    from _common import fresh_postgres, machine, setup_django
     from cases_intake_queue import grow_to, seed_world
-    from csv_export import fresh_postgres
 
     if args.database_url:
         fresh_postgres(args.database_url)

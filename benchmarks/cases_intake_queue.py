@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import random
 from datetime import timedelta
 from typing import Any
 
-from _common import emit, machine, setup_django, timed
+from _common import database_option, emit, machine, setup_django, timed
 
 SERVICES = ["payments", "identity", "search", "notifications", "reporting"]
 STATES = (
@@ -237,7 +238,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--json", action="store_true")
+    database_option(parser)
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     sizes = [int(s) for s in args.sizes.split(",")]
     emit(run(sizes, args.repeat), args.json, render)
 

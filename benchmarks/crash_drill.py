@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from crash_checks import check_database, settle_tasks
-from sprint_common import ROOT, emit, machine, setup_django
+from _common import ROOT, database_option, emit, machine, setup_django
 
 CASEBRIDGE = str(ROOT / ".venv" / "bin" / "casebridge")
 ROLES = {
@@ -309,7 +309,7 @@ def main() -> None:
     parser.add_argument("--server-kills", type=int, default=20)
     parser.add_argument("--worker-kills", type=int, default=8)
     parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL, named *bench* (reset).")
+    database_option(parser)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.database_url:

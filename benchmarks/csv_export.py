@@ -47,18 +47,8 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
 
 
-def fresh_postgres(url: str) -> None:
-    """Drop and create the database ``url`` names (connecting to the ``postgres`` database)."""
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
 def _prepare(cases: int, database_url: str | None) -> dict[str, Any]:
-    from _common import setup_django
+    from _common import fresh_postgres, setup_django
     from cases_intake_queue import grow_to, seed_world
 
     if database_url:

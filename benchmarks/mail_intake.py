@@ -39,17 +39,6 @@ CUSTOMERS = 200
 TARGET_SECONDS = 60.0
 
 
-def _recreate(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    if "bench" not in name:
-        raise SystemExit("the database name must contain 'bench' (it is dropped)")
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-
-
 def seed() -> dict[str, Any]:
     from casebridge.accounts.services import organisation_create, user_create
     from casebridge.catalog.models import Service
@@ -202,8 +191,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    if args.database_url:
-        _recreate(args.database_url)
     setup_django(args.database_url or None)
 
     from tests.servers._support import private_dir

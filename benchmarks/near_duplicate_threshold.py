@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -36,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from typing import Any
 
-from benchmarks._common import ROOT, setup_django
+from benchmarks._common import ROOT, database_option, setup_django
 
 SCORES = (2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0)
 LIKENESS = (1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0)
@@ -65,7 +66,10 @@ def main() -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/gitbugs_hadoop")
     options.add_argument("--json", action="store_true")
+    database_option(options)
     args = options.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     setup_django()
     import csv
 

@@ -296,10 +296,6 @@ def chaos(n: int, workdir: Path) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    if args.database_url and args.database_url.startswith("postgres"):
-        from sprint_common import _fresh_postgres
-
-        _fresh_postgres(args.database_url)
     os.environ["CASEBRIDGE_WEBHOOK_ALLOW_LOOPBACK_HTTP"] = "true"
     workdir = setup_django(args.database_url)
     from casebridge.integrations.webhooks.services import webhook_destination_create

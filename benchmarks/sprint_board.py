@@ -15,11 +15,21 @@ work items and their events. Measured, in the same run:
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from datetime import timedelta
 from typing import Any
 
-from sprint_common import analyze, bulk_items, emit, machine, seed_people, setup_django, timed
+from sprint_common import (
+    analyze,
+    bulk_items,
+    database_option,
+    emit,
+    machine,
+    seed_people,
+    setup_django,
+    timed,
+)
 
 STATUSES = [
     (
@@ -198,7 +208,10 @@ def main() -> None:
     parser.add_argument("--others", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    database_option(parser)
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     emit(run(args.items, args.others, args.repeat), args.json, render)
 
 

@@ -8,49 +8,15 @@ import os
 import platform
 import random
 import statistics
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from _common import database_option, setup_django  # noqa: F401 - the planning benchmarks' one import
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _fresh_postgres(url: str) -> None:
-    """Drop and create the benchmark's PostgreSQL database (its name must contain 'bench')."""
-    import psycopg
-
-    base, _, name = url.rpartition("/")
-    if "bench" not in name:
-        raise SystemExit(f"refusing to reset {name!r}: use a database named like casebridge_bench")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django() -> Path:
-    """A fresh SQLite file, or the PostgreSQL database DATABASE_URL names (reset), migrated."""
-    workdir = Path(tempfile.mkdtemp(prefix="casebridge-bench-"))
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        _fresh_postgres(url)
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ["CASEBRIDGE_MEDIA_ROOT"] = str(workdir / "media")
-    os.environ["CASEBRIDGE_LOG_LEVEL"] = "WARNING"
-    os.environ["CASEBRIDGE_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casebridge.settings")
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    return workdir
 
 
 def timed(fn: Callable[[], Any], repeat: int, warmup: int = 3) -> dict[str, float]:

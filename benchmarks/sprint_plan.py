@@ -15,11 +15,21 @@ Measured, in the same run:
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from datetime import timedelta
 from typing import Any
 
-from sprint_common import analyze, bulk_items, emit, machine, seed_people, setup_django, timed
+from sprint_common import (
+    analyze,
+    bulk_items,
+    database_option,
+    emit,
+    machine,
+    seed_people,
+    setup_django,
+    timed,
+)
 
 BUG_PRIORITIES = ["critical"] * 1 + ["major"] * 25 + ["minor"] * 74
 
@@ -132,8 +142,7 @@ def run(n: int, repeat: int) -> dict[str, Any]:
     from casebridge.core import clock
     from casebridge.sprints import planner
     from casebridge.sprints.ranking import rank_backlog
-    from casebridge.sprints.selectors import proposal_for
-    from casebridge.sprints.selectors.backlog import backlog_items, candidates
+    from casebridge.sprints.selectors.backlog import backlog_items, candidates, proposal_for
 
     world = seed(n, random.Random(4))
     team, rte = world["team"], world["rte"]
@@ -202,7 +211,10 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--json", action="store_true")
+    database_option(parser)
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     emit(run(args.items, args.repeat), args.json, render)
 
 

@@ -18,11 +18,12 @@ the same run, through the Django test client signed in as the RTE:
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from datetime import timedelta
 from typing import Any
 
-from sprint_common import analyze, emit, machine, seed_people, setup_django, timed
+from sprint_common import analyze, database_option, emit, machine, seed_people, setup_django, timed
 
 #: How the bugs are spread over the states (weights), like a product a few years old.
 SPREAD = {
@@ -219,7 +220,10 @@ def main() -> None:
     parser.add_argument("--others", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--json", action="store_true")
+    database_option(parser)
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["DATABASE_URL"] = args.database_url
     emit(run(args.items, args.others, args.repeat), args.json, render)
 
 

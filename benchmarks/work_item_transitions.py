@@ -31,7 +31,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
-from sprint_common import emit, machine, setup_django
+from sprint_common import database_option, emit, machine, setup_django
 
 WARMUP_BUGS = 20
 DOCS = {"description": "Checkout fails", "steps_to_reproduce": "Pay", "actual_result": "502"}
@@ -254,12 +254,7 @@ def main() -> None:
         default=0,
         help="Also walk --bugs other bugs from this many threads at once (0: not).",
     )
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        help="A PostgreSQL database whose name contains 'bench' (dropped and created). "
-        "Default: DATABASE_URL when it names PostgreSQL, else a fresh SQLite file.",
-    )
+    database_option(parser)
     args = parser.parse_args()
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sprint_common import ROOT, emit, machine, setup_django
+from _common import ROOT, database_option, emit, machine, setup_django
 
 sys.path.insert(0, str(ROOT))
 HERE = Path(__file__).resolve().parent
@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=4000)
     parser.add_argument("--payloads", type=int, default=10000)
     parser.add_argument("--workers", default="1,2", help="Worker counts, comma separated.")
-    parser.add_argument("--database-url", default=None, help="PostgreSQL, named *bench* (reset).")
+    database_option(parser)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--one", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()

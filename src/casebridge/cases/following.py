@@ -24,7 +24,7 @@ from casebridge.workitems.definitions import workflow_for
 from casebridge.workitems.events import WorkItemSuperseded, WorkItemTransitioned
 from casebridge.workitems.models import WorkItem
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # incidents sit above cases: its subscriber hands its incident in
     from casebridge.incidents.models import Incident
 
 

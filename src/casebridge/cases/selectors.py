@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Q, QuerySet
@@ -23,9 +23,7 @@ from casebridge.cases.models import (
 )
 from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound, ValidationFailed
-
-if TYPE_CHECKING:
-    from casebridge.workitems.models import WorkItem
+from casebridge.workitems.models import WorkItem
 
 ROW_RELATIONS = (
     "service",

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the kernel names the user's type without importing accounts
     from casebridge.accounts.models import User
 
 

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
 
 from casebridge.core.schemas import InputSchema
-
-if TYPE_CHECKING:
-    from casebridge.knowledge.models import KnownResolution
+from casebridge.knowledge.models import KnownResolution
 
 FixKindName = Literal[
     "restart_service", "configuration_change", "data_correction", "workaround", "other"

@@ -10,10 +10,10 @@ the cases marked related, and the recurring clusters the case belongs to.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from casebridge.cases.models import OPEN_STATES
+from casebridge.cases.models import OPEN_STATES, Case
 from casebridge.cases.selectors import CaseFilters, case_list_for
+from casebridge.catalog.models import Service
 from casebridge.core import clock
 from casebridge.core.actors import Actor
 from casebridge.occurrences.logparse.digest import LEVEL_RANK
@@ -35,10 +35,6 @@ from casebridge.occurrences.signatures import (
     signature_ids_for_case,
 )
 from casebridge.occurrences.suggestions import Suggestion, fix_suggestions_for
-
-if TYPE_CHECKING:
-    from casebridge.cases.models import Case
-    from casebridge.catalog.models import Service
 
 
 @dataclass(frozen=True)

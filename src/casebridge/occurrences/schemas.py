@@ -1,20 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ninja import Schema
 from pydantic import Field
 
+from casebridge.cases.models import Case
 from casebridge.core.csvexport import ExportFormat
 from casebridge.core.schemas import Offset
+from casebridge.knowledge.models import KnownResolution
+from casebridge.occurrences.models import Signature, SignatureSighting
 from casebridge.occurrences.selectors import Occurrence
-
-if TYPE_CHECKING:
-    from casebridge.cases.models import Case
-    from casebridge.knowledge.models import KnownResolution
-    from casebridge.occurrences.models import Signature, SignatureSighting
-    from casebridge.workitems.models import WorkItem
+from casebridge.workitems.models import WorkItem
 
 
 class ReasonsOut(Schema):

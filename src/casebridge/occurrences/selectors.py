@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q
 
+from casebridge.cases.models import Case
 from casebridge.cases.selectors import case_list_for
 from casebridge.core import clock
 from casebridge.core.actors import Actor
+from casebridge.knowledge.models import KnownResolution
 from casebridge.knowledge.selectors import known_resolution_list_for
 from casebridge.occurrences.index import search
 from casebridge.occurrences.index.profiles import (
@@ -47,12 +49,8 @@ from casebridge.occurrences.models import (
     TermStat,
 )
 from casebridge.occurrences.services import STATS
+from casebridge.workitems.models import WorkItem
 from casebridge.workitems.selectors import work_item_list_for
-
-if TYPE_CHECKING:
-    from casebridge.cases.models import Case
-    from casebridge.knowledge.models import KnownResolution
-    from casebridge.workitems.models import WorkItem
 
 #: Cases (and known fixes) that share a log signature, added to the full-text candidates.
 SIGNATURE_CANDIDATES = 200

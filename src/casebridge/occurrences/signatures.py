@@ -6,26 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Case as DbCase
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Sum, Value, When
 
+from casebridge.cases.models import Case
 from casebridge.cases.selectors import case_get_for, case_list_for
 from casebridge.catalog.models import Service
 from casebridge.core.actors import Actor
 from casebridge.core.csvexport import CHUNK, Row, chunked
 from casebridge.core.errors import NotFound
+from casebridge.knowledge.models import KnownResolution
 from casebridge.occurrences.logparse.digest import NOISE_LEVELS
 from casebridge.occurrences.models import (
     LogSource,
     Signature,
     SignatureSighting,
 )
-
-if TYPE_CHECKING:
-    from casebridge.cases.models import Case
-    from casebridge.knowledge.models import KnownResolution
 
 #: How many of a case's signatures go into its similarity profile.
 PROFILE_SIGNATURES = 64

@@ -4,8 +4,6 @@ partners get 404."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django import forms
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBase
@@ -32,7 +30,7 @@ from casebridge.occurrences.forms import (
     ImprovementForm,
     RelatedForm,
 )
-from casebridge.occurrences.models import ClusterState
+from casebridge.occurrences.models import ClusterState, RecurringCluster
 from casebridge.occurrences.panels import (
     service_overview_for,
     signature_texts,
@@ -54,9 +52,6 @@ from casebridge.occurrences.signatures import (
 )
 from casebridge.web.pages import Request, attach_errors, page, viewer
 from casebridge.workitems.definitions import workflow_for
-
-if TYPE_CHECKING:
-    from casebridge.occurrences.models import RecurringCluster
 
 PARSED_EVENT = "signatures-parsed"
 

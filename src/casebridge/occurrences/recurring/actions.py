@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -21,10 +20,6 @@ from casebridge.occurrences.models import (
 from casebridge.occurrences.recurring.detection import ACTORS, cluster_decide
 from casebridge.workitems.models import WorkItem
 from casebridge.workitems.services import work_item_create
-
-if TYPE_CHECKING:
-    from casebridge.cases.models import Case
-    from casebridge.workitems.models import WorkItem
 
 # --- actions ------------------------------------------------------------------------------------
 

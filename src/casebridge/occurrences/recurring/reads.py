@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from casebridge.cases.selectors import case_list_for
+from casebridge.catalog.models import Service
 from casebridge.core.actors import Actor
 from casebridge.core.errors import NotFound
 from casebridge.occurrences.models import (
     ClusterState,
     RecurringCluster,
 )
-
-if TYPE_CHECKING:
-    from casebridge.catalog.models import Service
 
 # --- reads --------------------------------------------------------------------------------------
 

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import transaction
 
 from casebridge.accounts.models import as_user
 from casebridge.audit.actions import AuditAction
 from casebridge.audit.services import audit_record
+from casebridge.cases.models import Case
 from casebridge.core import clock
 from casebridge.core.actors import Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.occurrences.models import (
     CaseLink,
 )
-
-if TYPE_CHECKING:
-    from casebridge.cases.models import Case
 
 # --- related cases ------------------------------------------------------------------------------
 

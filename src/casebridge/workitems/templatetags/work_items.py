@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
-from typing import TYPE_CHECKING
 
 from django import template
 from django.urls import reverse
@@ -16,11 +15,8 @@ from casebridge.core import clock
 from casebridge.core.actors import Actor
 from casebridge.web.templatetags.ui import exact, relative
 from casebridge.workitems.definitions import WORKFLOWS
-from casebridge.workitems.models import Category, Priority
-
-if TYPE_CHECKING:
-    from casebridge.workitems.models import WorkItem
-    from casebridge.workitems.selectors.boards import Card
+from casebridge.workitems.models import Category, Priority, WorkItem
+from casebridge.workitems.selectors.boards import Card
 
 register = template.Library()
 
