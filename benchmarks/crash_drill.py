@@ -49,8 +49,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from crash_checks import check_database, settle_tasks
 from _common import ROOT, database_option, emit, machine, setup_django
+from crash_checks import check_database, settle_tasks
 
 CASEBRIDGE = str(ROOT / ".venv" / "bin" / "casebridge")
 ROLES = {
