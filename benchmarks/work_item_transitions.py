@@ -1,6 +1,6 @@
 """Benchmark: 10,000 transitions through ``work_item_transition`` (issue 3).
 
-    .venv/bin/python benchmarks/work_item_transitions.py [--bugs 1000] [--json]
+    .venv/bin/python benchmarks/work_item_transitions.py [--bugs 1000] [--clients 4] [--json]
     .venv/bin/python benchmarks/work_item_transitions.py \\
         --database-url postgres://postgres@127.0.0.1:5432/casebridge_bench  # named *bench*: reset
 
@@ -18,7 +18,9 @@ one transaction. Measured, in the same run:
   service   each ``work_item_transition`` call (ms per transition: p50, p95, p99, mean), and per
             action;
   floor     for the same 10,000 steps on other bugs, the least a transition can cost: one
-            transaction with a bare UPDATE of the status and an INSERT of one audit row.
+            transaction with a bare UPDATE of the status and an INSERT of one audit row;
+  clients   with ``--clients N``: the same walk over ``--bugs`` other bugs from N threads at
+            once (a connection each): transitions per second of the whole, and latency.
 """
 
 from __future__ import annotations
