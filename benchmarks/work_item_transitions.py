@@ -1,8 +1,8 @@
 """Benchmark: 10,000 transitions through ``work_item_transition`` (issue 3).
 
-    .venv/bin/python benchmarks/work_item_transitions.py [--bugs 1000] [--json]
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/casebridge_bench \\
-        .venv/bin/python benchmarks/work_item_transitions.py   # a database named *bench* (reset)
+    .venv/bin/python benchmarks/work_item_transitions.py [--bugs 1000] [--clients 4] [--json]
+    .venv/bin/python benchmarks/work_item_transitions.py \\
+        --database-url postgres://postgres@127.0.0.1:5432/casebridge_bench  # named *bench*: reset
 
 1,000 bugs (after 20 for warm-up) are each walked through the whole bug workflow, one call of
 the service per step, with raw input as the API and the CLI pass it (usernames, a sprint id):
@@ -18,7 +18,9 @@ one transaction. Measured, in the same run:
   service   each ``work_item_transition`` call (ms per transition: p50, p95, p99, mean), and per
             action;
   floor     for the same 10,000 steps on other bugs, the least a transition can cost: one
-            transaction with a bare UPDATE of the status and an INSERT of one audit row.
+            transaction with a bare UPDATE of the status and an INSERT of one audit row;
+  clients   with ``--clients N``: the same walk over ``--bugs`` other bugs from N threads at
+            once (a connection each): transitions per second of the whole, and latency.
 """
 
 from __future__ import annotations
@@ -177,6 +179,48 @@ def run_floor(world: dict[str, Any], n: int) -> dict[str, Any]:
     return percentiles(samples)
 
 
+def run_concurrent(world: dict[str, Any], n: int, clients: int) -> dict[str, Any]:
+    """The same walk over ``n`` other bugs from ``clients`` threads (a connection each) at once:
+    transitions per second of the whole, as concurrent API or CLI callers see it."""
+    import threading
+
+    from django.db import connection
+
+    from casebridge.workitems.services import work_item_transition
+
+    people, steps = world["people"], walk(world)
+    items = bugs(n, people["l2"])
+    samples: list[float] = []
+    lock = threading.Lock()
+
+    def client(share: list[Any]) -> None:
+        mine: list[float] = []
+        try:
+            for bug in share:
+                item = bug
+                for who, action, data in steps:
+                    t0 = time.perf_counter()
+                    item = work_item_transition(
+                        actor=people[who], item=item, action=action, data=data
+                    )
+                    mine.append((time.perf_counter() - t0) * 1000)
+                assert item.status == "closed", item.status
+        finally:
+            connection.close()
+        with lock:
+            samples.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(items[c::clients],)) for c in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    assert len(samples) == n * len(steps), "a client failed"
+    return {"clients": clients, **percentiles(samples), "per_second": round(len(samples) / wall)}
+
+
 def render(result: dict[str, Any]) -> str:
     service, floor = result["service"], result["floor"]
     lines = [
@@ -193,6 +237,12 @@ def render(result: dict[str, Any]) -> str:
         f"    {action:<15} {s['p50_ms']:>7} {s['p95_ms']:>7} {s['mean_ms']:>7}"
         for action, s in service["per_action"].items()
     ]
+    if "concurrent" in result:
+        c = result["concurrent"]
+        lines.append(
+            f"  {c['clients']} clients at once: {c['per_second']} transitions/s "
+            f"(p50 {c['p50_ms']} ms, p95 {c['p95_ms']} ms)"
+        )
     return "\n".join(lines)
 
 
@@ -200,6 +250,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bugs", type=int, default=1000, help="Bugs walked (10 steps each).")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=0,
+        help="Also walk --bugs other bugs from this many threads at once (0: not).",
+    )
     database_option(parser)
     args = parser.parse_args()
     if args.database_url:
@@ -219,6 +275,8 @@ def main() -> None:
         "floor": floor,
         "ratio_mean": round(service["mean_ms"] / floor["mean_ms"], 1),
     }
+    if args.clients:
+        result["concurrent"] = run_concurrent(world, args.bugs, args.clients)
     emit(result, args.json, render)
 
 

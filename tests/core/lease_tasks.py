@@ -1,7 +1,8 @@
-"""A task for the lease test (tests/core/test_task_lease.py): imported by a worker process."""
+"""Tasks for the lease and two-worker tests (tests/core/test_task_lease.py, test_two_workers.py)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -20,3 +21,11 @@ def slow_mark(folder: str) -> None:
         time.sleep(0.1)
     with (where / "marks").open("a") as marks:
         marks.write("done\n")
+
+
+@task
+def record_run(folder: str, number: int) -> None:
+    """Append ``<pid> <number>`` to ``runs``: the two-worker test counts who ran what, how often."""
+    time.sleep(0.02)
+    with (Path(folder) / "runs").open("a") as runs:
+        runs.write(f"{os.getpid()} {number}\n")

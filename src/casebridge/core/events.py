@@ -38,7 +38,7 @@ from django.db import transaction
 from casebridge.core.actors import Actor
 from casebridge.core.jsonbody import JsonValue
 from casebridge.integrations.models import OutboxMessage
-from casebridge.integrations.outbox import PermanentFailure, outbox_enqueue
+from casebridge.integrations.outbox import PermanentFailure, outbox_enqueue_many
 
 TOPIC_PREFIX = "event."
 
@@ -138,16 +138,21 @@ def publish(event: Event) -> None:
         raise RuntimeError(f"publish({event.name}) must be called inside the change's transaction")
     for recorder in _recording:
         recorder.append(event)
+    later: list[tuple[str, str, Mapping[str, object], str]] = []
     for s in subscriptions(type(event)):
         if s.when is When.IN_TRANSACTION:
             s.handler(event)
         else:
-            outbox_enqueue(
-                topic=f"{TOPIC_PREFIX}{event.name}",
-                key=event.subject_key[:64],
-                payload=event.to_payload(),
-                destination=f"subscriber:{s.subscriber}"[:80],
+            later.append(
+                (
+                    f"{TOPIC_PREFIX}{event.name}",
+                    event.subject_key[:64],
+                    event.to_payload(),
+                    f"subscriber:{s.subscriber}"[:80],
+                )
             )
+    if later:  # one round trip for every after-commit subscriber's row
+        outbox_enqueue_many(later)
 
 
 def deliver(message: OutboxMessage) -> None:

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from casebridge.core import clock, tracing
-from casebridge.core.prepared import row_insert
+from casebridge.core.prepared import row_insert, rows_insert
 from casebridge.core.retention import delete_in_batches, retention_cutoff
 from casebridge.integrations.models import OutboxMessage, OutboxState
 
@@ -98,6 +98,36 @@ def outbox_enqueue(
             available_at=now,
         )
     )
+
+
+def outbox_enqueue_many(messages: Sequence[tuple[str, str, Mapping[str, object], str]]) -> None:
+    """Add several messages (topic, key, payload, destination) of one change at once.
+
+    One ``executemany``: on PostgreSQL psycopg pipelines it, one round trip for all of them (a
+    transition's domain event has a row per after-commit subscriber)."""
+    _require_transaction("outbox_enqueue_many")
+    if len(messages) == 1:
+        topic, key, payload, destination = messages[0]
+        outbox_enqueue(topic=topic, key=key, payload=payload, destination=destination)
+        return
+    now = clock.now()
+    cause = tracing.current_audit_event()
+    rows = []
+    for topic, key, payload, destination in messages:
+        body = dict(payload)
+        if cause is not None:
+            body.setdefault("audit_event", cause)
+        rows.append(
+            OutboxMessage(
+                topic=topic,
+                key=key,
+                payload=body,
+                destination=destination,
+                created_at=now,
+                available_at=now,
+            )
+        )
+    rows_insert(OutboxMessage, rows)
 
 
 def derived_key(cause: OutboxMessage, destination: str) -> uuid.UUID:

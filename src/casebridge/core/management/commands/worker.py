@@ -44,6 +44,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         worker_id = f"casebridge-{uuid.uuid4().hex[:8]}"
+        self.worker_id = worker_id
         tasks = Worker(
             queue_names=["*"],
             interval=0,
@@ -64,7 +65,12 @@ class Command(BaseCommand):
                 close_old_connections()
                 tasks._run_tasks = 0
                 tasks.run()
-                work = tasks._run_tasks + (relay.deliver_due(500) if relay else 0)
+                delivered = relay.deliver_due(500) if relay else 0
+                if delivered:
+                    log.info("outbox_delivered", count=delivered, worker=worker_id)
+                if tasks._run_tasks:
+                    log.info("tasks_run", count=tasks._run_tasks, worker=worker_id)
+                work = tasks._run_tasks + delivered
                 work += self._periodic(last_run)
                 if options.flag("once"):
                     break
@@ -84,7 +90,7 @@ class Command(BaseCommand):
                 last_run[job.name] = now
                 count = job.run()
                 if count:
-                    log.info("job_done", job=job.name, count=count)
+                    log.info("job_done", job=job.name, count=count, worker=self.worker_id)
                 done += count
         return done
 
