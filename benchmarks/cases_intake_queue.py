@@ -133,9 +133,9 @@ def measure_bare_insert(world: dict[str, Any], repeat: int) -> dict[str, float]:
     sql = (
         "INSERT INTO cases_case (key, number, title, description, source, state, resolution, "
         "reporter_id, organisation_id, service_id, environment, version, impact, action_taken, "
-        "resolution_note, fixed_version, reopen_count, created_at, updated_at) VALUES "
-        "(%s, %s, %s, %s, 'api', 'new', '', %s, %s, %s, 'production', '', 'high', "
-        "'', '', '', 0, %s, %s)"
+        "resolution_note, fixed_version, reopen_count, sla_paused, created_at, updated_at) "
+        "VALUES (%s, %s, %s, %s, 'api', 'new', '', %s, %s, %s, 'production', '', 'high', "
+        "'', '', '', 0, %s, %s, %s)"
     )
 
     def insert() -> None:
@@ -152,6 +152,7 @@ def measure_bare_insert(world: dict[str, Any], repeat: int) -> dict[str, float]:
                     world["l1"].pk,
                     world["org"].pk,
                     service_id,
+                    False,
                     now,
                     now,
                 ],
