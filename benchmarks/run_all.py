@@ -99,6 +99,13 @@ def run_one(
         "benchmark": name,
         "database": database,
         "command": " ".join(command),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
     }
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
