@@ -100,7 +100,7 @@ def run_one(
         "database": database,
         "command": " ".join(command),
         "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
+            ["git", "rev-parse", "--short", "HEAD"],
             cwd=ROOT,
             capture_output=True,
             text=True,
