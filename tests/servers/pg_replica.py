@@ -256,12 +256,12 @@ class PgReplica(Server):
                         str(self.bindir / "pg_ctl"),
                         "start",
                         "--wait",
-                        "--timeout=60",
+                        "--timeout=180",  # a loaded CI machine replays the base backup slowly
                         f"--pgdata={self.folder / 'data'}",
                         f"--log={self.folder / 'replica.log'}",
                         f"--options={options}",
                     ],
-                    timeout=90,
+                    timeout=210,
                 )
                 return
             except subprocess.CalledProcessError as error:
