@@ -21,7 +21,7 @@ POSTGRES_DROP = [
 
 
 def create(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from casebridge.occurrences.index.search import SQLITE_SCHEMA
+    from casebridge.occurrences.index.search import SQLITE_SCHEMA  # noqa: PLC0415 - only when the migration runs, on SQLite
 
     vendor = schema_editor.connection.vendor
     for statement in SQLITE_SCHEMA if vendor == "sqlite" else POSTGRES_SCHEMA:
@@ -29,7 +29,7 @@ def create(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from casebridge.occurrences.index.search import SQLITE_DROP
+    from casebridge.occurrences.index.search import SQLITE_DROP  # noqa: PLC0415 - only when the migration runs, on SQLite
 
     vendor = schema_editor.connection.vendor
     for statement in SQLITE_DROP if vendor == "sqlite" else POSTGRES_DROP:

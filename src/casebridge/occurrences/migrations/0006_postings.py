@@ -17,7 +17,7 @@ OLD_SCHEMA = [
 
 def _documents(connection):  # type: ignore[no-untyped-def]
     """(id, is_case, AnalysedText) of every document, in batches of ids."""
-    from casebridge.occurrences.index.text import AnalysedText
+    from casebridge.occurrences.index.text import AnalysedText  # noqa: PLC0415 - only when the migration runs
 
     last = 0
     while True:
@@ -62,7 +62,7 @@ def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
     from casebridge.occurrences.index import postings
-    from casebridge.occurrences.index.text import AnalysedText, tsvector_literal
+    from casebridge.occurrences.index.text import AnalysedText, tsvector_literal  # noqa: PLC0415 - only when reversed
 
     connection = schema_editor.connection
     if connection.vendor != "postgresql":
