@@ -31,7 +31,7 @@ from django.db.models import Max, QuerySet, Subquery
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core.prepared import row_insert, rows_insert, rows_update
 from casebridge.monitoring.formats import AlertEvent
-from casebridge.monitoring.grouping import group_key
+from casebridge.monitoring.grouping import group_key, labels_of
 from casebridge.monitoring.models import (
     OPEN_ALERT_STATES,
     Alert,
@@ -57,6 +57,13 @@ UPDATED_FIELDS = [
     "sync_pending",
 ]
 ALERT_FIELDS = ["status", "firing_count", "resolved_count", "last_seen", "resolved_at"]
+#: Written once, with the alert, and never read by the fold: not loaded (nor converted) again.
+ALERT_UNREAD = ("labels", "starts_at", "first_seen", "created_at", "flapping")
+
+
+#: Grouping keys by the label names and values they hash (the key depends on nothing else).
+_KEYS: dict[tuple[object, ...], str] = {}
+MAX_REMEMBERED_KEYS = 100_000
 
 
 def locked[M: models.Model](query: QuerySet[M]) -> QuerySet[M]:
@@ -102,7 +109,19 @@ class Catalogue:
         return service, component, env if env in Environment.values else integration.environment
 
     def group_key(self, integration_id: int, event: AlertEvent) -> str:
-        return group_key(self.integrations[integration_id], event)
+        """``grouping.group_key``, remembered per integration and grouping label values: a
+        storm's thousands of alerts have a few hundred keys, each hashed once."""
+        integration = self.integrations[integration_id]
+        names = labels_of(integration, event)
+        values = (integration_id, *names, *(event.labels.get(name, "") for name in names))
+        if not any(event.labels.get(name) for name in names):
+            return event.fingerprint
+        key = _KEYS.get(values)
+        if key is None:
+            if len(_KEYS) > MAX_REMEMBERED_KEYS:
+                _KEYS.clear()
+            key = _KEYS[values] = group_key(integration, event)
+        return key
 
 
 def _latest[M: models.Model](model: type[M], query: QuerySet[M]) -> QuerySet[M]:
@@ -139,7 +158,7 @@ class Fold:
         last resolved) and of those alerts, locked: five queries whatever the batch."""
         mine = Alert.objects.filter(
             integration_id__in={i for i, _ in keys}, fingerprint__in={f for _, f in keys}
-        )
+        ).defer(*ALERT_UNREAD)
         for alert in held(mine.filter(status__in=OPEN_ALERT_STATES).order_by("id")):
             self.open[(alert.integration_id, alert.fingerprint)] = alert
         for alert in _latest(Alert, mine):

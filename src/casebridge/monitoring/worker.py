@@ -74,15 +74,19 @@ def due_payloads(now: datetime) -> QuerySet[Payload]:
 
 
 def _claim(now: datetime, limit: int, max_alerts: int) -> list[Payload]:
-    rows = list(locked(due_payloads(now))[:limit])
-    claimed: list[Payload] = []
+    """The due payloads of the next batch, locked: their ids and sizes first (a storm's bodies
+    are large, and most of those read would not fit the batch), then the bodies of those taken."""
+    sizes = list(locked(due_payloads(now)).values_list("pk", "alerts")[:limit])
+    ids: list[int] = []
     alerts = 0
-    for row in rows:
-        if claimed and alerts + row.alerts > max_alerts:
+    for pk, count in sizes:
+        if ids and alerts + count > max_alerts:
             break
-        claimed.append(row)
-        alerts += row.alerts
-    return claimed
+        ids.append(pk)
+        alerts += count
+    if not ids:
+        return []
+    return list(Payload.objects.filter(pk__in=ids).order_by("id"))
 
 
 def _fail(payload: Payload, error: str, now: datetime) -> None:
