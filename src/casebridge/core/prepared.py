@@ -26,12 +26,11 @@ from functools import cache
 from typing import Never
 
 from django.core.exceptions import MultipleObjectsReturned
-from django.db import connection
+from django.db import connection, models
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db import models
 from django.db.models import Field, Model
-from django.db.models.fields import AutoFieldMixin
 from django.db.models.expressions import Col
+from django.db.models.fields import AutoFieldMixin
 
 #: A field of any model, whatever its values: Field's value to write is contravariant, so the
 #: field that accepts every value type is ``Field[Never, ...]`` (nothing is written through it

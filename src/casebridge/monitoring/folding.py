@@ -124,6 +124,42 @@ class Catalogue:
         return key
 
 
+def new_group(
+    catalogue: Catalogue,
+    gkey: Key,
+    payload: Payload,
+    event: AlertEvent,
+    *,
+    status: str,
+    now: datetime,
+) -> AlertGroup:
+    """A new group of the key ``gkey``, described by its first alert ``event`` of ``payload``
+    (not saved): its service, component and environment placed by the catalogue."""
+    integration = catalogue.integrations[payload.integration_id]
+    service, component, environment = catalogue.place(integration, event.labels)
+    start = event.starts_at or payload.received_at
+    return AlertGroup(
+        integration_id=integration.pk,
+        fingerprint=gkey[1],
+        status=status,
+        title=event.title,
+        severity=event.severity[:16],
+        labels=event.labels,
+        annotations=event.annotations,
+        source_url=event.source_url,
+        service=service,
+        component=component,
+        environment=environment,
+        starts_at=start,
+        first_seen=payload.received_at,
+        last_seen=payload.received_at,
+        last_payload_id=payload.pk,
+        resolved_at=(event.ends_at or payload.received_at) if status != "firing" else None,
+        sync_pending=True,
+        created_at=now,
+    )
+
+
 def _latest[M: models.Model](model: type[M], query: QuerySet[M]) -> QuerySet[M]:
     """The last resolved row of each (integration, fingerprint) of ``query``, locked."""
     latest = (
@@ -151,6 +187,8 @@ class Fold:
     new_alerts: list[Alert] = field(default_factory=list)
     changed: dict[int, AlertGroup] = field(default_factory=dict)
     changed_alerts: dict[int, Alert] = field(default_factory=dict)
+    #: Open groups opened ahead, still without any alert, by the payload that opened them.
+    waiting: dict[int, int | None] = field(default_factory=dict)
     ignored: int = 0
 
     def load(self, keys: set[Key], group_keys: set[Key]) -> None:
@@ -171,6 +209,8 @@ class Fold:
         for group in held(theirs.filter(status__in=OPEN_ALERT_STATES).order_by("id")):
             self.open_groups[(group.integration_id or 0, group.fingerprint)] = group
             self.groups[group.pk] = group
+            if not (group.alerts_total or group.firing_count or group.resolved_count):
+                self.waiting[group.pk] = group.last_payload_id
         for group in _latest(AlertGroup, theirs):
             key = (group.integration_id or 0, group.fingerprint)
             if key in group_keys:
@@ -328,35 +368,24 @@ class Fold:
         return alert
 
     def _new_group(self, gkey: Key, payload: Payload, event: AlertEvent, status: str) -> AlertGroup:
-        integration = self.catalogue.integrations[payload.integration_id]
-        service, component, environment = self.catalogue.place(integration, event.labels)
-        start = event.starts_at or payload.received_at
-        group = AlertGroup(
-            integration_id=integration.pk,
-            fingerprint=gkey[1],
-            status=status,
-            title=event.title,
-            severity=event.severity[:16],
-            labels=event.labels,
-            annotations=event.annotations,
-            source_url=event.source_url,
-            service=service,
-            component=component,
-            environment=environment,
-            starts_at=start,
-            first_seen=payload.received_at,
-            last_seen=payload.received_at,
-            last_payload_id=payload.pk,
-            resolved_at=(event.ends_at or payload.received_at) if status != "firing" else None,
-            sync_pending=True,
-            created_at=self.now,
-        )
+        group = new_group(self.catalogue, gkey, payload, event, status=status, now=self.now)
         self.new.append(group)
         if status == AlertStatus.FIRING:
             self.open_groups[gkey] = group
         else:
             self.last_groups[gkey] = group
         return group
+
+    def settle(self, last_payload: int) -> None:
+        """A group opened ahead of its alerts (``worker.groups_ahead``) whose first firing has been
+        folded, yet has no open alert (that firing repeated an alert already resolved, or the alert
+        was open in another group): it resolves, as a group of no firing alert would."""
+        for pk, opened_by in self.waiting.items():
+            group = self.groups[pk]
+            folded = opened_by is None or opened_by <= last_payload
+            if folded and group.status in OPEN_ALERT_STATES and not group.alerts_open:
+                self._group_resolves(group, group.last_seen)
+                self.changed[pk] = group
 
     def save(self) -> None:
         """Changed rows first (a group or alert resolved in this batch frees its key for a new

@@ -20,23 +20,26 @@ The rules of folding, per alert, are in ``folding``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 
 from casebridge.accounts.models import User
 from casebridge.core import clock
 from casebridge.core import events as domain_events
+from casebridge.core.prepared import row_insert
 from casebridge.core.retention import delete_in_batches, retention_cutoff
 from casebridge.monitoring import alert_cases
 from casebridge.monitoring.events import AlertGroupChanged
-from casebridge.monitoring.folding import Catalogue, Fold, locked
+from casebridge.monitoring.folding import Catalogue, Fold, locked, new_group
 from casebridge.monitoring.formats import AlertEvent, events_of
 from casebridge.monitoring.models import (
+    OPEN_ALERT_STATES,
     AlertGroup,
+    AlertStatus,
     Payload,
     PayloadState,
     RateWindow,
@@ -115,7 +118,9 @@ class Batch:
         for payload in payloads:
             kind = catalogue.integrations[payload.integration_id].kind
             try:
-                events = events_of(kind, payload.body, dedup_key=payload.dedup_key)
+                events = _AHEAD.parsed.pop(payload.pk, None) or events_of(
+                    kind, payload.body, dedup_key=payload.dedup_key
+                )
             except Exception as exc:  # noqa: BLE001 - an unreadable payload is recorded
                 batch.unreadable.append((payload, f"unreadable: {type(exc).__name__}: {exc}"))
                 continue
@@ -149,6 +154,8 @@ def _fold_batch(batch: Batch, now: datetime) -> int:
     for payload, events in read:
         for event in events:
             fold.apply(payload, event)
+    if read:
+        fold.settle(max(p.pk for p, _ in read))
     fold.save()
     done = [p.pk for p, _ in read]
     Payload.objects.filter(pk__in=done).update(
@@ -212,6 +219,110 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
             _fail(payload, f"{type(exc).__name__}: {exc}", now)
 
 
+# --- ahead: the groups of new keys before the fold ------------------------------------------------
+
+#: How many payloads not folded yet one look ahead reads at most, and how long a key found open
+#: is taken as still open (a later look ahead does not ask again).
+AHEAD_PAYLOADS = 500
+AHEAD_KNOWN_SECONDS = 30.0
+#: Parsed events kept for the fold, at most (a look ahead far beyond the fold parses again).
+AHEAD_PARSED = 50_000
+
+
+@dataclass
+class Ahead:
+    """What this process has looked ahead at: the last payload read, the grouping keys found
+    open (with when), and the events it parsed, which the fold takes instead of parsing again."""
+
+    mark: int = 0
+    known: dict[tuple[int, str], float] = field(default_factory=dict)
+    parsed: dict[int, list[AlertEvent]] = field(default_factory=dict)
+    kept: int = 0
+
+    def keep(self, payload: int, events: list[AlertEvent]) -> None:
+        if self.kept + len(events) > AHEAD_PARSED:
+            self.parsed.clear()
+            self.kept = 0
+        self.parsed[payload] = events
+        self.kept += len(events)
+
+
+_AHEAD = Ahead()
+
+
+def ahead_forget() -> None:
+    """Forget what this process looked ahead at (a database emptied or restored; tests)."""
+    global _AHEAD  # noqa: PLW0603 - the one look ahead of this process
+    _AHEAD = Ahead()
+
+
+def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> list[int]:
+    """Open the group of every grouping key that fires in payloads not folded yet and has no
+    open group, ahead of the fold; returns the new groups' ids (their cases are then caught up
+    first, ``worker_fold``).
+
+    A storm's payloads arrive faster than the fold counts their alerts; its new groups (and so
+    its cases, or its storm case) must not wait for that. The group is the fold's own (built by
+    ``folding.new_group`` from the key's first firing alert, in order of arrival), only still
+    empty: the fold adds the alerts when it reaches them, and resolves the group if that first
+    firing turns out to open no alert (``Fold.settle``). The look ahead reads payloads after the
+    last one it read (per process) and only pending ones: one committed out of order, or
+    retried, is left to the fold, which opens the groups it needs as before.
+    """
+    rows = list(
+        Payload.objects.filter(pk__gt=_AHEAD.mark, state=PayloadState.PENDING).order_by("id")[
+            :limit
+        ]
+    )
+    if not rows:
+        last = Payload.objects.order_by("-id").values_list("pk", flat=True).first()
+        if (last or 0) < _AHEAD.mark:  # the payloads were removed (a restored database)
+            ahead_forget()
+        return []
+    batch = Batch.parse(rows)
+    _AHEAD.mark = rows[-1].pk
+    now_s = time.monotonic()
+    first: dict[tuple[int, str], tuple[Payload, AlertEvent]] = {}
+    for payload, events in batch.read:
+        _AHEAD.keep(payload.pk, events)
+        for event in events:
+            if event.action != AlertStatus.FIRING:
+                continue
+            key = (payload.integration_id, batch.catalogue.group_key(payload.integration_id, event))
+            if key in first or now_s - _AHEAD.known.get(key, -1e9) < AHEAD_KNOWN_SECONDS:
+                continue
+            first[key] = (payload, event)
+    if not first:
+        return []
+    if len(_AHEAD.known) > AHEAD_PARSED:
+        _AHEAD.known.clear()
+    created: list[int] = []
+    now = clock.now()
+    with transaction.atomic():
+        open_now = AlertGroup.objects.filter(
+            integration_id__in={i for i, _ in first},
+            fingerprint__in={k for _, k in first},
+            status__in=OPEN_ALERT_STATES,
+        ).values_list("integration_id", "fingerprint")
+        for key in open_now:
+            first.pop(key, None)
+            _AHEAD.known[key] = now_s
+        for key, (payload, event) in first.items():
+            group = new_group(
+                batch.catalogue, key, payload, event, status=AlertStatus.FIRING, now=now
+            )
+            try:
+                with transaction.atomic():  # another worker may open it meanwhile (PostgreSQL)
+                    row_insert(group)
+            except IntegrityError:
+                continue
+            _AHEAD.known[key] = now_s
+            created.append(group.pk)
+    if created:
+        log.info("groups_ahead", groups=len(created))
+    return created
+
+
 # --- sync -----------------------------------------------------------------------------------------
 
 
@@ -243,11 +354,16 @@ def _sync(group: AlertGroup, account: User | None) -> None:
     )
 
 
-def groups_sync(*, budget_seconds: float = SYNC_BUDGET_SECONDS, limit: int = 50) -> int:
-    """Catch the cases of pending groups up, in a transaction of about ``budget_seconds``."""
+def groups_sync(
+    *, budget_seconds: float = SYNC_BUDGET_SECONDS, limit: int = 50, only: list[int] | None = None
+) -> int:
+    """Catch the cases of pending groups up (of the groups ``only``, if given), in a
+    transaction of about ``budget_seconds``."""
     started, synced = time.monotonic(), 0
     with transaction.atomic():
         pending = AlertGroup.objects.filter(sync_pending=True).order_by("id")
+        if only is not None:
+            pending = pending.filter(pk__in=only)
         groups = locked(pending.select_related(*SYNC_RELATED))[:limit]
         account = alert_cases.monitoring_account() if groups else None
         for group in groups:
@@ -284,8 +400,18 @@ def _pace(started: float, work: int) -> None:
 FOLD_PASS_SECONDS = 0.5
 
 
+#: How long a pass spends at most on the cases of the groups it opened ahead.
+AHEAD_SYNC_SECONDS = 2.0
+
+
 def worker_fold() -> int:
-    """``payloads_fold`` at the worker's pace (a periodic job run on every pass)."""
+    """The groups of new keys and their cases (``groups_ahead``), then ``payloads_fold`` at the
+    worker's pace (a periodic job run on every pass)."""
+    started = time.monotonic()
+    ahead = groups_ahead()
+    while ahead and time.monotonic() - started < AHEAD_SYNC_SECONDS:
+        if not groups_sync(only=ahead):
+            break
     started = time.monotonic()
     batch = WORKER_FOLD_ALERTS.get(connection.vendor, 2000)
     folded = more = payloads_fold(max_alerts=batch)
