@@ -77,11 +77,17 @@ def _preparer(field: ModelField) -> Callable[[object], object]:
     def general(value: object) -> object:
         return field.get_db_prep_save(value, connection)
 
-    plain, typed = _PLAIN.get(type(field)), field
+    plain = _PLAIN.get(type(field))
     if type(field) is models.ForeignKey and isinstance(field.target_field, AutoFieldMixin):
-        plain, typed = int, field.target_field
+        plain = object  # a key: sent as it is (``AutoFieldMixin.get_db_prep_value``)
+    if plain is object:
+
+        def prepare_key(value: object) -> object:
+            return value if value is None or type(value) is int else general(value)
+
+        return prepare_key
     if plain is int:
-        internal = typed.get_internal_type()  # PostgreSQL: psycopg's Int4, Int8, ...
+        internal = field.get_internal_type()  # PostgreSQL: psycopg's Int4, Int8, ...
 
         def prepare_int(value: object) -> object:
             if type(value) is int:
