@@ -377,6 +377,7 @@ def fold_alone(notes: list[dict[str, Any]], bodies: list[bytes]) -> dict[str, An
     from casebridge.monitoring.intake import PAYLOAD_INSERT
     from casebridge.monitoring.models import Integration
     from casebridge.monitoring.worker import (
+        AHEAD_PAYLOADS,
         WORKER_FOLD_ALERTS,
         groups_ahead,
         groups_sync,
@@ -393,8 +394,11 @@ def fold_alone(notes: list[dict[str, Any]], bodies: list[bytes]) -> dict[str, An
     batch = WORKER_FOLD_ALERTS.get(connection.vendor, 2000)
     started = time.perf_counter()
     ahead: list[int] = []
-    while more := groups_ahead():
-        ahead += more
+    while True:
+        looked = groups_ahead()
+        ahead += looked.created
+        if looked.read < AHEAD_PAYLOADS:
+            break
     ahead_s = time.perf_counter() - started
     started = time.perf_counter()
     while groups_sync(only=ahead, budget_seconds=0.5, limit=500):

@@ -221,9 +221,10 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
 
 # --- ahead: the groups of new keys before the fold ------------------------------------------------
 
-#: How many payloads not folded yet one look ahead reads at most, and how long a key found open
+#: How many payloads not folded yet one look ahead reads at most (a storm's first payloads hold
+#: most of its keys: their groups open before the rest is read), and how long a key found open
 #: is taken as still open (a later look ahead does not ask again).
-AHEAD_PAYLOADS = 500
+AHEAD_PAYLOADS = 50
 AHEAD_KNOWN_SECONDS = 30.0
 #: Parsed events kept for the fold, at most (a look ahead far beyond the fold parses again).
 AHEAD_PARSED = 50_000
@@ -256,10 +257,17 @@ def ahead_forget() -> None:
     _AHEAD = Ahead()
 
 
-def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> list[int]:
-    """Open the group of every grouping key that fires in payloads not folded yet and has no
-    open group, ahead of the fold; returns the new groups' ids (their cases are then caught up
-    first, ``worker_fold``).
+@dataclass
+class Looked:
+    """One look ahead: how many payloads it read, and the groups it opened."""
+
+    read: int
+    created: list[int]
+
+
+def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> Looked:
+    """Open the group of every grouping key that fires in the next payloads not folded yet and
+    has no open group, ahead of the fold (their cases are then caught up first, ``worker_fold``).
 
     A storm's payloads arrive faster than the fold counts their alerts; its new groups (and so
     its cases, or its storm case) must not wait for that. The group is the fold's own (built by
@@ -278,7 +286,7 @@ def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> list[int]:
         last = Payload.objects.order_by("-id").values_list("pk", flat=True).first()
         if (last or 0) < _AHEAD.mark:  # the payloads were removed (a restored database)
             ahead_forget()
-        return []
+        return Looked(0, [])
     batch = Batch.parse(rows)
     _AHEAD.mark = rows[-1].pk
     now_s = time.monotonic()
@@ -293,7 +301,7 @@ def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> list[int]:
                 continue
             first[key] = (payload, event)
     if not first:
-        return []
+        return Looked(len(rows), [])
     if len(_AHEAD.known) > AHEAD_PARSED:
         _AHEAD.known.clear()
     created: list[int] = []
@@ -320,7 +328,7 @@ def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> list[int]:
             created.append(group.pk)
     if created:
         log.info("groups_ahead", groups=len(created))
-    return created
+    return Looked(len(rows), created)
 
 
 # --- sync -----------------------------------------------------------------------------------------
@@ -400,18 +408,32 @@ def _pace(started: float, work: int) -> None:
 FOLD_PASS_SECONDS = 0.5
 
 
-#: How long a pass spends at most on the cases of the groups it opened ahead.
-AHEAD_SYNC_SECONDS = 2.0
+#: How long a pass looks ahead at most (reading, opening groups, catching their cases up), and
+#: how long each transaction of catching up holds the database (on SQLite the door waits).
+AHEAD_SECONDS = 2.0
+AHEAD_SYNC_BUDGET = {"sqlite": 0.05, "postgresql": 0.2}
+
+
+def groups_ahead_sync(*, seconds: float = AHEAD_SECONDS) -> int:
+    """Look ahead through the payloads not folded yet, opening the groups of new keys and
+    catching their cases up as they are found, for at most ``seconds``; returns the groups."""
+    started, opened = time.monotonic(), 0
+    budget = AHEAD_SYNC_BUDGET.get(connection.vendor, 0.2)
+    while time.monotonic() - started < seconds:
+        looked = groups_ahead()
+        opened += len(looked.created)
+        while looked.created and time.monotonic() - started < seconds:
+            if not groups_sync(only=looked.created, budget_seconds=budget, limit=20):
+                break
+        if looked.read < AHEAD_PAYLOADS:
+            break
+    return opened
 
 
 def worker_fold() -> int:
-    """The groups of new keys and their cases (``groups_ahead``), then ``payloads_fold`` at the
-    worker's pace (a periodic job run on every pass)."""
-    started = time.monotonic()
-    ahead = groups_ahead()
-    while ahead and time.monotonic() - started < AHEAD_SYNC_SECONDS:
-        if not groups_sync(only=ahead):
-            break
+    """The groups of new keys and their cases (``groups_ahead_sync``), then ``payloads_fold``
+    at the worker's pace (a periodic job run on every pass)."""
+    groups_ahead_sync()
     started = time.monotonic()
     batch = WORKER_FOLD_ALERTS.get(connection.vendor, 2000)
     folded = more = payloads_fold(max_alerts=batch)
