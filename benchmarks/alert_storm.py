@@ -19,9 +19,11 @@ The alerts are those of a handful of services (5) and tens of rules (30 alertnam
 many instances (14,000 fingerprints): grouped by ``alertname``, ``service``, ``environment``
 (issue 17) they are 150 groups per integration, and the new groups of a service beyond the storm
 threshold fold into one storm case. The benchmark reports, per phase, the cases opened, the time
-from each alert's first arrival at the door to its case existing (the later of its fold and its
-group's case), and from each group's first alert to its case. Then the fold alone: the storm's
-payloads stored again for another integration with the worker stopped and folded in-process,
+from each alert's first arrival at the door to its case existing (its group's case, opened ahead
+of the fold since the worker looks ahead for new grouping keys; 0 if the case was there first),
+to its fold (the alert counted), and to both (the later of the two), and from each group's first
+alert to its case. Then the fold alone: the storm's payloads stored again for another
+integration with the worker stopped, looked ahead at (groups and cases) and folded in-process,
 timed (the fold's throughput). On PostgreSQL the floor is the same bulk INSERT into a copy of
 the table made with ``CREATE TABLE ... (LIKE monitoring_payload INCLUDING DEFAULTS INCLUDING
 INDEXES)``.
