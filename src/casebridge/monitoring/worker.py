@@ -44,6 +44,7 @@ from casebridge.monitoring.models import (
     PayloadState,
     RateWindow,
 )
+from casebridge.monitoring.storms import Locked
 
 log = structlog.get_logger("casebridge.monitoring")
 
@@ -334,9 +335,9 @@ def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> Looked:
 # --- sync -----------------------------------------------------------------------------------------
 
 
-def _sync(group: AlertGroup, account: User | None) -> None:
+def _sync(group: AlertGroup, account: User | None, storms_locked: Locked) -> None:
     if group.case_id is None:
-        group.case = alert_cases.case_for_group(group, actor=account)
+        group.case = alert_cases.case_for_group(group, actor=account, storms_locked=storms_locked)
         group.case_at = clock.now()
     if group.case is not None and group.storm_id is None:
         alert_cases.record_status(group, group.case)
@@ -374,8 +375,9 @@ def groups_sync(
             pending = pending.filter(pk__in=only)
         groups = locked(pending.select_related(*SYNC_RELATED))[:limit]
         account = alert_cases.monitoring_account() if groups else None
+        storms_locked: Locked = {}
         for group in groups:
-            _sync(group, account)
+            _sync(group, account, storms_locked)
             synced += 1
             if time.monotonic() - started > budget_seconds:
                 break
@@ -447,9 +449,11 @@ def worker_fold() -> int:
 
 
 def worker_sync() -> int:
-    """``groups_sync`` at the worker's pace (a periodic job run on every pass)."""
+    """``groups_sync`` at the worker's pace (a periodic job run on every pass), after another
+    look ahead: while the door is busy a pass is long, and a new key should not wait a pass."""
+    synced = groups_ahead_sync(seconds=AHEAD_SECONDS / 2)
     started = time.monotonic()
-    synced = groups_sync()
+    synced += groups_sync()
     _pace(started, synced)
     return synced
 
