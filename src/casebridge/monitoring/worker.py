@@ -430,10 +430,12 @@ def groups_ahead_sync(*, seconds: float = AHEAD_SECONDS) -> int:
     budget = AHEAD_SYNC_BUDGET.get(connection.vendor, 0.2)
     while time.monotonic() - started < seconds:
         if _AHEAD.unsynced:
+            held = time.monotonic()
             done = groups_sync(only=_AHEAD.unsynced, budget_seconds=budget, limit=20)
             if not done:  # all caught up (or held by another worker, which catches them up)
                 _AHEAD.unsynced = []
             work += done
+            _pace(held, done)  # SQLite, the door busy: the write lock free as long as held
             continue
         looked = groups_ahead()
         _AHEAD.unsynced = looked.created
