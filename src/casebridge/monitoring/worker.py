@@ -455,7 +455,6 @@ def worker_fold() -> int:
     while more and time.monotonic() - started < FOLD_PASS_SECONDS:
         if connection.vendor == "sqlite" and _door_busy():
             break
-        groups_ahead_sync(seconds=AHEAD_SECONDS / 4)  # new keys do not wait for the pass
         more = payloads_fold(max_alerts=batch)
         folded += more
     _pace(started, folded)
