@@ -150,3 +150,38 @@ def test_token_authentication_refuses_revoked_expired_unknown_and_inactive() -> 
         user.save()
         token_revoke(actor=None, token=token)
         assert token_authenticate(secret) is None  # revoked
+
+
+@pytest.mark.django_db
+def test_rows_insert_and_update_write_what_the_orm_writes() -> None:
+    """The short way for plain values (``_preparer``): keys, texts, numbers, booleans, ``None``,
+    aware datetimes of any zone (the same moment, once adapted, for every row that shares it)."""
+    from zoneinfo import ZoneInfo
+
+    from casebridge.core.prepared import rows_insert, rows_update
+
+    berlin = NOW.astimezone(ZoneInfo("Europe/Berlin"))
+    messages = [
+        OutboxMessage(topic=f"t{n}", payload={"n": n}, created_at=berlin, available_at=NOW)
+        for n in range(3)
+    ]
+    with transaction.atomic():
+        rows_insert(OutboxMessage, messages)
+    stored = list(OutboxMessage.objects.filter(topic__in=["t0", "t1", "t2"]).order_by("topic"))
+    assert [(m.topic, m.payload, m.created_at, m.available_at) for m in stored] == [
+        (f"t{n}", {"n": n}, NOW, NOW) for n in range(3)
+    ]
+    event = row_insert(
+        AuditEvent(at=NOW, subject_type="case", subject_key="CB-9", action="created", data={})
+    )
+    event.public, event.old, event.at = True, "before", NOW + timedelta(hours=1)
+    event.actor_id = None
+    with transaction.atomic():
+        rows_update(AuditEvent, [event], ["public", "old", "at", "actor"])
+    again = AuditEvent.objects.get(pk=event.pk)
+    assert (again.public, again.old, again.at, again.actor_id) == (
+        True,
+        "before",
+        NOW + timedelta(hours=1),
+        None,
+    )

@@ -126,7 +126,9 @@ def _last_case_of_same_alert(group: AlertGroup) -> Case | None:
     return Case.objects.filter(pk=last).first() if last else None
 
 
-def case_for_group(group: AlertGroup, *, actor: User | None = None) -> Case:
+def case_for_group(
+    group: AlertGroup, *, actor: User | None = None, storms_locked: storms.Locked | None = None
+) -> Case:
     """Open the group's case; or link it to the open case of the same group key (recorded
     there); or, flapping, to the last case of it, which it does not reopen; or, in a storm of its
     service, to the storm's case (``storms``)."""
@@ -155,7 +157,7 @@ def case_for_group(group: AlertGroup, *, actor: User | None = None) -> Case:
         )
         return last
     account = actor or monitoring_account()
-    in_storm = storms.storm_case_for(group, actor=account)
+    in_storm = storms.storm_case_for(group, actor=account, locked=storms_locked)
     if in_storm is not None:
         return in_storm
     reporter = group.reporter or (group.integration.reporter if group.integration else None)

@@ -31,7 +31,7 @@ from django.db.models import Max, QuerySet, Subquery
 from casebridge.catalog.models import Component, Environment, Service
 from casebridge.core.prepared import row_insert, rows_insert, rows_update
 from casebridge.monitoring.formats import AlertEvent
-from casebridge.monitoring.grouping import group_key
+from casebridge.monitoring.grouping import group_key, labels_of
 from casebridge.monitoring.models import (
     OPEN_ALERT_STATES,
     Alert,
@@ -57,6 +57,13 @@ UPDATED_FIELDS = [
     "sync_pending",
 ]
 ALERT_FIELDS = ["status", "firing_count", "resolved_count", "last_seen", "resolved_at"]
+#: Written once, with the alert, and never read by the fold: not loaded (nor converted) again.
+ALERT_UNREAD = ("labels", "starts_at", "first_seen", "created_at", "flapping")
+
+
+#: Grouping keys by the label names and values they hash (the key depends on nothing else).
+_KEYS: dict[tuple[object, ...], str] = {}
+MAX_REMEMBERED_KEYS = 100_000
 
 
 def locked[M: models.Model](query: QuerySet[M]) -> QuerySet[M]:
@@ -102,7 +109,55 @@ class Catalogue:
         return service, component, env if env in Environment.values else integration.environment
 
     def group_key(self, integration_id: int, event: AlertEvent) -> str:
-        return group_key(self.integrations[integration_id], event)
+        """``grouping.group_key``, remembered per integration and grouping label values: a
+        storm's thousands of alerts have a few hundred keys, each hashed once."""
+        integration = self.integrations[integration_id]
+        names = labels_of(integration, event)
+        values = (integration_id, *names, *(event.labels.get(name, "") for name in names))
+        if not any(event.labels.get(name) for name in names):
+            return event.fingerprint
+        key = _KEYS.get(values)
+        if key is None:
+            if len(_KEYS) > MAX_REMEMBERED_KEYS:
+                _KEYS.clear()
+            key = _KEYS[values] = group_key(integration, event)
+        return key
+
+
+def new_group(
+    catalogue: Catalogue,
+    gkey: Key,
+    payload: Payload,
+    event: AlertEvent,
+    *,
+    status: str,
+    now: datetime,
+) -> AlertGroup:
+    """A new group of the key ``gkey``, described by its first alert ``event`` of ``payload``
+    (not saved): its service, component and environment placed by the catalogue."""
+    integration = catalogue.integrations[payload.integration_id]
+    service, component, environment = catalogue.place(integration, event.labels)
+    start = event.starts_at or payload.received_at
+    return AlertGroup(
+        integration_id=integration.pk,
+        fingerprint=gkey[1],
+        status=status,
+        title=event.title,
+        severity=event.severity[:16],
+        labels=event.labels,
+        annotations=event.annotations,
+        source_url=event.source_url,
+        service=service,
+        component=component,
+        environment=environment,
+        starts_at=start,
+        first_seen=payload.received_at,
+        last_seen=payload.received_at,
+        last_payload_id=payload.pk,
+        resolved_at=(event.ends_at or payload.received_at) if status != "firing" else None,
+        sync_pending=True,
+        created_at=now,
+    )
 
 
 def _latest[M: models.Model](model: type[M], query: QuerySet[M]) -> QuerySet[M]:
@@ -132,6 +187,8 @@ class Fold:
     new_alerts: list[Alert] = field(default_factory=list)
     changed: dict[int, AlertGroup] = field(default_factory=dict)
     changed_alerts: dict[int, Alert] = field(default_factory=dict)
+    #: Open groups opened ahead, still without any alert, by the payload that opened them.
+    waiting: dict[int, int | None] = field(default_factory=dict)
     ignored: int = 0
 
     def load(self, keys: set[Key], group_keys: set[Key]) -> None:
@@ -139,7 +196,7 @@ class Fold:
         last resolved) and of those alerts, locked: five queries whatever the batch."""
         mine = Alert.objects.filter(
             integration_id__in={i for i, _ in keys}, fingerprint__in={f for _, f in keys}
-        )
+        ).defer(*ALERT_UNREAD)
         for alert in held(mine.filter(status__in=OPEN_ALERT_STATES).order_by("id")):
             self.open[(alert.integration_id, alert.fingerprint)] = alert
         for alert in _latest(Alert, mine):
@@ -152,6 +209,8 @@ class Fold:
         for group in held(theirs.filter(status__in=OPEN_ALERT_STATES).order_by("id")):
             self.open_groups[(group.integration_id or 0, group.fingerprint)] = group
             self.groups[group.pk] = group
+            if not (group.alerts_total or group.firing_count or group.resolved_count):
+                self.waiting[group.pk] = group.last_payload_id
         for group in _latest(AlertGroup, theirs):
             key = (group.integration_id or 0, group.fingerprint)
             if key in group_keys:
@@ -309,35 +368,24 @@ class Fold:
         return alert
 
     def _new_group(self, gkey: Key, payload: Payload, event: AlertEvent, status: str) -> AlertGroup:
-        integration = self.catalogue.integrations[payload.integration_id]
-        service, component, environment = self.catalogue.place(integration, event.labels)
-        start = event.starts_at or payload.received_at
-        group = AlertGroup(
-            integration_id=integration.pk,
-            fingerprint=gkey[1],
-            status=status,
-            title=event.title,
-            severity=event.severity[:16],
-            labels=event.labels,
-            annotations=event.annotations,
-            source_url=event.source_url,
-            service=service,
-            component=component,
-            environment=environment,
-            starts_at=start,
-            first_seen=payload.received_at,
-            last_seen=payload.received_at,
-            last_payload_id=payload.pk,
-            resolved_at=(event.ends_at or payload.received_at) if status != "firing" else None,
-            sync_pending=True,
-            created_at=self.now,
-        )
+        group = new_group(self.catalogue, gkey, payload, event, status=status, now=self.now)
         self.new.append(group)
         if status == AlertStatus.FIRING:
             self.open_groups[gkey] = group
         else:
             self.last_groups[gkey] = group
         return group
+
+    def settle(self, last_payload: int) -> None:
+        """A group opened ahead of its alerts (``worker.groups_ahead``) whose first firing has been
+        folded, yet has no open alert (that firing repeated an alert already resolved, or the alert
+        was open in another group): it resolves, as a group of no firing alert would."""
+        for pk, opened_by in self.waiting.items():
+            group = self.groups[pk]
+            folded = opened_by is None or opened_by <= last_payload
+            if folded and group.status in OPEN_ALERT_STATES and not group.alerts_open:
+                self._group_resolves(group, group.last_seen)
+                self.changed[pk] = group
 
     def save(self) -> None:
         """Changed rows first (a group or alert resolved in this batch frees its key for a new

@@ -127,18 +127,27 @@ def storm_start(group: AlertGroup, count: int, actor: User) -> AlertStorm:
     return storm
 
 
-def storm_case_for(group: AlertGroup, *, actor: User) -> Case | None:
+#: The open storms a transaction has locked, by service: the groups it catches up join them
+#: without locking and reading the storm again for each (``worker.groups_sync``).
+type Locked = dict[int, AlertStorm]
+
+
+def storm_case_for(group: AlertGroup, *, actor: User, locked: Locked | None = None) -> Case | None:
     """The case of the storm ``group`` joins (starting one if it crosses the threshold), or
-    ``None``: the group opens its own case."""
+    ``None``: the group opens its own case. ``locked``: the storms this transaction holds."""
     if group.kind != GroupKind.ALERT:
         return None
     now = clock.now()
-    storm = _open_storm(group.service_id, now)
+    storm = locked.get(group.service_id) if locked is not None else None
+    if storm is None or storm.last_group_at + quiet_period() <= now:
+        storm = _open_storm(group.service_id, now)
     if storm is None:
         count = _recent_count(group, now)
         if count <= storm_threshold(group.integration):
             return None
         storm = storm_start(group, count, actor)
+    if locked is not None:
+        locked[group.service_id] = storm
     storm.group_count += 1
     storm.last_group_at = max(storm.last_group_at, now)
     AlertStorm.objects.filter(pk=storm.pk).update(

@@ -20,27 +20,31 @@ The rules of folding, per alert, are in ``folding``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import QuerySet
 
 from casebridge.accounts.models import User
 from casebridge.core import clock
 from casebridge.core import events as domain_events
+from casebridge.core.prepared import row_insert
 from casebridge.core.retention import delete_in_batches, retention_cutoff
 from casebridge.monitoring import alert_cases
 from casebridge.monitoring.events import AlertGroupChanged
-from casebridge.monitoring.folding import Catalogue, Fold, locked
+from casebridge.monitoring.folding import Catalogue, Fold, locked, new_group
 from casebridge.monitoring.formats import AlertEvent, events_of
 from casebridge.monitoring.models import (
+    OPEN_ALERT_STATES,
     AlertGroup,
+    AlertStatus,
     Payload,
     PayloadState,
     RateWindow,
 )
+from casebridge.monitoring.storms import Locked
 
 log = structlog.get_logger("casebridge.monitoring")
 
@@ -48,6 +52,9 @@ MAX_ATTEMPTS = 8
 FOLD_PAYLOADS = 200
 FOLD_ALERTS = 5000
 SYNC_BUDGET_SECONDS = 0.02
+#: The worker's transactions of catching cases up: short on SQLite, where the door waits for
+#: them; PostgreSQL locks rows, and a case there costs more round trips.
+SYNC_BUDGET = {"sqlite": SYNC_BUDGET_SECONDS, "postgresql": 0.2}
 #: What catching a group's case up reads: no lazy load per group.
 SYNC_RELATED = (
     "integration__reporter__organisation",
@@ -74,15 +81,19 @@ def due_payloads(now: datetime) -> QuerySet[Payload]:
 
 
 def _claim(now: datetime, limit: int, max_alerts: int) -> list[Payload]:
-    rows = list(locked(due_payloads(now))[:limit])
-    claimed: list[Payload] = []
+    """The due payloads of the next batch, locked: their ids and sizes first (a storm's bodies
+    are large, and most of those read would not fit the batch), then the bodies of those taken."""
+    sizes = list(locked(due_payloads(now)).values_list("pk", "alerts")[:limit])
+    ids: list[int] = []
     alerts = 0
-    for row in rows:
-        if claimed and alerts + row.alerts > max_alerts:
+    for pk, count in sizes:
+        if ids and alerts + count > max_alerts:
             break
-        claimed.append(row)
-        alerts += row.alerts
-    return claimed
+        ids.append(pk)
+        alerts += count
+    if not ids:
+        return []
+    return list(Payload.objects.filter(pk__in=ids).order_by("id"))
 
 
 def _fail(payload: Payload, error: str, now: datetime) -> None:
@@ -111,7 +122,9 @@ class Batch:
         for payload in payloads:
             kind = catalogue.integrations[payload.integration_id].kind
             try:
-                events = events_of(kind, payload.body, dedup_key=payload.dedup_key)
+                events = _AHEAD.parsed.pop(payload.pk, None) or events_of(
+                    kind, payload.body, dedup_key=payload.dedup_key
+                )
             except Exception as exc:  # noqa: BLE001 - an unreadable payload is recorded
                 batch.unreadable.append((payload, f"unreadable: {type(exc).__name__}: {exc}"))
                 continue
@@ -145,6 +158,8 @@ def _fold_batch(batch: Batch, now: datetime) -> int:
     for payload, events in read:
         for event in events:
             fold.apply(payload, event)
+    if read:
+        fold.settle(max(p.pk for p, _ in read))
     fold.save()
     done = [p.pk for p, _ in read]
     Payload.objects.filter(pk__in=done).update(
@@ -208,12 +223,126 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
             _fail(payload, f"{type(exc).__name__}: {exc}", now)
 
 
+# --- ahead: the groups of new keys before the fold ------------------------------------------------
+
+#: How many payloads not folded yet one look ahead reads at most (a storm's first payloads hold
+#: most of its keys: their groups open before the rest is read), and how long a key found open
+#: is taken as still open (a later look ahead does not ask again).
+AHEAD_PAYLOADS = 50
+AHEAD_KNOWN_SECONDS = 30.0
+#: Parsed events kept for the fold, at most (a look ahead far beyond the fold parses again).
+AHEAD_PARSED = 50_000
+
+
+@dataclass
+class Ahead:
+    """What this process has looked ahead at: the last payload read, the grouping keys found
+    open (with when), and the events it parsed, which the fold takes instead of parsing again."""
+
+    mark: int = 0
+    known: dict[tuple[int, str], float] = field(default_factory=dict)
+    parsed: dict[int, list[AlertEvent]] = field(default_factory=dict)
+    kept: int = 0
+    #: The groups it opened whose cases have not caught up yet.
+    unsynced: list[int] = field(default_factory=list)
+
+    def keep(self, payload: int, events: list[AlertEvent]) -> None:
+        if self.kept + len(events) > AHEAD_PARSED:
+            self.parsed.clear()
+            self.kept = 0
+        self.parsed[payload] = events
+        self.kept += len(events)
+
+
+_AHEAD = Ahead()
+
+
+def ahead_forget() -> None:
+    """Forget what this process looked ahead at (a database emptied or restored; tests)."""
+    global _AHEAD  # noqa: PLW0603 - the one look ahead of this process
+    _AHEAD = Ahead()
+
+
+@dataclass
+class Looked:
+    """One look ahead: how many payloads it read, and the groups it opened."""
+
+    read: int
+    created: list[int]
+
+
+def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> Looked:
+    """Open the group of every grouping key that fires in the next payloads not folded yet and
+    has no open group, ahead of the fold (their cases are then caught up first, ``worker_fold``).
+
+    A storm's payloads arrive faster than the fold counts their alerts; its new groups (and so
+    its cases, or its storm case) must not wait for that. The group is the fold's own (built by
+    ``folding.new_group`` from the key's first firing alert, in order of arrival), only still
+    empty: the fold adds the alerts when it reaches them, and resolves the group if that first
+    firing turns out to open no alert (``Fold.settle``). The look ahead reads payloads after the
+    last one it read (per process) and only pending ones: one committed out of order, or
+    retried, is left to the fold, which opens the groups it needs as before.
+    """
+    rows = list(
+        Payload.objects.filter(pk__gt=_AHEAD.mark, state=PayloadState.PENDING).order_by("id")[
+            :limit
+        ]
+    )
+    if not rows:
+        last = Payload.objects.order_by("-id").values_list("pk", flat=True).first()
+        if (last or 0) < _AHEAD.mark:  # the payloads were removed (a restored database)
+            ahead_forget()
+        return Looked(0, [])
+    batch = Batch.parse(rows)
+    _AHEAD.mark = rows[-1].pk
+    now_s = time.monotonic()
+    first: dict[tuple[int, str], tuple[Payload, AlertEvent]] = {}
+    for payload, events in batch.read:
+        _AHEAD.keep(payload.pk, events)
+        for event in events:
+            if event.action != AlertStatus.FIRING:
+                continue
+            key = (payload.integration_id, batch.catalogue.group_key(payload.integration_id, event))
+            if key in first or now_s - _AHEAD.known.get(key, -1e9) < AHEAD_KNOWN_SECONDS:
+                continue
+            first[key] = (payload, event)
+    if not first:
+        return Looked(len(rows), [])
+    if len(_AHEAD.known) > AHEAD_PARSED:
+        _AHEAD.known.clear()
+    created: list[int] = []
+    now = clock.now()
+    with transaction.atomic():
+        open_now = AlertGroup.objects.filter(
+            integration_id__in={i for i, _ in first},
+            fingerprint__in={k for _, k in first},
+            status__in=OPEN_ALERT_STATES,
+        ).values_list("integration_id", "fingerprint")
+        for key in open_now:
+            first.pop(key, None)
+            _AHEAD.known[key] = now_s
+        for key, (payload, event) in first.items():
+            group = new_group(
+                batch.catalogue, key, payload, event, status=AlertStatus.FIRING, now=now
+            )
+            try:
+                with transaction.atomic():  # another worker may open it meanwhile (PostgreSQL)
+                    row_insert(group)
+            except IntegrityError:
+                continue
+            _AHEAD.known[key] = now_s
+            created.append(group.pk)
+    if created:
+        log.info("groups_ahead", groups=len(created))
+    return Looked(len(rows), created)
+
+
 # --- sync -----------------------------------------------------------------------------------------
 
 
-def _sync(group: AlertGroup, account: User | None) -> None:
+def _sync(group: AlertGroup, account: User | None, storms_locked: Locked) -> None:
     if group.case_id is None:
-        group.case = alert_cases.case_for_group(group, actor=account)
+        group.case = alert_cases.case_for_group(group, actor=account, storms_locked=storms_locked)
         group.case_at = clock.now()
     if group.case is not None and group.storm_id is None:
         alert_cases.record_status(group, group.case)
@@ -239,15 +368,21 @@ def _sync(group: AlertGroup, account: User | None) -> None:
     )
 
 
-def groups_sync(*, budget_seconds: float = SYNC_BUDGET_SECONDS, limit: int = 50) -> int:
-    """Catch the cases of pending groups up, in a transaction of about ``budget_seconds``."""
+def groups_sync(
+    *, budget_seconds: float = SYNC_BUDGET_SECONDS, limit: int = 50, only: list[int] | None = None
+) -> int:
+    """Catch the cases of pending groups up (of the groups ``only``, if given), in a
+    transaction of about ``budget_seconds``."""
     started, synced = time.monotonic(), 0
     with transaction.atomic():
         pending = AlertGroup.objects.filter(sync_pending=True).order_by("id")
+        if only is not None:
+            pending = pending.filter(pk__in=only)
         groups = locked(pending.select_related(*SYNC_RELATED))[:limit]
         account = alert_cases.monitoring_account() if groups else None
+        storms_locked: Locked = {}
         for group in groups:
-            _sync(group, account)
+            _sync(group, account, storms_locked)
             synced += 1
             if time.monotonic() - started > budget_seconds:
                 break
@@ -280,8 +415,40 @@ def _pace(started: float, work: int) -> None:
 FOLD_PASS_SECONDS = 0.5
 
 
+#: How long a pass looks ahead at most (reading, opening groups, catching their cases up), and
+#: how long each transaction of catching up holds the database (on SQLite the door waits).
+AHEAD_SECONDS = 2.0
+AHEAD_SYNC_BUDGET = {"sqlite": 0.05, "postgresql": 0.2}
+
+
+def groups_ahead_sync(*, seconds: float = AHEAD_SECONDS) -> int:
+    """Look ahead through the payloads not folded yet, opening the groups of new keys and
+    catching their cases up as they are found, for at most ``seconds``; the groups opened ahead
+    whose cases have not caught up yet (a look ahead that ran out of time) come first. Returns
+    the groups opened and caught up."""
+    started, work = time.monotonic(), 0
+    budget = AHEAD_SYNC_BUDGET.get(connection.vendor, 0.2)
+    while time.monotonic() - started < seconds:
+        if _AHEAD.unsynced:
+            held = time.monotonic()
+            done = groups_sync(only=_AHEAD.unsynced, budget_seconds=budget, limit=20)
+            if not done:  # all caught up (or held by another worker, which catches them up)
+                _AHEAD.unsynced = []
+            work += done
+            _pace(held, done)  # SQLite, the door busy: the write lock free as long as held
+            continue
+        looked = groups_ahead()
+        _AHEAD.unsynced = looked.created
+        work += len(looked.created)
+        if looked.read < AHEAD_PAYLOADS and not looked.created:
+            break
+    return work
+
+
 def worker_fold() -> int:
-    """``payloads_fold`` at the worker's pace (a periodic job run on every pass)."""
+    """The groups of new keys and their cases (``groups_ahead_sync``), then ``payloads_fold``
+    at the worker's pace (a periodic job run on every pass)."""
+    groups_ahead_sync()
     started = time.monotonic()
     batch = WORKER_FOLD_ALERTS.get(connection.vendor, 2000)
     folded = more = payloads_fold(max_alerts=batch)
@@ -295,9 +462,11 @@ def worker_fold() -> int:
 
 
 def worker_sync() -> int:
-    """``groups_sync`` at the worker's pace (a periodic job run on every pass)."""
+    """``groups_sync`` at the worker's pace (a periodic job run on every pass), after another
+    look ahead: while the door is busy a pass is long, and a new key should not wait a pass."""
+    synced = groups_ahead_sync(seconds=AHEAD_SECONDS / 2)
     started = time.monotonic()
-    synced = groups_sync()
+    synced += groups_sync(budget_seconds=SYNC_BUDGET.get(connection.vendor, SYNC_BUDGET_SECONDS))
     _pace(started, synced)
     return synced
 
