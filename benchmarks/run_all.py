@@ -99,17 +99,18 @@ def run_one(
         "benchmark": name,
         "database": database,
         "command": " ".join(command),
-        "commit": subprocess.run(
+    }
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    with bench_lock(held):
+        # Read once the lock is held: the code measured is the code checked out when it starts.
+        record["commit"] = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
             cwd=ROOT,
             capture_output=True,
             text=True,
             check=False,
-        ).stdout.strip(),
-        "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-    }
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    with bench_lock(held):
+        ).stdout.strip()
+        record["started"] = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
         record["load_before"] = loadavg()
         began = time.monotonic()
         with subprocess.Popen(
