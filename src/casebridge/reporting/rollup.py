@@ -174,7 +174,7 @@ TIMES = ("first_response", "resolution", *HOURS.values())
 
 def pack(values: Iterable[float] | Iterable[int], code: str = "d") -> bytes:
     """Numbers as bytes (little-endian doubles, or 64-bit integers with ``code="q"``)."""
-    found = array(code, values)  # type: ignore[arg-type]
+    found = array(code, values)
     if sys.byteorder == "big":
         found.byteswap()
     return found.tobytes()
