@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connections
-from django.db.models import Case, Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest
 
 from casebridge.accounts.models import Organisation, Team
@@ -238,14 +238,22 @@ def _state_hours_of_facts(
         Cast(Value(until) - F("since_us"), FloatField()) / Value(1_000_000.0) / Value(3600.0),
         output_field=FloatField(),
     )
+    columns: dict[str, Case] = {}  # per state: its hours, or null when the case was never in it
     for name, column in HOURS.items():
         hours = Coalesce(F(column), Value(0.0), output_field=FloatField()) + Case(
             When(state=name, then=interval), default=Value(0.0), output_field=FloatField()
         )
-        found = _floats(
-            opened.filter(Q(**{f"{column}__isnull": False}) | Q(state=name), since_us__lte=until)
-            .values_list(ExpressionWrapper(hours, output_field=FloatField()))
-        )  # fmt: skip
-        if found:
-            into.setdefault(name, []).extend(found)
+        columns[name] = Case(
+            When(Q(**{f"{column}__isnull": False}) | Q(state=name), then=hours),
+            default=None,
+            output_field=FloatField(),
+        )
+    query = opened.filter(since_us__lte=until).annotate(**columns).values_list(*columns)
+    sql, params = query.query.sql_with_params()
+    with connections[opened.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    for i, name in enumerate(columns):
+        if spent := [row[i] for row in found if row[i] is not None]:
+            into.setdefault(name, []).extend(spent)
     return list(opened.filter(since_us__gt=until).values_list("case_id", flat=True))
