@@ -54,8 +54,9 @@ def setup_django(database_url: str | None = None, *, fresh: bool = True) -> Path
     """
     workdir = Path(tempfile.mkdtemp(prefix="casebridge-bench-"))
     url = database_url or os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres") and fresh:
-        fresh_postgres(url)
+    if url.startswith("postgres"):
+        if fresh:
+            fresh_postgres(url)
     elif not url.startswith("sqlite") or database_url is None:
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = url
