@@ -33,7 +33,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -329,10 +329,6 @@ def _cached_build(args: argparse.Namespace) -> dict[str, Any] | None:
     call with ``--build-only`` (seed, then rollup: each fits one short lock holding); then copy
     it to the database measured (the measures change clocks and write audit events). Returns the
     cache's facts, or None after a ``--build-only`` stage."""
-    from django.db import connections
-
-    from casebridge.core import clock
-
     cache_dir = Path(args.cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     key = f"sla-{args.cases}-{args.events}-{args.open}-v{SEED_VERSION}"
@@ -352,13 +348,19 @@ def _cached_build(args: argparse.Namespace) -> dict[str, Any] | None:
         world = seed_world()
         began = time.perf_counter()
         seed_history(world, args.cases, args.events, args.open)
-        meta = {"stage": "seeded", "seeded_at": clock.now().isoformat(),
+        meta = {"stage": "seeded", "seeded_at": datetime.now(UTC).isoformat(),
                 "seed_seconds": round(time.perf_counter() - began, 1)}  # fmt: skip
         meta_path.write_text(json.dumps(meta))
         if args.build_only:
             return None
     else:
         setup_django(cache_url, fresh=False)
+    # only now: setup_django puts this tree's src first on the path (an earlier import would
+    # find the installed casebridge)
+    from django.db import connections
+
+    from casebridge.core import clock
+
     if meta.get("rollup") != rollup_fingerprint():
         seconds = build_rollup()
         meta |= {"stage": "rolled", "rollup": rollup_fingerprint(),
@@ -391,6 +393,10 @@ def run(args: argparse.Namespace) -> dict[str, Any] | None:
     built = _cached_build(args) if args.cache_dir else _fresh_build(args)
     if built is None:
         return None
+    import casebridge
+
+    # the code measured is this tree's, not an installed copy's
+    assert Path(casebridge.__file__).resolve().is_relative_to(ROOT), casebridge.__file__
     from django.contrib.auth import get_user_model
     from django.db import connection
 
