@@ -4,6 +4,12 @@ audit events).
 
     .venv/bin/python benchmarks/sla.py [--open 100000] [--cases 1000000] [--events 5000000] [--json]
     .venv/bin/python benchmarks/sla.py --database-url postgres://postgres@127.0.0.1:5432/casebridge_bench_sla
+    .venv/bin/python benchmarks/sla.py --cache-dir /tmp/sla-cache [--build-only] [--database-url ...]
+
+``--cache-dir`` keeps the seeded history and its rollup (a SQLite file there; on PostgreSQL the
+template database ``<name>_cache``) and measures a copy, with the clock set back to the moment
+the cache was ready; the rollup is rebuilt when its code or migrations change. ``--build-only``
+builds the cache's next stage (the seed, then the rollup) and stops: one short lock holding each.
 
 Seeding is raw (COPY on PostgreSQL, ``executemany`` on SQLite, big transactions) and never
 measured; the rollup is then built by the product's own ``rollup_rebuild`` (timed, not part of
