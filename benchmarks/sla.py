@@ -4,7 +4,7 @@ audit events).
 
     .venv/bin/python benchmarks/sla.py [--open 100000] [--cases 1000000] [--events 5000000] [--json]
     .venv/bin/python benchmarks/sla.py --database-url postgres://postgres@127.0.0.1:5432/casebridge_bench_sla
-    .venv/bin/python benchmarks/sla.py --cache-dir /tmp/sla-cache [--build-only] [--database-url ...]
+    .venv/bin/python benchmarks/sla.py --cache-dir DIR [--build-only] [--database-url URL]
 
 ``--cache-dir`` keeps the seeded history and its rollup (a SQLite file there; on PostgreSQL the
 template database ``<name>_cache``) and measures a copy, with the clock set back to the moment
