@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from casebridge.audit.models import AuditEvent
@@ -342,7 +342,9 @@ def rollup_rebuild(*, start: date | None = None, end: date | None = None) -> dic
     if start is None and end is None:
         stale = set(DailyRollup.objects.values_list("day", flat=True).distinct())
         touched |= stale
-        CaseFact.objects.exclude(case_id__in=Case.objects.values("id")).delete()
+        # NOT EXISTS, not NOT IN (a subquery of every case: PostgreSQL cannot hash 1M ids in
+        # work_mem and ran it for minutes)
+        CaseFact.objects.filter(~Exists(Case.objects.filter(pk=OuterRef("case_id")))).delete()
     rows = rollup_days(touched)
     if start is None and end is None:
         # a day range alone never makes the rollup complete: only a full rebuild starts it
