@@ -19,7 +19,7 @@ from casebridge.cases.services import case_transition
 from casebridge.demo.build import load_demo
 from casebridge.reporting import rolled
 from casebridge.reporting.models import CaseFact, DailyRollup
-from casebridge.reporting.rollup import rollup_current, rollup_rebuild, rollup_tick
+from casebridge.reporting.rollup import rollup_current, rollup_rebuild, rollup_tick, unpack
 from casebridge.reporting.support import filters_for, support_report_for
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -87,6 +87,14 @@ def test_rollup_figures_equal_the_live_computation(demo: User) -> None:
         w = rolled.window(f)
         assert w is not None and w.days[1] == NOW.date() and len(w.edges) == 2
         assert sum(r.opened for r in DailyRollup.objects.filter(day__lt=NOW.date())) > 20
+        # and its times: every fact's first response, resolution and hours, once
+        rows = DailyRollup.objects.all()
+        for name in ("first_response", "resolution"):
+            kept = sorted(x for r in rows for x in unpack(getattr(r, name)))
+            facts = CaseFact.objects.exclude(**{f"{name}_hours": None})
+            assert kept == sorted(facts.values_list(f"{name}_hours", flat=True)), name
+        grows = sum(sum(unpack(r.open_counts, "q")) for r in rows)
+        assert grows == CaseFact.objects.exclude(state__in=["resolved", "closed"]).count() > 0
 
 
 def test_the_periodic_job_keeps_the_rollup_current(demo: User) -> None:

@@ -68,7 +68,11 @@ class EscalationDay(models.Model):
 
 
 class DailyRollup(models.Model):
-    """Counts per day, service, organisation and team (0: none), from the case facts."""
+    """Counts per day, service, organisation and team (0: none), from the case facts, and the
+    per-case times behind the medians and p90s, so that a window's whole days need no fact row.
+
+    The times are packed doubles (``rollup.pack``), each list sorted: exactly the facts' values,
+    so a median or p90 read from them equals the live one."""
 
     day = models.DateField()
     service_id = models.BigIntegerField()
@@ -80,6 +84,26 @@ class DailyRollup(models.Model):
     resolved_reopened = models.IntegerField(default=0)
     #: cases opened that day and escalated, per work item category
     escalated = models.JSONField(default=dict)
+    #: first response hours of the cases opened that day (those answered)
+    first_response = models.BinaryField(default=b"")
+    #: resolution hours of the cases resolved that day
+    resolution = models.BinaryField(default=b"")
+    #: the hours of the cases opened that day in each open state (``rollup.HOURS`` order) that
+    #: no longer grow: every state a closed case was in, the earlier states of an open one
+    hours_new = models.BinaryField(default=b"")
+    hours_investigating = models.BinaryField(default=b"")
+    hours_waiting_on_reporter = models.BinaryField(default=b"")
+    hours_escalated = models.BinaryField(default=b"")
+    #: the cases opened that day and still in an open state, grouped by state (``rollup.HOURS``
+    #: order; ``open_counts``: how many in each): their hours in it before their last entry into
+    #: it and that entry (microseconds since 1970); the report adds the hours from the entry to
+    #: its horizon
+    open_counts = models.BinaryField(default=b"")
+    open_hours = models.BinaryField(default=b"")
+    open_since = models.BinaryField(default=b"")
+    #: the last state change of the cases opened that day (microseconds since 1970): a report
+    #: whose horizon comes before it reads that day's facts instead
+    last_change_us = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -6,18 +6,26 @@ predicates, so the figures equal it (``tests/reporting/test_rollup.py``)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connections
-from django.db.models import Case, Count, ExpressionWrapper, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest
 
 from casebridge.accounts.models import Organisation, Team
 from casebridge.audit.models import AuditEvent
 from casebridge.catalog.models import Service
 from casebridge.reporting.models import CaseFact, DailyRollup, EscalationDay
-from casebridge.reporting.rollup import HOURS, epoch_us, local_day, midnight, rollup_current
+from casebridge.reporting.rollup import (
+    HOURS,
+    epoch_us,
+    local_day,
+    midnight,
+    rollup_current,
+    unpack,
+)
 from casebridge.reporting.tables import Filters
 
 Span = tuple[datetime, datetime]
@@ -150,18 +158,33 @@ def _floats[R](qs: QuerySet[CaseFact, R]) -> list[float]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _spans(w: Window, days: Iterable[date] = ()) -> list[Span]:
+    """The window's edges, and ``days`` as spans (whole days read from the facts)."""
+    return [*w.edges, *((midnight(d), midnight(d + timedelta(days=1))) for d in days)]
+
+
 def first_responses(f: Filters, w: Window) -> list[float]:
-    return _floats(
-        _facts(w, created_at__gte=f.start, created_at__lt=f.end, first_response_hours__isnull=False)
-        .values_list("first_response_hours")
-    )  # fmt: skip
+    found: list[float] = []
+    for (blob,) in _rollups(w).values_list("first_response"):
+        found += unpack(blob).tolist()
+    for lo, hi in w.edges:
+        found += _floats(
+            _facts(w, created_at__gte=lo, created_at__lt=hi, first_response_hours__isnull=False)
+            .values_list("first_response_hours")
+        )  # fmt: skip
+    return found
 
 
 def resolutions(f: Filters, w: Window) -> list[float]:
-    return _floats(
-        _facts(w, resolved_at__gte=f.start, resolved_at__lt=f.end, resolution_hours__isnull=False)
-        .values_list("resolution_hours")
-    )  # fmt: skip
+    found: list[float] = []
+    for (blob,) in _rollups(w).values_list("resolution"):
+        found += unpack(blob).tolist()
+    for lo, hi in w.edges:
+        found += _floats(
+            _facts(w, resolved_at__gte=lo, resolved_at__lt=hi, resolution_hours__isnull=False)
+            .values_list("resolution_hours")
+        )  # fmt: skip
+    return found
 
 
 def state_hours(
@@ -169,23 +192,68 @@ def state_hours(
 ) -> list[int]:
     """Append each case's hours per open state up to ``horizon`` to ``into`` (the cases opened in
     the window); returns the ids of the cases whose last state change comes after ``horizon``
-    (the caller walks them live). The database adds the current state's open interval in double
-    precision, the same operations as ``rollup.walk``: ``(until - since) / 10**6 / 3600``."""
+    (the caller walks them live). Whole days come from the rollup's times (each open case's
+    current state grows by ``(until - since) / 10**6 / 3600``: the double operations of
+    ``rollup.walk``), unless a case of the day changed state after ``horizon``: that day, and
+    the edges, are read from the facts."""
     until = epoch_us(horizon)
-    opened = _facts(w, created_at__gte=f.start, created_at__lt=f.end)
+    names = list(HOURS)
+    rows = list(
+        _rollups(w).values_list(
+            "day", "last_change_us", "open_counts", "open_hours", "open_since", *HOURS.values()
+        )
+    )
+    # a day with a case that changed state after the horizon is read from the facts, whole
+    later = {row[0] for row in rows if row[1] > until}
+    for day, _, counts, hours, since, *kept in rows:
+        if day in later:
+            continue
+        for name, blob in zip(names, kept, strict=True):
+            if blob:
+                into.setdefault(name, []).extend(unpack(blob).tolist())
+        at = 0
+        pairs = list(zip(unpack(hours).tolist(), unpack(since, "q").tolist(), strict=True))
+        for name, n in zip(names, unpack(counts, "q").tolist(), strict=True):
+            if n:
+                # since <= last <= until: the interval is never negative (walk's max(0, ...))
+                into.setdefault(name, []).extend(
+                    h + (until - s) / 1_000_000 / 3600 for h, s in pairs[at : at + n]
+                )
+            at += n
+    walk_live: list[int] = []
+    for lo, hi in _spans(w, sorted(later)):
+        walk_live += _state_hours_of_facts(w, lo, hi, until, into)
+    return walk_live
+
+
+def _state_hours_of_facts(
+    w: Window, lo: datetime, hi: datetime, until: int, into: dict[str, list[float]]
+) -> list[int]:
+    """``state_hours`` for the cases opened from ``lo`` to ``hi``, from their facts: the
+    database adds the current state's open interval in double precision, the same operations as
+    ``rollup.walk``: ``(until - since) / 10**6 / 3600``."""
+    opened = _facts(w, created_at__gte=lo, created_at__lt=hi)
     interval = Greatest(
         Value(0.0),
         Cast(Value(until) - F("since_us"), FloatField()) / Value(1_000_000.0) / Value(3600.0),
         output_field=FloatField(),
     )
+    columns: dict[str, Case] = {}  # per state: its hours, or null when the case was never in it
     for name, column in HOURS.items():
         hours = Coalesce(F(column), Value(0.0), output_field=FloatField()) + Case(
             When(state=name, then=interval), default=Value(0.0), output_field=FloatField()
         )
-        found = _floats(
-            opened.filter(Q(**{f"{column}__isnull": False}) | Q(state=name), since_us__lte=until)
-            .values_list(ExpressionWrapper(hours, output_field=FloatField()))
-        )  # fmt: skip
-        if found:
-            into.setdefault(name, []).extend(found)
+        columns[name] = Case(
+            When(Q(**{f"{column}__isnull": False}) | Q(state=name), then=hours),
+            default=None,
+            output_field=FloatField(),
+        )
+    query = opened.filter(since_us__lte=until).annotate(**columns).values_list(*columns)
+    sql, params = query.query.sql_with_params()
+    with connections[opened.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    for i, name in enumerate(columns):
+        if spent := [row[i] for row in found if row[i] is not None]:
+            into.setdefault(name, []).extend(spent)
     return list(opened.filter(since_us__gt=until).values_list("case_id", flat=True))

@@ -13,12 +13,15 @@ it was escalated (``EscalationDay``) and the counts per day, service, organisati
 from __future__ import annotations
 
 import logging
+import sys
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from casebridge.audit.models import AuditEvent
@@ -74,12 +77,14 @@ def walk(
     return timeline[-1][1]
 
 
-def _case_events(keys: list[str]) -> Iterator[tuple[str, datetime, str, str]]:
-    return (
+def _case_events(keys: list[str]) -> list[tuple[str, datetime, str, str]]:
+    # A plain query, not .iterator(): on PostgreSQL that is a cursor, planned for its first
+    # rows, which walks the whole log in time order (seconds per batch at 5M events) instead of
+    # reading each case's events by the subject index (milliseconds).
+    return list(
         AuditEvent.objects.filter(subject_type="case", subject_key__in=keys, field="state")
         .order_by("at", "id")
         .values_list("subject_key", "at", "new", "action")
-        .iterator(chunk_size=10_000)
     )
 
 
@@ -165,48 +170,98 @@ def refresh_cases(case_ids: Iterable[int]) -> set[date]:
 
 
 Keys = tuple[date, int, int, int]
+#: the per-case times a ``DailyRollup`` row keeps (packed doubles, sorted)
+TIMES = ("first_response", "resolution", *HOURS.values())
 
 
-def _count(rows: dict[Keys, DailyRollup], key: Keys) -> DailyRollup:
-    if key not in rows:
-        rows[key] = DailyRollup(
+def pack(values: Iterable[float] | Iterable[int], code: str = "d") -> bytes:
+    """Numbers as bytes (little-endian doubles, or 64-bit integers with ``code="q"``)."""
+    found = array(code, values)
+    if sys.byteorder == "big":
+        found.byteswap()
+    return found.tobytes()
+
+
+def unpack(blob: bytes | memoryview | None, code: str = "d") -> array[Any]:
+    found = array(code)
+    if blob:
+        found.frombytes(blob)
+        if sys.byteorder == "big":
+            found.byteswap()
+    return found
+
+
+class _Day:
+    """One ``DailyRollup`` row being counted, with the per-case times behind it."""
+
+    def __init__(self, key: Keys) -> None:
+        self.row = DailyRollup(
             day=key[0], service_id=key[1], organisation_id=key[2], team_id=key[3], escalated={}
         )
-    return rows[key]
+        self.times: dict[str, list[float]] = {name: [] for name in TIMES}
+        self.open: list[list[tuple[float, int]]] = [[] for _ in HOURS]
+
+    def opened(self, fact: tuple[Any, ...]) -> None:
+        """A case opened that day: ``fact`` is first response, hours per state, state, since."""
+        first, *spent, state, since = fact
+        if first is not None:
+            self.times["first_response"].append(first)
+        for i, (name, column) in enumerate(HOURS.items()):
+            if state == name:  # still growing: the report adds the hours up to its horizon
+                self.open[i].append((spent[i] if spent[i] is not None else 0.0, since))
+            elif spent[i] is not None:
+                self.times[column].append(spent[i])
+        self.row.last_change_us = max(self.row.last_change_us, since)
+
+    def done(self) -> DailyRollup:
+        for name, values in self.times.items():
+            setattr(self.row, name, pack(sorted(values)))
+        self.row.open_counts = pack((len(o) for o in self.open), "q")
+        self.row.open_hours = pack(h for o in self.open for h, _ in o)
+        self.row.open_since = pack((s for o in self.open for _, s in o), "q")
+        return self.row
 
 
 def rollup_days(days: Iterable[date]) -> int:
-    """Recompute the counts of ``days`` from the facts (idempotent). Returns the rows written."""
+    """Recompute the counts and times of ``days`` from the facts (idempotent). Returns the rows
+    written."""
     wanted = sorted(set(days))
     if not wanted:
         return 0
-    rows: dict[Keys, DailyRollup] = {}
     written = 0
-    for part in range(0, len(wanted), 200):
-        chunk = wanted[part : part + 200]
+    fields = ("day", "resolved_day", "service_id", "organisation_id", "team_id", "category",
+              "reopened", "resolution_hours", "first_response_hours", *HOURS.values(), "state",
+              "since_us")  # fmt: skip
+    for part in range(0, len(wanted), 20):
+        chunk = wanted[part : part + 20]
         found = CaseFact.objects.filter(Q(day__in=chunk) | Q(resolved_day__in=chunk))
         picked = set(chunk)
+        rows: dict[Keys, _Day] = {}
         escalated: Counter[tuple[Keys, str]] = Counter()
-        for day, resolved_day, s, o, team, category, reopened in found.values_list(
-            "day", "resolved_day", "service_id", "organisation_id", "team_id", "category",
-            "reopened",
-        ).iterator(chunk_size=10_000):  # fmt: skip
+        # a plain query (20 days of facts), not a cursor: see _case_events
+        for fact in found.values_list(*fields):
+            day, resolved_day, s, o, team, category, reopened, resolution = fact[:8]
             if day in picked:
-                row = _count(rows, (day, s, o, team))
-                row.opened += 1
+                key = (day, s, o, team)
+                row = rows.get(key) or rows.setdefault(key, _Day(key))
+                row.row.opened += 1
+                row.opened(fact[8:])
                 if category:
-                    escalated[(day, s, o, team), category] += 1
+                    escalated[key, category] += 1
             if resolved_day in picked:
-                row = _count(rows, (resolved_day, s, o, team))
-                row.resolved += 1
-                row.resolved_at_l2 += not category
-                row.resolved_reopened += reopened
+                key = (resolved_day, s, o, team)
+                row = rows.get(key) or rows.setdefault(key, _Day(key))
+                row.row.resolved += 1
+                row.row.resolved_at_l2 += not category
+                row.row.resolved_reopened += reopened
+                if resolution is not None:
+                    row.times["resolution"].append(resolution)
         for (key, category), n in escalated.items():
-            rows[key].escalated[category] = n
+            rows[key].row.escalated[category] = n
+        made = [row.done() for row in rows.values()]
         with transaction.atomic():
             DailyRollup.objects.filter(day__in=chunk).delete()
-            made = [rows.pop(k) for k in [k for k in rows if k[0] in picked]]
-            DailyRollup.objects.bulk_create(made, batch_size=1000)
+            DailyRollup.objects.bulk_create(made, batch_size=500)
         written += len(made)
     return written
 
@@ -287,7 +342,9 @@ def rollup_rebuild(*, start: date | None = None, end: date | None = None) -> dic
     if start is None and end is None:
         stale = set(DailyRollup.objects.values_list("day", flat=True).distinct())
         touched |= stale
-        CaseFact.objects.exclude(case_id__in=Case.objects.values("id")).delete()
+        # NOT EXISTS, not NOT IN (a subquery of every case: PostgreSQL cannot hash 1M ids in
+        # work_mem and ran it for minutes)
+        CaseFact.objects.filter(~Exists(Case.objects.filter(pk=OuterRef("case_id")))).delete()
     rows = rollup_days(touched)
     if start is None and end is None:
         # a day range alone never makes the rollup complete: only a full rebuild starts it

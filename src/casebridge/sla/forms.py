@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import QuerySet
 from django.http import QueryDict
 
 from casebridge.accounts.models import EXTERNAL_ROLES, Organisation, User
@@ -130,7 +131,38 @@ class CalendarForm(forms.Form):
         }
 
 
-class PolicyForm(forms.Form):
+class _TargetsForm(forms.Form):
+    """What a policy's and a fix target's forms share: a slug only when creating, the calendars
+    and the staff who may be the lead told of warnings and breaches (``leads``) as choices."""
+
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        initial: dict[str, object] | None = None,
+        editing: bool = False,
+    ) -> None:
+        super().__init__(data, initial=initial)
+        if editing:
+            del self.fields["slug"]
+        self.choose("calendar", [(c.slug, c.name) for c in Calendar.objects.order_by("name")])
+        staff = self.leads().distinct().order_by("username")
+        self.choose(
+            "lead",
+            [("", "Nobody")] + [(u.username, u.get_full_name() or u.username) for u in staff],
+        )
+
+    def choose(self, name: str, choices: list[tuple[str, str]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+
+    @staticmethod
+    def leads() -> QuerySet[User]:
+        raise NotImplementedError
+
+
+class PolicyForm(_TargetsForm):
     name = forms.CharField(max_length=120, label="Name")
     slug = forms.SlugField(
         max_length=60, required=False, label="Slug", help_text="Default: from the name."
@@ -196,25 +228,15 @@ class PolicyForm(forms.Form):
         initial: dict[str, object] | None = None,
         editing: bool = False,
     ) -> None:
-        super().__init__(data, initial=initial)
-        if editing:
-            del self.fields["slug"]
-        field = self.fields["calendar"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [(c.slug, c.name) for c in Calendar.objects.order_by("name")]
-        services = self.fields["services"]
-        assert isinstance(services, forms.ChoiceField)
-        services.choices = [(s.slug, s.name) for s in Service.objects.order_by("name")]
-        orgs = self.fields["organisations"]
-        assert isinstance(orgs, forms.ChoiceField)
-        orgs.choices = [(o.slug, o.name) for o in Organisation.objects.order_by("name")]
-        lead = self.fields["lead"]
-        assert isinstance(lead, forms.ChoiceField)
-        staff = User.objects.filter(role_grants__role__in=["l2_engineer", "admin"], is_active=True)
-        lead.choices = [("", "Nobody")] + [
-            (u.username, u.get_full_name() or u.username)
-            for u in staff.distinct().order_by("username")
-        ]
+        super().__init__(data, initial=initial, editing=editing)
+        self.choose("services", [(s.slug, s.name) for s in Service.objects.order_by("name")])
+        self.choose(
+            "organisations", [(o.slug, o.name) for o in Organisation.objects.order_by("name")]
+        )
+
+    @staticmethod
+    def leads() -> QuerySet[User]:
+        return User.objects.filter(role_grants__role__in=["l2_engineer", "admin"], is_active=True)
 
     @staticmethod
     def initial_of(p: Policy) -> dict[str, object]:
@@ -246,7 +268,7 @@ class PolicyForm(forms.Form):
         return data
 
 
-class ItemTargetForm(forms.Form):
+class ItemTargetForm(_TargetsForm):
     """A fix target for work items (``sla.items``)."""
 
     name = forms.CharField(max_length=120, label="Name")
@@ -275,28 +297,11 @@ class ItemTargetForm(forms.Form):
     )
     lead = forms.ChoiceField(required=False, label="Lead (told of warnings and breaches)")
 
-    def __init__(
-        self,
-        data: QueryDict | None = None,
-        *,
-        initial: dict[str, object] | None = None,
-        editing: bool = False,
-    ) -> None:
-        super().__init__(data, initial=initial)
-        if editing:
-            del self.fields["slug"]
-        field = self.fields["calendar"]
-        assert isinstance(field, forms.ChoiceField)
-        field.choices = [(c.slug, c.name) for c in Calendar.objects.order_by("name")]
-        lead = self.fields["lead"]
-        assert isinstance(lead, forms.ChoiceField)
-        staff = User.objects.filter(is_active=True, role_grants__isnull=False).exclude(
+    @staticmethod
+    def leads() -> QuerySet[User]:
+        return User.objects.filter(is_active=True, role_grants__isnull=False).exclude(
             role_grants__role__in=EXTERNAL_ROLES
         )
-        lead.choices = [("", "Nobody")] + [
-            (u.username, u.get_full_name() or u.username)
-            for u in staff.distinct().order_by("username")
-        ]
 
     @staticmethod
     def initial_of(p: ItemPolicy) -> dict[str, object]:

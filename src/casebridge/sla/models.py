@@ -150,9 +150,12 @@ class Clock(models.Model):
                 condition=models.Q(breach_acted_at__isnull=True, state__in=["running", "breached"]),
             ),
             models.Index(fields=["policy", "kind", "state"], name="sla_clock_policy"),
-            # the support report's compliance: clocks that ended (met or breached) in a window
-            models.Index(fields=["state", "stopped_at"], name="sla_clock_stopped"),
-            models.Index(fields=["state", "breached_at"], name="sla_clock_breached"),
+            # the support report's compliance: clocks that ended (met or breached) in a window,
+            # counted per policy and kind from the index alone
+            models.Index(fields=["state", "stopped_at", "policy", "kind"], name="sla_clock_met"),
+            models.Index(
+                fields=["state", "breached_at", "policy", "kind"], name="sla_clock_breached_by"
+            ),
         ]
 
     def __str__(self) -> str:

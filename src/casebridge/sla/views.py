@@ -44,6 +44,29 @@ def overview(request: Request) -> HttpResponse:
     return render(request, "sla/settings.html", context)
 
 
+def _submit[T: Calendar | Policy | ItemPolicy](
+    request: Request,
+    form: CalendarForm | PolicyForm | ItemTargetForm,
+    save: Callable[[dict[str, object]], T],
+    done: str,
+) -> tuple[T | None, int]:
+    """A settings form's POST: validated, then saved by ``save`` (the service), ``done`` told.
+    Returns what was saved (None: nothing, or a GET) and the status to answer the form with."""
+    if request.method != "POST":
+        return None, 200
+    if not form.is_valid():
+        return None, 422
+    # values() may put an unreadable input beside its field; the service still runs, so every
+    # other problem is shown at once (it refuses what values() could not read).
+    try:
+        saved = save(form.values())
+    except DomainError as exc:
+        attach_errors(form, exc)
+        return None, exc.status
+    messages.success(request, done.format(name=saved.name))
+    return saved, 200
+
+
 def _save(
     request: Request,
     form: CalendarForm | PolicyForm,
@@ -53,20 +76,9 @@ def _save(
     context: dict[str, object],
     done: str,
 ) -> HttpResponse:
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            # values() may put an unreadable input beside its field; the service still runs, so
-            # every other problem is shown at once (it refuses what values() could not read).
-            try:
-                saved = save(form.values())
-            except DomainError as exc:
-                attach_errors(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, done.format(name=saved.name))
-                return redirect("sla:settings")
+    saved, status = _submit(request, form, save, done)
+    if saved is not None:
+        return redirect("sla:settings")
     return render(request, template, {**context, "form": form}, status=status)
 
 
@@ -204,22 +216,13 @@ def _save_target(
     save: Callable[[dict[str, object]], ItemPolicy],
     policy: ItemPolicy | None,
 ) -> HttpResponse:
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                saved = save(form.values())
-            except DomainError as exc:
-                attach_errors(form, exc)
-                status = exc.status
-            else:
-                messages.success(request, f"Fix target {saved.name} saved.")
-                if request.headers.get("HX-Request"):
-                    done = HttpResponse(status=204)
-                    done["HX-Redirect"] = reverse("sla:settings")
-                    return done
-                return redirect("sla:settings")
+    saved, status = _submit(request, form, save, "Fix target {name} saved.")
+    if saved is not None:
+        if request.headers.get("HX-Request"):
+            done = HttpResponse(status=204)
+            done["HX-Redirect"] = reverse("sla:settings")
+            return done
+        return redirect("sla:settings")
     partial = request.method == "POST" and bool(request.headers.get("HX-Request"))
     template = "sla/_item_target_form.html" if partial else TARGET_TEMPLATE
     return render(request, template, {"form": form, "policy": policy}, status=status)
