@@ -45,16 +45,18 @@ def database_kind() -> str:
     return "postgresql" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "sqlite"
 
 
-def setup_django(database_url: str | None = None) -> Path:
+def setup_django(database_url: str | None = None, *, fresh: bool = True) -> Path:
     """Migrate a fresh database and return a scratch directory.
 
     The database is ``database_url``, else a PostgreSQL ``DATABASE_URL`` from the environment
-    (either is dropped and created again: its name must contain 'bench'), else a new SQLite file.
+    (either is dropped and created again: its name must contain 'bench'; ``fresh=False`` keeps
+    an existing one as it is), else a new SQLite file.
     """
     workdir = Path(tempfile.mkdtemp(prefix="casebridge-bench-"))
     url = database_url or os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
-        fresh_postgres(url)
+        if fresh:
+            fresh_postgres(url)
     elif not url.startswith("sqlite") or database_url is None:
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["DATABASE_URL"] = url
