@@ -114,6 +114,31 @@ def row_insert[M: Model](obj: M) -> M:
     return obj
 
 
+def rows_insert_returning[M: Model](objs: Sequence[M]) -> list[M]:
+    """``INSERT`` new objects of one model in one statement, set their primary keys (in the
+    order given, as ``bulk_create`` reads them) and return them."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    meta = model._meta
+    auto = meta.auto_field
+    assert auto is not None, f"{model.__name__} has no automatic primary key"
+    sql, fields = _insert_sql(model, connection.vendor)
+    head, _, marks = sql.rpartition(" VALUES ")
+    values: list[object] = []
+    for obj in objs:
+        values.extend(_insert_values(fields, obj))
+    statement = f"{head} VALUES {', '.join([marks] * len(objs))} RETURNING {_column(auto)}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)  # type: ignore[arg-type]  # see _insert_values
+        keys = [row[0] for row in cursor.fetchall()]
+    for obj, key in zip(objs, keys, strict=True):
+        setattr(obj, auto.attname, key)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return list(objs)
+
+
 #: One of the ORM's converters of a value read: (value, column, connection) -> value.
 Converter = Callable[[object, Col, BaseDatabaseWrapper], object]
 

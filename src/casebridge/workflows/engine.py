@@ -18,11 +18,11 @@ from typing import Any, Protocol
 
 from django.db import models, transaction
 
-from casebridge.audit.services import audit_changes, audit_record
+from casebridge.audit.services import audit_transition
 from casebridge.core import events
 from casebridge.core.actors import SYSTEM_ROLE, Actor
 from casebridge.core.errors import Reason, TransitionRefused
-from casebridge.integrations.outbox import outbox_enqueue
+from casebridge.integrations.outbox import outbox_message, outbox_write
 
 
 class StateGroup(models.TextChoices):
@@ -310,7 +310,8 @@ def apply_transition[S: Subject](
         target = transition.target_for(ctx, previous)
         setattr(locked, workflow.status_field, target)
         locked.save()
-        audit_record(
+        # The status event and the effect's changes in one statement.
+        audit_transition(
             actor=actor,
             subject=locked,
             action=action,
@@ -318,10 +319,9 @@ def apply_transition[S: Subject](
             old=previous,
             new=target,
             reason=reason,
-            data={"transition": True},
             public=transition.public,
+            changes=changes,
         )
-        audit_changes(actor=actor, subject=locked, action=action, changes=changes, public=False)
         payload = {
             "key": locked.key,
             "action": action,
@@ -329,9 +329,15 @@ def apply_transition[S: Subject](
             "to": target,
             "actor": getattr(actor, "username", None),
         }
-        outbox_enqueue(topic=f"{locked.audit_type}.transitioned", key=locked.key, payload=payload)
+        # Built now (its cause: the transition's last audit event), written with the domain
+        # event's outbox rows: one statement for all of them.
+        message = outbox_message(
+            topic=f"{locked.audit_type}.transitioned", key=locked.key, payload=payload
+        )
         if workflow.transitioned is not None:
-            events.publish(workflow.transitioned(ctx, action, previous, target))
+            events.publish(workflow.transitioned(ctx, action, previous, target), outbox=[message])
+        else:
+            outbox_write([message])
         for follow in workflow.after:
             follow(ctx, action, previous, target)
     return locked
