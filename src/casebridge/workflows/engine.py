@@ -22,6 +22,7 @@ from casebridge.audit.services import audit_transition
 from casebridge.core import events
 from casebridge.core.actors import SYSTEM_ROLE, Actor
 from casebridge.core.errors import Reason, TransitionRefused
+from casebridge.core.prepared import row_for_update, row_save
 from casebridge.integrations.outbox import outbox_message, outbox_write
 
 
@@ -293,7 +294,7 @@ def apply_transition[S: Subject](
         raise _unknown_action(workflow, action)
     with transaction.atomic():
         model = type(subject)
-        locked: S = model._default_manager.select_for_update().get(pk=subject.pk)  # type: ignore[attr-defined]
+        locked: S = row_for_update(model, subject.pk)  # type: ignore[type-var]
         ctx = Context(actor=actor, subject=locked, data=data)
         named = {r.field for r in extra_reasons if r.field}
         evaluated = workflow.evaluate(transition, ctx)
@@ -309,7 +310,7 @@ def apply_transition[S: Subject](
         changes = dict(transition.effect(ctx)) if transition.effect else {}
         target = transition.target_for(ctx, previous)
         setattr(locked, workflow.status_field, target)
-        locked.save()
+        row_save(locked)  # type: ignore[arg-type]
         # The status event and the effect's changes in one statement.
         audit_transition(
             actor=actor,
