@@ -14,6 +14,12 @@ own process, and times them from outside:
 * ``casebridge restore ARCHIVE --json`` into an empty database (a new SQLite file, or a second
   PostgreSQL database ``<name>_restore``) and an empty media root; the restore checks every
   member's checksum first and compares every table's rows and the content hashes afterwards.
+
+The floor, in the same run, is what any backup of the same data must do at least: a bare copy
+of the database (SQLite's backup API, or ``pg_dump -Fc``) and a ``tar`` of it with the same
+stored files; and back: the ``tar`` extracted (and ``pg_restore`` into an empty database).
+What the commands add to it is the manifest (every table's row count and content hash, every
+member's SHA-256) and, on restore, the checks of both.
 """
 
 from __future__ import annotations
@@ -131,6 +137,57 @@ def _command(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any
     return round(seconds, 2), output
 
 
+def _pg_binary(name: str) -> str:
+    import shutil
+
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(found[-1]) if found else (shutil.which(name) or name)
+
+
+def floor(workdir: Path, database_url: str | None) -> dict[str, float]:
+    """A bare copy of the database and the stored files into a tar, and a bare extract back."""
+    import sqlite3
+    import tarfile
+
+    from django.conf import settings
+
+    staging = Path(tempfile.mkdtemp(prefix="casebridge-floor-", dir=workdir))
+    media = Path(settings.MEDIA_ROOT)
+    started = time.perf_counter()
+    if database_url:
+        dump = staging / "database.pgdump"
+        subprocess.run(
+            [_pg_binary("pg_dump"), "-Fc", "--no-owner", "-f", str(dump), database_url],
+            check=True,
+        )
+    else:
+        dump = staging / "database.sqlite3"
+        source = sqlite3.connect(workdir / "bench.sqlite3")
+        copy = sqlite3.connect(dump)
+        source.backup(copy)
+        copy.close()
+        source.close()
+    archive = staging / "floor.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(dump, arcname=dump.name)
+        tar.add(media, arcname="media")
+    backup_s = time.perf_counter() - started
+    dump.unlink()
+    started = time.perf_counter()
+    with tarfile.open(archive) as tar:
+        tar.extractall(staging / "out", filter="data")
+    if database_url:
+        target = database_url + "_floor"
+        from _common import fresh_postgres
+
+        fresh_postgres(target)
+        restored = str(staging / "out" / dump.name)
+        subprocess.run([_pg_binary("pg_restore"), "--no-owner", "-d", target, restored], check=True)
+    restore_s = time.perf_counter() - started
+    subprocess.run(["rm", "-rf", str(staging)], check=True)
+    return {"backup_s": round(backup_s, 2), "restore_s": round(restore_s, 2)}
+
+
 def main() -> int:
     options = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     options.add_argument("--cases", type=int, default=100_000)
@@ -172,6 +229,7 @@ def main() -> int:
         "CASEBRIDGE_MEDIA_ROOT": str(workdir / "restored-media"),
     }
     restore_s, restore = _command(["restore", str(archive), "--json"], restore_env)
+    bare = floor(workdir, args.database_url)
     result = {
         "database": "postgresql" if args.database_url else "sqlite",
         "cases": args.cases,
@@ -186,6 +244,7 @@ def main() -> int:
         "restore_s": restore_s,
         "restore_command_s": restore["seconds"],
         "restored_rows": restore["rows"],
+        "floor": bare,
         "machine": machine(),
         "loadavg": Path("/proc/loadavg").read_text().split()[:3],
     }
@@ -199,6 +258,7 @@ def main() -> int:
     )
     print(f"backup  {backup_s:>7.2f} s  archive {result['archive_mb']} MB")
     print(f"restore {restore_s:>7.2f} s  ({restore['rows']:,} rows back, every table checked)")
+    print(f"floor   {bare['backup_s']:>7.2f} s  bare copy and tar; {bare['restore_s']:.2f} s back")
     return 0
 
 
