@@ -281,10 +281,11 @@ def _in_written_join_order[M: Model](objects: QuerySet[M], ids: list[int]) -> di
         return objects.in_bulk(ids)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL join_collapse_limit = 1")
-        try:
-            return objects.in_bulk(ids)
-        finally:
-            cursor.execute("SET LOCAL join_collapse_limit TO DEFAULT")
+        found = objects.in_bulk(ids)
+        # Inside an outer transaction the setting would outlive this block's savepoint; on an
+        # error, rolling the block back undoes it.
+        cursor.execute("SET LOCAL join_collapse_limit TO DEFAULT")
+    return found
 
 
 def occurrences_for_query(viewer: Actor, query: Query, *, k: int = 5) -> Occurrences:
