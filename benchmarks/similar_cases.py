@@ -48,6 +48,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 import random
 import re
 import sys
@@ -373,8 +374,51 @@ def _insert_chunk(chunk: Chunk, world: dict[str, Any], total: int, rng: random.R
                     copy.write_row(row)
 
 
-def build(total: int, world: dict[str, Any], workers: int) -> float:
-    """Generate ``total`` cases into the (migrated, empty) database; returns seconds."""
+KEPT_STATE = "bench_similar_build"  # a kept PostgreSQL build's progress (``--keep``)
+
+
+def _kept_state() -> tuple[int, float, Counter[str], Counter[str]] | None:
+    """(cases built, seconds spent, term counters) of a kept, unfinished build, if any."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {KEPT_STATE} (total integer NOT NULL, "
+            "through integer NOT NULL, seconds float8 NOT NULL, counters bytea NOT NULL, "
+            "complete boolean NOT NULL)"
+        )
+        cursor.execute(f"SELECT through, seconds, counters FROM {KEPT_STATE}")
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    all_terms, title_terms = pickle.loads(bytes(row[2]))
+    return int(row[0]), float(row[1]), all_terms, title_terms
+
+
+def _save_kept_state(
+    total: int,
+    through: int,
+    seconds: float,
+    counters: tuple[Counter[str], Counter[str]],
+    *,
+    complete: bool,
+) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {KEPT_STATE}")
+        cursor.execute(
+            f"INSERT INTO {KEPT_STATE} VALUES (%s, %s, %s, %s, %s)",
+            [total, through, seconds, pickle.dumps(counters), complete],
+        )
+
+
+def build(total: int, world: dict[str, Any], workers: int, *, until: int = 0) -> float:
+    """Generate ``total`` cases into the (migrated, empty) database; returns seconds.
+
+    ``until`` (a kept PostgreSQL build, ``--keep``): stop after the chunk holding case
+    ``until`` and record the progress; the next run resumes there (the same cases as an
+    uninterrupted build). Returns the seconds spent so far, over all runs."""
     from django.db import connection
 
     from casebridge.occurrences.models import IndexState
@@ -382,15 +426,26 @@ def build(total: int, world: dict[str, Any], workers: int) -> float:
 
     started = time.perf_counter()
     postgres = connection.vendor == "postgresql"
-    with connection.cursor() as cursor:
-        if postgres:  # a bulk load: the postings' primary key is built once, at the end
-            cursor.execute(f"ALTER TABLE {pg_postings.TABLE} DROP CONSTRAINT occ_posting_pk")
-        else:
-            cursor.execute("PRAGMA synchronous=OFF")
-    jobs = [(s, min(s + CHUNK, total + 1), total, postgres) for s in range(1, total + 1, CHUNK)]
+    kept = _kept_state() if postgres else None
+    first, spent = 1, 0.0
     all_terms: Counter[str] = Counter()
     title_terms: Counter[str] = Counter()
     rng = random.Random(11)
+    if kept is not None:
+        through, spent, all_terms, title_terms = kept
+        first = through + 1
+        for _ in range(3 * through):  # the draws of _insert_chunk for the cases built already
+            rng.random()
+        print(f"  resuming after case {through:,} ({spent:.0f}s so far)", file=sys.stderr)
+    with connection.cursor() as cursor:
+        if postgres:  # a bulk load: the postings' primary key is built once, at the end
+            cursor.execute(
+                f"ALTER TABLE {pg_postings.TABLE} DROP CONSTRAINT IF EXISTS occ_posting_pk"
+            )
+        else:
+            cursor.execute("PRAGMA synchronous=OFF")
+    last = min(total, until) if until else total
+    jobs = [(s, min(s + CHUNK, total + 1), total, postgres) for s in range(first, last + 1, CHUNK)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         for done, chunk in enumerate(pool.imap(build_chunk, jobs), start=1):
             _insert_chunk(chunk, world, total, rng)
@@ -399,6 +454,12 @@ def build(total: int, world: dict[str, Any], workers: int) -> float:
             if done % 50 == 0 or done == len(jobs):
                 elapsed = time.perf_counter() - started
                 print(f"  built {chunk.rows[-1][0]:,} cases in {elapsed:.0f}s", file=sys.stderr)
+    through = jobs[-1][1] - 1 if jobs else first - 1
+    if postgres and through < total:
+        seconds = spent + time.perf_counter() - started
+        _save_kept_state(total, through, seconds, (all_terms, title_terms), complete=False)
+        print(f"  stopped after case {through:,}; run again to resume", file=sys.stderr)
+        return seconds
     rows = sorted(
         [("all", t, n) for t, n in all_terms.items()]
         + [("title", t, n) for t, n in title_terms.items()]
@@ -425,13 +486,15 @@ def build(total: int, world: dict[str, Any], workers: int) -> float:
                 "PRIMARY KEY (scope, term, doc_id) INCLUDE (weight)"
             )
             cursor.execute("VACUUM ANALYZE")  # as autovacuum would: the visibility map too
+            seconds = spent + time.perf_counter() - started
+            _save_kept_state(total, total, seconds, (Counter(), Counter()), complete=True)
         else:
             cursor.execute("INSERT INTO core_sequence (name, value) VALUES ('CB', %s)", [total])
             cursor.execute("ANALYZE")
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             cursor.execute("PRAGMA synchronous=NORMAL")
     print(f"  {len(all_terms):,} distinct terms", file=sys.stderr)
-    return time.perf_counter() - started
+    return spent + time.perf_counter() - started
 
 
 def load_from_sqlite(path: Path, total: int, world: dict[str, Any]) -> float:
@@ -858,6 +921,38 @@ def prepare(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any], C
         import psycopg
 
         server = args.database_url.rstrip("/")
+        if args.keep:
+            if "bench" not in args.keep:
+                raise SystemExit("--keep: the database's name must contain 'bench'")
+            name = args.keep
+            with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+                if not admin.execute(
+                    "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+                ).fetchone():
+                    admin.execute(f'CREATE DATABASE "{name}"')
+            setup_django(f"{server}/{name}", fresh=False)
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT to_regclass(%s)", [KEPT_STATE])
+                if cursor.fetchone()[0] is not None:
+                    cursor.execute(f"SELECT total, complete, seconds FROM {KEPT_STATE}")
+                    state = cursor.fetchone()
+                else:
+                    state = None
+            if state is not None and state[0] != args.cases:
+                raise SystemExit(f"--keep {name}: holds a build of {state[0]:,} cases")
+            world = world_from_db() if state is not None else seed_world()
+            if state is not None and state[1]:
+                facts.update(build_s=round(state[2], 1), cached=True, kept=name)
+            else:
+                facts["build_s"] = round(
+                    build(args.cases, world, args.workers, until=args.build_until), 1
+                )
+                facts.update(cached=False, kept=name)
+            if not (args.build_until and args.build_until < args.cases):
+                facts["sizes_mb"] = postgres_sizes()
+            return world, facts, lambda: None
         name = f"casebridge_bench_similar_{os.getpid()}"
         with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
@@ -948,6 +1043,8 @@ def candidate_settings(overrides: str) -> Any:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     world, facts, cleanup = prepare(args)
+    if args.keep and args.build_until and args.build_until < args.cases:
+        return {"build": facts}  # a partial build: measured once complete
     try:
         from django.db import connection
 
@@ -1028,6 +1125,20 @@ def main() -> None:
         action="store_true",
         help="PostgreSQL: copy the complete cached SQLite build of --cases instead of building",
     )
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        default="",
+        help="PostgreSQL: build into database NAME (containing 'bench') on --database-url and "
+        "keep it; a later run resumes an unfinished build or measures a finished one",
+    )
+    parser.add_argument(
+        "--build-until",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --keep: stop the build after case N and exit (a later run resumes)",
+    )
     parser.add_argument("--verify", action="store_true", help="also recount the term statistics")
     parser.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1))
     parser.add_argument(
@@ -1037,7 +1148,11 @@ def main() -> None:
         "--settings", default="", help="CandidateSettings overrides, e.g. max_postings=12000"
     )
     args = parser.parse_args()
-    emit(run(args), args.json, render)
+    result = run(args)
+    if "case" not in result:
+        print(json.dumps(result["build"]))
+        return
+    emit(result, args.json, render)
 
 
 if __name__ == "__main__":

@@ -319,8 +319,8 @@ def test_audit_and_outbox_share_the_transaction_of_the_change(world: factories.W
     case = factories.make_case(world)
     before = snapshot()
     with (
-        mock.patch(
-            "casebridge.integrations.outbox.row_insert",
+        mock.patch(  # the outbox's write of a transition's rows (``outbox_write``)
+            "casebridge.integrations.outbox.rows_insert_returning",
             side_effect=RuntimeError("disk full"),
         ),
         pytest.raises(RuntimeError),

@@ -14,7 +14,14 @@ from casebridge.accounts.services import token_authenticate, token_create, token
 from casebridge.audit.models import AuditEvent
 from casebridge.cases.models import Case
 from casebridge.catalog.models import Component, Service
-from casebridge.core.prepared import row_by, row_insert, rows_read
+from casebridge.core.prepared import (
+    row_by,
+    row_for_update,
+    row_insert,
+    row_save,
+    rows_insert_returning,
+    rows_read,
+)
 from casebridge.integrations.models import OutboxMessage
 from tests import factories
 
@@ -185,3 +192,42 @@ def test_rows_insert_and_update_write_what_the_orm_writes() -> None:
         NOW + timedelta(hours=1),
         None,
     )
+
+
+@pytest.mark.django_db
+def test_rows_insert_returning_writes_in_order_and_sets_each_key() -> None:
+    with transaction.atomic():
+        events = [
+            AuditEvent(at=NOW, subject_type="case", subject_key=f"CB-{n}", action="edited")
+            for n in (3, 1, 2)
+        ]
+        written = rows_insert_returning(events)
+    assert [e.subject_key for e in written] == ["CB-3", "CB-1", "CB-2"]
+    assert all(e._state.adding is False for e in written)
+    assert written[0].pk < written[1].pk < written[2].pk
+    stored = {
+        e.pk: e.subject_key for e in AuditEvent.objects.filter(pk__in=[e.pk for e in written])
+    }
+    assert stored == {e.pk: e.subject_key for e in written}
+    assert rows_insert_returning([]) == []
+
+
+@pytest.mark.django_db
+def test_row_for_update_reads_what_the_orm_reads_and_row_save_writes_what_save_writes() -> None:
+    case = factories.make_case(factories.build_world())
+    with transaction.atomic():
+        locked = row_for_update(Case, case.pk)
+        orm = Case.objects.get(pk=case.pk)
+        assert [getattr(locked, f.attname) for f in Case._meta.concrete_fields] == [
+            getattr(orm, f.attname) for f in Case._meta.concrete_fields
+        ]
+        locked.title = "Checkout fails for every card"
+        later = NOW + timedelta(hours=1)
+        with time_machine.travel(later, tick=False):
+            row_save(locked)
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.title == "Checkout fails for every card"
+    assert stored.updated_at == later  # auto_now, as save() stamps it
+    assert stored.created_at == orm.created_at
+    with pytest.raises(Case.DoesNotExist), transaction.atomic():
+        row_for_update(Case, case.pk + 1000)

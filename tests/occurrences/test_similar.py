@@ -121,3 +121,25 @@ def test_an_edited_case_is_indexed_with_its_new_words_only(world, history):
     )
     assert not found("indexer") and not found("search", title_only=True)
     assert found("crash") and found("avatar", title_only=True)
+
+
+@pytest.mark.django_db
+def test_the_shown_cases_planner_setting_ends_with_their_statement(world, history):
+    """On PostgreSQL the shown cases are planned with ``join_collapse_limit = 1``; the setting
+    never reaches the caller's later statements, inside its transaction or after it."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+
+    def limit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW join_collapse_limit")
+            return str(cursor.fetchone()[0])
+
+    before = limit()
+    with transaction.atomic():
+        found = similar_for_draft(world["l2"], title="Checkout 502 for card payments")
+        assert found.cases
+        assert limit() == before
+    assert limit() == before

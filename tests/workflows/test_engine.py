@@ -216,7 +216,8 @@ def test_a_failing_effect_rolls_the_whole_change_back(world: factories.World) ->
     case = factories.make_case(world)
     before = (snapshot(), list(Case.objects.values()))
     with (
-        mock.patch("casebridge.audit.services.row_insert", side_effect=OSError),
+        # the transition's audit events (``audit_transition``) fail to be written
+        mock.patch("casebridge.audit.services.rows_insert_returning", side_effect=OSError),
         pytest.raises(OSError),
     ):
         apply(world["l2"], case, "start", title="Checkout 502")

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import cache
+
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from casebridge.accounts.models import (
@@ -8,11 +12,61 @@ from casebridge.accounts.models import (
     Role,
     Team,
     User,
+    UserRole,
     as_user,
 )
 from casebridge.core.actors import SYSTEM, Actor
 from casebridge.core.errors import NotFound, PermissionDenied, ValidationFailed
-from casebridge.core.prepared import row_by
+from casebridge.core.prepared import row_by, rows_read
+
+
+@cache
+def _with_roles_sql(vendor: str) -> tuple[str, tuple[str, ...]]:
+    """Users (every column, table alias ``u``) with their roles, one row per role, and the
+    attribute names of the user columns; the condition follows."""
+    meta = User._meta
+    quote = connection.ops.quote_name
+    attnames = tuple(f.attname for f in meta.concrete_fields)
+    columns = ", ".join(f"u.{quote(f.column or f.name)}" for f in meta.concrete_fields)
+    sql = (
+        f"SELECT {columns}, r.{quote('role')} FROM {quote(meta.db_table)} u "  # noqa: S608
+        f"LEFT JOIN {quote(UserRole._meta.db_table)} r ON r.{quote('user_id')} = u.{quote('id')} "
+        "WHERE "
+    )
+    return sql, attnames
+
+
+def users_with_roles_where(where: str, params: Sequence[str | int | bool]) -> list[User]:
+    """The users matching ``where`` (SQL over the alias ``u``, with ``%s`` for ``params``), each
+    with its roles, in one statement (``prefetch_related("role_grants")`` takes two), ordered by
+    username as ``User`` is."""
+    sql, attnames = _with_roles_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + where, list(params))
+        rows = cursor.fetchall()
+    width = len(attnames)
+    users: dict[object, tuple[tuple[object, ...], list[str]]] = {}
+    for row in rows:
+        entry = users.setdefault(row[0], (row[:width], []))
+        if row[width] is not None:
+            entry[1].append(str(row[width]))
+    read = rows_read(User, attnames, [entry[0] for entry in users.values()])
+    for user, (_, roles) in zip(read, users.values(), strict=True):
+        user.set_roles(roles)
+    return sorted(read, key=lambda u: u.username)
+
+
+def users_with_roles(
+    *, column: str, values: Sequence[str | int], active: bool = False
+) -> list[User]:
+    """The users whose ``column`` (``username`` or ``id``) is one of ``values``, with their
+    roles (``users_with_roles_where``); ``active``: only active accounts."""
+    if not values:
+        return []
+    where = f"u.{connection.ops.quote_name(column)} IN ({', '.join(['%s'] * len(values))})"
+    if active:
+        return users_with_roles_where(f"{where} AND u.is_active = %s", [*values, True])
+    return users_with_roles_where(where, values)
 
 
 def user_list_for(viewer: Actor, *, role: str = "", level: str = "") -> QuerySet[User]:
@@ -102,7 +156,10 @@ def actor_get(actor_id: int | None) -> Actor:
     """Who an event says acted (``core.events.actor_id``): the user, or Casebridge itself."""
     if actor_id is None:
         return SYSTEM
-    return User.objects.prefetch_related("role_grants").get(pk=actor_id)
+    found = users_with_roles(column="id", values=[actor_id])
+    if not found:
+        raise User.DoesNotExist(f"No user {actor_id}")
+    return found[0]
 
 
 # --- administration (settings pages, CLI, API): every account, active or not ------------------

@@ -10,7 +10,7 @@ from django.db import transaction
 from casebridge.audit.models import AuditEvent
 from casebridge.core import clock, tracing
 from casebridge.core.actors import Actor
-from casebridge.core.prepared import row_insert
+from casebridge.core.prepared import row_insert, rows_insert_returning
 
 
 class Auditable(Protocol):
@@ -44,15 +44,13 @@ def audit_record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change")
     event = row_insert(
-        AuditEvent(
-            at=clock.now(),
-            actor_id=actor.pk if actor is not None else None,
-            subject_type=subject.audit_type,
-            subject_key=subject.key,
+        _event(
+            actor=actor,
+            subject=subject,
             action=action,
             field=field,
-            old=_text(old),
-            new=_text(new),
+            old=old,
+            new=new,
             reason=reason,
             data=dict(data or {}),
             public=public,
@@ -60,6 +58,84 @@ def audit_record(
     )
     tracing.note_audit_event(event.pk)
     return event
+
+
+def _event(
+    *,
+    actor: Actor | None,
+    subject: Auditable,
+    action: str,
+    field: str,
+    old: object,
+    new: object,
+    reason: str,
+    data: dict[str, object],
+    public: bool,
+) -> AuditEvent:
+    return AuditEvent(
+        at=clock.now(),
+        actor_id=actor.pk if actor is not None else None,
+        subject_type=subject.audit_type,
+        subject_key=subject.key,
+        action=action,
+        field=field,
+        old=_text(old),
+        new=_text(new),
+        reason=reason,
+        data=data,
+        public=public,
+    )
+
+
+def audit_transition(
+    *,
+    actor: Actor | None,
+    subject: Auditable,
+    action: str,
+    field: str,
+    old: object,
+    new: object,
+    reason: str,
+    public: bool,
+    changes: Mapping[str, tuple[object, object]],
+) -> list[AuditEvent]:
+    """A workflow transition's events, written in one statement: the status change (``field``
+    from ``old`` to ``new``, marked ``{"transition": True}``), then one internal event per
+    field of ``changes`` that really changed, as ``audit_record`` and ``audit_changes`` would
+    write them one by one."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_transition must be called inside the transaction of the change")
+    events = [
+        _event(
+            actor=actor,
+            subject=subject,
+            action=action,
+            field=field,
+            old=old,
+            new=new,
+            reason=reason,
+            data={"transition": True},
+            public=public,
+        ),
+        *(
+            _event(
+                actor=actor,
+                subject=subject,
+                action=action,
+                field=name,
+                old=before,
+                new=after,
+                reason="",
+                data={},
+                public=False,
+            )
+            for name, (before, after) in changes.items()
+            if _text(before) != _text(after)
+        ),
+    ]
+    written = rows_insert_returning(events)
+    tracing.note_audit_event(written[-1].pk)
+    return written
 
 
 def audit_changes(

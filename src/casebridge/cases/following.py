@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.db import connection
+
 from casebridge.accounts.models import User
 from casebridge.accounts.selectors import actor_get
 from casebridge.audit.actions import AuditAction
@@ -87,6 +89,15 @@ def _notify(case: Case, *, staff: str, customers: str) -> None:
         )
 
 
+def _has_cases(work_item_id: int) -> bool:
+    """Whether any case is linked to the work item: a statement built once and a lookup by the
+    indexed link, for the many transitions of items no case is linked to."""
+    table = connection.ops.quote_name(Case._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE work_item_id = %s LIMIT 1", [work_item_id])  # noqa: S608
+        return cursor.fetchone() is not None
+
+
 def cases_follow(event: WorkItemTransitioned) -> None:
     """Record a work item's new status on each linked case, notify, and carry the outcome over
     (``fixed``, ``returned`` to L2, ``resumed``). An in-transaction subscriber: the cases agree
@@ -95,7 +106,7 @@ def cases_follow(event: WorkItemTransitioned) -> None:
     An action that keeps the status (an assignment, a recorded release) is internal detail, not
     progress for the reporter.
     """
-    if event.from_state == event.to_state:
+    if event.from_state == event.to_state or not _has_cases(event.work_item_id):
         return
     cases = list(
         Case.objects.filter(work_item_id=event.work_item_id).select_related("reporter", "owner")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -131,9 +131,12 @@ def subscriptions(event: type[Event] | None = None) -> list[Subscription]:
     return [s for s in _subscriptions if event is None or s.event is event]
 
 
-def publish(event: Event) -> None:
+def publish(event: Event, *, outbox: Sequence[OutboxMessage] = ()) -> None:
     """Tell the subscribers of ``event``: in-transaction ones now, after-commit ones through the
-    outbox. Call it inside the change's transaction, after the change is written."""
+    outbox. Call it inside the change's transaction, after the change is written.
+
+    ``outbox``: the change's own messages (``outbox_message``, built before), written in the
+    same statement as the after-commit subscribers' rows, ahead of them."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(f"publish({event.name}) must be called inside the change's transaction")
     for recorder in _recording:
@@ -151,8 +154,8 @@ def publish(event: Event) -> None:
                     f"subscriber:{s.subscriber}"[:80],
                 )
             )
-    if later:  # one round trip for every after-commit subscriber's row
-        outbox_enqueue_many(later)
+    if later or outbox:  # one round trip for every after-commit subscriber's row
+        outbox_enqueue_many(later, written_with=outbox)
 
 
 def deliver(message: OutboxMessage) -> None:

@@ -198,6 +198,71 @@ def row_insert[M: Model](obj: M) -> M:
     return obj
 
 
+def rows_insert_returning[M: Model](objs: Sequence[M]) -> list[M]:
+    """``INSERT`` new objects of one model in one statement, set their primary keys (in the
+    order given, as ``bulk_create`` reads them) and return them."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    meta = model._meta
+    auto = meta.auto_field
+    assert auto is not None, f"{model.__name__} has no automatic primary key"
+    sql, fields = _insert_sql(model, connection.vendor)
+    head, _, marks = sql.rpartition(" VALUES ")
+    values: list[object] = []
+    for obj in objs:
+        values.extend(_insert_values(fields, obj))
+    statement = f"{head} VALUES {', '.join([marks] * len(objs))} RETURNING {_column(auto)}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)  # type: ignore[arg-type]  # see _insert_values
+        keys = [row[0] for row in cursor.fetchall()]
+    for obj, key in zip(objs, keys, strict=True):
+        setattr(obj, auto.attname, key)
+        obj._state.adding = False
+        obj._state.db = connection.alias
+    return list(objs)
+
+
+@cache
+def _update_sql(model: type[Model], vendor: str) -> tuple[str, tuple[ModelField, ...]]:
+    """``UPDATE`` of every concrete field but the primary key, by the primary key."""
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    fields = tuple(f for f in meta.concrete_fields if f is not pk)
+    assignments = ", ".join(f"{_column(f)} = %s" for f in fields)
+    table = connection.ops.quote_name(meta.db_table)
+    return f"UPDATE {table} SET {assignments} WHERE {_column(pk)} = %s", fields  # noqa: S608
+
+
+def row_save(obj: Model) -> None:
+    """Write every field of an existing row as ``save()`` does (each field's ``pre_save``, so
+    ``auto_now`` stamps), with a statement built once: no signals (Casebridge has none)."""
+    sql, fields = _update_sql(type(obj), connection.vendor)
+    values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, obj.pk])
+        if cursor.rowcount != 1:
+            raise type(obj).DoesNotExist(f"{type(obj).__name__} {obj.pk} is gone")  # type: ignore[attr-defined]
+
+
+def row_for_update[M: Model](model: type[M], pk: object) -> M:
+    """The row of ``model`` with primary key ``pk``, locked for the transaction (``SELECT ...
+    FOR UPDATE`` where the database has it; SQLite's writer holds the database), as
+    ``select_for_update().get(pk=pk)`` reads it, with a statement built once."""
+    key = model._meta.pk
+    assert key is not None
+    sql, attnames, where = _select_sql(model, (key.attname,), connection.vendor)
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [where[0].get_db_prep_value(pk, connection)])
+        rows = cursor.fetchall()
+    if not rows:
+        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")  # type: ignore[attr-defined]
+    return rows_read(model, attnames, rows)[0]
+
+
 #: One of the ORM's converters of a value read: (value, column, connection) -> value.
 Converter = Callable[[object, Col, BaseDatabaseWrapper], object]
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import connection
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Model, Q, QuerySet
 
 from casebridge.cases.models import Case
 from casebridge.cases.selectors import case_list_for
@@ -268,6 +268,26 @@ def _occurrences[T](
     ]
 
 
+def _in_written_join_order[M: Model](objects: QuerySet[M], ids: list[int]) -> dict[int, M]:
+    """``objects.in_bulk(ids)``; on PostgreSQL planned in the order the joins are written.
+
+    The case selector joins seven related tables for a handful of rows read by primary key:
+    PostgreSQL's planner then weighs every join order, and planning took 6-8 ms against 0.2 ms
+    of execution (``EXPLAIN ANALYZE``, warm connection). The written order (the cases first,
+    then each related row by its key) is the plan it picks anyway; ``join_collapse_limit = 1``
+    for this one statement (``SET LOCAL``, set back after it: nothing outlives the statement,
+    PgBouncer's transaction mode included) plans it in about 0.5 ms."""
+    if connection.vendor != "postgresql":
+        return objects.in_bulk(ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL join_collapse_limit = 1")
+        found = objects.in_bulk(ids)
+        # Inside an outer transaction the setting would outlive this block's savepoint; on an
+        # error, rolling the block back undoes it.
+        cursor.execute("SET LOCAL join_collapse_limit TO DEFAULT")
+    return found
+
+
 def occurrences_for_query(viewer: Actor, query: Query, *, k: int = 5) -> Occurrences:
     """The top ``k`` earlier cases, and the top ``k`` work items and known resolutions."""
     if viewer.is_external:
@@ -289,7 +309,9 @@ def occurrences_for_query(viewer: Actor, query: Query, *, k: int = 5) -> Occurre
     case, item, fix = DocumentKind.CASE, DocumentKind.WORK_ITEM, DocumentKind.KNOWN_RESOLUTION
     return Occurrences(
         # each loader runs only when there are hits of its kind, as the viewer may see them
-        cases=_occurrences(case, ranked[case], lambda ids: case_list_for(viewer).in_bulk(ids)),
+        cases=_occurrences(
+            case, ranked[case], lambda ids: _in_written_join_order(case_list_for(viewer), ids)
+        ),
         work_items=_occurrences(
             item, ranked[item], lambda ids: work_item_list_for(viewer).in_bulk(ids)
         ),

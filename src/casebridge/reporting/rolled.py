@@ -25,6 +25,7 @@ from casebridge.reporting.rollup import (
     midnight,
     rollup_current,
     unpack,
+    unpack_ints,
 )
 from casebridge.reporting.tables import Filters
 
@@ -212,8 +213,8 @@ def state_hours(
             if blob:
                 into.setdefault(name, []).extend(unpack(blob).tolist())
         at = 0
-        pairs = list(zip(unpack(hours).tolist(), unpack(since, "q").tolist(), strict=True))
-        for name, n in zip(names, unpack(counts, "q").tolist(), strict=True):
+        pairs = list(zip(unpack(hours).tolist(), unpack_ints(since).tolist(), strict=True))
+        for name, n in zip(names, unpack_ints(counts).tolist(), strict=True):
             if n:
                 # since <= last <= until: the interval is never negative (walk's max(0, ...))
                 into.setdefault(name, []).extend(

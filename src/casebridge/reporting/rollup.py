@@ -18,7 +18,6 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, Min, OuterRef, Q
@@ -182,13 +181,22 @@ def pack(values: Iterable[float] | Iterable[int], code: str = "d") -> bytes:
     return found.tobytes()
 
 
-def unpack(blob: bytes | memoryview | None, code: str = "d") -> array[Any]:
-    found = array(code)
+def _unpacked[N: (int, float)](found: array[N], blob: bytes | memoryview | None) -> array[N]:
     if blob:
         found.frombytes(blob)
         if sys.byteorder == "big":
             found.byteswap()
     return found
+
+
+def unpack(blob: bytes | memoryview | None) -> array[float]:
+    """The doubles ``pack`` wrote."""
+    return _unpacked(array("d"), blob)
+
+
+def unpack_ints(blob: bytes | memoryview | None) -> array[int]:
+    """The 64-bit integers ``pack(..., "q")`` wrote."""
+    return _unpacked(array("q"), blob)
 
 
 class _Day:
@@ -201,16 +209,18 @@ class _Day:
         self.times: dict[str, list[float]] = {name: [] for name in TIMES}
         self.open: list[list[tuple[float, int]]] = [[] for _ in HOURS]
 
-    def opened(self, fact: tuple[Any, ...]) -> None:
+    def opened(self, fact: tuple[float | str | None, ...]) -> None:
         """A case opened that day: ``fact`` is first response, hours per state, state, since."""
-        first, *spent, state, since = fact
+        first, *hours, state, entered = fact
+        since = int(entered or 0)
         if first is not None:
-            self.times["first_response"].append(first)
+            self.times["first_response"].append(float(first))
         for i, (name, column) in enumerate(HOURS.items()):
+            spent = hours[i]
             if state == name:  # still growing: the report adds the hours up to its horizon
-                self.open[i].append((spent[i] if spent[i] is not None else 0.0, since))
-            elif spent[i] is not None:
-                self.times[column].append(spent[i])
+                self.open[i].append((float(spent or 0.0), since))
+            elif spent is not None:
+                self.times[column].append(float(spent))
         self.row.last_change_us = max(self.row.last_change_us, since)
 
     def done(self) -> DailyRollup:

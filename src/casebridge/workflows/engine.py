@@ -18,11 +18,12 @@ from typing import Any, Protocol
 
 from django.db import models, transaction
 
-from casebridge.audit.services import audit_changes, audit_record
+from casebridge.audit.services import audit_transition
 from casebridge.core import events
 from casebridge.core.actors import SYSTEM_ROLE, Actor
 from casebridge.core.errors import Reason, TransitionRefused
-from casebridge.integrations.outbox import outbox_enqueue
+from casebridge.core.prepared import row_for_update, row_save
+from casebridge.integrations.outbox import outbox_message, outbox_write
 
 
 class StateGroup(models.TextChoices):
@@ -293,7 +294,7 @@ def apply_transition[S: Subject](
         raise _unknown_action(workflow, action)
     with transaction.atomic():
         model = type(subject)
-        locked: S = model._default_manager.select_for_update().get(pk=subject.pk)  # type: ignore[attr-defined]
+        locked: S = row_for_update(model, subject.pk)  # type: ignore[type-var]
         ctx = Context(actor=actor, subject=locked, data=data)
         named = {r.field for r in extra_reasons if r.field}
         evaluated = workflow.evaluate(transition, ctx)
@@ -309,8 +310,9 @@ def apply_transition[S: Subject](
         changes = dict(transition.effect(ctx)) if transition.effect else {}
         target = transition.target_for(ctx, previous)
         setattr(locked, workflow.status_field, target)
-        locked.save()
-        audit_record(
+        row_save(locked)  # type: ignore[arg-type]
+        # The status event and the effect's changes in one statement.
+        audit_transition(
             actor=actor,
             subject=locked,
             action=action,
@@ -318,10 +320,9 @@ def apply_transition[S: Subject](
             old=previous,
             new=target,
             reason=reason,
-            data={"transition": True},
             public=transition.public,
+            changes=changes,
         )
-        audit_changes(actor=actor, subject=locked, action=action, changes=changes, public=False)
         payload = {
             "key": locked.key,
             "action": action,
@@ -329,9 +330,15 @@ def apply_transition[S: Subject](
             "to": target,
             "actor": getattr(actor, "username", None),
         }
-        outbox_enqueue(topic=f"{locked.audit_type}.transitioned", key=locked.key, payload=payload)
+        # Built now (its cause: the transition's last audit event), written with the domain
+        # event's outbox rows: one statement for all of them.
+        message = outbox_message(
+            topic=f"{locked.audit_type}.transitioned", key=locked.key, payload=payload
+        )
         if workflow.transitioned is not None:
-            events.publish(workflow.transitioned(ctx, action, previous, target))
+            events.publish(workflow.transitioned(ctx, action, previous, target), outbox=[message])
+        else:
+            outbox_write([message])
         for follow in workflow.after:
             follow(ctx, action, previous, target)
     return locked

@@ -35,8 +35,14 @@ class Setting:
 
 
 def setting(code: PolicyCode) -> Setting:
-    row = LadderPolicy.objects.filter(code=code).first()
-    return Setting(row.enabled, row.min_level) if row else Setting(True, default_level(code))
+    return settings_of(code)[code]
+
+
+def settings_of(*codes: PolicyCode) -> dict[str, Setting]:
+    """The settings of ``codes``, read in one statement (a transition checks several)."""
+    rows = LadderPolicy.objects.filter(code__in=codes).values_list("code", "enabled", "min_level")
+    found = {code: Setting(enabled, level) for code, enabled, level in rows}
+    return {code: found.get(code) or Setting(True, default_level(code)) for code in codes}
 
 
 def _senior(users: Sequence[User], level: int) -> bool:
@@ -57,14 +63,25 @@ def assignment_reasons(
     """
     if not any(u.has_role("developer") for u in assignees):
         return
-    yield from _critical_needs_senior(item, assignees)
-    yield from _junior_needs_mentor(assignees, mentor)
-    yield from _associate_solo(item, assignees)
-    yield from _critical_component(item, assignees)
+    rules = settings_of(*LADDER_1_4)
+    yield from _critical_needs_senior(item, assignees, rules[PolicyCode.CRITICAL_NEEDS_SENIOR])
+    yield from _junior_needs_mentor(assignees, mentor, rules[PolicyCode.JUNIOR_NEEDS_MENTOR])
+    yield from _associate_solo(item, assignees, rules[PolicyCode.ASSOCIATE_SOLO])
+    yield from _critical_component(item, assignees, rules[PolicyCode.CRITICAL_COMPONENT])
 
 
-def _critical_needs_senior(item: WorkItem, assignees: Sequence[User]) -> Iterator[Reason]:
-    rule = setting(PolicyCode.CRITICAL_NEEDS_SENIOR)
+#: The policies of an assignment, read together.
+LADDER_1_4 = (
+    PolicyCode.CRITICAL_NEEDS_SENIOR,
+    PolicyCode.JUNIOR_NEEDS_MENTOR,
+    PolicyCode.ASSOCIATE_SOLO,
+    PolicyCode.CRITICAL_COMPONENT,
+)
+
+
+def _critical_needs_senior(
+    item: WorkItem, assignees: Sequence[User], rule: Setting
+) -> Iterator[Reason]:
     if rule.enabled and item.priority == Priority.CRITICAL and not _senior(assignees, rule.level):
         yield Reason(
             "policy_1",
@@ -74,8 +91,9 @@ def _critical_needs_senior(item: WorkItem, assignees: Sequence[User]) -> Iterato
         )
 
 
-def _junior_needs_mentor(assignees: Sequence[User], mentor: User | None) -> Iterator[Reason]:
-    rule = setting(PolicyCode.JUNIOR_NEEDS_MENTOR)
+def _junior_needs_mentor(
+    assignees: Sequence[User], mentor: User | None, rule: Setting
+) -> Iterator[Reason]:
     juniors = [u for u in assignees if u.level_rank == 1]
     if not rule.enabled or not juniors:
         return
@@ -91,9 +109,8 @@ def _junior_needs_mentor(assignees: Sequence[User], mentor: User | None) -> Iter
         )
 
 
-def _associate_solo(item: WorkItem, assignees: Sequence[User]) -> Iterator[Reason]:
+def _associate_solo(item: WorkItem, assignees: Sequence[User], rule: Setting) -> Iterator[Reason]:
     """L2 developers take minor and major bugs on their own; with the policy off, they never do."""
-    rule = setting(PolicyCode.ASSOCIATE_SOLO)
     if (
         item.category != "bug"
         or _senior(assignees, rule.level)
@@ -108,8 +125,9 @@ def _associate_solo(item: WorkItem, assignees: Sequence[User]) -> Iterator[Reaso
         )
 
 
-def _critical_component(item: WorkItem, assignees: Sequence[User]) -> Iterator[Reason]:
-    rule = setting(PolicyCode.CRITICAL_COMPONENT)
+def _critical_component(
+    item: WorkItem, assignees: Sequence[User], rule: Setting
+) -> Iterator[Reason]:
     component = item.component
     if (
         rule.enabled

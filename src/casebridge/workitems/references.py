@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from casebridge.accounts.models import Team, User
+from casebridge.accounts.selectors import users_with_roles
 from casebridge.catalog.models import Environment
 from casebridge.core.errors import Reason
 from casebridge.core.schemas import bounded_int
@@ -29,19 +30,15 @@ class Invalid(Exception):
 
 
 def _user(value: object) -> User:
-    user = (
-        User.objects.prefetch_related("role_grants")
-        .filter(username=str(value), is_active=True)
-        .first()
-    )
-    if user is None:
+    found = users_with_roles(column="username", values=[str(value)], active=True)
+    if not found:
         raise Invalid(f"No user '{value}'")
-    return user
+    return found[0]
 
 
 def _users(value: Any) -> list[User]:
     names = [value] if isinstance(value, str) else list(value or [])
-    users = User.objects.prefetch_related("role_grants").filter(username__in=names, is_active=True)
+    users = users_with_roles(column="username", values=[str(n) for n in names], active=True)
     found = {u.username: u for u in users}
     missing = [str(n) for n in names if n not in found]
     if missing:

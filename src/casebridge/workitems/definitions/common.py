@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from django.db import connection
+
 from casebridge.accounts.models import Role, User, as_user
+from casebridge.accounts.selectors import users_with_roles_where
 from casebridge.core import clock, events
 from casebridge.core.actors import Actor
 from casebridge.core.errors import Reason
@@ -33,6 +36,20 @@ def _names(users: Iterable[Actor]) -> str:
 
 
 def assignees_of(item: WorkItem) -> list[User]:
+    """The item's assignees with their roles, read in one statement and kept in Django's
+    prefetch cache of this item instance (which ``item.assignees.set()`` drops): a transition's
+    checks ask several times."""
+    cache: dict[str, object] = item.__dict__.setdefault("_prefetched_objects_cache", {})
+    if "assignees" not in cache:
+        through = connection.ops.quote_name(WorkItem.assignees.through._meta.db_table)
+        users = users_with_roles_where(
+            f"u.id IN (SELECT user_id FROM {through} WHERE workitem_id = %s)",  # noqa: S608
+            [item.pk],
+        )
+        related = item.assignees.all()
+        related._result_cache = users  # as prefetch_related fills it
+        related._prefetch_done = True  # type: ignore[attr-defined]
+        cache["assignees"] = related
     return list(item.assignees.all())
 
 
