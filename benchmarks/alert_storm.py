@@ -376,12 +376,11 @@ def fold_alone(notes: list[dict[str, Any]], bodies: list[bytes]) -> dict[str, An
     from django.db import connection
 
     from casebridge.core import clock
+    from casebridge.monitoring.ahead import AHEAD_PAYLOADS, groups_ahead
     from casebridge.monitoring.intake import PAYLOAD_INSERT
     from casebridge.monitoring.models import Integration
     from casebridge.monitoring.worker import (
-        AHEAD_PAYLOADS,
         WORKER_FOLD_ALERTS,
-        groups_ahead,
         groups_sync,
         payloads_fold,
     )

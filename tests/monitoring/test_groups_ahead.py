@@ -11,10 +11,9 @@ import pytest
 import time_machine
 
 from casebridge.cases.models import Case
+from casebridge.monitoring.ahead import ahead_forget, groups_ahead
 from casebridge.monitoring.models import Alert, AlertGroup, AlertStorm, Payload
 from casebridge.monitoring.worker import (
-    ahead_forget,
-    groups_ahead,
     groups_sync,
     intake_drain,
     worker_fold,

@@ -377,7 +377,7 @@ class Fold:
         return group
 
     def settle(self, last_payload: int) -> None:
-        """A group opened ahead of its alerts (``worker.groups_ahead``) whose first firing has been
+        """A group opened ahead of its alerts (``ahead.groups_ahead``) whose first firing has been
         folded, yet has no open alert (that firing repeated an alert already resolved, or the alert
         was open in another group): it resolves, as a group of no firing alert would."""
         for pk, opened_by in self.waiting.items():
