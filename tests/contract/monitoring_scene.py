@@ -98,7 +98,7 @@ def build(world: factories.World) -> None:
     intake_drain()
     first, second = AlertGroup.objects.order_by("id")
     sender.post(webhook(alert("Unreadable")))
-    with mock.patch("casebridge.monitoring.worker.events_of", side_effect=ValueError("boom")):
+    with mock.patch("casebridge.monitoring.ahead.events_of", side_effect=ValueError("boom")):
         payloads_fold()
     failed = Payload.objects.get(state="failed")
     incident = incident_declare(

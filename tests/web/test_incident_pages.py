@@ -452,7 +452,7 @@ def test_admins_are_pointed_to_failed_payloads_and_retry_them_in_the_admin(
 
     integration, secret = make_integration(world)
     Sender(integration, secret).post(webhook(alert("Unreadable")))
-    with mock.patch("casebridge.monitoring.worker.events_of", side_effect=ValueError("boom")):
+    with mock.patch("casebridge.monitoring.ahead.events_of", side_effect=ValueError("boom")):
         payloads_fold()
     payload = Payload.objects.get(state="failed")
     admin = browser_as("admin")
