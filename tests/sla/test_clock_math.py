@@ -200,8 +200,15 @@ def brute_force(
     else:
         stop = None
         if state_at(now) in done:
-            stop = max(t for t, s in states if s not in done and t <= now)
-            stop = min(t for t, s in states if s in done and t > stop)
+            # the moment the case entered the done stretch it is in at ``now`` (two changes in
+            # the same minute included: the later one in the history's order counts)
+            previous = "new"
+            for when, s in states:
+                if when > now:
+                    continue
+                if s in done and previous not in done:
+                    stop = when
+                previous = s
     t, elapsed, breached_at = history.created_at, 0, None
     end = min(stop, now) if stop else now
     while t < end:
