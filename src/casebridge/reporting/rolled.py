@@ -164,28 +164,24 @@ def _spans(w: Window, days: Iterable[date] = ()) -> list[Span]:
     return [*w.edges, *((midnight(d), midnight(d + timedelta(days=1))) for d in days)]
 
 
-def first_responses(f: Filters, w: Window) -> list[float]:
+def _times(w: Window, packed: str, stamp: str, hours: str) -> list[float]:
+    """The per-case hours of the window: whole days from their rollup rows' packed ``packed``
+    list, the partial days at the edges from the facts whose ``stamp`` falls in them."""
     found: list[float] = []
-    for (blob,) in _rollups(w).values_list("first_response"):
+    for (blob,) in _rollups(w).values_list(packed):
         found += unpack(blob).tolist()
     for lo, hi in w.edges:
-        found += _floats(
-            _facts(w, created_at__gte=lo, created_at__lt=hi, first_response_hours__isnull=False)
-            .values_list("first_response_hours")
-        )  # fmt: skip
+        edge = {f"{stamp}__gte": lo, f"{stamp}__lt": hi, f"{hours}__isnull": False}
+        found += _floats(_facts(w, **edge).values_list(hours))
     return found
+
+
+def first_responses(f: Filters, w: Window) -> list[float]:
+    return _times(w, "first_response", "created_at", "first_response_hours")
 
 
 def resolutions(f: Filters, w: Window) -> list[float]:
-    found: list[float] = []
-    for (blob,) in _rollups(w).values_list("resolution"):
-        found += unpack(blob).tolist()
-    for lo, hi in w.edges:
-        found += _floats(
-            _facts(w, resolved_at__gte=lo, resolved_at__lt=hi, resolution_hours__isnull=False)
-            .values_list("resolution_hours")
-        )  # fmt: skip
-    return found
+    return _times(w, "resolution", "resolved_at", "resolution_hours")
 
 
 def state_hours(
