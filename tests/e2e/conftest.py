@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,24 @@ def new_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Any]]:
     yield make
     for context in contexts:
         context.close()
+    _wait_for_requests_in_flight()
+
+
+def _wait_for_requests_in_flight(timeout: float = 15.0) -> None:
+    """Let the live server finish the requests a closed page left behind (an htmx poll, a
+    beacon): the test database is flushed next, and on PostgreSQL a TRUNCATE racing a request's
+    transaction is a deadlock. The server's request threads are daemon threads named after
+    ``process_request_thread``; they end when their connection closes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [
+            thread
+            for thread in threading.enumerate()
+            if "process_request_thread" in thread.name and thread.is_alive()
+        ]
+        if not busy:
+            return
+        busy[0].join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture(scope="session")
