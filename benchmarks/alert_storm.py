@@ -516,7 +516,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server = subprocess.Popen(
         [*cli, "serve", "--workers", "2", "--port", str(port)], env=env, stdout=log, stderr=log
     )
-    worker_cmd = ["nice", "-n", str(args.worker_nice), *cli, "worker"]
+    worker_cmd = (
+        ["nice", "-n", str(args.worker_nice), *cli, "worker"]
+        if args.nice_whole_worker
+        else [*cli, "worker", "--nice", str(args.worker_nice)]
+    )
     worker = (
         None if args.worker_after else subprocess.Popen(worker_cmd, env=env, stdout=log, stderr=log)
     )
@@ -556,6 +560,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result = {
         "machine": machine(),
         "load_before": load_before,
+        "worker": " ".join(worker_cmd[worker_cmd.index("worker") :]),
+        "worker_nice_whole": args.nice_whole_worker,
         "database": "sqlite" if sqlite else "postgresql",
         "batched": {
             "payloads": len(storm_bodies),
@@ -652,6 +658,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--worker-nice", type=int, default=10, help="The worker's niceness: the door comes first."
+    )
+    parser.add_argument(
+        "--nice-whole-worker",
+        action="store_true",
+        help="`nice -n N casebridge worker` (the look ahead nice too), not `worker --nice N`.",
     )
     parser.add_argument(
         "--worker-after",

@@ -46,7 +46,8 @@ from tests.monitoring.helpers import alert, webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-TASKS, MESSAGES, PAYLOADS = 60, 600, 1000
+#: More payloads than one worker folds in one pass (``FOLD_PASS_SECONDS``): both take part.
+TASKS, MESSAGES, PAYLOADS = 60, 600, 3000
 FOLD_JOB = "fold monitoring payloads into alert groups"
 
 pytestmark = pytest.mark.skipif(

@@ -60,6 +60,44 @@ def audit_record(
     return event
 
 
+def audit_build(
+    *,
+    actor: Actor | None,
+    subject: Auditable,
+    action: str,
+    field: str = "",
+    old: object = None,
+    new: object = None,
+    reason: str = "",
+    data: Mapping[str, object] | None = None,
+    public: bool = False,
+) -> AuditEvent:
+    """The event ``audit_record`` would write, not written yet: a change that records many
+    events (a storm's joins) writes them together with ``audit_write``."""
+    return _event(
+        actor=actor,
+        subject=subject,
+        action=action,
+        field=field,
+        old=old,
+        new=new,
+        reason=reason,
+        data=dict(data or {}),
+        public=public,
+    )
+
+
+def audit_write(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Write events built by ``audit_build``, in one statement, in the order given."""
+    if not events:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_write must be called inside the transaction of the change")
+    written = rows_insert_returning(events)
+    tracing.note_audit_event(written[-1].pk)
+    return written
+
+
 def _event(
     *,
     actor: Actor | None,

@@ -51,8 +51,14 @@ class Ahead:
     kept: int = 0
     #: The groups it opened whose cases have not caught up yet.
     unsynced: list[int] = field(default_factory=list)
+    #: Whether this process's fold looks ahead itself (``worker_fold``, ``worker_sync``), or
+    #: another process does it for it (``casebridge worker --nice``: a child at the worker's
+    #: first priority), which keeps no parsed events (the fold is in another process).
+    inline: bool = True
 
     def keep(self, payload: int, events: list[AlertEvent]) -> None:
+        if not self.inline:
+            return
         if self.kept + len(events) > AHEAD_PARSED:
             self.parsed.clear()
             self.kept = 0

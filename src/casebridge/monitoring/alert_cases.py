@@ -127,7 +127,7 @@ def _last_case_of_same_alert(group: AlertGroup) -> Case | None:
 
 
 def case_for_group(
-    group: AlertGroup, *, actor: User | None = None, storms_locked: storms.Locked | None = None
+    group: AlertGroup, *, actor: User | None = None, joining: storms.Joining | None = None
 ) -> Case:
     """Open the group's case; or link it to the open case of the same group key (recorded
     there); or, flapping, to the last case of it, which it does not reopen; or, in a storm of its
@@ -157,7 +157,7 @@ def case_for_group(
         )
         return last
     account = actor or monitoring_account()
-    in_storm = storms.storm_case_for(group, actor=account, locked=storms_locked)
+    in_storm = storms.storm_case_for(group, actor=account, joining=joining)
     if in_storm is not None:
         return in_storm
     reporter = group.reporter or (group.integration.reporter if group.integration else None)

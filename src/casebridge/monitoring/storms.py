@@ -8,11 +8,13 @@ open, which the database enforces) with its case; every group that would have op
 while it is open joins it instead (recorded on the storm case). It ends once no group joined for
 ``CASEBRIDGE_STORM_QUIET_MINUTES`` (``storms_end``, a worker job; or the next group to come).
 Starting publishes ``AlertStormStarted`` (the incidents app proposes an incident from it), ending
-publishes ``AlertStormEnded``. Called in the sync worker's transaction (``alert_cases``).
+publishes ``AlertStormEnded``. Called in the sync worker's transaction (``alert_cases``), which
+writes the joins of its groups together (``Joining``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,7 +22,8 @@ from django.db import IntegrityError, transaction
 
 from casebridge.accounts.models import User
 from casebridge.audit.actions import AuditAction
-from casebridge.audit.services import audit_record
+from casebridge.audit.models import AuditEvent
+from casebridge.audit.services import audit_build, audit_record, audit_write
 from casebridge.cases.models import Case, Impact
 from casebridge.cases.services import CaseInput, case_create
 from casebridge.core import clock
@@ -127,43 +130,80 @@ def storm_start(group: AlertGroup, count: int, actor: User) -> AlertStorm:
     return storm
 
 
-#: The open storms a transaction has locked, by service: the groups it catches up join them
-#: without locking and reading the storm again for each (``worker.groups_sync``).
-type Locked = dict[int, AlertStorm]
+@dataclass
+class Joining:
+    """What one transaction of catching groups up holds of the storms: the open storms it has
+    locked (by service), so that the groups joining them do not lock and read them again for
+    each, and what the joins write, written once per transaction (``flush``): each storm's
+    count and last join, and the joins' audit events in one statement."""
+
+    storms: dict[int, AlertStorm] = field(default_factory=dict)
+    joined: dict[int, AlertStorm] = field(default_factory=dict)
+    events: list[AuditEvent] = field(default_factory=list)
+
+    def hold(self, service_ids: set[int]) -> None:
+        """Lock the open storms of these services at once, in the order of their services:
+        two workers catching up groups of the same services never wait for each other in a
+        circle (each locked the storm of the service it met first)."""
+        if not service_ids:
+            return
+        storms = (
+            AlertStorm.objects.select_for_update(of=("self",))
+            .select_related("case", "service")
+            .filter(service_id__in=service_ids, ended_at=None)
+            .order_by("service_id")
+        )
+        for storm in storms:
+            self.storms[storm.service_id] = storm
+
+    def flush(self) -> None:
+        for storm in self.joined.values():
+            AlertStorm.objects.filter(pk=storm.pk).update(
+                group_count=storm.group_count, last_group_at=storm.last_group_at
+            )
+        audit_write(self.events)
+        self.joined, self.events = {}, []
 
 
-def storm_case_for(group: AlertGroup, *, actor: User, locked: Locked | None = None) -> Case | None:
+def storm_case_for(
+    group: AlertGroup, *, actor: User, joining: Joining | None = None
+) -> Case | None:
     """The case of the storm ``group`` joins (starting one if it crosses the threshold), or
-    ``None``: the group opens its own case. ``locked``: the storms this transaction holds."""
+    ``None``: the group opens its own case. ``joining``: the storms this transaction holds,
+    and the writes of its joins, which the caller flushes before it commits (without it, they
+    are written at once)."""
     if group.kind != GroupKind.ALERT:
         return None
     now = clock.now()
-    storm = locked.get(group.service_id) if locked is not None else None
+    holding = joining if joining is not None else Joining()
+    storm = holding.storms.get(group.service_id)
     if storm is None or storm.last_group_at + quiet_period() <= now:
+        holding.flush()  # a storm ending here is written after the joins it had
         storm = _open_storm(group.service_id, now)
     if storm is None:
         count = _recent_count(group, now)
         if count <= storm_threshold(group.integration):
             return None
         storm = storm_start(group, count, actor)
-    if locked is not None:
-        locked[group.service_id] = storm
+    holding.storms[group.service_id] = storm
+    holding.joined[storm.pk] = storm
     storm.group_count += 1
     storm.last_group_at = max(storm.last_group_at, now)
-    AlertStorm.objects.filter(pk=storm.pk).update(
-        group_count=storm.group_count, last_group_at=storm.last_group_at
-    )
     group.storm = storm
     case = storm.case
     if case is not None:
-        audit_record(
-            actor=None,
-            subject=case,
-            action=AuditAction.ALERT_STORM_JOINED,
-            field="alert",
-            new=group.key,
-            reason=f"{group.key} {group.title} joined the storm ({group.alerts_total} alerts)",
+        holding.events.append(
+            audit_build(
+                actor=None,
+                subject=case,
+                action=AuditAction.ALERT_STORM_JOINED,
+                field="alert",
+                new=group.key,
+                reason=f"{group.key} {group.title} joined the storm ({group.alerts_total} alerts)",
+            )
         )
+    if joining is None:
+        holding.flush()
     return case
 
 

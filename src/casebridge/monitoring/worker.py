@@ -40,7 +40,7 @@ from casebridge.monitoring.models import (
     PayloadState,
     RateWindow,
 )
-from casebridge.monitoring.storms import Locked
+from casebridge.monitoring.storms import Joining
 
 log = structlog.get_logger("casebridge.monitoring")
 
@@ -189,53 +189,82 @@ def _fail_alone(ids: list[int], exc: Exception, now: datetime) -> None:
 # --- sync -----------------------------------------------------------------------------------------
 
 
-def _sync(group: AlertGroup, account: User | None, storms_locked: Locked) -> None:
+def _sync(group: AlertGroup, account: User | None, joining: Joining) -> AlertGroupChanged:
+    """Catch one group's case up; its row and its event are written by the caller, with the
+    other groups of the transaction (``groups_sync``)."""
     if group.case_id is None:
-        group.case = alert_cases.case_for_group(group, actor=account, storms_locked=storms_locked)
-        group.case_at = clock.now()
+        group.case = alert_cases.case_for_group(group, actor=account, joining=joining)
     if group.case is not None and group.storm_id is None:
         alert_cases.record_status(group, group.case)
     previous = group.synced_status
     group.synced_status = group.status
     group.sync_pending = False
-    group.save(update_fields=["case", "case_at", "storm", "synced_status", "sync_pending"])
-    domain_events.publish(
-        AlertGroupChanged(
-            key=group.key,
-            group_id=group.pk,
-            change="synced",
-            status=group.status,
-            from_status=previous,
-            title=group.title,
-            integration_id=group.integration_id,
-            fingerprint=group.fingerprint,
-            case_id=group.case_id,
-            responder_id=group.responder_id,
-            actor_id=domain_events.actor_id(account),
-            flapping=group.flapping,
-        )
+    return AlertGroupChanged(
+        key=group.key,
+        group_id=group.pk,
+        change="synced",
+        status=group.status,
+        from_status=previous,
+        title=group.title,
+        integration_id=group.integration_id,
+        fingerprint=group.fingerprint,
+        case_id=group.case_id,
+        responder_id=group.responder_id,
+        actor_id=domain_events.actor_id(account),
+        flapping=group.flapping,
     )
+
+
+def _synced_save(groups: list[AlertGroup], caught_up: set[int]) -> None:
+    """Write the groups caught up: one UPDATE per set of equal values (a storm's groups are
+    one), their cases' time the moment they are written."""
+    now = clock.now()
+    alike: dict[tuple[object, ...], list[int]] = {}
+    for group in groups:
+        if group.pk in caught_up:
+            group.case_at = now
+        values = (group.case_id, group.case_at, group.storm_id, group.synced_status)
+        alike.setdefault(values, []).append(group.pk)
+    for (case_id, case_at, storm_id, status), ids in alike.items():
+        AlertGroup.objects.filter(pk__in=ids).update(
+            case_id=case_id,
+            case_at=case_at,
+            storm_id=storm_id,
+            synced_status=status,
+            sync_pending=False,
+        )
 
 
 def groups_sync(
     *, budget_seconds: float = SYNC_BUDGET_SECONDS, limit: int = 50, only: list[int] | None = None
 ) -> int:
     """Catch the cases of pending groups up (of the groups ``only``, if given), in a
-    transaction of about ``budget_seconds``."""
-    started, synced = time.monotonic(), 0
+    transaction of about ``budget_seconds``: the groups' rows in one statement, the storms'
+    joins together (``storms.Joining``), then each group's ``AlertGroupChanged``."""
+    started = time.monotonic()
     with transaction.atomic():
         pending = AlertGroup.objects.filter(sync_pending=True).order_by("id")
         if only is not None:
             pending = pending.filter(pk__in=only)
         groups = locked(pending.select_related(*SYNC_RELATED))[:limit]
         account = alert_cases.monitoring_account() if groups else None
-        storms_locked: Locked = {}
+        joining = Joining()
+        joining.hold({g.service_id for g in groups if g.case_id is None and g.service_id})
+        synced: list[AlertGroup] = []
+        changes: list[AlertGroupChanged] = []
+        caught_up: set[int] = set()
         for group in groups:
-            _sync(group, account, storms_locked)
-            synced += 1
+            if group.case_id is None:
+                caught_up.add(group.pk)
+            changes.append(_sync(group, account, joining))
+            synced.append(group)
             if time.monotonic() - started > budget_seconds:
                 break
-    return synced
+        _synced_save(synced, caught_up)
+        joining.flush()
+        for change in changes:
+            domain_events.publish(change)
+    return len(synced)
 
 
 # --- the worker's pace ----------------------------------------------------------------------------
@@ -280,7 +309,7 @@ def groups_ahead_sync(*, seconds: float = AHEAD_SECONDS) -> int:
     while time.monotonic() - started < seconds:
         if AHEAD.unsynced:
             held = time.monotonic()
-            done = groups_sync(only=AHEAD.unsynced, budget_seconds=budget, limit=20)
+            done = groups_sync(only=AHEAD.unsynced, budget_seconds=budget, limit=50)
             if not done:  # all caught up (or held by another worker, which catches them up)
                 AHEAD.unsynced = []
             work += done
@@ -297,7 +326,8 @@ def groups_ahead_sync(*, seconds: float = AHEAD_SECONDS) -> int:
 def worker_fold() -> int:
     """The groups of new keys and their cases (``groups_ahead_sync``), then ``payloads_fold``
     at the worker's pace (a periodic job run on every pass)."""
-    groups_ahead_sync()
+    if AHEAD.inline:
+        groups_ahead_sync()
     started = time.monotonic()
     batch = WORKER_FOLD_ALERTS.get(connection.vendor, 2000)
     folded = more = payloads_fold(max_alerts=batch)
@@ -311,11 +341,17 @@ def worker_fold() -> int:
 
 
 def worker_sync() -> int:
-    """``groups_sync`` at the worker's pace (a periodic job run on every pass), after another
-    look ahead: while the door is busy a pass is long, and a new key should not wait a pass."""
-    synced = groups_ahead_sync(seconds=AHEAD_SECONDS / 2)
+    """``cases_catch_up`` (a periodic job run on every pass), after another look ahead: while
+    the door is busy a pass is long, and a new key should not wait a pass."""
+    synced = groups_ahead_sync(seconds=AHEAD_SECONDS / 2) if AHEAD.inline else 0
+    return synced + cases_catch_up()
+
+
+def cases_catch_up() -> int:
+    """``groups_sync`` at the worker's pace: the worker's job, and the look ahead's process
+    (``casebridge worker --nice``) after each look ahead, at the door's priority."""
     started = time.monotonic()
-    synced += groups_sync(budget_seconds=SYNC_BUDGET.get(connection.vendor, SYNC_BUDGET_SECONDS))
+    synced = groups_sync(budget_seconds=SYNC_BUDGET.get(connection.vendor, SYNC_BUDGET_SECONDS))
     _pace(started, synced)
     return synced
 

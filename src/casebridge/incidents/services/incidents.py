@@ -240,16 +240,18 @@ def incident_alert_recorded(event: AlertGroupChanged) -> int:
     worker's transaction. Returns how many entries were written."""
     if event.change != "synced" or event.status == event.from_status:
         return 0
-    groups = [event.group_id]
-    if event.integration_id is not None:
-        same = AlertGroup.objects.filter(
-            integration_id=event.integration_id, fingerprint=event.fingerprint
+    open_incidents = Incident.objects.exclude(state=IncidentState.CLOSED)
+    if not open_incidents.exists():  # a storm's hundred groups at 3 a.m.: one cheap query each
+        return 0
+    links = Q(alert_group_id=event.group_id)
+    if event.integration_id is not None:  # an incident of an earlier group of the same alert
+        links = Q(
+            alert_group__integration_id=event.integration_id,
+            alert_group__fingerprint=event.fingerprint,
         )
-        groups = list(same.order_by("-id").values_list("id", flat=True)[:20])
-    links = Q(alert_group_id__in=groups)
     if event.case_id is not None:
         links |= Q(case_id=event.case_id)
-    incidents = Incident.objects.filter(links).exclude(state=IncidentState.CLOSED)
+    incidents = open_incidents.filter(links)
     text = {
         AlertStatus.FIRING: f"Alert {event.key} fired: {event.title}",
         AlertStatus.ACKNOWLEDGED: f"Alert {event.key} acknowledged at the source",
