@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -34,6 +34,9 @@ ROW_RELATIONS = (
     "organisation",
     "work_item",
 )
+#: What the queue page and the API's list show of a row (no reporter, no logger): on PostgreSQL
+#: three joins of the user table made planning the page's rows cost 4 ms for 0.4 of execution.
+LIST_RELATIONS = ("service", "component", "owner", "organisation", "work_item")
 QUEUE_SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "oldest": ("created_at", "id"),
     "newest": ("-created_at", "-id"),
@@ -141,17 +144,23 @@ def case_csv_rows_for(viewer: Actor, filters: CaseFilters) -> Iterator[tuple[obj
 
 
 def case_page_for(
-    viewer: Actor, filters: CaseFilters, *, page: str | int | None = 1, per_page: int = 50
+    viewer: Actor,
+    filters: CaseFilters,
+    *,
+    page: str | int | None = 1,
+    per_page: int = 50,
+    relations: Sequence[str] = LIST_RELATIONS,
 ) -> Page[Case]:
     """One page of the queue, in two steps so that large queues stay fast.
 
     First the page's ids, from the (state, created_at) index alone, then those rows with their
-    relations. Joining before sorting would join every matching case (tens of thousands at 100k
-    cases) only to keep fifty.
+    ``relations`` (only those the page shows). Joining before sorting would join every matching
+    case (tens of thousands at 100k cases) only to keep fifty.
     """
     paginator = Paginator(_ids(viewer, filters), per_page)
     ids = paginator.get_page(page)
-    return Page(_rows(list(ids.object_list)), ids.number, cast("Paginator[Case]", paginator))
+    rows = _rows(list(ids.object_list), relations)
+    return Page(rows, ids.number, cast("Paginator[Case]", paginator))
 
 
 def case_slice_for(
@@ -159,15 +168,15 @@ def case_slice_for(
 ) -> tuple[list[Case], int]:
     """Rows ``offset`` to ``offset + limit`` of the list, and the total, as ``case_page_for``."""
     ids = _ids(viewer, filters)
-    return _rows(list(ids[offset : offset + limit])), ids.count()
+    return _rows(list(ids[offset : offset + limit]), LIST_RELATIONS), ids.count()
 
 
 def _ids(viewer: Actor, filters: CaseFilters) -> QuerySet[Case, int]:
     return case_list_for(viewer, filters).select_related(None).values_list("id", flat=True)
 
 
-def _rows(ids: list[int]) -> list[Case]:
-    by_id = Case.objects.select_related(*ROW_RELATIONS).in_bulk(ids)
+def _rows(ids: list[int], relations: Sequence[str]) -> list[Case]:
+    by_id = Case.objects.select_related(*relations).in_bulk(ids)
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
@@ -220,7 +229,8 @@ def timeline_for(viewer: Actor, case: Case) -> QuerySet[AuditEvent]:
 
 
 def state_counts_for(viewer: Actor) -> dict[str, int]:
-    rows = _cases_for(viewer).values("state").annotate(n=Count("id"))
+    # COUNT(*), not COUNT(id): PostgreSQL may then count from an index alone
+    rows = _cases_for(viewer).values("state").annotate(n=Count("*"))
     counts = {state.value: 0 for state in CaseState}
     counts.update({row["state"]: row["n"] for row in rows})
     return counts
