@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import cast, overload
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Q, QuerySet
@@ -150,14 +150,19 @@ def case_page_for(
     page: str | int | None = 1,
     per_page: int = 50,
     relations: Sequence[str] = LIST_RELATIONS,
+    state_counts: Mapping[str, int] | None = None,
 ) -> Page[Case]:
     """One page of the queue, in two steps so that large queues stay fast.
 
     First the page's ids, from the (state, created_at) index alone, then those rows with their
     ``relations`` (only those the page shows). Joining before sorting would join every matching
-    case (tens of thousands at 100k cases) only to keep fifty.
+    case (tens of thousands at 100k cases) only to keep fifty. ``state_counts``: the viewer's
+    ``state_counts_for``, read already (the queue's tabs); when only states filter the list, its
+    total is their sum and is not counted again.
     """
-    paginator = Paginator(_ids(viewer, filters), per_page)
+    ids_of = _ids(viewer, filters)
+    known = _count_from(filters, state_counts)
+    paginator = Paginator(ids_of if known is None else _Counted(ids_of, known), per_page)
     ids = paginator.get_page(page)
     rows = _rows(list(ids.object_list), relations)
     return Page(rows, ids.number, cast("Paginator[Case]", paginator))
@@ -169,6 +174,37 @@ def case_slice_for(
     """Rows ``offset`` to ``offset + limit`` of the list, and the total, as ``case_page_for``."""
     ids = _ids(viewer, filters)
     return _rows(list(ids[offset : offset + limit]), LIST_RELATIONS), ids.count()
+
+
+def _count_from(filters: CaseFilters, state_counts: Mapping[str, int] | None) -> int | None:
+    """The list's total from the counts by state, when no other filter narrows it."""
+    narrowed = (filters.service, filters.source, filters.owner, filters.organisation)
+    if state_counts is None or any(narrowed) or filters.text.strip():
+        return None
+    return sum(state_counts.get(state, 0) for state in filters.states or state_counts)
+
+
+class _Counted:
+    """The page's ids with their total known: the paginator slices them, never counts them."""
+
+    def __init__(self, ids: QuerySet[Case, int], total: int) -> None:
+        self.ids, self.total = ids, total
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids)
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> QuerySet[Case, int]: ...
+    def __getitem__(self, index: int | slice) -> int | QuerySet[Case, int]:
+        return self.ids[index]
 
 
 def _ids(viewer: Actor, filters: CaseFilters) -> QuerySet[Case, int]:
