@@ -42,3 +42,26 @@ def test_case_from_intake_to_escalation(api, world):
     assert r.json()["work_item"]["key"].startswith("BUG-")
     r = l2.get(f"/cases/{key}/timeline")
     assert [e["action"] for e in r.json()][:3] == ["created", "take", "take"]
+
+
+@pytest.mark.django_db
+def test_case_create_statement_budget(api, world, django_assert_max_num_queries):
+    """``POST /cases``: the token with its user and roles (one statement), the service, its
+    component and the organisation, then in one transaction the key, the case, its audit event,
+    its index document and postings, and its outbox rows in one statement (plus BEGIN and COMMIT
+    where the database reports them). The index takes the new case as written: no read back."""
+    l1 = api("l1")
+    body = {
+        "title": "Checkout 502 on card payments",
+        "description": "Customers see an error at the last step.",
+        "service": "payments",
+        "environment": "production",
+        "organisation": "acme",
+    }
+    assert l1.post("/cases", body).status_code == 201  # the token's first use records it
+    with django_assert_max_num_queries(12) as captured:
+        r = l1.post("/cases", body)
+    assert r.status_code == 201, r.json()
+    outbox = [q["sql"] for q in captured if "integrations_outboxmessage" in q["sql"]]
+    assert len(outbox) == 1
+    assert not [q for q in captured if q["sql"].startswith('SELECT "cases_case"')]

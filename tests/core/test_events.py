@@ -91,3 +91,24 @@ def test_a_failing_in_transaction_subscriber_rolls_the_change_back() -> None:
 def test_publishing_outside_a_transaction_is_refused() -> None:
     with pytest.raises(RuntimeError, match="inside the change's transaction"):
         events.publish(ThingHappened(key="CB-3", at=AT, tags=[]))
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("subscribed")
+def test_an_in_transaction_subscriber_takes_what_the_change_wrote() -> None:
+    """``publish(written=...)`` hands the change's new rows to in-transaction subscribers (the
+    case intake's index reads no case back); outside that publish they are not found."""
+    found: list[object] = []
+
+    def look(event: events.Event) -> None:
+        found.append(events.written_object(OutboxMessage, 1))
+        found.append(events.written_object(OutboxMessage, 2))
+
+    events.subscribe(ThingHappened, look, events.IN_TRANSACTION)
+    written = OutboxMessage(pk=1, topic="t")
+    with transaction.atomic():
+        events.publish(ThingHappened(key="CB-4", at=AT, tags=[]), written=[written])
+        assert found == [written, None]
+        assert events.written_object(OutboxMessage, 1) is None
+        events.publish(ThingHappened(key="CB-5", at=AT, tags=[]))
+    assert found[2:] == [None, None]

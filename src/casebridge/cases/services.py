@@ -22,7 +22,7 @@ from casebridge.core import clock, events, keys
 from casebridge.core.actors import SYSTEM, SYSTEM_ROLE, Actor
 from casebridge.core.errors import PermissionDenied, ValidationFailed
 from casebridge.core.prepared import row_insert
-from casebridge.integrations.outbox import outbox_enqueue
+from casebridge.integrations.outbox import outbox_message
 from casebridge.workflows.engine import apply_transition
 
 CASE_PREFIX = "CB"
@@ -157,7 +157,11 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
         data={"source": case.source, "service": data.service.slug},
         public=True,
     )
-    outbox_enqueue(topic="case.created", key=key, payload={"key": key, "source": case.source})
+    # Built now (its cause: the audit event above), written with the domain event's outbox
+    # rows in one statement; the in-transaction subscribers (the index) get the new case itself.
+    message = outbox_message(
+        topic="case.created", key=key, payload={"key": key, "source": case.source}
+    )
     events.publish(
         CaseCreated(
             key=key,
@@ -167,7 +171,9 @@ def case_create(*, actor: User, data: CaseInput, channel: str = "web") -> Case:
             service_id=data.service.pk,
             reporter_id=reporter.pk,
             actor_id=events.actor_id(actor),
-        )
+        ),
+        outbox=[message],
+        written=[case],
     )
     return case
 

@@ -28,6 +28,7 @@ import typing
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -110,6 +111,8 @@ class Subscription:
 _types: dict[str, type[Event]] = {}
 _subscriptions: list[Subscription] = []
 _recording: list[list[Event]] = []
+#: The objects the changes being published wrote (``publish(written=...)``), innermost last.
+_written: ContextVar[tuple[object, ...]] = ContextVar("events_written", default=())
 
 
 def actor_id(actor: Actor | None) -> int | None:
@@ -131,31 +134,50 @@ def subscriptions(event: type[Event] | None = None) -> list[Subscription]:
     return [s for s in _subscriptions if event is None or s.event is event]
 
 
-def publish(event: Event, *, outbox: Sequence[OutboxMessage] = ()) -> None:
+def publish(
+    event: Event, *, outbox: Sequence[OutboxMessage] = (), written: Sequence[object] = ()
+) -> None:
     """Tell the subscribers of ``event``: in-transaction ones now, after-commit ones through the
     outbox. Call it inside the change's transaction, after the change is written.
 
     ``outbox``: the change's own messages (``outbox_message``, built before), written in the
-    same statement as the after-commit subscribers' rows, ahead of them."""
+    same statement as the after-commit subscribers' rows, ahead of them. ``written``: model
+    instances the change has just written, as they are in the database: an in-transaction
+    subscriber takes them with ``written_object`` instead of reading them back."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(f"publish({event.name}) must be called inside the change's transaction")
     for recorder in _recording:
         recorder.append(event)
     later: list[tuple[str, str, Mapping[str, object], str]] = []
-    for s in subscriptions(type(event)):
-        if s.when is When.IN_TRANSACTION:
-            s.handler(event)
-        else:
-            later.append(
-                (
-                    f"{TOPIC_PREFIX}{event.name}",
-                    event.subject_key[:64],
-                    event.to_payload(),
-                    f"subscriber:{s.subscriber}"[:80],
+    token = _written.set((*_written.get(), *written)) if written else None
+    try:
+        for s in subscriptions(type(event)):
+            if s.when is When.IN_TRANSACTION:
+                s.handler(event)
+            else:
+                later.append(
+                    (
+                        f"{TOPIC_PREFIX}{event.name}",
+                        event.subject_key[:64],
+                        event.to_payload(),
+                        f"subscriber:{s.subscriber}"[:80],
+                    )
                 )
-            )
+    finally:
+        if token is not None:
+            _written.reset(token)
     if later or outbox:  # one round trip for every after-commit subscriber's row
         outbox_enqueue_many(later, written_with=outbox)
+
+
+def written_object[T](model: type[T], pk: object) -> T | None:
+    """For an in-transaction subscriber: the ``model`` instance with primary key ``pk`` that the
+    change being published wrote and passed as ``publish(written=...)``, else None (read it)."""
+    for obj in reversed(_written.get()):
+        if type(obj) is model and getattr(obj, "pk", None) == pk:
+            assert isinstance(obj, model)
+            return obj
+    return None
 
 
 def deliver(message: OutboxMessage) -> None:

@@ -17,6 +17,7 @@ from casebridge.cases.events import (
     CaseUpdated,
 )
 from casebridge.cases.models import Attachment, Case
+from casebridge.core import events
 from casebridge.core.tasks import enqueue_with_change
 from casebridge.knowledge.events import KnownResolutionChanged
 from casebridge.knowledge.models import KnownResolution
@@ -40,8 +41,9 @@ def _case(case_id: int) -> Case:
 
 
 def index_new_case(event: CaseCreated) -> None:
-    """Index a new case and record the log lines of its description."""
-    case = _case(event.case_id)
+    """Index a new case and record the log lines of its description (the case as intake wrote
+    it, with its service and component, when intake passed it along: no read back)."""
+    case = events.written_object(Case, event.case_id) or _case(event.case_id)
     occurrence_index_case(case, new=True)
     signatures_record_text(
         case=case, kind="description", text=case.description, seen_at=case.created_at, new=True

@@ -83,16 +83,22 @@ _TOKEN_USER_FIELDS = tuple(f.attname for f in User._meta.concrete_fields if f.at
 
 @cache
 def _token_sql(vendor: str) -> str:
-    """The token, whether its use needs recording, and its user, in one statement built once:
-    this runs on every API request, where compiling it through the ORM cost more than running it."""
+    """The token, whether its use needs recording, its user and the user's roles, in one
+    statement built once: this runs on every API request, where compiling it through the ORM
+    cost more than running it."""
     quote = connection.ops.quote_name
     columns = {f.attname: f.column or f.attname for f in User._meta.concrete_fields}
     user_columns = ", ".join(f"u.{quote(columns[name])}" for name in _TOKEN_USER_FIELDS)
     tokens, users = quote(ApiToken._meta.db_table), quote(User._meta.db_table)
+    # The user's roles ride along, comma-separated (role names are identifiers): one round
+    # trip per API request instead of two.
+    joined = "string_agg(r.role, ',')" if vendor == "postgresql" else "group_concat(r.role, ',')"
+    userroles = quote(UserRole._meta.db_table)
+    roles = f"(SELECT {joined} FROM {userroles} r WHERE r.user_id = u.id)"  # noqa: S608
     return (
         "SELECT t.id, t.user_id, t.scope, "  # noqa: S608 - names from the models
         "CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END, "
-        f"{user_columns} FROM {tokens} t JOIN {users} u ON u.id = t.user_id "
+        f"{user_columns}, {roles} FROM {tokens} t JOIN {users} u ON u.id = t.user_id "
         "WHERE t.token_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s"
     )
 
@@ -111,16 +117,11 @@ def token_authenticate(secret: str) -> tuple[User, ApiToken] | None:
         row = cursor.fetchone()
         if row is None:
             return None
-        (token,) = rows_read(ApiToken, ("id", "user_id", "scope"), [row[:3]])
-        (user,) = rows_read(User, _TOKEN_USER_FIELDS, [row[4:]])
-        if not user.is_active:
-            return None
-        cursor.execute(
-            f"SELECT role FROM {connection.ops.quote_name(UserRole._meta.db_table)} "  # noqa: S608
-            "WHERE user_id = %s",
-            [user.pk],
-        )
-        user.set_roles(role for (role,) in cursor.fetchall())
+    (token,) = rows_read(ApiToken, ("id", "user_id", "scope"), [row[:3]])
+    (user,) = rows_read(User, _TOKEN_USER_FIELDS, [row[4:-1]])
+    if not user.is_active:
+        return None
+    user.set_roles(row[-1].split(",") if row[-1] else ())
     token.user = user
     if row[3]:
         # Throttled bookkeeping: at most one write per token every few minutes.

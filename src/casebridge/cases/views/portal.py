@@ -27,7 +27,13 @@ def portal_home(request: Request) -> HttpResponse:
     show = "all" if request.GET.get("show") == "all" else "open"
     states = () if show == "all" else (*OPEN_STATES, "escalated")
     filters = CaseFilters(states=states, sort="newest")
-    cases_page = case_page_for(user, filters, page=request.GET.get("page"), per_page=PAGE_SIZE)
+    cases_page = case_page_for(
+        user,
+        filters,
+        page=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        relations=("service", "reporter"),  # what the portal's list shows
+    )
     context = {"page": cases_page, "cases": list(cases_page.object_list), "show": show}
     return render(request, "cases/portal.html", context)
 

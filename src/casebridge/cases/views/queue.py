@@ -54,15 +54,20 @@ def queue(request: Request) -> HttpResponse:
     user = viewer(request)
     services = list(service_list())
     form = QueueFilterForm(request.GET, services=services)
+    counts = state_counts_for(user)  # the tabs; and the total of a list only states filter
     cases_page = case_page_for(
-        user, form.filters(user), page=request.GET.get("page"), per_page=PAGE_SIZE
+        user,
+        form.filters(user),
+        page=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        state_counts=counts,
     )
     state = form.value("state", "open")
     context = {
         "form": form,
         "page": cases_page,
         "cases": list(cases_page.object_list),
-        "tabs": _tabs(state_counts_for(user), state),
+        "tabs": _tabs(counts, state),
         "state": state,
         "state_label": dict(STATE_TABS).get(state, state).lower(),
         "sort": form.value("sort", "oldest"),
