@@ -392,7 +392,7 @@ def fold_alone(notes: list[dict[str, Any]], bodies: list[bytes]) -> dict[str, An
         for body, n in zip(bodies, counts, strict=True):
             cursor.execute(PAYLOAD_INSERT, [integration.pk, now, body.decode(), n, "", now])
     connection.close()
-    batch = WORKER_FOLD_ALERTS.get(connection.vendor, 2000)
+    batch = WORKER_FOLD_ALERTS
     started = time.perf_counter()
     ahead: list[int] = []
     while True:
