@@ -19,6 +19,7 @@ from casebridge.core.prepared import (
     row_for_update,
     row_insert,
     row_save,
+    rows_insert_new,
     rows_insert_returning,
     rows_read,
 )
@@ -231,3 +232,21 @@ def test_row_for_update_reads_what_the_orm_reads_and_row_save_writes_what_save_w
     assert stored.created_at == orm.created_at
     with pytest.raises(Case.DoesNotExist), transaction.atomic():
         row_for_update(Case, case.pk + 1000)
+
+
+@pytest.mark.django_db
+def test_rows_insert_new_skips_what_a_unique_constraint_refuses_and_keys_the_rest() -> None:
+    Service.objects.create(name="Payments", slug="payments")
+    fresh = [
+        Service(name="Search", slug="search"),
+        Service(name="Payments again", slug="payments"),  # taken: skipped, nothing raised
+        Service(name="Identity", slug="identity"),
+    ]
+    with transaction.atomic():
+        written = rows_insert_new(fresh, by=("slug",))
+    assert [s.slug for s in written] == ["search", "identity"]
+    for service in written:
+        assert Service.objects.get(pk=service.pk).name == service.name
+    assert fresh[1].pk is None
+    assert Service.objects.get(slug="payments").name == "Payments"
+    assert rows_insert_new([], by=("slug",)) == []

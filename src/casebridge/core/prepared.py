@@ -223,6 +223,40 @@ def rows_insert_returning[M: Model](objs: Sequence[M]) -> list[M]:
     return list(objs)
 
 
+def rows_insert_new[M: Model](objs: Sequence[M], *, by: tuple[str, ...]) -> list[M]:
+    """``INSERT`` new objects of one model in one statement, skipping those a unique constraint
+    refuses (``ON CONFLICT DO NOTHING``: another process wrote the same meanwhile), and return
+    the ones written, their primary keys set. ``by``: the fields that tell the objects apart
+    (each written row is matched back to its object by their values)."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    meta = model._meta
+    auto = meta.auto_field
+    assert auto is not None, f"{model.__name__} has no automatic primary key"
+    sql, fields = _insert_sql(model, connection.vendor)
+    head, _, marks = sql.rpartition(" VALUES ")
+    values: list[object] = []
+    for obj in objs:
+        values.extend(_insert_values(fields, obj))
+    named = _fields(model, by)
+    back = ", ".join([_column(auto), *(_column(f) for f in named)])
+    statement = (
+        f"{head} VALUES {', '.join([marks] * len(objs))} ON CONFLICT DO NOTHING RETURNING {back}"
+    )
+    mine = {tuple(getattr(obj, f.attname) for f in named): obj for obj in objs}
+    written: list[M] = []
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)  # type: ignore[arg-type]  # see _insert_values
+        for key, *rest in cursor.fetchall():
+            obj = mine[tuple(rest)]
+            setattr(obj, auto.attname, key)
+            obj._state.adding = False
+            obj._state.db = connection.alias
+            written.append(obj)
+    return written
+
+
 @cache
 def _update_sql(model: type[Model], vendor: str) -> tuple[str, tuple[ModelField, ...]]:
     """``UPDATE`` of every concrete field but the primary key, by the primary key."""

@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 
 import structlog
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from casebridge.core import clock
-from casebridge.core.prepared import row_insert
+from casebridge.core.prepared import rows_insert_new
 from casebridge.monitoring.folding import Catalogue, new_group
 from casebridge.monitoring.formats import AlertEvent, events_of
 from casebridge.monitoring.models import (
@@ -135,17 +135,14 @@ def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> Looked:
         for key in open_now:
             first.pop(key, None)
             AHEAD.known[key] = now_s
-        for key, (payload, event) in first.items():
-            group = new_group(
-                batch.catalogue, key, payload, event, status=AlertStatus.FIRING, now=now
-            )
-            try:
-                with transaction.atomic():  # another worker may open it meanwhile (PostgreSQL)
-                    row_insert(group)
-            except IntegrityError:
-                continue
+        groups = [
+            new_group(batch.catalogue, key, payload, event, status=AlertStatus.FIRING, now=now)
+            for key, (payload, event) in first.items()
+        ]
+        # one statement; a key another worker opened meanwhile is skipped (one open group each)
+        created = [g.pk for g in rows_insert_new(groups, by=("integration", "fingerprint"))]
+        for key in first:
             AHEAD.known[key] = now_s
-            created.append(group.pk)
     if created:
         log.info("groups_ahead", groups=len(created))
     return Looked(len(rows), created)
