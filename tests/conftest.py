@@ -24,6 +24,9 @@ def _fast_settings(settings: Any, tmp_path: Path) -> None:
     from django.core.cache import cache
 
     cache.clear()  # rate-limit windows (core.ratelimit) start empty in every test
+    from casebridge.monitoring.ahead import ahead_forget
+
+    ahead_forget()  # the worker's look ahead (its catalogue, keys found open) starts empty too
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ AHEAD_PAYLOADS = 50
 AHEAD_KNOWN_SECONDS = 30.0
 #: Parsed events kept for the fold, at most (a look ahead far beyond the fold parses again).
 AHEAD_PARSED = 50_000
+AHEAD_CATALOGUE_SECONDS = 5.0
 
 
 @dataclass
@@ -56,6 +57,24 @@ class Ahead:
     #: first priority), which keeps no parsed events (the fold is in another process).
     inline: bool = True
 
+    #: The integrations, services and components of the last look ahead, and when they were
+    #: read: a look ahead every few milliseconds in a storm reads them again only after
+    #: ``AHEAD_CATALOGUE_SECONDS`` (a group opened ahead by an older grouping rule is settled by
+    #: the fold, which reads its own).
+    catalogue: Catalogue | None = None
+    catalogue_at: float = 0.0
+
+    def catalogue_for(self, integration_ids: set[int]) -> Catalogue:
+        had = self.catalogue
+        if had is not None and time.monotonic() - self.catalogue_at >= AHEAD_CATALOGUE_SECONDS:
+            had = None
+        if had is not None and integration_ids <= had.integrations.keys():
+            return had
+        known = set(had.integrations) if had is not None else set()
+        self.catalogue = Catalogue.load(integration_ids | known)
+        self.catalogue_at = time.monotonic()
+        return self.catalogue
+
     def keep(self, payload: int, events: list[AlertEvent]) -> None:
         if not self.inline:
             return
@@ -68,6 +87,7 @@ class Ahead:
     def forget(self) -> None:
         self.mark, self.kept = 0, 0
         self.known, self.parsed, self.unsynced = {}, {}, []
+        self.catalogue, self.catalogue_at = None, 0.0
 
 
 #: The one look ahead of this process (the worker's), shared with the fold's ``Batch.parse``.
@@ -107,7 +127,7 @@ def groups_ahead(*, limit: int = AHEAD_PAYLOADS) -> Looked:
         if (last or 0) < AHEAD.mark:  # the payloads were removed (a restored database)
             ahead_forget()
         return Looked(0, [])
-    batch = Batch.parse(rows)
+    batch = Batch.parse(rows, AHEAD.catalogue_for({p.integration_id for p in rows}))
     AHEAD.mark = rows[-1].pk
     now_s = time.monotonic()
     first: dict[tuple[int, str], tuple[Payload, AlertEvent]] = {}
@@ -157,8 +177,8 @@ class Batch:
     unreadable: list[tuple[Payload, str]]
 
     @classmethod
-    def parse(cls, payloads: list[Payload]) -> Batch:
-        catalogue = Catalogue.load({p.integration_id for p in payloads})
+    def parse(cls, payloads: list[Payload], catalogue: Catalogue | None = None) -> Batch:
+        catalogue = catalogue or Catalogue.load({p.integration_id for p in payloads})
         batch = cls(catalogue, [], [])
         for payload in payloads:
             kind = catalogue.integrations[payload.integration_id].kind
