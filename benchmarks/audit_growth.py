@@ -29,7 +29,8 @@ import json
 import os
 import random
 import time
-from datetime import timedelta
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from _common import database_option, emit, machine, setup_django, timed
@@ -42,7 +43,8 @@ CASE_ACTIONS = [
     ("commented", "", "", ""),
 ]
 ITEM_ACTIONS = [("commented", "", "", ""), ("assign", "assignees", "", "dev1")]
-CHUNK = 50_000
+CHUNK = 200_000
+COLUMNS = "at, actor_id, subject_type, subject_key, action, field, old, new, reason, data, public"
 
 
 def seed(cases: int) -> dict[str, Any]:
@@ -62,52 +64,119 @@ def seed(cases: int) -> dict[str, Any]:
     _, write_token = token_create(actor=None, user=l1, name="bench-write", scope="write")
     world.update(org=org, l1=l1, reporter=reporter, write_token=write_token)
     world["item_keys"] = sorted(WorkItem.objects.values_list("key", flat=True))
+    world["cases"] = cases
     grow_to(cases, world, random.Random(12))
     return world
 
 
-def grow_audit(events: int, cases: int, items: list[str], actor_id: int) -> float:
-    """Bulk-load ``events`` audit rows (setup): COPY on PostgreSQL, executemany on SQLite."""
+def subjects(world: dict[str, Any]) -> tuple[str, str]:
+    """The case and the work item whose pages are measured."""
+    return f"CB-{min(4242, world['cases'] // 2 + 1)}", world["item_keys"][42]
+
+
+def event_rows(
+    n: int, rng: random.Random, pick: Any, actor_id: int, now: datetime
+) -> Iterator[tuple[Any, ...]]:
+    for _ in range(n):
+        at = now - timedelta(seconds=rng.randrange(365 * 86400))
+        subject_type, subject_key = pick()
+        actions = CASE_ACTIONS if subject_type == "case" else ITEM_ACTIONS
+        action, field, old, new = rng.choice(actions)
+        yield (at, actor_id, subject_type, subject_key, action, field, old, new, "", "{}", False)
+
+
+def insert(rows: Iterable[tuple[Any, ...]]) -> None:
     from django.db import connection, transaction
+
+    batch = list(rows)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY audit_auditevent ({COLUMNS}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO audit_auditevent ({COLUMNS}) VALUES ({', '.join(['%s'] * 11)})",
+                batch,
+            )
+
+
+def preload(world: dict[str, Any], events: int) -> dict[str, int]:
+    """Give the measured case and work item, before the first measurement, as many events as an
+    average case and work item will have after the growth, so that both columns show the same
+    pages and only the rest of the log differs."""
+    from casebridge.core import clock
+
+    case_key, item_key = subjects(world)
+    rng = random.Random(23)
+    counts = {
+        "case": round(events * 0.9 / world["cases"]),
+        "work_item": round(events * 0.1 / len(world["item_keys"])),
+    }
+    for subject_type, key in (("case", case_key), ("work_item", item_key)):
+        insert(
+            event_rows(
+                counts[subject_type],
+                rng,
+                lambda t=subject_type, k=key: (t, k),
+                world["rte"].pk,
+                clock.now(),
+            )
+        )
+    return counts
+
+
+def grow_audit(events: int, world: dict[str, Any]) -> float:
+    """Bulk-load ``events`` audit rows (setup): COPY on PostgreSQL, executemany on SQLite, in
+    big transactions, the log's indexes dropped during the load and built again after it (and
+    on SQLite, for the load only, a 2 GB page cache and no fsync)."""
+    from django.db import connection
 
     from casebridge.core import clock
 
     rng = random.Random(17)
-    now = clock.now()
-    began = time.perf_counter()
-    columns = (
-        "at, actor_id, subject_type, subject_key, action, field, old, new, reason, data, public"
-    )
+    cases, items = world["cases"], world["item_keys"]
+    skip = set(subjects(world))
 
-    def rows(n: int) -> list[tuple[Any, ...]]:
-        out = []
-        for _ in range(n):
-            at = now - timedelta(seconds=rng.randrange(365 * 86400))
+    def pick() -> tuple[str, str]:
+        while True:
             if rng.random() < 0.9:
-                action, field, old, new = rng.choice(CASE_ACTIONS)
                 subject = ("case", f"CB-{rng.randrange(1, cases + 1)}")
             else:
-                action, field, old, new = rng.choice(ITEM_ACTIONS)
                 subject = ("work_item", rng.choice(items))
-            out.append((at, actor_id, *subject, action, field, old, new, "", "{}", False))
-        return out
+            if subject[1] not in skip:
+                return subject
 
-    left = events
-    while left:
-        batch = rows(min(CHUNK, left))
-        left -= len(batch)
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY audit_auditevent ({columns}) FROM STDIN") as copy:
-                    for row in batch:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(
-                    f"INSERT INTO audit_auditevent ({columns}) VALUES "
-                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    batch,
-                )
+    began = time.perf_counter()
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_auditevent' "
+                "AND indexname NOT LIKE '%%_pkey'"
+            )
+        else:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'audit_auditevent' AND sql IS NOT NULL"
+            )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA cache_size")
+            (cache_size,) = cursor.fetchone()
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-2000000")
+    rows = event_rows(events, rng, pick, world["rte"].pk, clock.now())
+    while batch := list(itertools.islice(rows, CHUNK)):
+        insert(batch)
+    with connection.cursor() as cursor:
+        for _, definition in indexes:
+            cursor.execute(definition)
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA cache_size={int(cache_size)}")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         cursor.execute("ANALYZE")
     return round(time.perf_counter() - began, 1)
 
@@ -137,7 +206,7 @@ def measure(world: dict[str, Any], repeat: int) -> dict[str, Any]:
             "organisation": "acme",
         }
     )
-    case_key, item_key = "CB-4242", world["item_keys"][42]
+    case_key, item_key = subjects(world)
 
     def ok(client: Client, url: str, **extra: Any) -> Any:
         def get() -> None:
@@ -201,16 +270,35 @@ def measure(world: dict[str, Any], repeat: int) -> dict[str, Any]:
     return out
 
 
+def flow_without_index(world: dict[str, Any]) -> dict[str, float]:
+    """The flow report on the grown log with the index of issue 17 dropped: the cause shown."""
+    from django.db import connection
+    from django.test import Client
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX audit_type_field_at")
+        cursor.execute("ANALYZE audit_auditevent")
+    reader = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {world['token']}"}
+
+    def get() -> None:
+        assert reader.get("/api/v1/reports/flow", **auth).status_code == 200
+
+    return timed(get, 3, warmup=1)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = setup_django()
     from django.db import connection
 
     began = time.perf_counter()
     world = seed(args.cases)
+    preloaded = preload(world, args.events)
     seeded = round(time.perf_counter() - began, 1)
     before = measure(world, args.repeat)
-    grown = grow_audit(args.events, args.cases, world["item_keys"], world["rte"].pk)
+    grown = grow_audit(args.events, world)
     after = measure(world, args.repeat)
+    without = flow_without_index(world)
     return {
         "benchmark": "audit_growth",
         "machine": machine(),
@@ -219,9 +307,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "cases": args.cases,
         "work_items": world["items"],
         "seed_s": seeded,
+        "measured_subjects_events": preloaded,
         "audit_load_s": grown,
         "before": before,
         "after": after,
+        "flow report after, without audit_type_field_at": without,
     }
 
 
@@ -239,6 +329,11 @@ def render(r: dict[str, Any]) -> str:
                 f"{name:48} {first['p50_ms']:>9.1f} / {first['p95_ms']:<8.1f}"
                 f" {then['p50_ms']:>9.1f} / {then['p95_ms']:<8.1f}"
             )
+    without = r["flow report after, without audit_type_field_at"]
+    lines.append(
+        f"{'flow report, grown log, index dropped':48} {'':>20} "
+        f"{without['p50_ms']:>9.1f} / {without['p95_ms']:<8.1f}"
+    )
     return "\n".join(lines)
 
 

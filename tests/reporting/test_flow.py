@@ -176,3 +176,43 @@ def test_flow_filters_and_api(api, world, history):
     assert body["predictability_overall"] == 0.375
     r = api("rte").get("/reports/flow", start=END.isoformat(), end=START.isoformat())
     assert r.status_code == 422 and "start" in r.json()["fields"]
+
+
+def test_predictability_counts_the_sprints_closed_in_the_window(world, history):
+    closing = datetime(2026, 11, 13, 17, 0, tzinfo=UTC)
+    assert not flow_for(world["rte"], start=START, end=closing).predictability
+    after = flow_for(world["rte"], start=closing, end=END)
+    assert [p.sprint for p in after.predictability] == ["core-team/Sprint 1"]
+
+
+def test_the_audit_log_is_read_by_index_not_by_time_on_sqlite(world, history):
+    """On SQLite (no per-value statistics) the flow report's reads of the log must use the
+    subject-type indexes, not walk the whole log by its time index (issue 17, 10M events)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner")
+    with CaptureQueriesContext(connection) as captured:
+        flow_for(world["rte"], start=START, end=END)
+    plans = []
+    with connection.cursor() as cursor:
+        # The planner's statistics of the 10M-event log of benchmarks/audit_growth.py.
+        cursor.execute("ANALYZE")
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'audit_auditevent'")
+        for index, stat in (
+            ("audit_type_field_at", "10120253 1686709 920023 1"),
+            ("audit_at", "10120253 2"),
+            ("audit_subject_at", "10120253 1686709 82 1"),
+        ):
+            cursor.execute(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('audit_auditevent', %s, %s)",
+                [index, stat],
+            )
+        cursor.execute("ANALYZE sqlite_schema")
+        for query in captured.captured_queries:
+            if 'FROM "audit_auditevent"' in query["sql"]:
+                cursor.execute(f"EXPLAIN QUERY PLAN {query['sql']}")
+                plans.append(" ".join(row[-1] for row in cursor.fetchall()))
+    assert len(plans) == 2
+    assert all("audit_type_field_at" in plan or "audit_subject_at" in plan for plan in plans), plans

@@ -75,11 +75,19 @@ def flow_for(
         .annotate(seconds=EpochSeconds("at"))
         .values_list("subject_key", "seconds", "new")
     )
-    closed = AuditEvent.objects.filter(
-        subject_type="sprint", action="closed", at__gte=start, at__lt=end
-    )
+    # Every sprint closure, found by the subject index; the window and the order applied here.
+    # With a time range or an ORDER BY at in the statement, SQLite (no per-value statistics)
+    # walks the whole log by its time index instead (3.5 s to 35 s at 10M events, issue 17).
+    closed = AuditEvent.objects.filter(subject_type="sprint", action="closed")
     if team is not None:
         closed = closed.filter(subject_key__startswith=f"{team.slug}/")
+    closed_sprints = [
+        (key, at, data)
+        for at, _, key, data in sorted(
+            closed.order_by().values_list("at", "pk", "subject_key", "data")
+        )
+        if start <= at < end
+    ]
     return flow_metrics(
         items=info,
         events=events.iterator(chunk_size=5000),
@@ -88,5 +96,5 @@ def flow_for(
         work_stages=WORK_STAGES,
         start=start,
         end=end,
-        closed_sprints=closed.order_by("at", "pk").values_list("subject_key", "at", "data"),
+        closed_sprints=closed_sprints,
     )
