@@ -15,6 +15,7 @@ work items and their events. Measured, in the same run:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 from datetime import timedelta
@@ -139,7 +140,7 @@ def seed(n: int, others: int, rng: random.Random) -> dict[str, Any]:
     return {**people, "sprint": sprint, "token": token, "events": len(events)}
 
 
-def run(n: int, others: int, repeat: int) -> dict[str, Any]:
+def run(n: int, others: int, repeat: int, unfrozen: bool = False) -> dict[str, Any]:
     workdir = setup_django()
     from django.db import connection
     from django.test import Client
@@ -170,7 +171,7 @@ def run(n: int, others: int, repeat: int) -> dict[str, Any]:
         response = page_client.get(f"/sprints/{sprint.pk}/")
         assert response.status_code == 200, response.status_code
 
-    return {
+    result = {
         "machine": machine(),
         "database": connection.vendor,
         "dir": str(workdir),
@@ -178,9 +179,16 @@ def run(n: int, others: int, repeat: int) -> dict[str, Any]:
         "other_items": others,
         "events": world["events"],
         "floor": timed(floor, repeat),
-        "api": timed(api, repeat),
-        "page": timed(page, repeat),
     }
+    if not unfrozen:
+        # As `casebridge serve` does once the application is loaded (before it forks): what
+        # lives as long as the process is left out of later collections.
+        gc.collect()
+        gc.freeze()
+    result["gc_frozen"] = not unfrozen
+    result["api"] = timed(api, repeat)
+    result["page"] = timed(page, repeat)
+    return result
 
 
 def render(r: dict[str, Any]) -> str:
@@ -207,12 +215,17 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--others", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument(
+        "--unfrozen",
+        action="store_true",
+        help="Measure without gc.freeze() (as before `casebridge serve` froze its objects).",
+    )
     parser.add_argument("--json", action="store_true")
     database_option(parser)
     args = parser.parse_args()
     if args.database_url:
         os.environ["DATABASE_URL"] = args.database_url
-    emit(run(args.items, args.others, args.repeat), args.json, render)
+    emit(run(args.items, args.others, args.repeat, args.unfrozen), args.json, render)
 
 
 if __name__ == "__main__":
