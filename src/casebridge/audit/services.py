@@ -44,7 +44,7 @@ def audit_record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must be called inside the transaction of the change")
     event = row_insert(
-        _event(
+        audit_build(
             actor=actor,
             subject=subject,
             action=action,
@@ -52,7 +52,7 @@ def audit_record(
             old=old,
             new=new,
             reason=reason,
-            data=dict(data or {}),
+            data=data,
             public=public,
         )
     )

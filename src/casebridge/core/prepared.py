@@ -198,21 +198,27 @@ def row_insert[M: Model](obj: M) -> M:
     return obj
 
 
-def rows_insert_returning[M: Model](objs: Sequence[M]) -> list[M]:
-    """``INSERT`` new objects of one model in one statement, set their primary keys (in the
-    order given, as ``bulk_create`` reads them) and return them."""
-    if not objs:
-        return []
+def _multi_insert(objs: Sequence[Model]) -> tuple[ModelField, str, list[object]]:
+    """The automatic primary key of the objects' model, and one ``INSERT`` of all of them with
+    its values (a statement to end with ``RETURNING``)."""
     model = type(objs[0])
-    meta = model._meta
-    auto = meta.auto_field
+    auto = model._meta.auto_field
     assert auto is not None, f"{model.__name__} has no automatic primary key"
     sql, fields = _insert_sql(model, connection.vendor)
     head, _, marks = sql.rpartition(" VALUES ")
     values: list[object] = []
     for obj in objs:
         values.extend(_insert_values(fields, obj))
-    statement = f"{head} VALUES {', '.join([marks] * len(objs))} RETURNING {_column(auto)}"
+    return auto, f"{head} VALUES {', '.join([marks] * len(objs))}", values
+
+
+def rows_insert_returning[M: Model](objs: Sequence[M]) -> list[M]:
+    """``INSERT`` new objects of one model in one statement, set their primary keys (in the
+    order given, as ``bulk_create`` reads them) and return them."""
+    if not objs:
+        return []
+    auto, statement, values = _multi_insert(objs)
+    statement += f" RETURNING {_column(auto)}"
     with connection.cursor() as cursor:
         cursor.execute(statement, values)  # type: ignore[arg-type]  # see _insert_values
         keys = [row[0] for row in cursor.fetchall()]
@@ -230,20 +236,10 @@ def rows_insert_new[M: Model](objs: Sequence[M], *, by: tuple[str, ...]) -> list
     (each written row is matched back to its object by their values)."""
     if not objs:
         return []
-    model = type(objs[0])
-    meta = model._meta
-    auto = meta.auto_field
-    assert auto is not None, f"{model.__name__} has no automatic primary key"
-    sql, fields = _insert_sql(model, connection.vendor)
-    head, _, marks = sql.rpartition(" VALUES ")
-    values: list[object] = []
-    for obj in objs:
-        values.extend(_insert_values(fields, obj))
-    named = _fields(model, by)
+    auto, statement, values = _multi_insert(objs)
+    named = _fields(type(objs[0]), by)
     back = ", ".join([_column(auto), *(_column(f) for f in named)])
-    statement = (
-        f"{head} VALUES {', '.join([marks] * len(objs))} ON CONFLICT DO NOTHING RETURNING {back}"
-    )
+    statement += f" ON CONFLICT DO NOTHING RETURNING {back}"
     mine = {tuple(getattr(obj, f.attname) for f in named): obj for obj in objs}
     written: list[M] = []
     with connection.cursor() as cursor:
